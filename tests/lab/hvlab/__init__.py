@@ -1,0 +1,1 @@
+"""hvlab: the Hyper-V lab (digital twin) used by the tests and the demo."""

@@ -1,0 +1,15 @@
+"""Cmdlet implementations, registered by their documented name."""
+
+from __future__ import annotations
+
+from hvlab.engine.cmdlets import features, host, migration_network, vm
+
+REGISTRY = {}
+for _module in (host, migration_network, vm, features):
+    for _name, _function in _module.CMDLETS.items():
+        REGISTRY[_name.lower()] = _function
+
+
+def implementation(name: str):
+    """The function running a cmdlet (signature: fn(ctx) -> None), or None when the lab does not model it yet."""
+    return REGISTRY.get(name.lower())

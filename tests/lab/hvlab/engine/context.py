@@ -1,0 +1,72 @@
+"""What a running cmdlet sees: its host, caller, bound parameters, and the streams it writes to."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from hvlab.engine.binding import BoundParameters
+from hvlab.engine.signatures import CmdletSignature
+from hvlab.engine.values import ErrorInfo, Identity
+
+if TYPE_CHECKING:
+    from hvlab.world import SimHost
+
+VIRTUALIZATION_EXCEPTION = 'Microsoft.HyperV.PowerShell.VirtualizationException'
+
+
+@dataclass
+class CmdletContext:
+    """One command invocation. Cmdlets call write_output / write_error / write_warning."""
+
+    host: SimHost
+    identity: Identity
+    signature: CmdletSignature
+    bound: BoundParameters
+    output: list = field(default_factory=list)
+    errors: list[ErrorInfo] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def what_if(self) -> bool:
+        """-WhatIf: the cmdlet reports what it would do and changes nothing."""
+        return self.bound.switch('WhatIf')
+
+    @property
+    def passthru(self) -> bool:
+        return self.bound.switch('Passthru') or self.bound.switch('PassThru')
+
+    def write_output(self, value) -> None:
+        self.output.append(value)
+
+    def write_warning(self, message: str) -> None:
+        self.warnings.append(message)
+
+    def write_error(self, error_id: str, message: str, category: str, target: str | None = None,
+                    exception_type: str = VIRTUALIZATION_EXCEPTION) -> None:
+        """A non-terminating error record; the FQID gets the cmdlet's implementing class like PowerShell's."""
+        self.errors.append(ErrorInfo(command=self.signature.name, message=message,
+                                     fully_qualified_error_id=f'{error_id},{self.signature.implementing_type}',
+                                     category=category, exception_type=exception_type, target=target))
+
+    def local_targets(self) -> list:
+        """The hosts named by -ComputerName (default: this host). Other computers get an error record.
+
+        The lab does not reach into other simulated hosts: from inside a remote session a second hop
+        to another computer has no credentials to present, so naming another host fails.
+        """
+        names = self.bound.get('ComputerName')
+        if names is None:
+            return [self.host]
+        targets = []
+        for name in names if isinstance(names, list) else [names]:
+            if self.host.names_itself(name):
+                targets.append(self.host)
+            else:
+                self.write_error('ObjectNotFound',
+                                 f"Hyper-V encountered an error trying to access an object on computer '{name}' because the "
+                                 'object was not found. The object might have been deleted, or you might not have permission '
+                                 'to perform the task. Verify that the Virtual Machine Management service on the computer is '
+                                 'running. If the service is running, try to perform the task again by using Run as Administrator.',
+                                 'ObjectNotFound', target=name)
+        return targets

@@ -1,0 +1,363 @@
+"""The simulated estate: Hyper-V hosts, their settings and their virtual machines.
+
+Only data and invariants live here; the cmdlets that read and change it are in ``hvlab.engine``.
+Every public entry point takes the world's single lock, so the transport threads and the control
+endpoint may call in at the same time.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+import uuid
+from dataclasses import dataclass, field
+
+from hvlab.engine.executor import Executor
+from hvlab.engine.reference import (FEATURE_CATALOG, MIGRATION_AUTH_TYPES, MIGRATION_PERFORMANCE_OPTIONS, OS_RELEASES, REPLICA_AUTH_TYPES, VM_STATES,
+                                    canonical_subnet, vm_version_key)
+
+
+@dataclass
+class VirtualDisk:
+    """A virtual hard disk attached to a VM."""
+
+    path: str
+    controller_type: str = 'SCSI'
+    controller_number: int = 0
+    controller_location: int = 0
+
+    def to_state(self) -> dict:
+        return {'path': self.path, 'controller_type': self.controller_type,
+                'controller_number': self.controller_number, 'controller_location': self.controller_location}
+
+
+@dataclass
+class VirtualMachine:
+    """A VM registered on a host."""
+
+    name: str
+    vm_id: str
+    state: str = 'Off'
+    version: str = '10.0'
+    generation: int = 2
+    processor_count: int = 2
+    processor_compatibility: bool = False
+    memory_startup: int = 2 * 1024 ** 3
+    path: str = ''
+    disks: list[VirtualDisk] = field(default_factory=list)
+
+    def to_state(self) -> dict:
+        return {'name': self.name, 'id': self.vm_id, 'state': self.state, 'version': self.version,
+                'generation': self.generation, 'processor_count': self.processor_count,
+                'processor_compatibility': self.processor_compatibility, 'memory_startup': self.memory_startup,
+                'path': self.path, 'disks': [disk.to_state() for disk in self.disks]}
+
+    @classmethod
+    def from_state(cls, data: dict) -> VirtualMachine:
+        known = {'name', 'id', 'state', 'version', 'generation', 'processor_count', 'processor_compatibility',
+                 'memory_startup', 'path', 'disks'}
+        _reject_unknown('vm', data, known)
+        vm = cls(name=data['name'], vm_id=str(uuid.UUID(str(data.get('id') or uuid.uuid4()))))
+        vm.apply(data)
+        return vm
+
+    def apply(self, data: dict) -> None:
+        """Change the given fields (partial update used by SimHost.patch)."""
+        for key, value in data.items():
+            if key == 'id':
+                self.vm_id = str(uuid.UUID(str(value)))
+            elif key == 'state':
+                _require_choice('vm state', value, VM_STATES)
+                self.state = value
+            elif key == 'disks':
+                self.disks = [VirtualDisk(**disk) for disk in value]
+            elif key in ('generation', 'processor_count', 'memory_startup'):
+                setattr(self, key, int(value))
+            elif key == 'processor_compatibility':
+                self.processor_compatibility = bool(value)
+            elif key in ('name', 'version', 'path'):
+                setattr(self, key, str(value))
+            else:
+                raise ValueError(f'unknown vm field {key!r}')
+
+
+@dataclass
+class MigrationNetwork:
+    """One entry of the host's incoming live-migration network list (Get-VMMigrationNetwork)."""
+
+    subnet: str
+    priority: int = 0
+
+    def to_state(self) -> dict:
+        return {'subnet': self.subnet, 'priority': self.priority}
+
+
+@dataclass
+class MigrationSettings:
+    """Live-migration settings as a fresh Windows Server 2012 R2+ host has them."""
+
+    enabled: bool = False
+    authentication_type: str = 'CredSSP'
+    performance_option: str = 'Compression'
+    maximum_vm_migrations: int = 2
+    maximum_storage_migrations: int = 2
+    use_any_network: bool = False
+
+
+@dataclass
+class HostSettings:
+    """The remaining Set-VMHost settings (defaults of a fresh host)."""
+
+    virtual_hard_disk_path: str = 'C:\\ProgramData\\Microsoft\\Windows\\Virtual Hard Disks'
+    virtual_machine_path: str = 'C:\\ProgramData\\Microsoft\\Windows\\Hyper-V'
+    numa_spanning_enabled: bool = True
+    enhanced_session_mode: bool = False
+    mac_address_minimum: str = '00155D0A0A00'
+    mac_address_maximum: str = '00155D0A0AFF'
+    fibre_channel_wwnn: str = 'C003FF0000FFFF00'
+    fibre_channel_wwpn_minimum: str = 'C003FFD8E7290000'
+    fibre_channel_wwpn_maximum: str = 'C003FFD8E729FFFF'
+    resource_metering_save_interval: float = 3600.0
+
+
+@dataclass
+class ReplicaServerSettings:
+    """Hyper-V Replica server settings (Get-VMReplicationServer shape); the cmdlets come later."""
+
+    enabled: bool = False
+    allowed_authentication_type: str = 'Kerberos'
+    kerberos_port: int = 80
+    certificate_port: int = 443
+    certificate_thumbprint: str | None = None
+    allow_any_server: bool = True
+    default_storage_location: str = 'C:\\ProgramData\\Microsoft\\Windows\\Hyper-V'
+    monitoring_interval: float = 12 * 3600.0
+    monitoring_start_time: float = 15 * 3600.0
+    authorization_entries: list[dict] = field(default_factory=list)
+    http_listener_firewall_enabled: bool = False
+    https_listener_firewall_enabled: bool = False
+
+
+_SEEDED_FEATURES = ('Hyper-V', 'RSAT', 'RSAT-Role-Tools', 'RSAT-Hyper-V-Tools', 'Hyper-V-Tools', 'Hyper-V-PowerShell')
+
+
+def _reject_unknown(what: str, data: dict, known: set[str]) -> None:
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ValueError(f'unknown {what} field(s): {", ".join(unknown)}')
+
+
+def _require_choice(what: str, value, choices) -> None:
+    if value not in choices:
+        raise ValueError(f'{what} must be one of {", ".join(choices)}, not {value!r}')
+
+
+_PATCHABLE = {'domain', 'os_release', 'supported_vm_versions', 'default_vm_version', 'hyperv_installed', 'features',
+              'logical_processors', 'memory_bytes', 'clustered', 'migration', 'migration_networks', 'settings', 'vms',
+              'replica_server'}
+
+
+class SimHost:
+    """One simulated Hyper-V host. Cmdlets run through ``execute``; tests read/break it via to_state/patch."""
+
+    def __init__(self, world: World, name: str, address: str, domain: str | None, os_release: str = '2022'):
+        self.world = world
+        self.name = name
+        self.address = address
+        self.domain = domain
+        self.os = OS_RELEASES[os_release]
+        self.supported_vm_versions = list(self.os.supported_vm_versions)
+        self.default_vm_version = self.os.default_vm_version
+        self.logical_processors = 16
+        self.memory_bytes = 128 * 1024 ** 3
+        self.clustered = False
+        self.features = {feature: feature in _SEEDED_FEATURES for feature in FEATURE_CATALOG}
+        self.migration = MigrationSettings()
+        self.migration_networks: list[MigrationNetwork] = []
+        self.settings = HostSettings()
+        self.replica_server = ReplicaServerSettings()
+        self.vms: list[VirtualMachine] = []
+
+    # ---- identity -------------------------------------------------------------------------------
+    @property
+    def fqdn(self) -> str:
+        """DNS name: short name + primary DNS suffix; a workgroup host has only its short name."""
+        return f'{self.name}.{self.domain}' if self.domain else self.name
+
+    @property
+    def hyperv_installed(self) -> bool:
+        return self.features['Hyper-V']
+
+    def names_itself(self, computer_name: str) -> bool:
+        """True when a -ComputerName value designates this host (name, FQDN, address, localhost, '.')."""
+        wanted = computer_name.strip().lower()
+        own = {self.name.lower(), self.fqdn.lower(), self.address, 'localhost', '.', '127.0.0.1', '::1'}
+        return wanted in own
+
+    # ---- commands -------------------------------------------------------------------------------
+    def execute(self, statements, identity):
+        """Run statements (lists of piped Commands) as ``identity``; see hvlab.engine.Execution."""
+        with self.world.lock:
+            return Executor(self, identity).run(statements)
+
+    # ---- VMs ------------------------------------------------------------------------------------
+    def add_vm(self, name: str, **fields) -> VirtualMachine:
+        vm = VirtualMachine(name=name, vm_id=str(uuid.uuid5(uuid.NAMESPACE_DNS, f'{name}.{self.fqdn}')),
+                            version=self.default_vm_version,
+                            path=f'{self.settings.virtual_machine_path}\\{name}')
+        vm.disks = [VirtualDisk(path=f'{self.settings.virtual_hard_disk_path}\\{name}.vhdx')]
+        vm.apply(fields)
+        self.vms.append(vm)
+        return vm
+
+    def add_migration_network(self, subnet: str, priority: int = 0) -> MigrationNetwork:
+        """Append an incoming live-migration network; ``subnet`` must already be canonical."""
+        network = MigrationNetwork(canonical_subnet(subnet), priority)
+        self.migration_networks.append(network)
+        return network
+
+    # ---- control endpoint -----------------------------------------------------------------------
+    def to_state(self) -> dict:
+        """The host's full world state as JSON-able data (control endpoint GET /hosts/<name>)."""
+        with self.world.lock:
+            return {
+                'name': self.name, 'fqdn': self.fqdn, 'address': self.address, 'domain': self.domain,
+                'os_release': self.os.key, 'os_caption': self.os.caption, 'os_version': self.os.version,
+                'supported_vm_versions': list(self.supported_vm_versions), 'default_vm_version': self.default_vm_version,
+                'hyperv_installed': self.hyperv_installed, 'features': dict(self.features),
+                'logical_processors': self.logical_processors, 'memory_bytes': self.memory_bytes,
+                'clustered': self.clustered,
+                'migration': vars(self.migration).copy(),
+                'migration_networks': [network.to_state() for network in self.migration_networks],
+                'settings': vars(self.settings).copy(),
+                'replica_server': copy.deepcopy(vars(self.replica_server)),
+                'vms': [vm.to_state() for vm in self.vms],
+            }
+
+    def patch(self, fields: dict) -> None:
+        """Change parts of the world state (control endpoint PATCH). Nested dicts merge; lists replace.
+
+        ``vms`` may be a list (replaces every VM) or a dict {vm name: {field: value}} (changes those VMs).
+        Invalid input raises ValueError and leaves the host unchanged.
+        """
+        with self.world.lock:
+            _reject_unknown('host', fields, _PATCHABLE | {'name', 'fqdn', 'address'})
+            for fixed in ('name', 'fqdn', 'address'):
+                if fixed in fields and fields[fixed] != getattr(self, fixed):
+                    raise ValueError(f'{fixed} cannot be changed (the transport listens on it)')
+            staged = copy.deepcopy(self.__dict__ | {'world': None})
+            try:
+                self._apply_patch(fields)
+            except (ValueError, TypeError, KeyError, AttributeError) as error:
+                world = self.world
+                self.__dict__.update(staged)
+                self.world = world
+                raise ValueError(str(error)) from error
+
+    def _apply_patch(self, fields: dict) -> None:
+        for key, value in fields.items():
+            handler = getattr(self, f'_patch_{key}', None)
+            if handler is not None:
+                handler(value)
+            elif key in ('logical_processors', 'memory_bytes'):
+                setattr(self, key, int(value))
+            elif key == 'clustered':
+                self.clustered = bool(value)
+
+    def _patch_domain(self, value) -> None:
+        self.domain = str(value) if value else None
+
+    def _patch_os_release(self, value) -> None:
+        _require_choice('os_release', value, tuple(OS_RELEASES))
+        self.os = OS_RELEASES[value]
+        self.supported_vm_versions = list(self.os.supported_vm_versions)
+        self.default_vm_version = self.os.default_vm_version
+
+    def _patch_supported_vm_versions(self, value) -> None:
+        self.supported_vm_versions = sorted((str(v) for v in value), key=vm_version_key)
+
+    def _patch_default_vm_version(self, value) -> None:
+        if str(value) not in self.supported_vm_versions:
+            raise ValueError(f'default_vm_version {value!r} is not among the supported versions')
+        self.default_vm_version = str(value)
+
+    def _patch_hyperv_installed(self, value) -> None:
+        self.features['Hyper-V'] = bool(value)
+
+    def _patch_features(self, value) -> None:
+        _reject_unknown('feature', value, set(FEATURE_CATALOG))
+        self.features.update({name: bool(installed) for name, installed in value.items()})
+
+    def _patch_migration(self, value) -> None:
+        _reject_unknown('migration', value, set(vars(self.migration)))
+        if 'authentication_type' in value:
+            _require_choice('authentication_type', value['authentication_type'], MIGRATION_AUTH_TYPES)
+        if 'performance_option' in value:
+            _require_choice('performance_option', value['performance_option'], MIGRATION_PERFORMANCE_OPTIONS)
+        for key, item in value.items():
+            setattr(self.migration, key, type(getattr(self.migration, key))(item))
+
+    def _patch_migration_networks(self, value) -> None:
+        networks = []
+        for entry in value:
+            _reject_unknown('migration network', entry, {'subnet', 'priority'})
+            networks.append(MigrationNetwork(canonical_subnet(entry['subnet']), int(entry.get('priority', 0))))
+        self.migration_networks = networks
+
+    def _patch_settings(self, value) -> None:
+        _reject_unknown('settings', value, set(vars(self.settings)))
+        for key, item in value.items():
+            setattr(self.settings, key, type(getattr(self.settings, key))(item))
+
+    def _patch_replica_server(self, value) -> None:
+        _reject_unknown('replica_server', value, set(vars(self.replica_server)))
+        if 'allowed_authentication_type' in value:
+            _require_choice('allowed_authentication_type', value['allowed_authentication_type'], REPLICA_AUTH_TYPES)
+        for key, item in value.items():
+            setattr(self.replica_server, key, copy.deepcopy(item))
+
+    def _patch_vms(self, value) -> None:
+        if isinstance(value, list):
+            self.vms = [VirtualMachine.from_state(entry) for entry in value]
+            return
+        for vm_name, changes in value.items():
+            vm = next((vm for vm in self.vms if vm.name.lower() == vm_name.lower()), None)
+            if vm is None:
+                raise ValueError(f'no VM named {vm_name!r} on {self.name}')
+            vm.apply(changes)
+
+    def __repr__(self) -> str:
+        return f'SimHost({self.name!r}, {self.address!r}, domain={self.domain!r})'
+
+
+_SEED_ROLES = (('web', 'Running'), ('db', 'Running'), ('app', 'Off'))
+
+
+class World:
+    """All simulated hosts, guarded by one lock."""
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.hosts: list[SimHost] = []
+
+    @classmethod
+    def create(cls, host_count: int = 3, domain: str = 'hvlab.test') -> World:
+        """Seed hv01..hvNN at 127.0.10.N in ``domain`` (Windows Server 2022), each with 2-3 VMs."""
+        if not 1 <= host_count <= 253:
+            raise ValueError('host_count must be between 1 and 253 (127.0.10.254 is the control endpoint)')
+        world = cls()
+        for number in range(1, host_count + 1):
+            host = SimHost(world, f'hv{number:02d}', f'127.0.10.{number}', domain or None)
+            vm_count = 3 if number % 2 else 2
+            for role, state in _SEED_ROLES[:vm_count]:
+                host.add_vm(f'{host.name}-{role}', state=state)
+            world.hosts.append(host)
+        return world
+
+    def get_host_by_address(self, address: str) -> SimHost | None:
+        return next((host for host in self.hosts if host.address == address), None)
+
+    def get_host_by_name(self, name: str) -> SimHost | None:
+        """Find a host by short name or FQDN (case-insensitive)."""
+        wanted = name.lower()
+        return next((host for host in self.hosts if wanted in (host.name.lower(), host.fqdn.lower())), None)
