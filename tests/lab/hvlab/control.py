@@ -1,0 +1,186 @@
+"""The lab's control endpoint (JSON over HTTP) and LabControl, its client for tests.
+
+Routes (docs/dev/contracts.md): GET /health, GET /hosts, GET|PATCH /hosts/<name>, GET /counters,
+POST /counters/reset, POST|GET|DELETE /faults, POST /latency.
+"""
+
+import http.server
+import json
+import socketserver
+import typing
+import urllib.error
+import urllib.request
+
+DEFAULT_CONTROL_URL = 'http://127.0.10.254:8700'
+
+
+class ControlError(Exception):
+    """The control endpoint refused a request (HTTP status and its JSON error message)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__('%s: %s' % (status, message))
+        self.status = status
+        self.message = message
+
+
+def _host_summary(host: typing.Any) -> dict:
+    return {'name': host.name, 'fqdn': host.fqdn, 'address': host.address, 'domain': host.domain}
+
+
+class ControlRequestHandler(http.server.BaseHTTPRequestHandler):
+    """Routes the control requests to the LabServer (counters, faults, latency) and its world (host state)."""
+
+    protocol_version = 'HTTP/1.1'
+    server: 'ControlServer'
+
+    def log_message(self, format: str, *args: typing.Any) -> None:  # pylint: disable=redefined-builtin
+        return None
+
+    def do_GET(self) -> None:  # pylint: disable=invalid-name
+        self._route('GET')
+
+    def do_POST(self) -> None:  # pylint: disable=invalid-name
+        self._route('POST')
+
+    def do_PATCH(self) -> None:  # pylint: disable=invalid-name
+        self._route('PATCH')
+
+    def do_DELETE(self) -> None:  # pylint: disable=invalid-name
+        self._route('DELETE')
+
+    def _route(self, method: str) -> None:
+        length = int(self.headers.get('Content-Length') or 0)
+        raw = self.rfile.read(length) if length else b''
+        try:
+            body = json.loads(raw) if raw else {}
+            parts = [part for part in self.path.split('?', 1)[0].split('/') if part]
+            status, answer = self._dispatch(method, parts, body)
+        except (KeyError, LookupError) as error:
+            status, answer = 404, {'error': str(error.args[0] if error.args else error)}
+        except (ValueError, TypeError) as error:
+            status, answer = 400, {'error': str(error)}
+        data = json.dumps(answer, default=str).encode('utf-8')
+        self.send_response(status)
+        self.send_header('Content-Type', 'application/json')
+        self.send_header('Content-Length', str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _dispatch(self, method: str, parts: typing.List[str], body: typing.Any) -> typing.Tuple[int, typing.Any]:
+        lab = self.server.lab
+        route = (method, tuple(parts[:1]), len(parts))
+        if route == ('GET', ('health',), 1):
+            return 200, {'ok': True}
+        if route == ('GET', ('hosts',), 1):
+            return 200, [_host_summary(host) for host in lab.world.hosts]
+        if parts[:1] == ['hosts'] and len(parts) == 2:
+            host = self._host(parts[1])
+            if method == 'GET':
+                return 200, host.to_state()
+            if method == 'PATCH':
+                if not isinstance(body, dict):
+                    raise ValueError('PATCH body must be a JSON object')
+                host.patch(body)
+                return 200, host.to_state()
+        if route == ('GET', ('counters',), 1):
+            return 200, {name: controls.counters() for name, controls in lab.controls.items()}
+        if method == 'POST' and parts == ['counters', 'reset']:
+            for controls in lab.controls.values():
+                controls.reset_counters()
+            return 200, {'ok': True}
+        if parts == ['faults']:
+            return self._faults(method, body)
+        if method == 'POST' and parts == ['latency']:
+            targets = list(lab.controls.values()) if body.get('host') == '*' else [lab.host_controls(self._host(body['host']).name)]
+            for controls in targets:
+                controls.set_latency(int(body['ms']))
+            return 200, {'ok': True}
+        return 404, {'error': 'no route %s /%s' % (method, '/'.join(parts))}
+
+    def _faults(self, method: str, body: typing.Any) -> typing.Tuple[int, typing.Any]:
+        lab = self.server.lab
+        if method == 'GET':
+            return 200, {name: controls.pending_faults() for name, controls in lab.controls.items()}
+        if method == 'DELETE':
+            for controls in lab.controls.values():
+                controls.clear_faults()
+            return 200, {'ok': True}
+        if method == 'POST':
+            host = self._host(body['host'])
+            lab.host_controls(host.name).inject_fault(body['kind'], int(body.get('count', 1)))
+            return 200, {'ok': True}
+        return 405, {'error': 'method not allowed'}
+
+    def _host(self, name: str) -> typing.Any:
+        wanted = name.lower()
+        for host in self.server.lab.world.hosts:
+            if wanted in (host.name.lower(), host.fqdn.lower(), host.address):
+                return host
+        raise LookupError('unknown host %r' % name)
+
+
+class ControlServer(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address: typing.Tuple[str, int], lab: typing.Any) -> None:
+        self.lab = lab
+        super().__init__(address, ControlRequestHandler)
+
+    @property
+    def url(self) -> str:
+        host, port = self.server_address[:2]
+        return 'http://%s:%d' % (host, port)
+
+
+class LabControl:
+    """Client of the control endpoint (urllib only, for tests and the CLI)."""
+
+    def __init__(self, base_url: str = DEFAULT_CONTROL_URL, timeout: float = 10.0) -> None:
+        self.base_url = base_url.rstrip('/')
+        self.timeout = timeout
+
+    def _call(self, method: str, path: str, body: typing.Any = None) -> typing.Any:
+        data = None if body is None else json.dumps(body).encode('utf-8')
+        request = urllib.request.Request(self.base_url + path, data=data, method=method,
+                                         headers={'Content-Type': 'application/json'} if data is not None else {})
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                return json.loads(response.read() or b'null')
+        except urllib.error.HTTPError as error:
+            payload = error.read()
+            try:
+                message = json.loads(payload).get('error', '')
+            except ValueError:
+                message = payload.decode('utf-8', 'replace')
+            raise ControlError(error.code, message) from None
+
+    def health(self) -> dict:
+        return self._call('GET', '/health')
+
+    def hosts(self) -> list:
+        return self._call('GET', '/hosts')
+
+    def host_state(self, name: str) -> dict:
+        return self._call('GET', '/hosts/%s' % name)
+
+    def patch_host(self, name: str, **fields: typing.Any) -> dict:
+        return self._call('PATCH', '/hosts/%s' % name, fields)
+
+    def counters(self) -> dict:
+        return self._call('GET', '/counters')
+
+    def reset_counters(self) -> None:
+        self._call('POST', '/counters/reset', {})
+
+    def inject_fault(self, host: str, kind: str, count: int = 1) -> None:
+        self._call('POST', '/faults', {'host': host, 'kind': kind, 'count': count})
+
+    def pending_faults(self) -> dict:
+        return self._call('GET', '/faults')
+
+    def clear_faults(self) -> None:
+        self._call('DELETE', '/faults')
+
+    def set_latency(self, host: str, ms: int) -> None:  # pylint: disable=invalid-name  # the contract's parameter name
+        self._call('POST', '/latency', {'host': host, 'ms': ms})

@@ -1,0 +1,123 @@
+"""Per-host counters, latency and fault injection (what the control endpoint reads and sets)."""
+
+import collections
+import threading
+import typing
+
+#: Fault kinds the lab can inject.  The first four hit the next requests that would run a command
+#: (a PSRP CreatePipeline, the runner's execution, any other WinRS command line); the last two hit any request.
+COMMAND_FAULTS = ('http_500', 'wsman_fault', 'drop_before', 'drop_after')
+REQUEST_FAULTS = ('auth_failure', 'host_down')
+FAULT_KINDS = COMMAND_FAULTS + REQUEST_FAULTS
+
+
+class InjectedFault(Exception):
+    """Raised inside request handling to make the HTTP layer answer (or not answer) as the fault says."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(kind)
+        self.kind = kind
+
+
+class HostControls:
+    """Counters, latency and pending faults of one simulated host.  Thread-safe."""
+
+    def __init__(self, host_name: str) -> None:
+        self.host_name = host_name
+        self._lock = threading.Lock()
+        self._latency_ms = 0
+        self._faults: typing.Dict[str, int] = {}
+        self._reset_counters()
+
+    def _reset_counters(self) -> None:
+        self._requests = 0
+        self._pipelines = 0
+        self._shells = 0
+        self._bytes_in = 0
+        self._bytes_out = 0
+        self._commands: typing.Counter[str] = collections.Counter()
+
+    # --- counters -------------------------------------------------------------------------------------------------
+    def reset_counters(self) -> None:
+        with self._lock:
+            self._reset_counters()
+
+    def count_request(self, bytes_in: int) -> None:
+        with self._lock:
+            self._requests += 1
+            self._bytes_in += bytes_in
+
+    def count_bytes_out(self, count: int) -> None:
+        with self._lock:
+            self._bytes_out += count
+
+    def count_shell(self) -> None:
+        with self._lock:
+            self._shells += 1
+
+    def count_pipeline(self, command_names: typing.Iterable[str]) -> None:
+        with self._lock:
+            self._pipelines += 1
+            self._commands.update(command_names)
+
+    def counters(self) -> dict:
+        with self._lock:
+            return {'requests': self._requests, 'pipelines': self._pipelines, 'shells': self._shells,
+                    'bytes_in': self._bytes_in, 'bytes_out': self._bytes_out, 'commands': dict(self._commands)}
+
+    # --- latency --------------------------------------------------------------------------------------------------
+    @property
+    def latency_seconds(self) -> float:
+        with self._lock:
+            return self._latency_ms / 1000.0
+
+    def set_latency(self, milliseconds: int) -> None:
+        if milliseconds < 0:
+            raise ValueError('latency must be >= 0 ms')
+        with self._lock:
+            self._latency_ms = int(milliseconds)
+
+    # --- faults ---------------------------------------------------------------------------------------------------
+    def inject_fault(self, kind: str, count: int = 1) -> None:
+        if kind not in FAULT_KINDS:
+            raise ValueError('unknown fault kind %r, expected one of %s' % (kind, ', '.join(FAULT_KINDS)))
+        if count < 1:
+            raise ValueError('fault count must be >= 1')
+        with self._lock:
+            self._faults[kind] = self._faults.get(kind, 0) + int(count)
+
+    def clear_faults(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
+    def pending_faults(self) -> dict:
+        with self._lock:
+            return dict(self._faults)
+
+    def _take(self, kinds: typing.Iterable[str]) -> typing.Optional[str]:
+        with self._lock:
+            for kind in kinds:
+                if self._faults.get(kind, 0) > 0:
+                    self._faults[kind] -= 1
+                    if not self._faults[kind]:
+                        del self._faults[kind]
+                    return kind
+        return None
+
+    def take_request_fault(self) -> typing.Optional[str]:
+        """Consume one host_down or auth_failure fault (checked on every request)."""
+        return self._take(REQUEST_FAULTS)
+
+    def take_host_down(self) -> bool:
+        """Consume one host_down fault (checked when a connection is accepted)."""
+        return self._take(('host_down',)) is not None
+
+    def run_command(self, run: typing.Callable[[], typing.Any]) -> typing.Any:
+        """Run a command through the fault gate: a pending command fault fires before or after run()."""
+        kind = self._take(COMMAND_FAULTS)
+        if kind in ('http_500', 'wsman_fault', 'drop_before'):
+            raise InjectedFault(kind)
+        result = run()
+        if kind == 'drop_after':
+            raise InjectedFault(kind)
+        return result
