@@ -1,0 +1,424 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) hyperv.mobility contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type  # pylint: disable=invalid-name
+
+DOCUMENTATION = r'''
+---
+module: kerberos_delegation
+short_description: Manage Kerberos constrained delegation of Hyper-V hosts' computer accounts in Active Directory
+version_added: 1.0.0
+description:
+  - Step 1 of Microsoft's procedure for live migration with Kerberos authentication. Each host's computer account
+    must be trusted to delegate to the peer's C(cifs) service (storage moves) and C(Microsoft Virtual System Migration Service)
+    (VM moves), for the peer's short name and FQDN, with "use any authentication protocol".
+  - O(mode=constrained) manages C(msDS-AllowedToDelegateTo) and the C(TRUSTED_TO_AUTH_FOR_DELEGATION) bit of the
+    account O(computer) (what "Active Directory Users and Computers" writes on the Delegation tab).
+  - O(mode=resource_based) manages C(msDS-AllowedToActOnBehalfOfOtherIdentity) on O(computer), the resource,
+    listing the accounts allowed to delegate to it (what C(Set-ADComputer -PrincipalsAllowedToDelegateToAccount) writes).
+  - Talks LDAP from the Ansible controller; it never runs on the Hyper-V host.
+  - Never sets C(TRUSTED_FOR_DELEGATION) (unconstrained delegation); warns when the account already has it.
+  - Changes take effect once they have replicated to the domain controllers the hosts use and the hosts get new
+    Kerberos tickets; purge the hosts' SYSTEM ticket cache (C(klist -li 0x3e7 purge)) or reboot them.
+author:
+  - hyperv.mobility contributors
+extends_documentation_fragment:
+  - hyperv.mobility.ad
+attributes:
+  check_mode:
+    support: full
+    description: Reports what would change without writing to AD.
+  diff_mode:
+    support: full
+    description: Shows the delegated services, allowed principals and flags before and after.
+options:
+  computer:
+    description:
+      - The computer account to manage, as sAMAccountName (with or without the trailing C($)), DNS host name or
+        distinguished name. A name that matches no account or several accounts is an error.
+      - With O(mode=constrained) this is the account that delegates (the migration source).
+      - With O(mode=resource_based) this is the resource (the migration destination) whose allowed principals are managed.
+    type: str
+    required: true
+  mode:
+    description:
+      - V(constrained) is classic constrained delegation (C(msDS-AllowedToDelegateTo)), the mode Microsoft's
+        live-migration procedure describes.
+      - V(resource_based) is resource-based constrained delegation (C(msDS-AllowedToActOnBehalfOfOtherIdentity)).
+    type: str
+    choices: [constrained, resource_based]
+    default: constrained
+  services:
+    description:
+      - Service principal names to delegate to, each C(service/host[:port][/name]), for example C(cifs/hv02.corp.example.com).
+      - Only with O(mode=constrained). Mutually exclusive with O(migration_peers).
+    type: list
+    elements: str
+  migration_peers:
+    description:
+      - Computer accounts (names as for O(computer)) of the live-migration peers.
+      - With O(mode=constrained) each peer expands to four services, C(cifs/) and C(Microsoft Virtual System Migration Service/)
+        for the peer's short name and FQDN; the FQDN is the peer's C(dNSHostName) read from AD.
+      - With O(mode=resource_based) the peers are the accounts allowed to delegate to O(computer).
+    type: list
+    elements: str
+  protocol_transition:
+    description:
+      - Whether the account may "use any authentication protocol" (C(TRUSTED_TO_AUTH_FOR_DELEGATION), 0x1000000), as
+        Microsoft's procedure requires. V(false) means "use Kerberos only".
+      - Only with O(mode=constrained) and O(state=present). With O(state=absent) the bit is cleared once no delegated service remains.
+    type: bool
+    default: true
+  state:
+    description:
+      - V(present) adds the services (or principals); V(absent) removes them.
+      - V(absent) without O(services) and O(migration_peers) removes all delegation of this mode from the account.
+    type: str
+    choices: [present, absent]
+    default: present
+  purge:
+    description:
+      - With O(state=present), also remove every delegated service (or allowed principal) that is not listed,
+        so the account ends up with exactly the listed ones.
+    type: bool
+    default: false
+notes:
+  - Needs rights to write C(msDS-AllowedToDelegateTo) and C(userAccountControl) on the computer account; setting
+    C(TRUSTED_TO_AUTH_FOR_DELEGATION) needs the C(SeEnableDelegationPrivilege) (Domain Admins have it).
+  - Runs on the controller. Use it as a task on the Hyper-V hosts (the collection's action plugin runs it locally)
+    or with C(delegate_to=localhost).
+seealso:
+  - name: Configure hosts for live migration without Failover Clustering
+    description: Microsoft's procedure, step 1 configures constrained delegation.
+    link: https://learn.microsoft.com/en-us/windows-server/virtualization/hyper-v/deploy/set-up-hosts-for-live-migration-without-failover-clustering
+  - module: hyperv.mobility.host_info
+'''
+
+EXAMPLES = r'''
+- name: Let hv01 live-migrate to hv02 and hv03 with Kerberos (constrained delegation, any protocol)
+  hyperv.mobility.kerberos_delegation:
+    computer: hv01
+    migration_peers: [hv02, hv03]
+    ad_server: dc01.corp.example.com
+    ad_username: svc-hyperv@CORP.EXAMPLE.COM
+    ad_password: "{{ vault_ad_password }}"
+  delegate_to: localhost
+
+- name: Exactly these services, nothing else, bind with the Kerberos ticket of the controller (kinit first)
+  hyperv.mobility.kerberos_delegation:
+    computer: HV01$
+    services:
+      - cifs/hv02
+      - cifs/hv02.corp.example.com
+      - Microsoft Virtual System Migration Service/hv02
+      - Microsoft Virtual System Migration Service/hv02.corp.example.com
+    purge: true
+    ad_server: dc01.corp.example.com
+    ad_auth: kerberos
+  delegate_to: localhost
+
+- name: Resource-based alternative, hv02 accepts delegation from hv01
+  hyperv.mobility.kerberos_delegation:
+    computer: hv02.corp.example.com
+    mode: resource_based
+    migration_peers: [hv01]
+    ad_server: dc01.corp.example.com
+    ad_ca_cert: /etc/pki/corp-ca.pem
+  delegate_to: localhost
+
+- name: Remove all constrained delegation of a decommissioned host
+  hyperv.mobility.kerberos_delegation:
+    computer: hv09
+    state: absent
+  delegate_to: localhost
+'''
+
+RETURN = r'''
+delegation:
+  description: The account's delegation after the run (predicted in check mode).
+  returned: success
+  type: dict
+  contains:
+    dn:
+      description: Distinguished name of the account.
+      type: str
+      sample: CN=HV01,CN=Computers,DC=corp,DC=example,DC=com
+    sam_account_name:
+      description: sAMAccountName of the account.
+      type: str
+      sample: HV01$
+    dns_host_name:
+      description: dNSHostName of the account.
+      type: str
+      sample: hv01.corp.example.com
+    allowed_to_delegate_to:
+      description: The services in msDS-AllowedToDelegateTo, sorted.
+      type: list
+      elements: str
+      sample: [cifs/hv02, cifs/hv02.corp.example.com]
+    protocol_transition:
+      description: Whether TRUSTED_TO_AUTH_FOR_DELEGATION ("use any authentication protocol") is set.
+      type: bool
+      sample: true
+    trusted_for_delegation:
+      description: Whether TRUSTED_FOR_DELEGATION (unconstrained) is set. This module never sets it.
+      type: bool
+      sample: false
+    allowed_principals:
+      description: Accounts (sAMAccountName, or SID when unknown) in msDS-AllowedToActOnBehalfOfOtherIdentity, sorted.
+      type: list
+      elements: str
+      sample: [HV01$]
+services_added:
+  description: Services added to msDS-AllowedToDelegateTo (mode=constrained).
+  returned: success
+  type: list
+  elements: str
+services_removed:
+  description: Services removed from msDS-AllowedToDelegateTo (mode=constrained).
+  returned: success
+  type: list
+  elements: str
+principals_added:
+  description: Accounts added to msDS-AllowedToActOnBehalfOfOtherIdentity (mode=resource_based).
+  returned: success
+  type: list
+  elements: str
+principals_removed:
+  description: Accounts removed from msDS-AllowedToActOnBehalfOfOtherIdentity (mode=resource_based).
+  returned: success
+  type: list
+  elements: str
+caveat:
+  description: When changes take effect on the hosts, and how to make that immediate.
+  returned: changed
+  type: str
+'''
+
+import traceback
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.hyperv.mobility.plugins.module_utils.ad_client import (
+    AD_ARGUMENT_SPEC, HAS_LDAP3, LDAP3_IMPORT_ERROR, UF_TRUSTED_TO_AUTH_FOR_DELEGATION, ATTR_ALLOWED_TO_DELEGATE_TO, ATTR_ALLOWED_TO_ACT,
+    ADClient, ADConnectionOptions, ADError, DelegationDescriptor, migration_spns, validate_spn)
+
+if HAS_LDAP3:
+    import ldap3
+
+CAVEAT = ('Delegation changes take effect once they have replicated to the domain controllers the Hyper-V hosts use and the hosts '
+          'get new Kerberos tickets. To apply them without a reboot, purge the SYSTEM ticket cache on the hosts: klist -li 0x3e7 purge')
+
+
+def argument_spec():
+    spec = dict(
+        computer=dict(type='str', required=True),
+        mode=dict(type='str', default='constrained', choices=['constrained', 'resource_based']),
+        services=dict(type='list', elements='str'),
+        migration_peers=dict(type='list', elements='str'),
+        protocol_transition=dict(type='bool', default=True),
+        state=dict(type='str', default='present', choices=['present', 'absent']),
+        purge=dict(type='bool', default=False),
+    )
+    spec.update(AD_ARGUMENT_SPEC)
+    return spec
+
+
+# ------------------------------------------------------------------------------------------------
+# Desired state, without I/O (unit-tested)
+# ------------------------------------------------------------------------------------------------
+def _unique_casefold(values):
+    """Values without case-insensitive duplicates, first spelling kept (AD compares these strings case-insensitively)."""
+    seen, result = set(), []
+    for value in values:
+        if value.lower() not in seen:
+            seen.add(value.lower())
+            result.append(value)
+    return result
+
+
+class ConstrainedPlan:
+    """What to change in msDS-AllowedToDelegateTo and userAccountControl."""
+
+    def __init__(self, current_services, current_uac, wanted_services, state, purge, protocol_transition):
+        wanted = _unique_casefold(wanted_services or [])
+        wanted_keys = set(s.lower() for s in wanted)
+        current_keys = set(s.lower() for s in current_services)
+        if state == 'present':
+            self.add = [s for s in wanted if s.lower() not in current_keys]
+            self.remove = [s for s in current_services if s.lower() not in wanted_keys] if purge else []
+        elif wanted_services:
+            self.add, self.remove = [], [s for s in current_services if s.lower() in wanted_keys]
+        else:
+            self.add, self.remove = [], list(current_services)
+        removed_keys = set(s.lower() for s in self.remove)
+        self.after_services = [s for s in current_services if s.lower() not in removed_keys] + self.add
+        if state == 'present':
+            keep_transition = protocol_transition
+        else:
+            keep_transition = bool(current_uac & UF_TRUSTED_TO_AUTH_FOR_DELEGATION) and bool(self.after_services)
+        # Only TRUSTED_TO_AUTH_FOR_DELEGATION is ever touched; TRUSTED_FOR_DELEGATION is left as found.
+        if keep_transition:
+            self.after_uac = current_uac | UF_TRUSTED_TO_AUTH_FOR_DELEGATION
+        else:
+            self.after_uac = current_uac & ~UF_TRUSTED_TO_AUTH_FOR_DELEGATION
+        self.uac_changed = self.after_uac != current_uac
+
+    @property
+    def changed(self):
+        return bool(self.add or self.remove or self.uac_changed)
+
+    def ldap_changes(self):
+        changes = {}
+        operations = []
+        if self.remove:
+            operations.append((ldap3.MODIFY_DELETE, list(self.remove)))
+        if self.add:
+            operations.append((ldap3.MODIFY_ADD, list(self.add)))
+        if operations:
+            changes[ATTR_ALLOWED_TO_DELEGATE_TO] = operations
+        if self.uac_changed:
+            changes['userAccountControl'] = [(ldap3.MODIFY_REPLACE, [str(self.after_uac)])]
+        return changes
+
+
+class ResourceBasedPlan:
+    """What to change in the principals of msDS-AllowedToActOnBehalfOfOtherIdentity."""
+
+    def __init__(self, current_sids, wanted_sids, state, purge, peers_given):
+        wanted = _unique_casefold(wanted_sids)
+        wanted_keys = set(s.upper() for s in wanted)
+        current_keys = set(s.upper() for s in current_sids)
+        if state == 'present':
+            self.add = [s for s in wanted if s.upper() not in current_keys]
+            self.remove = [s for s in current_sids if s.upper() not in wanted_keys] if purge else []
+        elif peers_given:
+            self.add, self.remove = [], [s for s in current_sids if s.upper() in wanted_keys]
+        else:
+            self.add, self.remove = [], list(current_sids)
+        removed = set(s.upper() for s in self.remove)
+        self.after_sids = [s for s in current_sids if s.upper() not in removed] + self.add
+
+    @property
+    def changed(self):
+        return bool(self.add or self.remove)
+
+    def ldap_changes(self, descriptor):
+        if not self.changed:
+            return {}
+        if not self.after_sids:
+            return {ATTR_ALLOWED_TO_ACT: [(ldap3.MODIFY_REPLACE, [])]}  # clears the attribute, as Set-ADComputer ... $null
+        base = descriptor or DelegationDescriptor()
+        return {ATTR_ALLOWED_TO_ACT: [(ldap3.MODIFY_REPLACE, [base.with_principals(self.after_sids).to_bytes()])]}
+
+
+def delegation_view(account, services, uac, principal_names):
+    return dict(
+        dn=account.dn,
+        sam_account_name=account.sam_account_name,
+        dns_host_name=account.dns_host_name,
+        allowed_to_delegate_to=sorted(services, key=str.lower),
+        protocol_transition=bool(uac & UF_TRUSTED_TO_AUTH_FOR_DELEGATION),
+        trusted_for_delegation=bool(uac & 0x80000),
+        allowed_principals=sorted(principal_names, key=str.lower),
+    )
+
+
+# ------------------------------------------------------------------------------------------------
+# The run
+# ------------------------------------------------------------------------------------------------
+class KerberosDelegation:
+    """One task: read the account (and peers), plan, write once, read back."""
+
+    def __init__(self, module, client):
+        self.module = module
+        self.client = client
+        self.params = module.params
+
+    def wanted_services(self):
+        if self.params['services'] is not None:
+            return [validate_spn(s) for s in self.params['services']]
+        services = []
+        for peer in self.params['migration_peers'] or []:
+            account = self.client.find_computer(peer)
+            if not account.dns_host_name:
+                raise ADError("migration peer '%s' (%s) has no dNSHostName in AD; give its services explicitly" % (peer, account.dn))
+            services += migration_spns(account.short_name, account.dns_host_name)
+        return services
+
+    def principal_names(self, sids):
+        return [self.client.name_of_sid(sid) for sid in sids]
+
+    def run(self):
+        account = self.client.find_computer(self.params['computer'])
+        if account.unconstrained:
+            self.module.warn('%s is trusted for unconstrained delegation (TRUSTED_FOR_DELEGATION). This module never sets or '
+                             'clears it; consider removing it, constrained delegation is what live migration needs.' % account.sam_account_name)
+        current_sids = account.allowed_to_act.principal_sids if account.allowed_to_act else []
+        before = delegation_view(account, account.allowed_to_delegate_to, account.user_account_control, self.principal_names(current_sids))
+        if self.params['mode'] == 'constrained':
+            result, changes, after = self._constrained(account, current_sids)
+        else:
+            result, changes, after = self._resource_based(account, current_sids)
+        changed = bool(changes)
+        if changed and not self.module.check_mode:
+            self.client.modify(account, changes)
+            account = self.client.find_computer(account.dn)
+            sids = account.allowed_to_act.principal_sids if account.allowed_to_act else []
+            after = delegation_view(account, account.allowed_to_delegate_to, account.user_account_control, self.principal_names(sids))
+        result.update(changed=changed, delegation=after)
+        if changed:
+            result['caveat'] = CAVEAT
+            result['diff'] = dict(before=before, after=after, before_header=account.dn, after_header=account.dn)
+        return result
+
+    def _constrained(self, account, current_sids):
+        plan = ConstrainedPlan(account.allowed_to_delegate_to, account.user_account_control, self.wanted_services(),
+                               self.params['state'], self.params['purge'], self.params['protocol_transition'])
+        after = delegation_view(account, plan.after_services, plan.after_uac, self.principal_names(current_sids))
+        return dict(services_added=plan.add, services_removed=plan.remove), plan.ldap_changes(), after
+
+    def _resource_based(self, account, current_sids):
+        peers = [self.client.find_computer(peer) for peer in self.params['migration_peers'] or []]
+        plan = ResourceBasedPlan(current_sids, [peer.object_sid for peer in peers], self.params['state'], self.params['purge'],
+                                 self.params['migration_peers'] is not None)
+        after = delegation_view(account, account.allowed_to_delegate_to, account.user_account_control, self.principal_names(plan.after_sids))
+        result = dict(principals_added=self.principal_names(plan.add), principals_removed=self.principal_names(plan.remove))
+        return result, plan.ldap_changes(account.allowed_to_act), after
+
+
+def check_arguments(module):
+    params = module.params
+    if params['mode'] == 'resource_based' and params['services'] is not None:
+        module.fail_json(msg='mode=resource_based lists accounts, not services: use migration_peers')
+    if params['state'] == 'present' and params['services'] is None and params['migration_peers'] is None:
+        module.fail_json(msg='state=present needs services or migration_peers')
+    try:
+        for service in params['services'] or []:
+            validate_spn(service)
+    except ADError as error:
+        module.fail_json(msg=str(error))
+
+
+def main():
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True,
+                           mutually_exclusive=[('services', 'migration_peers')])
+    if not HAS_LDAP3:
+        module.fail_json(msg=missing_required_lib('ldap3'), exception=LDAP3_IMPORT_ERROR)
+    check_arguments(module)
+    try:
+        with ADClient(ADConnectionOptions.from_params(module.params)) as client:
+            result = KerberosDelegation(module, client).run()
+    except ADError as error:
+        module.fail_json(msg=str(error), computer=module.params['computer'])
+    except Exception as error:  # pylint: disable=broad-except  # an unexpected failure still names the account
+        module.fail_json(msg='unexpected error managing delegation of %s: %s' % (module.params['computer'], error), exception=traceback.format_exc())
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()
