@@ -1,0 +1,118 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, hyperv.mobility contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type  # pylint: disable=invalid-name
+
+
+class ModuleDocFragment(object):  # pylint: disable=too-few-public-methods
+
+    # How a host module reaches its Hyper-V host. Kept in sync with hyperv_module.CONNECTION_ARGUMENT_SPEC.
+    DOCUMENTATION = r'''
+options:
+  hyperv_host:
+    description:
+      - Name or address of the Hyper-V host to manage.
+      - When the task runs against an inventory host, the C(hyperv.mobility.hyperv_host) action plugin fills it
+        from C(ansible_host) (or the inventory name).
+    type: str
+    required: true
+  hyperv_port:
+    description:
+      - TCP port of the WinRM listener.
+      - Filled from C(ansible_port). Defaults to C(5986), or C(5985) when O(hyperv_protocol=http).
+    type: int
+  hyperv_user:
+    description:
+      - User to authenticate as, for example C(Administrator), C(CORP\admin) or C(admin@CORP.EXAMPLE.COM).
+      - Filled from C(ansible_user) (or C(ansible_psrp_user), C(ansible_winrm_user)).
+    type: str
+  hyperv_password:
+    description:
+      - Password of O(hyperv_user).
+      - Filled from C(ansible_password) (or C(ansible_psrp_password), C(ansible_winrm_password)).
+    type: str
+  hyperv_transport:
+    description:
+      - How to run pipelines on the host.
+      - V(psrp) uses the PowerShell Remoting Protocol (pypsrp) with structured pipelines.
+      - V(winrm) uses WinRS (pywinrm) with the collection's fixed runner script, which receives the pipeline as data
+        and invokes only allow-listed cmdlets.
+      - Filled from C(ansible_connection) when it is C(ansible.windows.psrp)/C(psrp) or C(winrm); any other connection
+        means V(psrp).
+    type: str
+    choices: [psrp, winrm]
+    default: psrp
+  hyperv_auth:
+    description:
+      - Authentication method.
+      - Filled from C(ansible_psrp_auth) or C(ansible_winrm_transport).
+      - With O(hyperv_transport=winrm), V(negotiate) uses NTLM (pywinrm has no Negotiate of its own).
+      - V(certificate) needs O(hyperv_cert_pem) and O(hyperv_cert_key_pem) and O(hyperv_protocol=https).
+    type: str
+    choices: [negotiate, ntlm, kerberos, credssp, certificate, basic]
+    default: negotiate
+  hyperv_protocol:
+    description:
+      - V(https) or V(http). Over HTTP, negotiate/NTLM/Kerberos/CredSSP encrypt every message.
+      - Filled from C(ansible_psrp_protocol) or C(ansible_winrm_scheme).
+      - Defaults to V(https), or V(http) when O(hyperv_port=5985).
+    type: str
+    choices: [http, https]
+  hyperv_validate_certs:
+    description:
+      - Whether to validate the TLS certificate of the host. Turn it off only on a lab.
+      - Filled from C(ansible_psrp_cert_validation) or C(ansible_winrm_server_cert_validation) (V(ignore) means V(false)).
+    type: bool
+    default: true
+  hyperv_ca_cert:
+    description:
+      - Path to a PEM file with the CA certificate(s) that issued the host's certificate.
+      - Filled from C(ansible_psrp_ca_cert) or C(ansible_winrm_ca_trust_path).
+    type: path
+  hyperv_cert_pem:
+    description:
+      - Path to the PEM client certificate for O(hyperv_auth=certificate).
+      - Filled from C(ansible_psrp_certificate_pem) or C(ansible_winrm_cert_pem).
+    type: path
+  hyperv_cert_key_pem:
+    description:
+      - Path to the PEM private key of O(hyperv_cert_pem).
+      - Filled from C(ansible_psrp_certificate_key_pem) or C(ansible_winrm_cert_key_pem).
+    type: path
+  hyperv_connection_timeout:
+    description:
+      - Seconds to wait for the TCP connection.
+      - Filled from C(ansible_psrp_connection_timeout) or C(ansible_winrm_connection_timeout).
+    type: int
+    default: 30
+  hyperv_operation_timeout:
+    description:
+      - WSMan operation timeout in seconds.
+      - Filled from C(ansible_psrp_operation_timeout) or C(ansible_winrm_operation_timeout_sec).
+    type: int
+    default: 20
+  hyperv_read_timeout:
+    description:
+      - Seconds to wait for an HTTP response; raised to O(hyperv_operation_timeout) + 1 when lower.
+      - Filled from C(ansible_psrp_read_timeout) or C(ansible_winrm_read_timeout_sec).
+    type: int
+    default: 30
+  hyperv_retries:
+    description:
+      - How many times to retry after a transport failure (connection refused, timeout, HTTP 5xx, WSMan fault),
+        with exponential backoff.
+      - Only safe work is retried - opening the session and read-only pipelines. A pipeline that changes state and
+        whose outcome is unknown is never repeated; the module fails and says so.
+    type: int
+    default: 3
+notes:
+  - The module runs on the Ansible controller and reaches the host over WinRM, so C(hosts) can be the Hyper-V hosts of
+    an existing C(ansible.windows) inventory; no C(delegate_to) is needed. With C(delegate_to=localhost), give the
+    connection options explicitly.
+  - The options can be set once for a play with C(module_defaults) and the group C(group/hyperv.mobility.hyperv).
+requirements:
+  - pypsrp >= 0.8 (for O(hyperv_transport=psrp))
+  - pywinrm >= 0.4 (for O(hyperv_transport=winrm))
+'''

@@ -1,0 +1,262 @@
+# -*- coding: utf-8 -*-
+"""The hyperv_host action plugin: inventory vars -> hyperv_* options, through ansible's own classes and a real playbook."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+from ansible.inventory.manager import InventoryManager
+from ansible.parsing.dataloader import DataLoader
+from ansible.playbook.play_context import PlayContext
+from ansible.playbook.task import Task
+from ansible.plugins import loader as plugin_loader
+from ansible.plugins.loader import action_loader
+from ansible.template import Templar
+from ansible.vars.manager import VariableManager
+
+import collection_path
+from ansible_collections.hyperv.mobility.plugins.action.hyperv_host import (
+    InventoryConnectionVars, fill_connection_args, transport_of,
+)
+
+INVENTORY = textwrap.dedent('''
+    all:
+      vars:
+        lab_user: labadmin
+      children:
+        hyperv_hosts:
+          hosts:
+            hv01:
+              ansible_host: 127.0.10.1
+              ansible_connection: psrp
+              ansible_user: "{{ lab_user }}"
+              ansible_password: s3cret
+              ansible_psrp_protocol: http
+              ansible_port: 5985
+              ansible_psrp_auth: ntlm
+              ansible_psrp_cert_validation: ignore
+              ansible_psrp_read_timeout: "45"
+            hv02:
+              ansible_host: 127.0.10.2
+              ansible_connection: winrm
+              ansible_user: labadmin
+              ansible_winrm_password: w1nrm
+              ansible_winrm_scheme: https
+              ansible_winrm_transport: [ssl]
+              ansible_winrm_server_cert_validation: validate
+              ansible_winrm_ca_trust_path: /lab/ca.pem
+              ansible_winrm_operation_timeout_sec: 25
+            hv03:
+              ansible_connection: ansible.builtin.psrp
+              ansible_psrp_ca_cert: /lab/ca.pem
+''')
+
+
+@pytest.fixture(name='inventory')
+def fixture_inventory(tmp_path):
+    path = tmp_path / 'inventory.yml'
+    path.write_text(INVENTORY)
+    loader = DataLoader()
+    inventory = InventoryManager(loader=loader, sources=[str(path)])
+    return loader, inventory, VariableManager(loader=loader, inventory=inventory)
+
+
+def action_for(loader, task_data, variables):
+    task = Task.load(task_data, loader=loader)
+    templar = Templar(loader=loader, variables=variables)
+    return action_loader.get('hyperv.mobility.hyperv_host', task=task, connection=None, play_context=PlayContext(),
+                             loader=loader, templar=templar, shared_loader_obj=plugin_loader)
+
+
+def filled_args(inventory, host_name, task_data):
+    loader, manager, variable_manager = inventory
+    host_vars = variable_manager.get_vars(host=manager.get_host(host_name))
+    action = action_for(loader, task_data, host_vars)
+    return fill_connection_args(action._task.args, action._templated_host_vars(host_vars))  # pylint: disable=protected-access
+
+
+def test_psrp_host_vars_become_options(inventory):
+    assert filled_args(inventory, 'hv01', {'hyperv.mobility.host_info': {}}) == {
+        'hyperv_transport': 'psrp', 'hyperv_host': '127.0.10.1', 'hyperv_port': 5985, 'hyperv_user': 'labadmin',
+        'hyperv_password': 's3cret', 'hyperv_auth': 'ntlm', 'hyperv_protocol': 'http', 'hyperv_validate_certs': False,
+        'hyperv_read_timeout': 45,
+    }
+
+
+def test_winrm_host_vars_become_options(inventory):
+    assert filled_args(inventory, 'hv02', {'hyperv.mobility.host_info': {}}) == {
+        'hyperv_transport': 'winrm', 'hyperv_host': '127.0.10.2', 'hyperv_user': 'labadmin', 'hyperv_password': 'w1nrm',
+        'hyperv_auth': 'basic', 'hyperv_protocol': 'https', 'hyperv_validate_certs': True, 'hyperv_ca_cert': '/lab/ca.pem',
+        'hyperv_operation_timeout': 25,
+    }
+
+
+def test_inventory_name_is_the_host_without_ansible_host(inventory):
+    args = filled_args(inventory, 'hv03', {'hyperv.mobility.host_info': {}})
+    assert args == {'hyperv_transport': 'psrp', 'hyperv_host': 'hv03', 'hyperv_ca_cert': '/lab/ca.pem'}
+
+
+def test_task_options_win_over_inventory(inventory):
+    args = filled_args(inventory, 'hv01', {'hyperv.mobility.host_info': {'hyperv_port': 15985, 'hyperv_user': 'other'}})
+    assert (args['hyperv_port'], args['hyperv_user'], args['hyperv_password']) == (15985, 'other', 's3cret')
+
+
+def test_controller_only_modules_and_delegation_to_localhost_are_not_filled(inventory):
+    loader = inventory[0]
+    assert action_for(loader, {'hyperv.mobility.host_info': {}, 'delegate_to': 'localhost'}, {})._delegated_to_controller()  # pylint: disable=protected-access
+    assert not action_for(loader, {'hyperv.mobility.host_info': {}, 'delegate_to': 'hv02'}, {})._delegated_to_controller()  # pylint: disable=protected-access
+    ping = action_for(loader, {'ansible.builtin.ping': {}}, {})
+    assert not ping._takes_connection_options(ping._find_module())  # pylint: disable=protected-access
+    host_info = action_for(loader, {'hyperv.mobility.host_info': {}}, {})
+    assert host_info._takes_connection_options(host_info._find_module())  # pylint: disable=protected-access
+
+
+@pytest.mark.parametrize('connection, transport', [
+    ('psrp', 'psrp'), ('ansible.builtin.psrp', 'psrp'), ('winrm', 'winrm'), ('ansible.builtin.winrm', 'winrm'),
+    (None, 'psrp'), ('ssh', 'psrp'), ('local', 'psrp'),
+])
+def test_transport_from_ansible_connection(connection, transport):
+    assert transport_of(connection) == transport
+
+
+@pytest.mark.parametrize('value, auth', [('ntlm', 'ntlm'), ('kerberos,ntlm', 'kerberos'), (['credssp'], 'credssp'),
+                                         ('plaintext', 'basic'), ('certificate', 'certificate')])
+def test_winrm_transport_names_map_to_auth(value, auth):
+    mapped = InventoryConnectionVars({'ansible_connection': 'winrm', 'ansible_winrm_transport': value})
+    assert mapped.value_of('hyperv_auth') == auth
+
+
+def test_winrm_ssl_with_a_client_certificate_means_certificate_auth():
+    mapped = InventoryConnectionVars({'ansible_connection': 'winrm', 'ansible_winrm_transport': 'ssl', 'ansible_winrm_cert_pem': '/c.pem'})
+    assert mapped.value_of('hyperv_auth') == 'certificate'
+
+
+def test_runtime_routes_modules_through_the_action_plugin():
+    context = plugin_loader.module_loader.find_plugin_with_context('hyperv.mobility.host_info')
+    assert context.resolved and context.action_plugin == 'hyperv.mobility.hyperv_host'
+    delegation = plugin_loader.module_loader.find_plugin_with_context('hyperv.mobility.kerberos_delegation')
+    # The module itself is written elsewhere; its routing is already declared.
+    assert delegation.action_plugin == 'hyperv.mobility.hyperv_host' or not delegation.resolved
+
+
+# ------------------------------------------------------------------ a real playbook run on the controller
+
+PLAYBOOK = textwrap.dedent('''
+    - hosts: hyperv_hosts
+      gather_facts: false
+      tasks:
+        - name: inventory vars
+          hyperv.mobility.host_info:
+            hyperv_retries: 0
+          ignore_errors: true
+        - name: module defaults win over inventory vars, task options over both
+          hyperv.mobility.host_info:
+            hyperv_connection_timeout: 3
+          module_defaults:
+            group/hyperv.mobility.hyperv:
+              hyperv_port: 2
+              hyperv_retries: 0
+          ignore_errors: true
+    - hosts: hv01
+      gather_facts: false
+      tasks:
+        - name: delegated to the controller, nothing is filled
+          hyperv.mobility.host_info:
+          delegate_to: localhost
+          ignore_errors: true
+''')
+
+PLAYBOOK_INVENTORY = textwrap.dedent('''
+    all:
+      children:
+        hyperv_hosts:
+          hosts:
+            hv01:
+              ansible_host: 127.0.0.1
+              ansible_port: 1
+              ansible_connection: psrp
+              ansible_psrp_protocol: http
+              ansible_user: "{{ 'lab' ~ 'admin' }}"
+              ansible_password: s3cret
+            hv02:
+              ansible_host: 127.0.0.1
+              ansible_port: 1
+              ansible_connection: winrm
+              ansible_winrm_scheme: http
+              ansible_winrm_transport: ntlm
+              ansible_user: labadmin
+              ansible_password: s3cret
+''')
+
+
+# ansible-core has no JSON stdout callback of its own; this one records every task result to a file.
+RECORD_CALLBACK = textwrap.dedent('''
+    import json, os
+    from ansible.plugins.callback import CallbackBase
+
+    class CallbackModule(CallbackBase):
+        CALLBACK_VERSION = 2.0
+        CALLBACK_TYPE = 'notification'
+        CALLBACK_NAME = 'record'
+        CALLBACK_NEEDS_ENABLED = True
+
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.results = []
+
+        def _record(self, status, result):
+            entry = dict(result.result, status=status)
+            self.results.append({'task': result.task_name, 'host': result.host.get_name(), 'result': entry})
+
+        def v2_runner_on_ok(self, result, *args, **kwargs):
+            self._record('ok', result)
+
+        def v2_runner_on_failed(self, result, *args, **kwargs):
+            self._record('failed', result)
+
+        def v2_runner_on_unreachable(self, result, *args, **kwargs):
+            self._record('unreachable', result)
+
+        def v2_playbook_on_stats(self, stats):
+            with open(os.environ['RECORD_RESULTS'], 'w') as handle:
+                json.dump(self.results, handle, default=str)
+''')
+
+
+@pytest.fixture(name='playbook_results', scope='module')
+def fixture_playbook_results(tmp_path_factory):
+    folder = tmp_path_factory.mktemp('play')
+    (folder / 'inventory.yml').write_text(PLAYBOOK_INVENTORY)
+    (folder / 'play.yml').write_text(PLAYBOOK)
+    (folder / 'callback_plugins').mkdir()
+    (folder / 'callback_plugins' / 'record.py').write_text(RECORD_CALLBACK)
+    record = folder / 'results.json'
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collection_path.COLLECTIONS_ROOT, ANSIBLE_CALLBACKS_ENABLED='record',
+               RECORD_RESULTS=str(record), ANSIBLE_NOCOLOR='1', ANSIBLE_LOCAL_TEMP=str(folder / 'tmp'))
+    process = subprocess.run([os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', 'inventory.yml', 'play.yml'],
+                             cwd=str(folder), env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert record.exists(), process.stdout + process.stderr
+    return {(entry['task'], entry['host']): entry['result'] for entry in json.loads(record.read_text())}
+
+
+def test_playbook_fills_options_from_inventory_and_runs_on_the_controller(playbook_results):
+    psrp = playbook_results[('inventory vars', 'hv01')]
+    winrm = playbook_results[('inventory vars', 'hv02')]
+    # The module ran (on the controller: pypsrp/pywinrm tried to reach 127.0.0.1:1) with the endpoint built from the vars.
+    assert psrp['status'] == 'failed' and psrp['connection_error'] and 'http://127.0.0.1:1/wsman over psrp (negotiate auth)' in psrp['msg']
+    assert winrm['status'] == 'failed' and 'http://127.0.0.1:1/wsman over winrm (ntlm auth)' in winrm['msg']
+    assert "after 1 attempt(s)" in psrp['msg'] and 'Connection refused' in psrp['msg']
+    assert 's3cret' not in json.dumps(psrp)
+
+
+def test_playbook_module_defaults_override_inventory(playbook_results):
+    result = playbook_results[('module defaults win over inventory vars, task options over both', 'hv01')]
+    assert 'http://127.0.0.1:2/wsman' in result['msg'] and 'after 1 attempt(s)' in result['msg']
+
+
+def test_playbook_delegated_to_localhost_fills_nothing(playbook_results):
+    result = playbook_results[('delegated to the controller, nothing is filled', 'hv01')]
+    assert result['status'] == 'failed' and 'missing required arguments: hyperv_host' in result['msg']
