@@ -8,10 +8,15 @@ endpoint may call in at the same time.
 from __future__ import annotations
 
 import copy
+import datetime
+import ipaddress
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 
+from hvlab.directory import Directory
+from hvlab import replication
 from hvlab.engine.executor import Executor
 from hvlab.engine.reference import (FEATURE_CATALOG, MIGRATION_AUTH_TYPES, MIGRATION_PERFORMANCE_OPTIONS, OS_RELEASES, REPLICA_AUTH_TYPES, VM_STATES,
                                     canonical_subnet, vm_version_key)
@@ -45,17 +50,18 @@ class VirtualMachine:
     memory_startup: int = 2 * 1024 ** 3
     path: str = ''
     disks: list[VirtualDisk] = field(default_factory=list)
+    data_version: int = 0          # the VM's data: grows as the workload writes; Hyper-V Replica copies it
 
     def to_state(self) -> dict:
         return {'name': self.name, 'id': self.vm_id, 'state': self.state, 'version': self.version,
                 'generation': self.generation, 'processor_count': self.processor_count,
                 'processor_compatibility': self.processor_compatibility, 'memory_startup': self.memory_startup,
-                'path': self.path, 'disks': [disk.to_state() for disk in self.disks]}
+                'path': self.path, 'disks': [disk.to_state() for disk in self.disks], 'data_version': self.data_version}
 
     @classmethod
     def from_state(cls, data: dict) -> VirtualMachine:
         known = {'name', 'id', 'state', 'version', 'generation', 'processor_count', 'processor_compatibility',
-                 'memory_startup', 'path', 'disks'}
+                 'memory_startup', 'path', 'disks', 'data_version'}
         _reject_unknown('vm', data, known)
         vm = cls(name=data['name'], vm_id=str(uuid.UUID(str(data.get('id') or uuid.uuid4()))))
         vm.apply(data)
@@ -71,7 +77,7 @@ class VirtualMachine:
                 self.state = value
             elif key == 'disks':
                 self.disks = [VirtualDisk(**disk) for disk in value]
-            elif key in ('generation', 'processor_count', 'memory_startup'):
+            elif key in ('generation', 'processor_count', 'memory_startup', 'data_version'):
                 setattr(self, key, int(value))
             elif key == 'processor_compatibility':
                 self.processor_compatibility = bool(value)
@@ -122,7 +128,10 @@ class HostSettings:
 
 @dataclass
 class ReplicaServerSettings:
-    """Hyper-V Replica server settings (Get-VMReplicationServer shape); the cmdlets come later."""
+    """Hyper-V Replica server settings (Get-/Set-VMReplicationServer, hvlab.engine.cmdlets.replication).
+
+    authorization_entries: dicts {'allowed_primary_server', 'replica_storage_location', 'trust_group'}.
+    """
 
     enabled: bool = False
     allowed_authentication_type: str = 'Kerberos'
@@ -134,8 +143,6 @@ class ReplicaServerSettings:
     monitoring_interval: float = 12 * 3600.0
     monitoring_start_time: float = 15 * 3600.0
     authorization_entries: list[dict] = field(default_factory=list)
-    http_listener_firewall_enabled: bool = False
-    https_listener_firewall_enabled: bool = False
 
 
 _SEEDED_FEATURES = ('Hyper-V', 'RSAT', 'RSAT-Role-Tools', 'RSAT-Hyper-V-Tools', 'Hyper-V-Tools', 'Hyper-V-PowerShell')
@@ -154,7 +161,12 @@ def _require_choice(what: str, value, choices) -> None:
 
 _PATCHABLE = {'domain', 'os_release', 'supported_vm_versions', 'default_vm_version', 'hyperv_installed', 'features',
               'logical_processors', 'memory_bytes', 'clustered', 'migration', 'migration_networks', 'settings', 'vms',
-              'replica_server'}
+              'replica_server', 'network_addresses', 'firewall_rules', 'replication'}
+
+
+def canonical_interface(text: str) -> str:
+    """A NIC address with its prefix ('192.168.10.1/24'); a bare address gets the full-length prefix."""
+    return ipaddress.ip_interface(str(text).strip()).with_prefixlen
 
 
 class SimHost:
@@ -176,7 +188,12 @@ class SimHost:
         self.migration_networks: list[MigrationNetwork] = []
         self.settings = HostSettings()
         self.replica_server = ReplicaServerSettings()
+        # Hyper-V Replica (hvlab.replication): predefined firewall rules, relationships, Replica-capable certificates.
+        self.firewall_rules = replication.default_firewall_rules()
+        self.replication = replication.HostReplication(certificates=[replication.lab_certificate_thumbprint(self.fqdn)])
         self.vms: list[VirtualMachine] = []
+        # The host's NIC addresses with prefixes: live migration connects only between networks both ends are on.
+        self.network_addresses: list[str] = [canonical_interface(f'{address}/24')]
 
     # ---- identity -------------------------------------------------------------------------------
     @property
@@ -198,6 +215,7 @@ class SimHost:
     def execute(self, statements, identity):
         """Run statements (lists of piped Commands) as ``identity``; see hvlab.engine.Execution."""
         with self.world.lock:
+            self.world.sync_replication_clock()
             return Executor(self, identity).run(statements)
 
     # ---- VMs ------------------------------------------------------------------------------------
@@ -232,6 +250,9 @@ class SimHost:
                 'settings': vars(self.settings).copy(),
                 'replica_server': copy.deepcopy(vars(self.replica_server)),
                 'vms': [vm.to_state() for vm in self.vms],
+                'network_addresses': list(self.network_addresses),
+                'firewall_rules': [rule.to_state() for rule in self.firewall_rules],
+                'replication': self.replication.to_state(self),
             }
 
     def patch(self, fields: dict) -> None:
@@ -316,6 +337,15 @@ class SimHost:
         for key, item in value.items():
             setattr(self.replica_server, key, copy.deepcopy(item))
 
+    def _patch_firewall_rules(self, value) -> None:
+        self.firewall_rules = replication.patch_firewall_rules(self.firewall_rules, value)
+
+    def _patch_replication(self, value) -> None:
+        self.replication.patch(self, value)
+
+    def _patch_network_addresses(self, value) -> None:
+        self.network_addresses = [canonical_interface(entry) for entry in value]
+
     def _patch_vms(self, value) -> None:
         if isinstance(value, list):
             self.vms = [VirtualMachine.from_state(entry) for entry in value]
@@ -339,6 +369,23 @@ class World:
     def __init__(self) -> None:
         self.lock = threading.RLock()
         self.hosts: list[SimHost] = []
+        # Live migration (hvlab.engine.cmdlets.migration): how long a move takes, the moves under way, the
+        # condition a queued move waits on (waiting releases the lock so other sessions keep working), and
+        # the domain's directory (hvlab.directory.Directory) that Kerberos moves read delegation from.
+        self.migration_seconds = 0.2
+        self.active_migrations: list = []
+        self.migration_changed = threading.Condition(self.lock)
+        self.directory = None
+        # Hyper-V Replica's simulated clock (hvlab.replication): moves on advance_replication, or with wall-clock
+        # time times replication_speed when that is > 0.
+        self.replication_clock = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+        self.replication_speed = 0.0
+        self._replication_synced_at = time.monotonic()
+
+    def configure_directory(self, ldap_url: str, user: str, password: str, ca_path: str | None) -> None:
+        """Join the lab to a domain controller: Kerberos live migrations read delegation from it over LDAPS."""
+        with self.lock:
+            self.directory = Directory(ldap_url, user, password, ca_path)
 
     @classmethod
     def create(cls, host_count: int = 3, domain: str = 'hvlab.test') -> World:
@@ -348,14 +395,44 @@ class World:
         world = cls()
         for number in range(1, host_count + 1):
             host = SimHost(world, f'hv{number:02d}', f'127.0.10.{number}', domain or None)
+            # Management NIC (127.0.10.N/24) plus a private migration network, IPv4 and IPv6.
+            host.network_addresses += [f'192.168.10.{number}/24', f'2001:db8:10::{number:x}/64']
             vm_count = 3 if number % 2 else 2
             for role, state in _SEED_ROLES[:vm_count]:
                 host.add_vm(f'{host.name}-{role}', state=state)
             world.hosts.append(host)
         return world
 
+    def advance_replication(self, seconds: float) -> None:
+        """Let ``seconds`` of replication time pass: initial copies finish, cycles run, faults show."""
+        with self.lock:
+            replication.advance(self, seconds)
+
+    def sync_replication_clock(self) -> None:
+        """In real-time mode (replication_speed > 0) catch the simulated clock up with the wall clock."""
+        with self.lock:
+            now = time.monotonic()
+            elapsed, self._replication_synced_at = now - self._replication_synced_at, now
+            if self.replication_speed > 0:
+                replication.advance(self, elapsed * self.replication_speed)
+
+    def replication_control(self, body: dict) -> dict:
+        """Control endpoint entry (POST /replication): speed, data writes, faults, import, advance_seconds."""
+        with self.lock:
+            self.sync_replication_clock()
+            return replication.control(self, body)
+
     def get_host_by_address(self, address: str) -> SimHost | None:
         return next((host for host in self.hosts if host.address == address), None)
+
+    def get_host_by_network_address(self, address: str) -> SimHost | None:
+        """The host owning a NIC address (any of its network_addresses, or its listening address)."""
+        try:
+            wanted = ipaddress.ip_address(address.strip())
+        except ValueError:
+            return None
+        return next((host for host in self.hosts if wanted == ipaddress.ip_address(host.address)
+                     or any(ipaddress.ip_interface(entry).ip == wanted for entry in host.network_addresses)), None)
 
     def get_host_by_name(self, name: str) -> SimHost | None:
         """Find a host by short name or FQDN (case-insensitive)."""

@@ -245,8 +245,8 @@ def test_fqid_class_names_per_module(host):
 def test_documented_but_unmodelled_cmdlet_still_binds_first(host):
     error = only_error(run(host, 'Move-VM', ('Bogus', 1)))
     assert error.fully_qualified_error_id == 'NamedParameterNotFound,Microsoft.HyperV.PowerShell.Commands.MoveVM'
-    error = only_error(run(host, 'Get-VMReplicationServer'))
-    assert error.fully_qualified_error_id == 'HvLab.NotImplemented,Microsoft.HyperV.PowerShell.Commands.GetVMReplicationServer'
+    error = only_error(run(host, 'Get-ADComputer', ('Filter', '*')))
+    assert error.fully_qualified_error_id == 'HvLab.NotImplemented,Microsoft.ActiveDirectory.Management.Commands.GetADComputer'
     assert error.category == 'NotImplemented'
 
 

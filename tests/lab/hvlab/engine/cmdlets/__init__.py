@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from hvlab.engine.cmdlets import features, host, migration_network, vm
+from hvlab.engine.cmdlets import features, firewall, host, migration, migration_network, replication, vm
 
 REGISTRY = {}
-for _module in (host, migration_network, vm, features):
+for _module in (host, migration_network, vm, features, migration, replication, firewall):
     for _name, _function in _module.CMDLETS.items():
         REGISTRY[_name.lower()] = _function
 

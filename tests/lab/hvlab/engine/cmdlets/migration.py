@@ -1,0 +1,498 @@
+"""Compare-VM and Move-VM: live migration between lab hosts, enforcing the rules Hyper-V enforces.
+
+Both cmdlets run on the SOURCE host's session; -DestinationHost names another lab host by short name,
+FQDN or any of its addresses. A move meets the rules in the order Hyper-V meets them; the first one
+that fails ends the attempt with an error record (FullyQualifiedErrorId ``OperationFailed,...MoveVM``,
+category NotSpecified, VirtualizationException, as Windows writes them):
+
+1. Source: live migration enabled (Enable-VMMigration).
+2. Connection: the destination's migration service listens only when Hyper-V runs and live migration is
+   enabled there; otherwise the connection is refused (0x8007274D). It listens on every address of the
+   host when UseAnyNetworkForMigration is set, else only on the host's addresses that fall inside one of
+   its migration networks (Get-VMMigrationNetwork); no such address = refused. The source connects from a
+   NIC on the same subnet as one of those addresses (SimHost.network_addresses); when it has none the
+   connection times out (0x8007274C).
+3. Authentication type: both hosts must use the same VirtualMachineMigrationAuthenticationType; the
+   destination rejects the other protocol (0x80090302).
+4. CredSSP: the source can present the user's credentials only when the user signed in to the source
+   with CredSSP (Identity.auth == 'credssp'). Any other session - the lab transport offers basic and
+   NTLM - fails with the 0x8009030E "No credentials are available in the security package" error the
+   procedure quotes.
+5. Kerberos: both hosts in the same domain; the world's directory (World.configure_directory) is read
+   on every attempt. The source computer account must be allowed to delegate, either classic constrained
+   delegation (msDS-AllowedToDelegateTo holds "Microsoft Virtual System Migration Service/<destination
+   as written in -DestinationHost>", plus "cifs/<destination>" when storage moves or the source's
+   performance option is SMB; and, because the session reached the source with NTLM/basic rather than
+   Kerberos, "use any authentication protocol" = TRUSTED_TO_AUTH_FOR_DELEGATION), or resource-based
+   delegation (the destination account's msDS-AllowedToActOnBehalfOfOtherIdentity grants the source's
+   SID). Missing delegation fails with 0x8009030E and "Failed to authenticate the connection at the
+   source host: no suitable credentials available."; a missing destination account with 0x80090303;
+   no directory configured or a DC that does not answer with 0x80090311 "No authority could be
+   contacted for authentication."
+6. Compatibility (Compare-VM's Incompatibilities): the destination supports the VM's configuration
+   version (Get-VMHostSupportedVersion); no VM with the same Id on the destination; without
+   -IncludeStorage / -Vhds every VM file must be on shared storage (an SMB path), as Move-VM's page
+   assumes. Move-VM writes the messages as an error record and, as its page documents, outputs the
+   VMCompatibilityReport.
+7. Concurrency: a move counts against MaximumVirtualMachineMigrations of both hosts (incoming and
+   outgoing together), a move with storage also against MaximumStorageMigrations. Like Hyper-V, which
+   queues live migrations beyond the limit instead of refusing them, a move beyond a limit waits (the
+   session's command blocks) until a slot is free on both ends, then transfers.
+8. Transfer: the VM stays on the source, listed in World.active_migrations as 'migrating', for
+   World.migration_seconds (default 0.2 s; the world lock is released meanwhile so other sessions keep
+   working), then moves to the destination; with storage its files move to -DestinationStoragePath
+   (or per -Vhds / -VirtualMachinePath). A VM already queued or migrating cannot be moved again.
+
+Compare-VM checks 1-5 the same way (it asks the destination over the same authenticated connection, so
+those failures are error records, not incompatibilities) and returns the report of 6. It never moves.
+The HRESULT texts are Windows' FormatMessage texts; where Windows adds a Hyper-V specific sentence the
+lab's wording is modelled on the VMMS events (20306 and its neighbours) and says which rule failed.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import ntpath
+import time
+from dataclasses import dataclass, field
+
+from hvlab.directory import DirectoryError
+from hvlab.engine.context import CmdletContext
+from hvlab.engine.objects import HV, netbios_name, vm_object
+from hvlab.engine.values import LabEnum, LabObject
+
+MIGRATION_SERVICE = 'Microsoft Virtual System Migration Service'
+_QUEUE_LIMIT_SECONDS = 120.0
+
+# Windows error texts (FormatMessage) of the HRESULTs a failed move reports.
+E_CONNECTION_REFUSED = 'No connection could be made because the target machine actively refused it. (0x8007274D)'
+E_TIMED_OUT = ('A connection attempt failed because the connected party did not properly respond after a period of time, or '
+               'established connection failed because connected host has failed to respond. (0x8007274C)')
+E_HOST_UNKNOWN = 'No such host is known. (0x80072AF9)'
+E_UNSUPPORTED = 'The function requested is not supported (0x80090302).'
+E_NO_CREDENTIALS = 'No credentials are available in the security package (0x8009030E).'
+E_TARGET_UNKNOWN = 'The specified target is unknown or unreachable (0x80090303).'
+E_NO_AUTHORITY = 'No authority could be contacted for authentication. (0x80090311)'
+
+# Incompatibility message ids of the lab's report (VMCompatibilityError.MessageId).
+MSG_VERSION_UNSUPPORTED = 24002
+MSG_ID_EXISTS = 21016
+MSG_STORAGE_NOT_SHARED = 40010
+
+
+class MigrationFailure(Exception):
+    """A move ends with one error record; ``message`` is the record's text."""
+
+    def __init__(self, message: str, error_id: str = 'OperationFailed', category: str = 'NotSpecified'):
+        super().__init__(message)
+        self.message = message
+        self.error_id = error_id
+        self.category = category
+
+
+@dataclass
+class ActiveMigration:
+    """One move known to the world: queued (waiting for slots) or migrating (transferring)."""
+
+    vm_id: str
+    vm_name: str
+    source: str
+    destination: str
+    with_storage: bool
+    state: str = 'queued'
+    started: float | None = None
+
+
+@dataclass
+class StoragePlan:
+    """Where the VM's files go: nothing moves, one folder for all, or per-file placement (-Vhds)."""
+
+    moves: bool = False
+    folder: str | None = None
+    vm_path: str | None = None
+    vhds: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class MoveRequest:
+    """What the command asked: the VM on this host, the destination as written and where the storage goes."""
+
+    source: object
+    vm: object
+    destination: object
+    destination_text: str
+    storage: StoragePlan
+
+    def failed_at_source(self, *details: str) -> MigrationFailure:
+        lines = [f"Virtual machine migration operation for '{self.vm.name}' failed at migration source "
+                 f"'{netbios_name(self.source)}'. (Virtual machine ID {self.vm.vm_id.upper()})", *details]
+        return MigrationFailure('\n'.join(lines))
+
+    def connection_failed(self, reason: str, *details: str) -> MigrationFailure:
+        return self.failed_at_source(f"Failed to establish a connection with host '{self.destination_text}': {reason}", *details)
+
+
+# ---- resolving the command ------------------------------------------------------------------------
+def _not_modelled(ctx: CmdletContext, what: str) -> None:
+    ctx.write_error('HvLab.NotImplemented', f'{ctx.signature.name} {what} is documented but not modelled by the lab.',
+                    'NotImplemented', exception_type='System.NotImplementedException')
+
+
+def _unsupported_shape(ctx: CmdletContext) -> bool:
+    """Parameter sets and switches the lab does not model: an honest error instead of a wrong answer."""
+    if ctx.bound.switch('AsJob'):
+        _not_modelled(ctx, '-AsJob')
+        return True
+    if 'DestinationCimSession' in ctx.bound:
+        ctx.write_error('HvLab.CimSessionNotSupported', 'The lab does not model CIM sessions; use -DestinationHost to name the '
+                                                        'destination.', 'NotImplemented', exception_type='System.NotSupportedException')
+        return True
+    if ctx.bound.parameter_set in ('CompatibilityReport', 'Register', 'Copy'):
+        _not_modelled(ctx, f'parameter set {ctx.bound.parameter_set}')
+        return True
+    return False
+
+
+def _find_vm(ctx: CmdletContext, host):
+    vm_object_in = ctx.bound.get('VM')
+    if vm_object_in is not None:
+        wanted = str(vm_object_in.properties.get('Id') or vm_object_in.properties.get('VMId') or '')
+        found = next((vm for vm in host.vms if vm.vm_id == wanted.lower()), None)
+        if found is None:
+            ctx.write_error('InvalidParameter', f'Hyper-V was unable to find a virtual machine with id "{wanted}".',
+                            'InvalidArgument', target=wanted)
+        return found
+    name = ctx.bound.get('Name')
+    found = next((vm for vm in host.vms if vm.name.lower() == name.lower()), None)
+    if found is None:
+        ctx.write_error('InvalidParameter', f'Hyper-V was unable to find a virtual machine with name "{name}".',
+                        'InvalidArgument', target=name)
+    return found
+
+
+def _storage_plan(ctx: CmdletContext, vm) -> StoragePlan:
+    """The storage part of the request; raises MigrationFailure(InvalidParameter) for malformed -Vhds."""
+    vhds = ctx.bound.get('Vhds')
+    vm_path = ctx.bound.get('VirtualMachinePath')
+    if ctx.bound.switch('IncludeStorage'):
+        return StoragePlan(moves=True, folder=ctx.bound.get('DestinationStoragePath'))
+    if ctx.bound.get('DestinationStoragePath') is not None:
+        raise MigrationFailure('The DestinationStoragePath parameter can be used only together with the IncludeStorage parameter.',
+                               'InvalidParameter', 'InvalidArgument')
+    if not vhds and vm_path is None:
+        return StoragePlan()
+    placement = {}
+    disk_paths = {disk.path.lower(): disk.path for disk in vm.disks}
+    for entry in vhds or []:
+        keys = {str(key).lower(): value for key, value in entry.items()}
+        source, destination = keys.get('sourcefilepath'), keys.get('destinationfilepath')
+        if not source or not destination:
+            raise MigrationFailure('Each hashtable in Vhds must contain the keys SourceFilePath and DestinationFilePath.',
+                                   'InvalidParameter', 'InvalidArgument')
+        if str(source).lower() not in disk_paths:
+            raise MigrationFailure(f"The virtual hard disk '{source}' is not attached to the virtual machine '{vm.name}'.",
+                                   'InvalidParameter', 'InvalidArgument')
+        if ntpath.basename(str(source)).lower() != ntpath.basename(str(destination)).lower():
+            raise MigrationFailure(f"The file name of the destination path '{destination}' must be the same as the file name of the "
+                                   f"source path '{source}'.", 'InvalidParameter', 'InvalidArgument')
+        placement[disk_paths[str(source).lower()]] = str(destination)
+    return StoragePlan(moves=True, vm_path=vm_path, vhds=placement)
+
+
+def _find_destination(ctx: CmdletContext, text: str):
+    world = ctx.host.world
+    return world.get_host_by_name(text) or world.get_host_by_network_address(text)
+
+
+def _resolve(ctx: CmdletContext) -> MoveRequest | None:
+    """The request, or None after writing the error that ends the command."""
+    if _unsupported_shape(ctx):
+        return None
+    targets = ctx.local_targets()
+    if not targets:
+        return None
+    source = targets[0]
+    vm = _find_vm(ctx, source)
+    if vm is None:
+        return None
+    text = ctx.bound.get('DestinationHost')
+    destination = _find_destination(ctx, text)
+    try:
+        storage = _storage_plan(ctx, vm)
+    except MigrationFailure as failure:
+        ctx.write_error(failure.error_id, failure.message, failure.category)
+        return None
+    request = MoveRequest(source, vm, destination, text, storage)
+    if destination is None:
+        _write_failure(ctx, request.connection_failed(E_HOST_UNKNOWN))
+        return None
+    if destination is source:
+        _write_failure(ctx, request.failed_at_source(
+            f"The destination host '{text}' is the host the virtual machine runs on; a virtual machine cannot be migrated to "
+            'its own host.'))
+        return None
+    return request
+
+
+def _write_failure(ctx: CmdletContext, failure: MigrationFailure, target: str | None = None) -> None:
+    ctx.write_error(failure.error_id, failure.message, failure.category, target=target)
+
+
+# ---- rules 1-5: reaching and authenticating to the destination --------------------------------------
+def _accepting_addresses(host) -> list:
+    """The destination's addresses its migration service listens on (rule 2)."""
+    interfaces = [ipaddress.ip_interface(entry) for entry in host.network_addresses]
+    if host.migration.use_any_network:
+        return interfaces
+    networks = [ipaddress.ip_network(network.subnet, strict=False) for network in host.migration_networks]
+    return [interface for interface in interfaces if any(interface.ip in network for network in networks)]
+
+
+def _source_reaches(source, accepting: list) -> bool:
+    own = [ipaddress.ip_interface(entry) for entry in source.network_addresses]
+    return any(address.ip in interface.network for address in accepting for interface in own)
+
+
+class ConnectionRules:
+    """Rules 1-5 for one request, as the source's migration service meets them."""
+
+    def __init__(self, ctx: CmdletContext, request: MoveRequest):
+        self.identity = ctx.identity
+        self.request = request
+        self.source = request.source
+        self.destination = request.destination
+
+    def check(self) -> None:
+        """Raise MigrationFailure for the first rule the request breaks."""
+        self._source_enabled()
+        self._destination_listens()
+        self._same_authentication_type()
+        if self.source.migration.authentication_type == 'CredSSP':
+            self._credssp()
+        else:
+            self._kerberos()
+
+    def _source_enabled(self) -> None:
+        if not self.source.migration.enabled:
+            raise self.request.failed_at_source(
+                f"Virtual machine migration is not enabled on host '{netbios_name(self.source)}': incoming and outgoing live "
+                'migrations are disabled (Enable-VMMigration).')
+
+    def _destination_listens(self) -> None:
+        destination = self.destination
+        if not destination.hyperv_installed or not destination.migration.enabled:
+            raise self.request.connection_failed(E_CONNECTION_REFUSED)
+        accepting = _accepting_addresses(destination)
+        if not accepting:
+            raise self.request.connection_failed(E_CONNECTION_REFUSED)
+        if not _source_reaches(self.source, accepting):
+            raise self.request.connection_failed(E_TIMED_OUT)
+
+    def _same_authentication_type(self) -> None:
+        ours, theirs = self.source.migration.authentication_type, self.destination.migration.authentication_type
+        if ours != theirs:
+            raise self.request.connection_failed(
+                E_UNSUPPORTED, 'The Virtual Machine Management Service failed to authenticate the connection for a Virtual Machine '
+                               f"migration at the destination host '{netbios_name(self.destination)}': it accepts {theirs} "
+                               f'authentication and the source host uses {ours}.')
+
+    def _credssp(self) -> None:
+        if self.identity.auth.lower() != 'credssp':
+            raise self.request.connection_failed(E_NO_CREDENTIALS)
+
+    def _kerberos(self) -> None:
+        source, destination = self.source, self.destination
+        if not source.domain or source.domain.lower() != (destination.domain or '').lower():
+            raise self.request.connection_failed(E_NO_AUTHORITY)
+        directory = source.world.directory
+        if directory is None:
+            raise self.request.connection_failed(
+                E_NO_AUTHORITY, f"No domain controller is reachable for domain '{source.domain}' (the lab world has no directory "
+                                'configured: World.configure_directory).')
+        try:
+            source_account = directory.computer(source.name)
+            destination_account = directory.computer(destination.name)
+        except DirectoryError as error:
+            raise self.request.connection_failed(E_NO_AUTHORITY, f"The domain controller for '{source.domain}' did not answer: "
+                                                                 f'{error}') from error
+        if source_account is None:
+            raise self.request.connection_failed(E_NO_CREDENTIALS, f"The computer account '{source.name.upper()}$' does not exist "
+                                                                   f"in domain '{source.domain}'.")
+        if destination_account is None:
+            raise self.request.connection_failed(E_TARGET_UNKNOWN)
+        if destination_account.allows_to_act(source_account.sid):
+            return          # resource-based constrained delegation covers every service of the destination account
+        missing = [spn for spn in self.required_spns() if not source_account.delegates_to(spn)]
+        transition_missing = self.identity.auth.lower() != 'kerberos' and not source_account.protocol_transition
+        if missing or transition_missing:
+            raise self.request.connection_failed(
+                E_NO_CREDENTIALS, 'The Virtual Machine Management Service failed to authenticate the connection for a Virtual '
+                                  'Machine migration at the source host: no suitable credentials available.')
+
+    def required_spns(self) -> list[str]:
+        """The services the source must be allowed to delegate to, for the destination name as written."""
+        spns = [f'{MIGRATION_SERVICE}/{self.request.destination_text}']
+        if self.request.storage.moves or self.source.migration.performance_option == 'SMB':
+            spns.append(f'cifs/{self.request.destination_text}')
+        return spns
+
+
+# ---- rule 6: compatibility ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Incompatibility:
+    """One entry of a compatibility report's Incompatibilities (VMCompatibilityError)."""
+
+    message: str
+    message_id: int
+
+
+def _is_shared(path: str) -> bool:
+    return path.startswith('\\\\')
+
+
+def incompatibilities(request: MoveRequest) -> list[Incompatibility]:
+    vm, destination = request.vm, request.destination
+    found = []
+    if vm.version not in destination.supported_vm_versions:
+        found.append(Incompatibility(
+            f"The virtual machine '{vm.name}' is using configuration version {vm.version}, which is not supported by the destination "
+            f"host '{netbios_name(destination)}'. Supported versions: {', '.join(destination.supported_vm_versions)}.",
+            MSG_VERSION_UNSUPPORTED))
+    if any(other.vm_id == vm.vm_id for other in destination.vms):
+        found.append(Incompatibility(
+            f"A virtual machine with the identifier '{vm.vm_id.upper()}' already exists on host '{netbios_name(destination)}'.",
+            MSG_ID_EXISTS))
+    if not request.storage.moves:
+        for path in [vm.path] + [disk.path for disk in vm.disks]:
+            if not _is_shared(path):
+                found.append(Incompatibility(
+                    f"The file '{path}' is not accessible from host '{netbios_name(destination)}': moving a virtual machine without "
+                    'its storage requires its files on shared storage (an SMB share). Use -IncludeStorage or -Vhds to move the '
+                    'storage too.', MSG_STORAGE_NOT_SHARED))
+    return found
+
+
+def compatibility_report(request: MoveRequest, found: list[Incompatibility]) -> LabObject:
+    source_vm = vm_object(request.source, request.vm)
+    errors = [LabObject([f'{HV}.VMCompatibilityError', 'System.Object'],
+                        {'Message': item.message, 'MessageId': item.message_id, 'Source': source_vm}, item.message)
+              for item in found]
+    operation = 'MoveVirtualMachineAndStorage' if request.storage.moves else 'MoveVirtualMachine'
+    properties = {
+        'VM': source_vm,
+        'OperationType': LabEnum(f'{HV}.OperationType', operation, 2 if request.storage.moves else 1),
+        'Destination': request.destination_text,
+        'Path': request.vm.path,
+        'SnapshotPath': None,
+        'VhdDestinationPath': request.storage.folder,
+        'VhdSourcePath': None,
+        'Incompatibilities': errors,
+    }
+    return LabObject([f'{HV}.VMCompatibilityReport', 'System.Object'], properties, f'{HV}.VMCompatibilityReport')
+
+
+# ---- rules 7-8: slots, transfer, commit ------------------------------------------------------------------
+class Transfer:
+    """Queues a checked move until both hosts have a free slot, waits the transfer time, moves the VM."""
+
+    def __init__(self, request: MoveRequest):
+        self.request = request
+        self.world = request.source.world
+        self.record = ActiveMigration(request.vm.vm_id, request.vm.name, request.source.name, request.destination.name,
+                                      request.storage.moves)
+
+    def run(self) -> None:
+        if any(active.vm_id == self.request.vm.vm_id for active in self.world.active_migrations):
+            raise self.request.failed_at_source(f"The virtual machine '{self.request.vm.name}' is already being migrated.")
+        self.world.active_migrations.append(self.record)
+        try:
+            self._wait_for_slots()
+            self.record.state, self.record.started = 'migrating', time.monotonic()
+            self._wait(self.world.migration_seconds)
+            self._commit()
+        finally:
+            self.world.active_migrations.remove(self.record)
+            self.world.migration_changed.notify_all()
+
+    def _migrating_on(self, host, storage_only: bool) -> int:
+        return sum(1 for active in self.world.active_migrations
+                   if active.state == 'migrating' and host.name in (active.source, active.destination)
+                   and (active.with_storage or not storage_only))
+
+    def _slots_free(self) -> bool:
+        for host in (self.request.source, self.request.destination):
+            if self._migrating_on(host, False) >= host.migration.maximum_vm_migrations:
+                return False
+            if self.record.with_storage and self._migrating_on(host, True) >= host.migration.maximum_storage_migrations:
+                return False
+        return True
+
+    def _wait_for_slots(self) -> None:
+        deadline = time.monotonic() + _QUEUE_LIMIT_SECONDS
+        while not self._slots_free():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise self.request.failed_at_source('The migration was queued and no migration slot became free in time.')
+            self.world.migration_changed.wait(remaining)
+
+    def _wait(self, seconds: float) -> None:
+        # Condition.wait releases the world lock (whatever its recursion depth) so other sessions run meanwhile.
+        deadline = time.monotonic() + seconds
+        while (remaining := deadline - time.monotonic()) > 0:
+            self.world.migration_changed.wait(remaining)
+
+    def _commit(self) -> None:
+        request = self.request
+        if request.vm not in request.source.vms:
+            raise request.failed_at_source(f"The virtual machine '{request.vm.name}' was removed during the migration.")
+        _relocate_storage(request.vm, request.storage)
+        request.source.vms.remove(request.vm)
+        request.destination.vms.append(request.vm)
+
+
+def _relocate_storage(vm, storage: StoragePlan) -> None:
+    if storage.folder is not None:
+        vm.path = storage.folder
+        for disk in vm.disks:
+            disk.path = ntpath.join(storage.folder, ntpath.basename(disk.path))
+    if storage.vm_path is not None:
+        vm.path = storage.vm_path
+    for disk in vm.disks:
+        disk.path = storage.vhds.get(disk.path, disk.path)
+
+
+# ---- the cmdlets -------------------------------------------------------------------------------------------
+def compare_vm(ctx: CmdletContext) -> None:
+    request = _resolve(ctx)
+    if request is None:
+        return
+    try:
+        ConnectionRules(ctx, request).check()
+    except MigrationFailure as failure:
+        _write_failure(ctx, failure, target=request.destination_text)
+        return
+    ctx.write_output(compatibility_report(request, incompatibilities(request)))
+
+
+def move_vm(ctx: CmdletContext) -> None:
+    request = _resolve(ctx)
+    if request is None or ctx.what_if:
+        return
+    try:
+        ConnectionRules(ctx, request).check()
+        found = incompatibilities(request)
+        if found:
+            ctx.write_output(compatibility_report(request, found))
+            raise request.failed_at_source(*(item.message for item in found))
+        Transfer(request).run()
+    except MigrationFailure as failure:
+        _write_failure(ctx, failure, target=request.destination_text)
+        return
+    if ctx.passthru:
+        ctx.write_output(vm_object(request.destination, request.vm))
+
+
+CMDLETS = {
+    'Compare-VM': compare_vm,
+    'Move-VM': move_vm,
+}
