@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from hvlab.directory import Directory
 from hvlab import replication
 from hvlab.engine.executor import Executor
+from hvlab.engine.signatures import find_signature
 from hvlab.engine.reference import (FEATURE_CATALOG, MIGRATION_AUTH_TYPES, MIGRATION_PERFORMANCE_OPTIONS, OS_RELEASES, REPLICA_AUTH_TYPES, VM_STATES,
                                     canonical_subnet, vm_version_key)
 
@@ -159,7 +160,7 @@ def _require_choice(what: str, value, choices) -> None:
         raise ValueError(f'{what} must be one of {", ".join(choices)}, not {value!r}')
 
 
-_PATCHABLE = {'domain', 'os_release', 'supported_vm_versions', 'default_vm_version', 'hyperv_installed', 'features',
+_PATCHABLE = {'failing_commands', 'domain', 'os_release', 'supported_vm_versions', 'default_vm_version', 'hyperv_installed', 'features',
               'logical_processors', 'memory_bytes', 'clustered', 'migration', 'migration_networks', 'settings', 'vms',
               'replica_server', 'network_addresses', 'firewall_rules', 'replication'}
 
@@ -184,6 +185,8 @@ class SimHost:
         self.memory_bytes = 128 * 1024 ** 3
         self.clustered = False
         self.features = {feature: feature in _SEEDED_FEATURES for feature in FEATURE_CATALOG}
+        # Fault injection: cmdlet name (lower case) -> how many more calls fail as a Hyper-V operation failure.
+        self.failing_commands: dict[str, int] = {}
         self.migration = MigrationSettings()
         self.migration_networks: list[MigrationNetwork] = []
         self.settings = HostSettings()
@@ -247,6 +250,7 @@ class SimHost:
                 'clustered': self.clustered,
                 'migration': vars(self.migration).copy(),
                 'migration_networks': [network.to_state() for network in self.migration_networks],
+                'failing_commands': dict(self.failing_commands),
                 'settings': vars(self.settings).copy(),
                 'replica_server': copy.deepcopy(vars(self.replica_server)),
                 'vms': [vm.to_state() for vm in self.vms],
@@ -304,6 +308,25 @@ class SimHost:
 
     def _patch_hyperv_installed(self, value) -> None:
         self.features['Hyper-V'] = bool(value)
+
+    def _patch_failing_commands(self, value) -> None:
+        failing = {}
+        for name, count in dict(value).items():
+            if find_signature(str(name)) is None:
+                raise ValueError(f'failing_commands: {name!r} is not a documented cmdlet')
+            failing[str(name).lower()] = int(count)
+        self.failing_commands = {name: count for name, count in failing.items() if count > 0}
+
+    def take_command_failure(self, name: str) -> bool:
+        """True when an injected failure is pending for this cmdlet (and use it up)."""
+        remaining = self.failing_commands.get(name.lower(), 0)
+        if remaining <= 0:
+            return False
+        if remaining == 1:
+            del self.failing_commands[name.lower()]
+        else:
+            self.failing_commands[name.lower()] = remaining - 1
+        return True
 
     def _patch_features(self, value) -> None:
         _reject_unknown('feature', value, set(FEATURE_CATALOG))

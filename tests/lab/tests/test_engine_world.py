@@ -104,3 +104,23 @@ def test_execute_is_serialised_by_the_world_lock():
         thread.join()
     assert not failures
     assert len(host.migration_networks) == 200
+
+
+def test_injected_command_failure_fails_that_cmdlet_once_like_a_vmms_failure():
+    world = World.create(1)
+    host = world.hosts[0]
+    host.patch({'failing_commands': {'Set-VMHost': 1}})
+    identity = Identity(user='labadmin', auth='ntlm', transport='psrp')
+    failed = host.execute([[Command('Enable-VMMigration', [])], [Command('Set-VMHost', [('MaximumVirtualMachineMigrations', 5)])]], identity)
+    assert [error.fully_qualified_error_id for error in failed.errors] == ['OperationFailed,Microsoft.HyperV.PowerShell.Commands.SetVMHost']
+    assert failed.errors[0].exception_type == 'Microsoft.HyperV.PowerShell.VirtualizationException'
+    assert host.migration.enabled is True and host.migration.maximum_vm_migrations == 2
+    assert host.to_state()['failing_commands'] == {}
+    again = host.execute([[Command('Set-VMHost', [('MaximumVirtualMachineMigrations', 5)])]], identity)
+    assert again.errors == [] and host.migration.maximum_vm_migrations == 5
+
+
+def test_failing_commands_must_name_documented_cmdlets():
+    world = World.create(1)
+    with pytest.raises(ValueError, match="failing_commands: 'Format-Disk' is not a documented cmdlet"):
+        world.hosts[0].patch({'failing_commands': {'Format-Disk': 1}})

@@ -85,6 +85,11 @@ class Executor:
             ctx.write_error('HvLab.NotImplemented', f'{signature.name} is documented but not modelled by the lab yet.',
                             'NotImplemented', exception_type='System.NotImplementedException')
             return
+        if self.host.take_command_failure(signature.name):
+            # What a Hyper-V operation that fails inside VMMS looks like (injected by tests through the world's failing_commands).
+            ctx.write_error('OperationFailed', 'The operation failed.', 'NotSpecified',
+                            exception_type='Microsoft.HyperV.PowerShell.VirtualizationException', target=self.host.name.upper())
+            return
         implementation(ctx)
 
     def _write_warnings(self, ctx: CmdletContext) -> None:

@@ -1,0 +1,360 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, hyperv.mobility contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type  # pylint: disable=invalid-name
+
+DOCUMENTATION = r'''
+module: live_migration
+short_description: Live-migration settings of a Hyper-V host without failover clustering
+version_added: 0.1.0
+description:
+  - Step 2 of Microsoft's "Set up hosts for live migration without failover clustering" as one idempotent task
+    that runs on the controller and reaches the host over WinRM.
+  - Turns incoming and outgoing live migrations on or off (C(Enable-VMMigration) / C(Disable-VMMigration)), sets the
+    authentication type, the performance option and the concurrency limits (C(Set-VMHost)), and the networks that
+    accept incoming live migrations (C(Add-/Set-/Remove-VMMigrationNetwork)).
+  - Reads the host in one pipeline and applies every change in one more; an unchanged host costs one pipeline.
+  - Options left unset are left as they are on the host.
+  - Live-migration traffic is not encrypted; Microsoft advises keeping it on private, trusted networks with O(networks)
+    rather than O(use_any_network=true).
+  - Live migration without failover clustering needs the host to be in an Active Directory domain; the module fails when
+    it is not and O(state=enabled).
+  - With O(authentication=kerberos), each source host's computer account needs constrained delegation to its peers
+    (M(hyperv.mobility.kerberos_delegation)). With O(authentication=credssp), migrations must be started from a session on
+    the source host, or they fail with C(0x8009030E) "No credentials are available in the security package".
+options:
+  state:
+    description:
+      - C(enabled) allows incoming and outgoing live migrations, C(disabled) refuses them.
+    type: str
+    choices: [enabled, disabled]
+    default: enabled
+  authentication:
+    description:
+      - Authentication of live-migration traffic (C(VirtualMachineMigrationAuthenticationType)).
+    type: str
+    choices: [kerberos, credssp]
+  performance:
+    description:
+      - Performance option (C(VirtualMachineMigrationPerformanceOption)).
+      - C(smbtransport) is the name older documentation uses; it is the same setting as C(smb) and is sent as C(SMB).
+    type: str
+    choices: [tcpip, compression, smb, smbtransport]
+  max_migrations:
+    description:
+      - Number of simultaneous live migrations (C(MaximumVirtualMachineMigrations)). A positive integer.
+    type: int
+  max_storage_migrations:
+    description:
+      - Number of simultaneous storage migrations (C(MaximumStorageMigrations)). A positive integer.
+    type: int
+  networks:
+    description:
+      - Networks that accept incoming live migrations.
+      - Each subnet is an IPv4 or IPv6 address or CIDR prefix. It is normalised (C(2001:DB8:0::/64) is C(2001:db8::/64),
+        a bare address is a host prefix) and a prefix with host bits set is refused.
+      - What happens to networks already on the host depends on O(networks_mode).
+    type: list
+    elements: dict
+    suboptions:
+      subnet:
+        description: Address or CIDR prefix, for example C(192.168.10.0/24).
+        type: str
+        required: true
+      priority:
+        description:
+          - Priority of the network; lower numbers are preferred. Left to Hyper-V when unset, and then not compared.
+        type: int
+  networks_mode:
+    description:
+      - C(exclusive) leaves the host with exactly O(networks).
+      - C(add) adds the listed networks (and corrects their priority), keeping the others.
+      - C(remove) removes the listed networks.
+    type: str
+    choices: [exclusive, add, remove]
+    default: exclusive
+  use_any_network:
+    description:
+      - C(true) accepts incoming live migrations on any network (C(UseAnyNetworkForMigration)); C(false) only on the
+        host's migration networks.
+      - Setting O(networks) together with O(use_any_network=true) is a contradiction and an error (unless
+        O(networks_mode=remove)).
+    type: bool
+extends_documentation_fragment:
+  - hyperv.mobility.connection
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+seealso:
+  - module: hyperv.mobility.host_info
+  - module: hyperv.mobility.kerberos_delegation
+  - name: Set up hosts for live migration without failover clustering
+    description: Microsoft's procedure that this module automates (step 2).
+    link: https://learn.microsoft.com/windows-server/virtualization/hyper-v/deploy/set-up-hosts-for-live-migration-without-failover-clustering
+author:
+  - hyperv.mobility contributors
+'''
+
+EXAMPLES = r'''
+- name: Kerberos live migration restricted to the migration network
+  hyperv.mobility.live_migration:
+    state: enabled
+    authentication: kerberos
+    performance: compression
+    max_migrations: 2
+    max_storage_migrations: 2
+    use_any_network: false
+    networks:
+      - subnet: 192.168.10.0/24
+        priority: 1
+
+- name: Add an IPv6 migration network, keeping the others
+  hyperv.mobility.live_migration:
+    networks:
+      - subnet: 2001:db8:10::/64
+        priority: 2
+    networks_mode: add
+
+- name: Turn live migration off
+  hyperv.mobility.live_migration:
+    state: disabled
+'''
+
+RETURN = r'''
+before:
+  description: The host's live-migration settings before the task.
+  returned: always
+  type: dict
+  contains:
+    migration_enabled:
+      description: Whether live migrations are enabled.
+      type: bool
+      sample: false
+    authentication:
+      description: Authentication type, C(kerberos) or C(credssp).
+      type: str
+      sample: credssp
+    performance:
+      description: Performance option, C(tcpip), C(compression) or C(smb).
+      type: str
+      sample: compression
+    max_migrations:
+      description: Simultaneous live migrations.
+      type: int
+      sample: 2
+    max_storage_migrations:
+      description: Simultaneous storage migrations.
+      type: int
+      sample: 2
+    use_any_network:
+      description: Whether any network accepts incoming live migrations.
+      type: bool
+      sample: true
+    networks:
+      description: Migration networks, sorted, with normalised subnets.
+      type: list
+      elements: dict
+      sample: [{subnet: 192.168.10.0/24, priority: 1}]
+after:
+  description:
+    - The settings after the task, in the same shape as RV(before).
+    - In check mode, the settings the task would leave.
+  returned: always
+  type: dict
+  sample: {migration_enabled: true, authentication: kerberos, performance: compression, max_migrations: 2,
+           max_storage_migrations: 2, use_any_network: false, networks: [{subnet: 192.168.10.0/24, priority: 1}]}
+changes:
+  description:
+    - The changes applied (or, in check mode, that would be applied), one line each, in the order they are sent.
+  returned: always
+  type: list
+  elements: str
+  sample: ["Enable-VMMigration", "Add-VMMigrationNetwork 192.168.10.0/24 (priority 1)",
+           "Set-VMHost VirtualMachineMigrationAuthenticationType=Kerberos"]
+not_applied:
+  description:
+    - When the change pipeline failed part way, the settings that still differ from what was asked, read back from
+      the host after the failure. Run the task again to converge.
+  returned: on a partial failure
+  type: list
+  elements: str
+  sample: [networks]
+'''
+
+from ansible_collections.hyperv.mobility.plugins.module_utils.host_session import Command
+from ansible_collections.hyperv.mobility.plugins.module_utils.hyperv_module import ChangeRefused, HostResource, HypervModule
+from ansible_collections.hyperv.mobility.plugins.module_utils.migration_networks import (
+    NetworkSpecError, apply_plan, canonical_subnet, current_networks, parse_networks, plan_networks)
+
+VMHOST_TYPE = 'Microsoft.HyperV.PowerShell.VMHost'
+NETWORK_TYPE = 'Microsoft.HyperV.PowerShell.VMMigrationNetwork'
+
+# Module choice -> the enum name Set-VMHost accepts (cmdlets.json: CredSSP, Kerberos / TCPIP, Compression, SMB).
+AUTHENTICATION_NAMES = {'kerberos': 'Kerberos', 'credssp': 'CredSSP'}
+PERFORMANCE_NAMES = {'tcpip': 'TCPIP', 'compression': 'Compression', 'smb': 'SMB', 'smbtransport': 'SMB'}
+
+# State key -> (Set-VMHost parameter, how to turn the module's value into the cmdlet's)
+SET_VMHOST_PARAMETERS = (
+    ('authentication', 'VirtualMachineMigrationAuthenticationType', AUTHENTICATION_NAMES.get),
+    ('performance', 'VirtualMachineMigrationPerformanceOption', PERFORMANCE_NAMES.get),
+    ('max_migrations', 'MaximumVirtualMachineMigrations', int),
+    ('max_storage_migrations', 'MaximumStorageMigrations', int),
+    ('use_any_network', 'UseAnyNetworkForMigration', bool),
+)
+
+CREDSSP_WARNING = (
+    'Live migration uses CredSSP on %s: every migration must be started from a session on the source host (console, '
+    'Remote Desktop, or PowerShell remoting with CredSSP). Started from anywhere else it fails with 0x8009030E "No '
+    'credentials are available in the security package". Kerberos with constrained delegation avoids this.')
+
+
+class LiveMigrationSettings(HostResource):
+    """Migration enablement, Set-VMHost migration settings and the migration networks of one host."""
+
+    def __init__(self, params):
+        super(LiveMigrationSettings, self).__init__(params)
+        self.desired_networks = parse_networks(params['networks']) if params['networks'] is not None else None
+        self.host_subnet_text = {}
+        self.fqdn = None
+
+    def read_commands(self):
+        return [Command('Get-VMHost'), Command('Get-VMMigrationNetwork')]
+
+    def current_state(self, result):
+        hosts = result.of_type(VMHOST_TYPE)
+        if not hosts:
+            raise ValueError('Get-VMHost returned no host object')
+        vmhost = hosts[0]
+        self.fqdn = vmhost.get('FullyQualifiedDomainName') or vmhost.get('ComputerName')
+        network_objects = [item.properties for item in result.of_type(NETWORK_TYPE)]
+        # Set/Remove-VMMigrationNetwork select by subnet text, so keep the host's own spelling of each network.
+        self.host_subnet_text = dict((canonical_subnet(item['Subnet']), str(item['Subnet'])) for item in network_objects)
+        return {
+            'migration_enabled': bool(vmhost.get('VirtualMachineMigrationEnabled')),
+            'authentication': str(vmhost.get('VirtualMachineMigrationAuthenticationType')).lower(),
+            'performance': str(vmhost.get('VirtualMachineMigrationPerformanceOption')).lower(),
+            'max_migrations': int(vmhost.get('MaximumVirtualMachineMigrations')),
+            'max_storage_migrations': int(vmhost.get('MaximumStorageMigrations')),
+            'use_any_network': bool(vmhost.get('UseAnyNetworkForMigration')),
+            'networks': current_networks(network_objects),
+        }
+
+    def desired_state(self, before):
+        params = self.params
+        after = dict(before)
+        after['migration_enabled'] = params['state'] == 'enabled'
+        if params['authentication'] is not None:
+            after['authentication'] = params['authentication']
+        if params['performance'] is not None:
+            after['performance'] = PERFORMANCE_NAMES[params['performance']].lower()
+        for key in ('max_migrations', 'max_storage_migrations', 'use_any_network'):
+            if params[key] is not None:
+                after[key] = params[key]
+        if self.desired_networks is not None:
+            after['networks'] = apply_plan(before['networks'], self.network_plan(before))
+        return after
+
+    def network_plan(self, before):
+        if self.desired_networks is None:
+            return {'add': [], 'set_priority': [], 'remove': []}
+        return plan_networks(before['networks'], self.desired_networks, self.params['networks_mode'])
+
+    def apply_commands(self, before, after):
+        """Enable first, networks before the restriction, removals after it, disable last: no moment without a network."""
+        commands = []
+        if after['migration_enabled'] and not before['migration_enabled']:
+            commands.append(Command('Enable-VMMigration'))
+        plan = self.network_plan(before)
+        for network in plan['add']:
+            parameters = {'Subnet': network['subnet']}
+            if network['priority'] is not None:
+                parameters['Priority'] = network['priority']
+            commands.append(Command('Add-VMMigrationNetwork', parameters))
+        for network in plan['set_priority']:
+            commands.append(Command('Set-VMMigrationNetwork', {'Subnet': self._host_text(network), 'NewPriority': network['priority']}))
+        set_vmhost = dict((parameter, convert(after[key])) for key, parameter, convert in SET_VMHOST_PARAMETERS if after[key] != before[key])
+        if set_vmhost:
+            commands.append(Command('Set-VMHost', set_vmhost))
+        for network in plan['remove']:
+            commands.append(Command('Remove-VMMigrationNetwork', {'Subnet': self._host_text(network)}))
+        if before['migration_enabled'] and not after['migration_enabled']:
+            commands.append(Command('Disable-VMMigration'))
+        return commands
+
+    def check_change(self, before, after):
+        """Live migration without clustering needs a domain; CredSSP works only from a session on the source."""
+        if after['migration_enabled'] and '.' not in (self.fqdn or ''):
+            raise ChangeRefused(
+                '%s is not in an Active Directory domain (its fully qualified name is %r): live migration without failover '
+                'clustering needs the source and destination hosts in the same domain or in domains that trust each other. '
+                'Join the host to the domain first, or use state=disabled.' % (self.params['hyperv_host'], self.fqdn))
+        if after['migration_enabled'] and after['authentication'] == 'credssp':
+            return [CREDSSP_WARNING % self.params['hyperv_host']]
+        return []
+
+    def _host_text(self, network):
+        return self.host_subnet_text.get(network['subnet'], network['subnet'])
+
+    def result_extras(self, before, after):
+        return {'changes': [describe(command) for command in self.apply_commands(before, after)] if before != after else []}
+
+
+def describe(command):
+    """One readable line per change, e.g. 'Add-VMMigrationNetwork 192.168.10.0/24 (priority 1)'."""
+    parameters = command.parameters
+    if command.name == 'Add-VMMigrationNetwork':
+        priority = parameters.get('Priority')
+        return '%s %s%s' % (command.name, parameters['Subnet'], '' if priority is None else ' (priority %d)' % priority)
+    if command.name == 'Set-VMMigrationNetwork':
+        return '%s %s (priority %d)' % (command.name, parameters['Subnet'], parameters['NewPriority'])
+    if command.name == 'Remove-VMMigrationNetwork':
+        return '%s %s' % (command.name, parameters['Subnet'])
+    if parameters:
+        return '%s %s' % (command.name, ' '.join('%s=%s' % (name, value) for name, value in sorted(parameters.items())))
+    return command.name
+
+
+ARGUMENT_SPEC = dict(
+    state=dict(type='str', choices=['enabled', 'disabled'], default='enabled'),
+    authentication=dict(type='str', choices=['kerberos', 'credssp']),
+    performance=dict(type='str', choices=['tcpip', 'compression', 'smb', 'smbtransport']),
+    max_migrations=dict(type='int'),
+    max_storage_migrations=dict(type='int'),
+    networks=dict(type='list', elements='dict', options=dict(
+        subnet=dict(type='str', required=True),
+        priority=dict(type='int'),
+    )),
+    networks_mode=dict(type='str', choices=['exclusive', 'add', 'remove'], default='exclusive'),
+    use_any_network=dict(type='bool'),
+)
+
+
+def validate(module):
+    """Option checks the argument spec cannot express; every message names the option and what it accepts."""
+    params = module.params
+    for key in ('max_migrations', 'max_storage_migrations'):
+        if params[key] is not None and not 1 <= params[key] <= 4294967295:
+            module.fail_json(msg='%s must be a positive integer (1..4294967295, UInt32), got %d' % (key, params[key]))
+    if params['networks'] and params['use_any_network'] and params['networks_mode'] != 'remove':
+        module.fail_json(msg='networks and use_any_network=true contradict each other: use_any_network=true accepts incoming '
+                             'live migrations on any network, so the networks list would have no effect. Give networks with '
+                             'use_any_network=false (recommended), or use_any_network=true without networks.')
+
+
+def main():
+    module = HypervModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    validate(module)
+    try:
+        resource = LiveMigrationSettings(module.params)
+    except NetworkSpecError as exc:
+        module.fail_json(msg=str(exc))
+    module.run_resource(resource)
+
+
+if __name__ == '__main__':
+    main()
