@@ -14,6 +14,11 @@ inventory names. This plugin
 
 It fills nothing when the task is delegated to the controller (the options are then given explicitly) or when the
 module does not take the connection options (controller-only modules such as the Active Directory ones).
+
+Pair modules (those extending the hyperv.mobility.destination fragment) also get ``destination_connection`` filled
+from the inventory vars of the host named by their ``destination`` option, with the same mapping and without the
+hyperv_ prefix, unless the task sets it or ``destination`` is not an inventory host. This is done under delegation
+to the controller as well: the destination is named explicitly, so its inventory vars are the ones to use.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -29,6 +34,8 @@ from ansible.plugins.action import ActionBase
 from ansible.plugins.loader import connection_loader, shell_loader
 # The doc fragment every host module extends; a module without it is a controller-only module.
 CONNECTION_FRAGMENT = 'hyperv.mobility.connection'
+# The doc fragment of pair modules: they also take destination / destination_connection.
+DESTINATION_FRAGMENT = 'hyperv.mobility.destination'
 LOCAL_NAMES = frozenset(('localhost', '127.0.0.1', '::1'))
 
 PSRP_CONNECTIONS = frozenset(('psrp', 'ansible.builtin.psrp', 'ansible.legacy.psrp'))
@@ -143,6 +150,11 @@ def fill_connection_args(task_args, host_vars):
     return filled
 
 
+def destination_connection_from_vars(host_vars):
+    """destination_connection (hyperv_* options without the prefix) from the destination host's inventory vars."""
+    return dict((option[len('hyperv_'):], value) for option, value in InventoryConnectionVars(host_vars).options().items())
+
+
 class ActionModule(ActionBase):
     """Runs a hyperv.mobility module on the controller with its connection options filled from inventory."""
 
@@ -156,8 +168,11 @@ class ActionModule(ActionBase):
         module = self._find_module()
         module_name = module.resolved_fqcn if module.resolved else self._task.action
         module_args = dict(self._task.args)
-        if self._takes_connection_options(module) and not self._delegated_to_controller():
+        source = self._module_source(module)
+        if CONNECTION_FRAGMENT in source and not self._delegated_to_controller():
             module_args = fill_connection_args(module_args, self._templated_host_vars(task_vars))
+        if DESTINATION_FRAGMENT in source:
+            module_args = self._fill_destination(module_args, task_vars)
         self._run_on_controller(task_vars)
 
         result = super(ActionModule, self).run(tmp, task_vars)
@@ -176,23 +191,45 @@ class ActionModule(ActionBase):
         return self._shared_loader_obj.module_loader.find_plugin_with_context(self._task.action, collection_list=self._task.collections)
 
     @staticmethod
-    def _takes_connection_options(module):
-        """Whether the module extends the connection doc fragment (host modules do, controller-only modules do not)."""
+    def _module_source(module):
+        """The module's source text ('' when it cannot be read): its doc fragments say which options it takes."""
         if not module.resolved or not module.plugin_resolved_path:
-            return False
+            return ''
         try:
             with open(module.plugin_resolved_path, 'rb') as module_file:
-                source = to_text(module_file.read(), errors='surrogate_or_strict')
+                return to_text(module_file.read(), errors='surrogate_or_strict')
         except (IOError, OSError):
-            return False
-        return CONNECTION_FRAGMENT in source
+            return ''
+
+    @classmethod
+    def _takes_connection_options(cls, module):
+        """Whether the module extends the connection doc fragment (host modules do, controller-only modules do not)."""
+        return CONNECTION_FRAGMENT in cls._module_source(module)
+
+    def _fill_destination(self, module_args, task_vars):
+        """module_args with destination_connection from the destination's inventory vars, when the task did not set it."""
+        destination = module_args.get('destination')
+        if not destination or module_args.get('destination_connection') is not None:
+            return module_args
+        host_vars = task_vars.get('hostvars') or {}
+        destination = to_text(destination)
+        if destination not in host_vars:
+            return module_args  # not an inventory host: the module reaches it by name with the source's account
+        filled = dict(module_args)
+        filled['destination_connection'] = destination_connection_from_vars(self._template_connection_vars(host_vars[destination], destination))
+        return filled
 
     def _templated_host_vars(self, task_vars):
         host_vars = task_vars
+        inventory_name = task_vars.get('inventory_hostname')
         if self._task.delegate_to:
             # Delegated to another inventory host: use that host's connection vars.
             host_vars = dict(task_vars.get('ansible_delegated_vars', {}).get(self._task.delegate_to, {}))
-            host_vars.setdefault('inventory_hostname', self._task.delegate_to)
+            inventory_name = self._task.delegate_to
+        return self._template_connection_vars(host_vars, inventory_name)
+
+    def _template_connection_vars(self, host_vars, inventory_name):
+        """The connection-related vars of one host, templated (inventory_hostname defaults to inventory_name)."""
         names = {'ansible_connection', 'inventory_hostname'}
         for table in (COMMON_VARS, PSRP_VARS, WINRM_VARS):
             for candidates in table.values():
@@ -201,6 +238,8 @@ class ActionModule(ActionBase):
         for name in names:
             if host_vars.get(name) is not None:
                 values[name] = self._templar.template(host_vars[name])
+        if inventory_name is not None:
+            values.setdefault('inventory_hostname', inventory_name)
         return values
 
     # ------------------------------------------------------------ where to run

@@ -1,0 +1,284 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, hyperv.mobility contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type  # pylint: disable=invalid-name
+
+DOCUMENTATION = r'''
+---
+module: migration_preflight
+short_description: Check that a VM can live-migrate from one Hyper-V host to another
+version_added: 1.0.0
+description:
+  - Read-only check of a source to destination pair of Hyper-V hosts without failover clustering, against the requirements
+    of Microsoft's "Set up hosts for live migration without failover clustering".
+  - The task's host is the source; O(destination) is the destination. Each host is read in one pipeline; with Kerberos
+    the two computer accounts are read from Active Directory over LDAP.
+  - Returns one entry per check with its status (V(ok), V(warning) or V(failed)), what was found and how to fix it.
+    The task fails only when O(fail_on) asks for it.
+  - "The checks, in order:"
+  - C(connection) - both hosts answer over WinRM.
+  - C(hyperv_installed) - the Hyper-V role is installed on both.
+  - C(administrator) - the connecting account can administer Hyper-V on both. C(Get-VMHost) needs membership of the local
+    Administrators or Hyper-V Administrators group, so when it answers on a host the account is a member there.
+  - C(domain) - both hosts are in the same Active Directory domain or in domains that trust each other. Only the DNS
+    domains (the suffix of the FQDN each host reports) can be seen, not the trusts, so different domains are a warning;
+    a host without a domain suffix fails.
+  - C(migration_enabled) - live migration is enabled on both.
+  - C(networks) - the destination accepts incoming live migrations on a network the source can use - the destination uses
+    any network, or one of its migration networks overlaps one of the source's. The source's own migration networks stand
+    for the networks it has addresses in (the collection runs no cmdlet that lists NIC addresses); when the source uses any
+    network and lists none, this is a warning.
+  - C(authentication_type) - both hosts use the same authentication type (the destination rejects the other one).
+  - C(delegation) - with Kerberos, the source's computer account may delegate to
+    C(Microsoft Virtual System Migration Service/<destination>) for the destination's short name and FQDN (and to
+    C(cifs/<destination>) when O(include_storage=true) or the source uses the SMB performance option), with "use any
+    authentication protocol" unless O(hyperv_auth=kerberos); or the destination account allows the source by resource-based
+    constrained delegation. Without O(ad_server) this check is a warning that says it was not checked. With CredSSP it is a
+    warning that moves must start from a session on the source.
+  - C(vm_versions) - the destination supports the configuration version of each VM of O(vms), or of every VM on the source.
+  - C(smb_performance) - when one host uses the SMB performance option, the other does too.
+  - C(concurrency) - both hosts allow at least one simultaneous live migration (and storage migration when storage moves).
+author:
+  - hyperv.mobility contributors (@hyperv-mobility)
+extends_documentation_fragment:
+  - hyperv.mobility.connection
+  - hyperv.mobility.destination
+  - hyperv.mobility.ad
+attributes:
+  action_group:
+    support: full
+    membership:
+      - hyperv.mobility.hyperv
+      - hyperv.mobility.ad
+    description: C(group/hyperv.mobility.hyperv) sets the connection options, C(group/hyperv.mobility.ad) the AD options.
+  check_mode:
+    support: full
+    description: The module only reads, so check mode runs the same checks.
+  diff_mode:
+    support: none
+    description: Nothing changes.
+options:
+  vms:
+    description:
+      - Names of the source's VMs whose configuration version the destination must support.
+      - Default is every VM on the source.
+    type: list
+    elements: str
+  include_storage:
+    description:
+      - Whether the moves will take the VMs' storage along (C(Move-VM -IncludeStorage)).
+      - With Kerberos, delegation to C(cifs/<destination>) is then required too.
+    type: bool
+    default: false
+  fail_on:
+    description:
+      - V(never) returns the report whatever it says.
+      - V(failed) fails the task when a check failed.
+      - V(warning) fails the task when a check failed or warned.
+    type: str
+    choices: [never, failed, warning]
+    default: never
+notes:
+  - Cmdlets run on each host, in one pipeline - C(Get-WindowsFeature -Name Hyper-V), C(Get-VMHost),
+    C(Get-VMHostSupportedVersion), C(Get-VMMigrationNetwork), C(Get-VM).
+  - A delegation change takes effect on the hosts once they get new Kerberos tickets; a C(delegation) check that is V(ok)
+    reads what AD holds, which the hosts use after C(klist -li 0x3e7 purge) or a reboot.
+seealso:
+  - module: hyperv.mobility.live_migration
+  - module: hyperv.mobility.kerberos_delegation
+  - module: hyperv.mobility.vm_migrate
+'''
+
+EXAMPLES = r'''
+- name: Check that every VM of hv01 can move to hv02 (both in the inventory)
+  hyperv.mobility.migration_preflight:
+    destination: hv02
+    ad_server: dc01.corp.example.com
+    ad_username: CORP\ansible-ad
+    ad_password: "{{ vault_ad_password }}"
+    ad_ca_cert: /etc/pki/corp-ca.pem
+    fail_on: failed
+  when: inventory_hostname == 'hv01'
+
+- name: Check two VMs that will move with their storage, and show the first failure
+  hyperv.mobility.migration_preflight:
+    destination: hv02
+    vms: [web01, db01]
+    include_storage: true
+  register: preflight
+
+- name: Print it
+  ansible.builtin.debug:
+    msg: "{{ preflight.first_failure.name }}: {{ preflight.first_failure.detail }} -> {{ preflight.first_failure.fix }}"
+  when: preflight.first_failure
+
+- name: From the controller, with explicit connections for both hosts
+  hyperv.mobility.migration_preflight:
+    hyperv_host: hv01.corp.example.com
+    hyperv_user: CORP\hvadmin
+    hyperv_password: "{{ vault_hvadmin_password }}"
+    destination: hv02.corp.example.com
+    destination_connection:
+      host: hv02.corp.example.com
+  delegate_to: localhost
+'''
+
+RETURN = r'''
+checks:
+  description: One entry per check, in the order of the description.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: Identifier of the check.
+      type: str
+      sample: networks
+    status:
+      description: V(ok), V(warning) or V(failed).
+      type: str
+      sample: failed
+    detail:
+      description: What was found.
+      type: str
+      sample: destination hv02 accepts incoming live migrations only on 10.99.0.0/24, and source hv01 migrates on 192.168.10.0/24
+    fix:
+      description: How to fix it; V(null) for a check that is V(ok).
+      type: str
+      sample: give both hosts a common private migration network (hyperv.mobility.live_migration networks on both)
+summary:
+  description: How many checks have each status.
+  returned: always
+  type: dict
+  sample: {ok: 10, warning: 0, failed: 1}
+first_failure:
+  description: The first failed check (same keys as an entry of RV(checks)), or V(null) when none failed.
+  returned: always
+  type: dict
+ready:
+  description: Whether no check failed.
+  returned: always
+  type: bool
+source:
+  description: Facts of the source host the checks used.
+  returned: always
+  type: dict
+  contains:
+    name:
+      description: The host as the task names it.
+      type: str
+    reachable:
+      description: Whether the host answered.
+      type: bool
+    computer_name:
+      description: NetBIOS name.
+      type: str
+    fqdn:
+      description: Fully qualified name.
+      type: str
+    domain:
+      description: DNS domain, V(null) without one.
+      type: str
+    hyperv_installed:
+      description: Whether the Hyper-V role is installed.
+      type: bool
+    live_migration:
+      description: Live-migration settings (enabled, authentication_type, performance_option, use_any_network, maximum_vm_migrations,
+        maximum_storage_migrations).
+      type: dict
+    migration_networks:
+      description: Incoming migration networks.
+      type: list
+      elements: dict
+    supported_vm_versions:
+      description: Supported VM configuration versions.
+      type: list
+      elements: str
+destination:
+  description: Facts of the destination host, as RV(source).
+  returned: always
+  type: dict
+'''
+
+from ansible_collections.hyperv.mobility.plugins.module_utils.ad_client import (
+    AD_ARGUMENT_SPEC, HAS_LDAP3, ADClient, ADConnectionOptions, ADError)
+from ansible_collections.hyperv.mobility.plugins.module_utils.errors import HostError
+from ansible_collections.hyperv.mobility.plugins.module_utils.host_session import HostSession
+from ansible_collections.hyperv.mobility.plugins.module_utils.hyperv_module import HypervModule
+from ansible_collections.hyperv.mobility.plugins.module_utils.peer_connection import DESTINATION_ARGUMENT_SPEC, destination_options
+from ansible_collections.hyperv.mobility.plugins.module_utils.preflight import (
+    READ_COMMANDS, DirectoryFacts, HostFacts, PreflightRequest, first_failure, needs_directory, run_checks, should_fail, summarize)
+
+
+def argument_spec():
+    spec = dict(
+        vms=dict(type='list', elements='str'),
+        include_storage=dict(type='bool', default=False),
+        fail_on=dict(type='str', choices=['never', 'failed', 'warning'], default='never'),
+    )
+    spec.update(DESTINATION_ARGUMENT_SPEC)
+    spec.update(AD_ARGUMENT_SPEC)
+    return spec
+
+
+def read_host(session, role, name):
+    """One read pipeline; a host that cannot be reached becomes a failed 'connection' check instead of a task failure."""
+    try:
+        return HostFacts.from_result(role, name, session.run(list(READ_COMMANDS), check=False))
+    except HostError as exc:
+        return HostFacts.unreachable(role, name, exc.message)
+
+
+def find_account(client, host):
+    """The host's computer account by DNS host name (then by short name), or None when AD has none."""
+    for identity in ([host.fqdn] if host.domain else []) + [host.short_name]:
+        try:
+            return client.find_computer(identity)
+        except ADError as error:
+            if 'not found' not in str(error):
+                raise
+    return None
+
+
+def read_directory(params, source, destination):
+    if not needs_directory(source, destination):
+        return DirectoryFacts.not_read('the source does not use Kerberos')
+    if not params['ad_server']:
+        return DirectoryFacts.not_read('no Active Directory options were given (ad_server), so the delegation in AD was not read')
+    if not HAS_LDAP3:
+        return DirectoryFacts.failed('the Python package ldap3 is missing on the controller')
+    try:
+        with ADClient(ADConnectionOptions.from_params(params)) as client:
+            return DirectoryFacts(find_account(client, source), find_account(client, destination))
+    except ADError as error:
+        return DirectoryFacts.failed(str(error))
+
+
+def main():
+    module = HypervModule(argument_spec=argument_spec(), supports_check_mode=True)
+    params = module.params
+    source = read_host(module.session, 'source', params['hyperv_host'])
+    module.close()
+    destination_session = HostSession(destination_options(params))
+    try:
+        destination = read_host(destination_session, 'destination', params['destination'])
+    finally:
+        destination_session.close()
+    request = PreflightRequest(vms=params['vms'], include_storage=params['include_storage'], source_connection_auth=params['hyperv_auth'])
+    checks = run_checks(source, destination, request, read_directory(params, source, destination))
+    summary = summarize(checks)
+    result = dict(changed=False, checks=[check.to_dict() for check in checks], summary=summary, first_failure=first_failure(checks),
+                  ready=summary['failed'] == 0, source=source.summary(), destination=destination.summary())
+    if should_fail(checks, params['fail_on']):
+        flagged = [check for check in checks if check.status == 'failed' or (params['fail_on'] == 'warning' and check.status == 'warning')]
+        module.fail_json(msg='live migration preflight %s -> %s: %s' % (
+            source.display_name, destination.display_name, '; '.join('%s %s: %s' % (check.name, check.status, check.detail) for check in flagged)),
+            **result)
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,406 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, hyperv.mobility contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type  # pylint: disable=invalid-name
+
+DOCUMENTATION = r'''
+---
+module: vm_migrate
+short_description: Live-migrate a virtual machine from one Hyper-V host to another
+version_added: 1.0.0
+description:
+  - Moves the VM O(name) from the task's host (the source) to O(destination) with C(Move-VM), optionally with its storage.
+  - Reads the destination first (C(Get-VMHost), C(Get-VM)); a VM that is already there and no longer on the source is
+    reported V(ok) without change. A VM on neither host is an error.
+  - Runs C(Compare-VM) on the source in the same pipeline as the read, and fails with its incompatibilities as a readable list
+    (for example an unsupported configuration version, or files that are not on shared storage when O(include_storage=false))
+    instead of a bare C(Move-VM) error. Errors of the connection between the hosts (authentication, delegation, networks)
+    are explained with the fix.
+  - The destination is named to C(Move-VM) by the fully qualified name it reports (C(Get-VMHost)); with Kerberos, the
+    source's delegation must list C(Microsoft Virtual System Migration Service/<that name>) (and C(cifs/<that name>) when storage
+    moves). M(hyperv.mobility.kerberos_delegation) with C(migration_peers) writes both the short name and the FQDN.
+  - With CredSSP, a move can only start from a session on the source host; started by this module over WinRM it fails with
+    0x8009030E, which the module explains.
+author:
+  - hyperv.mobility contributors (@hyperv-mobility)
+extends_documentation_fragment:
+  - hyperv.mobility.connection
+  - hyperv.mobility.destination
+attributes:
+  action_group:
+    support: full
+    membership:
+      - hyperv.mobility.hyperv
+    description: Use C(group/hyperv.mobility.hyperv) in C(module_defaults) to set the connection options once.
+  check_mode:
+    support: full
+    description: Runs the reads and C(Compare-VM) only, and reports whether the move would happen and its incompatibilities.
+  diff_mode:
+    support: none
+    description: The result says where the VM was and is.
+options:
+  name:
+    description: Name of the VM on the source host.
+    type: str
+    required: true
+  include_storage:
+    description:
+      - Move the VM's files (configuration, checkpoints, virtual hard disks) too (C(Move-VM -IncludeStorage)).
+      - Without it, every file of the VM must be on storage both hosts reach (an SMB share).
+    type: bool
+    default: false
+  destination_storage_path:
+    description:
+      - Folder on the destination for all the VM's files (C(-DestinationStoragePath)). Needs O(include_storage=true).
+      - Default is the same paths as on the source.
+    type: str
+  timeout:
+    description:
+      - Seconds to wait for C(Move-VM) to finish. When it has not finished by then the task fails and says so; the move
+        itself goes on on the host (Hyper-V does not cancel it), so check the VM's host before trying again.
+    type: int
+    default: 1800
+notes:
+  - Cmdlets run - on the destination C(Get-VMHost), C(Get-VM); on the source C(Get-VMHost), C(Get-VM), C(Compare-VM), then
+    C(Move-VM). An unchanged run costs one pipeline per host.
+  - C(Move-VM) reports no byte count, so the result has the duration of the move only.
+seealso:
+  - module: hyperv.mobility.migration_preflight
+  - module: hyperv.mobility.kerberos_delegation
+  - name: Move-VM
+    description: The cmdlet that moves the VM.
+    link: https://learn.microsoft.com/powershell/module/hyper-v/move-vm
+'''
+
+EXAMPLES = r'''
+- name: Move web01 from hv01 to hv02 with its storage
+  hyperv.mobility.vm_migrate:
+    name: web01
+    destination: hv02
+    include_storage: true
+    destination_storage_path: D:\VMs\web01
+  when: inventory_hostname == 'hv01'
+
+- name: Only report whether db01 could move (Compare-VM)
+  hyperv.mobility.vm_migrate:
+    name: db01
+    destination: hv02
+  check_mode: true
+  register: compat
+
+- name: From the controller, both hosts given explicitly
+  hyperv.mobility.vm_migrate:
+    hyperv_host: hv01.corp.example.com
+    hyperv_user: CORP\hvadmin
+    hyperv_password: "{{ vault_hvadmin_password }}"
+    destination: hv02.corp.example.com
+    destination_connection:
+      host: hv02.corp.example.com
+    name: web01
+    include_storage: true
+  delegate_to: localhost
+'''
+
+RETURN = r'''
+vm:
+  description: The VM as the host that holds it after the task reports it.
+  returned: always
+  type: dict
+  contains:
+    name:
+      description: VM name.
+      type: str
+    id:
+      description: VM id.
+      type: str
+    state:
+      description: VM state.
+      type: str
+    version:
+      description: Configuration version.
+      type: str
+  sample: {name: web01, id: 0f8fad5b-d9cb-469f-a165-70867728950e, state: Running, version: '10.0'}
+source:
+  description: The source host as the task names it.
+  returned: always
+  type: str
+  sample: hv01
+destination:
+  description: The destination's fully qualified name, as given to C(Move-VM -DestinationHost).
+  returned: always
+  type: str
+  sample: hv02.corp.example.com
+host:
+  description: The host the VM is on after the task (in check mode, where it would be).
+  returned: always
+  type: str
+  sample: hv02.corp.example.com
+compatible:
+  description: Whether C(Compare-VM) found no incompatibility (V(null) when it did not run because the VM was already moved).
+  returned: always
+  type: bool
+incompatibilities:
+  description: What C(Compare-VM) found that prevents the move.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    message:
+      description: The incompatibility as Hyper-V words it.
+      type: str
+    message_id:
+      description: Hyper-V's message id.
+      type: int
+  sample: [{message_id: 24002, message: "The virtual machine 'web01' is using configuration version 10.0, which is not supported..."}]
+duration_seconds:
+  description: How long C(Move-VM) took.
+  returned: when the VM moved
+  type: float
+  sample: 12.4
+errors:
+  description: The error records of C(Compare-VM) or C(Move-VM) when the move is refused.
+  returned: on failure
+  type: list
+  elements: dict
+'''
+
+import threading
+import time
+
+from ansible_collections.hyperv.mobility.plugins.module_utils.errors import HostError, OutcomeUnknownError
+from ansible_collections.hyperv.mobility.plugins.module_utils.host_session import Command, HostSession
+from ansible_collections.hyperv.mobility.plugins.module_utils.hyperv_module import HypervModule
+from ansible_collections.hyperv.mobility.plugins.module_utils.peer_connection import DESTINATION_ARGUMENT_SPEC, destination_options
+
+HV = 'Microsoft.HyperV.PowerShell.'
+# SEC_E_NO_CREDENTIALS: what a move reports when the source has no credentials to present (CredSSP or delegation).
+NO_CREDENTIALS = '0x8009030E'
+
+# HRESULTs of a refused move -> what it means and what to do; the CredSSP / Kerberos meaning of 0x8009030E depends on
+# the source's authentication type (explain()).
+EXPLANATIONS = (
+    ('0x8007274D', 'the destination refuses migration connections: live migration is disabled there, or none of its migration '
+                   'networks holds one of its addresses', 'enable live migration on the destination and give it a migration network '
+                                                          '(hyperv.mobility.live_migration)'),
+    ('0x8007274C', 'the source has no address on a network where the destination accepts migrations',
+     'give both hosts a common migration network (hyperv.mobility.live_migration networks)'),
+    ('0x80090302', 'the two hosts use different live-migration authentication types', 'use the same authentication on both hosts'),
+    ('0x80090311', 'no domain controller could authenticate the move: the hosts are not in the same domain, or the DC is unreachable',
+     'join both hosts to the same domain (or trusting domains) and check that they reach a DC'),
+    ('0x80090303', 'the destination has no computer account in the domain', 'join the destination to the domain'),
+)
+CREDSSP_EXPLANATION = (
+    'live migration on %s uses CredSSP, which can only pass the user\'s credentials on to the destination when the move is '
+    'started from a session on the source host (console, Remote Desktop, or PowerShell remoting with CredSSP). This module '
+    'reached the source over WinRM with %s authentication, so the source had no credentials to present (0x8009030E "No '
+    'credentials are available in the security package")')
+CREDSSP_FIX = ('use Kerberos with constrained delegation (hyperv.mobility.kerberos_delegation, then hyperv.mobility.live_migration '
+               'authentication: kerberos on both hosts), or start the move from a session on the source')
+KERBEROS_EXPLANATION = ('the source\'s computer account may not delegate to the destination\'s migration service%s (0x8009030E): '
+                        'constrained delegation is missing or incomplete in Active Directory')
+KERBEROS_FIX = ('add the delegation with hyperv.mobility.kerberos_delegation (computer: the source, migration_peers: [the destination], '
+                'protocol_transition: true), purge the hosts\' SYSTEM ticket cache (klist -li 0x3e7 purge), and check the pair with '
+                'hyperv.mobility.migration_preflight')
+
+
+def plain(value):
+    """A nested object as the transports give it: a dict of properties (the runner JSON keeps type_names/properties)."""
+    if isinstance(value, dict) and 'properties' in value and 'type_names' in value:
+        return dict((key, plain(item)) for key, item in value['properties'].items())
+    if hasattr(value, 'properties'):
+        return dict((key, plain(item)) for key, item in value.properties.items())
+    return value
+
+
+def vm_view(vm):
+    return dict(name=vm.get('Name'), id=str(vm.get('Id') or '') or None, state=vm.get('State') and str(vm.get('State')),
+                version=vm.get('Version') and str(vm.get('Version')))
+
+
+def find_vm(result, name):
+    wanted = name.lower()
+    found = [vm for vm in result.of_type(HV + 'VirtualMachine') if str(vm.get('Name') or '').lower() == wanted]
+    return found[0] if found else None
+
+
+def incompatibilities_of(result):
+    """Compare-VM's report as [{'message', 'message_id'}]."""
+    reports = result.of_type(HV + 'VMCompatibilityReport')
+    if not reports:
+        return []
+    entries = [plain(entry) for entry in (reports[0].get('Incompatibilities') or [])]
+    return [dict(message=entry.get('Message'), message_id=entry.get('MessageId')) for entry in entries if isinstance(entry, dict)]
+
+
+def explain(errors, authentication_type, connection_auth, include_storage):
+    """(why, fix) for the error records of a refused Compare-VM / Move-VM, or (None, None) when unknown."""
+    text = ' '.join(error.message or '' for error in errors)
+    if NO_CREDENTIALS.upper() in text.upper():
+        if authentication_type == 'CredSSP':
+            return CREDSSP_EXPLANATION % ('the source', connection_auth), CREDSSP_FIX
+        return KERBEROS_EXPLANATION % (' and cifs' if include_storage else ''), KERBEROS_FIX
+    for code, why, fix in EXPLANATIONS:
+        if code.upper() in text.upper():
+            return why, fix
+    return None, 'run hyperv.mobility.migration_preflight for the pair to see which precondition fails'
+
+
+class MoveCall(threading.Thread):
+    """Move-VM in a worker thread, so the module can stop waiting after the timeout (the host goes on moving)."""
+
+    def __init__(self, session, command):
+        super(MoveCall, self).__init__(name='Move-VM')
+        self.daemon = True           # the module may exit while the call still waits for the host
+        self.session = session
+        self.command = command
+        self.result = None
+        self.error = None
+        self.seconds = None
+
+    def run(self):
+        started = time.monotonic()
+        try:
+            self.result = self.session.run([self.command], read_only=False, check=False)
+        except Exception as error:  # pylint: disable=broad-except  # handed to the main thread, which reports it
+            self.error = error
+        self.seconds = round(time.monotonic() - started, 3)
+
+
+class VmMigration:
+    """One task: read both hosts (with Compare-VM), decide, move."""
+
+    def __init__(self, module):
+        self.module = module
+        self.params = module.params
+        self.destination_session = HostSession(destination_options(self.params))
+        self.source_name = self.params['hyperv_host']     # the source's FQDN once it answered (for messages)
+
+    def fail(self, msg, **kwargs):
+        self.destination_session.close()
+        self.module.fail_json(msg=msg, **kwargs)
+
+    def read_destination(self):
+        try:
+            result = self.destination_session.run([Command('Get-VMHost'), Command('Get-VM')])
+        except HostError as exc:
+            self.fail('destination %s: %s' % (self.params['destination'], exc.message), host=exc.host or self.params['destination'])
+        hosts = result.of_type(HV + 'VMHost')
+        if not hosts:
+            self.fail('destination %s: Get-VMHost returned no host (is the Hyper-V role installed?)' % self.params['destination'])
+        return hosts[0].get('FullyQualifiedDomainName') or hosts[0].get('ComputerName'), result
+
+    def move_parameters(self, destination_name):
+        parameters = {'Name': self.params['name'], 'DestinationHost': destination_name}
+        if self.params['include_storage']:
+            parameters['IncludeStorage'] = True
+            if self.params['destination_storage_path']:
+                parameters['DestinationStoragePath'] = self.params['destination_storage_path']
+        return parameters
+
+    def read_source(self, destination_name):
+        commands = [Command('Get-VMHost'), Command('Get-VM'), Command('Compare-VM', self.move_parameters(destination_name))]
+        try:
+            return self.module.session.run(commands, check=False)
+        except HostError as exc:
+            self.destination_session.close()
+            self.module.fail_from_error(exc)
+
+    def run(self):
+        params = self.params
+        destination_name, destination_read = self.read_destination()
+        source_read = self.read_source(destination_name)
+        vmhosts = source_read.of_type(HV + 'VMHost')
+        if vmhosts:
+            self.source_name = vmhosts[0].get('FullyQualifiedDomainName') or vmhosts[0].get('ComputerName') or self.source_name
+        on_source, on_destination = find_vm(source_read, params['name']), find_vm(destination_read, params['name'])
+        base = dict(source=params['hyperv_host'], destination=destination_name, incompatibilities=[])
+        if on_source is None:
+            if on_destination is None:
+                self.fail("VM '%s' is on neither %s (the source) nor %s (the destination)" % (params['name'], self.source_name, destination_name),
+                          **base)
+            return dict(base, changed=False, vm=vm_view(on_destination), host=destination_name, compatible=None,
+                        msg="VM '%s' is already on %s" % (params['name'], destination_name))
+        authentication_type = str(vmhosts[0].get('VirtualMachineMigrationAuthenticationType')) if vmhosts else None
+        compare_errors = [error for error in source_read.errors if (error.command or '').lower() == 'compare-vm' or error.command is None]
+        if compare_errors:
+            self.refuse('Compare-VM', compare_errors, authentication_type, base)
+        found = incompatibilities_of(source_read)
+        if found:
+            details = dict(base, compatible=False, vm=vm_view(on_source))
+            details['incompatibilities'] = found
+            listed = '; '.join(entry['message'] for entry in found)
+            self.fail("VM '%s' cannot move from %s to %s: %s" % (params['name'], self.source_name, destination_name, listed), **details)
+        if self.module.check_mode:
+            return dict(base, changed=True, compatible=True, vm=vm_view(on_source), host=destination_name,
+                        msg="VM '%s' would move to %s" % (params['name'], destination_name))
+        return self.move(destination_name, on_source, authentication_type, base)
+
+    def refuse(self, cmdlet, errors, authentication_type, base):
+        why, fix = explain(errors, authentication_type, self.params['hyperv_auth'], self.params['include_storage'])
+        messages = ' '.join(error.message for error in errors)
+        msg = "%s of VM '%s' from %s to %s failed: %s" % (cmdlet, self.params['name'], self.source_name, base['destination'], messages)
+        if why:
+            msg += ' -- Why: %s.' % why
+        msg += ' -- Fix: %s.' % fix
+        self.fail(msg, errors=[error.to_dict() for error in errors], why=why, fix=fix, **base)
+
+    def move(self, destination_name, vm, authentication_type, base):
+        call = MoveCall(self.module.session, Command('Move-VM', self.move_parameters(destination_name)))
+        call.start()
+        call.join(self.params['timeout'])
+        if call.is_alive():
+            self.fail("Move-VM of VM '%s' to %s did not finish within %d seconds; Hyper-V goes on with it on %s. Check where the VM is "
+                      '(hyperv.mobility.host_info) before running the task again'
+                      % (self.params['name'], destination_name, self.params['timeout'], self.source_name), **base)
+        if isinstance(call.error, OutcomeUnknownError):
+            return self.settle_unknown(call, destination_name, base)
+        if call.error is not None:
+            message = call.error.message if isinstance(call.error, HostError) else str(call.error)
+            self.fail("Move-VM of VM '%s' to %s: %s" % (self.params['name'], destination_name, message), **base)
+        if call.result.errors:
+            self.refuse('Move-VM', call.result.errors, authentication_type, dict(base, incompatibilities=incompatibilities_of(call.result)))
+        moved = dict(vm_view(vm))
+        return dict(base, changed=True, compatible=True, vm=moved, host=destination_name, duration_seconds=call.seconds,
+                    msg="VM '%s' moved to %s in %.1f s" % (self.params['name'], destination_name, call.seconds))
+
+    def settle_unknown(self, call, destination_name, base):
+        """The connection failed while Move-VM ran: ask the destination whether the VM arrived."""
+        try:
+            now = self.destination_session.run([Command('Get-VM')])
+        except HostError:
+            self.fail('%s; the destination could not be read afterwards, so whether the VM moved is unknown' % call.error.message,
+                      outcome_unknown=True, **base)
+        arrived = find_vm(now, self.params['name'])
+        if arrived is None:
+            self.fail('%s; the VM is not on %s' % (call.error.message, destination_name), outcome_unknown=True, **base)
+        self.module.module.warn('The connection to the source failed during Move-VM; the destination reports the VM, so it moved.')
+        return dict(base, changed=True, compatible=True, vm=vm_view(arrived), host=destination_name, duration_seconds=call.seconds)
+
+    def close(self):
+        self.destination_session.close()
+
+
+def main():
+    module = HypervModule(argument_spec=dict(
+        name=dict(type='str', required=True),
+        include_storage=dict(type='bool', default=False),
+        destination_storage_path=dict(type='str'),
+        timeout=dict(type='int', default=1800),
+        **DESTINATION_ARGUMENT_SPEC
+    ), supports_check_mode=True)
+    params = module.params
+    if params['destination_storage_path'] and not params['include_storage']:
+        module.fail_json(msg='destination_storage_path needs include_storage=true (Move-VM takes -DestinationStoragePath only with -IncludeStorage)')
+    if params['timeout'] < 1:
+        module.fail_json(msg='timeout must be a positive number of seconds, got %d' % params['timeout'])
+    migration = VmMigration(module)
+    result = migration.run()
+    migration.close()
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,119 @@
+# Copyright (c) hyperv.mobility contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""hyperv.mobility.vm_migrate through real ansible-playbook, on lab hosts joined to a real Samba DC.
+
+The lab's Move-VM enforces Hyper-V's rules (delegation read from the DC, CredSSP only from a CredSSP session,
+Compare-VM's incompatibilities), so a move that succeeds here had every precondition in place.
+hv01 and hv03 are reached over psrp, hv02 over winrm.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from migration_lab import MIGRATION_SERVICE, pair_lab_fixture  # noqa: F401  pylint: disable=unused-import  # the pair_lab fixture
+
+AD_OPTIONS = {'ad_server': '{{ ad_server }}', 'ad_username': '{{ ad_username }}', 'ad_password': '{{ ad_password }}', 'ad_ca_cert': '{{ ad_ca_cert }}'}
+
+
+@pytest.fixture(autouse=True, name='configured')
+def configured_pair(pair_lab):
+    pair_lab.reset()
+    return pair_lab
+
+
+def migrate_task(name, vm, destination, **options):
+    return {'name': name, 'hyperv.mobility.vm_migrate': dict(name=vm, destination=destination, **options), 'ignore_errors': True}
+
+
+def delegation_task(source, peer):
+    return {'name': f'delegate {source} to {peer}',
+            'hyperv.mobility.kerberos_delegation': dict(computer=source, migration_peers=[peer], **AD_OPTIONS)}
+
+
+def test_moves_with_kerberos_delegation_both_transports_and_is_idempotent(run_playbook, pair_lab):
+    play = {'hosts': 'localhost', 'gather_facts': False, 'tasks': [delegation_task('hv01', 'hv02'), delegation_task('hv02', 'hv03')]}
+    assert run_playbook(play, inventory=pair_lab.inventory_path).rc == 0
+    moves = [
+        {'hosts': 'hv01', 'gather_facts': False, 'tasks': [
+            migrate_task('compatibility only', 'hv01-web', 'hv02', include_storage=True) | {'check_mode': True},
+            migrate_task('move', 'hv01-web', 'hv02', include_storage=True, destination_storage_path='D:\\VMs\\web'),
+            migrate_task('move again', 'hv01-web', 'hv02', include_storage=True, destination_storage_path='D:\\VMs\\web')]},
+        {'hosts': 'hv02', 'gather_facts': False, 'tasks': [migrate_task('onwards from a winrm host', 'hv01-web', 'hv03', include_storage=True)]},
+    ]
+    pair_lab.control.reset_counters()
+    run = run_playbook(moves, inventory=pair_lab.inventory_path)
+    check = run.task('compatibility only')['hv01']
+    assert check['changed'] is True and check['compatible'] is True and check['incompatibilities'] == [] and 'would move' in check['msg']
+    moved = run.task('move')['hv01']
+    assert moved.get('failed') is not True, moved
+    assert moved['changed'] is True and moved['host'] == 'hv02.hvlab.test' and moved['duration_seconds'] >= 0.3
+    again = run.task('move again')['hv01']
+    assert again.get('failed') is not True and again['changed'] is False and 'already on hv02.hvlab.test' in again['msg']
+    onwards = run.task('onwards from a winrm host')['hv02']
+    assert onwards.get('failed') is not True and onwards['changed'] is True, onwards
+    assert 'hv01-web' in pair_lab.vm_names('hv03') and 'hv01-web' not in pair_lab.vm_names('hv01') + pair_lab.vm_names('hv02')
+    disks = next(vm for vm in pair_lab.control.host_state('hv03')['vms'] if vm['name'] == 'hv01-web')['disks']
+    assert disks[0]['path'] == 'D:\\VMs\\web\\hv01-web.vhdx'                  # destination_storage_path was honoured
+    assert pair_lab.control.counters()['hv01']['commands'].get('Move-VM') == 1  # check mode and the rerun moved nothing
+
+
+def test_idempotent_rerun_costs_one_pipeline_per_host(run_playbook, pair_lab):
+    pair_lab.control.patch_host('hv02', vms=pair_lab.seeded_vms['hv02'] + [dict(pair_lab.seeded_vms['hv01'][0])])
+    pair_lab.control.patch_host('hv01', vms=pair_lab.seeded_vms['hv01'][1:])
+    pair_lab.control.reset_counters()
+    play = {'hosts': 'hv01', 'gather_facts': False, 'tasks': [migrate_task('rerun', pair_lab.seeded_vms['hv01'][0]['name'], 'hv02')]}
+    result = run_playbook(play, inventory=pair_lab.inventory_path).task('rerun')['hv01']
+    assert result.get('failed') is not True and result['changed'] is False
+    counters = pair_lab.control.counters()
+    assert counters['hv01']['pipelines'] == 1 and counters['hv02']['pipelines'] == 1, counters
+
+
+def test_without_delegation_kerberos_fails_with_the_fix(run_playbook, pair_lab):
+    play = {'hosts': 'hv01', 'gather_facts': False, 'tasks': [migrate_task('move', 'hv01-web', 'hv02', include_storage=True)]}
+    result = run_playbook(play, inventory=pair_lab.inventory_path).task('move')['hv01']
+    assert result['failed'] is True
+    assert '0x8009030E' in result['msg'] and 'delegate' in result['why'] and 'kerberos_delegation' in result['fix']
+    assert result['errors'][0]['fully_qualified_error_id'].startswith('OperationFailed')
+    assert 'hv01-web' in pair_lab.vm_names('hv01')
+
+
+def test_compare_vm_incompatibilities_are_a_readable_list(run_playbook, pair_lab):
+    pair_lab.set_delegation('hv01', [f'{MIGRATION_SERVICE}/hv02.hvlab.test', 'cifs/hv02.hvlab.test'])
+    pair_lab.control.patch_host('hv02', os_release='2016')
+    play = {'hosts': 'hv01', 'gather_facts': False, 'tasks': [
+        migrate_task('version', 'hv01-web', 'hv02', include_storage=True),
+        migrate_task('version and storage', 'hv01-web', 'hv02')]}
+    run = run_playbook(play, inventory=pair_lab.inventory_path)
+    version = run.task('version')['hv01']
+    assert version['failed'] is True and version['compatible'] is False
+    assert [entry['message_id'] for entry in version['incompatibilities']] == [24002]
+    assert 'configuration version 10.0, which is not supported' in version['msg'] and 'cannot move from hv01.hvlab.test' in version['msg']
+    both = run.task('version and storage')['hv01']
+    assert sorted({entry['message_id'] for entry in both['incompatibilities']}) == [24002, 40010]
+    assert 'hv01-web' in pair_lab.vm_names('hv01')
+    assert pair_lab.control.counters()['hv01']['commands'].get('Move-VM') in (None, 0)
+
+
+def test_credssp_from_a_non_credssp_session_fails_with_the_explanation(run_playbook, pair_lab):
+    for name in ('hv01', 'hv02'):
+        pair_lab.control.patch_host(name, migration={'authentication_type': 'CredSSP'})
+    play = {'hosts': 'hv01', 'gather_facts': False, 'tasks': [migrate_task('move', 'hv01-web', 'hv02', include_storage=True)]}
+    result = run_playbook(play, inventory=pair_lab.inventory_path).task('move')['hv01']
+    assert result['failed'] is True
+    assert 'No credentials are available in the security package (0x8009030E)' in result['msg']
+    assert 'session on the source host' in result['why'] and 'basic authentication' in result['why']
+    assert 'Kerberos with constrained delegation' in result['fix']
+    assert 'hv01-web' in pair_lab.vm_names('hv01')
+
+
+def test_vm_on_neither_host_is_a_clear_error(run_playbook, pair_lab):
+    play = {'hosts': 'hv01', 'gather_facts': False, 'tasks': [migrate_task('move', 'no-such-vm', 'hv02')]}
+    result = run_playbook(play, inventory=pair_lab.inventory_path).task('move')['hv01']
+    assert result['failed'] is True and "VM 'no-such-vm' is on neither hv01.hvlab.test (the source) nor hv02.hvlab.test" in result['msg']
+
+
+def test_destination_storage_path_needs_include_storage(run_playbook, pair_lab):
+    play = {'hosts': 'hv01', 'gather_facts': False, 'tasks': [migrate_task('move', 'hv01-web', 'hv02', destination_storage_path='D:\\VMs')]}
+    result = run_playbook(play, inventory=pair_lab.inventory_path).task('move')['hv01']
+    assert result['failed'] is True and 'destination_storage_path needs include_storage=true' in result['msg']
