@@ -16,35 +16,13 @@ import pytest
 import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO_ROOT / 'tests' / 'lab'))
-
-from hvlab.samba import SambaDC  # noqa: E402  pylint: disable=wrong-import-position
-
 PYTHON = sys.executable
 ANSIBLE_PLAYBOOK = str(Path(PYTHON).parent / 'ansible-playbook')
 MIGRATION = 'Microsoft Virtual System Migration Service'
 _names = itertools.count(1)
 
 
-# ---- fixtures (samba_dc is local until tests/conftest.py provides it; same name and contract) --------------------------
-@pytest.fixture(scope='session')
-def samba_dc(tmp_path_factory):
-    dc = SambaDC(tmp_path_factory.mktemp('samba-dc'))
-    dc.provision()
-    dc.start()
-    yield dc
-    dc.stop()
-
-
-@pytest.fixture(scope='session')
-def collections_root(tmp_path_factory):
-    root = tmp_path_factory.mktemp('collections')
-    namespace = root / 'ansible_collections' / 'hyperv'
-    namespace.mkdir(parents=True)
-    (namespace / 'mobility').symlink_to(REPO_ROOT)
-    return root
-
-
+# ---- fixtures: samba_dc and collections_root come from tests/conftest.py ---------------------------------------------
 class Playbooks:
     """Runs one kerberos_delegation task through ansible-playbook and returns its result."""
 

@@ -1,7 +1,8 @@
 """The lab's control endpoint (JSON over HTTP) and LabControl, its client for tests.
 
 Routes (docs/dev/contracts.md): GET /health, GET /hosts, GET|PATCH /hosts/<name>, GET /counters,
-POST /counters/reset, POST|GET|DELETE /faults, POST /latency.
+POST /counters/reset, POST|GET|DELETE /faults, POST /latency, POST /replication (Hyper-V Replica's clock, data
+writes and replication faults: hvlab.replication.control).
 """
 
 import http.server
@@ -95,6 +96,15 @@ class ControlRequestHandler(http.server.BaseHTTPRequestHandler):
             for controls in targets:
                 controls.set_latency(int(body['ms']))
             return 200, {'ok': True}
+        if method == 'POST' and parts == ['directory']:
+            if not isinstance(body, dict) or not body.get('ldap_url'):
+                raise ValueError('POST /directory body must be a JSON object with ldap_url, user, password and ca_path')
+            lab.world.configure_directory(body['ldap_url'], body.get('user'), body.get('password'), body.get('ca_path'))
+            return 200, {'ok': True}
+        if method == 'POST' and parts == ['replication']:
+            if not isinstance(body, dict):
+                raise ValueError('POST /replication body must be a JSON object')
+            return 200, lab.world.replication_control(body)
         return 404, {'error': 'no route %s /%s' % (method, '/'.join(parts))}
 
     def _faults(self, method: str, body: typing.Any) -> typing.Tuple[int, typing.Any]:
@@ -176,6 +186,10 @@ class LabControl:
     def inject_fault(self, host: str, kind: str, count: int = 1) -> None:
         self._call('POST', '/faults', {'host': host, 'kind': kind, 'count': count})
 
+    def configure_directory(self, ldap_url: str, user: str, password: str, ca_path: str | None) -> None:
+        """Join the lab's hosts to a domain controller (Kerberos live migrations read delegation from it)."""
+        self._call('POST', '/directory', {'ldap_url': ldap_url, 'user': user, 'password': password, 'ca_path': ca_path})
+
     def pending_faults(self) -> dict:
         return self._call('GET', '/faults')
 
@@ -184,3 +198,10 @@ class LabControl:
 
     def set_latency(self, host: str, ms: int) -> None:  # pylint: disable=invalid-name  # the contract's parameter name
         self._call('POST', '/latency', {'host': host, 'ms': ms})
+
+    def replication(self, **body: typing.Any) -> dict:
+        """Drive Hyper-V Replica's simulated time: speed, write, fault, import_initial_replication, advance_seconds.
+
+        Answers {'clock': ISO time, 'speed': simulated seconds per wall-clock second}; see hvlab.replication.control.
+        """
+        return self._call('POST', '/replication', body)

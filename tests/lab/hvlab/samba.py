@@ -134,9 +134,13 @@ class SambaDC:
             raise SambaError(f'{self.dir} already holds a provisioned domain')
         self.dir.mkdir(parents=True, exist_ok=True)
         self.admin_password = _random_password()
+        run_dir = self.dir / 'run'
+        run_dir.mkdir(parents=True, exist_ok=True)
         options = {
-            'interfaces': 'lo',
+            # Only this DC's own loopback address and pid folder, so several DCs (a lab, a test run) can run side by side.
+            'interfaces': f'{self.address}/8',
             'bind interfaces only': 'yes',
+            'pid directory': str(run_dir),
             'ldap server require strong auth': 'allow_sasl_over_tls',
             # Only what the lab needs: LDAP(S), CLDAP, KDC (+kpasswd), RPC for samba-tool over the wire.
             'server services': 'ldap cldap kdc rpc',

@@ -1,0 +1,85 @@
+# Copyright (c) hyperv.mobility contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""playbooks/live_migration.yml (role live_migration_mesh) on three lab hosts joined to a real Samba DC.
+
+One run writes delegation for every direction, configures every host and proves every direction with the preflight;
+then VMs really move around the ring with vm_migrate (the lab's Move-VM reads delegation from the DC), and a second
+run changes nothing.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from migration_lab import MIGRATION_SERVICE, pair_lab_fixture  # noqa: F401  pylint: disable=unused-import  # the pair_lab fixture
+
+FRESH_MIGRATION = {'enabled': False, 'authentication_type': 'CredSSP', 'performance_option': 'Compression', 'use_any_network': False,
+                   'maximum_vm_migrations': 2, 'maximum_storage_migrations': 2}
+PLAYBOOK = 'playbooks/live_migration.yml'
+
+
+@pytest.fixture(autouse=True)
+def fresh_domain_hosts(pair_lab):
+    """Seeded VMs, no delegation, and hosts as Hyper-V installs them (migration off, CredSSP, no networks)."""
+    pair_lab.reset()
+    for host in pair_lab.hosts:
+        pair_lab.control.patch_host(host['name'], migration=dict(FRESH_MIGRATION), migration_networks=[])
+    pair_lab.control.reset_counters()
+
+
+def expected_services(peers):
+    return sorted(f'{service}/{name}' for peer in peers for service in ('cifs', MIGRATION_SERVICE) for name in (peer, f'{peer}.hvlab.test'))
+
+
+def summary_rows(run):
+    return run.task('hyperv.mobility.live_migration_mesh : Summarise the preflight of every direction')['hv01']['msg']
+
+
+def test_mesh_configures_every_direction_moves_vms_round_the_ring_and_reruns_unchanged(run_playbook, pair_lab):
+    names = [host['name'] for host in pair_lab.hosts]
+    first = run_playbook(PLAYBOOK, inventory=pair_lab.inventory_path)
+    assert first.rc == 0, first.stdout[-4000:]
+    for name in names:
+        peers = [peer for peer in names if peer != name]
+        assert pair_lab.delegation_of(name) == expected_services(peers)
+        state = pair_lab.control.host_state(name)
+        assert state['migration']['enabled'] and state['migration']['authentication_type'] == 'Kerberos'
+        assert state['migration_networks'] == [{'subnet': '192.168.10.0/24', 'priority': 1}]
+    rows = summary_rows(first)
+    assert rows[0] == 'source | destination | status | first failing check'
+    assert sorted(rows[1:]) == sorted(f'{source} | {destination} | ok | ' for source in names for destination in names if source != destination)
+
+    ring = [('hv01', 'hv02'), ('hv02', 'hv03'), ('hv03', 'hv01')]
+    vm = pair_lab.vm_names('hv01')[0]
+    tasks = [{'name': f'{source} to {destination}', 'hyperv.mobility.vm_migrate': {'name': vm, 'destination': destination, 'include_storage': True},
+              'when': f"inventory_hostname == '{source}'"} for source, destination in ring]
+    moves = run_playbook([{'hosts': 'hyperv_hosts', 'gather_facts': False, 'tasks': tasks}], inventory=pair_lab.inventory_path)
+    assert moves.rc == 0, moves.stdout[-4000:]
+    for source, destination in ring:
+        assert moves.task(f'{source} to {destination}')[source]['changed'] is True
+    assert vm in pair_lab.vm_names('hv01') and vm not in pair_lab.vm_names('hv02') + pair_lab.vm_names('hv03')
+
+    pair_lab.control.reset_counters()
+    second = run_playbook(PLAYBOOK, inventory=pair_lab.inventory_path)
+    assert second.rc == 0 and second.changed_hosts() == [], second.stdout[-4000:]
+
+
+def test_explicit_pairs_delegate_only_their_direction(run_playbook, pair_lab):
+    run = run_playbook(PLAYBOOK, inventory=pair_lab.inventory_path,
+                       extra_vars={'live_migration_mesh_pairs': [{'source': 'hv01', 'destination': 'hv02'}]})
+    assert run.rc == 0, run.stdout[-4000:]
+    assert pair_lab.delegation_of('hv01') == expected_services(['hv02'])
+    assert pair_lab.delegation_of('hv02') == [] and pair_lab.delegation_of('hv03') == []
+    assert summary_rows(run)[1:] == ['hv01 | hv02 | ok | ']
+
+
+def test_a_broken_direction_is_named_in_the_summary_and_fails_the_play(run_playbook, pair_lab):
+    # hv03 runs an older Hyper-V that cannot host the seeded configuration version 10.0 VMs of hv01 and hv02.
+    pair_lab.control.patch_host('hv03', os_release='2016')
+    run = run_playbook(PLAYBOOK, inventory=pair_lab.inventory_path)
+    assert run.rc != 0
+    rows = summary_rows(run)
+    assert any(row.startswith('hv01 | hv03 | failed | vm_versions') for row in rows), rows
+    assert any(row.startswith('hv03 | hv01 | ok') for row in rows), rows
+    failure = run.task('hyperv.mobility.live_migration_mesh : Fail when a direction is not ready')['hv01']
+    assert failure.get('failed') and 'hv01 -> hv03: vm_versions' in failure['msg']
