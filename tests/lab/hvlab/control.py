@@ -2,7 +2,8 @@
 
 Routes (docs/dev/contracts.md): GET /health, GET /hosts, GET|PATCH /hosts/<name>, GET /counters,
 POST /counters/reset, POST|GET|DELETE /faults, POST /latency, POST /replication (Hyper-V Replica's clock, data
-writes and replication faults: hvlab.replication.control).
+writes and replication faults: hvlab.replication.control), and GET /hosts/<name>/commands (the last commands the host
+ran with their parameters, since the counters were reset; for tests that prove values arrive unchanged).
 """
 
 import http.server
@@ -74,6 +75,8 @@ class ControlRequestHandler(http.server.BaseHTTPRequestHandler):
             return 200, {'ok': True}
         if route == ('GET', ('hosts',), 1):
             return 200, [_host_summary(host) for host in lab.world.hosts]
+        if method == 'GET' and parts[:1] == ['hosts'] and parts[2:] == ['commands']:
+            return 200, lab.host_controls(self._host(parts[1]).name).recorded_commands()
         if parts[:1] == ['hosts'] and len(parts) == 2:
             host = self._host(parts[1])
             if method == 'GET':
@@ -117,7 +120,7 @@ class ControlRequestHandler(http.server.BaseHTTPRequestHandler):
             return 200, {'ok': True}
         if method == 'POST':
             host = self._host(body['host'])
-            lab.host_controls(host.name).inject_fault(body['kind'], int(body.get('count', 1)))
+            lab.host_controls(host.name).inject_fault(body['kind'], int(body.get('count', 1)), int(body.get('after', 0)))
             return 200, {'ok': True}
         return 405, {'error': 'method not allowed'}
 
@@ -183,8 +186,13 @@ class LabControl:
     def reset_counters(self) -> None:
         self._call('POST', '/counters/reset', {})
 
-    def inject_fault(self, host: str, kind: str, count: int = 1) -> None:
-        self._call('POST', '/faults', {'host': host, 'kind': kind, 'count': count})
+    def inject_fault(self, host: str, kind: str, count: int = 1, after: int = 0) -> None:
+        """after (command faults only): let that many commands run normally before the fault fires."""
+        self._call('POST', '/faults', {'host': host, 'kind': kind, 'count': count, 'after': after})
+
+    def commands(self, host: str) -> list:
+        """The commands the host ran since the counters were reset: [{'name', 'parameters': [[name, value], ...]}]."""
+        return self._call('GET', '/hosts/%s/commands' % host)
 
     def configure_directory(self, ldap_url: str, user: str, password: str, ca_path: str | None) -> None:
         """Join the lab's hosts to a domain controller (Kerberos live migrations read delegation from it)."""
