@@ -1,0 +1,86 @@
+# -*- coding: utf-8 -*-
+"""vm_replication_info: the read pipeline, and its result turned into relationships, problems and a summary (no network)."""
+
+from ansible_collections.hyperv.mobility.plugins.module_utils.host_session import PipelineResult
+from ansible_collections.hyperv.mobility.plugins.module_utils.values import ErrorRecordData, PSObjectData
+from ansible_collections.hyperv.mobility.plugins.modules.vm_replication_info import ReplicationReport, read_commands, summarize
+
+HV = 'Microsoft.HyperV.PowerShell.'
+
+
+def replication(name, vm_id, state='Replicating', health='Normal', mode='Primary'):
+    return PSObjectData([HV + 'VMReplication', HV + 'VirtualizationObject', 'System.Object'], {
+        'VMName': name, 'VMId': vm_id, 'ReplicationState': state, 'ReplicationHealth': health, 'ReplicationMode': mode,
+        'ReplicationRelationshipType': 'Simple', 'PrimaryServerName': 'hv01.hvlab.test', 'ReplicaServerName': 'hv02.hvlab.test',
+        'ReplicaServerPort': 80, 'AuthenticationType': 'Kerberos', 'ReplicationFrequencySec': 300, 'RecoveryHistory': 0,
+        'VSSSnapshotFrequencyHour': 0, 'CompressionEnabled': True, 'AutoResynchronizeEnabled': True,
+        'ReplicatedDisks': [{'Path': 'C:\\VMs\\%s.vhdx' % name}], 'ExcludedDisks': [], 'TrustGroup': None,
+        'LastReplicationTime': '2026-11-22T00:10:00+00:00', 'InitialReplicationStartTime': None})
+
+
+def measure(vm_id, details=(), successful=4):
+    return PSObjectData([HV + 'VMReplicationHealth', 'System.Object'], {
+        'VMId': vm_id, 'PendingReplicationSize': 0, 'AverageReplicationLatency': 2.0, 'AverageReplicationSize': 4194304,
+        'MaximumReplicationSize': 8388608, 'SuccessfulReplicationCount': successful, 'MissedReplicationCount': 0,
+        'ReplicationErrors': 0, 'MonitoringStartTime': '2026-11-21T12:00:00+00:00', 'MonitoringEndTime': '2026-11-22T00:00:00+00:00',
+        'ReplicationHealthDetails': list(details)})
+
+
+def vm(name):
+    return PSObjectData([HV + 'VirtualMachine', 'System.Object'], {'Name': name})
+
+
+def test_read_commands_for_all_and_for_one():
+    assert [command.name for command in read_commands(None)] == ['Get-VMReplication', 'Measure-VMReplication']
+    named = read_commands('web01')
+    assert [(command.name, command.parameters) for command in named] == [
+        ('Get-VM', {'Name': ['web01']}), ('Get-VMReplication', {'VMName': ['web01']}), ('Measure-VMReplication', {'VMName': ['web01']})]
+    assert all(command.read_only for command in named)
+
+
+def test_relationships_merge_get_and_measure_by_vm_id():
+    result = PipelineResult([replication('web01', 'a'), replication('db01', 'b', 'Error', 'Critical'),
+                             measure('a'), measure('b', ['The virtual hard disk chain of the Replica virtual machine is broken.'], 0)])
+    report = ReplicationReport(None, result).as_result()
+    names = [entry['name'] for entry in report['replications']]
+    assert names == ['db01', 'web01']
+    db01, web01 = report['replications']
+    assert web01['statistics']['successful_replication_count'] == 4 and web01['statistics']['average_replication_latency_sec'] == 2.0
+    assert web01['replicated_disks'] == ['C:\\VMs\\web01.vhdx'] and web01['problems'] == []
+    assert db01['needs'] == 'administrator' and db01['problems'][0]['reason'] == 'vhd_chain'
+    assert report['summary'] == {'count': 2, 'healthy': False, 'health': {'Normal': 1, 'Critical': 1}, 'needs_administrator': ['db01'],
+                                 'resynchronization': [], 'retried': []}
+
+
+def test_health_details_given_as_objects_are_read_from_their_message():
+    result = PipelineResult([replication('web01', 'a', health='Warning'),
+                             measure('a', [{'Message': 'There is not enough memory to process the replication.', 'Id': 32552}])])
+    entry = ReplicationReport(None, result).replications()[0]
+    assert entry['health_details'] == ['There is not enough memory to process the replication.']
+    assert entry['problems'][0]['reason'] == 'memory' and entry['needs'] == 'retried'
+
+
+def test_named_vm_without_replication_is_an_answer_not_a_failure():
+    not_enabled = ErrorRecordData('Get-VMReplication', "Replication is not enabled for virtual machine 'plain'.",
+                                  'InvalidOperation,Microsoft.HyperV.PowerShell.Commands.GetVMReplication', 'InvalidOperation')
+    report = ReplicationReport('plain', PipelineResult([vm('plain')], [not_enabled, not_enabled]))
+    assert report.unknown_vm_errors() == [] and report.blocking_errors() == []
+    assert report.as_result()['not_replicated'] == ['plain'] and report.as_result()['replications'] == []
+
+
+def test_unknown_vm_is_reported_from_get_vm():
+    missing = ErrorRecordData('Get-VM', 'Hyper-V was unable to find a virtual machine with name "ghost".',
+                              'InvalidParameter,Microsoft.HyperV.PowerShell.Commands.GetVM', 'InvalidArgument')
+    report = ReplicationReport('ghost', PipelineResult([], [missing]))
+    assert report.unknown_vm_errors() == [missing]
+
+
+def test_other_errors_block():
+    denied = ErrorRecordData('Measure-VMReplication', 'Access denied.', 'AccessDenied', 'PermissionDenied')
+    report = ReplicationReport(None, PipelineResult([], [denied]))
+    assert report.blocking_errors() == [denied]
+
+
+def test_no_relationship_is_healthy():
+    assert summarize([]) == {'count': 0, 'healthy': True, 'health': {}, 'needs_administrator': [], 'resynchronization': [],
+                             'retried': []}
