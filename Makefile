@@ -1,0 +1,130 @@
+# hyperv.mobility — set-up, lab, demo and tests.
+# `make demo` and `make test` do all set-up themselves on a fresh Debian machine (run as root or with sudo).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+# Python 3.11 is the supported controller Python; Debian 12's python3 is 3.11.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := $(CURDIR)/.venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+
+# The lab (tests/lab/hvlab) and where `make lab-up` keeps its state (tests use their own temporary state folders).
+HOSTS ?= 3
+DC ?= 0
+STATE_DIR ?= $(CURDIR)/tests/lab/.state
+LAB := PYTHONPATH=$(CURDIR)/tests/lab $(PY) -m hvlab
+
+# Ansible finds this repository as the collection hyperv.mobility through a symlinked collections tree.
+COLLECTIONS_ROOT := $(CURDIR)/.build/collections
+COLLECTION_LINK := $(COLLECTIONS_ROOT)/ansible_collections/hyperv/mobility
+# ansible-test wants a real copy under an ansible_collections/<namespace>/<name> path.
+SANITY_ROOT := $(CURDIR)/.build/ansible_collections/hyperv/mobility
+
+ANSIBLE_ENV := ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS_ROOT) ANSIBLE_COLLECTIONS_SCAN_SYS_PATH=false \
+	ANSIBLE_PYTHON_INTERPRETER=$(PY) ANSIBLE_FORCE_COLOR=false PATH=$(BIN):$$PATH
+DEMO_PLAYBOOK := playbooks/host_info.yml
+
+.PHONY: help setup system-packages demo test pytest sanity lint changelog-lint lab-up lab-down playbook clean
+
+help:
+	@echo "make demo      set up, start the lab (hosts + Samba DC), run $(DEMO_PLAYBOOK) twice, stop the lab"
+	@echo "make test      set up, then unit + lab + integration tests, ansible-test sanity, ansible-lint, changelog lint"
+	@echo "make setup     .venv with pinned Python packages + Debian packages from bindep.txt"
+	@echo "make lab-up    start the lab in the background (HOSTS=$(HOSTS), DC=1 adds a Samba AD DC); state in $(STATE_DIR)"
+	@echo "make lab-down  stop the lab started by lab-up"
+	@echo "make playbook PLAYBOOK=...   run a playbook against the lab-up inventory"
+	@echo "make sanity | lint | pytest | changelog-lint | clean"
+
+## ---- set-up -------------------------------------------------------------------------------------------
+
+setup: system-packages $(VENV)/.requirements-installed $(COLLECTION_LINK)
+
+system-packages:
+	@bash scripts/install_system_packages.sh bindep.txt
+
+$(VENV)/.requirements-installed: requirements.txt requirements-test.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-test.txt
+	@touch $@
+
+$(COLLECTION_LINK):
+	@mkdir -p $(dir $@)
+	ln -sfn $(CURDIR) $@
+
+## ---- the lab -------------------------------------------------------------------------------------------
+
+lab-up: setup
+	$(LAB) up --hosts $(HOSTS) $(if $(filter 1 yes true,$(DC)),--dc) --state-dir $(STATE_DIR)
+	@echo "inventory: $(STATE_DIR)/inventory.yml"
+
+lab-down:
+	@if [ -x $(PY) ]; then $(LAB) down --state-dir $(STATE_DIR); fi
+
+# Run a playbook against the lab that `make lab-up` started: make playbook PLAYBOOK=playbooks/host_info.yml
+PLAYBOOK ?= $(DEMO_PLAYBOOK)
+playbook: setup
+	$(ANSIBLE_ENV) ansible-playbook -i $(STATE_DIR)/inventory.yml $(PLAYBOOK)
+
+# Two hosts (hv01 over psrp, hv02 over winrm) and a Samba DC; the second run must report changed=0.
+demo: setup
+	@trap '$(LAB) down --state-dir $(STATE_DIR)' EXIT; \
+	$(LAB) up --hosts 2 --dc --state-dir $(STATE_DIR); \
+	echo "==> first run"; \
+	$(ANSIBLE_ENV) ansible-playbook -i $(STATE_DIR)/inventory.yml $(DEMO_PLAYBOOK); \
+	echo "==> second run (idempotent: expect changed=0)"; \
+	$(ANSIBLE_ENV) ansible-playbook -i $(STATE_DIR)/inventory.yml $(DEMO_PLAYBOOK) | tee $(STATE_DIR)/demo-second-run.log; \
+	if grep -E 'changed=[1-9]' $(STATE_DIR)/demo-second-run.log; then echo "second run changed something" >&2; exit 1; fi
+
+## ---- tests -------------------------------------------------------------------------------------------
+
+# Every stage runs even when an earlier one failed, so one run shows every problem; the exit code is
+# non-zero if any stage failed. Molecule joins once the roles have scenarios.
+TEST_STAGES := pytest sanity lint changelog-lint
+
+test: setup
+	@failed=(); \
+	for stage in $(TEST_STAGES); do \
+		started=$$(date +%s); \
+		$(MAKE) --no-print-directory $$stage || failed+=("$$stage"); \
+		echo "==> make $$stage: $$(( $$(date +%s) - started )) s"; \
+	done; \
+	if [ $${#failed[@]} -gt 0 ]; then echo "FAILED stages: $${failed[*]}" >&2; exit 1; fi; \
+	echo "all test stages passed: $(TEST_STAGES)"
+
+# Unit tests, the lab's own tests and the integration tests (real ansible-playbook against the lab and Samba),
+# one pytest process each (see pytest.ini); all run, the target fails if any failed.
+PYTEST_SUITES := tests/unit tests/lab tests/integration
+PYTEST_ARGS ?=
+
+pytest: setup
+	@failed=(); \
+	for suite in $(PYTEST_SUITES); do \
+		[ -d "$$suite" ] || continue; \
+		echo "==> pytest $$suite"; \
+		$(ANSIBLE_ENV) $(PY) -m pytest $(PYTEST_ARGS) "$$suite" || failed+=("$$suite"); \
+	done; \
+	if [ $${#failed[@]} -gt 0 ]; then echo "FAILED pytest suites: $${failed[*]}" >&2; exit 1; fi
+
+sanity: setup
+	$(PY) scripts/seed_ansible_test_pip.py
+	@mkdir -p $(SANITY_ROOT)
+	rsync -a --delete --filter=':- .gitignore' \
+		--exclude=/.git/ --exclude=/.venv --exclude=/.build --exclude=/tests/output --exclude=/tests/lab/.state \
+		$(CURDIR)/ $(SANITY_ROOT)/
+	@# The copy sits inside this repository's ignored .build/: its own (empty) git repository makes ansible-test
+	@# list the copied files (git ls-files --cached --others --exclude-standard) instead of none.
+	@test -d $(SANITY_ROOT)/.git || git -C $(SANITY_ROOT) init --quiet
+	cd $(SANITY_ROOT) && PATH=$(BIN):$$PATH ansible-test sanity --venv --python 3.11 --color no
+
+lint: setup
+	$(ANSIBLE_ENV) ansible-lint --offline $(wildcard playbooks roles)
+
+changelog-lint: setup
+	$(BIN)/antsibull-changelog lint
+
+clean: lab-down
+	rm -rf $(VENV) .build tests/output $(STATE_DIR) .pytest_cache .hypothesis
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
