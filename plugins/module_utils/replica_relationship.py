@@ -1,0 +1,192 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, hyperv.mobility contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""One VM's Hyper-V Replica relationship as the primary-side modules see it (vm_replication, vm_failover).
+
+Pure logic, no host access:
+- relationship_view: Get-VMReplication's object -> a dict of plain, comparable values;
+- explain_connection_error: why Enable-/Set-VMReplication (or -Reverse) could not reach the Replica server, in words,
+  with what to do - the four documented causes (Replica server not enabled / no listener for that authentication on that
+  port, listener closed by the firewall, authentication type not accepted, primary not authorized) plus an unresolvable name;
+- parse_time: the DateTime values the two transports return (ISO-8601 text) and the user's start times, as aware datetimes.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type  # pylint: disable=invalid-name
+
+import datetime
+import re
+
+HV = 'Microsoft.HyperV.PowerShell.'
+REPLICATION_TYPE = HV + 'VMReplication'
+VM_TYPE = HV + 'VirtualMachine'
+VMHOST_TYPE = HV + 'VMHost'
+
+# Get-VMReplication states (the documented enum) grouped by what a module may do next.
+FAILOVER_STATES = ('FailedOverWaitingCompletion', 'FailedOver')
+SUSPENDED_STATES = ('Suspended', 'ResynchronizeSuspended')
+INITIAL_IN_PROGRESS_STATES = ('InitialReplicationInProgress', 'WaitingForInitialReplication')
+RESYNCHRONIZE_STATES = ('WaitingForStartResynchronize',)
+
+# The inbound firewall rules of the Replica listeners (predefined rules of the Hyper-V role), by authentication type.
+LISTENER_RULES = {'kerberos': 'Hyper-V Replica HTTP Listener (TCP-In) (rule name VIRT-HVRHTTPL-In-TCP-NoScope)',
+                  'certificate': 'Hyper-V Replica HTTPS Listener (TCP-In) (rule name VIRT-HVRHTTPSL-In-TCP-NoScope)'}
+
+_TIME = re.compile(r'^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?\s*(Z|[+-]\d{2}:?\d{2})?$', re.IGNORECASE)
+
+
+def parse_time(text):
+    """An ISO-8601 date and time -> an aware datetime (no zone = UTC); None for None/''; ValueError when not a time."""
+    if text is None or text == '':
+        return None
+    if isinstance(text, datetime.datetime):
+        return text if text.tzinfo else text.replace(tzinfo=datetime.timezone.utc)
+    match = _TIME.match(str(text).strip())
+    if not match:
+        raise ValueError('%r is not an ISO-8601 date and time (for example 2026-11-23T02:00:00Z)' % (text,))
+    year, month, day, hour, minute, second, fraction, zone = match.groups()
+    microsecond = int((fraction or '0')[:6].ljust(6, '0'))
+    offset = datetime.timezone.utc
+    if zone and zone.upper() != 'Z':
+        sign = -1 if zone[0] == '-' else 1
+        digits = zone[1:].replace(':', '')
+        offset = datetime.timezone(sign * datetime.timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
+    return datetime.datetime(int(year), int(month), int(day), int(hour), int(minute), int(second or 0), microsecond, tzinfo=offset)
+
+
+def iso_time(value):
+    """An aware datetime as the ISO-8601 text a module returns and sends (UTC, 'Z')."""
+    if value is None:
+        return None
+    return value.astimezone(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
+
+
+def _disk_paths(disks):
+    paths = []
+    for disk in disks or []:
+        path = disk.get('Path') if isinstance(disk, dict) else disk
+        if path:
+            paths.append(str(path))
+    return sorted(paths, key=str.lower)
+
+
+def _text(value):
+    return None if value is None else str(value)
+
+
+def relationship_view(obj):
+    """Get-VMReplication's object (PSObjectData) -> plain values, names in the modules' vocabulary."""
+    get = obj.get
+    return {
+        'vm_name': _text(get('VMName')),
+        'vm_id': _text(get('VMId')),
+        'mode': _text(get('ReplicationMode')),
+        'state': _text(get('ReplicationState')),
+        'health': _text(get('ReplicationHealth')),
+        'primary_server': _text(get('PrimaryServerName')),
+        'replica_server': _text(get('ReplicaServerName')),
+        'replica_port': get('ReplicaServerPort'),
+        'authentication': (_text(get('AuthenticationType')) or '').lower() or None,
+        'certificate_thumbprint': _text(get('CertificateThumbprint')) or None,
+        'frequency': get('ReplicationFrequencySec'),
+        'recovery_history': get('RecoveryHistory'),
+        'vss_frequency_hours': get('VSSSnapshotFrequencyHour'),
+        'compression': get('CompressionEnabled'),
+        'excluded_disks': _disk_paths(get('ExcludedDisks')),
+        'replicated_disks': _disk_paths(get('ReplicatedDisks')),
+        'initial_replication_start_time': iso_time(parse_time(get('InitialReplicationStartTime'))),
+        'last_replication_time': iso_time(parse_time(get('LastReplicationTime'))),
+    }
+
+
+def relationships_of(result):
+    """{vm name (lower case): relationship_view} of every Get-VMReplication object in a pipeline result."""
+    views = {}
+    for obj in result.of_type(REPLICATION_TYPE):
+        view = relationship_view(obj)
+        views[(view['vm_name'] or '').lower()] = view
+    return views
+
+
+def vms_of(result):
+    """{vm name (lower case): {'name', 'id', 'state'}} of every Get-VM object in a pipeline result."""
+    vms = {}
+    for obj in result.of_type(VM_TYPE):
+        name = _text(obj.get('Name')) or ''
+        vms[name.lower()] = {'name': name, 'id': _text(obj.get('Id')), 'state': _text(obj.get('State'))}
+    return vms
+
+
+def host_fqdn(result):
+    """The fully qualified name Get-VMHost reports (None when there was no VMHost object)."""
+    hosts = result.of_type(VMHOST_TYPE)
+    if not hosts:
+        return None
+    return _text(hosts[0].get('FullyQualifiedDomainName') or hosts[0].get('ComputerName'))
+
+
+def same_server(one, other):
+    """Whether two names designate the same server: equal, or one is the short name of the other's FQDN.
+
+    Hyper-V keeps the Replica server name as it was given; 'hv02' and 'hv02.corp.example.com' are one server.
+    """
+    if not one or not other:
+        return False
+    one, other = one.strip().lower().rstrip('.'), other.strip().lower().rstrip('.')
+    if one == other:
+        return True
+    if '.' in one and '.' in other:
+        return False
+    return one.split('.', 1)[0] == other.split('.', 1)[0]
+
+
+# ---- connection errors ----------------------------------------------------------------------------------------
+class Explanation:
+    """Why the Replica server refused or could not be reached, and what to do."""
+
+    def __init__(self, cause, why, fix):
+        self.cause = cause
+        self.why = why
+        self.fix = fix
+
+    def to_dict(self):
+        return {'cause': self.cause, 'why': self.why, 'fix': self.fix}
+
+
+def explain_connection_error(message, category, replica_server, port, authentication, primary_fqdn):
+    """An Explanation for an error record of Enable-/Set-VMReplication or Test-VMReplicationConnection, or None.
+
+    Matched on the Win32 error codes Hyper-V quotes and on the error category, never on localisable prose alone.
+    """
+    text = (message or '').upper()
+    category = category or ''
+    authentication = (authentication or 'kerberos').lower()
+    if '0X00002EE7' in text:
+        return Explanation('name_not_resolved', "the Replica server name '%s' could not be resolved" % replica_server,
+                           'check replica_server (DNS name or address of the Replica server)')
+    if '0X00002EE2' in text:
+        return Explanation('firewall', 'the connection to %s port %s timed out: the inbound firewall rule of the Replica listener '
+                                       'is not enabled on the Replica server' % (replica_server, port),
+                           'enable the rule %s on %s (hyperv.mobility.replica_server does it by its name)'
+                           % (LISTENER_RULES.get(authentication, LISTENER_RULES['kerberos']), replica_server))
+    if '0X00002EFD' in text:
+        return Explanation('replica_not_enabled', 'nothing on %s accepts Hyper-V Replica connections on port %s: it is not enabled as '
+                                                  'a Replica server, or not for %s authentication on that port' % (replica_server, port, authentication),
+                           'enable the Replica server with %s authentication on port %s (hyperv.mobility.replica_server), or give the '
+                           'port it listens on in replica_port' % (authentication, port))
+    if category == 'AuthenticationError':
+        return Explanation('authentication', 'the Replica server %s does not accept %s authentication on port %s, or authentication '
+                                             'failed' % (replica_server, authentication, port),
+                           'use an authentication type and port the Replica server allows (Kerberos needs both servers in the same or '
+                           'trusted domains; certificate needs certificate_thumbprint of a valid certificate on this host)')
+    if category == 'PermissionDenied':
+        return Explanation('not_authorized', 'the Replica server %s does not authorize the primary server %s' % (replica_server, primary_fqdn),
+                           'add an authorization entry for %s on %s (or allow any authenticated server with a default storage '
+                           'location) with hyperv.mobility.replica_server' % (primary_fqdn, replica_server))
+    return None
+
+
+def describe_errors(errors):
+    """The error records of a pipeline as one line: 'Cmdlet: message (FullyQualifiedErrorId)' joined by '; '."""
+    return '; '.join('%s: %s (%s)' % (error.command or 'pipeline', error.message, error.fully_qualified_error_id) for error in errors)

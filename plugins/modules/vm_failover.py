@@ -1,0 +1,543 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, hyperv.mobility contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type  # pylint: disable=invalid-name
+
+DOCUMENTATION = r'''
+---
+module: vm_failover
+short_description: Test failover, planned and unplanned failover, reverse replication and failback of a replicated VM
+version_added: 1.0.0
+description:
+  - Runs the failover and failback steps of Microsoft's secondary-site procedure for the Hyper-V Replica relationship of
+    the VM O(name), each as one idempotent O(action).
+  - The pair is named the same way for every action - the task's host is the B(primary site) (where the VM runs in normal
+    operation) and O(destination) the B(recovery site) (its Replica server). Running the same task again after the action
+    is done changes nothing.
+  - V(test) - test failover on the recovery site (C(Start-VMFailover -AsTest)), a test VM named C(<name> - Test) from
+    the latest recovery point, not connected to replication. Only the recovery site is contacted.
+  - V(cleanup_test) - removes the test VM (C(Stop-VMFailover) on the Replica VM). Only the recovery site is contacted.
+  - V(planned) - planned failover from the primary site to the recovery site, with no data loss - the VM must be
+    turned off on the primary site; pending changes are sent (C(Start-VMFailover -Prepare) on the primary site), the
+    Replica VM fails over (C(Start-VMFailover) on the recovery site), and replication is reversed
+    (C(Set-VMReplication -Reverse)) so that the recovery site now replicates back to the primary site, unless
+    O(reverse_replication=false).
+  - V(unplanned) - the primary site is lost. The Replica VM on the recovery site fails over to the latest recovery
+    point (C(Start-VMFailover)). Only the recovery site is contacted. Follow it with V(complete), and with V(reverse)
+    when the primary site is back.
+  - V(complete) - commits a failover on the recovery site (C(Complete-VMFailover)); the other recovery points are
+    discarded and the failover can no longer be cancelled. Only the recovery site is contacted.
+  - V(cancel) - cancels a failover that is not completed (C(Stop-VMFailover)) - on the recovery site a failed-over VM
+    goes back to being a replica, on the primary site a prepared planned failover is undone.
+  - V(reverse) - after an unplanned failover, when the primary site is back - reverses replication
+    (C(Set-VMReplication -Reverse) on the recovery site) and starts the initial replication back to the primary site
+    (C(Start-VMInitialReplication)). The VM on the primary site must be turned off.
+  - V(failback) - planned failover back from the recovery site to the primary site, with replication reversed again
+    (primary site -> recovery site), the same three steps as V(planned) in the other direction. Replication from
+    the recovery site must be C(Replicating), and the VM turned off on the recovery site.
+  - This collection does not start or stop VMs (C(Start-VM) / C(Stop-VM) are not among the cmdlets it calls). Turn the
+    VM off before V(planned), V(reverse) and V(failback) and start it where it now runs afterwards.
+author:
+  - hyperv.mobility contributors (@hyperv-mobility)
+extends_documentation_fragment:
+  - hyperv.mobility.connection
+  - hyperv.mobility.destination
+attributes:
+  action_group:
+    support: full
+    membership:
+      - hyperv.mobility.hyperv
+    description: Use C(group/hyperv.mobility.hyperv) in C(module_defaults) to set the connection options once.
+  check_mode:
+    support: full
+    description: Reads the hosts and reports the steps that would run (RV(steps)); nothing is changed.
+  diff_mode:
+    support: full
+    description: The replication mode and state of the VM on both sites, before and after.
+options:
+  name:
+    description: Name of the replicated VM (the same on both sites).
+    type: str
+    required: true
+  action:
+    description: The step to bring about; see the description.
+    type: str
+    required: true
+    choices: [test, cleanup_test, planned, unplanned, complete, cancel, reverse, failback]
+  destination:
+    description:
+      - The recovery site - the Replica server of the VM in normal operation. The task's host is the primary site.
+  recovery_point:
+    description:
+      - The recovery point to fail over to with V(test) and V(unplanned). Only V(latest) is supported.
+      - Choosing another point needs its checkpoint object (C(Get-VMSnapshot)) piped into
+        C(Start-VMFailover -VMRecoverySnapshot). C(Get-VMSnapshot) is not among the documented cmdlets this collection
+        calls, and the WinRM runner runs no pipes, so any other value fails before anything changes. Choose an older
+        point in Hyper-V Manager when it is needed.
+    type: str
+    default: latest
+  reverse_replication:
+    description:
+      - With V(planned) and V(failback), reverse replication after the failover (C(Set-VMReplication -Reverse)).
+      - With V(false), the failover stops at C(FailedOverWaitingCompletion); run V(reverse) or V(complete) afterwards.
+    type: bool
+    default: true
+  reverse_port:
+    description:
+      - Port of the listener on the host that becomes the Replica server when replication is reversed
+        (C(ReplicaServerPort) of C(Set-VMReplication -Reverse)). Default - the port of the relationship being reversed.
+    type: int
+  reverse_authentication:
+    description:
+      - Authentication toward the host that becomes the Replica server when replication is reversed. Default - that
+        of the relationship being reversed.
+    type: str
+    choices: [kerberos, certificate]
+  reverse_certificate_thumbprint:
+    description:
+      - Certificate of the host that becomes the primary, for certificate authentication of the reversed relationship
+        (its own certificate, not the one of the former primary).
+    type: str
+  initial_replication:
+    description:
+      - With V(reverse) after an unplanned failover - V(network) starts the initial replication back to the primary site
+        now; V(none) leaves it to be started later (M(hyperv.mobility.vm_replication) on the recovery site).
+    type: str
+    choices: [network, none]
+    default: network
+notes:
+  - Cmdlets run - C(Get-VMHost), C(Get-VM), C(Get-VMReplication) on each site the action needs, then as needed
+    C(Start-VMFailover), C(Stop-VMFailover), C(Complete-VMFailover), C(Set-VMReplication -Reverse),
+    C(Start-VMInitialReplication). An action that is already done costs one pipeline per site it reads.
+seealso:
+  - module: hyperv.mobility.vm_replication
+  - module: hyperv.mobility.vm_replication_info
+  - name: Start-VMFailover
+    description: The cmdlet page, with the planned failover sequence.
+    link: https://learn.microsoft.com/powershell/module/hyper-v/start-vmfailover
+'''
+
+EXAMPLES = r'''
+- name: Disaster-recovery drill - test VM on the recovery site
+  hyperv.mobility.vm_failover:
+    name: web01
+    destination: hv02
+    action: test
+  when: inventory_hostname == 'hv01'
+
+- name: Remove the test VM
+  hyperv.mobility.vm_failover:
+    name: web01
+    destination: hv02
+    action: cleanup_test
+  when: inventory_hostname == 'hv01'
+
+- name: Planned failover to the recovery site (web01 is turned off on hv01), replication reversed
+  hyperv.mobility.vm_failover:
+    name: web01
+    destination: hv02
+    action: planned
+  when: inventory_hostname == 'hv01'
+
+- name: The primary site is lost - fail over on the recovery site and commit
+  hyperv.mobility.vm_failover:
+    name: web01
+    destination: hv02
+    action: "{{ item }}"
+  loop: [unplanned, complete]
+  when: inventory_hostname == 'hv01'
+
+- name: Back to the primary site
+  hyperv.mobility.vm_failover:
+    name: web01
+    destination: hv02
+    action: failback
+  when: inventory_hostname == 'hv01'
+'''
+
+RETURN = r'''
+action:
+  description: The action asked for.
+  returned: always
+  type: str
+  sample: planned
+steps:
+  description:
+    - The commands sent (in check mode, that would be sent), in order, each prefixed by the host's fully qualified name
+      (as C(Get-VMHost) reports it).
+  returned: always
+  type: list
+  elements: str
+  sample: ["hv01.corp.example.com: Start-VMFailover -Prepare", "hv02.corp.example.com: Start-VMFailover",
+           "hv02.corp.example.com: Set-VMReplication -Reverse"]
+source:
+  description: The VM on the primary site (the task's host) after the task; null values when the site was not contacted.
+  returned: always
+  type: dict
+  contains:
+    host:
+      description: The host as the task names it.
+      type: str
+    fqdn:
+      description: The fully qualified name the host reports, null when it was not contacted.
+      type: str
+    vm_state:
+      description: The VM's state (for example C(Off)), null when the VM is not there.
+      type: str
+    mode:
+      description: Replication mode there (C(Primary), C(Replica)), null without replication.
+      type: str
+    replication_state:
+      description: Replication state there.
+      type: str
+    contacted:
+      description: Whether the site was contacted.
+      type: bool
+  sample: {host: hv01, fqdn: hv01.corp.example.com, vm_state: 'Off', mode: Replica, replication_state: Replicating, contacted: true}
+destination:
+  description: The VM on the recovery site after the task, same keys as RV(source).
+  returned: always
+  type: dict
+  sample: {host: hv02, fqdn: hv02.corp.example.com, vm_state: 'Off', mode: Primary, replication_state: Replicating, contacted: true}
+test_vm:
+  description: Name of the test failover VM on the recovery site, null when there is none.
+  returned: always
+  type: str
+  sample: web01 - Test
+'''
+
+from ansible_collections.hyperv.mobility.plugins.module_utils.errors import HostError
+from ansible_collections.hyperv.mobility.plugins.module_utils.host_session import Command, HostSession
+from ansible_collections.hyperv.mobility.plugins.module_utils.hyperv_module import HypervModule
+from ansible_collections.hyperv.mobility.plugins.module_utils.peer_connection import DESTINATION_ARGUMENT_SPEC, destination_options
+from ansible_collections.hyperv.mobility.plugins.module_utils.replica_relationship import (
+    FAILOVER_STATES,
+    describe_errors,
+    explain_connection_error,
+    host_fqdn,
+    relationships_of,
+    vms_of,
+)
+
+TEST_SUFFIX = ' - Test'
+ACTIONS = ['test', 'cleanup_test', 'planned', 'unplanned', 'complete', 'cancel', 'reverse', 'failback']
+AUTHENTICATION_NAMES = {'kerberos': 'Kerberos', 'certificate': 'Certificate'}
+# Actions that need only the recovery site: they must work while the primary site is down.
+RECOVERY_SITE_ONLY = ('test', 'cleanup_test', 'unplanned', 'complete')
+RECOVERY_POINT_LIMITATION = (
+    "recovery_point '%s' is not supported: only the latest recovery point can be chosen. Failing over to another point needs its "
+    'checkpoint object from Get-VMSnapshot piped into Start-VMFailover -VMRecoverySnapshot; Get-VMSnapshot is not among the '
+    'documented cmdlets this collection calls and the WinRM runner runs no pipes. Use recovery_point=latest, or choose the point '
+    'in Hyper-V Manager')
+
+
+class ModuleFailure(Exception):
+    """Ends the task: message plus result keys."""
+
+    def __init__(self, msg, **details):
+        super(ModuleFailure, self).__init__(msg)
+        self.msg = msg
+        self.details = details
+
+
+def describe(command):
+    parameters = ['%s=%s' % (name, value) for name, value in command.parameters.items() if name != 'VMName' and value is not True]
+    switches = ['-%s' % name for name, value in command.parameters.items() if value is True]
+    return ' '.join([command.name] + switches + parameters)
+
+
+class Site:
+    """One host of the pair as far as the VM is concerned: the VM, its relationship and a test failover VM, if any."""
+
+    READ = (Command('Get-VMHost'), Command('Get-VM'), Command('Get-VMReplication'))
+
+    def __init__(self, label, session, vm_name):
+        self.label = label
+        self.session = session
+        self.vm_name = vm_name
+        self.contacted = False
+        self.fqdn = None
+        self.vm = None
+        self.rel = None
+        self.test_vm = None
+
+    def _run(self, commands):
+        try:
+            return self.session.run(commands, check=False)
+        except HostError as exc:
+            raise ModuleFailure('%s: %s' % (self.label, exc.message), host=exc.host or self.label)
+
+    def read(self):
+        self.absorb(self._run(list(self.READ)))
+        return self
+
+    def absorb(self, result):
+        """Take the VM's state from the Get-VM / Get-VMReplication objects of a pipeline result."""
+        self.contacted = True
+        self.fqdn = host_fqdn(result) or self.fqdn
+        vms, relationships = vms_of(result), relationships_of(result)
+        key = self.vm_name.lower()
+        self.vm = vms.get(key)
+        self.rel = relationships.get(key)
+        test = relationships.get(key + TEST_SUFFIX.lower())
+        self.test_vm = test['vm_name'] if test is not None and test['mode'] == 'TestReplica' else None
+
+    def apply(self, commands):
+        """Run the commands and read the VM again in the same pipeline; error records end the task."""
+        result = self._run(list(commands) + [Command('Get-VM'), Command('Get-VMReplication')])
+        self.absorb(result)
+        return result.errors
+
+    @property
+    def mode(self):
+        return self.rel['mode'] if self.rel else None
+
+    @property
+    def state(self):
+        return self.rel['state'] if self.rel else None
+
+    @property
+    def vm_state(self):
+        return self.vm['state'] if self.vm else None
+
+    @property
+    def name(self):
+        """How messages and steps name the site: the FQDN it reports once read, else the name the task gave."""
+        return self.fqdn or self.label
+
+    def view(self):
+        return {'host': self.label, 'fqdn': self.fqdn, 'vm_state': self.vm_state, 'mode': self.mode, 'replication_state': self.state,
+                'contacted': self.contacted}
+
+    def describe_state(self):
+        if not self.contacted:
+            return '%s: not contacted' % self.name
+        if self.vm is None:
+            return '%s: no VM %s' % (self.name, self.vm_name)
+        if self.rel is None:
+            return '%s: VM %s (%s) without replication' % (self.name, self.vm_name, self.vm_state)
+        return '%s: %s, %s (VM %s)' % (self.name, self.mode, self.state, self.vm_state)
+
+
+class FailoverPlan:
+    """The steps ((site, [commands]) in order) that bring about one action, from the sites' current state."""
+
+    def __init__(self, params, source, destination):
+        self.params = params
+        self.source = source
+        self.destination = destination
+        self.steps = []
+        self.vm = {'VMName': params['name']}
+
+    def add(self, site, *commands):
+        if self.steps and self.steps[-1][0] is site:
+            self.steps[-1][1].extend(commands)
+        else:
+            self.steps.append((site, list(commands)))
+
+    def build(self):
+        getattr(self, 'plan_' + self.params['action'])()
+        return self
+
+    def refuse(self, why):
+        raise ModuleFailure("%s of VM '%s' is not possible: %s (%s; %s)" % (
+            self.params['action'], self.params['name'], why, self.source.describe_state(), self.destination.describe_state()))
+
+    def require_replica(self, site):
+        if site.rel is None:
+            self.refuse('%s holds no replication of the VM' % site.name)
+        if site.mode != 'Replica':
+            self.refuse('the VM on %s is the %s side, not the Replica' % (site.name, site.mode))
+
+    # ---- recovery site only --------------------------------------------------------------------------------------
+    def plan_test(self):
+        target = self.destination
+        if target.test_vm is not None:
+            return
+        self.require_replica(target)
+        self.add(target, Command('Start-VMFailover', dict(self.vm, AsTest=True)))
+
+    def plan_cleanup_test(self):
+        if self.destination.test_vm is not None:
+            self.add(self.destination, Command('Stop-VMFailover', self.vm))
+
+    def plan_unplanned(self):
+        target = self.destination
+        if target.mode == 'Primary' or (target.mode == 'Replica' and target.state in FAILOVER_STATES):
+            return       # already failed over (and perhaps reversed)
+        self.require_replica(target)
+        self.add(target, Command('Start-VMFailover', self.vm))
+
+    def plan_complete(self):
+        target = self.destination
+        if target.mode == 'Primary' or target.state == 'FailedOver':
+            return
+        if target.state != 'FailedOverWaitingCompletion':
+            self.refuse('no failover waits for completion on %s: run action=unplanned or action=planned first' % target.name)
+        self.add(target, Command('Complete-VMFailover', self.vm))
+
+    # ---- both sites ---------------------------------------------------------------------------------------------
+    def plan_cancel(self):
+        if self.destination.mode == 'Replica' and self.destination.state == 'FailedOverWaitingCompletion':
+            self.add(self.destination, Command('Stop-VMFailover', self.vm))
+        if self.destination.mode == 'Replica' and self.destination.state == 'FailedOver':
+            self.refuse('the failover on %s was completed and can no longer be cancelled' % self.destination.name)
+        if self.source.mode == 'Primary' and self.source.state == 'PreparedForFailover':
+            self.add(self.source, Command('Stop-VMFailover', self.vm))
+
+    def plan_planned(self):
+        self.planned_failover(self.source, self.destination)
+
+    def plan_failback(self):
+        if self.destination.mode == 'Replica' and self.destination.state in FAILOVER_STATES:
+            self.refuse('the VM on %s is failed over but replication is not reversed: run action=reverse and let the initial replication '
+                        'back to %s finish first' % (self.destination.name, self.source.name))
+        self.planned_failover(self.destination, self.source)
+
+    def planned_failover(self, primary, replica):
+        """Start-VMFailover -Prepare on the primary, Start-VMFailover on the replica, Set-VMReplication -Reverse there."""
+        reverse = self.params['reverse_replication']
+        if replica.mode == 'Primary' and primary.mode == 'Replica':
+            return       # done: the replica side is now the primary
+        if not reverse and replica.mode == 'Replica' and replica.state in FAILOVER_STATES:
+            return
+        if primary.rel is None or replica.rel is None:
+            self.refuse('both sites need their side of the relationship')
+        if primary.mode != 'Primary':
+            self.refuse('the VM on %s is not the primary' % primary.name)
+        self.require_replica(replica)
+        if replica.state not in FAILOVER_STATES:
+            if primary.state == 'Replicating':
+                if primary.vm_state != 'Off':
+                    self.refuse("a planned failover needs the VM turned off on %s (it is %s): shut it down first; this collection does not "
+                                'stop VMs' % (primary.name, primary.vm_state))
+                self.add(primary, Command('Start-VMFailover', dict(self.vm, Prepare=True)))
+            elif primary.state != 'PreparedForFailover':
+                self.refuse('a planned failover needs replication in state Replicating on %s' % primary.name)
+            self.add(replica, Command('Start-VMFailover', self.vm))
+        if reverse:
+            self.add(replica, self.reverse_command())
+
+    def plan_reverse(self):
+        target, former = self.destination, self.source
+        if target.mode == 'Primary':
+            if target.state == 'ReadyForInitialReplication' and self.params['initial_replication'] == 'network':
+                self.add(target, Command('Start-VMInitialReplication', self.vm))
+            return
+        self.require_replica(target)
+        if target.state not in FAILOVER_STATES:
+            self.refuse('replication is reversed after a failover: run action=unplanned (or planned) first')
+        if former.vm is not None and former.vm_state != 'Off':
+            self.refuse('the VM on %s is %s: turn it off before reversing replication, %s becomes the Replica VM'
+                        % (former.name, former.vm_state, former.name))
+        self.add(target, self.reverse_command())
+        planned = former.mode == 'Primary' and former.state == 'PreparedForFailover'
+        if not planned and self.params['initial_replication'] == 'network':
+            self.add(target, Command('Start-VMInitialReplication', self.vm))
+
+    def reverse_command(self):
+        parameters = dict(self.vm, Reverse=True)
+        if self.params['reverse_port'] is not None:
+            parameters['ReplicaServerPort'] = self.params['reverse_port']
+        if self.params['reverse_authentication'] is not None:
+            parameters['AuthenticationType'] = AUTHENTICATION_NAMES[self.params['reverse_authentication']]
+        if self.params['reverse_certificate_thumbprint']:
+            parameters['CertificateThumbprint'] = self.params['reverse_certificate_thumbprint']
+        return Command('Set-VMReplication', parameters)
+
+
+class VmFailover:
+    """One task: read the sites the action needs, plan, run each site's commands in one pipeline."""
+
+    def __init__(self, module):
+        self.module = module
+        self.params = module.params
+        self.destination_session = None
+        source = Site(self.params['hyperv_host'], module.session, self.params['name'])
+        self.destination_session = HostSession(destination_options(self.params))
+        destination = Site(self.params['destination'], self.destination_session, self.params['name'])
+        self.source, self.destination = source, destination
+
+    def close(self):
+        if self.destination_session is not None:
+            self.destination_session.close()
+
+    def execute(self):
+        params = self.params
+        if params['recovery_point'].strip().lower() != 'latest' and params['action'] in ('test', 'unplanned'):
+            raise ModuleFailure(RECOVERY_POINT_LIMITATION % params['recovery_point'])
+        self.destination.read()
+        if params['action'] not in RECOVERY_SITE_ONLY:
+            self.source.read()
+        if self.destination.vm is None and params['action'] in RECOVERY_SITE_ONLY:
+            raise ModuleFailure("VM '%s' was not found on %s (the recovery site)" % (params['name'], self.destination.label))
+        before = self.snapshot()
+        plan = FailoverPlan(params, self.source, self.destination).build()
+        steps = ['%s: %s' % (site.name, describe(command)) for site, commands in plan.steps for command in commands]
+        if plan.steps and not self.module.check_mode:
+            for site, commands in plan.steps:
+                errors = site.apply(commands)
+                if errors:
+                    self.fail_step(site, errors, before)
+        result = dict(changed=bool(plan.steps), action=params['action'], steps=steps, source=self.source.view(),
+                      destination=self.destination.view(), test_vm=self.destination.test_vm)
+        if self.module.diff_mode:
+            result['diff'] = dict(before=before, after=self.snapshot())
+        result['msg'] = self.message(plan, steps)
+        return result
+
+    def snapshot(self):
+        return {'source': self.source.view(), 'destination': self.destination.view(), 'test_vm': self.destination.test_vm}
+
+    def message(self, plan, steps):
+        name, action = self.params['name'], self.params['action']
+        if not plan.steps:
+            return "%s of VM '%s': nothing to do (%s; %s)" % (action, name, self.source.describe_state(), self.destination.describe_state())
+        verb = 'would run' if self.module.check_mode else 'ran'
+        return "%s of VM '%s' %s: %s" % (action, name, verb, '; '.join(steps))
+
+    def fail_step(self, site, errors, before):
+        other = self.source if site is self.destination else self.destination
+        msg = "%s of VM '%s' failed on %s: %s" % (self.params['action'], self.params['name'], site.name, describe_errors(errors))
+        details = dict(errors=[error.to_dict() for error in errors], before=before, source=self.source.view(),
+                       destination=self.destination.view())
+        for error in errors:
+            if error.command and error.command.lower() == 'set-vmreplication':
+                explanation = explain_connection_error(error.message, error.category, other.name, self.params['reverse_port'],
+                                                       self.params['reverse_authentication'] or (site.rel or {}).get('authentication'), site.fqdn)
+                if explanation is not None:
+                    msg += ' -- Why: %s. -- Fix: %s.' % (explanation.why, explanation.fix)
+                    details['explanation'] = explanation.to_dict()
+                    break
+        raise ModuleFailure(msg, **details)
+
+
+def main():
+    spec = dict(
+        name=dict(type='str', required=True),
+        action=dict(type='str', required=True, choices=ACTIONS),
+        recovery_point=dict(type='str', default='latest'),
+        reverse_replication=dict(type='bool', default=True),
+        reverse_port=dict(type='int'),
+        reverse_authentication=dict(type='str', choices=['kerberos', 'certificate']),
+        reverse_certificate_thumbprint=dict(type='str'),
+        initial_replication=dict(type='str', choices=['network', 'none'], default='network'),
+    )
+    spec.update(DESTINATION_ARGUMENT_SPEC)
+    module = HypervModule(argument_spec=spec, supports_check_mode=True,
+                          required_if=[['reverse_authentication', 'certificate', ['reverse_certificate_thumbprint']]])
+    failover = VmFailover(module)
+    try:
+        result = failover.execute()
+    except ModuleFailure as exc:
+        failover.close()
+        module.fail_json(msg=exc.msg, **exc.details)
+    failover.close()
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()

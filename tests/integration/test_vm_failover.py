@@ -1,0 +1,202 @@
+# Copyright (c) hyperv.mobility contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""hyperv.mobility.vm_failover against the lab, through real ansible-playbook: the failover and failback sequences.
+
+The primary site is hv01 (psrp), the recovery site hv02 (winrm); both are Kerberos Replica servers (the recovery site
+for replication, the primary site for reverse replication). hv01-app (seeded turned off) replicates to hv02 and has
+finished its initial replication before each test. The VM's data is the lab's data_version: the workload writes on
+the host where the VM runs, and the tests check that every failover brings the latest data to the other site.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from vm_replication_lab import make_replica_server, relationship, reset_replication, task_play, vm, writes
+
+PRIMARY, RECOVERY = 'hv01', 'hv02'
+VM = 'hv01-app'
+TEST_VM = VM + ' - Test'
+
+
+@pytest.fixture(autouse=True)
+def replicating_pair(lab, run_playbook):
+    reset_replication(lab)
+    make_replica_server(lab, PRIMARY)
+    make_replica_server(lab, RECOVERY)
+    run = run_playbook(task_play('vm_replication', {'name': VM, 'replica_server': 'hv02.hvlab.test', 'recovery_history': 2}, PRIMARY),
+                       inventory=lab.inventory_path)
+    assert run.rc == 0, run.stdout
+    lab.control.replication(write={'host': PRIMARY, 'vm': VM, 'count': 5}, advance_seconds=200)
+    assert relationship(lab, PRIMARY, VM)['state'] == 'Replicating'
+    assert vm(lab, RECOVERY, VM)['data_version'] == 5
+    lab.control.reset_counters()
+    yield
+    lab.control.replication(speed=0)
+
+
+def failover(run_playbook, lab, action, check=False, diff=False, **options):
+    run = run_playbook(task_play('vm_failover', dict({'name': VM, 'destination': RECOVERY, 'action': action}, **options), PRIMARY),
+                       inventory=lab.inventory_path, check=check, diff=diff)
+    return run.task('task')[PRIMARY]
+
+
+def sides(lab):
+    """(mode, state) of the VM's relationship on the primary site and on the recovery site."""
+    def of(host):
+        side = relationship(lab, host, VM)
+        return (side['mode'], side['state']) if side else None
+    return of(PRIMARY), of(RECOVERY)
+
+
+def test_test_failover_then_cleanup_each_idempotent(lab, run_playbook):
+    lab.control.replication(write={'host': PRIMARY, 'vm': VM, 'count': 1})       # not replicated yet: not in the test VM
+    tested = failover(run_playbook, lab, 'test')
+    assert tested['changed'] and not tested.get('failed'), tested
+    assert tested['steps'] == ['hv02.hvlab.test: Start-VMFailover -AsTest'] and tested['test_vm'] == TEST_VM
+    assert vm(lab, RECOVERY, TEST_VM)['data_version'] == 5
+    assert sides(lab) == (('Primary', 'Replicating'), ('Replica', 'Replicating'))
+    assert tested['source']['contacted'] is False, 'a test failover needs only the recovery site'
+    assert lab.control.counters().get(PRIMARY, {}).get('pipelines', 0) == 0
+
+    lab.control.reset_counters()
+    again = failover(run_playbook, lab, 'test')
+    assert again['changed'] is False and again['test_vm'] == TEST_VM
+    assert lab.control.counters()[RECOVERY]['pipelines'] == 1 and writes(lab, RECOVERY) == {}
+
+    cleaned = failover(run_playbook, lab, 'cleanup_test')
+    assert cleaned['steps'] == ['hv02.hvlab.test: Stop-VMFailover'] and cleaned['test_vm'] is None, cleaned
+    assert vm(lab, RECOVERY, TEST_VM) is None and vm(lab, RECOVERY, VM) is not None
+    assert failover(run_playbook, lab, 'cleanup_test')['changed'] is False
+
+
+def test_planned_failover_reverse_and_failback_keep_the_data(lab, run_playbook):
+    lab.control.replication(write={'host': PRIMARY, 'vm': VM, 'count': 2})       # pending changes: 7 on hv01, 5 on hv02
+    planned = failover(run_playbook, lab, 'planned', diff=True)
+    assert planned['changed'] and not planned.get('failed'), planned
+    assert planned['steps'] == ['hv01.hvlab.test: Start-VMFailover -Prepare', 'hv02.hvlab.test: Start-VMFailover',
+                                'hv02.hvlab.test: Set-VMReplication -Reverse']
+    assert sides(lab) == (('Replica', 'Replicating'), ('Primary', 'Replicating'))
+    assert vm(lab, RECOVERY, VM)['data_version'] == 7, 'a planned failover loses no data'
+    assert planned['diff']['before']['destination']['mode'] == 'Replica' and planned['diff']['after']['destination']['mode'] == 'Primary'
+
+    lab.control.reset_counters()
+    again = failover(run_playbook, lab, 'planned')
+    assert again['changed'] is False, again
+    counters = lab.control.counters()
+    assert counters[PRIMARY]['pipelines'] == 1 and counters[RECOVERY]['pipelines'] == 1
+    assert writes(lab, PRIMARY) == {} and writes(lab, RECOVERY) == {}
+
+    # The workload runs on the recovery site now; its changes replicate back to the primary site.
+    lab.control.replication(write={'host': RECOVERY, 'vm': VM, 'count': 3}, advance_seconds=600)
+    assert vm(lab, PRIMARY, VM)['data_version'] == 10
+    lab.control.replication(write={'host': RECOVERY, 'vm': VM, 'count': 1})
+
+    back = failover(run_playbook, lab, 'failback')
+    assert back['steps'] == ['hv02.hvlab.test: Start-VMFailover -Prepare', 'hv01.hvlab.test: Start-VMFailover',
+                             'hv01.hvlab.test: Set-VMReplication -Reverse'], back
+    assert sides(lab) == (('Primary', 'Replicating'), ('Replica', 'Replicating'))
+    assert vm(lab, PRIMARY, VM)['data_version'] == 11, 'the failback brings the last write home'
+    assert failover(run_playbook, lab, 'failback')['changed'] is False
+
+    # Replication runs primary -> recovery again.
+    lab.control.replication(write={'host': PRIMARY, 'vm': VM, 'count': 1}, advance_seconds=600)
+    assert vm(lab, RECOVERY, VM)['data_version'] == 12
+
+
+def test_unplanned_failover_complete_reverse_then_failback(lab, run_playbook):
+    lab.control.patch_host(PRIMARY, vms={VM: {'state': 'Running'}})
+    lab.control.inject_fault(PRIMARY, 'host_down', count=1000)               # the primary site is lost
+    try:
+        unplanned = failover(run_playbook, lab, 'unplanned')
+        assert unplanned['steps'] == ['hv02.hvlab.test: Start-VMFailover'] and not unplanned.get('failed'), unplanned
+        assert relationship(lab, RECOVERY, VM)['state'] == 'FailedOverWaitingCompletion'
+        assert failover(run_playbook, lab, 'unplanned')['changed'] is False
+        completed = failover(run_playbook, lab, 'complete')
+        assert completed['steps'] == ['hv02.hvlab.test: Complete-VMFailover'] and relationship(lab, RECOVERY, VM)['state'] == 'FailedOver'
+        assert failover(run_playbook, lab, 'complete')['changed'] is False
+    finally:
+        lab.control.clear_faults()
+    assert vm(lab, RECOVERY, VM)['data_version'] == 5
+
+    # The primary site is back with the VM still running: reversing would overwrite it, so the module refuses.
+    running = failover(run_playbook, lab, 'reverse')
+    assert running['failed'] and 'turn it off before reversing replication' in running['msg'], running
+    assert relationship(lab, RECOVERY, VM)['mode'] == 'Replica'
+
+    lab.control.patch_host(PRIMARY, vms={VM: {'state': 'Off'}})
+    reversed_ = failover(run_playbook, lab, 'reverse')
+    assert reversed_['steps'] == ['hv02.hvlab.test: Set-VMReplication -Reverse', 'hv02.hvlab.test: Start-VMInitialReplication'], reversed_
+    assert sides(lab) == (('Replica', 'WaitingForInitialReplication'), ('Primary', 'InitialReplicationInProgress'))
+    assert failover(run_playbook, lab, 'reverse')['changed'] is False
+
+    early = failover(run_playbook, lab, 'failback')
+    assert early['failed'] and 'needs replication in state Replicating on hv02.hvlab.test' in early['msg'], early
+
+    lab.control.replication(write={'host': RECOVERY, 'vm': VM, 'count': 4}, advance_seconds=200)
+    back = failover(run_playbook, lab, 'failback')
+    assert not back.get('failed'), back
+    assert sides(lab) == (('Primary', 'Replicating'), ('Replica', 'Replicating'))
+    assert vm(lab, PRIMARY, VM)['data_version'] == 9
+
+
+def test_planned_failover_needs_the_vm_off_and_changes_nothing_otherwise(lab, run_playbook):
+    lab.control.patch_host(PRIMARY, vms={VM: {'state': 'Running'}})
+    result = failover(run_playbook, lab, 'planned')
+    assert result['failed'] and 'needs the VM turned off on hv01.hvlab.test (it is Running)' in result['msg'], result
+    assert sides(lab) == (('Primary', 'Replicating'), ('Replica', 'Replicating'))
+    assert writes(lab, PRIMARY) == {} and writes(lab, RECOVERY) == {}
+
+
+def test_planned_failover_without_reverse_then_cancel(lab, run_playbook):
+    stopped = failover(run_playbook, lab, 'planned', reverse_replication=False)
+    assert stopped['steps'] == ['hv01.hvlab.test: Start-VMFailover -Prepare', 'hv02.hvlab.test: Start-VMFailover'], stopped
+    assert sides(lab) == (('Primary', 'PreparedForFailover'), ('Replica', 'FailedOverWaitingCompletion'))
+    assert failover(run_playbook, lab, 'planned', reverse_replication=False)['changed'] is False
+    cancelled = failover(run_playbook, lab, 'cancel')
+    assert cancelled['steps'] == ['hv02.hvlab.test: Stop-VMFailover', 'hv01.hvlab.test: Stop-VMFailover'], cancelled
+    assert sides(lab) == (('Primary', 'Replicating'), ('Replica', 'Replicating'))
+    assert failover(run_playbook, lab, 'cancel')['changed'] is False
+
+
+def test_check_mode_lists_the_steps_and_changes_nothing(lab, run_playbook):
+    result = failover(run_playbook, lab, 'planned', check=True)
+    assert result['changed'] and result['steps'][0] == 'hv01.hvlab.test: Start-VMFailover -Prepare', result
+    assert sides(lab) == (('Primary', 'Replicating'), ('Replica', 'Replicating'))
+    assert writes(lab, PRIMARY) == {} and writes(lab, RECOVERY) == {}
+
+
+@pytest.mark.parametrize('action, options, words', [
+    ('unplanned', {'recovery_point': 'hv01-app - Standard Replica - (11/22/2026 - 00:00:00)'}, 'only the latest recovery point'),
+    ('test', {'recovery_point': 'yesterday'}, 'Get-VMSnapshot is not among the documented cmdlets'),
+    ('complete', {}, 'no failover waits for completion on hv02.hvlab.test'),
+    ('reverse', {}, 'run action=unplanned (or planned) first'),
+    ('test', {'name': 'no-such-vm'}, "VM 'no-such-vm' was not found on hv02"),
+    ('planned', {'reverse_authentication': 'certificate'}, 'reverse_certificate_thumbprint'),
+])
+def test_impossible_actions_fail_clearly(lab, run_playbook, action, options, words):
+    result = failover(run_playbook, lab, action, **options)
+    assert result['failed'] and words in result['msg'], result
+    assert sides(lab) == (('Primary', 'Replicating'), ('Replica', 'Replicating'))
+    assert writes(lab, PRIMARY) == {} and writes(lab, RECOVERY) == {}
+
+
+def test_the_playbooks_run_the_drill_the_planned_failover_and_the_failback(lab, run_playbook):
+    pairs = {'replication_pairs': [{'primary': PRIMARY, 'replica': RECOVERY, 'vms': [VM]}]}
+    drill = run_playbook('playbooks/failover_test.yml', inventory=lab.inventory_path, extra_vars=pairs)
+    assert drill.rc == 0, drill.stdout
+    assert vm(lab, RECOVERY, TEST_VM) is not None and drill.changed_hosts() == [PRIMARY]
+    cleanup = run_playbook('playbooks/failover_test.yml', inventory=lab.inventory_path, extra_vars=dict(pairs, failover_test_cleanup=True))
+    assert cleanup.rc == 0 and vm(lab, RECOVERY, TEST_VM) is None, cleanup.stdout
+
+    lab.control.replication(write={'host': PRIMARY, 'vm': VM, 'count': 1})
+    planned = run_playbook('playbooks/failover_planned.yml', inventory=lab.inventory_path, extra_vars=pairs)
+    assert planned.rc == 0, planned.stdout
+    assert sides(lab) == (('Replica', 'Replicating'), ('Primary', 'Replicating')) and vm(lab, RECOVERY, VM)['data_version'] == 6
+    again = run_playbook('playbooks/failover_planned.yml', inventory=lab.inventory_path, extra_vars=pairs)
+    assert again.rc == 0 and again.changed_hosts() == [], again.stdout
+
+    lab.control.replication(write={'host': RECOVERY, 'vm': VM, 'count': 2})
+    back = run_playbook('playbooks/failback.yml', inventory=lab.inventory_path, extra_vars=pairs)
+    assert back.rc == 0, back.stdout
+    assert sides(lab) == (('Primary', 'Replicating'), ('Replica', 'Replicating')) and vm(lab, PRIMARY, VM)['data_version'] == 8

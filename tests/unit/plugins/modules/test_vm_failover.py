@@ -1,0 +1,133 @@
+# -*- coding: utf-8 -*-
+"""vm_failover: the steps each action plans from the state of the two sites, and what it refuses."""
+
+import pytest
+
+from ansible_collections.hyperv.mobility.plugins.module_utils.host_session import PipelineResult
+from ansible_collections.hyperv.mobility.plugins.module_utils.values import runner_output
+from ansible_collections.hyperv.mobility.plugins.modules.vm_failover import FailoverPlan, ModuleFailure, Site, describe
+
+HV = 'Microsoft.HyperV.PowerShell.'
+
+
+def obj(type_name, **properties):
+    return runner_output({'type_names': [HV + type_name, 'System.Object'], 'to_string': type_name, 'properties': properties})
+
+
+def site(fqdn, mode=None, state=None, vm_state='Off', test_vm=False):
+    """A Site that has read its host: the VM and, when mode is given, its side of the relationship."""
+    read = [obj('VMHost', FullyQualifiedDomainName=fqdn)]
+    if vm_state is not None:
+        read.append(obj('VirtualMachine', Name='web01', Id='0f8fad5b-d9cb-469f-a165-70867728950e', State=vm_state))
+    if mode is not None:
+        read.append(obj('VMReplication', VMName='web01', ReplicationMode=mode, ReplicationState=state))
+    if test_vm:
+        read.append(obj('VMReplication', VMName='web01 - Test', ReplicationMode='TestReplica', ReplicationState='FiredrillInProgress'))
+    found = Site(fqdn.split('.')[0], None, 'web01')
+    found.absorb(PipelineResult(read))
+    return found
+
+
+def params(action, **given):
+    values = {'name': 'web01', 'action': action, 'recovery_point': 'latest', 'reverse_replication': True, 'reverse_port': None,
+              'reverse_authentication': None, 'reverse_certificate_thumbprint': None, 'initial_replication': 'network'}
+    values.update(given)
+    return values
+
+
+def steps(action, source, destination, **given):
+    built = FailoverPlan(params(action, **given), source, destination).build()
+    return ['%s: %s' % (where.name.split('.')[0], describe(command)) for where, commands in built.steps for command in commands]
+
+
+def normal():
+    return site('hv01.corp.example.com', 'Primary', 'Replicating'), site('hv02.corp.example.com', 'Replica', 'Replicating')
+
+
+def reversed_pair():
+    return site('hv01.corp.example.com', 'Replica', 'Replicating'), site('hv02.corp.example.com', 'Primary', 'Replicating')
+
+
+NOT_READ = Site('hv01', None, 'web01')
+
+
+def test_test_failover_and_cleanup():
+    assert steps('test', NOT_READ, normal()[1]) == ['hv02: Start-VMFailover -AsTest']
+    with_test = site('hv02.corp.example.com', 'Replica', 'Replicating', test_vm=True)
+    assert with_test.test_vm == 'web01 - Test'
+    assert steps('test', NOT_READ, with_test) == []
+    assert steps('cleanup_test', NOT_READ, with_test) == ['hv02: Stop-VMFailover']
+    assert steps('cleanup_test', NOT_READ, normal()[1]) == []
+
+
+def test_planned_failover_full_sequence_and_its_resumption():
+    assert steps('planned', *normal()) == ['hv01: Start-VMFailover -Prepare', 'hv02: Start-VMFailover', 'hv02: Set-VMReplication -Reverse']
+    prepared = site('hv01.corp.example.com', 'Primary', 'PreparedForFailover')
+    assert steps('planned', prepared, normal()[1]) == ['hv02: Start-VMFailover', 'hv02: Set-VMReplication -Reverse']
+    failed_over = site('hv02.corp.example.com', 'Replica', 'FailedOverWaitingCompletion')
+    assert steps('planned', prepared, failed_over) == ['hv02: Set-VMReplication -Reverse']
+    assert steps('planned', prepared, failed_over, reverse_replication=False) == []
+    assert steps('planned', *reversed_pair()) == []
+
+
+def test_planned_failover_refuses_a_running_vm_and_wrong_states():
+    running = site('hv01.corp.example.com', 'Primary', 'Replicating', vm_state='Running')
+    with pytest.raises(ModuleFailure, match='needs the VM turned off on hv01.corp.example.com'):
+        steps('planned', running, normal()[1])
+    suspended = site('hv01.corp.example.com', 'Primary', 'Suspended')
+    with pytest.raises(ModuleFailure, match='needs replication in state Replicating'):
+        steps('planned', suspended, normal()[1])
+    with pytest.raises(ModuleFailure, match='both sites need their side'):
+        steps('planned', site('hv01.corp.example.com'), normal()[1])
+
+
+def test_reverse_parameters_are_passed():
+    built = steps('planned', *normal(), reverse_port=8080, reverse_authentication='certificate', reverse_certificate_thumbprint='AB')
+    assert built[-1] == 'hv02: Set-VMReplication -Reverse ReplicaServerPort=8080 AuthenticationType=Certificate CertificateThumbprint=AB'
+
+
+def test_failback_is_the_planned_failover_back():
+    source, destination = reversed_pair()
+    assert steps('failback', source, destination) == ['hv02: Start-VMFailover -Prepare', 'hv01: Start-VMFailover',
+                                                      'hv01: Set-VMReplication -Reverse']
+    assert steps('failback', *normal()) == []
+    with pytest.raises(ModuleFailure, match='run action=reverse'):
+        steps('failback', normal()[0], site('hv02.corp.example.com', 'Replica', 'FailedOver'))
+
+
+def test_unplanned_complete_reverse():
+    failed_over = site('hv02.corp.example.com', 'Replica', 'FailedOverWaitingCompletion')
+    assert steps('unplanned', NOT_READ, normal()[1]) == ['hv02: Start-VMFailover']
+    assert steps('unplanned', NOT_READ, failed_over) == []
+    assert steps('complete', NOT_READ, failed_over) == ['hv02: Complete-VMFailover']
+    assert steps('complete', NOT_READ, site('hv02.corp.example.com', 'Replica', 'FailedOver')) == []
+    with pytest.raises(ModuleFailure, match='no failover waits for completion'):
+        steps('complete', NOT_READ, normal()[1])
+
+    primary_back = site('hv01.corp.example.com', 'Primary', 'Replicating')
+    committed = site('hv02.corp.example.com', 'Replica', 'FailedOver')
+    assert steps('reverse', primary_back, committed) == ['hv02: Set-VMReplication -Reverse', 'hv02: Start-VMInitialReplication']
+    assert steps('reverse', primary_back, committed, initial_replication='none') == ['hv02: Set-VMReplication -Reverse']
+    waiting = site('hv02.corp.example.com', 'Primary', 'ReadyForInitialReplication')
+    assert steps('reverse', site('hv01.corp.example.com', 'Replica', 'WaitingForInitialReplication'), waiting) == [
+        'hv02: Start-VMInitialReplication']
+    with pytest.raises(ModuleFailure, match='turn it off before reversing'):
+        steps('reverse', site('hv01.corp.example.com', 'Primary', 'Replicating', vm_state='Running'), committed)
+    with pytest.raises(ModuleFailure, match='run action=unplanned'):
+        steps('reverse', *normal())
+
+
+def test_cancel_undoes_both_sides_but_not_a_completed_failover():
+    prepared = site('hv01.corp.example.com', 'Primary', 'PreparedForFailover')
+    failed_over = site('hv02.corp.example.com', 'Replica', 'FailedOverWaitingCompletion')
+    assert steps('cancel', prepared, failed_over) == ['hv02: Stop-VMFailover', 'hv01: Stop-VMFailover']
+    assert steps('cancel', *normal()) == []
+    with pytest.raises(ModuleFailure, match='can no longer be cancelled'):
+        steps('cancel', normal()[0], site('hv02.corp.example.com', 'Replica', 'FailedOver'))
+
+
+def test_test_failover_needs_the_replica_side():
+    with pytest.raises(ModuleFailure, match='is the Primary side, not the Replica'):
+        steps('test', NOT_READ, site('hv02.corp.example.com', 'Primary', 'Replicating'))
+    with pytest.raises(ModuleFailure, match='holds no replication'):
+        steps('test', NOT_READ, site('hv02.corp.example.com'))
