@@ -25,7 +25,7 @@ description:
   - Changes take effect once they have replicated to the domain controllers the hosts use and the hosts get new
     Kerberos tickets; purge the hosts' SYSTEM ticket cache (C(klist -li 0x3e7 purge)) or reboot them.
 author:
-  - hyperv.mobility contributors
+  - hyperv.mobility contributors (@hyperv-mobility)
 extends_documentation_fragment:
   - hyperv.mobility.ad
 attributes:

@@ -86,10 +86,17 @@ options:
 extends_documentation_fragment:
   - hyperv.mobility.connection
 attributes:
+  action_group:
+    support: full
+    membership:
+      - hyperv.mobility.hyperv
+    description: Use C(group/hyperv.mobility.hyperv) in C(module_defaults) to set the connection options once.
   check_mode:
     support: full
+    description: Reads the host and reports what would change (RV(changes), RV(after)) without changing it.
   diff_mode:
     support: full
+    description: Returns the settings before and after the task.
 seealso:
   - module: hyperv.mobility.host_info
   - module: hyperv.mobility.kerberos_delegation
@@ -97,7 +104,7 @@ seealso:
     description: Microsoft's procedure that this module automates (step 2).
     link: https://learn.microsoft.com/windows-server/virtualization/hyper-v/deploy/set-up-hosts-for-live-migration-without-failover-clustering
 author:
-  - hyperv.mobility contributors
+  - hyperv.mobility contributors (@hyperv-mobility)
 '''
 
 EXAMPLES = r'''

@@ -74,7 +74,7 @@ def playbooks(samba_dc, collections_root, tmp_path):
 def pair(samba_dc):
     """Two fresh computer accounts (short names) with dNSHostName, as domain-joined Hyper-V hosts have."""
     names = []
-    for _ in range(2):
+    for _unused in range(2):
         name = f'kd{next(_names):03d}'
         samba_dc.add_computer(name, f'{name}.{samba_dc.dns_domain}')
         names.append(name)
@@ -88,7 +88,7 @@ def delegation_of(dc, name):
     services, principals = [], []
     flags = {}
     for line in text.splitlines():
-        key, _, value = line.partition(':')
+        key, _unused, value = line.partition(':')
         value = value.strip()
         if key == 'msDS-AllowedToDelegateTo':
             services.append(value)

@@ -79,7 +79,7 @@ def test_every_setting_and_the_smbtransport_alias(lab, run_playbook):
     for host in lab.hosts:
         result = run.task('configure')[host['name']]
         assert result['changed'] and result['after']['performance'] == 'smb'
-        migration, _ = migration_of(lab, host['name'])
+        migration, _unused = migration_of(lab, host['name'])
         assert migration == {'enabled': True, 'authentication_type': 'CredSSP', 'performance_option': 'SMB',
                              'maximum_vm_migrations': 5, 'maximum_storage_migrations': 3, 'use_any_network': True}
         # CredSSP only works from a session on the source host: the module says so.

@@ -90,7 +90,7 @@ def parse_security_descriptor(data: bytes) -> DaclSummary:
     end = min(dacl_offset + acl_size, len(data))
     allowed, denied = [], []
     position = dacl_offset + 8
-    for _ in range(ace_count):
+    for _unused in range(ace_count):
         if position + 4 > end:
             raise ValueError('ACE header beyond the end of the DACL')
         ace_type, _flags, ace_size = struct.unpack_from('<BBH', data, position)

@@ -539,7 +539,7 @@ class ReplicationClockwork:
 
         ``cycle``: a delta replication that counts in the statistics (not the initial copy).
         """
-        _, replica_vm, replica_side = counterpart(self.world, host, relationship)
+        _unused, replica_vm, replica_side = counterpart(self.world, host, relationship)
         relationship.state, relationship.health, relationship.health_messages = 'Replicating', 'Normal', []
         relationship.last_replication_time = when
         relationship.next_cycle_at = when + datetime.timedelta(seconds=relationship.frequency_sec)
@@ -575,7 +575,7 @@ class ReplicationClockwork:
             if problem != 'resync_required' and relationship.state == 'Error':
                 relationship.next_cycle_at = None
             return
-        _, replica_vm, replica_side = counterpart(self.world, host, relationship)
+        _unused, replica_vm, replica_side = counterpart(self.world, host, relationship)
         if replica_side.state == 'Suspended':
             return
         changes = max(vm.data_version - replica_vm.data_version, 0)
@@ -588,7 +588,7 @@ class ReplicationClockwork:
                          relationship.authentication_type, relationship.certificate_thumbprint)
         if result.problem is not None:
             return result.problem.fault
-        _, _, replica_side = counterpart(self.world, host, relationship)
+        _unused1, _unused2, replica_side = counterpart(self.world, host, relationship)
         if replica_side is None:
             return 'vm_not_found'
         if replica_side.mode != 'Replica' or replica_side.state in FAILOVER_STATES:

@@ -50,7 +50,7 @@ class SambaError(RuntimeError):
 def _random_password() -> str:
     """A password that satisfies AD's default complexity rules (3 of 4 character classes, length >= 7)."""
     alphabet = string.ascii_letters + string.digits
-    return 'Hv' + ''.join(secrets.choice(alphabet) for _ in range(18)) + '!7a'
+    return 'Hv' + ''.join(secrets.choice(alphabet) for _unused in range(18)) + '!7a'
 
 
 def _port_answers(address: str, port: int) -> bool:

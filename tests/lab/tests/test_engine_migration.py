@@ -330,7 +330,7 @@ def test_destination_limit_counts_incoming_moves(world):
     world.migration_seconds = 0.3
     world.hosts[1].patch({'migration': {'maximum_vm_migrations': 1}})
     with PeakWatcher(world) as watcher:
-        results, _ = move_in_parallel(world, [('hv01-web', 'hv02'), ('hv01-db', 'hv02')])
+        results, _unused = move_in_parallel(world, [('hv01-web', 'hv02'), ('hv01-db', 'hv02')])
     assert results == {'hv01-web': [], 'hv01-db': []} and watcher.peak == 1
 
 

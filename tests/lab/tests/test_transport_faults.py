@@ -71,7 +71,7 @@ def test_auth_failure_then_recovers(lab):
 
 def test_host_down_refuses_connections(lab):
     lab.control.inject_fault('hv01', 'host_down', count=2)
-    for _ in range(2):
+    for _unused in range(2):
         with pytest.raises(requests.exceptions.ConnectionError):
             RunspacePool(wsman(lab)).open()
     assert lab.control.pending_faults()['hv01'] == {}

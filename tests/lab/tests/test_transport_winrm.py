@@ -66,7 +66,7 @@ def test_other_command_lines_fail_like_windows(lab):
         stdout, stderr, code = client.get_command_output(shell_id, command_id)
         other = base64.b64encode('Get-Process'.encode('utf-16-le')).decode('ascii')
         command_id = client.run_command(shell_id, 'powershell.exe', ['-EncodedCommand', other])
-        _, ps_stderr, ps_code = client.get_command_output(shell_id, command_id)
+        _unused, ps_stderr, ps_code = client.get_command_output(shell_id, command_id)
     finally:
         client.close_shell(shell_id)
     assert (stdout, code) == (b'', 1)
@@ -83,7 +83,7 @@ def test_runner_with_bad_stdin_exits_1(lab):
     try:
         command_id = client.run_command(shell_id, 'powershell.exe', ['-EncodedCommand', encoded])
         client.send_command_input(shell_id, command_id, b'not base64 json', end=True)
-        _, stderr, code = client.get_command_output(shell_id, command_id)
+        _unused, stderr, code = client.get_command_output(shell_id, command_id)
     finally:
         client.close_shell(shell_id)
     assert code == 1 and stderr.startswith(b'hyperv.mobility runner failed')

@@ -53,7 +53,7 @@ class StandInHost:
         execution = engine_values.Execution()
         for statement in statements:
             command = statement[0]
-            unknown = [name for name, _ in command.parameters if name and name.lower() not in ('computername', 'name')]
+            unknown = [name for name, _unused in command.parameters if name and name.lower() not in ('computername', 'name')]
             if command.name.lower() != 'get-vmhost':
                 execution.errors.append(engine_values.ErrorInfo(
                     command.name, "The term '%s' is not recognized as the name of a cmdlet." % command.name,

@@ -137,7 +137,7 @@ def _feature_depth(name: str) -> int:
 
 
 def _feature_path(name: str) -> str:
-    display, _, parent = FEATURE_CATALOG[name]
+    display, _unused, parent = FEATURE_CATALOG[name]
     return display if parent is None or parent not in FEATURE_CATALOG else f'{_feature_path(parent)}\\{display}'
 
 

@@ -74,7 +74,7 @@ def canonical_subnet(text: str) -> str:
     """
     if not isinstance(text, str) or not text.strip():
         raise ValueError(text)
-    address_text, _, prefix_text = text.strip().partition('/')
+    address_text, _unused, prefix_text = text.strip().partition('/')
     address = ipaddress.ip_address(address_text)
     if prefix_text == '':
         if '/' in text:

@@ -96,7 +96,7 @@ class ConnectionAuth:
             if self.user is not None and self.method != 'basic':
                 return None  # connection already authenticated with NTLM
             raise AuthRejected()
-        scheme, _, value = authorization.partition(' ')
+        scheme, _unused, value = authorization.partition(' ')
         scheme_l = scheme.lower()
         if scheme_l == 'basic':
             return self._basic(value)
@@ -108,7 +108,7 @@ class ConnectionAuth:
         if not self._https:
             raise AuthRejected()
         try:
-            user, _, password = base64.b64decode(value).decode('utf-8').partition(':')
+            user, _unused, password = base64.b64decode(value).decode('utf-8').partition(':')
         except (binascii.Error, UnicodeDecodeError):
             raise AuthRejected() from None
         canonical = self._credentials.check_password(user, password)

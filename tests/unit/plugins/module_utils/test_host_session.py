@@ -67,7 +67,7 @@ class RecordedSleep:
     (lambda: pypsrp_exceptions.WinRMTransportError('http', 404, 'Not Found'), 'http', FAILURE_PERMANENT),
     (lambda: winrm_exceptions.InvalidCredentialsError('the specified credentials were rejected by the server'), 'auth', FAILURE_PERMANENT),
     (lambda: winrm_exceptions.WinRMTransportError('http', 503, 'busy'), 'http', FAILURE_TRANSIENT),
-    (lambda: winrm_exceptions.WinRMOperationTimeoutError(), 'timeout', FAILURE_TRANSIENT),
+    (winrm_exceptions.WinRMOperationTimeoutError, 'timeout', FAILURE_TRANSIENT),
     (lambda: winrm_exceptions.WSManFaultError(500, 'm', 'r', 'Access is denied.', wsman_fault_code=5), 'access_denied', FAILURE_PERMANENT),
     (lambda: winrm_exceptions.WSManFaultError(500, 'm', 'r', 'busy', wsman_fault_code=2150858843), 'wsman', FAILURE_TRANSIENT),
     (lambda: ConnectionResetError(104, 'Connection reset by peer'), 'dropped', FAILURE_TRANSIENT),
@@ -155,9 +155,10 @@ class ScriptedTransport:
     def open(self):
         if self._open:
             return
-        outcome = self.open_outcomes.pop(0) if self.open_outcomes else None
-        if isinstance(outcome, Exception):
-            raise outcome
+        if self.open_outcomes and isinstance(self.open_outcomes[0], Exception):
+            raise self.open_outcomes.pop(0)
+        if self.open_outcomes:
+            self.open_outcomes.pop(0)
         self.opened += 1
         self._open = True
 
@@ -231,7 +232,7 @@ def test_authentication_failure_is_not_retried_and_says_what_to_check():
 
 
 def test_unreachable_host_reports_after_bounded_attempts():
-    transport = ScriptedTransport(open_outcomes=[refused_error() for _ in range(3)])
+    transport = ScriptedTransport(open_outcomes=[refused_error() for _unused in range(3)])
     with pytest.raises(HostConnectionError) as raised:
         session_with(transport, retries=2).run([Command('Get-VMHost')])
     message = str(raised.value)

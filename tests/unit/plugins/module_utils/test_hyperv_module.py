@@ -62,17 +62,17 @@ def test_state_diff():
 
 
 def test_missing_host_fails_argument_validation(capsys):
-    result, failed = run_module(capsys, {}, lambda: HypervModule())
+    result, failed = run_module(capsys, {}, HypervModule)
     assert failed and 'hyperv_host' in result['msg']
 
 
 def test_certificate_auth_requires_the_certificate_files(capsys):
-    result, failed = run_module(capsys, dict(BASE_ARGS, hyperv_auth='certificate'), lambda: HypervModule())
+    result, failed = run_module(capsys, dict(BASE_ARGS, hyperv_auth='certificate'), HypervModule)
     assert failed and 'hyperv_cert_pem' in result['msg']
 
 
 def test_unknown_transport_is_refused(capsys):
-    result, failed = run_module(capsys, dict(BASE_ARGS, hyperv_transport='ssh'), lambda: HypervModule())
+    result, failed = run_module(capsys, dict(BASE_ARGS, hyperv_transport='ssh'), HypervModule)
     assert failed and 'hyperv_transport' in result['msg']
 
 

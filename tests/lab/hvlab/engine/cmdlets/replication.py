@@ -155,7 +155,7 @@ def replication_health_object(ctx: CmdletContext, host, vm, rel: model.Relations
     stats = rel.statistics
     pending = 0
     if rel.mode == 'Primary':
-        _, replica_vm, _ = model.counterpart(host.world, host, rel)
+        _unused1, replica_vm, _unused2 = model.counterpart(host.world, host, rel)
         pending = max(vm.data_version - (replica_vm.data_version if replica_vm else 0), 0) * model.BYTES_PER_CHANGE
     end = _clock(ctx)
     start = stats.window_start or end - datetime.timedelta(seconds=host.replica_server.monitoring_interval)
@@ -851,7 +851,7 @@ def start_vminitial_replication(ctx: CmdletContext) -> None:
                 _fail(ctx, 'argument', f"'{bound.get('DestinationPath')}' is not a valid export location.", bound.get('DestinationPath'))
                 continue
         if bound.switch('UseBackup'):
-            _, _, side = model.counterpart(host.world, host, rel)
+            _unused1, _unused2, side = model.counterpart(host.world, host, rel)
             if side is None or not side.prepared_as_replica:
                 _fail(ctx, 'state', f"Initial replication from a backup needs the Replica virtual machine of '{vm.name}' to be "
                                     'prepared first with Enable-VMReplication -AsReplica on the Replica server.', vm.name)
