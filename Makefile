@@ -25,12 +25,12 @@ SANITY_ROOT := $(CURDIR)/.build/ansible_collections/hyperv/mobility
 
 ANSIBLE_ENV := ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS_ROOT) ANSIBLE_COLLECTIONS_SCAN_SYS_PATH=false \
 	ANSIBLE_PYTHON_INTERPRETER=$(PY) ANSIBLE_FORCE_COLOR=false PATH=$(BIN):$$PATH
-DEMO_PLAYBOOK := playbooks/host_info.yml
+DEMO_PLAYBOOK := playbooks/live_migration.yml
 
-.PHONY: help setup system-packages demo test pytest sanity lint changelog-lint lab-up lab-down playbook clean
+.PHONY: help setup system-packages demo test pytest molecule sanity lint changelog-lint lab-up lab-down playbook clean
 
 help:
-	@echo "make demo      set up, start the lab (hosts + Samba DC), run $(DEMO_PLAYBOOK) twice, stop the lab"
+	@echo "make demo      set up, start the lab (3 hosts + Samba DC), host facts, the mesh, a VM round the ring, the mesh again (changed=0)"
 	@echo "make test      set up, then unit + lab + integration tests, ansible-test sanity, ansible-lint, changelog lint"
 	@echo "make setup     .venv with pinned Python packages + Debian packages from bindep.txt"
 	@echo "make lab-up    start the lab in the background (HOSTS=$(HOSTS), DC=1 adds a Samba AD DC); state in $(STATE_DIR)"
@@ -71,18 +71,21 @@ playbook: setup
 # Two hosts (hv01 over psrp, hv02 over winrm) and a Samba DC; the second run must report changed=0.
 demo: setup
 	@trap '$(LAB) down --state-dir $(STATE_DIR)' EXIT; \
-	$(LAB) up --hosts 2 --dc --state-dir $(STATE_DIR); \
-	echo "==> first run"; \
-	$(ANSIBLE_ENV) ansible-playbook -i $(STATE_DIR)/inventory.yml $(DEMO_PLAYBOOK); \
-	echo "==> second run (idempotent: expect changed=0)"; \
-	$(ANSIBLE_ENV) ansible-playbook -i $(STATE_DIR)/inventory.yml $(DEMO_PLAYBOOK) | tee $(STATE_DIR)/demo-second-run.log; \
-	if grep -E 'changed=[1-9]' $(STATE_DIR)/demo-second-run.log; then echo "second run changed something" >&2; exit 1; fi
+	$(LAB) up --hosts 3 --dc --state-dir $(STATE_DIR); \
+	run() { echo; echo "==> $$1"; $(ANSIBLE_ENV) ansible-playbook -i $(STATE_DIR)/inventory.yml "$$2" | tee $(STATE_DIR)/demo-last-run.log; }; \
+	run "host facts, hv01 and hv03 over psrp, hv02 over winrm" playbooks/host_info.yml; \
+	run "live migration mesh: delegation in AD, live migration on every host, preflight of every direction" $(DEMO_PLAYBOOK); \
+	run "move a VM hv01 -> hv02 -> hv03 -> hv01" playbooks/move_ring.yml; \
+	run "the mesh again (idempotent: expect changed=0)" $(DEMO_PLAYBOOK); \
+	if grep -E 'changed=[1-9]' $(STATE_DIR)/demo-last-run.log; then echo "second run changed something" >&2; exit 1; fi; \
+	echo; echo "==> demo done: the second run changed nothing"
+
 
 ## ---- tests -------------------------------------------------------------------------------------------
 
 # Every stage runs even when an earlier one failed, so one run shows every problem; the exit code is
-# non-zero if any stage failed. Molecule joins once the roles have scenarios.
-TEST_STAGES := pytest sanity lint changelog-lint
+# non-zero if any stage failed.
+TEST_STAGES := pytest molecule sanity lint changelog-lint
 
 test: setup
 	@failed=(); \
@@ -98,15 +101,36 @@ test: setup
 # one pytest process each (see pytest.ini); all run, the target fails if any failed.
 PYTEST_SUITES := tests/unit tests/lab tests/integration
 PYTEST_ARGS ?=
+# The integration tests mostly wait on ansible-playbook processes and labs; two workers (each with labs and a
+# Samba DC of its own on free ports and addresses) keep the suite's wall time down on a 2-core machine.
+INTEGRATION_WORKERS ?= 2
 
 pytest: setup
 	@failed=(); \
 	for suite in $(PYTEST_SUITES); do \
 		[ -d "$$suite" ] || continue; \
 		echo "==> pytest $$suite"; \
-		$(ANSIBLE_ENV) $(PY) -m pytest $(PYTEST_ARGS) "$$suite" || failed+=("$$suite"); \
+		workers=(); [ "$$suite" = tests/integration ] && workers=(-n $(INTEGRATION_WORKERS) --dist loadfile); \
+		$(ANSIBLE_ENV) $(PY) -m pytest $(PYTEST_ARGS) "$${workers[@]}" --durations=15 "$$suite" || failed+=("$$suite"); \
 	done; \
 	if [ $${#failed[@]} -gt 0 ]; then echo "FAILED pytest suites: $${failed[*]}" >&2; exit 1; fi
+
+# Molecule scenarios (extensions/molecule): live_migration_host and live_migration_mesh start and stop labs of their
+# own; replica runs on a lab started here, on ports of its own.
+MOLECULE_LAB := $(CURDIR)/.build/molecule-lab
+molecule: setup
+	@failed=(); \
+	for scenario in live_migration_host live_migration_mesh; do \
+		echo "==> molecule test -s $$scenario"; \
+		$(ANSIBLE_ENV) molecule test -s $$scenario </dev/null || failed+=("$$scenario"); \
+	done; \
+	echo "==> molecule test -s replica"; \
+	if $(LAB) up --hosts 3 --state-dir $(MOLECULE_LAB) --http-port 27985 --https-port 27986 --control-port 28702; then \
+		HVLAB_INVENTORY=$(MOLECULE_LAB)/inventory.yml HVLAB_CONTROL_URL=http://127.0.10.254:28702 \
+			$(ANSIBLE_ENV) molecule test -s replica </dev/null || failed+=(replica); \
+	else failed+=("replica (lab did not start)"); fi; \
+	$(LAB) down --state-dir $(MOLECULE_LAB) || true; \
+	if [ $${#failed[@]} -gt 0 ]; then echo "FAILED molecule scenarios: $${failed[*]}" >&2; exit 1; fi
 
 sanity: setup
 	$(PY) scripts/seed_ansible_test_pip.py

@@ -109,7 +109,10 @@ def lab(request, tmp_path_factory) -> typing.Iterator[LabHandle]:
 
 def _free_dc_address() -> str:
     """A loopback address whose LDAPS and KDC ports are free (each test session gets a DC of its own)."""
-    for number in range(1, 200):
+    # pytest-xdist workers (gw0, gw1, ...) start from addresses of their own so two workers never probe the same one at once.
+    worker = os.environ.get('PYTEST_XDIST_WORKER', 'gw0')
+    first = 1 + 20 * int(worker[2:] or 0) if worker.startswith('gw') and worker[2:].isdigit() else 1
+    for number in range(first, 250):
         address = f'127.0.20.{number}'
         for port in (389, 636, 88):
             with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
