@@ -17,6 +17,7 @@ would use are taken, and says what to stop.
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import json
 import os
 import secrets
@@ -213,11 +214,13 @@ def serve(state_dir: Path, host_count: int, ports: Ports = Ports(), stop_event: 
 class LabLauncher:
     """Starts `serve` in the background and turns what it serves into lab.json + inventory.yml."""
 
-    def __init__(self, paths: StatePaths, host_count: int, with_dc: bool, timeout: float, ports: Ports = Ports()) -> None:
+    def __init__(self, paths: StatePaths, host_count: int, with_dc: bool, timeout: float, ports: Ports = Ports(),
+                 dc_address: str = DC_ADDRESS) -> None:
         self.paths = paths
         self.host_count = host_count
         self.ports = ports
         self.with_dc = with_dc
+        self.dc_address = dc_address
         self.timeout = timeout
 
     def refuse_if_occupied(self) -> None:
@@ -229,7 +232,7 @@ class LabLauncher:
         wanted = [(CONTROL_ADDRESS[0], self.ports.control), (first_host, self.ports.http), (first_host, self.ports.https)]
         taken = [f'{address}:{port}' for address, port in wanted if port_answers(address, port)]
         if self.with_dc:
-            taken += [f'{DC_ADDRESS}:{port}' for port in DC_PORTS if port_answers(DC_ADDRESS, port)]
+            taken += [f'{self.dc_address}:{port}' for port in DC_PORTS if port_answers(self.dc_address, port)]
         if taken:
             raise LabError('another lab (or program) already listens on ' + ', '.join(taken) +
                            '; stop it first, e.g. `make lab-down` or `python -m hvlab down --state-dir <its state folder>`')
@@ -273,7 +276,7 @@ class LabLauncher:
     def start_dc(self, hosts: list[dict]) -> dict:
         from hvlab.samba import SambaDC  # pylint: disable=import-outside-toplevel  # only with --dc
 
-        dc = SambaDC(str(self.paths.root), address=DC_ADDRESS)
+        dc = SambaDC(str(self.paths.root), address=self.dc_address)
         if not dc.provisioned:
             dc.provision()
             for host in hosts:
@@ -377,6 +380,12 @@ def host_count(text: str) -> int:
     return value
 
 
+def loopback_address(text: str) -> str:
+    if not ipaddress.ip_address(text).is_loopback:
+        raise argparse.ArgumentTypeError(f'{text} is not a loopback address: the lab only listens on loopback')
+    return text
+
+
 def port_number(text: str) -> int:
     value = int(text)
     if not 1 <= value <= 65535:
@@ -403,7 +412,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     up = commands.add_parser('up', help='start the lab in the background and write inventory.yml')
     up.add_argument('--hosts', type=host_count, default=3, help='number of simulated Hyper-V hosts (default 3)')
-    up.add_argument('--dc', action='store_true', help=f'also provision and start a Samba AD DC on {DC_ADDRESS}')
+    up.add_argument('--dc', action='store_true', help=f'also provision and start a Samba AD DC (on --dc-address, default {DC_ADDRESS})')
+    up.add_argument('--dc-address', type=loopback_address, default=DC_ADDRESS, help=f'loopback address of the DC (default {DC_ADDRESS})')
     up.add_argument('--timeout', type=float, default=120.0, help='seconds to wait for the lab to answer (default 120)')
     add_state_dir(up)
     add_ports(up)
@@ -425,7 +435,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == 'serve':
             serve(paths.root, args.hosts, ports_of(args))
         elif args.command == 'up':
-            lab = LabLauncher(paths, args.hosts, args.dc, args.timeout, ports_of(args)).up()
+            lab = LabLauncher(paths, args.hosts, args.dc, args.timeout, ports_of(args), dc_address=args.dc_address).up()
             names = ', '.join(f'{host["name"]} ({host["address"]}, {host["transport"]})' for host in lab['hosts'])
             print(f'hvlab: up: {names}' + (f'; Samba DC at {lab["dc"]["ldap_url"]}' if lab['dc'] else ''))
             print(f'hvlab: inventory {paths.inventory}')
