@@ -1,0 +1,242 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) hyperv.mobility contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type  # pylint: disable=invalid-name
+
+DOCUMENTATION = r'''
+---
+module: asr_failover
+short_description: Test failover, fail over, commit, fail back and reprotect a Hyper-V VM protected by Azure Site Recovery
+version_added: 1.0.0
+description:
+  - Runs one step of Microsoft's Hyper-V to Azure failover and failback process on a protected VM.
+  - V(test_failover) creates a test VM in Azure (disaster recovery drill) and V(test_failover_cleanup) removes it.
+  - V(planned_failover) (source VMs shut down first, no data loss) or V(unplanned_failover) (primary site unreachable) fail over in
+    O(direction); V(commit) finishes a failover. Failback is a planned failover with O(direction=recovery_to_primary), then commit.
+  - V(reprotect) starts replicating to Azure again after a failback (reverse replication).
+  - Idempotent, a step already done is C(ok) (a test failover pending cleanup, a VM already active on the target side, a failover already committed).
+    A step Site Recovery does not allow in the VM's current state is an error listing the allowed operations.
+author:
+  - hyperv.mobility contributors
+extends_documentation_fragment:
+  - hyperv.mobility.azure
+  - hyperv.mobility.azure.wait
+attributes:
+  check_mode:
+    support: full
+    description: Reports whether the step would run.
+  diff_mode:
+    support: full
+    description: Shows the VM's protection state, active location and test failover state before and after.
+options:
+  site:
+    description: Name of the Hyper-V site.
+    type: str
+    required: true
+  name:
+    description: Name of the replication protected item (the O(hyperv.mobility.asr_protected_vm#module:name)).
+    type: str
+    required: true
+  action:
+    description: The step to run.
+    type: str
+    required: true
+    choices: [test_failover, test_failover_cleanup, planned_failover, unplanned_failover, commit, reprotect]
+  direction:
+    description:
+      - Direction of a planned or unplanned failover. V(primary_to_recovery) fails over to Azure; failback is V(recovery_to_primary).
+    type: str
+    choices: [primary_to_recovery, recovery_to_primary]
+    default: primary_to_recovery
+  test_network_id:
+    description: ARM id of the (isolated) Azure network for the test VM. Without it the VM's target network is used.
+    type: str
+  recovery_point_id:
+    description: ARM id of the recovery point to fail over to. Defaults to the latest.
+    type: str
+  shut_down_source:
+    description: With V(unplanned_failover), try to shut down the source VMs first (when the primary site is still reachable).
+    type: bool
+    default: false
+  data_sync:
+    description:
+      - Failback only. V(minimize_downtime) synchronizes before shutting the Azure VM down, V(full_download) copies whole disks during the failover.
+    type: str
+    choices: [minimize_downtime, full_download]
+    default: minimize_downtime
+  create_vm_if_not_found:
+    description: Failback only. Create the on-premises VM when it no longer exists.
+    type: bool
+    default: false
+  comments:
+    description: Notes recorded with V(test_failover_cleanup).
+    type: str
+'''
+
+EXAMPLES = r'''
+- name: Disaster recovery drill in an isolated network
+  hyperv.mobility.asr_failover:
+    site: site-hq
+    name: app01
+    action: test_failover
+    test_network_id: /subscriptions/0000/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/vnet-drill
+  delegate_to: localhost
+
+- name: Clean the drill up
+  hyperv.mobility.asr_failover:
+    site: site-hq
+    name: app01
+    action: test_failover_cleanup
+    comments: quarterly drill passed
+  delegate_to: localhost
+'''
+
+RETURN = r'''
+protected_vm:
+  description: The protected VM's state after the step (predicted in check mode).
+  returned: success
+  type: dict
+  contains:
+    protection_state:
+      description: Protection state, for example V(Protected), V(FailoverCompleted), V(FailoverCommitted).
+      type: str
+    active_location:
+      description: Where the VM is active, V(Primary) or V(Recovery).
+      type: str
+    test_failover_state:
+      description: V(None), or the state of a test failover that waits for cleanup.
+      type: str
+    allowed_operations:
+      description: What Site Recovery allows next.
+      type: list
+      elements: str
+operation_done:
+  description: Whether Azure finished the step (false with O(wait=false) or in check mode).
+  returned: changed
+  type: bool
+'''
+
+from ansible_collections.hyperv.mobility.plugins.module_utils.asr_module import AsrResource, run_asr_module
+from ansible_collections.hyperv.mobility.plugins.module_utils.azure_client import AzureClientError
+
+PROVIDER = 'HyperVReplicaAzure'
+DIRECTIONS = {'primary_to_recovery': 'PrimaryToRecovery', 'recovery_to_primary': 'RecoveryToPrimary'}
+# Site Recovery's name of each step in allowedOperations.
+OPERATION_OF = {'test_failover': 'TestFailover', 'test_failover_cleanup': 'TestFailoverCleanup', 'planned_failover': 'PlannedFailover',
+                'unplanned_failover': 'UnplannedFailover', 'commit': 'Commit', 'reprotect': 'ReverseReplicate'}
+COMMITTED_STATES = ('FailoverCommitted', 'FailbackCommitted', 'Protected', 'InitialReplicationInProgress')
+
+
+def state_view(item):
+    properties = item.get('properties') or {}
+    return dict(protection_state=properties.get('protectionState'), active_location=properties.get('activeLocation'),
+                test_failover_state=properties.get('testFailoverState'), allowed_operations=list(properties.get('allowedOperations') or []))
+
+
+def already_done(action, view, direction):
+    """Whether the step's outcome is already there (the module then reports ok)."""
+    state, location, test_state = view['protection_state'], view['active_location'], view['test_failover_state']
+    if action == 'test_failover':
+        return test_state not in (None, 'None')
+    if action == 'test_failover_cleanup':
+        return test_state in (None, 'None')
+    if action in ('planned_failover', 'unplanned_failover'):
+        # Done once the VM is active on the side the failover goes to (failed over, or already committed there).
+        return location == ('Recovery' if direction == 'PrimaryToRecovery' else 'Primary')
+    if action == 'commit':
+        return state in COMMITTED_STATES
+    if action == 'reprotect':
+        return state in ('Protected', 'InitialReplicationInProgress')
+    return False
+
+
+def predicted(action, view, direction):
+    after = dict(view)
+    if action == 'test_failover':
+        after['test_failover_state'] = 'TestFailoverCompleted'
+    elif action == 'test_failover_cleanup':
+        after['test_failover_state'] = 'None'
+    elif action in ('planned_failover', 'unplanned_failover'):
+        to_azure = direction == 'PrimaryToRecovery'
+        after.update(active_location='Recovery' if to_azure else 'Primary', protection_state='FailoverCompleted' if to_azure else 'FailbackCompleted')
+    elif action == 'commit':
+        after['protection_state'] = 'FailoverCommitted' if view['active_location'] == 'Recovery' else 'FailbackCommitted'
+    elif action == 'reprotect':
+        after['protection_state'] = 'Protected'
+    after['allowed_operations'] = None
+    return after
+
+
+class Failover(AsrResource):
+    """One failover step on one protected VM."""
+
+    def run(self):
+        client = self.client
+        params = self.params
+        client.check_vault()
+        _fabric, container = self.site_container(params['site'])
+        operations = client.asr.replication_protected_items
+        item = client.get_or_none('protected VM %s' % params['name'], operations.get, params['site'], container['name'], params['name'])
+        if item is None:
+            raise AzureClientError("'%s' is not a protected VM of site '%s' (enable it with hyperv.mobility.asr_protected_vm)" % (
+                params['name'], params['site']), kind='not_found')
+        view = state_view(item)
+        # A fixed default keeps reruns idempotent: a VM already failed over to Azure is not failed back by the same task.
+        direction = DIRECTIONS[params['direction'] or 'primary_to_recovery']
+        action = params['action']
+        if already_done(action, view, direction):
+            return dict(changed=False, protected_vm=view)
+        if OPERATION_OF[action] not in view['allowed_operations']:
+            self.fail("%s is not allowed for '%s' in state %s (active on %s); Site Recovery allows: %s" % (
+                action, params['name'], view['protection_state'], view['active_location'], ', '.join(view['allowed_operations']) or 'nothing'))
+        after, done = predicted(action, view, direction), False
+        if not self.module.check_mode:
+            begin, body = self._request(action, direction)
+            arguments = (params['site'], container['name'], params['name']) + ((body,) if body is not None else ())
+            result, done = client.run_operation('%s of %s' % (action, params['name']), begin, *arguments)
+            if done and result:
+                after = state_view(result)
+        return dict(changed=True, protected_vm=after, operation_done=done, diff=self.diff(view, after, 'protected VM %s' % params['name']))
+
+    def _request(self, action, direction):
+        operations = self.client.asr.replication_protected_items
+        params = self.params
+        provider = {'instanceType': PROVIDER}
+        if params['recovery_point_id']:
+            provider['recoveryPointId'] = params['recovery_point_id']
+        if action == 'test_failover':
+            network = {'networkType': 'VmNetworkAsInput', 'networkId': params['test_network_id']} if params['test_network_id'] else {}
+            return operations.begin_test_failover, {'properties': dict(network, failoverDirection=direction, providerSpecificDetails=provider)}
+        if action == 'test_failover_cleanup':
+            return operations.begin_test_failover_cleanup, {'properties': {'comments': params['comments'] or ''}}
+        if action == 'planned_failover':
+            if direction == 'RecoveryToPrimary':
+                provider = {'instanceType': 'HyperVReplicaAzureFailback',
+                            'dataSyncOption': 'ForDownTime' if params['data_sync'] == 'minimize_downtime' else 'ForSynchronization',
+                            'recoveryVmCreationOption': 'CreateVmIfNotFound' if params['create_vm_if_not_found'] else 'NoAction'}
+            return operations.begin_planned_failover, {'properties': {'failoverDirection': direction, 'providerSpecificDetails': provider}}
+        if action == 'unplanned_failover':
+            return operations.begin_unplanned_failover, {'properties': {'failoverDirection': direction, 'providerSpecificDetails': provider,
+                                                                        'sourceSiteOperations': 'Required' if params['shut_down_source'] else 'NotRequired'}}
+        if action == 'commit':
+            return operations.begin_failover_commit, None
+        return operations.begin_reprotect, {'properties': {'failoverDirection': 'PrimaryToRecovery', 'providerSpecificDetails': {'instanceType': PROVIDER}}}
+
+
+def main():
+    run_asr_module(dict(
+        site=dict(type='str', required=True), name=dict(type='str', required=True),
+        action=dict(type='str', required=True, choices=sorted(OPERATION_OF)),
+        direction=dict(type='str', choices=sorted(DIRECTIONS), default='primary_to_recovery'),
+        test_network_id=dict(type='str'), recovery_point_id=dict(type='str'), shut_down_source=dict(type='bool', default=False),
+        data_sync=dict(type='str', choices=['minimize_downtime', 'full_download'], default='minimize_downtime'),
+        create_vm_if_not_found=dict(type='bool', default=False), comments=dict(type='str'),
+    ), Failover)
+
+
+if __name__ == '__main__':
+    main()

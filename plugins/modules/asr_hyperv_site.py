@@ -1,0 +1,130 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) hyperv.mobility contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type  # pylint: disable=invalid-name
+
+DOCUMENTATION = r'''
+---
+module: asr_hyperv_site
+short_description: Manage a Hyper-V site (replication fabric) of an Azure Site Recovery vault
+version_added: 1.0.0
+description:
+  - Creates or deletes a Hyper-V site, the Site Recovery fabric that collects the Hyper-V hosts not managed by VMM
+    (fabric type C(HyperVSite)).
+  - Hosts join the site when the Site Recovery provider registers them (M(hyperv.mobility.asr_host_registration));
+    the site's protection container appears with the first registered host.
+  - Azure refuses to delete a site that still has registered hosts; the module reports that error.
+author:
+  - hyperv.mobility contributors
+extends_documentation_fragment:
+  - hyperv.mobility.azure
+  - hyperv.mobility.azure.wait
+attributes:
+  check_mode:
+    support: full
+    description: Reports whether the site would be created or deleted.
+  diff_mode:
+    support: full
+    description: Shows the site before and after.
+options:
+  name:
+    description: Name of the Hyper-V site.
+    type: str
+    required: true
+  state:
+    description: V(present) creates the site, V(absent) deletes it.
+    type: str
+    choices: [present, absent]
+    default: present
+seealso:
+  - module: hyperv.mobility.asr_hyperv_site_info
+  - name: Hyper-V to Azure disaster recovery architecture
+    link: https://learn.microsoft.com/en-us/azure/site-recovery/hyper-v-azure-architecture
+'''
+
+EXAMPLES = r'''
+- name: Hyper-V site for the branch office hosts
+  hyperv.mobility.asr_hyperv_site:
+    name: branch-office
+    resource_group: rg-dr
+    vault_name: vault-dr
+  delegate_to: localhost
+
+- name: Same in a sovereign cloud, service principal from the environment (AZURE_CLIENT_ID, AZURE_SECRET, AZURE_TENANT)
+  hyperv.mobility.asr_hyperv_site:
+    name: branch-office
+    resource_group: rg-dr
+    vault_name: vault-dr
+    cloud_environment: AzureUSGovernment
+  delegate_to: localhost
+'''
+
+RETURN = r'''
+site:
+  description: The site after the run (predicted in check mode; empty when absent).
+  returned: success
+  type: dict
+  contains:
+    id:
+      description: ARM id of the fabric.
+      type: str
+    name:
+      description: Name of the site.
+      type: str
+    type:
+      description: Fabric type, V(HyperVSite).
+      type: str
+    hyperv_hosts:
+      description: Names of the Hyper-V hosts registered with the site.
+      type: list
+      elements: str
+    health:
+      description: Health of the site as Site Recovery reports it.
+      type: str
+operation_done:
+  description: Whether Azure finished the operation (false with O(wait=false) or in check mode).
+  returned: changed
+  type: bool
+'''
+
+from ansible_collections.hyperv.mobility.plugins.module_utils.asr_module import AsrResource, run_asr_module
+from ansible_collections.hyperv.mobility.plugins.module_utils.asr_views import site_view
+
+
+
+class HyperVSite(AsrResource):
+    """One Hyper-V site: read it, create or delete it, read it back."""
+
+    def run(self):
+        client = self.client
+        name = self.params['name']
+        client.check_vault()
+        current = client.get_or_none('site %s' % name, client.asr.replication_fabrics.get, name)
+        wanted_present = self.params['state'] == 'present'
+        if bool(current) == wanted_present:
+            return dict(changed=False, site=site_view(current))
+        before = site_view(current)
+        if wanted_present:
+            after = dict(id=None, name=name, type='HyperVSite', hyperv_hosts=[], health=None)
+            begin, arguments = client.asr.replication_fabrics.begin_create, (name, {'properties': {'customDetails': {'instanceType': 'HyperVSite'}}})
+        else:
+            after = {}
+            begin, arguments = client.asr.replication_fabrics.begin_purge, (name,)
+        done = False
+        if not self.module.check_mode:
+            result, done = client.run_operation('%s site %s' % ('create' if wanted_present else 'delete', name), begin, *arguments)
+            if wanted_present and done:
+                after = site_view(result)
+        return dict(changed=True, site=after, operation_done=done, diff=self.diff(before, after, 'site %s' % name))
+
+
+def main():
+    run_asr_module(dict(name=dict(type='str', required=True), state=dict(type='str', choices=['present', 'absent'], default='present')), HyperVSite)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,228 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, hyperv.mobility contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type  # pylint: disable=invalid-name
+
+DOCUMENTATION = r'''
+---
+module: asr_prerequisites
+short_description: Check a Hyper-V host against the Site Recovery (Hyper-V to Azure) prerequisites
+version_added: 1.0.0
+description:
+  - Reads, in one PowerShell pipeline, whether the Hyper-V role is installed and which Windows Server release the host
+    runs, and reports each prerequisite of Microsoft's Hyper-V to Azure guide with its status and the fix.
+  - Prerequisites that no cmdlet of this collection's reference can check from the host session (outbound HTTPS to the
+    cloud's endpoints, time synchronisation, free space for the replication log) are reported as V(not_checked) with
+    what to verify, never guessed.
+  - Runs on the Ansible controller and reaches the host over WinRM (psrp or winrm); see the connection options.
+  - Never changes anything, and does not fail when a prerequisite is not met; read RV(ready) and RV(checks).
+author:
+  - hyperv.mobility contributors (@hyperv-mobility)
+extends_documentation_fragment:
+  - hyperv.mobility.connection
+attributes:
+  action_group:
+    support: full
+    membership:
+      - hyperv.mobility.hyperv
+    description: Use C(group/hyperv.mobility.hyperv) in C(module_defaults) to set the connection options once.
+  check_mode:
+    support: full
+    description: The module only reads, so check mode returns the same report.
+  diff_mode:
+    support: none
+    description: Nothing changes, so there is no diff.
+options:
+  cloud_environment:
+    description:
+      - The Azure cloud the host will replicate to; it names the endpoints in the fix of the outbound HTTPS check.
+      - A public cloud name, or the metadata URL of another cloud (as O(hyperv.mobility.asr_hyperv_site#module:cloud_environment)).
+    type: str
+    default: AzureCloud
+notes:
+  - Cmdlets run, in one pipeline - C(Get-WindowsFeature -Name Hyper-V), C(Get-VMHost), C(Get-VMHostSupportedVersion).
+  - The release is the one of the host's default VM configuration version (C(Get-VMHostSupportedVersion), C(IsDefault)).
+    Site Recovery supports Hyper-V hosts on Windows Server 2022, 2019, 2016 and 2012 R2; a newer release is reported
+    V(not_checked) (see the support matrix), a semi-annual channel release V(failed).
+  - C(Get-VMHostSupportedVersion) does not exist before Windows Server 2016; its absence is reported, not treated as an error.
+  - Registering the host with the vault (the Site Recovery provider and the Recovery Services agent) is not done by this
+    collection yet (C(asr_host_registration) is not implemented).
+seealso:
+  - name: Hyper-V to Azure support matrix
+    description: Supported host releases and requirements.
+    link: https://learn.microsoft.com/azure/site-recovery/hyper-v-azure-support-matrix
+'''
+
+EXAMPLES = r'''
+- name: Check every Hyper-V host of the group before enabling Site Recovery
+  hyperv.mobility.asr_prerequisites:
+  register: asr_ready
+
+- name: Stop when a host is not ready
+  ansible.builtin.assert:
+    that: asr_ready.ready
+    fail_msg: "{{ asr_ready.checks | selectattr('status', 'equalto', 'failed') | map(attribute='fix') | list }}"
+
+- name: Check a host that replicates to Azure Government
+  hyperv.mobility.asr_prerequisites:
+    cloud_environment: AzureUSGovernment
+'''
+
+RETURN = r'''
+ready:
+  description: Whether no check V(failed) (checks V(not_checked) are for the operator to verify).
+  returned: always
+  type: bool
+  sample: true
+os_name:
+  description: Windows release of the host's default VM configuration version; V(null) when the host cannot tell.
+  returned: always
+  type: str
+  sample: Microsoft Windows Server 2022
+checks:
+  description: One entry per prerequisite, in the order of Microsoft's guide.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: V(hyperv_role), V(supported_os), V(outbound_https), V(time_sync) or V(replication_log_space).
+      type: str
+    status:
+      description: V(passed), V(failed) or V(not_checked).
+      type: str
+    detail:
+      description: What was found.
+      type: str
+    fix:
+      description: What to do (V(null) when passed).
+      type: str
+  sample: [{"name": "hyperv_role", "status": "passed", "detail": "The Hyper-V role is installed.", "fix": null}]
+'''
+
+from ansible_collections.hyperv.mobility.plugins.module_utils.host_session import Command
+from ansible_collections.hyperv.mobility.plugins.module_utils.hyperv_module import HypervModule
+
+HV = 'Microsoft.HyperV.PowerShell.'
+COMMAND_NOT_FOUND = 'CommandNotFoundException'
+READ_COMMANDS = (
+    Command('Get-WindowsFeature', {'Name': 'Hyper-V'}),
+    Command('Get-VMHost'),
+    Command('Get-VMHostSupportedVersion'),
+)
+# Default VM configuration version -> the long-term servicing release Site Recovery supports as a Hyper-V host.
+SUPPORTED_RELEASES = {'5.0': 'Windows Server 2012 R2', '8.0': 'Windows Server 2016', '9.0': 'Windows Server 2019', '10.0': 'Windows Server 2022'}
+NEWEST_KNOWN_VERSION = (10, 0)
+# Where the host must reach over HTTPS (443), per cloud: Entra ID, Site Recovery and storage (the guide's URL list).
+CLOUD_ENDPOINTS = {
+    'AzureCloud': 'login.microsoftonline.com, *.hypervrecoverymanager.windowsazure.com, *.backup.windowsazure.com, *.blob.core.windows.net',
+    'AzureUSGovernment': 'login.microsoftonline.us, *.hypervrecoverymanager.windowsazure.us, *.backup.windowsazure.us, *.blob.core.usgovcloudapi.net',
+    'AzureChinaCloud': 'login.chinacloudapi.cn, *.hypervrecoverymanager.windowsazure.cn, *.backup.windowsazure.cn, *.blob.core.chinacloudapi.cn',
+}
+
+
+def _version_key(version):
+    try:
+        return tuple(int(part) for part in str(version).split('.'))
+    except ValueError:
+        return (0,)
+
+
+def check(name, status, detail, fix=None):
+    return dict(name=name, status=status, detail=detail, fix=fix)
+
+
+class PrerequisiteReport:
+    """The checks from the one read pipeline (and what no cmdlet can check, stated as such)."""
+
+    def __init__(self, result, cloud_environment):
+        self.result = result
+        self.cloud_environment = cloud_environment
+
+    def _missing(self, command_name):
+        return any(COMMAND_NOT_FOUND in (error.fully_qualified_error_id or '') and error.command == command_name for error in self.result.errors)
+
+    def role_installed(self):
+        return role_installed(self.result)
+
+    def hyperv_role(self):
+        if self.role_installed():
+            return check('hyperv_role', 'passed', 'The Hyper-V role is installed.')
+        return check('hyperv_role', 'failed', 'The Hyper-V role is not installed.',
+                     'Install the role (Install-WindowsFeature -Name Hyper-V -IncludeManagementTools -Restart) and restart the host.')
+
+    def default_version(self):
+        defaults = [item for item in self.result.of_type(HV + 'VMHostSupportedVersion') if item.get('IsDefault')]
+        return (str(defaults[0].get('Version')), defaults[0].get('Name')) if defaults else (None, None)
+
+    def supported_os(self):
+        version, name = self.default_version()
+        matrix = 'Site Recovery supports Hyper-V hosts on %s.' % ', '.join(sorted(set(SUPPORTED_RELEASES.values())))
+        if version is None:
+            if not self.role_installed():
+                why = 'the Hyper-V cmdlets cannot answer without the Hyper-V role'
+            elif self._missing('Get-VMHostSupportedVersion'):
+                why = 'Get-VMHostSupportedVersion does not exist on this host (older than Windows Server 2016)'
+            else:
+                why = 'the host reported no default VM configuration version'
+
+            return check('supported_os', 'not_checked', 'The release is unknown: %s.' % why,
+                         '%s Check the release on the host; Windows Server 2012 (not R2) and older are not supported.' % matrix)
+        if version in SUPPORTED_RELEASES:
+            return check('supported_os', 'passed', '%s (default VM configuration version %s).' % (SUPPORTED_RELEASES[version], version))
+        if _version_key(version) > NEWEST_KNOWN_VERSION:
+            return check('supported_os', 'not_checked', '%s (default VM configuration version %s) is newer than this module knows.' % (name, version),
+                         'Check the Hyper-V to Azure support matrix for this release.')
+        return check('supported_os', 'failed', '%s (default VM configuration version %s) is not a supported host release.' % (name, version),
+                     '%s Move the VMs to a host on a supported release or upgrade this host.' % matrix)
+
+    def outbound_https(self):
+        endpoints = CLOUD_ENDPOINTS.get(self.cloud_environment, 'the login, Site Recovery and storage endpoints of %s' % self.cloud_environment)
+        return check('outbound_https', 'not_checked', 'Outbound HTTPS cannot be tested with the cmdlets this collection uses.',
+                     'Allow outbound TCP 443 from the host (directly or through the proxy given at registration) to %s.' % endpoints)
+
+    @staticmethod
+    def time_sync():
+        return check('time_sync', 'not_checked', 'The host clock cannot be compared with a time source through the cmdlets this collection uses.',
+                     'Keep the host clock synchronised (domain hierarchy or NTP): Entra ID and Site Recovery refuse requests from a skewed clock.')
+
+    def replication_log_space(self):
+        vmhost = self.result.of_type(HV + 'VMHost')
+        path = vmhost[0].get('VirtualHardDiskPath') if vmhost else None
+        return check('replication_log_space', 'not_checked', 'Free space is not read by the cmdlets this collection uses.',
+                     'Keep free space on the volumes of the protected VMs\' virtual hard disks%s for the replication log (.hrl) files, '
+                     'which grow with the changes between two copies.' % (' (default path %s)' % path if path else ''))
+
+    def as_result(self):
+        checks = [self.hyperv_role(), self.supported_os(), self.outbound_https(), self.time_sync(), self.replication_log_space()]
+        return dict(checks=checks, ready=not [entry for entry in checks if entry['status'] == 'failed'], os_name=self.default_version()[1])
+
+
+def role_installed(result):
+    features = [item for item in result.of_type('Microsoft.Windows.ServerManager.Commands.Feature') if str(item.get('Name', '')).lower() == 'hyper-v']
+    return bool(features and features[0].get('Installed'))
+
+
+def blocking_errors(result):
+    """Errors that fail the module: all but 'this cmdlet does not exist on the host' and, without the Hyper-V role, the Hyper-V
+    cmdlets' errors (Virtual Machine Management is not there to answer them: that is the failed hyperv_role check, not a failure)."""
+    expected = ('Get-VMHost', 'Get-VMHostSupportedVersion') if not role_installed(result) else ()
+    return [error for error in result.errors
+            if COMMAND_NOT_FOUND not in (error.fully_qualified_error_id or '') and error.command not in expected]
+
+
+def main():
+    module = HypervModule(argument_spec=dict(cloud_environment=dict(type='str', default='AzureCloud')), supports_check_mode=True)
+    result = module.run(list(READ_COMMANDS), check=False)
+    errors = blocking_errors(result)
+    if errors:
+        lines = ['%s failed: %s (FullyQualifiedErrorId: %s)' % (error.command, error.message, error.fully_qualified_error_id) for error in errors]
+        module.fail_json(msg='%s: %s' % (module.host, '; '.join(lines)), errors=[error.to_dict() for error in errors], host=module.host)
+    module.exit_json(changed=False, **PrerequisiteReport(result, module.params['cloud_environment']).as_result())
+
+
+if __name__ == '__main__':
+    main()

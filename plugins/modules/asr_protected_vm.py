@@ -1,0 +1,264 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) hyperv.mobility contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type  # pylint: disable=invalid-name
+
+DOCUMENTATION = r'''
+---
+module: asr_protected_vm
+short_description: Enable or disable Azure Site Recovery replication of a Hyper-V VM to Azure
+version_added: 1.0.0
+description:
+  - Enables replication (protection) of a VM of a Hyper-V site to Azure managed disks in O(target_resource_group_id), or to
+    a storage account, with the Azure VM name, network and subnet used at failover; V(absent) disables it.
+  - The VM must be a protectable item of the site (its host registered with the site), and O(policy) must be associated
+    with the site (M(hyperv.mobility.asr_policy_association)).
+  - Enabling starts initial replication (a snapshot of the VM, then its disks copied to Azure). With O(wait_for_initial_replication)
+    the module waits, within O(timeout), until the VM is C(Protected).
+  - An already protected VM is left as it is (C(ok)); the module warns when its target settings differ, since they are changed
+    by disabling and enabling protection again.
+author:
+  - hyperv.mobility contributors
+extends_documentation_fragment:
+  - hyperv.mobility.azure
+  - hyperv.mobility.azure.wait
+attributes:
+  check_mode:
+    support: full
+    description: Reports whether protection would be enabled or disabled.
+  diff_mode:
+    support: full
+    description: Shows the protection before and after.
+options:
+  site:
+    description: Name of the Hyper-V site.
+    type: str
+    required: true
+  vm_name:
+    description: Name of the VM on its Hyper-V host. An unknown VM is an error that lists the site's VMs.
+    type: str
+    required: true
+  name:
+    description: Name of the replication protected item. Defaults to O(vm_name).
+    type: str
+  policy:
+    description: Replication policy to protect the VM with. Required with O(state=present).
+    type: str
+  target_resource_group_id:
+    description: ARM id of the resource group of the managed disks and of the VM created at failover.
+    type: str
+  target_storage_account_id:
+    description: ARM id of a storage account to replicate to instead of managed disks.
+    type: str
+  target_network_id:
+    description: ARM id of the virtual network the Azure VM joins at failover.
+    type: str
+  target_subnet:
+    description: Name of the subnet of O(target_network_id).
+    type: str
+  target_vm_name:
+    description: Name of the Azure VM created at failover. Defaults to O(vm_name).
+    type: str
+  os_type:
+    description: Operating system of the VM. Defaults to what the host reports.
+    type: str
+    choices: [Windows, Linux]
+  wait_for_initial_replication:
+    description: With O(state=present), wait until initial replication has finished (within O(timeout)).
+    type: bool
+    default: false
+  state:
+    description: V(present) enables replication, V(absent) disables it.
+    type: str
+    choices: [present, absent]
+    default: present
+'''
+
+EXAMPLES = r'''
+- name: Replicate app01 to managed disks, failover VM in vnet-dr/apps
+  hyperv.mobility.asr_protected_vm:
+    site: site-hq
+    vm_name: app01
+    policy: hyperv-to-azure
+    target_resource_group_id: /subscriptions/0000/resourceGroups/rg-dr-vms
+    target_network_id: /subscriptions/0000/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/vnet-dr
+    target_subnet: apps
+    wait_for_initial_replication: true
+    resource_group: rg-dr
+    vault_name: vault-dr
+  delegate_to: localhost
+'''
+
+RETURN = r'''
+protected_vm:
+  description: The protected item after the run (predicted in check mode; empty when absent).
+  returned: success
+  type: dict
+  contains:
+    id:
+      description: ARM id of the replication protected item.
+      type: str
+    name:
+      description: Name of the protected item.
+      type: str
+    vm_name:
+      description: Name of the VM.
+      type: str
+    policy:
+      description: Name of the replication policy.
+      type: str
+    protection_state:
+      description: Protection state, for example V(InitialReplicationInProgress) or V(Protected).
+      type: str
+    replication_health:
+      description: Replication health, for example V(Normal).
+      type: str
+    active_location:
+      description: Where the VM runs, V(Primary) or V(Recovery).
+      type: str
+    initial_replication_progress:
+      description: Percentage of initial replication done.
+      type: int
+    target_vm_name:
+      description: Azure VM name used at failover.
+      type: str
+    target_network_id:
+      description: Azure network used at failover.
+      type: str
+    target_subnet:
+      description: Subnet used at failover.
+      type: str
+operation_done:
+  description: Whether Azure finished the operation (false with O(wait=false) or in check mode).
+  returned: changed
+  type: bool
+'''
+
+import time
+
+from ansible_collections.hyperv.mobility.plugins.module_utils.asr_module import AsrResource, run_asr_module
+from ansible_collections.hyperv.mobility.plugins.module_utils.asr_views import protected_view
+from ansible_collections.hyperv.mobility.plugins.module_utils.azure_client import AzureClientError, AzureTimeoutError
+
+PROVIDER = 'HyperVReplicaAzure'
+INITIAL_REPLICATION_POLL_SECONDS = 2
+
+
+
+class ProtectedVm(AsrResource):
+    """Protection of one VM: find it, enable / disable once, optionally wait for initial replication."""
+
+    def validate(self):
+        params = self.params
+        if params['state'] == 'present':
+            if not params['policy']:
+                self.fail('state=present needs policy')
+            if not params['target_resource_group_id'] and not params['target_storage_account_id']:
+                self.fail('state=present needs target_resource_group_id (managed disks) or target_storage_account_id')
+
+    def run(self):
+        client = self.client
+        params = self.params
+        name = params['name'] or params['vm_name']
+        client.check_vault()
+        _fabric, container = self.site_container(params['site'])
+        operations = client.asr.replication_protected_items
+        current = client.get_or_none('protected VM %s' % name, operations.get, params['site'], container['name'], name)
+        if params['state'] == 'absent':
+            return self._absent(current, container)
+        if current:
+            self._warn_on_drift(protected_view(current))
+            result = dict(changed=False, protected_vm=protected_view(current))
+            if params['wait_for_initial_replication'] and not self.module.check_mode:
+                result['protected_vm'] = self._await_initial_replication(container['name'], name)
+            return result
+        item = self._protectable_item(container)
+        policy = client.get_or_none('policy %s' % params['policy'], client.asr.replication_policies.get, params['policy'])
+        if policy is None:
+            raise AzureClientError("replication policy '%s' does not exist in vault %s" % (params['policy'], client.vault_name), kind='not_found')
+        after = dict(id=None, name=name, vm_name=params['vm_name'], policy=policy['name'], protection_state=None, replication_health=None,
+                     active_location='Primary', initial_replication_progress=0, target_vm_name=params['target_vm_name'] or params['vm_name'],
+                     target_network_id=params['target_network_id'], target_subnet=params['target_subnet'])
+        done = False
+        if not self.module.check_mode:
+            result, done = client.run_operation('enable replication of %s' % params['vm_name'], operations.begin_create, params['site'], container['name'],
+                                                name, self._enable_body(item, policy))
+            if done:
+                after = protected_view(result)
+                if params['wait_for_initial_replication']:
+                    after = self._await_initial_replication(container['name'], name)
+        return dict(changed=True, protected_vm=after, operation_done=done, diff=self.diff({}, after, 'protected VM %s' % name))
+
+    def _protectable_item(self, container):
+        client = self.client
+        items = client.list('VMs of site %s' % self.params['site'], client.asr.replication_protectable_items.list_by_replication_protection_containers,
+                            self.params['site'], container['name'])
+        for item in items:
+            if (item.get('properties') or {}).get('friendlyName', '').lower() == self.params['vm_name'].lower():
+                return item
+        known = sorted((item.get('properties') or {}).get('friendlyName') for item in items)
+        raise AzureClientError("VM '%s' is not a protectable item of site '%s' (its VMs: %s); is its host registered with the site?" % (
+            self.params['vm_name'], self.params['site'], ', '.join(known) or 'none'), kind='not_found')
+
+    def _enable_body(self, item, policy):
+        params = self.params
+        custom = (item.get('properties') or {}).get('customDetails') or {}
+        disks = custom.get('diskDetails') or []
+        os_disk = next((disk for disk in disks if disk.get('vhdType') == 'OperatingSystem'), disks[0] if disks else {})
+        provider = {'instanceType': PROVIDER, 'hvHostVmId': custom.get('sourceItemId') or item['name'], 'vmName': params['vm_name'],
+                    'osType': params['os_type'] or (custom.get('osDetails') or {}).get('osType') or 'Windows', 'vhdId': os_disk.get('vhdId'),
+                    'targetAzureVmName': params['target_vm_name'] or params['vm_name']}
+        if params['target_resource_group_id']:
+            provider.update(useManagedDisks='true', targetAzureV2ResourceGroupId=params['target_resource_group_id'])
+        if params['target_storage_account_id']:
+            provider['targetStorageAccountId'] = params['target_storage_account_id']
+        if params['target_network_id']:
+            provider.update(targetAzureNetworkId=params['target_network_id'], targetAzureSubnetId=params['target_subnet'])
+        return {'properties': {'policyId': policy['id'], 'protectableItemId': item['id'], 'providerSpecificDetails': provider}}
+
+    def _warn_on_drift(self, current):
+        wanted = dict(policy=self.params['policy'], target_vm_name=self.params['target_vm_name'], target_network_id=self.params['target_network_id'],
+                      target_subnet=self.params['target_subnet'])
+        drift = sorted(key for key, value in wanted.items() if value is not None and (current.get(key) or '').lower() != value.lower())
+        if drift:
+            self.module.warn('%s is already protected with different %s; this module does not change a protected VM: disable (state=absent) '
+                             'and enable it again to apply them.' % (current['vm_name'], ', '.join(drift)))
+
+    def _await_initial_replication(self, container_name, name):
+        client = self.client
+        deadline = time.time() + self.params['timeout']
+        while True:
+            view = protected_view(client.call('protected VM %s' % name, client.asr.replication_protected_items.get, client.resource_group,
+                                              client.vault_name, self.params['site'], container_name, name))
+            if view['protection_state'] != 'InitialReplicationInProgress':
+                return view
+            if time.time() >= deadline:
+                raise AzureTimeoutError('initial replication of %s not finished after %d seconds (%s%% done); it goes on in Azure.' % (
+                    name, self.params['timeout'], view['initial_replication_progress']))
+            time.sleep(INITIAL_REPLICATION_POLL_SECONDS)
+
+    def _absent(self, current, container):
+        if not current:
+            return dict(changed=False, protected_vm={})
+        before, done = protected_view(current), False
+        if not self.module.check_mode:
+            _result, done = self.client.run_operation('disable replication of %s' % before['vm_name'], self.client.asr.replication_protected_items.begin_purge,
+                                                      self.params['site'], container['name'], current['name'])
+        return dict(changed=True, protected_vm={}, operation_done=done, diff=self.diff(before, {}, 'protected VM %s' % current['name']))
+
+
+def main():
+    run_asr_module(dict(
+        site=dict(type='str', required=True), vm_name=dict(type='str', required=True), name=dict(type='str'), policy=dict(type='str'),
+        target_resource_group_id=dict(type='str'), target_storage_account_id=dict(type='str'), target_network_id=dict(type='str'),
+        target_subnet=dict(type='str'), target_vm_name=dict(type='str'), os_type=dict(type='str', choices=['Windows', 'Linux']),
+        wait_for_initial_replication=dict(type='bool', default=False), state=dict(type='str', choices=['present', 'absent'], default='present'),
+    ), ProtectedVm)
+
+
+if __name__ == '__main__':
+    main()

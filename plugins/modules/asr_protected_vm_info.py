@@ -1,0 +1,87 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) hyperv.mobility contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type  # pylint: disable=invalid-name
+
+DOCUMENTATION = r'''
+---
+module: asr_protected_vm_info
+short_description: Read the replication state and health of the protected VMs of a Hyper-V site
+version_added: 1.0.0
+description:
+  - Lists the protected VMs of O(site) (or the one named O(name)) with protection state, replication health,
+    initial replication progress, active location and the operations Site Recovery allows next.
+author:
+  - hyperv.mobility contributors
+extends_documentation_fragment:
+  - hyperv.mobility.azure
+attributes:
+  check_mode:
+    support: full
+    description: Read-only.
+  diff_mode:
+    support: none
+options:
+  site:
+    description: Name of the Hyper-V site.
+    type: str
+    required: true
+  name:
+    description: Only this protected item. A missing item gives an empty list.
+    type: str
+'''
+
+EXAMPLES = r'''
+- name: Health of the protected VMs
+  hyperv.mobility.asr_protected_vm_info:
+    site: site-hq
+    resource_group: rg-dr
+    vault_name: vault-dr
+  delegate_to: localhost
+'''
+
+RETURN = r'''
+protected_vms:
+  description:
+    - The protected VMs, with the keys of M(hyperv.mobility.asr_protected_vm)'s RV(hyperv.mobility.asr_protected_vm#module:protected_vm)
+      plus C(test_failover_state) and C(allowed_operations).
+  returned: success
+  type: list
+  elements: dict
+'''
+
+from ansible_collections.hyperv.mobility.plugins.module_utils.asr_module import AsrResource, run_asr_module
+from ansible_collections.hyperv.mobility.plugins.module_utils.asr_views import protected_view
+
+
+class ProtectedVmInfo(AsrResource):
+    def run(self):
+        client = self.client
+        client.check_vault()
+        _fabric, container = self.site_container(self.params['site'])
+        operations = client.asr.replication_protected_items
+        if self.params['name']:
+            item = client.get_or_none('protected VM %s' % self.params['name'], operations.get, self.params['site'], container['name'], self.params['name'])
+            items = [item] if item else []
+        else:
+            items = client.list('protected VMs of %s' % self.params['site'], operations.list_by_replication_protection_containers,
+                                self.params['site'], container['name'])
+        views = []
+        for item in items:
+            view = protected_view(item)
+            properties = item.get('properties') or {}
+            view.update(test_failover_state=properties.get('testFailoverState'), allowed_operations=list(properties.get('allowedOperations') or []))
+            views.append(view)
+        return dict(changed=False, protected_vms=views)
+
+
+def main():
+    run_asr_module(dict(site=dict(type='str', required=True), name=dict(type='str')), ProtectedVmInfo, wait=False)
+
+
+if __name__ == '__main__':
+    main()

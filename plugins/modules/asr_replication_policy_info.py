@@ -1,0 +1,70 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) hyperv.mobility contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type  # pylint: disable=invalid-name
+
+DOCUMENTATION = r'''
+---
+module: asr_replication_policy_info
+short_description: Read the replication policies of an Azure Site Recovery vault
+version_added: 1.0.0
+description:
+  - Lists the replication policies (or the one named O(name)) with their Hyper-V to Azure settings.
+author:
+  - hyperv.mobility contributors
+extends_documentation_fragment:
+  - hyperv.mobility.azure
+attributes:
+  check_mode:
+    support: full
+    description: Read-only.
+  diff_mode:
+    support: none
+options:
+  name:
+    description: Only this policy. A missing policy gives an empty list.
+    type: str
+'''
+
+EXAMPLES = r'''
+- name: Policies of the vault
+  hyperv.mobility.asr_replication_policy_info:
+    resource_group: rg-dr
+    vault_name: vault-dr
+  delegate_to: localhost
+'''
+
+RETURN = r'''
+policies:
+  description: The policies, with the keys of M(hyperv.mobility.asr_replication_policy)'s RV(hyperv.mobility.asr_replication_policy#module:policy).
+  returned: success
+  type: list
+  elements: dict
+'''
+
+from ansible_collections.hyperv.mobility.plugins.module_utils.asr_module import AsrResource, run_asr_module
+from ansible_collections.hyperv.mobility.plugins.module_utils.asr_views import policy_view
+
+
+class PolicyInfo(AsrResource):
+    def run(self):
+        client = self.client
+        client.check_vault()
+        if self.params['name']:
+            policy = client.get_or_none('policy %s' % self.params['name'], client.asr.replication_policies.get, self.params['name'])
+            policies = [policy] if policy else []
+        else:
+            policies = client.list('policies', client.asr.replication_policies.list)
+        return dict(changed=False, policies=[policy_view(policy) for policy in policies])
+
+
+def main():
+    run_asr_module(dict(name=dict(type='str')), PolicyInfo, wait=False)
+
+
+if __name__ == '__main__':
+    main()

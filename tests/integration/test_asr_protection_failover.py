@@ -1,0 +1,118 @@
+# Copyright (c) hyperv.mobility contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""asr_policy_association, asr_protected_vm, asr_failover and the _info modules through ansible-playbook against the fake Azure.
+
+The setup (site, policy, a Hyper-V host registering through the lab's control route) runs as the first tasks of the playbook
+under test, and steps share a playbook unless the test checks the fake Azure's state between them: each ansible-playbook run
+costs seconds.
+"""
+
+from __future__ import annotations
+
+from asr_lab import POLICY, SITE, azure, fake_azure, named, only, play, register_hosts_task, vault_state  # noqa: F401  pylint: disable=unused-import
+
+TARGET_RG = '/subscriptions/0000/resourceGroups/rg-dr-vms'
+VNET = '/subscriptions/0000/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/vnet-dr'
+SETUP = [{'name': 'site', 'hyperv.mobility.asr_hyperv_site': {'name': SITE}},
+         {'name': 'policy', 'hyperv.mobility.asr_replication_policy': {'name': POLICY, 'copy_frequency': 300, 'recovery_point_retention': 4}}]
+ASSOCIATE = {'name': 'associate', 'hyperv.mobility.asr_policy_association': {'site': SITE, 'policy': POLICY}}
+PROTECT = {'name': 'protect', 'hyperv.mobility.asr_protected_vm': {'site': SITE, 'vm_name': 'app01', 'policy': POLICY, 'target_resource_group_id': TARGET_RG,
+                                                                   'target_network_id': VNET, 'target_subnet': 'apps', 'wait_for_initial_replication': True}}
+
+
+def failover(action, **options):
+    return {'name': action, 'hyperv.mobility.asr_failover': dict({'site': SITE, 'name': 'app01', 'action': action}, **options)}
+
+
+def prepared(azure_handle, *tasks):
+    """SETUP, the host registering with the site, then tasks: the tasks of one playbook."""
+    return SETUP + [register_hosts_task(azure_handle)] + list(tasks)
+
+
+def succeeded(run, *names):
+    """Every task named ran without failing (the run may go on to a step that is expected to fail)."""
+    return all(not only(run, name).get('failed') for name in names)
+
+
+def test_association_needs_a_registered_host(azure, run_playbook):
+    run = run_playbook(play(azure, SETUP + [ASSOCIATE]))
+    assert succeeded(run, 'site', 'policy'), run.stdout
+    assert run.rc != 0 and 'register a Hyper-V host with the site first' in only(run, 'associate')['msg']
+
+
+def test_association_check_mode_then_create_then_ok(azure, run_playbook):
+    checked = run_playbook(play(azure, prepared(azure, named(ASSOCIATE, 'associate', check_mode=True))))
+    assert checked.rc == 0 and only(checked, 'associate')['changed'] is True, checked.stdout
+    assert vault_state(azure)['mappings'] == []
+    created = run_playbook(play(azure, [ASSOCIATE, named(ASSOCIATE, 'associate again')]))
+    result = only(created, 'associate')
+    assert created.rc == 0 and result['changed'] is True and result['association']['state'] == 'Paired'
+    assert vault_state(azure)['mappings'][0]['properties']['policyFriendlyName'] == POLICY
+    assert only(created, 'associate again')['changed'] is False
+
+
+def test_protect_vm_waits_for_initial_replication_and_is_idempotent(azure, run_playbook):
+    azure.control.settings(initial_replication_seconds=3)
+    checked = run_playbook(play(azure, prepared(azure, ASSOCIATE, named(PROTECT, 'protect', check_mode=True))))
+    assert checked.rc == 0 and only(checked, 'protect')['changed'] is True and vault_state(azure)['protected_items'] == []
+    info = {'name': 'info', 'hyperv.mobility.asr_protected_vm_info': {'site': SITE}}
+    run = run_playbook(play(azure, [PROTECT, named(PROTECT, 'protect again'), info]))
+    result = only(run, 'protect')
+    assert run.rc == 0 and result['changed'] is True, run.stdout
+    assert result['protected_vm']['protection_state'] == 'Protected' and result['protected_vm']['initial_replication_progress'] == 100
+    item = vault_state(azure)['protected_items'][0]
+    details = item['properties']['providerSpecificDetails']
+    assert details['recoveryAzureResourceGroupId'] == TARGET_RG and details['selectedRecoveryAzureNetworkId'] == VNET
+    assert only(run, 'protect again')['changed'] is False and only(run, 'info')['changed'] is False
+    assert run.stats['localhost']['changed'] == 1  # the enable only
+    assert [vm['vm_name'] for vm in only(run, 'info')['protected_vms']] == ['app01']
+
+
+def test_unknown_vm_is_refused_listing_the_sites_vms(azure, run_playbook):
+    task = {'name': 'protect', 'hyperv.mobility.asr_protected_vm': dict(PROTECT['hyperv.mobility.asr_protected_vm'], vm_name='ghost')}
+    run = run_playbook(play(azure, prepared(azure, ASSOCIATE, task)))
+    assert succeeded(run, 'site', 'policy', 'register hosts', 'associate'), run.stdout
+    message = only(run, 'protect')['msg']
+    assert run.rc != 0 and "VM 'ghost' is not a protectable item" in message and 'app01, db01' in message
+
+
+def test_association_in_use_cannot_be_removed(azure, run_playbook):
+    remove = {'name': 'remove association', 'hyperv.mobility.asr_policy_association': {'site': SITE, 'policy': POLICY, 'state': 'absent'}}
+    run = run_playbook(play(azure, prepared(azure, ASSOCIATE, PROTECT, remove)))
+    assert succeeded(run, 'site', 'policy', 'register hosts', 'associate', 'protect'), run.stdout
+    result = only(run, 'remove association')
+    assert run.rc != 0 and result['error_kind'] == 'conflict' and 'app01' in result['msg']
+
+
+def test_test_failover_and_cleanup_then_failover_commit_failback_reprotect(azure, run_playbook):
+    drill = [failover('test_failover', test_network_id=VNET), named(failover('test_failover'), 'test_failover again')]
+    run = run_playbook(play(azure, prepared(azure, ASSOCIATE, PROTECT, *drill, named(failover('planned_failover'), 'blocked'))))
+    assert succeeded(run, 'site', 'policy', 'register hosts', 'associate', 'protect', 'test_failover', 'test_failover again'), run.stdout
+    assert only(run, 'test_failover again')['changed'] is False  # second task: already done
+    assert vault_state(azure)['protected_items'][0]['properties']['testFailoverState'] == 'TestFailoverCompleted'
+    assert run.rc != 0 and 'TestFailoverCleanup' in only(run, 'blocked')['msg']
+
+    steps = [failover('planned_failover'), failover('commit')]
+    run = run_playbook(play(azure, [failover('test_failover_cleanup', comments='drill ok')] + steps), diff=True)
+    assert run.rc == 0, run.stdout
+    assert only(run, 'test_failover_cleanup')['changed'] is True
+    assert only(run, 'commit')['protected_vm']['protection_state'] == 'FailoverCommitted'
+
+    back = [failover('planned_failover', direction='recovery_to_primary', data_sync='full_download'), failover('commit'), failover('reprotect')]
+    rerun_steps = [named(task, task['name'] + ' rerun') for task in steps]
+    rerun_back = [named(task, task['name'] + ' rerun') for task in back]
+    run = run_playbook(play(azure, rerun_steps + back + rerun_back))
+    assert run.rc == 0, run.stdout
+    assert not [task for task in rerun_steps + rerun_back if only(run, task['name'])['changed']]
+    assert all(only(run, task['name'])['changed'] for task in back)
+    item = vault_state(azure)['protected_items'][0]['properties']
+    assert item['activeLocation'] == 'Primary' and item['protectionState'] == 'Protected'
+
+
+def test_info_modules_report_the_vault(azure, run_playbook):
+    run = run_playbook(play(azure, prepared(azure, {'name': 'sites', 'hyperv.mobility.asr_hyperv_site_info': {}},
+                                                {'name': 'policies', 'hyperv.mobility.asr_replication_policy_info': {'name': POLICY}})))
+    assert run.rc == 0, run.stdout
+    site = only(run, 'sites')['sites'][0]
+    assert site['name'] == SITE and site['hyperv_hosts'] == ['hv01.hvlab.test'] and len(site['containers']) == 1
+    assert only(run, 'policies')['policies'][0]['recovery_point_retention'] == 4

@@ -1,0 +1,641 @@
+# Copyright (c) hyperv.mobility contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The Recovery Services vaults of the fake Azure and the Site Recovery rules they enforce (no network).
+
+Resources are kept as the JSON documents of the public REST specification (azure-rest-api-specs,
+``recoveryservicessiterecovery``, api-version 2025-08-01): ``{id, name, type, location, properties}``.
+
+What is modelled, for Hyper-V to Azure (``HyperVReplicaAzure``):
+- A Hyper-V site is a replication fabric with ``customDetails.instanceType = HyperVSite``. Its protection
+  container appears when the first Hyper-V host registers with the site (``register_host``, what the Site Recovery
+  provider does on the host), with the host's VMs as protectable items.
+- A replication policy carries ``HyperVReplicaAzure`` details. The service refuses a replication interval other than
+  30, 300 or 900 seconds, a retention outside 0-24 hours and an app-consistent snapshot frequency outside 0-12 hours
+  or longer than the retention (400 ``InvalidParameterValue``-style errors).
+- A protection container mapping pairs the site's container with ``Microsoft Azure`` under a policy; the policy must
+  exist. A policy used by a mapping, and a mapping used by protected items, cannot be deleted (409).
+- Enabling protection needs a protectable item of the container and a policy associated with the container; the
+  item goes through initial replication (``InitialReplicationInProgress`` -> ``Protected``).
+- Failover follows Microsoft's Hyper-V to Azure architecture page: test failover then cleanup; planned / unplanned
+  failover to Azure, commit; failback as a planned failover from Azure, commit; then reverse replication
+  (reProtect) to replicate to Azure again. An operation not allowed in the current state is a 400 with the
+  allowed operations in the message.
+
+Every write is an asynchronous operation: the request is validated at once (4xx), a Site Recovery job records it,
+and the change happens when the job completes (``job_seconds`` later); until then readers see the old state.
+"""
+
+import copy
+import datetime
+import threading
+import time
+import typing
+import uuid
+
+PROVIDER = 'Microsoft.RecoveryServices'
+AZURE_CONTAINER = 'Microsoft Azure'
+HYPERV_AZURE = 'HyperVReplicaAzure'
+REPLICATION_INTERVALS = (30, 300, 900)
+MAX_RETENTION_HOURS = 24
+MAX_APP_CONSISTENT_HOURS = 12
+
+# protectionState / activeLocation -> operations Site Recovery allows (allowedOperations of the protected item).
+ALLOWED_OPERATIONS = {
+    'InitialReplicationInProgress': ['DisableProtection'],
+    'Protected': ['TestFailover', 'PlannedFailover', 'UnplannedFailover', 'DisableProtection'],
+    'FailoverCompleted': ['Commit'],
+    'FailoverCommitted': ['PlannedFailover', 'UnplannedFailover'],
+    'FailbackCompleted': ['Commit'],
+    'FailbackCommitted': ['ReverseReplicate', 'DisableProtection'],
+}
+
+
+class AzureError(Exception):
+    """An ARM error answer: HTTP status, error code and message ({"error": {"code", "message"}})."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+    def body(self) -> dict:
+        return {'error': {'code': self.code, 'message': self.message}}
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%S.%fZ')
+
+
+def not_found(kind: str, name: str) -> AzureError:
+    return AzureError(404, 'NotFound', "%s '%s' was not found." % (kind, name))
+
+
+def bad_request(code: str, message: str) -> AzureError:
+    return AzureError(400, code, message)
+
+
+class Operation:
+    """One asynchronous operation and the Site Recovery job that records it."""
+
+    def __init__(self, vault: 'Vault', scenario: str, friendly_name: str, target: dict, apply: typing.Callable[[], typing.Any],
+                 seconds: float, fail_with: typing.Optional[AzureError] = None) -> None:
+        self.vault = vault
+        self.name = str(uuid.uuid4())
+        self.apply = apply
+        self.due = time.monotonic() + seconds
+        self.fail_with = fail_with
+        self.status = 'InProgress'
+        self.result: typing.Any = None
+        self.error: typing.Optional[AzureError] = None
+        self.job = {
+            'id': '%s/replicationJobs/%s' % (vault.id, self.name), 'name': self.name, 'type': '%s/vaults/replicationJobs' % PROVIDER,
+            'location': vault.location,
+            'properties': {'activityId': str(uuid.uuid4()), 'scenarioName': scenario, 'friendlyName': friendly_name, 'state': 'InProgress',
+                           'stateDescription': 'InProgress', 'tasks': [], 'errors': [], 'startTime': _now(), 'endTime': None,
+                           'allowedActions': ['Cancel'], 'targetObjectId': target.get('id', ''), 'targetObjectName': target.get('name', ''),
+                           'targetInstanceType': target.get('type', ''), 'customDetails': {'instanceType': 'AsrJobDetails'}},
+        }
+
+    def settle(self) -> None:
+        """Complete the operation once it is due: apply the change (or fail) and close the job."""
+        if self.status != 'InProgress' or time.monotonic() < self.due:
+            return
+        try:
+            if self.fail_with is not None:
+                raise self.fail_with
+            self.result = self.apply()
+            self.status = 'Succeeded'
+        except AzureError as error:
+            self.status, self.error = 'Failed', error
+            self.job['properties']['errors'] = [{'serviceErrorDetails': {'code': error.code, 'message': error.message}}]
+        properties = self.job['properties']
+        properties.update(state=self.status, stateDescription='Completed' if self.status == 'Succeeded' else 'Failed', endTime=_now(), allowedActions=[])
+
+    def status_document(self) -> dict:
+        document = {'id': '%s/replicationOperationStatus/%s' % (self.vault.id, self.name), 'name': self.name, 'status': self.status,
+                    'startTime': self.job['properties']['startTime']}
+        if self.status != 'InProgress':
+            document['endTime'] = self.job['properties']['endTime']
+        if self.error is not None:
+            document['error'] = {'code': self.error.code, 'message': self.error.message}
+        return document
+
+
+class Vault:  # pylint: disable=too-many-instance-attributes  # one collection per Site Recovery resource type
+    """A Recovery Services vault and its Site Recovery resources."""
+
+    def __init__(self, subscription_id: str, resource_group: str, name: str, location: str, settings: dict) -> None:
+        self.id = '/subscriptions/%s/resourceGroups/%s/providers/%s/vaults/%s' % (subscription_id, resource_group, PROVIDER, name)
+        self.name = name
+        self.resource_group = resource_group
+        self.location = location
+        self.settings = settings
+        self.fabrics: dict = {}
+        self.containers: dict = {}       # fabric (lower) -> {container name (lower): container}
+        self.protectable: dict = {}      # container id (lower) -> {item name (lower): item}
+        self.mappings: dict = {}         # container id (lower) -> {mapping name (lower): mapping}
+        self.protected: dict = {}        # container id (lower) -> {item name (lower): item}
+        self.policies: dict = {}
+        self.operations: dict = {}
+        self.job_failures: list = []
+
+    def document(self) -> dict:
+        return {'id': self.id, 'name': self.name, 'type': '%s/vaults' % PROVIDER, 'location': self.location, 'sku': {'name': 'Standard'},
+                'properties': {'provisioningState': 'Succeeded'}}
+
+    # ------------------------------------------------------------------ operations
+
+    def start(self, scenario: str, friendly_name: str, target: dict, apply: typing.Callable[[], typing.Any]) -> Operation:
+        fail_with = self.job_failures.pop(0) if self.job_failures else None
+        operation = Operation(self, scenario, friendly_name, target, apply, float(self.settings.get('job_seconds', 1.0)), fail_with)
+        self.operations[operation.name.lower()] = operation
+        operation.settle()
+        return operation
+
+    def settle(self) -> None:
+        for operation in list(self.operations.values()):
+            operation.settle()
+        for items in self.protected.values():
+            for item in items.values():
+                _advance_initial_replication(item)
+
+    def operation(self, name: str) -> Operation:
+        try:
+            return self.operations[name.lower()]
+        except KeyError:
+            raise not_found('Operation', name) from None
+
+    def jobs(self) -> list:
+        return [operation.job for operation in self.operations.values()]
+
+    # ------------------------------------------------------------------ fabrics (sites)
+
+    def fabric(self, name: str) -> dict:
+        try:
+            return self.fabrics[name.lower()]
+        except KeyError:
+            raise not_found('Fabric', name) from None
+
+    def create_fabric(self, name: str, body: dict) -> Operation:
+        details = (body.get('properties') or {}).get('customDetails') or {}
+        if details.get('instanceType') not in ('HyperVSite', 'VMM'):
+            raise bad_request('InvalidFabricType', "Fabric type '%s' cannot be created; use HyperVSite." % details.get('instanceType'))
+        fabric_id = '%s/replicationFabrics/%s' % (self.id, name)
+        target = {'id': fabric_id, 'name': name, 'type': 'HyperVSite'}
+
+        def apply() -> dict:
+            if name.lower() not in self.fabrics:
+                self.fabrics[name.lower()] = {
+                    'id': fabric_id, 'name': name, 'type': '%s/vaults/replicationFabrics' % PROVIDER, 'location': self.location,
+                    'properties': {'friendlyName': name, 'encryptionDetails': {'kekState': 'None'}, 'internalIdentifier': str(uuid.uuid4()),
+                                   'bcdrState': 'Valid', 'customDetails': {'instanceType': details['instanceType'], 'hyperVHosts': []},
+                                   'healthErrorDetails': [], 'health': 'Normal'},
+                }
+                self.containers[name.lower()] = {}
+            return self.fabrics[name.lower()]
+        return self.start('CreateFabric', 'Create site', target, apply)
+
+    def delete_fabric(self, name: str) -> Operation:
+        fabric = self.fabric(name)
+        if fabric['properties']['customDetails']['hyperVHosts']:
+            raise AzureError(409, 'FabricHasRegisteredServers', "Site '%s' has registered Hyper-V hosts; unregister them before deleting the site." % name)
+
+        def apply() -> None:
+            for container in self.containers.pop(name.lower(), {}).values():
+                key = container['id'].lower()
+                self.protectable.pop(key, None)
+                self.mappings.pop(key, None)
+                self.protected.pop(key, None)
+            self.fabrics.pop(name.lower(), None)
+        return self.start('DeleteFabric', 'Delete site', fabric, apply)
+
+    def register_host(self, fabric_name: str, host_name: str, vms: list) -> dict:
+        """What the Site Recovery provider does when a Hyper-V host registers with the site (lab control only)."""
+        fabric = self.fabric(fabric_name)
+        hosts = fabric['properties']['customDetails']['hyperVHosts']
+        if not any(host['name'].lower() == host_name.lower() for host in hosts):
+            hosts.append({'id': str(uuid.uuid4()), 'name': host_name, 'marsAgentVersion': '2.0.9250.0'})
+        containers = self.containers.setdefault(fabric_name.lower(), {})
+        if not containers:
+            container_name = 'cloud_%s' % uuid.uuid4()
+            containers[container_name.lower()] = {
+                'id': '%s/replicationProtectionContainers/%s' % (fabric['id'], container_name), 'name': container_name,
+                'type': '%s/vaults/replicationFabrics/replicationProtectionContainers' % PROVIDER, 'location': self.location,
+                'properties': {'fabricFriendlyName': fabric['name'], 'friendlyName': fabric['name'], 'fabricType': 'HyperVSite',
+                               'protectedItemCount': 0, 'pairingStatus': 'NotPaired', 'role': 'Primary', 'fabricSpecificDetails': None},
+            }
+        container = next(iter(containers.values()))
+        items = self.protectable.setdefault(container['id'].lower(), {})
+        for vm in vms:
+            vm_id = vm.get('id') or str(uuid.uuid4())
+            disk_id = vm.get('vhd_id') or str(uuid.uuid4())
+            items.setdefault(vm_id.lower(), {
+                'id': '%s/replicationProtectableItems/%s' % (container['id'], vm_id), 'name': vm_id,
+                'type': '%s/vaults/replicationFabrics/replicationProtectionContainers/replicationProtectableItems' % PROVIDER,
+                'properties': {'friendlyName': vm['name'], 'protectionStatus': 'Unprotected', 'replicationProtectedItemId': None,
+                               'recoveryServicesProviderId': hosts[0]['id'], 'protectionReadinessErrors': [],
+                               'supportedReplicationProviders': [HYPERV_AZURE],
+                               'customDetails': {'instanceType': 'HyperVVirtualMachine', 'sourceItemId': vm_id,
+                                                 'generation': str(vm.get('generation', 2)),
+                                                 'osDetails': {'osType': vm.get('os_type', 'Windows')},
+                                                 'diskDetails': [{'vhdId': disk_id, 'vhdName': '%s.vhdx' % vm['name'], 'maxSizeMB': 40960,
+                                                                  'vhdType': 'OperatingSystem'}]}},
+            })
+        return container
+
+    # ------------------------------------------------------------------ containers and protectable items
+
+    def containers_of(self, fabric_name: str) -> list:
+        self.fabric(fabric_name)
+        return list(self.containers.get(fabric_name.lower(), {}).values())
+
+    def container(self, fabric_name: str, name: str) -> dict:
+        for container in self.containers_of(fabric_name):
+            if container['name'].lower() == name.lower():
+                return container
+        raise not_found('Protection container', name)
+
+    def all_containers(self) -> list:
+        return [container for containers in self.containers.values() for container in containers.values()]
+
+    def protectable_items(self, fabric_name: str, container_name: str) -> list:
+        container = self.container(fabric_name, container_name)
+        return list(self.protectable.get(container['id'].lower(), {}).values())
+
+    # ------------------------------------------------------------------ policies
+
+    def policy(self, name: str) -> dict:
+        try:
+            return self.policies[name.lower()]
+        except KeyError:
+            raise not_found('Policy', name) from None
+
+    def policy_by_id(self, policy_id: str) -> dict:
+        for policy in self.policies.values():
+            if policy['id'].lower() == (policy_id or '').lower():
+                return policy
+        raise bad_request('PolicyNotFound', "Replication policy '%s' does not exist in vault '%s'." % (policy_id, self.name))
+
+    def create_policy(self, name: str, body: dict) -> Operation:
+        settings = (body.get('properties') or {}).get('providerSpecificInput') or {}
+        details = _policy_details(settings)
+        policy_id = '%s/replicationPolicies/%s' % (self.id, name)
+
+        def apply() -> dict:
+            policy = self.policies.get(name.lower())
+            if policy is None:
+                policy = self.policies[name.lower()] = {'id': policy_id, 'name': name, 'type': '%s/vaults/replicationPolicies' % PROVIDER,
+                                                        'location': self.location, 'properties': {'friendlyName': name}}
+            policy['properties']['providerSpecificDetails'] = details
+            return policy
+        return self.start('AddProtectionProfile', 'Create replication policy', {'id': policy_id, 'name': name, 'type': 'ProtectionProfile'}, apply)
+
+    def update_policy(self, name: str, body: dict) -> Operation:
+        policy = self.policy(name)
+        settings = (body.get('properties') or {}).get('replicationProviderSettings') or {}
+        if settings.get('instanceType') != policy['properties']['providerSpecificDetails']['instanceType']:
+            raise bad_request('PolicyProviderMismatch', 'The replication provider of a policy cannot be changed.')
+        details = _policy_details(settings)
+
+        def apply() -> dict:
+            policy['properties']['providerSpecificDetails'] = details
+            return policy
+        return self.start('UpdateProtectionProfile', 'Update replication policy', policy, apply)
+
+    def delete_policy(self, name: str) -> Operation:
+        policy = self.policy(name)
+        if any(m['properties']['policyId'].lower() == policy['id'].lower() for ms in self.mappings.values() for m in ms.values()):
+            raise AzureError(409, 'PolicyInUse', "Policy '%s' is associated with a protection container; remove the association first." % name)
+        return self.start('RemoveProtectionProfile', 'Delete replication policy', policy, lambda: self.policies.pop(name.lower(), None))
+
+    # ------------------------------------------------------------------ container mappings (policy associations)
+
+    def mappings_of(self, container: dict) -> dict:
+        return self.mappings.setdefault(container['id'].lower(), {})
+
+    def mapping(self, fabric_name: str, container_name: str, name: str) -> dict:
+        container = self.container(fabric_name, container_name)
+        try:
+            return self.mappings_of(container)[name.lower()]
+        except KeyError:
+            raise not_found('Protection container mapping', name) from None
+
+    def create_mapping(self, fabric_name: str, container_name: str, name: str, body: dict) -> Operation:
+        container = self.container(fabric_name, container_name)
+        properties = body.get('properties') or {}
+        policy = self.policy_by_id(properties.get('policyId'))
+        target = properties.get('targetProtectionContainerId')
+        if target != AZURE_CONTAINER:
+            raise bad_request('InvalidTargetContainer', "Hyper-V sites replicate to '%s'; got targetProtectionContainerId '%s'." % (AZURE_CONTAINER, target))
+        mapping_id = '%s/replicationProtectionContainerMappings/%s' % (container['id'], name)
+
+        def apply() -> dict:
+            mapping = {'id': mapping_id, 'name': name, 'type': '%s/vaults/replicationFabrics/replicationProtectionContainers/'
+                       'replicationProtectionContainerMappings' % PROVIDER, 'location': self.location,
+                       'properties': {'targetProtectionContainerId': AZURE_CONTAINER, 'targetProtectionContainerFriendlyName': AZURE_CONTAINER,
+                                      'providerSpecificDetails': {'instanceType': 'ProtectionContainerMappingProviderSpecificDetails'},
+                                      'health': 'Normal', 'healthErrorDetails': [], 'policyId': policy['id'], 'state': 'Paired',
+                                      'sourceProtectionContainerFriendlyName': container['properties']['friendlyName'],
+                                      'sourceFabricFriendlyName': container['properties']['fabricFriendlyName'],
+                                      'targetFabricFriendlyName': AZURE_CONTAINER, 'policyFriendlyName': policy['name']}}
+            self.mappings_of(container)[name.lower()] = mapping
+            container['properties']['pairingStatus'] = 'Paired'
+            return mapping
+        return self.start('ConfigureProtection', 'Associate replication policy', {'id': mapping_id, 'name': name, 'type': 'ProtectionContainerMapping'}, apply)
+
+    def delete_mapping(self, fabric_name: str, container_name: str, name: str) -> Operation:
+        container = self.container(fabric_name, container_name)
+        mapping = self.mapping(fabric_name, container_name, name)
+        in_use = [item['properties']['friendlyName'] for item in self.protected.get(container['id'].lower(), {}).values()
+                  if item['properties']['policyId'].lower() == mapping['properties']['policyId'].lower()]
+        if in_use:
+            raise AzureError(409, 'ProtectionContainerMappingInUse',
+                             'The association is used by protected virtual machines (%s); disable their replication first.' % ', '.join(sorted(in_use)))
+
+        def apply() -> None:
+            self.mappings_of(container).pop(name.lower(), None)
+            if not self.mappings_of(container):
+                container['properties']['pairingStatus'] = 'NotPaired'
+        return self.start('UnconfigureProtection', 'Dissociate replication policy', mapping, apply)
+
+    # ------------------------------------------------------------------ protected items
+
+    def protected_items(self, container: dict) -> dict:
+        return self.protected.setdefault(container['id'].lower(), {})
+
+    def protected_item(self, fabric_name: str, container_name: str, name: str) -> dict:
+        container = self.container(fabric_name, container_name)
+        try:
+            return self.protected_items(container)[name.lower()]
+        except KeyError:
+            raise not_found('Replication protected item', name) from None
+
+    def enable_protection(self, fabric_name: str, container_name: str, name: str, body: dict) -> Operation:
+        container = self.container(fabric_name, container_name)
+        properties = body.get('properties') or {}
+        policy = self.policy_by_id(properties.get('policyId'))
+        if not any(m['properties']['policyId'].lower() == policy['id'].lower() for m in self.mappings_of(container).values()):
+            raise bad_request('PolicyNotAssociated', "Policy '%s' is not associated with protection container '%s'." % (policy['name'], container['name']))
+        items = self.protectable.get(container['id'].lower(), {})
+        item = next((i for i in items.values() if i['id'].lower() == (properties.get('protectableItemId') or '').lower()), None)
+        if item is None:
+            raise bad_request('ProtectableItemNotFound', "Protectable item '%s' was not found in container '%s'." % (
+                properties.get('protectableItemId'), container['name']))
+        existing = item['properties']['replicationProtectedItemId']
+        if existing and existing.rsplit('/', 1)[-1].lower() != name.lower():
+            raise AzureError(409, 'ProtectionAlreadyEnabled', "Virtual machine '%s' is already protected as '%s'." % (
+                item['properties']['friendlyName'], existing))
+        provider = properties.get('providerSpecificDetails') or {}
+        if provider.get('instanceType') != HYPERV_AZURE:
+            raise bad_request('InvalidProviderInput', "providerSpecificDetails.instanceType must be '%s'." % HYPERV_AZURE)
+        if not provider.get('targetAzureV2ResourceGroupId') and not provider.get('targetStorageAccountId'):
+            raise bad_request('InvalidProviderInput', 'Give targetAzureV2ResourceGroupId (managed disks) or targetStorageAccountId.')
+        item_id = '%s/replicationProtectedItems/%s' % (container['id'], name)
+        seconds = float(self.settings.get('initial_replication_seconds', 0))
+
+        def apply() -> dict:
+            details = {'instanceType': HYPERV_AZURE, 'vmId': item['name'],
+                'recoveryAzureVmName': provider.get('targetAzureVmName') or item['properties']['friendlyName'],
+                       'recoveryAzureStorageAccount': provider.get('targetStorageAccountId'),
+                           'recoveryAzureLogStorageAccountId': provider.get('logStorageAccountId'),
+                       'recoveryAzureResourceGroupId': provider.get('targetAzureV2ResourceGroupId'),
+                       'selectedRecoveryAzureNetworkId': provider.get('targetAzureNetworkId'), 'selectedSourceNicId': None,
+                       'targetAzureSubnetId': provider.get('targetAzureSubnetId'), 'useManagedDisks': provider.get('useManagedDisks', 'true'),
+                       'osDetails': item['properties']['customDetails']['osDetails'], 'lastReplicatedTime': None,
+                       'initialReplicationDetails': {'initialReplicationType': 'InitialReplication', 'initialReplicationProgressPercentage': 0},
+                       'vmProtectionState': 'InitialReplicationInProgress', 'vmProtectionStateDescription': 'Initial replication in progress'}
+            protected = {'id': item_id, 'name': name,
+                'type': '%s/vaults/replicationFabrics/replicationProtectionContainers/replicationProtectedItems' % PROVIDER,
+                         'location': self.location,
+                         'properties': {'friendlyName': item['properties']['friendlyName'], 'protectedItemType': 'HyperVVirtualMachine',
+                                        'protectableItemId': item['id'], 'recoveryServicesProviderId': item['properties']['recoveryServicesProviderId'],
+                                        'primaryFabricFriendlyName': container['properties']['fabricFriendlyName'], 'primaryFabricProvider': 'HyperVSite',
+                                        'recoveryFabricFriendlyName': AZURE_CONTAINER, 'recoveryFabricId': AZURE_CONTAINER,
+                                        'primaryProtectionContainerFriendlyName': container['properties']['friendlyName'],
+                                        'recoveryProtectionContainerFriendlyName': AZURE_CONTAINER, 'activeLocation': 'Primary',
+                                        'testFailoverState': 'None', 'testFailoverStateDescription': 'None', 'replicationHealth': 'Normal',
+                                        'failoverHealth': 'Normal', 'healthErrors': [], 'policyId': policy['id'], 'policyFriendlyName': policy['name'],
+                                        'lastSuccessfulFailoverTime': None, 'lastSuccessfulTestFailoverTime': None,
+                                        'currentScenario': {'scenarioName': 'None'}, 'providerSpecificDetails': details},
+                         'initialReplicationDue': time.monotonic() + seconds}
+            _set_state(protected, 'InitialReplicationInProgress', 'Initial replication in progress')
+            self.protected_items(container)[name.lower()] = protected
+            item['properties'].update(protectionStatus='Protected', replicationProtectedItemId=item_id)
+            container['properties']['protectedItemCount'] = len(self.protected_items(container))
+            _advance_initial_replication(protected)
+            return public(protected)
+        return self.start('EnableDr', 'Enable protection', {'id': item_id, 'name': name, 'type': 'ProtectionEntity'}, apply)
+
+    def disable_protection(self, fabric_name: str, container_name: str, name: str) -> Operation:
+        container = self.container(fabric_name, container_name)
+        item = self.protected_item(fabric_name, container_name, name)
+        _require(item, 'DisableProtection')
+
+        def apply() -> None:
+            self.protected_items(container).pop(name.lower(), None)
+            for protectable in self.protectable.get(container['id'].lower(), {}).values():
+                if protectable['id'].lower() == item['properties']['protectableItemId'].lower():
+                    protectable['properties'].update(protectionStatus='Unprotected', replicationProtectedItemId=None)
+            container['properties']['protectedItemCount'] = len(self.protected_items(container))
+        return self.start('DisableDr', 'Disable protection', item, apply)
+
+    def act(self, fabric_name: str, container_name: str, name: str, action: str, body: dict) -> Operation:
+        """testFailover, testFailoverCleanup, plannedFailover, unplannedFailover, failoverCommit, reProtect."""
+        item = self.protected_item(fabric_name, container_name, name)
+        handler = FailoverActions(item, (body or {}).get('properties') or {})
+        change = handler.validate(action)
+
+        def apply() -> dict:
+            change()
+            return public(item)
+        return self.start(handler.SCENARIOS[action], handler.FRIENDLY[action], item, apply)
+
+
+def _require(item: dict, operation: str) -> None:
+    allowed = item['properties']['allowedOperations']
+    if operation not in allowed:
+        raise bad_request('OperationNotAllowed', "Operation '%s' is not allowed for '%s' in state '%s'; allowed operations: %s." % (
+            operation, item['properties']['friendlyName'], item['properties']['protectionState'], ', '.join(allowed) or 'none'))
+
+
+def _set_state(item: dict, state: str, description: str) -> None:
+    properties = item['properties']
+    properties.update(protectionState=state, protectionStateDescription=description)
+    allowed = list(ALLOWED_OPERATIONS.get(state, []))
+    if properties['testFailoverState'] != 'None':
+        allowed = ['TestFailoverCleanup'] + [op for op in allowed if op in ('DisableProtection',)]
+    properties['allowedOperations'] = allowed
+
+
+def _advance_initial_replication(item: dict) -> None:
+    if item['properties']['protectionState'] != 'InitialReplicationInProgress' or time.monotonic() < item.get('initialReplicationDue', 0):
+        return
+    details = item['properties']['providerSpecificDetails']
+    details['initialReplicationDetails']['initialReplicationProgressPercentage'] = 100
+    details.update(vmProtectionState='Protected', vmProtectionStateDescription='Protected', lastReplicatedTime=_now())
+    _set_state(item, 'Protected', 'Protected')
+
+
+def public(item: dict) -> dict:
+    """A protected item as the REST API returns it (without the lab's bookkeeping)."""
+    return dict((key, copy.deepcopy(value)) for key, value in item.items() if key != 'initialReplicationDue')
+
+
+class FailoverActions:
+    """The failover state machine of one protected item (Hyper-V to Azure)."""
+
+    SCENARIOS = {'testFailover': 'TestFailover', 'testFailoverCleanup': 'TestFailoverCleanup', 'plannedFailover': 'PlannedFailover',
+                 'unplannedFailover': 'UnplannedFailover', 'failoverCommit': 'CommitFailover', 'reProtect': 'ReverseReplicate'}
+    FRIENDLY = {'testFailover': 'Test failover', 'testFailoverCleanup': 'Cleanup test failover', 'plannedFailover': 'Planned failover',
+                'unplannedFailover': 'Unplanned failover', 'failoverCommit': 'Commit', 'reProtect': 'Reverse replicate'}
+    DIRECTIONS = ('PrimaryToRecovery', 'RecoveryToPrimary')
+
+    def __init__(self, item: dict, properties: dict) -> None:
+        self.item = item
+        self.properties = properties
+
+    def validate(self, action: str) -> typing.Callable[[], None]:
+        validator = getattr(self, '_' + action, None)
+        if validator is None:
+            raise not_found('Action', action)
+        return validator()
+
+    def _direction(self) -> str:
+        direction = self.properties.get('failoverDirection') or 'PrimaryToRecovery'
+        if direction not in self.DIRECTIONS:
+            raise bad_request('InvalidFailoverDirection', "failoverDirection must be one of %s." % ', '.join(self.DIRECTIONS))
+        return direction
+
+    def _testFailover(self) -> typing.Callable[[], None]:  # pylint: disable=invalid-name  # REST action names
+        _require(self.item, 'TestFailover')
+        if self.properties.get('networkType') == 'VmNetworkAsInput' and not self.properties.get('networkId'):
+            raise bad_request('InvalidTestFailoverNetwork', 'networkId is required when networkType is VmNetworkAsInput.')
+
+        def change() -> None:
+            self.item['properties'].update(testFailoverState='TestFailoverCompleted', testFailoverStateDescription='Cleanup pending',
+                                           lastSuccessfulTestFailoverTime=_now())
+            _set_state(self.item, self.item['properties']['protectionState'], self.item['properties']['protectionStateDescription'])
+        return change
+
+    def _testFailoverCleanup(self) -> typing.Callable[[], None]:  # pylint: disable=invalid-name
+        _require(self.item, 'TestFailoverCleanup')
+
+        def change() -> None:
+            self.item['properties'].update(testFailoverState='None', testFailoverStateDescription='None')
+            _set_state(self.item, self.item['properties']['protectionState'], self.item['properties']['protectionStateDescription'])
+        return change
+
+    def _failover(self, operation: str) -> typing.Callable[[], None]:
+        _require(self.item, operation)
+        direction = self._direction()
+        location = self.item['properties']['activeLocation']
+        expected = 'PrimaryToRecovery' if location == 'Primary' else 'RecoveryToPrimary'
+        if direction != expected:
+            raise bad_request('InvalidFailoverDirection', "The virtual machine is active on '%s'; failoverDirection must be %s." % (location, expected))
+        to_azure = direction == 'PrimaryToRecovery'
+
+        def change() -> None:
+            self.item['properties'].update(activeLocation='Recovery' if to_azure else 'Primary', lastSuccessfulFailoverTime=_now())
+            if to_azure:
+                _set_state(self.item, 'FailoverCompleted', 'Failover completed; commit pending')
+            else:
+                _set_state(self.item, 'FailbackCompleted', 'Failback completed; commit pending')
+        return change
+
+    def _plannedFailover(self) -> typing.Callable[[], None]:  # pylint: disable=invalid-name
+        return self._failover('PlannedFailover')
+
+    def _unplannedFailover(self) -> typing.Callable[[], None]:  # pylint: disable=invalid-name
+        return self._failover('UnplannedFailover')
+
+    def _failoverCommit(self) -> typing.Callable[[], None]:  # pylint: disable=invalid-name
+        _require(self.item, 'Commit')
+
+        def change() -> None:
+            if self.item['properties']['activeLocation'] == 'Recovery':
+                _set_state(self.item, 'FailoverCommitted', 'Failover committed')
+            else:
+                _set_state(self.item, 'FailbackCommitted', 'Failback committed; reverse replication pending')
+        return change
+
+    def _reProtect(self) -> typing.Callable[[], None]:  # pylint: disable=invalid-name
+        _require(self.item, 'ReverseReplicate')
+        if self._direction() != 'PrimaryToRecovery':
+            raise bad_request('InvalidFailoverDirection',
+                'Hyper-V to Azure replicates again from the primary site: failoverDirection must be PrimaryToRecovery.')
+
+        def change() -> None:
+            _set_state(self.item, 'Protected', 'Protected')
+        return change
+
+
+class AzureWorld:
+    """The subscription, its service principal and its vaults (thread-safe through ``lock``)."""
+
+    def __init__(self, subscription_id: str, tenant_id: str, client_id: str, client_secret: str) -> None:
+        self.subscription_id = subscription_id
+        self.tenant_id = tenant_id
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.lock = threading.RLock()
+        self.settings = {'job_seconds': 1.0, 'poll_seconds': 1, 'initial_replication_seconds': 0.0}
+        self.vaults: dict = {}
+
+    def create_vault(self, resource_group: str, name: str, location: str = 'westeurope') -> Vault:
+        key = (resource_group.lower(), name.lower())
+        if key not in self.vaults:
+            self.vaults[key] = Vault(self.subscription_id, resource_group, name, location, self.settings)
+        return self.vaults[key]
+
+    def vault(self, subscription_id: str, resource_group: str, name: str) -> Vault:
+        if subscription_id.lower() != self.subscription_id.lower():
+            raise AzureError(404, 'SubscriptionNotFound', "The subscription '%s' could not be found." % subscription_id)
+        try:
+            vault = self.vaults[(resource_group.lower(), name.lower())]
+        except KeyError:
+            raise AzureError(404, 'ResourceNotFound', "The Resource '%s/vaults/%s' under resource group '%s' was not found." % (
+                PROVIDER, name, resource_group)) from None
+        vault.settle()
+        return vault
+
+    def reset(self) -> None:
+        self.vaults.clear()
+        self.settings.update(job_seconds=1.0, poll_seconds=1, initial_replication_seconds=0.0)
+
+    def snapshot(self) -> dict:
+        """Everything, as JSON, for tests to assert against."""
+        result = {}
+        for vault in self.vaults.values():
+            vault.settle()
+            result['%s/%s' % (vault.resource_group, vault.name)] = {
+                'fabrics': copy.deepcopy(list(vault.fabrics.values())),
+                'containers': copy.deepcopy(vault.all_containers()),
+                'policies': copy.deepcopy(list(vault.policies.values())),
+                'mappings': copy.deepcopy([m for ms in vault.mappings.values() for m in ms.values()]),
+                'protected_items': [public(i) for items in vault.protected.values() for i in items.values()],
+                'protectable_items': copy.deepcopy([i for items in vault.protectable.values() for i in items.values()]),
+                'jobs': copy.deepcopy(vault.jobs()),
+            }
+        return result
+
+
+def _policy_details(settings: dict) -> dict:
+    """HyperVReplicaAzurePolicyDetails from HyperVReplicaAzurePolicyInput, refusing what Site Recovery refuses."""
+    if settings.get('instanceType') != HYPERV_AZURE:
+        raise bad_request('InvalidReplicationProvider', "providerSpecificInput.instanceType '%s' is not supported here; use %s." % (
+            settings.get('instanceType'), HYPERV_AZURE))
+    interval = settings.get('replicationInterval', 300)
+    if interval not in REPLICATION_INTERVALS:
+        raise bad_request('InvalidReplicationInterval', 'Replication interval %s is not valid; allowed values (seconds): %s.' % (
+            interval, ', '.join(str(v) for v in REPLICATION_INTERVALS)))
+    retention = settings.get('recoveryPointHistoryDuration', 2)
+    if not isinstance(retention, int) or not 0 <= retention <= MAX_RETENTION_HOURS:
+        raise bad_request('InvalidRecoveryPointRetention', 'Recovery point retention must be 0 to %d hours; got %s.' % (MAX_RETENTION_HOURS, retention))
+    snapshots = settings.get('applicationConsistentSnapshotFrequencyInHours', 0)
+    if not isinstance(snapshots, int) or not 0 <= snapshots <= MAX_APP_CONSISTENT_HOURS or (snapshots and snapshots > retention):
+        raise bad_request('InvalidAppConsistentFrequency', 'App-consistent snapshot frequency must be 0 to %d hours and not exceed the retention '
+                          '(%s hours); got %s.' % (MAX_APP_CONSISTENT_HOURS, retention, snapshots))
+    return {'instanceType': HYPERV_AZURE, 'recoveryPointHistoryDurationInHours': retention, 'applicationConsistentSnapshotFrequencyInHours': snapshots,
+            'replicationInterval': interval, 'onlineReplicationStartTime': settings.get('onlineReplicationStartTime'), 'encryption': 'Disable',
+            'activeStorageAccountId': (settings.get('storageAccounts') or [None])[0]}
