@@ -27,7 +27,7 @@ ANSIBLE_ENV := ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS_ROOT) ANSIBLE_COLLECTIONS_
 	ANSIBLE_PYTHON_INTERPRETER=$(PY) ANSIBLE_FORCE_COLOR=false PATH=$(BIN):$$PATH
 DEMO_PLAYBOOK := playbooks/live_migration.yml
 
-.PHONY: help setup system-packages demo test pytest molecule sanity lint changelog-lint lab-up lab-down playbook clean
+.PHONY: help setup system-packages demo test pytest molecule bench sanity lint changelog-lint lab-up lab-down playbook clean
 
 help:
 	@echo "make demo      set up, start the lab (3 hosts + Samba DC), host facts, the mesh, a VM round the ring, the mesh again (changed=0)"
@@ -85,7 +85,7 @@ demo: setup
 
 # Every stage runs even when an earlier one failed, so one run shows every problem; the exit code is
 # non-zero if any stage failed.
-TEST_STAGES := pytest molecule sanity lint changelog-lint
+TEST_STAGES := pytest molecule sanity lint changelog-lint docs ee release-check
 
 test: setup
 	@failed=(); \
@@ -152,3 +152,10 @@ changelog-lint: setup
 clean: lab-down
 	rm -rf $(VENV) .build tests/output $(STATE_DIR) .pytest_cache .hypothesis
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+
+# Benchmarks (figures printed and written to docs/performance.md; never asserted as times).
+bench: setup
+	$(ANSIBLE_ENV) $(PY) benchmarks/run_all.py
+
+# docs, ee, release-check
+include docs.mk

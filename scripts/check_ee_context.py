@@ -1,5 +1,6 @@
-#!/usr/bin/env python3
-# -*- coding: utf-8 -*-
+#!/usr/bin/env python
+# Copyright (c) hyperv.mobility contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Check an ansible-builder build context (`ansible-builder create`) for what hyperv.mobility needs at run time.
 
 Usage: check_ee_context.py CONTEXT_DIR

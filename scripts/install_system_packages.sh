@@ -5,7 +5,7 @@ set -euo pipefail
 
 bindep_file="${1:-bindep.txt}"
 # first word of every line that is neither blank nor a comment
-mapfile -t wanted < <(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "${bindep_file}" | awk '{print $1}')
+mapfile -t wanted < <(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "${bindep_file}" | grep -v 'platform:rpm' | awk '{print $1}')
 
 missing=()
 for package in "${wanted[@]}"; do

@@ -1,5 +1,6 @@
-#!/usr/bin/env python3
-# -*- coding: utf-8 -*-
+#!/usr/bin/env python
+# Copyright (c) hyperv.mobility contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """`make release-check`: build the collection tarball the way Galaxy users get it, and prove it is clean and works.
 
 1. ansible-galaxy collection build (honours galaxy.yml build_ignore) into a work folder;
@@ -53,13 +54,16 @@ def tool(name):
 
 
 def leaked_members(names):
-    """[(member, why)] for every tarball member that must not ship."""
+    """[(path, why)] for what must not ship: a leaking folder once (its path up to the forbidden part), not file by file."""
     leaks = []
-    for name in names:
+    for name in sorted(names):
         relative = name[2:] if name.startswith('./') else name
         for pattern, why in FORBIDDEN:
-            if re.search(pattern, relative):
-                leaks.append((relative, why))
+            match = re.search(pattern, relative)
+            if match:
+                root = relative[:match.end()].rstrip('/')
+                if (root, why) not in leaks:
+                    leaks.append((root, why))
                 break
     return leaks
 

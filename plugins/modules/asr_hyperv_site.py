@@ -15,7 +15,7 @@ version_added: 1.0.0
 description:
   - Creates or deletes a Hyper-V site, the Site Recovery fabric that collects the Hyper-V hosts not managed by VMM
     (fabric type C(HyperVSite)).
-  - Hosts join the site when the Site Recovery provider registers them (M(hyperv.mobility.asr_host_registration));
+  - Hosts join the site when the Site Recovery provider registers them (C(asr_host_registration) (not implemented yet));
     the site's protection container appears with the first registered host.
   - Azure refuses to delete a site that still has registered hosts; the module reports that error.
 author:
@@ -43,6 +43,7 @@ options:
 seealso:
   - module: hyperv.mobility.asr_hyperv_site_info
   - name: Hyper-V to Azure disaster recovery architecture
+    description: Microsoft's page, Hyper-V to Azure disaster recovery architecture.
     link: https://learn.microsoft.com/en-us/azure/site-recovery/hyper-v-azure-architecture
 '''
 

@@ -24,6 +24,7 @@ attributes:
     description: Read-only.
   diff_mode:
     support: none
+    description: Read-only; there is nothing to compare.
 options:
   name:
     description: Only this site. A missing site gives an empty list.

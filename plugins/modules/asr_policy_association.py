@@ -16,7 +16,7 @@ description:
   - Manages the protection container mapping that pairs the Hyper-V site's protection container with Azure
     (C(Microsoft Azure)) under a replication policy, so the site's VMs can be protected with that policy.
   - The site's protection container appears when the first Hyper-V host registers with the site; before that the module fails and says so.
-  - Idempotent by policy: a mapping of the same policy under another name counts as present.
+  - Idempotent by policy, so a mapping of the same policy under another name counts as present.
   - Azure refuses to remove an association still used by protected VMs; the module reports that error.
 author:
   - hyperv.mobility contributors

@@ -25,6 +25,7 @@ attributes:
     description: Read-only.
   diff_mode:
     support: none
+    description: Read-only; there is nothing to compare.
 options:
   site:
     description: Name of the Hyper-V site.

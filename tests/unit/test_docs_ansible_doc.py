@@ -1,0 +1,83 @@
+# -*- coding: utf-8 -*-
+"""`ansible-doc hyperv.mobility.<name>` shows complete documentation for every module, filter and role: the real ansible-doc,
+one process for all of them (-j), so a DOCUMENTATION that does not parse, or parses without the parts users read, fails here."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from collection_path import COLLECTIONS_ROOT, REPO_ROOT
+
+BIN = os.path.dirname(sys.executable)
+
+
+def plugin_names(folder):
+    path = os.path.join(REPO_ROOT, 'plugins', folder)
+    return sorted(name[:-3] for name in os.listdir(path) if name.endswith('.py') and not name.startswith('__'))
+
+
+MODULES = plugin_names('modules')
+FILTERS = plugin_names('filter')
+ROLES = sorted(name for name in os.listdir(os.path.join(REPO_ROOT, 'roles'))
+               if os.path.isfile(os.path.join(REPO_ROOT, 'roles', name, 'meta', 'argument_specs.yml')))
+
+
+def ansible_doc(plugin_type, names):
+    environment = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS_ROOT, ANSIBLE_COLLECTIONS_SCAN_SYS_PATH='false', ANSIBLE_NOCOLOR='1')
+    completed = subprocess.run([os.path.join(BIN, 'ansible-doc'), '-t', plugin_type, '-j'] + ['hyperv.mobility.' + name for name in names],
+                               capture_output=True, text=True, env=environment, check=False, timeout=120)
+    return completed, (json.loads(completed.stdout) if completed.stdout.strip() else {})
+
+
+@pytest.fixture(scope='module', name='module_docs')
+def all_module_docs():
+    completed, docs = ansible_doc('module', MODULES)
+    return completed, docs
+
+
+@pytest.mark.parametrize('name', MODULES)
+def test_module_documentation_is_complete(module_docs, name):
+    completed, docs = module_docs
+    fqcn = 'hyperv.mobility.' + name
+    assert fqcn in docs, 'ansible-doc could not read %s: %s' % (fqcn, [line for line in completed.stderr.splitlines() if name in line])
+    doc = docs[fqcn]['doc']
+    assert doc['module'] == name and doc['short_description'] and doc['description'] and doc['author']
+    assert doc.get('version_added'), 'version_added missing'
+    for option, spec in (doc.get('options') or {}).items():
+        assert spec.get('description'), '%s: option %s has no description' % (fqcn, option)
+        assert spec.get('type') or spec.get('choices'), '%s: option %s has no type' % (fqcn, option)
+    for attribute, spec in (doc.get('attributes') or {}).items():
+        assert spec.get('description') and spec.get('support'), '%s: attribute %s needs a description and support' % (fqcn, attribute)
+    assert docs[fqcn]['examples'].strip(), '%s has no EXAMPLES' % fqcn
+    assert docs[fqcn]['return'], '%s has no RETURN' % fqcn
+    for key, spec in docs[fqcn]['return'].items():
+        assert spec.get('description') and spec.get('returned') and spec.get('type'), '%s: return value %s is incomplete' % (fqcn, key)
+
+
+def test_every_module_is_in_the_listing():
+    environment = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS_ROOT, ANSIBLE_COLLECTIONS_SCAN_SYS_PATH='false', ANSIBLE_NOCOLOR='1')
+    completed = subprocess.run([os.path.join(BIN, 'ansible-doc'), '-l', '-j', 'hyperv.mobility'], capture_output=True, text=True,
+                               env=environment, check=False, timeout=120)
+    assert sorted(json.loads(completed.stdout)) == ['hyperv.mobility.' + name for name in MODULES]
+
+
+def test_filter_documentation_is_complete():
+    completed, docs = ansible_doc('filter', FILTERS)
+    assert completed.returncode == 0, completed.stderr
+    for name in FILTERS:
+        doc = docs['hyperv.mobility.' + name]['doc']
+        assert doc['name'] == name and doc['short_description'] and doc['options']['_input']['description']
+        assert docs['hyperv.mobility.' + name]['examples'].strip() and docs['hyperv.mobility.' + name]['return']['_value']
+
+
+def test_role_documentation_is_complete():
+    completed, docs = ansible_doc('role', ROLES)
+    assert completed.returncode == 0, completed.stderr
+    for name in ROLES:
+        entry_point = docs['hyperv.mobility.' + name]['entry_points']['main']
+        assert entry_point['short_description']
+        for option, spec in entry_point['options'].items():
+            assert spec.get('description') and spec.get('type'), 'role %s: option %s is incomplete' % (name, option)
