@@ -416,7 +416,7 @@ class MeshBenchmark:
         parallel = min(forks, hosts)
         rate = self._seconds_per_work.get((parallel, latency))
         if rate is None:
-            other = [value for (known, _), value in self._seconds_per_work.items() if known == parallel]
+            other = [value for (known, _unused), value in self._seconds_per_work.items() if known == parallel]
             rate = max(other) * (1.3 if latency else 1.0) if other else None
         return None if rate is None else rate * mesh_work(hosts)
 
@@ -513,7 +513,7 @@ def plot(rows: list) -> Path | None:
         # A run with forks >= N stands for every fork count >= N (ansible runs at most N hosts at once).
         series = sorted({(row['hosts'], row['wall_s']) for row in rows if row['latency_ms'] == latency
                          and (row['forks'] == forks or min(row['forks'], forks) >= row['hosts'])})
-        axes.plot([x for x, _ in series], [y for _, y in series], marker='o', linestyle='-' if latency == 0 else '--',
+        axes.plot([x for x, _unused1 in series], [y for _unused2, y in series], marker='o', linestyle='-' if latency == 0 else '--',
                   label='forks %d, latency %d ms' % (forks, latency))
     axes.set_xlabel('hosts in the mesh (N)')
     axes.set_ylabel('wall time of playbooks/live_migration.yml (s)')
@@ -527,7 +527,7 @@ def plot(rows: list) -> Path | None:
 
 
 def table(headers: list, rows: list) -> str:
-    lines = ['| ' + ' | '.join(headers) + ' |', '|' + '|'.join('---' for _ in headers) + '|']
+    lines = ['| ' + ' | '.join(headers) + ' |', '|' + '|'.join('---' for _unused in headers) + '|']
     lines += ['| ' + ' | '.join(str(cell) for cell in row) + ' |' for row in rows]
     return '\n'.join(lines)
 

@@ -197,6 +197,10 @@ def failure_reason(exc):
         return 'dropped'
     if requests_exceptions is not None and isinstance(exc, requests_exceptions.RequestException):
         return _requests_reason(exc)
+    # requests_ntlm (pywinrm's NTLM) says "Access denied" with a PermissionError when the server answers the
+    # credentials with a bare 401 instead of an NTLM challenge.
+    if isinstance(exc, PermissionError):
+        return 'auth'
     if isinstance(exc, (ConnectionError, TimeoutError)):
         return 'refused' if isinstance(exc, ConnectionRefusedError) else 'dropped'
     return None
@@ -214,9 +218,14 @@ def _http_code(exc):
     return code if isinstance(code, int) else None
 
 
+# An SSLError that only says the peer closed the connection during the handshake is a dropped connection (a host going
+# down, a listener restarting), not a certificate problem: retry it, and do not send the user after their CA.
+_TLS_EOF = re.compile(r'UNEXPECTED_EOF|EOF occurred in violation of protocol|SSLEOFError|SSLZeroReturnError|Connection reset by peer')
+
+
 def _requests_reason(exc):
     if isinstance(exc, requests_exceptions.SSLError):
-        return 'tls'
+        return 'dropped' if _TLS_EOF.search(str(exc)) else 'tls'
     if isinstance(exc, requests_exceptions.ConnectTimeout):
         return 'refused'
     if isinstance(exc, requests_exceptions.Timeout):

@@ -21,7 +21,7 @@ description:
   - Idempotent, a step already done is C(ok) (a test failover pending cleanup, a VM already active on the target side, a failover already committed).
     A step Site Recovery does not allow in the VM's current state is an error listing the allowed operations.
 author:
-  - hyperv.mobility contributors
+  - hyperv.mobility contributors (@hyperv-mobility)
 extends_documentation_fragment:
   - hyperv.mobility.azure
   - hyperv.mobility.azure.wait

@@ -19,7 +19,7 @@ description:
     the site's protection container appears with the first registered host.
   - Azure refuses to delete a site that still has registered hosts; the module reports that error.
 author:
-  - hyperv.mobility contributors
+  - hyperv.mobility contributors (@hyperv-mobility)
 extends_documentation_fragment:
   - hyperv.mobility.azure
   - hyperv.mobility.azure.wait
@@ -94,7 +94,6 @@ operation_done:
 
 from ansible_collections.hyperv.mobility.plugins.module_utils.asr_module import AsrResource, run_asr_module
 from ansible_collections.hyperv.mobility.plugins.module_utils.asr_views import site_view
-
 
 
 class HyperVSite(AsrResource):

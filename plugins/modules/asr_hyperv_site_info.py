@@ -15,7 +15,7 @@ version_added: 1.0.0
 description:
   - Lists the Hyper-V sites (or the one named O(name)) with their registered hosts and protection containers.
 author:
-  - hyperv.mobility contributors
+  - hyperv.mobility contributors (@hyperv-mobility)
 extends_documentation_fragment:
   - hyperv.mobility.azure
 attributes:

@@ -19,7 +19,7 @@ description:
   - Idempotent by policy, so a mapping of the same policy under another name counts as present.
   - Azure refuses to remove an association still used by protected VMs; the module reports that error.
 author:
-  - hyperv.mobility contributors
+  - hyperv.mobility contributors (@hyperv-mobility)
 extends_documentation_fragment:
   - hyperv.mobility.azure
   - hyperv.mobility.azure.wait

@@ -34,7 +34,6 @@ attributes:
     description: The module only reads, so check mode returns the same report.
   diff_mode:
     support: none
-    description: Read-only; there is nothing to compare.
     description: Nothing changes, so there is no diff.
 options:
   cloud_environment:

@@ -22,7 +22,7 @@ description:
   - An already protected VM is left as it is (C(ok)); the module warns when its target settings differ, since they are changed
     by disabling and enabling protection again.
 author:
-  - hyperv.mobility contributors
+  - hyperv.mobility contributors (@hyperv-mobility)
 extends_documentation_fragment:
   - hyperv.mobility.azure
   - hyperv.mobility.azure.wait
@@ -146,7 +146,6 @@ from ansible_collections.hyperv.mobility.plugins.module_utils.azure_client impor
 
 PROVIDER = 'HyperVReplicaAzure'
 INITIAL_REPLICATION_POLL_SECONDS = 2
-
 
 
 class ProtectedVm(AsrResource):

@@ -16,7 +16,7 @@ description:
   - Lists the protected VMs of O(site) (or the one named O(name)) with protection state, replication health,
     initial replication progress, active location and the operations Site Recovery allows next.
 author:
-  - hyperv.mobility contributors
+  - hyperv.mobility contributors (@hyperv-mobility)
 extends_documentation_fragment:
   - hyperv.mobility.azure
 attributes:

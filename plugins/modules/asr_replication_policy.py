@@ -18,7 +18,7 @@ description:
   - A policy takes effect for a Hyper-V site once it is associated with the site (M(hyperv.mobility.asr_policy_association)).
     Azure refuses to delete a policy that is still associated.
 author:
-  - hyperv.mobility contributors
+  - hyperv.mobility contributors (@hyperv-mobility)
 extends_documentation_fragment:
   - hyperv.mobility.azure
   - hyperv.mobility.azure.wait
@@ -148,7 +148,6 @@ def validate_settings(params):
     except ValueError as error:
         return str(error)
     return None
-
 
 
 def wanted_view(params, current):

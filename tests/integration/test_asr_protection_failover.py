@@ -111,7 +111,7 @@ def test_test_failover_and_cleanup_then_failover_commit_failback_reprotect(azure
 
 def test_info_modules_report_the_vault(azure, run_playbook):
     run = run_playbook(play(azure, prepared(azure, {'name': 'sites', 'hyperv.mobility.asr_hyperv_site_info': {}},
-                                                {'name': 'policies', 'hyperv.mobility.asr_replication_policy_info': {'name': POLICY}})))
+                                            {'name': 'policies', 'hyperv.mobility.asr_replication_policy_info': {'name': POLICY}})))
     assert run.rc == 0, run.stdout
     site = only(run, 'sites')['sites'][0]
     assert site['name'] == SITE and site['hyperv_hosts'] == ['hv01.hvlab.test'] and len(site['containers']) == 1

@@ -396,9 +396,9 @@ class Vault:  # pylint: disable=too-many-instance-attributes  # one collection p
 
         def apply() -> dict:
             details = {'instanceType': HYPERV_AZURE, 'vmId': item['name'],
-                'recoveryAzureVmName': provider.get('targetAzureVmName') or item['properties']['friendlyName'],
+                       'recoveryAzureVmName': provider.get('targetAzureVmName') or item['properties']['friendlyName'],
                        'recoveryAzureStorageAccount': provider.get('targetStorageAccountId'),
-                           'recoveryAzureLogStorageAccountId': provider.get('logStorageAccountId'),
+                       'recoveryAzureLogStorageAccountId': provider.get('logStorageAccountId'),
                        'recoveryAzureResourceGroupId': provider.get('targetAzureV2ResourceGroupId'),
                        'selectedRecoveryAzureNetworkId': provider.get('targetAzureNetworkId'), 'selectedSourceNicId': None,
                        'targetAzureSubnetId': provider.get('targetAzureSubnetId'), 'useManagedDisks': provider.get('useManagedDisks', 'true'),
@@ -406,7 +406,7 @@ class Vault:  # pylint: disable=too-many-instance-attributes  # one collection p
                        'initialReplicationDetails': {'initialReplicationType': 'InitialReplication', 'initialReplicationProgressPercentage': 0},
                        'vmProtectionState': 'InitialReplicationInProgress', 'vmProtectionStateDescription': 'Initial replication in progress'}
             protected = {'id': item_id, 'name': name,
-                'type': '%s/vaults/replicationFabrics/replicationProtectionContainers/replicationProtectedItems' % PROVIDER,
+                         'type': '%s/vaults/replicationFabrics/replicationProtectionContainers/replicationProtectedItems' % PROVIDER,
                          'location': self.location,
                          'properties': {'friendlyName': item['properties']['friendlyName'], 'protectedItemType': 'HyperVVirtualMachine',
                                         'protectableItemId': item['id'], 'recoveryServicesProviderId': item['properties']['recoveryServicesProviderId'],
@@ -563,7 +563,7 @@ class FailoverActions:
         _require(self.item, 'ReverseReplicate')
         if self._direction() != 'PrimaryToRecovery':
             raise bad_request('InvalidFailoverDirection',
-                'Hyper-V to Azure replicates again from the primary site: failoverDirection must be PrimaryToRecovery.')
+                              'Hyper-V to Azure replicates again from the primary site: failoverDirection must be PrimaryToRecovery.')
 
         def change() -> None:
             _set_state(self.item, 'Protected', 'Protected')

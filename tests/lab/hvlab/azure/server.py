@@ -153,8 +153,8 @@ class AzureRequestHandler(http.server.BaseHTTPRequestHandler):
         headers = {}
         if status == 429:
             headers['Retry-After'] = fault.get('retry_after', 1)
-            body = {'error': {'code': 'SubscriptionRequestsThrottled', 'message': 'Number of requests for subscription exceeded the limit. '
-                                                                                   'Please retry after %s seconds.' % headers['Retry-After']}}
+            message = 'Number of requests for subscription exceeded the limit. Please retry after %s seconds.' % headers['Retry-After']
+            body = {'error': {'code': 'SubscriptionRequestsThrottled', 'message': message}}
         else:
             body = {'error': {'code': 'InternalServerError', 'message': 'The server encountered an internal error. Please retry the request.'}}
         self._send(status, body, headers)
@@ -185,11 +185,11 @@ class AzureRequestHandler(http.server.BaseHTTPRequestHandler):
         if form.get('grant_type') != 'client_credentials':
             return 400, {'error': 'unsupported_grant_type', 'error_description': 'AADSTS70003: The app requested an unsupported grant type.'}
         if form.get('client_id') != world.client_id:
-            return 400, {'error': 'unauthorized_client', 'error_description': "AADSTS700016: Application with identifier '%s' was not found in the "
-                                                                             "directory." % form.get('client_id'), 'error_codes': [700016]}
+            description = "AADSTS700016: Application with identifier '%s' was not found in the directory." % form.get('client_id')
+            return 400, {'error': 'unauthorized_client', 'error_description': description, 'error_codes': [700016]}
         if form.get('client_secret') != world.client_secret:
-            return 401, {'error': 'invalid_client', 'error_description': 'AADSTS7000215: Invalid client secret provided. Ensure the secret being '
-                                                                        'sent in the request is the client secret value.', 'error_codes': [7000215]}
+            description = 'AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value.'
+            return 401, {'error': 'invalid_client', 'error_description': description, 'error_codes': [7000215]}
         token = secrets.token_urlsafe(32)
         self.server.tokens[token] = {'expires': time.time() + TOKEN_LIFETIME, 'scope': form.get('scope', '')}
         return 200, {'token_type': 'Bearer', 'expires_in': TOKEN_LIFETIME, 'ext_expires_in': TOKEN_LIFETIME, 'access_token': token}
@@ -280,7 +280,7 @@ class AzureRequestHandler(http.server.BaseHTTPRequestHandler):
             return 200, {'ok': True}
         if method == 'POST' and body.get('kind') == 'job_failure':
             vault = world.vault(world.subscription_id, body['resource_group'], body['vault'])
-            for _ in range(int(body.get('count', 1))):
+            for _unused in range(int(body.get('count', 1))):
                 vault.job_failures.append(AzureError(400, body.get('code', 'InternalError'), body.get('message', 'The job failed (injected by the lab).')))
             return 200, {'ok': True}
         if method == 'POST':
@@ -371,7 +371,7 @@ class ArmRoutes:
         return self._container_children(method, fabric, container, parts[4:], body)
 
     def _container_children(self, method: str, fabric: str, container: str, parts: list,
-        body: dict) -> typing.Any:  # pylint: disable=too-many-return-statements
+                            body: dict) -> typing.Any:  # pylint: disable=too-many-return-statements
         vault = self.vault
         kind = parts[0].lower()
         if kind == 'replicationprotectableitems':

@@ -60,6 +60,8 @@ class HostService:
 
     def _run_statements(self, identity: typing.Any) -> typing.Callable[[list], typing.Any]:
         def run(statements: list) -> typing.Any:
+            # Both transports (PSRP pipelines and the WinRM runner) end here: record what the host is asked to run.
+            self.controls.record_commands(statements)
             return self.host.execute(statements, identity)
         return run
 
@@ -100,7 +102,7 @@ class HostService:
             input_streams = shell_el.findtext('rsp:InputStreams', 'stdin', NS)
             output_streams = shell_el.findtext('rsp:OutputStreams', 'stdout stderr', NS)
             shell = WinrsShell(shell_id, self._runner_loader(), run, self.controls.run_command,
-                               lambda names: self.controls.count_pipeline(names), input_streams, output_streams)
+                               self.controls.count_pipeline, input_streams, output_streams)
             with self._changed:
                 self._shells[shell_id] = shell
         else:

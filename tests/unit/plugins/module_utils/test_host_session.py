@@ -62,6 +62,11 @@ class RecordedSleep:
     (lambda: requests.exceptions.ReadTimeout('read timed out'), 'timeout', FAILURE_TRANSIENT),
     (lambda: requests.exceptions.ConnectTimeout('connect timed out'), 'refused', FAILURE_NOT_SENT),
     (lambda: requests.exceptions.SSLError('certificate verify failed'), 'tls', FAILURE_PERMANENT),
+    # The peer closing the connection during the TLS handshake (a host going down) is a drop, not a certificate problem.
+    (lambda: requests.exceptions.SSLError("HTTPSConnectionPool(host='h', port=5986): Max retries exceeded (Caused by "
+                                          "SSLError(SSLEOFError(8, '[SSL: UNEXPECTED_EOF_WHILE_READING] EOF occurred in violation of "
+                                          "protocol (_ssl.c:1006)')))"), 'dropped', FAILURE_TRANSIENT),
+    (lambda: PermissionError('Access denied: Server did not respond with NTLM challenge token'), 'auth', FAILURE_PERMANENT),
     (lambda: pypsrp_exceptions.AuthenticationError('Failed to authenticate'), 'auth', FAILURE_PERMANENT),
     (lambda: pypsrp_exceptions.WinRMTransportError('http', 401, 'Unauthorized'), 'auth', FAILURE_PERMANENT),
     (lambda: pypsrp_exceptions.WinRMTransportError('http', 404, 'Not Found'), 'http', FAILURE_PERMANENT),
