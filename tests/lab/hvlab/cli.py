@@ -21,6 +21,7 @@ import ipaddress
 import json
 import os
 import secrets
+import shutil
 import signal
 import socket
 import string
@@ -277,10 +278,14 @@ class LabLauncher:
         from hvlab.samba import SambaDC  # pylint: disable=import-outside-toplevel  # only with --dc
 
         dc = SambaDC(str(self.paths.root), address=self.dc_address)
-        if not dc.provisioned:
-            dc.provision()
-            for host in hosts:
-                dc.add_computer(host['name'], host['fqdn'])
+        if dc.provisioned:
+            # A domain left by an earlier lab (nothing runs from this folder: refuse_if_occupied checked) may carry another
+            # address, and its accounts the delegation of earlier runs: every lab starts with a fresh domain.
+            shutil.rmtree(dc.dir)
+            dc = SambaDC(str(self.paths.root), address=self.dc_address)
+        dc.provision()
+        for host in hosts:
+            dc.add_computer(host['name'], host['fqdn'])
         dc.start()
         return {'server': dc.address, 'ldap_url': dc.ldap_url, 'admin_user': dc.admin_user, 'admin_password': dc.admin_password,
                 'ca_path': dc.ca_path, 'krb5_conf': dc.krb5_conf, 'realm': dc.realm, 'pid': dc.pid}
