@@ -111,7 +111,16 @@ class HostResource:
         return {}
 
 
-class ChangeRefused(Exception):
+class ModuleFailure(Exception):
+    """Ends the task with fail_json: the message plus result keys (for example why, fix, before)."""
+
+    def __init__(self, msg, **details):
+        super(ModuleFailure, self).__init__(msg)
+        self.msg = msg
+        self.details = details
+
+
+class ChangeRefused(ModuleFailure):
     """The desired state cannot or must not be applied to this host; the message says why and what to do."""
 
 

@@ -211,7 +211,7 @@ test_vm:
 
 from ansible_collections.hyperv.mobility.plugins.module_utils.errors import HostError
 from ansible_collections.hyperv.mobility.plugins.module_utils.host_session import Command, HostSession
-from ansible_collections.hyperv.mobility.plugins.module_utils.hyperv_module import HypervModule
+from ansible_collections.hyperv.mobility.plugins.module_utils.hyperv_module import HypervModule, ModuleFailure
 from ansible_collections.hyperv.mobility.plugins.module_utils.peer_connection import DESTINATION_ARGUMENT_SPEC, destination_options
 from ansible_collections.hyperv.mobility.plugins.module_utils.replica_relationship import (
     FAILOVER_STATES,
@@ -232,15 +232,6 @@ RECOVERY_POINT_LIMITATION = (
     'checkpoint object from Get-VMSnapshot piped into Start-VMFailover -VMRecoverySnapshot; Get-VMSnapshot is not among the '
     'documented cmdlets this collection calls and the WinRM runner runs no pipes. Use recovery_point=latest, or choose the point '
     'in Hyper-V Manager')
-
-
-class ModuleFailure(Exception):
-    """Ends the task: message plus result keys."""
-
-    def __init__(self, msg, **details):
-        super(ModuleFailure, self).__init__(msg)
-        self.msg = msg
-        self.details = details
 
 
 def describe(command):

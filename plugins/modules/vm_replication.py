@@ -334,7 +334,7 @@ import time
 
 from ansible_collections.hyperv.mobility.plugins.module_utils.errors import HostError
 from ansible_collections.hyperv.mobility.plugins.module_utils.host_session import Command
-from ansible_collections.hyperv.mobility.plugins.module_utils.hyperv_module import HypervModule
+from ansible_collections.hyperv.mobility.plugins.module_utils.hyperv_module import HypervModule, ModuleFailure
 from ansible_collections.hyperv.mobility.plugins.module_utils.replica_relationship import (
     RESYNCHRONIZE_STATES,
     SUSPENDED_STATES,
@@ -367,15 +367,6 @@ SETTING_PARAMETERS = (
 SETTING_KEYS = ('replica_server',) + tuple(pair[0] for pair in SETTING_PARAMETERS) + ('excluded_disks',)
 # States in which an initial replication is still to come and the module may wait for it.
 WAITABLE_STATES = ('ReadyForInitialReplication', 'InitialReplicationInProgress')
-
-
-class ModuleFailure(Exception):
-    """Ends the task: message plus result keys."""
-
-    def __init__(self, msg, **details):
-        super(ModuleFailure, self).__init__(msg)
-        self.msg = msg
-        self.details = details
 
 
 def thumbprint_text(value):
