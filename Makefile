@@ -125,7 +125,7 @@ molecule: setup
 		$(ANSIBLE_ENV) molecule test -s $$scenario </dev/null || failed+=("$$scenario"); \
 	done; \
 	echo "==> molecule test -s replica"; \
-	if $(LAB) up --hosts 3 --state-dir $(MOLECULE_LAB) --http-port 27985 --https-port 27986 --control-port 28702; then \
+	if $(LAB) up --hosts 3 --state-dir $(MOLECULE_LAB) --http-port 27985 --https-port 27986 --control-port 28702 --no-azure; then \
 		HVLAB_INVENTORY=$(MOLECULE_LAB)/inventory.yml HVLAB_CONTROL_URL=http://127.0.10.254:28702 \
 			$(ANSIBLE_ENV) molecule test -s replica </dev/null || failed+=(replica); \
 	else failed+=("replica (lab did not start)"); fi; \

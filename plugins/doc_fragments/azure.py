@@ -103,4 +103,12 @@ options:
       - Seconds to wait for the operation with O(wait=true). When they run out the module fails; the operation goes on in Azure.
     type: int
     default: 1800
+  poll_interval:
+    description:
+      - Seconds between two reads of the status while waiting (the operation's status, and with modules that wait for it the initial
+        replication of a VM), used when Azure's answer carries no C(Retry-After) header; a C(Retry-After) of the service is always honoured.
+      - When not set, 10 seconds for operations and 2 seconds for initial replication.
+      - At least 1.
+    type: int
+    version_added: 1.1.0
 '''

@@ -2,17 +2,26 @@
 # Copyright: (c) 2026, hyperv.mobility contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""What every Site Recovery module shares: its AnsibleModule, the logged-in client, and how failures are reported."""
+"""What every Site Recovery module shares: its AnsibleModule, the logged-in client, waiting on Azure, and how results and failures are reported."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type  # pylint: disable=invalid-name
 
+import time
 import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
+from ansible_collections.hyperv.mobility.plugins.module_utils.hyperv_module import (
+    CONNECTION_REQUIRED_IF, CONNECTION_REQUIRED_TOGETHER, connection_argument_spec)
+from ansible_collections.hyperv.mobility.plugins.module_utils.host_session import ConnectionOptions, HostSession, missing_library
 from ansible_collections.hyperv.mobility.plugins.module_utils.azure_client import (
-    AZURE_AUTH_ARGUMENT_SPEC, AZURE_IMPORT_ERROR, HAS_AZURE, VAULT_ARGUMENT_SPEC, WAIT_ARGUMENT_SPEC, AzureClientError, SiteRecoveryClient)
+    AZURE_AUTH_ARGUMENT_SPEC, AZURE_IMPORT_ERROR, HAS_AZURE, VAULT_ARGUMENT_SPEC, WAIT_ARGUMENT_SPEC, AzureClientError, AzureTimeoutError,
+    SiteRecoveryClient)
+
+# Seconds between two reads of a resource's state while waiting for it (initial replication) when poll_interval is not set and Azure
+# sends no Retry-After (long-running operations are polled by the SDK: POLLING_INTERVAL of azure_client).
+STATE_POLL_SECONDS = 2
 
 
 def asr_argument_spec(options, wait=True):
@@ -24,12 +33,25 @@ def asr_argument_spec(options, wait=True):
     return spec
 
 
-def run_asr_module(options, resource_class, wait=True, **module_kwargs):
-    """Build the module, log in, run resource_class(module, client).run() and exit with its result (or fail clearly)."""
-    module = AnsibleModule(argument_spec=asr_argument_spec(options, wait), supports_check_mode=True, **module_kwargs)
+def run_asr_module(options, resource_class, wait=True, host_connection=False, **module_kwargs):
+    """Build the module, log in, run resource_class(module, client).run() and exit with its result (or fail clearly).
+
+    host_connection: the module also works on the Hyper-V host (the hyperv_* options; resource.host_session()).
+    """
+    spec = asr_argument_spec(options, wait)
+    if host_connection:
+        spec = connection_argument_spec(spec)
+        module_kwargs['required_together'] = CONNECTION_REQUIRED_TOGETHER + list(module_kwargs.get('required_together') or [])
+        module_kwargs['required_if'] = CONNECTION_REQUIRED_IF + list(module_kwargs.get('required_if') or [])
+    module = AnsibleModule(argument_spec=spec, supports_check_mode=True, **module_kwargs)
+    missing = missing_library(module.params['hyperv_transport']) if host_connection else None
+    if missing:
+        module.fail_json(msg=missing_required_lib(missing[0]), exception=missing[1])
     if not HAS_AZURE:
         module.fail_json(msg=missing_required_lib('azure-identity, azure-mgmt-recoveryservices and azure-mgmt-recoveryservicessiterecovery'),
                          exception=AZURE_IMPORT_ERROR)
+    if module.params.get('poll_interval') is not None and module.params['poll_interval'] < 1:
+        module.fail_json(msg='poll_interval must be at least 1 second; got %d' % module.params['poll_interval'])
     resource = resource_class(module, None)
     resource.validate()
     try:
@@ -39,6 +61,8 @@ def run_asr_module(options, resource_class, wait=True, **module_kwargs):
         module.fail_json(msg=error.message, error_kind=error.kind, error_code=error.code)
     except Exception as error:  # pylint: disable=broad-except  # an unexpected failure still says which vault
         module.fail_json(msg='unexpected error in vault %s: %s' % (module.params['vault_name'], error), exception=traceback.format_exc())
+    finally:
+        resource.close()
     module.exit_json(**result)
 
 
@@ -49,6 +73,18 @@ class AsrResource(object):
         self.module = module
         self.client = client
         self.params = module.params
+        self._host_session = None
+
+    def host_session(self):
+        """The session to the module's Hyper-V host (modules run with host_connection=True), opened on first use."""
+        if self._host_session is None:
+            self._host_session = HostSession(ConnectionOptions.from_params(self.params))
+        return self._host_session
+
+    def close(self):
+        if self._host_session is not None:
+            self._host_session.close()
+            self._host_session = None
 
     def validate(self):
         """Check option combinations before any network call (fail_json names the option and the accepted values)."""
@@ -63,15 +99,67 @@ class AsrResource(object):
     def diff(before, after, header):
         return dict(before=before or {}, after=after or {}, before_header=header, after_header=header)
 
-    def site_container(self, site):
-        """The protection container of a Hyper-V site; it appears when the first Hyper-V host registers with the site."""
+    def changed(self, key, before, after, done, header):
+        """The result of a step that changed (or, in check mode, would change) the resource: key=after, operation_done and the diff."""
+        return {'changed': True, key: after, 'operation_done': done, 'diff': self.diff(before, after, header)}
+
+    def poll_until(self, what, read, finished, progress=None, sleep=time.sleep, clock=time.time):
+        """Call read() -> (value, retry_after or None) until finished(value), within the timeout option; return the last value.
+
+        Between reads it waits what the service's Retry-After asks, else poll_interval (default STATE_POLL_SECONDS), never past the
+        deadline. Out of time: AzureTimeoutError naming what (and progress(value) when given); the work goes on in Azure.
+        """
+        timeout = self.params['timeout']
+        interval = self.params.get('poll_interval') or STATE_POLL_SECONDS
+        deadline = clock() + timeout
+        while True:
+            value, retry_after = read()
+            if finished(value):
+                return value
+            remaining = deadline - clock()
+            if remaining <= 0:
+                raise AzureTimeoutError('%s not finished after %d seconds%s; it goes on in Azure.' % (
+                    what, timeout, ' (%s)' % progress(value) if progress else ''))
+            sleep(min(interval if retry_after is None else retry_after, remaining))
+
+    def fabric(self, site, option='site'):
+        """A fabric by name, or by friendly name: Site Recovery names a VMM server's fabric itself, its friendly name is the server's name."""
         client = self.client
         fabric = client.get_or_none('site %s' % site, client.asr.replication_fabrics.get, site)
         if fabric is None:
-            raise AzureClientError("Hyper-V site '%s' does not exist in vault %s (create it with hyperv.mobility.asr_hyperv_site)." % (
-                site, client.vault_name), kind='not_found')
-        containers = client.list('protection containers of site %s' % site, client.asr.replication_protection_containers.list_by_replication_fabrics, site)
+            fabrics = client.list('sites', client.asr.replication_fabrics.list)
+            fabric = next((f for f in fabrics if ((f.get('properties') or {}).get('friendlyName') or '').lower() == site.lower()), None)
+        if fabric is None:
+            raise AzureClientError("%s: Hyper-V site or VMM server '%s' does not exist in vault %s (create a Hyper-V site with "
+                                   "hyperv.mobility.asr_hyperv_site; a VMM server appears when it registers with the vault)." % (
+                                       option, site, client.vault_name), kind='not_found')
+        return fabric
+
+    def site_container(self, site, fabric=None):
+        """The protection container of a Hyper-V site; it appears when the first Hyper-V host registers with the site."""
+        client = self.client
+        fabric = fabric or self.fabric(site)
+        containers = client.list('protection containers of site %s' % site, client.asr.replication_protection_containers.list_by_replication_fabrics,
+                                 fabric['name'])
         if not containers:
             raise AzureClientError("Hyper-V site '%s' has no protection container yet: register a Hyper-V host with the site first "
                                    "(hyperv.mobility.asr_host_registration)." % site, kind='not_found')
         return fabric, containers[0]
+
+    def cloud_container(self, fabric, cloud, option='cloud'):
+        """The protection container of a VMM cloud, by the cloud's name (friendly name) or the container's name."""
+        client = self.client
+        containers = client.list('clouds of %s' % fabric['name'], client.asr.replication_protection_containers.list_by_replication_fabrics,
+                                 fabric['name'])
+        names = ', '.join(sorted((c.get('properties') or {}).get('friendlyName') or c['name'] for c in containers)) or 'none'
+        if not cloud:
+            raise AzureClientError("%s is required: '%s' is a VMM server; give one of its clouds: %s" % (option, fabric['name'], names), kind='bad_request')
+        for container in containers:
+            if cloud.lower() in (container['name'].lower(), ((container.get('properties') or {}).get('friendlyName') or '').lower()):
+                return container
+        raise AzureClientError("%s: '%s' is not a cloud of VMM server '%s' (clouds: %s)" % (option, cloud, fabric['name'], names), kind='not_found')
+
+
+def fabric_type(fabric):
+    """HyperVSite, VMM, ... (customDetails.instanceType)."""
+    return ((fabric.get('properties') or {}).get('customDetails') or {}).get('instanceType')

@@ -13,18 +13,70 @@ def site_view(fabric):
         return {}
     properties = fabric.get('properties') or {}
     details = properties.get('customDetails') or {}
-    return dict(id=fabric.get('id'), name=fabric.get('name'), type=details.get('instanceType'),
+    return dict(id=fabric.get('id'), name=fabric.get('name'), type=details.get('instanceType'), friendly_name=properties.get('friendlyName'),
                 hyperv_hosts=sorted(host.get('name') for host in details.get('hyperVHosts') or []), health=properties.get('health'))
+
+
+def cloud_view(container):
+    """A protection container: the site's container of a Hyper-V site, one VMM cloud of a VMM fabric."""
+    properties = container.get('properties') or {}
+    return dict(name=container.get('name'), friendly_name=properties.get('friendlyName'), role=properties.get('role') or None,
+                pairing_status=properties.get('pairingStatus'))
+
+
+def network_view(network):
+    """A VM network of a VMM fabric (replicationNetworks)."""
+    properties = network.get('properties') or {}
+    return dict(name=network.get('name'), friendly_name=properties.get('friendlyName'), network_type=properties.get('networkType'),
+                subnets=[dict(name=subnet.get('name'), addresses=subnet.get('addressList') or []) for subnet in properties.get('subnets') or []])
+
+
+# replication_provider option -> providerSpecificInput.instanceType, and the HyperVReplica2012R2 enumerations by option value.
+PROVIDERS = {'hyperv_to_azure': 'HyperVReplicaAzure', 'hyperv_replica': 'HyperVReplica2012R2'}
+AUTHENTICATION_TYPES = {'kerberos': 1, 'certificate': 2}
+INITIAL_REPLICATION_METHODS = {'over_network': 'OverNetwork', 'offline': 'Offline'}
+
+
+def _option(mapping, value):
+    """The option value of a REST enumeration value (the reverse of one of the dicts above)."""
+    return next((option for option, rest in mapping.items() if rest == value), None)
 
 
 def policy_view(policy):
     if not policy:
         return {}
     details = (policy.get('properties') or {}).get('providerSpecificDetails') or {}
-    return dict(id=policy.get('id'), name=policy.get('name'), provider=details.get('instanceType'), copy_frequency=details.get('replicationInterval'),
-                recovery_point_retention=details.get('recoveryPointHistoryDurationInHours'),
+    provider = details.get('instanceType')
+    replica = provider == PROVIDERS['hyperv_replica']
+    view = dict(id=policy.get('id'), name=policy.get('name'), provider=provider, replication_provider=_option(PROVIDERS, provider),
+                copy_frequency=details.get('replicationFrequencyInSeconds' if replica else 'replicationInterval'),
+                recovery_point_retention=details.get('recoveryPoints' if replica else 'recoveryPointHistoryDurationInHours'),
                 app_consistent_snapshot_frequency=details.get('applicationConsistentSnapshotFrequencyInHours'),
                 initial_replication_start_time=details.get('onlineReplicationStartTime'))
+    if replica:
+        view.update(compression=details.get('compression') == 'Enable',
+                    initial_replication_method=_option(INITIAL_REPLICATION_METHODS, details.get('initialReplicationMethod')),
+                    offline_export_path=details.get('offlineReplicationExportPath'), offline_import_path=details.get('offlineReplicationImportPath'),
+                    replication_port=details.get('replicationPort'), authentication=_option(AUTHENTICATION_TYPES, details.get('allowedAuthenticationType')),
+                    replica_deletion=details.get('replicaDeletionOption') == 'OnRecoveryCloud')
+    return view
+
+
+def network_mapping_view(mapping):
+    """A network mapping, with the primary fabric and network named from its id (.../replicationFabrics/<f>/replicationNetworks/<n>/...)."""
+    if not mapping:
+        return {}
+    properties = mapping.get('properties') or {}
+    segments = (mapping.get('id') or '').split('/')
+    lowered = [segment.lower() for segment in segments]
+
+    def after(kind):
+        return segments[lowered.index(kind) + 1] if kind in lowered else None
+    return dict(id=mapping.get('id'), name=mapping.get('name'), site=after('replicationfabrics'), network=after('replicationnetworks'),
+                network_friendly_name=properties.get('primaryNetworkFriendlyName'),
+                recovery_site=(properties.get('recoveryFabricArmId') or '').rsplit('/', 1)[-1] or None,
+                recovery_network=properties.get('recoveryNetworkFriendlyName'), recovery_network_id=properties.get('recoveryNetworkId'),
+                mapping_type=(properties.get('fabricSpecificSettings') or {}).get('instanceType'), state=properties.get('state'))
 
 
 def protected_view(item):

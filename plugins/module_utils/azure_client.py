@@ -21,7 +21,9 @@ Long-running operations (202 + Azure-AsyncOperation / Location) are polled by AR
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type  # pylint: disable=invalid-name
 
+import email.utils
 import os
+import time
 import traceback
 
 try:
@@ -84,6 +86,7 @@ VAULT_ARGUMENT_SPEC = dict(
 WAIT_ARGUMENT_SPEC = dict(
     wait=dict(type='bool', default=True),
     timeout=dict(type='int', default=1800),
+    poll_interval=dict(type='int'),
 )
 
 # Environment variables per option when auth_source=env (or auto without options), as azure.azcollection reads them.
@@ -260,7 +263,9 @@ class SiteRecoveryClient(object):
         if not self.subscription_id:
             raise AzureClientError('subscription_id is required (option, AZURE_SUBSCRIPTION_ID or the credentials file profile).', kind='bad_request')
         self.credential = self._credential(settings, verify)
-        client_options = dict(base_url=self.endpoints.resource_manager, credential_scopes=[self.endpoints.scope], polling_interval=POLLING_INTERVAL,
+        # The SDK's poller waits what the service's Retry-After says; polling_interval only when an answer has none.
+        client_options = dict(base_url=self.endpoints.resource_manager, credential_scopes=[self.endpoints.scope],
+                              polling_interval=params.get('poll_interval') or POLLING_INTERVAL,
                               retry_total=RETRY_TOTAL, retry_status=RETRY_TOTAL, retry_backoff_factor=RETRY_BACKOFF_FACTOR,
                               retry_backoff_max=RETRY_BACKOFF_MAX, transport=RequestsTransport(connection_verify=verify))
         self.asr = SiteRecoveryManagementClient(self.credential, self.subscription_id, **client_options)
@@ -304,6 +309,13 @@ class SiteRecoveryClient(object):
         except Exception as error:  # pylint: disable=broad-except
             raise classify(error, action)
 
+    def get_with_retry_after(self, action, function, *args):
+        """function(resource_group, vault, *args) as a REST dict, and the seconds the answer's Retry-After asks for (None without one)."""
+        def keep_retry_after(pipeline_response, deserialized, _response_headers):
+            return deserialized, retry_after_seconds(pipeline_response.http_response.headers)
+        model, delay = self.call(action, function, self.resource_group, self.vault_name, *args, cls=keep_retry_after)
+        return as_dict(model), delay
+
     def check_vault(self):
         """Fail with a clear message when the vault (or its resource group / the subscription) does not exist."""
         self.call('vault %s in resource group %s' % (self.vault_name, self.resource_group), self.vaults.vaults.get, self.resource_group, self.vault_name)
@@ -324,6 +336,25 @@ class SiteRecoveryClient(object):
             raise AzureTimeoutError('%s: not finished after %d seconds (timeout); the operation goes on in Azure, see the vault\'s Site Recovery '
                                     'jobs, and rerun the task to converge.' % (action, self.timeout))
         return as_dict(self.call(action, poller.result)), True
+
+
+def retry_after_seconds(headers, now=None):
+    """Seconds asked by retry-after-ms / x-ms-retry-after-ms / Retry-After (seconds or an HTTP date), or None."""
+    for name, scale in (('retry-after-ms', 0.001), ('x-ms-retry-after-ms', 0.001), ('retry-after', 1)):
+        value = headers.get(name)
+        if value is None or not str(value).strip():
+            continue
+        try:
+            return max(float(value) * scale, 0.0)
+        except ValueError:
+            pass
+        try:
+            moment = email.utils.parsedate_to_datetime(str(value))
+        except (TypeError, ValueError, IndexError):
+            continue
+        if moment is not None:
+            return max(moment.timestamp() - (time.time() if now is None else now), 0.0)
+    return None
 
 
 def as_dict(model):

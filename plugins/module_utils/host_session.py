@@ -10,6 +10,10 @@
 
 Every Command is one statement; names and parameter values travel as data (pypsrp add_cmdlet/add_parameter, or the
 JSON request of the winrm runner), never as script text. Both transports return the same PipelineResult.
+
+A few documented Windows programs (the Site Recovery provider's setup and registration tool) are not cmdlets: a Program
+runs through a WinRS shell of the same WSMan endpoint with WINRS_SKIP_CMD_SHELL, so no cmd.exe sees the command line,
+and WinRS returns the program's exit code.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -41,6 +45,7 @@ from ansible_collections.hyperv.mobility.plugins.module_utils import winrm_runne
 PYPSRP_IMPORT_ERROR = None
 try:
     from pypsrp.powershell import PowerShell, RunspacePool
+    from pypsrp.shell import Process, WinRS
     from pypsrp.wsman import WSMan
     from pypsrp import exceptions as pypsrp_exceptions
 except ImportError:  # pragma: no cover - reported to the user by the module (missing_required_lib)
@@ -87,6 +92,56 @@ class Command:
 
     def __repr__(self):
         return 'Command(%r, %r)' % (self.name, self.parameters)
+
+
+# Characters refused in a program argument: a double quote or a control character would make the command line ambiguous.
+UNSAFE_ARGUMENT = re.compile(r'["\x00-\x1f\x7f]')
+# Arguments made only of these need no quotes.
+BARE_ARGUMENT = re.compile(r'^[A-Za-z0-9_./:\\-]+$')
+
+
+def quote_argument(value):
+    """One argument of a Windows command line, quoted the way CommandLineToArgvW reads it back (values may not hold quotes)."""
+    if UNSAFE_ARGUMENT.search(value):
+        raise ValueError('a program argument cannot contain a double quote or a control character: %r' % value)
+    if value and BARE_ARGUMENT.match(value):
+        return value
+    # Backslashes are literal except before a quote, so the ones that end the value are doubled before the closing quote.
+    trailing = len(value) - len(value.rstrip('\\'))
+    return '"%s%s"' % (value, '\\' * trailing)
+
+
+class Program:
+    """A Windows program with its arguments; secret arguments are masked wherever the command line is shown."""
+
+    def __init__(self, path, arguments=(), secrets=()):
+        self.path = path
+        self.arguments = [str(argument) for argument in arguments]
+        self.secrets = [str(secret) for secret in secrets if secret]
+
+    def command_line(self):
+        return ' '.join(quote_argument(part) for part in [self.path] + self.arguments)
+
+    def display(self):
+        """The command line with every secret replaced by ********."""
+        shown = [quote_argument(part) if part not in self.secrets else '********' for part in [self.path] + self.arguments]
+        return ' '.join(shown)
+
+    def __repr__(self):
+        return 'Program(%s)' % self.display()
+
+
+class ProgramResult:
+    """How a program ended: exit code and its stdout / stderr as text."""
+
+    def __init__(self, exit_code, stdout='', stderr=''):
+        self.exit_code = exit_code
+        self.stdout = stdout
+        self.stderr = stderr
+
+
+def _text(data):
+    return data.decode('utf-8', 'replace') if isinstance(data, bytes) else str(data or '')
 
 
 class PipelineResult:
@@ -173,6 +228,16 @@ class PipelineNotSent(Exception):
     def __init__(self, cause):
         super(PipelineNotSent, self).__init__(str(cause))
         self.cause = cause
+
+
+def before_sending(step, *args, **kwargs):
+    """step(*args, **kwargs), a step that comes before anything is sent (opening a shell): its transport failure is PipelineNotSent."""
+    try:
+        return step(*args, **kwargs)
+    except Exception as exc:
+        if failure_reason(exc) is None:
+            raise
+        raise PipelineNotSent(exc)
 
 
 # ---------------------------------------------------------------- failure classification
@@ -342,6 +407,18 @@ class PsrpTransport:
         warnings = [getattr(record, 'message', None) or str(record) for record in shell.streams.warning]
         return PipelineResult([psrp_output(item) for item in output], errors, warnings)
 
+    def run_program(self, program):
+        """The program in a WinRS cmd shell of the same WSMan connection, without cmd.exe (no_shell)."""
+        self.open()
+        shell = WinRS(self._wsman, codepage=65001)
+        before_sending(shell.open)
+        try:
+            process = Process(shell, program.command_line(), no_shell=True)
+            process.invoke()
+        finally:
+            WinrmTransport._best_effort(shell.close)
+        return ProgramResult(process.rc, _text(process.stdout), _text(process.stderr))
+
     def discard(self):
         """Forget the pool after a failure (best effort close: the connection may already be gone)."""
         pool, wsman, self._pool, self._wsman = self._pool, self._wsman, None, None
@@ -386,12 +463,7 @@ class WinrmTransport:
     def run(self, commands):
         self.open()
         protocol = self._protocol
-        try:
-            shell_id = protocol.open_shell(codepage=65001)
-        except Exception as exc:
-            if failure_reason(exc) is None:
-                raise
-            raise PipelineNotSent(exc)
+        shell_id = before_sending(protocol.open_shell, codepage=65001)
         try:
             try:
                 command_id = protocol.run_command(shell_id, winrm_runner.POWERSHELL_EXE, winrm_runner.command_arguments())
@@ -417,6 +489,19 @@ class WinrmTransport:
             [runner_error(record) for record in response['errors']],
             [str(warning) for warning in response['warnings']],
         )
+
+    def run_program(self, program):
+        """The program in its own WinRS shell, skipping cmd.exe (WINRS_SKIP_CMD_SHELL) so the line reaches it as written."""
+        self.open()
+        protocol = self._protocol
+        shell_id = before_sending(protocol.open_shell, codepage=65001)
+        try:
+            command_id = protocol.run_command(shell_id, program.command_line(), skip_cmd_shell=True)
+            stdout, stderr, return_code = protocol.get_command_output(shell_id, command_id)
+            self._best_effort(protocol.cleanup_command, shell_id, command_id)
+        finally:
+            self._best_effort(protocol.close_shell, shell_id)
+        return ProgramResult(return_code, _text(stdout), _clean_stderr(stderr) if stderr else '')
 
     @staticmethod
     def _best_effort(call, *args):
@@ -463,6 +548,7 @@ class HostSession:
         self.retry_policy = retry_policy or RetryPolicy(retries=options.retries)
         self._transport = transport or TRANSPORT_CLASSES[options.transport](options)
         self.pipelines_run = 0
+        self.programs_run = 0
 
     def __enter__(self):
         return self
@@ -487,10 +573,16 @@ class HostSession:
         if not commands:
             return PipelineResult()
         idempotent = all(command.read_only for command in commands) if read_only is None else read_only
-        result = self._with_retries(lambda: self._run_once(commands), idempotent)
+        result = self._with_retries(lambda: self._run_once(commands, self._transport.run), idempotent)
         self.pipelines_run += 1
         if check and result.errors:
             raise HostCommandError(self.options.host, result.errors)
+        return result
+
+    def run_program(self, program):
+        """Run a Program once and return its ProgramResult; it changes state, so a failure after sending is not retried."""
+        result = self._with_retries(lambda: self._run_once(program, self._transport.run_program), False)
+        self.programs_run += 1
         return result
 
     def _open_once(self):
@@ -503,11 +595,11 @@ class HostSession:
                 raise
             raise PipelineNotSent(exc)
 
-    def _run_once(self, commands):
+    def _run_once(self, work, send):
         # Opening is its own step: failing there means the pipeline was never sent, whatever the transport.
         self._open_once()
         try:
-            return self._transport.run(commands)
+            return send(work)
         except Exception as exc:
             if failure_reason(exc) is not None:
                 # The connection is in an unknown state: the next attempt (or the next pipeline) starts afresh.

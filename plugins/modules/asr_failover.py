@@ -200,7 +200,7 @@ class Failover(AsrResource):
             result, done = client.run_operation('%s of %s' % (action, params['name']), begin, *arguments)
             if done and result:
                 after = state_view(result)
-        return dict(changed=True, protected_vm=after, operation_done=done, diff=self.diff(view, after, 'protected VM %s' % params['name']))
+        return self.changed('protected_vm', view, after, done, 'protected VM %s' % params['name'])
 
     def _request(self, action, direction):
         operations = self.client.asr.replication_protected_items

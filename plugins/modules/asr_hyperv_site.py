@@ -15,9 +15,11 @@ version_added: 1.0.0
 description:
   - Creates or deletes a Hyper-V site, the Site Recovery fabric that collects the Hyper-V hosts not managed by VMM
     (fabric type C(HyperVSite)).
-  - Hosts join the site when the Site Recovery provider registers them (C(asr_host_registration) (not implemented yet));
+  - Hosts join the site when the Site Recovery provider registers them (M(hyperv.mobility.asr_host_registration));
     the site's protection container appears with the first registered host.
   - Azure refuses to delete a site that still has registered hosts; the module reports that error.
+  - A VMM server's fabric (type C(VMM)) is not a Hyper-V site; it appears when the VMM server registers with the vault and
+    goes when it unregisters, so the module refuses to manage it (read it with M(hyperv.mobility.asr_hyperv_site_info)).
 author:
   - hyperv.mobility contributors (@hyperv-mobility)
 extends_documentation_fragment:
@@ -79,6 +81,9 @@ site:
     type:
       description: Fabric type, V(HyperVSite).
       type: str
+    friendly_name:
+      description: Friendly name of the site (its name).
+      type: str
     hyperv_hosts:
       description: Names of the Hyper-V hosts registered with the site.
       type: list
@@ -92,7 +97,7 @@ operation_done:
   type: bool
 '''
 
-from ansible_collections.hyperv.mobility.plugins.module_utils.asr_module import AsrResource, run_asr_module
+from ansible_collections.hyperv.mobility.plugins.module_utils.asr_module import AsrResource, fabric_type, run_asr_module
 from ansible_collections.hyperv.mobility.plugins.module_utils.asr_views import site_view
 
 
@@ -104,12 +109,15 @@ class HyperVSite(AsrResource):
         name = self.params['name']
         client.check_vault()
         current = client.get_or_none('site %s' % name, client.asr.replication_fabrics.get, name)
+        if current and fabric_type(current) != 'HyperVSite':
+            self.fail("'%s' is a %s fabric, not a Hyper-V site: a VMM server's fabric comes and goes with the VMM server's registration"
+                      % (name, fabric_type(current)))
         wanted_present = self.params['state'] == 'present'
         if bool(current) == wanted_present:
             return dict(changed=False, site=site_view(current))
         before = site_view(current)
         if wanted_present:
-            after = dict(id=None, name=name, type='HyperVSite', hyperv_hosts=[], health=None)
+            after = dict(id=None, name=name, type='HyperVSite', friendly_name=name, hyperv_hosts=[], health=None)
             begin, arguments = client.asr.replication_fabrics.begin_create, (name, {'properties': {'customDetails': {'instanceType': 'HyperVSite'}}})
         else:
             after = {}

@@ -10,11 +10,13 @@ __metaclass__ = type  # pylint: disable=invalid-name
 DOCUMENTATION = r'''
 ---
 module: asr_policy_association
-short_description: Associate a replication policy with a Hyper-V site of an Azure Site Recovery vault
+short_description: Associate a replication policy with a Hyper-V site or a VMM cloud of an Azure Site Recovery vault
 version_added: 1.0.0
 description:
   - Manages the protection container mapping that pairs the Hyper-V site's protection container with Azure
     (C(Microsoft Azure)) under a replication policy, so the site's VMs can be protected with that policy.
+  - For a VMM server (fabric type C(VMM)) it pairs one of its clouds (O(cloud)) with Azure under a C(hyperv_to_azure) policy, or
+    with a cloud of a secondary VMM site (O(recovery_site), O(recovery_cloud)) under a C(hyperv_replica) policy (VMM to a secondary site).
   - The site's protection container appears when the first Hyper-V host registers with the site; before that the module fails and says so.
   - Idempotent by policy, so a mapping of the same policy under another name counts as present.
   - Azure refuses to remove an association still used by protected VMs; the module reports that error.
@@ -32,15 +34,31 @@ attributes:
     description: Shows the association before and after.
 options:
   site:
-    description: Name of the Hyper-V site.
+    description:
+      - Name of the Hyper-V site, or of the VMM server's fabric (its name or friendly name, the VMM server's name).
     type: str
     required: true
+  cloud:
+    description:
+      - The VMM cloud to protect (its name in VMM, or the protection container name). Required when O(site) is a VMM server,
+        refused for a Hyper-V site.
+    type: str
+  recovery_cloud:
+    description:
+      - The VMM cloud of the secondary site the cloud replicates to (VMM to a secondary site); the policy must then be a
+        C(hyperv_replica) policy. Omit it to replicate to Azure (C(hyperv_to_azure) policy).
+    type: str
+  recovery_site:
+    description:
+      - The VMM server (fabric) of O(recovery_cloud). Defaults to O(site) (one VMM server managing both sites).
+      - Only with O(recovery_cloud).
+    type: str
   policy:
     description: Name of the replication policy (M(hyperv.mobility.asr_replication_policy)).
     type: str
     required: true
   name:
-    description: Name of the protection container mapping. Defaults to C(<site>-<policy>).
+    description: Name of the protection container mapping. Defaults to C(<site>-<policy>) (C(<cloud>-<policy>) for a VMM cloud).
     type: str
   state:
     description: V(present) associates, V(absent) removes the association.
@@ -54,6 +72,17 @@ EXAMPLES = r'''
   hyperv.mobility.asr_policy_association:
     site: site-hq
     policy: hyperv-to-azure
+    resource_group: rg-dr
+    vault_name: vault-dr
+  delegate_to: localhost
+
+- name: VMM to a secondary site - the Gold cloud of vmm-hq replicates to the Gold-DR cloud of vmm-dr
+  hyperv.mobility.asr_policy_association:
+    site: vmm-hq.corp.example.com
+    cloud: Gold
+    recovery_site: vmm-dr.corp.example.com
+    recovery_cloud: Gold-DR
+    policy: vmm-to-vmm
     resource_group: rg-dr
     vault_name: vault-dr
   delegate_to: localhost
@@ -75,10 +104,16 @@ association:
       description: Name of the policy.
       type: str
     container:
-      description: Name of the site's protection container.
+      description: Name of the site's protection container (the VMM cloud's container).
+      type: str
+    cloud:
+      description: Friendly name of that container (the VMM cloud's name; the site's name for a Hyper-V site).
       type: str
     target:
-      description: The target container, V(Microsoft Azure).
+      description: The target container, V(Microsoft Azure), or the ARM id of the recovery VMM cloud's container.
+      type: str
+    recovery_cloud:
+      description: Friendly name of the target, V(Microsoft Azure) or the recovery VMM cloud's name.
       type: str
     state:
       description: Pairing state reported by Site Recovery, for example V(Paired).
@@ -89,67 +124,101 @@ operation_done:
   type: bool
 '''
 
-from ansible_collections.hyperv.mobility.plugins.module_utils.asr_module import AsrResource, run_asr_module
+from ansible_collections.hyperv.mobility.plugins.module_utils.asr_module import AsrResource, fabric_type, run_asr_module
+from ansible_collections.hyperv.mobility.plugins.module_utils.asr_views import PROVIDERS
 from ansible_collections.hyperv.mobility.plugins.module_utils.azure_client import AzureClientError, resource_name
 
 AZURE_TARGET = 'Microsoft Azure'
+VMM_OPTIONS = ('cloud', 'recovery_cloud', 'recovery_site')
 
 
-def association_view(mapping, container_name):
+def association_view(mapping, container):
     if not mapping:
         return {}
     properties = mapping.get('properties') or {}
-    return dict(id=mapping.get('id'), name=mapping.get('name'), policy=resource_name(properties.get('policyId')), container=container_name,
-                target=properties.get('targetProtectionContainerId'), state=properties.get('state'))
+    return dict(id=mapping.get('id'), name=mapping.get('name'), policy=resource_name(properties.get('policyId')), container=container['name'],
+                cloud=(container.get('properties') or {}).get('friendlyName'), target=properties.get('targetProtectionContainerId'),
+                recovery_cloud=properties.get('targetProtectionContainerFriendlyName'), state=properties.get('state'))
 
 
 class PolicyAssociation(AsrResource):
-    """The mapping of one policy on the container of one site."""
+    """The mapping of one policy on the container of one site (or VMM cloud), to Azure or to a recovery VMM cloud."""
 
-    def run(self):
+    def validate(self):
+        if self.params['recovery_site'] and not self.params['recovery_cloud']:
+            self.fail('recovery_site needs recovery_cloud (the VMM cloud of the secondary site to replicate to)')
+
+    def source_and_target(self):
+        """(source container, target container id, target friendly name, expected policy provider)."""
+        params = self.params
+        fabric = self.fabric(params['site'])
+        if fabric_type(fabric) != 'VMM':
+            given = [option for option in VMM_OPTIONS if params[option]]
+            if given:
+                self.fail("%s apply to VMM servers only; site '%s' is a %s" % (', '.join(given), params['site'], fabric_type(fabric)))
+            return self.site_container(params['site'], fabric)[1], AZURE_TARGET, AZURE_TARGET, PROVIDERS['hyperv_to_azure']
+        container = self.cloud_container(fabric, params['cloud'])
+        if not params['recovery_cloud']:
+            return container, AZURE_TARGET, AZURE_TARGET, PROVIDERS['hyperv_to_azure']
+        recovery_fabric = self.fabric(params['recovery_site'] or params['site'], 'recovery_site')
+        if fabric_type(recovery_fabric) != 'VMM':
+            self.fail("recovery_site '%s' is a %s; recovery_cloud needs a VMM server" % (params['recovery_site'], fabric_type(recovery_fabric)))
+        target = self.cloud_container(recovery_fabric, params['recovery_cloud'], 'recovery_cloud')
+        return container, target['id'], target['properties'].get('friendlyName'), PROVIDERS['hyperv_replica']
+
+    def run(self):  # pylint: disable=too-many-locals  # one read of each object, then one write
         client = self.client
         params = self.params
-        name = params['name'] or '%s-%s' % (params['site'], params['policy'])
         client.check_vault()
-        _fabric, container = self.site_container(params['site'])
-        container_name = container['name']
+        container, target_id, target_name, provider = self.source_and_target()
+        fabric_name = resource_name(container['id'].rsplit('/replicationProtectionContainers/', 1)[0])
+        name = params['name'] or '%s-%s' % (params['cloud'] or params['site'], params['policy'])
         policy = client.get_or_none('policy %s' % params['policy'], client.asr.replication_policies.get, params['policy'])
         if policy is None and params['state'] == 'present':
             raise AzureClientError("replication policy '%s' does not exist in vault %s" % (params['policy'], client.vault_name), kind='not_found')
         operations = client.asr.replication_protection_container_mappings
         mappings = client.list('associations of site %s' % params['site'], operations.list_by_replication_protection_containers,
-                               params['site'], container_name)
+                               fabric_name, container['name'])
         same_policy = [m for m in mappings if resource_name((m.get('properties') or {}).get('policyId')).lower() == params['policy'].lower()]
         named = [m for m in mappings if m['name'].lower() == name.lower()]
         if named and not same_policy:
             self.fail("association '%s' exists with policy '%s'; the policy of an association cannot change: remove it first (state=absent)"
                       % (name, resource_name(named[0]['properties'].get('policyId'))))
         current = same_policy[0] if same_policy else None
-        operations = client.asr.replication_protection_container_mappings
         if params['state'] == 'absent':
             if not current:
                 return dict(changed=False, association={})
-            before, after, done = association_view(current, container_name), {}, False
+            before, after, done = association_view(current, container), {}, False
             if not self.module.check_mode:
-                _result, done = client.run_operation('remove association %s' % current['name'], operations.begin_purge, params['site'], container_name,
+                _result, done = client.run_operation('remove association %s' % current['name'], operations.begin_purge, fabric_name, container['name'],
                                                      current['name'])
             return dict(changed=True, association=after, operation_done=done, diff=self.diff(before, after, 'association %s' % current['name']))
+        policy_provider = ((policy.get('properties') or {}).get('providerSpecificDetails') or {}).get('instanceType')
+        if policy_provider != provider:
+            self.fail("policy '%s' is a %s policy; replication to %s needs a %s policy (asr_replication_policy replication_provider=%s)" % (
+                policy['name'], policy_provider, target_name, provider, 'hyperv_replica' if provider == PROVIDERS['hyperv_replica'] else 'hyperv_to_azure'))
         if current:
-            return dict(changed=False, association=association_view(current, container_name))
-        after = dict(id=None, name=name, policy=policy['name'], container=container_name, target=AZURE_TARGET, state=None)
-        body = {'properties': {'targetProtectionContainerId': AZURE_TARGET, 'policyId': policy['id'],
+            current_target = (current.get('properties') or {}).get('targetProtectionContainerId') or ''
+            if current_target.lower() != target_id.lower():
+                self.fail("association '%s' of policy '%s' replicates to '%s', not to '%s'; remove it first (state=absent)" % (
+                    current['name'], params['policy'], current['properties'].get('targetProtectionContainerFriendlyName') or current_target, target_name))
+            return dict(changed=False, association=association_view(current, container))
+        after = dict(id=None, name=name, policy=policy['name'], container=container['name'], cloud=container['properties'].get('friendlyName'),
+                     target=target_id, recovery_cloud=target_name, state=None)
+        body = {'properties': {'targetProtectionContainerId': target_id, 'policyId': policy['id'],
                                'providerSpecificInput': {'instanceType': 'ReplicationProviderSpecificContainerMappingInput'}}}
         done = False
         if not self.module.check_mode:
-            result, done = client.run_operation('associate policy %s with site %s' % (policy['name'], params['site']), operations.begin_create,
-                                                params['site'], container_name, name, body)
+            result, done = client.run_operation('associate policy %s with %s' % (policy['name'], after['cloud'] or params['site']), operations.begin_create,
+                                                fabric_name, container['name'], name, body)
             if done:
-                after = association_view(result, container_name)
+                after = association_view(result, container)
         return dict(changed=True, association=after, operation_done=done, diff=self.diff({}, after, 'association %s' % name))
 
 
 def main():
     run_asr_module(dict(site=dict(type='str', required=True), policy=dict(type='str', required=True), name=dict(type='str'),
+                        cloud=dict(type='str'), recovery_site=dict(type='str'), recovery_cloud=dict(type='str'),
                         state=dict(type='str', choices=['present', 'absent'], default='present')), PolicyAssociation)
 
 

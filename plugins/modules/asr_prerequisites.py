@@ -48,8 +48,8 @@ notes:
     Site Recovery supports Hyper-V hosts on Windows Server 2022, 2019, 2016 and 2012 R2; a newer release is reported
     V(not_checked) (see the support matrix), a semi-annual channel release V(failed).
   - C(Get-VMHostSupportedVersion) does not exist before Windows Server 2016; its absence is reported, not treated as an error.
-  - Registering the host with the vault (the Site Recovery provider and the Recovery Services agent) is not done by this
-    collection yet (C(asr_host_registration) is not implemented).
+  - Registering the host with the vault (the Site Recovery provider and the Recovery Services agent) is
+    M(hyperv.mobility.asr_host_registration).
 seealso:
   - name: Hyper-V to Azure support matrix
     description: Supported host releases and requirements.

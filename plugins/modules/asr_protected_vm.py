@@ -18,7 +18,8 @@ description:
   - The VM must be a protectable item of the site (its host registered with the site), and O(policy) must be associated
     with the site (M(hyperv.mobility.asr_policy_association)).
   - Enabling starts initial replication (a snapshot of the VM, then its disks copied to Azure). With O(wait_for_initial_replication)
-    the module waits, within O(timeout), until the VM is C(Protected).
+    the module waits, within O(timeout), until the VM is C(Protected), reading the VM's state every O(poll_interval) seconds
+    (2 when not set) or after what the service's C(Retry-After) asks.
   - An already protected VM is left as it is (C(ok)); the module warns when its target settings differ, since they are changed
     by disabling and enabling protection again.
 author:
@@ -68,7 +69,7 @@ options:
     type: str
     choices: [Windows, Linux]
   wait_for_initial_replication:
-    description: With O(state=present), wait until initial replication has finished (within O(timeout)).
+    description: With O(state=present), wait until initial replication has finished (within O(timeout), reading every O(poll_interval) seconds).
     type: bool
     default: false
   state:
@@ -138,14 +139,11 @@ operation_done:
   type: bool
 '''
 
-import time
-
 from ansible_collections.hyperv.mobility.plugins.module_utils.asr_module import AsrResource, run_asr_module
 from ansible_collections.hyperv.mobility.plugins.module_utils.asr_views import protected_view
-from ansible_collections.hyperv.mobility.plugins.module_utils.azure_client import AzureClientError, AzureTimeoutError
+from ansible_collections.hyperv.mobility.plugins.module_utils.azure_client import AzureClientError
 
 PROVIDER = 'HyperVReplicaAzure'
-INITIAL_REPLICATION_POLL_SECONDS = 2
 
 
 class ProtectedVm(AsrResource):
@@ -190,7 +188,7 @@ class ProtectedVm(AsrResource):
                 after = protected_view(result)
                 if params['wait_for_initial_replication']:
                     after = self._await_initial_replication(container['name'], name)
-        return dict(changed=True, protected_vm=after, operation_done=done, diff=self.diff({}, after, 'protected VM %s' % name))
+        return self.changed('protected_vm', {}, after, done, 'protected VM %s' % name)
 
     def _protectable_item(self, container):
         client = self.client
@@ -229,16 +227,13 @@ class ProtectedVm(AsrResource):
 
     def _await_initial_replication(self, container_name, name):
         client = self.client
-        deadline = time.time() + self.params['timeout']
-        while True:
-            view = protected_view(client.call('protected VM %s' % name, client.asr.replication_protected_items.get, client.resource_group,
-                                              client.vault_name, self.params['site'], container_name, name))
-            if view['protection_state'] != 'InitialReplicationInProgress':
-                return view
-            if time.time() >= deadline:
-                raise AzureTimeoutError('initial replication of %s not finished after %d seconds (%s%% done); it goes on in Azure.' % (
-                    name, self.params['timeout'], view['initial_replication_progress']))
-            time.sleep(INITIAL_REPLICATION_POLL_SECONDS)
+
+        def read():
+            item, retry_after = client.get_with_retry_after('protected VM %s' % name, client.asr.replication_protected_items.get,
+                                                            self.params['site'], container_name, name)
+            return protected_view(item), retry_after
+        return self.poll_until('initial replication of %s' % name, read, lambda view: view['protection_state'] != 'InitialReplicationInProgress',
+                               progress=lambda view: '%s%% done' % view['initial_replication_progress'])
 
     def _absent(self, current, container):
         if not current:
@@ -247,7 +242,7 @@ class ProtectedVm(AsrResource):
         if not self.module.check_mode:
             _result, done = self.client.run_operation('disable replication of %s' % before['vm_name'], self.client.asr.replication_protected_items.begin_purge,
                                                       self.params['site'], container['name'], current['name'])
-        return dict(changed=True, protected_vm={}, operation_done=done, diff=self.diff(before, {}, 'protected VM %s' % current['name']))
+        return self.changed('protected_vm', before, {}, done, 'protected VM %s' % current['name'])
 
 
 def main():

@@ -10,13 +10,18 @@ __metaclass__ = type  # pylint: disable=invalid-name
 DOCUMENTATION = r'''
 ---
 module: asr_replication_policy
-short_description: Manage a Hyper-V to Azure replication policy of an Azure Site Recovery vault
+short_description: Manage a replication policy (Hyper-V to Azure, or VMM to a secondary site) of an Azure Site Recovery vault
 version_added: 1.0.0
 description:
-  - Creates, updates or deletes a replication policy of provider C(HyperVReplicaAzure) - how often delta changes are
-    copied, how long recovery points are kept, how often app-consistent snapshots are taken and when initial replication starts.
-  - A policy takes effect for a Hyper-V site once it is associated with the site (M(hyperv.mobility.asr_policy_association)).
+  - Creates, updates or deletes a replication policy - how often delta changes are copied, how long recovery points are kept,
+    how often app-consistent snapshots are taken and when initial replication starts.
+  - O(replication_provider=hyperv_to_azure) (provider C(HyperVReplicaAzure)) replicates Hyper-V sites or VMM clouds to Azure;
+    O(replication_provider=hyperv_replica) (provider C(HyperVReplica2012R2), Hyper-V Replica) replicates a VMM cloud to a
+    cloud of a secondary VMM site, with the on-premises settings (compression, initial replication method, port, authentication,
+    replica deletion). Options of one provider are refused with the other.
+  - A policy takes effect for a Hyper-V site or a VMM cloud once it is associated with it (M(hyperv.mobility.asr_policy_association)).
     Azure refuses to delete a policy that is still associated.
+  - The replication provider of an existing policy cannot change; delete the policy first.
 author:
   - hyperv.mobility contributors (@hyperv-mobility)
 extends_documentation_fragment:
@@ -39,15 +44,24 @@ options:
     type: str
     choices: [present, absent]
     default: present
+  replication_provider:
+    description:
+      - V(hyperv_to_azure) replicates to Azure (C(HyperVReplicaAzure)).
+      - V(hyperv_replica) replicates between VMM clouds with Hyper-V Replica (C(HyperVReplica2012R2)), VMM to a secondary site.
+    type: str
+    choices: [hyperv_to_azure, hyperv_replica]
+    default: hyperv_to_azure
   copy_frequency:
     description:
       - Seconds between copies of delta changes after initial replication (replication interval). Hyper-V to Azure offers
-        30 seconds and 5 minutes.
+        30 seconds and 5 minutes; Hyper-V Replica also 15 minutes (V(900), O(replication_provider=hyperv_replica) only).
     type: int
-    choices: [30, 300]
+    choices: [30, 300, 900]
     default: 300
   recovery_point_retention:
-    description: Hours for which recovery points are kept, 0 to 24. V(0) keeps only the latest recovery point.
+    description:
+      - Hours for which recovery points are kept, 0 to 24. V(0) keeps only the latest recovery point.
+      - With O(replication_provider=hyperv_replica) this is the number of additional (hourly) recovery points, C(recoveryPoints).
     type: int
     default: 2
   app_consistent_snapshot_frequency:
@@ -59,10 +73,47 @@ options:
   initial_replication_start_time:
     description:
       - Time of day (C(HH:MM), 24-hour) at which initial replication starts. Omit it to start immediately.
+      - Not with O(initial_replication_method=offline).
     type: str
+  compression:
+    description:
+      - Compress the data sent over the network (O(replication_provider=hyperv_replica) only; default V(true) there).
+    type: bool
+  initial_replication_method:
+    description:
+      - V(over_network) sends the first copy over the network (at O(initial_replication_start_time) when given).
+      - V(offline) exports it to O(offline_export_path) on the primary site and imports it from O(offline_import_path) on the recovery site.
+      - O(replication_provider=hyperv_replica) only; default V(over_network) there.
+    type: str
+    choices: [over_network, offline]
+  offline_export_path:
+    description: Folder the initial copy is exported to, on the primary site. Required with O(initial_replication_method=offline), refused otherwise.
+    type: str
+  offline_import_path:
+    description: Folder the initial copy is imported from, on the recovery site. Required with O(initial_replication_method=offline), refused otherwise.
+    type: str
+  authentication:
+    description:
+      - How the primary and recovery Hyper-V hosts authenticate replication traffic. V(kerberos) (HTTP, not encrypted) needs
+        hosts in the same or trusting domains; V(certificate) (HTTPS) needs a certificate on each host.
+      - O(replication_provider=hyperv_replica) only; default V(kerberos) there.
+    type: str
+    choices: [kerberos, certificate]
+  replication_port:
+    description:
+      - Port the recovery Hyper-V hosts listen on for replication, 1 to 65535. O(replication_provider=hyperv_replica) only.
+      - Defaults to the Hyper-V Replica listener default of the chosen O(authentication), 80 for Kerberos and 443 for certificate
+        (as M(hyperv.mobility.replica_server) configures them).
+    type: int
+  replica_deletion:
+    description:
+      - Delete the replica VM on the recovery site when replication of the VM is disabled (C(OnRecoveryCloud)).
+      - O(replication_provider=hyperv_replica) only; default V(false) there.
+    type: bool
 seealso:
   - module: hyperv.mobility.asr_policy_association
   - module: hyperv.mobility.asr_replication_policy_info
+  - module: hyperv.mobility.asr_network_mapping
 '''
 
 EXAMPLES = r'''
@@ -73,6 +124,22 @@ EXAMPLES = r'''
     recovery_point_retention: 4
     app_consistent_snapshot_frequency: 1
     initial_replication_start_time: "23:00"
+    resource_group: rg-dr
+    vault_name: vault-dr
+  delegate_to: localhost
+
+- name: VMM to a secondary site - Hyper-V Replica every 15 minutes, certificate authentication on 443, offline initial copy
+  hyperv.mobility.asr_replication_policy:
+    name: vmm-to-vmm
+    replication_provider: hyperv_replica
+    copy_frequency: 900
+    recovery_point_retention: 4
+    app_consistent_snapshot_frequency: 2
+    authentication: certificate
+    initial_replication_method: offline
+    offline_export_path: 'D:\export'
+    offline_import_path: 'E:\import'
+    replica_deletion: true
     resource_group: rg-dr
     vault_name: vault-dr
   delegate_to: localhost
@@ -91,7 +158,10 @@ policy:
       description: Name of the policy.
       type: str
     provider:
-      description: Replication provider, V(HyperVReplicaAzure).
+      description: Replication provider, V(HyperVReplicaAzure) or V(HyperVReplica2012R2).
+      type: str
+    replication_provider:
+      description: The provider as O(replication_provider) names it, V(hyperv_to_azure) or V(hyperv_replica).
       type: str
     copy_frequency:
       description: Seconds between delta copies.
@@ -105,6 +175,34 @@ policy:
     initial_replication_start_time:
       description: Scheduled start of initial replication (C(HH:MM:SS)), null for immediately.
       type: str
+    compression:
+      description: Whether replication traffic is compressed.
+      type: bool
+      returned: when the provider is V(HyperVReplica2012R2)
+    initial_replication_method:
+      description: V(over_network) or V(offline).
+      type: str
+      returned: when the provider is V(HyperVReplica2012R2)
+    offline_export_path:
+      description: Export folder of an offline initial replication, null otherwise.
+      type: str
+      returned: when the provider is V(HyperVReplica2012R2)
+    offline_import_path:
+      description: Import folder of an offline initial replication, null otherwise.
+      type: str
+      returned: when the provider is V(HyperVReplica2012R2)
+    authentication:
+      description: V(kerberos) or V(certificate).
+      type: str
+      returned: when the provider is V(HyperVReplica2012R2)
+    replication_port:
+      description: Replication port of the recovery hosts.
+      type: int
+      returned: when the provider is V(HyperVReplica2012R2)
+    replica_deletion:
+      description: Whether the replica VM is deleted when replication is disabled.
+      type: bool
+      returned: when the provider is V(HyperVReplica2012R2)
 operation_done:
   description: Whether Azure finished the operation (false with O(wait=false) or in check mode).
   returned: changed
@@ -114,13 +212,18 @@ operation_done:
 import re
 
 from ansible_collections.hyperv.mobility.plugins.module_utils.asr_module import AsrResource, run_asr_module
-from ansible_collections.hyperv.mobility.plugins.module_utils.asr_views import policy_view
+from ansible_collections.hyperv.mobility.plugins.module_utils.asr_views import AUTHENTICATION_TYPES, INITIAL_REPLICATION_METHODS, PROVIDERS, policy_view
 
-PROVIDER = 'HyperVReplicaAzure'
 MAX_RETENTION = 24
 MAX_APP_CONSISTENT = 12
 START_TIME = re.compile(r'^([01]?\d|2[0-3]):([0-5]\d)(:([0-5]\d))?$')
 SETTINGS = ('copy_frequency', 'recovery_point_retention', 'app_consistent_snapshot_frequency', 'initial_replication_start_time')
+# Options of replication_provider=hyperv_replica only (HyperVReplicaBluePolicyInput), with their defaults there.
+REPLICA_DEFAULTS = dict(compression=True, initial_replication_method='over_network', offline_export_path=None, offline_import_path=None,
+                        authentication='kerberos', replication_port=None, replica_deletion=False)
+REPLICA_SETTINGS = tuple(REPLICA_DEFAULTS)
+DEFAULT_PORTS = {'kerberos': 80, 'certificate': 443}
+AZURE_COPY_FREQUENCIES = (30, 300)
 
 
 def normalize_start_time(value):
@@ -131,6 +234,30 @@ def normalize_start_time(value):
     if not match:
         raise ValueError("initial_replication_start_time must be a time of day HH:MM (24-hour), got '%s'" % value)
     return '%02d:%s:%s' % (int(match.group(1)), match.group(2), match.group(4) or '00')
+
+
+def validate_provider_options(params):
+    """Error message for options that do not belong to the chosen replication_provider (or do not fit together), or None."""
+    replica_given = sorted(key for key in REPLICA_SETTINGS if params.get(key) is not None)
+    if (params.get('replication_provider') or 'hyperv_to_azure') == 'hyperv_to_azure':
+        if replica_given:
+            return '%s apply to replication_provider=hyperv_replica only (VMM to a secondary site), not to hyperv_to_azure' % ', '.join(replica_given)
+        if params.get('copy_frequency') not in (None,) + AZURE_COPY_FREQUENCIES:
+            return ('copy_frequency %s is offered by replication_provider=hyperv_replica only; hyperv_to_azure accepts %s' % (
+                params['copy_frequency'], ', '.join(str(value) for value in AZURE_COPY_FREQUENCIES)))
+        return None
+    offline = params.get('initial_replication_method') == 'offline'
+    paths = [key for key in ('offline_export_path', 'offline_import_path') if params.get(key)]
+    if offline and len(paths) < 2:
+        return 'initial_replication_method=offline requires offline_export_path and offline_import_path'
+    if paths and not offline:
+        return '%s apply to initial_replication_method=offline only' % ', '.join(paths)
+    if offline and params.get('initial_replication_start_time'):
+        return 'initial_replication_start_time applies to initial_replication_method=over_network only, not to offline'
+    port = params.get('replication_port')
+    if port is not None and not 0 < port < 65536:
+        return 'replication_port must be 1 to 65535, got %d' % port
+    return None
 
 
 def validate_settings(params):
@@ -147,29 +274,44 @@ def validate_settings(params):
         normalize_start_time(params['initial_replication_start_time'])
     except ValueError as error:
         return str(error)
-    return None
+    return validate_provider_options(params)
 
 
 def wanted_view(params, current):
-    return dict(id=current.get('id'), name=params['name'], provider=PROVIDER, copy_frequency=params['copy_frequency'],
-                recovery_point_retention=params['recovery_point_retention'],
+    provider = params.get('replication_provider') or 'hyperv_to_azure'
+    view = dict(id=current.get('id'), name=params['name'], provider=PROVIDERS[provider], replication_provider=provider,
+                copy_frequency=params['copy_frequency'], recovery_point_retention=params['recovery_point_retention'],
                 app_consistent_snapshot_frequency=params['app_consistent_snapshot_frequency'],
                 initial_replication_start_time=normalize_start_time(params['initial_replication_start_time']))
+    if provider == 'hyperv_replica':
+        view.update((key, default if params.get(key) is None else params[key]) for key, default in REPLICA_DEFAULTS.items())
+        if view['replication_port'] is None:
+            view['replication_port'] = DEFAULT_PORTS[view['authentication']]
+    return view
 
 
 def provider_input(view):
-    """HyperVReplicaAzurePolicyInput (REST shape)."""
-    return {'instanceType': PROVIDER, 'replicationInterval': view['copy_frequency'], 'recoveryPointHistoryDuration': view['recovery_point_retention'],
+    """HyperVReplicaAzurePolicyInput or HyperVReplicaBluePolicyInput (REST shape)."""
+    if view['replication_provider'] == 'hyperv_to_azure':
+        return {'instanceType': view['provider'], 'replicationInterval': view['copy_frequency'],
+                'recoveryPointHistoryDuration': view['recovery_point_retention'],
+                'applicationConsistentSnapshotFrequencyInHours': view['app_consistent_snapshot_frequency'],
+                'onlineReplicationStartTime': view['initial_replication_start_time']}
+    return {'instanceType': view['provider'], 'replicationFrequencyInSeconds': view['copy_frequency'], 'recoveryPoints': view['recovery_point_retention'],
             'applicationConsistentSnapshotFrequencyInHours': view['app_consistent_snapshot_frequency'],
-            'onlineReplicationStartTime': view['initial_replication_start_time']}
+            'onlineReplicationStartTime': view['initial_replication_start_time'], 'compression': 'Enable' if view['compression'] else 'Disable',
+            'initialReplicationMethod': INITIAL_REPLICATION_METHODS[view['initial_replication_method']],
+            'offlineReplicationExportPath': view['offline_export_path'], 'offlineReplicationImportPath': view['offline_import_path'],
+            'replicationPort': view['replication_port'], 'allowedAuthenticationType': AUTHENTICATION_TYPES[view['authentication']],
+            'replicaDeletion': 'OnRecoveryCloud' if view['replica_deletion'] else 'None'}
 
 
 def changed_settings(current, wanted):
-    return [key for key in SETTINGS if current.get(key) != wanted.get(key)]
+    return [key for key in SETTINGS + REPLICA_SETTINGS if (key in wanted or key in current) and current.get(key) != wanted.get(key)]
 
 
 class ReplicationPolicy(AsrResource):
-    """One HyperVReplicaAzure policy: read, create / update / delete once, read back."""
+    """One replication policy (HyperVReplicaAzure or HyperVReplica2012R2): read, create / update / delete once, read back."""
 
     def validate(self):
         if self.params['state'] == 'present':
@@ -184,9 +326,10 @@ class ReplicationPolicy(AsrResource):
         current = policy_view(client.get_or_none('policy %s' % name, client.asr.replication_policies.get, name))
         if self.params['state'] == 'absent':
             return self._absent(current)
-        if current and current['provider'] != PROVIDER:
-            self.fail("policy '%s' exists with provider %s; this module manages %s policies only" % (name, current['provider'], PROVIDER))
         wanted = wanted_view(self.params, current)
+        if current and current['provider'] != wanted['provider']:
+            self.fail("policy '%s' exists with provider %s (replication_provider=%s); the provider of a policy cannot change: delete it first "
+                      "(state=absent) or use another name" % (name, current['provider'], current['replication_provider'] or 'unsupported'))
         if current and not changed_settings(current, wanted):
             return dict(changed=False, policy=current)
         operations = client.asr.replication_policies
@@ -215,10 +358,18 @@ def main():
     run_asr_module(dict(
         name=dict(type='str', required=True),
         state=dict(type='str', choices=['present', 'absent'], default='present'),
-        copy_frequency=dict(type='int', choices=[30, 300], default=300),
+        replication_provider=dict(type='str', choices=['hyperv_to_azure', 'hyperv_replica'], default='hyperv_to_azure'),
+        copy_frequency=dict(type='int', choices=[30, 300, 900], default=300),
         recovery_point_retention=dict(type='int', default=2),
         app_consistent_snapshot_frequency=dict(type='int', default=1),
         initial_replication_start_time=dict(type='str'),
+        compression=dict(type='bool'),
+        initial_replication_method=dict(type='str', choices=['over_network', 'offline']),
+        offline_export_path=dict(type='str'),
+        offline_import_path=dict(type='str'),
+        authentication=dict(type='str', choices=['kerberos', 'certificate']),
+        replication_port=dict(type='int'),
+        replica_deletion=dict(type='bool'),
     ), ReplicationPolicy)
 
 

@@ -13,7 +13,8 @@ module: asr_replication_policy_info
 short_description: Read the replication policies of an Azure Site Recovery vault
 version_added: 1.0.0
 description:
-  - Lists the replication policies (or the one named O(name)) with their Hyper-V to Azure settings.
+  - Lists the replication policies (or the one named O(name)) with their settings, Hyper-V to Azure (C(HyperVReplicaAzure)) and
+    VMM to a secondary site (C(HyperVReplica2012R2), with the on-premises keys such as C(authentication)).
 author:
   - hyperv.mobility contributors (@hyperv-mobility)
 extends_documentation_fragment:

@@ -81,5 +81,16 @@ def register_hosts(azure_handle: FakeAzureHandle) -> dict:
     return azure_handle.control.register_host(RESOURCE_GROUP, VAULT, SITE, 'hv01.hvlab.test', VMS)
 
 
+# Two VMM servers (VMM to a secondary site): Site Recovery names a VMM server's fabric itself; modules also take the server's name.
+VMM_PRIMARY = {'fabric': 'f3b1c2d4e5a6', 'server': 'vmm-hq.hvlab.test', 'clouds': ['Gold', 'Silver'],
+               'networks': [{'name': 'Corp', 'subnets': [{'name': 'corp-a', 'addresses': ['10.1.0.0/24']}]}, {'name': 'Dmz'}]}
+VMM_RECOVERY = {'fabric': '9c8d7e6f5a4b', 'server': 'vmm-dr.hvlab.test', 'clouds': ['Gold-DR'], 'networks': [{'name': 'Corp-DR'}, {'name': 'Dmz-DR'}]}
+
+
+def register_vmm(azure_handle: FakeAzureHandle, vmm: dict) -> dict:
+    """What the Site Recovery provider on a VMM server does: the server's fabric with its clouds and VM networks."""
+    return azure_handle.control.register_vmm(RESOURCE_GROUP, VAULT, vmm['fabric'], vmm['server'], vmm['clouds'], vmm['networks'])
+
+
 def vault_state(azure_handle: FakeAzureHandle) -> dict:
     return azure_handle.control.state()['%s/%s' % (RESOURCE_GROUP, VAULT)]

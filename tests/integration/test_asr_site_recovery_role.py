@@ -2,17 +2,22 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """playbooks/site_recovery_azure.yml against the lab's hosts and the fake Azure: converges, then reruns with changed=0.
 
-Host registration (provider + agent) is not implemented yet (asr_host_registration): the test registers the lab's hosts with the
-site through the fake Azure's control route, as the provider would.
+Every host of the play installs the Site Recovery provider and registers with the site (asr_host_registration); the test puts the
+downloaded setup and the site's registration key on the hosts, where a real playbook would copy them with win_copy.
 """
 
 from __future__ import annotations
 
-from asr_lab import RESOURCE_GROUP, SITE, VAULT, VMS, azure, fake_azure, only, play, vault_state  # noqa: F401  pylint: disable=unused-import
+from asr_lab import RESOURCE_GROUP, SITE, VAULT, azure, fake_azure, only, play, vault_state  # noqa: F401  pylint: disable=unused-import
 
 TARGET_RG = '/subscriptions/0000/resourceGroups/rg-dr-vms'
 VNET = '/subscriptions/0000/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/vnet-dr'
 ROLE = 'hyperv.mobility.site_recovery_azure : '  # the callback names role tasks with their role
+
+
+INSTALLER = 'C:\\ASR\\AzureSiteRecoveryProvider.exe'
+CREDENTIALS = 'C:\\ASR\\%s.VaultCredentials' % SITE
+PROTECTED_VMS = ['hv01-web', 'hv02-web']
 
 
 def playbook_vars(azure_handle) -> dict:
@@ -20,34 +25,51 @@ def playbook_vars(azure_handle) -> dict:
             'azure_tenant': azure_handle.tenant_id, 'azure_client_id': azure_handle.client_id, 'azure_secret': azure_handle.secret,
             'azure_cloud_environment': azure_handle.base_url + '/', 'azure_ca_bundle': azure_handle.ca_path,
             'site_recovery_azure_site': SITE, 'site_recovery_azure_copy_frequency': 30, 'site_recovery_azure_recovery_point_retention': 4,
-            'site_recovery_azure_vms': [{'vm_name': vm['name'], 'target_resource_group_id': TARGET_RG, 'target_network_id': VNET,
-                                         'target_subnet': 'apps'} for vm in VMS]}
+            'site_recovery_azure_friendly_name': '{{ inventory_hostname }}.hvlab.test',
+            'site_recovery_azure_vms': [{'vm_name': name, 'target_resource_group_id': TARGET_RG, 'target_network_id': VNET,
+                                         'target_subnet': 'apps'} for name in PROTECTED_VMS]}
 
 
-def test_playbook_stops_until_the_hosts_are_registered_then_converges_and_reruns_unchanged(azure, lab, run_playbook):
+def test_playbook_registers_every_host_then_protects_the_vms_and_reruns_unchanged(azure, lab, run_playbook):
+    lab.control.configure_site_recovery(azure.base_url, azure.ca_path)
     for host in lab.hosts:
-        lab.control.patch_host(host['name'], os_release='2022', hyperv_installed=True)
+        lab.control.patch_host(host['name'], os_release='2022', hyperv_installed=True, site_recovery={'products': {}, 'registration': None},
+                               files={INSTALLER: 'AzureSiteRecoveryProvider 5.24.0902.1', CREDENTIALS: None})
     extra_vars = playbook_vars(azure)
     first = run_playbook('playbooks/site_recovery_azure.yml', inventory=lab.inventory_path, extra_vars=extra_vars)
     assert first.rc != 0, first.stdout
-    assert [fabric['name'] for fabric in vault_state(azure)['fabrics']] == [SITE]  # the site is created before the check
-    message = next(iter(first.task(ROLE + 'Stop when a host of the play is not registered with the site').values()))['msg']
-    assert all(host['name'] in message for host in lab.hosts) and 'not automated' in message
+    assert [fabric['name'] for fabric in vault_state(azure)['fabrics']] == [SITE]  # the site is created before the registration
+    registration = first.task(ROLE + 'Install the Site Recovery provider and register the host with the site')
+    assert sorted(registration) == sorted(host['name'] for host in lab.hosts)
+    assert all('The vault credentials file %s was not found' % CREDENTIALS in result['msg'] for result in registration.values())
     assert vault_state(azure)['policies'] == []  # stopped before the policy
 
-    for host in lab.hosts:  # what the Site Recovery provider does on each host
-        azure.control.register_host(RESOURCE_GROUP, VAULT, SITE, '%s.hvlab.test' % host['name'], VMS if host['name'] == 'hv01' else [])
+    key = azure.control.vault_credentials(RESOURCE_GROUP, VAULT, SITE)  # what the user downloads from the vault for the site
+    for host in lab.hosts:
+        lab.control.patch_host(host['name'], files={CREDENTIALS: key})
     converged = run_playbook('playbooks/site_recovery_azure.yml', inventory=lab.inventory_path, extra_vars=extra_vars)
     assert converged.rc == 0, converged.stdout
     state = vault_state(azure)
+    assert sorted(host['name'] for host in state['fabrics'][0]['properties']['customDetails']['hyperVHosts']) == [
+        '%s.hvlab.test' % host['name'] for host in lab.hosts]
     assert state['policies'][0]['properties']['providerSpecificDetails']['replicationInterval'] == 30
     assert state['mappings'][0]['properties']['policyFriendlyName'] == 'hyperv-to-azure'
     protected = {item['properties']['friendlyName']: item['properties'] for item in state['protected_items']}
-    assert sorted(protected) == ['app01', 'db01']
+    assert sorted(protected) == PROTECTED_VMS
     assert all(item['protectionState'] == 'Protected' and item['replicationHealth'] == 'Normal' for item in protected.values())
-    assert sum(counts.get('changed', 0) for counts in converged.stats.values()) >= 3  # policy, association, two VMs
+    assert sum(counts.get('changed', 0) for counts in converged.stats.values()) >= 3 + len(lab.hosts)  # registrations, policy, ...
 
     again = run_playbook('playbooks/site_recovery_azure.yml', inventory=lab.inventory_path, extra_vars=extra_vars)
     assert again.rc == 0, again.stdout
     assert again.changed_hosts() == [], again.stats
     assert azure.secret not in converged.stdout + again.stdout + converged.stderr
+
+    # The drill of Microsoft's guide on what the playbook protected: a test failover into an isolated network, then its cleanup.
+    drill = [{'name': action, 'hyperv.mobility.asr_failover': dict({'site': SITE, 'name': PROTECTED_VMS[0], 'action': action}, **options)}
+             for action, options in (('test_failover', {'test_network_id': VNET + '-drill'}), ('test_failover_cleanup', {'comments': 'drill ok'}))]
+    drilled = run_playbook(play(azure, drill))
+    assert drilled.rc == 0, drilled.stdout
+    assert only(drilled, 'test_failover')['changed'] is True and only(drilled, 'test_failover_cleanup')['changed'] is True
+    item = next(item for item in vault_state(azure)['protected_items'] if item['properties']['friendlyName'] == PROTECTED_VMS[0])
+    assert item['properties']['testFailoverState'] == 'None', item['properties']  # cleaned up
+    assert item['properties']['protectionState'] == 'Protected'

@@ -12,6 +12,13 @@ docs/dev/contracts.md); the ports default to 5985 / 5986 / 8700.  A second lab o
 (the test fixtures while ``make lab-up`` runs) uses its own state folder and its own ports
 (``--http-port``, ``--https-port``, ``--control-port``); ``up`` refuses to start when the ports it
 would use are taken, and says what to stop.
+
+``up`` also starts the lab's fake Azure (hvlab.azure; ``--no-azure`` leaves it out) on 127.0.10.253:8443
+(``--azure-address``, ``--azure-port``), prepares the vault and the Hyper-V site the site_recovery_azure role works with,
+puts the provider setup and the site's vault credentials file on every host (the role installs the provider and registers
+the host, whose VMs become protectable items), and writes the vault login into the inventory's
+``all`` vars the way a sovereign-cloud user sets it (``azure_cloud_environment`` = the metadata URL, the service principal,
+``azure_ca_bundle`` for REQUESTS_CA_BUNDLE).
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ import threading
 import time
 import typing
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -48,6 +56,15 @@ INVENTORY_GROUP = 'hyperv_hosts'
 # The lab's Samba DC: a loopback address of its own, so it runs beside the test suites' DCs (127.0.20.x).
 DC_ADDRESS = '127.0.10.250'
 DC_PORTS = (389, 636, 88)
+# The lab's fake Azure (hvlab.azure) and what `up` prepares in it for playbooks/site_recovery_azure.yml.
+AZURE_ADDRESS = '127.0.10.253'
+AZURE_PORT = 8443
+AZURE_RESOURCE_GROUP = 'rg-dr'
+AZURE_VAULT = 'vault-dr'
+AZURE_SITE = 'hyperv-site'  # the site_recovery_azure role's default site
+# Where the site_recovery_azure role looks for the provider setup and the site's vault credentials file (its defaults).
+AZURE_INSTALLER_PATH = 'C:\\ASR\\AzureSiteRecoveryProvider.exe'
+AZURE_CREDENTIALS_PATH = f'C:\\ASR\\{AZURE_SITE}.VaultCredentials'
 
 
 class LabError(Exception):
@@ -144,14 +161,26 @@ def connection_vars(host: dict, user: str, password: str, ca_path: str) -> dict:
                 ansible_winrm_transport='ntlm', ansible_winrm_message_encryption='always')
 
 
+def azure_vars(azure: dict) -> dict:
+    """The vault login of playbooks/site_recovery_azure.yml, as a user of a sovereign cloud with a private CA sets it."""
+    return {'azure_cloud_environment': azure['base_url'].rstrip('/') + '/', 'azure_tenant': azure['tenant_id'],
+            'azure_client_id': azure['client_id'], 'azure_secret': azure['secret'], 'azure_subscription_id': azure['subscription_id'],
+            'azure_resource_group': azure['resource_group'], 'azure_vault_name': azure['vault_name'], 'azure_ca_bundle': azure['ca_path'],
+            'site_recovery_azure_site': azure['site']}
+
+
 def build_inventory(lab: dict) -> dict:
     """The YAML inventory of a lab described by lab.json."""
     hosts = {host['name']: connection_vars(host, lab['user'], lab['password'], lab['ca_path']) for host in lab['hosts']}
     inventory: dict[str, typing.Any] = {'all': {'children': {INVENTORY_GROUP: {'hosts': hosts}}}}
+    shared: dict[str, typing.Any] = {}
     dc = lab.get('dc')
     if dc:
-        inventory['all']['vars'] = {'ad_server': dc['server'], 'ad_username': dc['admin_user'],
-                                    'ad_password': dc['admin_password'], 'ad_ca_cert': dc['ca_path']}
+        shared.update({'ad_server': dc['server'], 'ad_username': dc['admin_user'], 'ad_password': dc['admin_password'], 'ad_ca_cert': dc['ca_path']})
+    if lab.get('azure'):
+        shared.update(azure_vars(lab['azure']))
+    if shared:
+        inventory['all']['vars'] = shared
     return inventory
 
 
@@ -172,10 +201,21 @@ class Ports(typing.NamedTuple):
     http: int = HTTP_PORT
     https: int = HTTPS_PORT
     control: int = CONTROL_ADDRESS[1]
+    azure: int = AZURE_PORT
 
 
-def serve(state_dir: Path, host_count: int, ports: Ports = Ports(), stop_event: threading.Event | None = None) -> None:
-    """Run the lab in this process until stop_event is set (or SIGTERM / SIGINT)."""
+def start_azure(state_dir: Path, address: str, port: int) -> tuple[typing.Any, dict]:
+    """Start the fake Azure in this process; return its handle and what a client needs (written to serve-ready.json, private)."""
+    from hvlab.azure import start_fake_azure  # pylint: disable=import-outside-toplevel  # only a lab with Azure
+
+    handle = start_fake_azure(str(state_dir), address=address, port=port)
+    return handle, {'base_url': handle.base_url, 'ca_path': handle.ca_path, 'subscription_id': handle.subscription_id,
+                    'tenant_id': handle.tenant_id, 'client_id': handle.client_id, 'secret': handle.secret}
+
+
+def serve(state_dir: Path, host_count: int, ports: Ports = Ports(), stop_event: threading.Event | None = None,
+          azure_address: str | None = None) -> None:
+    """Run the lab in this process until stop_event is set (or SIGTERM / SIGINT); with azure_address, the fake Azure too."""
     # Imported here: the engine and transport are only needed by the serving process.
     from hvlab.tls import make_lab_pki  # pylint: disable=import-outside-toplevel
     from hvlab.transport import LabServer  # pylint: disable=import-outside-toplevel
@@ -196,15 +236,22 @@ def serve(state_dir: Path, host_count: int, ports: Ports = Ports(), stop_event: 
         for signal_number in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signal_number, lambda _number, _frame: stop_event.set())
     server.start()
+    azure_handle = None
     try:
+        azure = None
+        if azure_address:
+            azure_handle, azure = start_azure(paths.root, azure_address, ports.azure)
         hosts = [{'name': host.name, 'fqdn': host.fqdn, 'address': host.address, 'http_port': ports.http,
                   'https_port': ports.https, 'transport': host_transport(index)} for index, host in enumerate(world.hosts)]
         # Tells `up` what is being served; written only once every listener is bound.
         write_private_json(paths.serve_ready, {'pid': os.getpid(), 'hosts': hosts, 'ca_path': pki.ca_path,
-                                               'control_url': control_url(control)})
-        print(f'hvlab: serving {len(hosts)} hosts, control {control_url(control)}', flush=True)
+                                               'control_url': control_url(control), 'azure': azure})
+        print(f'hvlab: serving {len(hosts)} hosts, control {control_url(control)}' + (f', fake Azure {azure["base_url"]}' if azure else ''),
+              flush=True)
         stop_event.wait()
     finally:
+        if azure_handle is not None:
+            azure_handle.stop()
         server.stop()
         print('hvlab: stopped', flush=True)
 
@@ -215,9 +262,10 @@ def serve(state_dir: Path, host_count: int, ports: Ports = Ports(), stop_event: 
 class LabLauncher:
     """Starts `serve` in the background and turns what it serves into lab.json + inventory.yml."""
 
-    def __init__(self, paths: StatePaths, host_count: int, with_dc: bool, timeout: float, ports: Ports = Ports(),
-                 dc_address: str = DC_ADDRESS) -> None:
+    def __init__(self, paths: StatePaths, host_count: int, with_dc: bool, timeout: float, ports: Ports = Ports(),  # pylint: disable=too-many-arguments
+                 dc_address: str = DC_ADDRESS, azure_address: str | None = AZURE_ADDRESS) -> None:
         self.paths = paths
+        self.azure_address = azure_address
         self.host_count = host_count
         self.ports = ports
         self.with_dc = with_dc
@@ -234,6 +282,8 @@ class LabLauncher:
         taken = [f'{address}:{port}' for address, port in wanted if port_answers(address, port)]
         if self.with_dc:
             taken += [f'{self.dc_address}:{port}' for port in DC_PORTS if port_answers(self.dc_address, port)]
+        if self.azure_address and port_answers(self.azure_address, self.ports.azure):
+            taken.append(f'{self.azure_address}:{self.ports.azure} (fake Azure; or start with --no-azure / another --azure-port)')
         if taken:
             raise LabError('another lab (or program) already listens on ' + ', '.join(taken) +
                            '; stop it first, e.g. `make lab-down` or `python -m hvlab down --state-dir <its state folder>`')
@@ -244,6 +294,7 @@ class LabLauncher:
         write_private_json(self.paths.credentials, {'user': LAB_USER, 'password': generate_password()})
         command = [sys.executable, '-m', 'hvlab', 'serve', '--hosts', str(self.host_count), '--state-dir', str(self.paths.root),
                    '--http-port', str(self.ports.http), '--https-port', str(self.ports.https), '--control-port', str(self.ports.control)]
+        command += ['--azure-address', self.azure_address, '--azure-port', str(self.ports.azure)] if self.azure_address else ['--no-azure']
         environment = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(Path(__file__).resolve().parent.parent),
                                                                                 os.environ.get('PYTHONPATH')])))
         with open(self.paths.serve_log, 'ab') as log:
@@ -272,6 +323,11 @@ class LabLauncher:
     def _all_hosts_answer(ready: dict) -> bool:
         if not control_healthy(ready['control_url']):
             return False
+        azure = ready.get('azure')
+        if azure:
+            where = urllib.parse.urlsplit(azure['base_url'])
+            if not port_answers(where.hostname, where.port):
+                return False
         return all(port_answers(host['address'], port) for host in ready['hosts'] for port in (host['http_port'], host['https_port']))
 
     def start_dc(self, hosts: list[dict]) -> dict:
@@ -290,6 +346,21 @@ class LabLauncher:
         return {'server': dc.address, 'ldap_url': dc.ldap_url, 'admin_user': dc.admin_user, 'admin_password': dc.admin_password,
                 'ca_path': dc.ca_path, 'krb5_conf': dc.krb5_conf, 'realm': dc.realm, 'pid': dc.pid}
 
+    @staticmethod
+    def prepare_azure(azure: dict, control: str) -> dict:
+        """The portal's part of Site Recovery for the role: vault, Hyper-V site, and on every host the provider setup and the site's
+        vault credentials file where the role looks for them (the user copies them with win_get_url / win_copy)."""
+        from hvlab.azure.bootstrap import prepare_lab_vault  # pylint: disable=import-outside-toplevel
+        from hvlab.programs import INSTALLER_CONTENT  # pylint: disable=import-outside-toplevel
+
+        credentials = prepare_lab_vault(azure, AZURE_RESOURCE_GROUP, AZURE_VAULT, AZURE_SITE)
+        lab_control = LabControl(control)
+        # The hosts' Site Recovery provider reaches this cloud (the public endpoints of a real one).
+        lab_control.configure_site_recovery(azure['base_url'], azure['ca_path'])
+        for host in lab_control.hosts():
+            lab_control.put_files(host['name'], {AZURE_INSTALLER_PATH: INSTALLER_CONTENT, AZURE_CREDENTIALS_PATH: credentials})
+        return dict(azure, resource_group=AZURE_RESOURCE_GROUP, vault_name=AZURE_VAULT, site=AZURE_SITE)
+
     def up(self) -> dict:
         self.paths.ensure()
         self.refuse_if_occupied()
@@ -299,7 +370,8 @@ class LabLauncher:
             credentials = read_json(self.paths.credentials) or {}
             lab = {'pid': pid, 'state_dir': str(self.paths.root), 'control_url': ready['control_url'], 'ca_path': ready['ca_path'],
                    'user': credentials['user'], 'password': credentials['password'], 'hosts': ready['hosts'],
-                   'inventory': str(self.paths.inventory), 'dc': self.start_dc(ready['hosts']) if self.with_dc else None}
+                   'inventory': str(self.paths.inventory), 'dc': self.start_dc(ready['hosts']) if self.with_dc else None,
+                   'azure': self.prepare_azure(ready['azure'], ready['control_url']) if ready.get('azure') else None}
             if lab['dc']:
                 # The hosts are domain members: Kerberos live migrations read the delegation from this DC.
                 LabControl(lab['control_url']).configure_directory(lab['dc']['ldap_url'], lab['dc']['admin_user'],
@@ -399,7 +471,7 @@ def port_number(text: str) -> int:
 
 
 def ports_of(args: argparse.Namespace) -> Ports:
-    return Ports(http=args.http_port, https=args.https_port, control=args.control_port)
+    return Ports(http=args.http_port, https=args.https_port, control=args.control_port, azure=args.azure_port)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -414,6 +486,11 @@ def build_parser() -> argparse.ArgumentParser:
         subparser.add_argument('--https-port', type=port_number, default=HTTPS_PORT, help=f'every host\'s WinRM HTTPS port (default {HTTPS_PORT})')
         subparser.add_argument('--control-port', type=port_number, default=CONTROL_ADDRESS[1],
                                help=f'port of the control endpoint on {CONTROL_ADDRESS[0]} (default {CONTROL_ADDRESS[1]})')
+        subparser.add_argument('--azure', action=argparse.BooleanOptionalAction, default=True,
+                               help='also serve the fake Azure (Entra ID token, cloud metadata, ARM for Site Recovery); --no-azure leaves it out')
+        subparser.add_argument('--azure-address', type=loopback_address, default=AZURE_ADDRESS,
+                               help=f'loopback address of the fake Azure (default {AZURE_ADDRESS})')
+        subparser.add_argument('--azure-port', type=port_number, default=AZURE_PORT, help=f'HTTPS port of the fake Azure (default {AZURE_PORT})')
 
     up = commands.add_parser('up', help='start the lab in the background and write inventory.yml')
     up.add_argument('--hosts', type=host_count, default=3, help='number of simulated Hyper-V hosts (default 3)')
@@ -438,11 +515,13 @@ def main(argv: list[str] | None = None) -> int:
     paths = StatePaths(args.state_dir)
     try:
         if args.command == 'serve':
-            serve(paths.root, args.hosts, ports_of(args))
+            serve(paths.root, args.hosts, ports_of(args), azure_address=args.azure_address if args.azure else None)
         elif args.command == 'up':
-            lab = LabLauncher(paths, args.hosts, args.dc, args.timeout, ports_of(args), dc_address=args.dc_address).up()
+            lab = LabLauncher(paths, args.hosts, args.dc, args.timeout, ports_of(args), dc_address=args.dc_address,
+                              azure_address=args.azure_address if args.azure else None).up()
             names = ', '.join(f'{host["name"]} ({host["address"]}, {host["transport"]})' for host in lab['hosts'])
-            print(f'hvlab: up: {names}' + (f'; Samba DC at {lab["dc"]["ldap_url"]}' if lab['dc'] else ''))
+            print(f'hvlab: up: {names}' + (f'; Samba DC at {lab["dc"]["ldap_url"]}' if lab['dc'] else '')
+                  + (f'; fake Azure at {lab["azure"]["base_url"]} (vault {AZURE_RESOURCE_GROUP}/{AZURE_VAULT}, site {AZURE_SITE})' if lab['azure'] else ''))
             print(f'hvlab: inventory {paths.inventory}')
         else:
             stopped = stop_lab(paths)

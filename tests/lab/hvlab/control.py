@@ -104,6 +104,11 @@ class ControlRequestHandler(http.server.BaseHTTPRequestHandler):
                 raise ValueError('POST /directory body must be a JSON object with ldap_url, user, password and ca_path')
             lab.world.configure_directory(body['ldap_url'], body.get('user'), body.get('password'), body.get('ca_path'))
             return 200, {'ok': True}
+        if method == 'POST' and parts == ['site-recovery']:
+            if not isinstance(body, dict) or not body.get('url'):
+                raise ValueError('POST /site-recovery body must be a JSON object with url and ca_path')
+            lab.world.configure_site_recovery(body['url'], body.get('ca_path'))
+            return 200, {'ok': True}
         if method == 'POST' and parts == ['replication']:
             if not isinstance(body, dict):
                 raise ValueError('POST /replication body must be a JSON object')
@@ -197,6 +202,14 @@ class LabControl:
     def configure_directory(self, ldap_url: str, user: str, password: str, ca_path: str | None) -> None:
         """Join the lab's hosts to a domain controller (Kerberos live migrations read delegation from it)."""
         self._call('POST', '/directory', {'ldap_url': ldap_url, 'user': user, 'password': password, 'ca_path': ca_path})
+
+    def configure_site_recovery(self, url: str, ca_path: str | None) -> None:
+        """Where the hosts' Site Recovery provider registers (the fake Azure's base URL and its CA)."""
+        self._call('POST', '/site-recovery', {'url': url, 'ca_path': ca_path})
+
+    def put_files(self, host: str, files: dict) -> dict:
+        """Place files on a host ({path: content, or None to delete}), as win_copy would."""
+        return self.patch_host(host, files=files)
 
     def pending_faults(self) -> dict:
         return self._call('GET', '/faults')

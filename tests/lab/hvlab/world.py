@@ -16,7 +16,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from hvlab.directory import Directory
-from hvlab import replication
+from hvlab import programs, replication
 from hvlab.engine.executor import Executor
 from hvlab.engine.signatures import find_signature
 from hvlab.engine.reference import (FEATURE_CATALOG, MIGRATION_AUTH_TYPES, MIGRATION_PERFORMANCE_OPTIONS, OS_RELEASES, REPLICA_AUTH_TYPES, VM_STATES,
@@ -160,7 +160,8 @@ def _require_choice(what: str, value, choices) -> None:
         raise ValueError(f'{what} must be one of {", ".join(choices)}, not {value!r}')
 
 
-_PATCHABLE = {'failing_commands', 'domain', 'os_release', 'supported_vm_versions', 'default_vm_version', 'hyperv_installed', 'features',
+_PATCHABLE = {'files', 'site_recovery', 'failing_commands',
+              'domain', 'os_release', 'supported_vm_versions', 'default_vm_version', 'hyperv_installed', 'features',
               'logical_processors', 'memory_bytes', 'clustered', 'migration', 'migration_networks', 'settings', 'vms',
               'replica_server', 'network_addresses', 'firewall_rules', 'replication'}
 
@@ -197,6 +198,10 @@ class SimHost:
         self.vms: list[VirtualMachine] = []
         # The host's NIC addresses with prefixes: live migration connects only between networks both ends are on.
         self.network_addresses: list[str] = [canonical_interface(f'{address}/24')]
+        # Files the lab's programs read and write (hvlab.programs): lower-case path -> content. Tests put the downloaded
+        # installer and the vault credentials file here, where a playbook would copy them with win_copy.
+        self.files: dict[str, str] = {}
+        self.site_recovery = programs.SiteRecoveryHost()
 
     # ---- identity -------------------------------------------------------------------------------
     @property
@@ -220,6 +225,36 @@ class SimHost:
         with self.world.lock:
             self.world.sync_replication_clock()
             return Executor(self, identity).run(statements)
+
+    def run_program(self, line: str, skip_cmd_shell: bool) -> programs.ProgramOutcome:
+        """A program started through WinRS (hvlab.programs); runs outside the world lock (registration calls Azure)."""
+        return programs.Programs(self).run(line, skip_cmd_shell)
+
+    # ---- files ----------------------------------------------------------------------------------
+    def has_file(self, path: str) -> bool:
+        with self.world.lock:
+            return path.lower() in self.files
+
+    def file_content(self, path: str) -> str | None:
+        with self.world.lock:
+            return self.files.get(path.lower())
+
+    def put_file(self, path: str, content: str) -> None:
+        with self.world.lock:
+            self.files[path.lower()] = content
+
+    def _patch_files(self, value) -> None:
+        if not isinstance(value, dict):
+            raise ValueError('files must be an object {path: content or null}')
+        for path, content in value.items():
+            if content is None:
+                self.files.pop(path.lower(), None)
+            else:
+                self.files[path.lower()] = str(content)
+
+    def _patch_site_recovery(self, value) -> None:
+        _reject_unknown('site_recovery', value, {'products', 'registration'})
+        self.site_recovery = programs.SiteRecoveryHost(products=dict(value.get('products') or {}), registration=value.get('registration'))
 
     # ---- VMs ------------------------------------------------------------------------------------
     def add_vm(self, name: str, **fields) -> VirtualMachine:
@@ -257,6 +292,8 @@ class SimHost:
                 'network_addresses': list(self.network_addresses),
                 'firewall_rules': [rule.to_state() for rule in self.firewall_rules],
                 'replication': self.replication.to_state(self),
+                'files': dict(sorted(self.files.items())),
+                'site_recovery': self.site_recovery.to_state(),
             }
 
     def patch(self, fields: dict) -> None:
@@ -399,6 +436,8 @@ class World:
         self.active_migrations: list = []
         self.migration_changed = threading.Condition(self.lock)
         self.directory = None
+        # The Site Recovery service the hosts' provider registers with ({url, ca_path}: the fake Azure), or None.
+        self.site_recovery_service: dict | None = None
         # Hyper-V Replica's simulated clock (hvlab.replication): moves on advance_replication, or with wall-clock
         # time times replication_speed when that is > 0.
         self.replication_clock = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
@@ -409,6 +448,11 @@ class World:
         """Join the lab to a domain controller: Kerberos live migrations read delegation from it over LDAPS."""
         with self.lock:
             self.directory = Directory(ldap_url, user, password, ca_path)
+
+    def configure_site_recovery(self, url: str, ca_path: str | None) -> None:
+        """Where the hosts' Site Recovery provider reaches the service (the cloud's public endpoint, here the fake Azure)."""
+        with self.lock:
+            self.site_recovery_service = {'url': url.rstrip('/'), 'ca_path': ca_path}
 
     @classmethod
     def create(cls, host_count: int = 3, domain: str = 'hvlab.test') -> World:

@@ -4,8 +4,13 @@
 
 from __future__ import annotations
 
+import json
+import socket
+import ssl
 import subprocess
 import sys
+import urllib.parse
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -131,3 +136,72 @@ def test_demo_playbook_reads_both_transports_and_changes_nothing(lab, run_playbo
     assert {name: result['fqdn'] for name, result in facts.items()} == {host['name']: host['fqdn'] for host in lab.hosts}
     assert all(result['changed'] is False for result in facts.values())
     assert not run.changed_hosts()
+
+
+def _free_port(address: str) -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((address, 0))
+        return probe.getsockname()[1]
+
+
+def _https_json(url: str, ca_path: str, data: bytes | None = None, token: str | None = None) -> tuple[int, dict]:
+    headers = {'Authorization': 'Bearer ' + token} if token else {}
+    request = urllib.request.Request(url, data=data, headers=headers, method='POST' if data else 'GET')
+    with urllib.request.urlopen(request, context=ssl.create_default_context(cafile=ca_path), timeout=10) as response:  # nosec - loopback lab
+        return response.status, json.loads(response.read())
+
+
+def test_inventory_carries_the_azure_vars_without_a_dc_too():
+    azure = {'base_url': 'https://127.0.10.253:8443', 'ca_path': '/state/azure-pki/ca.pem', 'subscription_id': 'sub', 'tenant_id': 'tenant',
+             'client_id': 'app', 'secret': 'sp-secret', 'resource_group': 'rg-dr', 'vault_name': 'vault-dr', 'site': 'hyperv-site'}
+    shared = cli.build_inventory(dict(lab_description(with_dc=False), azure=azure))['all']['vars']
+    assert shared == {'azure_cloud_environment': 'https://127.0.10.253:8443/', 'azure_tenant': 'tenant', 'azure_client_id': 'app',
+                      'azure_secret': 'sp-secret', 'azure_subscription_id': 'sub', 'azure_resource_group': 'rg-dr', 'azure_vault_name': 'vault-dr',
+                      'azure_ca_bundle': '/state/azure-pki/ca.pem', 'site_recovery_azure_site': 'hyperv-site'}
+
+
+def test_parser_serves_the_fake_azure_by_default():
+    args = cli.build_parser().parse_args(['up'])
+    assert (args.azure, args.azure_address, args.azure_port) == (True, '127.0.10.253', 8443)
+    assert cli.build_parser().parse_args(['up', '--no-azure']).azure is False
+
+
+def test_up_serves_the_fake_azure_the_inventory_reaches_and_the_site_recovery_playbook_converges(tmp_path, run_playbook):
+    ports = ['--http-port', str(_free_port('127.0.10.1')), '--https-port', str(_free_port('127.0.10.1')),
+             '--control-port', str(_free_port('127.0.10.254')), '--azure-port', str(_free_port(cli.AZURE_ADDRESS))]
+    command = [sys.executable, '-m', 'hvlab', 'up', '--hosts', '2', '--state-dir', str(tmp_path), *ports]
+    started = subprocess.run(command, capture_output=True, text=True, cwd=str(LAB_ROOT), check=False, timeout=180,
+                             env={'PYTHONPATH': str(LAB_ROOT), 'PATH': '/usr/bin:/bin'})
+    try:
+        assert started.returncode == 0, started.stdout + started.stderr
+        assert 'fake Azure at https://127.0.10.253:' in started.stdout
+        shared = yaml.safe_load((tmp_path / 'inventory.yml').read_text())['all']['vars']
+        ca_path, cloud = shared['azure_ca_bundle'], shared['azure_cloud_environment']
+        # What a sovereign-cloud client does with these settings: the cloud's metadata, a token from its login endpoint, then ARM.
+        status, clouds = _https_json(cloud + 'metadata/endpoints?api-version=2022-09-01', ca_path)
+        login = clouds[0]['authentication']['loginEndpoint']
+        form = urllib.parse.urlencode({'grant_type': 'client_credentials', 'client_id': shared['azure_client_id'], 'client_secret': shared['azure_secret'],
+                                       'scope': clouds[0]['authentication']['audiences'][0] + '.default'}).encode()
+        status, token = _https_json(f'{login}{shared["azure_tenant"]}/oauth2/v2.0/token', ca_path, data=form)
+        assert status == 200
+        vault_path = (f'{clouds[0]["resourceManager"]}subscriptions/{shared["azure_subscription_id"]}/resourceGroups/{shared["azure_resource_group"]}'
+                      f'/providers/Microsoft.RecoveryServices/vaults/{shared["azure_vault_name"]}')
+        status, vault = _https_json(vault_path + '?api-version=2025-08-01', ca_path, token=token['access_token'])
+        assert status == 200 and vault['name'] == 'vault-dr'
+        status, site = _https_json(f'{vault_path}/replicationFabrics/{shared["site_recovery_azure_site"]}?api-version=2025-08-01', ca_path,
+                                   token=token['access_token'])
+        assert status == 200 and site['properties']['customDetails']['hyperVHosts'] == []  # the role registers the hosts
+
+        vms = [{'vm_name': 'hv01-web', 'target_resource_group_id': f'/subscriptions/{shared["azure_subscription_id"]}/resourceGroups/rg-dr-vms'}]
+        run = run_playbook('playbooks/site_recovery_azure.yml', inventory=tmp_path / 'inventory.yml', extra_vars={'site_recovery_azure_vms': vms})
+        assert run.rc == 0, run.stdout
+        health = run.task('hyperv.mobility.site_recovery_azure : Read the replication health of the site\'s VMs')['hv01']['protected_vms']
+        assert [(vm['vm_name'], vm['protection_state']) for vm in health] == [('hv01-web', 'Protected')]
+        assert shared['azure_secret'] not in run.stdout
+        registered = run.task('hyperv.mobility.site_recovery_azure : Install the Site Recovery provider and register the host with the site')
+        assert sorted(registered) == ['hv01', 'hv02'] and all(result['changed'] for result in registered.values())
+    finally:
+        stopped = subprocess.run([sys.executable, '-m', 'hvlab', 'down', '--state-dir', str(tmp_path)], capture_output=True, text=True,
+                                 cwd=str(LAB_ROOT), check=False, timeout=60, env={'PYTHONPATH': str(LAB_ROOT), 'PATH': '/usr/bin:/bin'})
+    assert stopped.returncode == 0, stopped.stderr
+    assert not cli.port_answers(cli.AZURE_ADDRESS, int(ports[-1]))

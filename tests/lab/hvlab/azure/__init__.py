@@ -85,8 +85,17 @@ class FakeAzureControl:
     def create_vault(self, resource_group: str, name: str) -> dict:
         return self.call('POST', 'vaults', {'resource_group': resource_group, 'name': name})
 
+    def vault_credentials(self, resource_group: str, vault: str, site: str) -> str:
+        """A registration key (.VaultCredentials document) for the site, as the portal's download gives it."""
+        return self.call('POST', 'vault-credentials', {'resource_group': resource_group, 'vault': vault, 'site': site})['document']
+
     def register_host(self, resource_group: str, vault: str, fabric: str, host: str, vms: list) -> dict:
         return self.call('POST', 'register-host', {'resource_group': resource_group, 'vault': vault, 'fabric': fabric, 'host': host, 'vms': vms})
+
+    def register_vmm(self, resource_group: str, vault: str, fabric: str, server: str, clouds: list, networks: list) -> dict:
+        """A VMM server registers with the vault (hvlab.azure.vmm.register_vmm): its fabric, clouds and VM networks."""
+        return self.call('POST', 'register-vmm', {'resource_group': resource_group, 'vault': vault, 'fabric': fabric, 'server': server,
+                                                  'clouds': clouds, 'networks': networks})
 
     def inject(self, **fault: typing.Any) -> list:
         return self.call('POST', 'faults', fault)

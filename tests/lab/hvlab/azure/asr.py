@@ -38,6 +38,8 @@ HYPERV_AZURE = 'HyperVReplicaAzure'
 REPLICATION_INTERVALS = (30, 300, 900)
 MAX_RETENTION_HOURS = 24
 MAX_APP_CONSISTENT_HOURS = 12
+# instanceType -> policy details builder of other replication providers, registered by their modules (hvlab.azure.vmm).
+POLICY_DETAILS: dict = {}
 
 # protectionState / activeLocation -> operations Site Recovery allows (allowedOperations of the protected item).
 ALLOWED_OPERATIONS = {
@@ -137,6 +139,8 @@ class Vault:  # pylint: disable=too-many-instance-attributes  # one collection p
         self.mappings: dict = {}         # container id (lower) -> {mapping name (lower): mapping}
         self.protected: dict = {}        # container id (lower) -> {item name (lower): item}
         self.policies: dict = {}
+        self.networks: dict = {}         # fabric (lower) -> {network name (lower): VM network} (hvlab.azure.vmm)
+        self.network_mappings: dict = {}  # primary network id (lower) -> {mapping name (lower): network mapping}
         self.operations: dict = {}
         self.job_failures: list = []
 
@@ -198,6 +202,8 @@ class Vault:  # pylint: disable=too-many-instance-attributes  # one collection p
 
     def delete_fabric(self, name: str) -> Operation:
         fabric = self.fabric(name)
+        if fabric['properties']['customDetails']['instanceType'] == 'VMM':
+            raise AzureError(409, 'FabricHasRegisteredServers', "Fabric '%s' is a registered VMM server; unregister the VMM server to remove it." % name)
         if fabric['properties']['customDetails']['hyperVHosts']:
             raise AzureError(409, 'FabricHasRegisteredServers', "Site '%s' has registered Hyper-V hosts; unregister them before deleting the site." % name)
 
@@ -214,8 +220,10 @@ class Vault:  # pylint: disable=too-many-instance-attributes  # one collection p
         """What the Site Recovery provider does when a Hyper-V host registers with the site (lab control only)."""
         fabric = self.fabric(fabric_name)
         hosts = fabric['properties']['customDetails']['hyperVHosts']
-        if not any(host['name'].lower() == host_name.lower() for host in hosts):
-            hosts.append({'id': str(uuid.uuid4()), 'name': host_name, 'marsAgentVersion': '2.0.9250.0'})
+        host_entry = next((host for host in hosts if host['name'].lower() == host_name.lower()), None)
+        if host_entry is None:
+            host_entry = {'id': str(uuid.uuid4()), 'name': host_name, 'marsAgentVersion': '2.0.9250.0', 'registeredAt': _now()}
+            hosts.append(host_entry)
         containers = self.containers.setdefault(fabric_name.lower(), {})
         if not containers:
             container_name = 'cloud_%s' % uuid.uuid4()
@@ -234,7 +242,7 @@ class Vault:  # pylint: disable=too-many-instance-attributes  # one collection p
                 'id': '%s/replicationProtectableItems/%s' % (container['id'], vm_id), 'name': vm_id,
                 'type': '%s/vaults/replicationFabrics/replicationProtectionContainers/replicationProtectableItems' % PROVIDER,
                 'properties': {'friendlyName': vm['name'], 'protectionStatus': 'Unprotected', 'replicationProtectedItemId': None,
-                               'recoveryServicesProviderId': hosts[0]['id'], 'protectionReadinessErrors': [],
+                               'recoveryServicesProviderId': host_entry['id'], 'protectionReadinessErrors': [],
                                'supportedReplicationProviders': [HYPERV_AZURE],
                                'customDetails': {'instanceType': 'HyperVVirtualMachine', 'sourceItemId': vm_id,
                                                  'generation': str(vm.get('generation', 2)),
@@ -613,6 +621,8 @@ class AzureWorld:
                 'containers': copy.deepcopy(vault.all_containers()),
                 'policies': copy.deepcopy(list(vault.policies.values())),
                 'mappings': copy.deepcopy([m for ms in vault.mappings.values() for m in ms.values()]),
+                'networks': copy.deepcopy([n for ns in vault.networks.values() for n in ns.values()]),
+                'network_mappings': copy.deepcopy([m for ms in vault.network_mappings.values() for m in ms.values()]),
                 'protected_items': [public(i) for items in vault.protected.values() for i in items.values()],
                 'protectable_items': copy.deepcopy([i for items in vault.protectable.values() for i in items.values()]),
                 'jobs': copy.deepcopy(vault.jobs()),
@@ -622,6 +632,8 @@ class AzureWorld:
 
 def _policy_details(settings: dict) -> dict:
     """HyperVReplicaAzurePolicyDetails from HyperVReplicaAzurePolicyInput, refusing what Site Recovery refuses."""
+    if settings.get('instanceType') in POLICY_DETAILS:  # other replication providers (hvlab.azure.vmm: HyperVReplica2012R2)
+        return POLICY_DETAILS[settings['instanceType']](settings)
     if settings.get('instanceType') != HYPERV_AZURE:
         raise bad_request('InvalidReplicationProvider', "providerSpecificInput.instanceType '%s' is not supported here; use %s." % (
             settings.get('instanceType'), HYPERV_AZURE))

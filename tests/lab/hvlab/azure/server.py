@@ -28,6 +28,7 @@ import typing
 import urllib.parse
 import uuid
 
+from hvlab.azure import providers, vmm
 from hvlab.azure.asr import AzureError, AzureWorld, Vault, bad_request, not_found, public
 
 API_VERSION = '2025-08-01'
@@ -258,6 +259,13 @@ class AzureRequestHandler(http.server.BaseHTTPRequestHandler):
                 return 200, dict(world.settings)
             if route == 'vaults' and method == 'POST':
                 return 200, world.create_vault(body['resource_group'], body['name'], body.get('location', 'westeurope')).document()
+            if route == 'register-vmm' and method == 'POST':
+                return 200, vmm.register_vmm(world.vault(world.subscription_id, body['resource_group'], body['vault']), body)
+            if route == 'vault-credentials' and method == 'POST':
+                vault = world.vault(world.subscription_id, body['resource_group'], body['vault'])
+                return 200, {'document': providers.vault_credentials(vault, world.subscription_id, body['site'])}
+            if route == 'register-provider' and method == 'POST':
+                return 200, providers.register_with_credentials(world, body)
             if route == 'register-host' and method == 'POST':
                 vault = world.vault(world.subscription_id, body['resource_group'], body['vault'])
                 return 200, vault.register_host(body['fabric'], body['host'], body.get('vms', []))
@@ -309,6 +317,8 @@ class ArmRoutes:
             return 200, vault.operation(parts[1]).job
         if head == 'replicationpolicies':
             return self._policies(method, parts, body)
+        if head in ('replicationnetworks', 'replicationnetworkmappings'):
+            return vmm.route_vault(vault, method, parts)
         if head == 'replicationprotectioncontainers' and len(parts) == 1:
             return 200, {'value': vault.all_containers(), 'nextLink': None}
         if head == 'replicationfabrics':
@@ -361,6 +371,10 @@ class ArmRoutes:
             raise AzureError(405, 'MethodNotAllowed', method)
         if len(parts) == 3 and parts[2].lower() == 'remove' and method == 'POST':
             return vault.delete_fabric(fabric)
+        if parts[2].lower() == 'replicationnetworks':
+            return vmm.route_fabric(vault, method, fabric, parts[2:], body)
+        if parts[2].lower() == 'replicationrecoveryservicesproviders':
+            return providers.route(vault, method, fabric, parts[2:])
         if parts[2].lower() != 'replicationprotectioncontainers':
             raise not_found('Resource type', parts[2])
         if len(parts) == 3:
@@ -385,7 +399,7 @@ class ArmRoutes:
             if len(parts) == 2 and method == 'GET':
                 return 200, vault.mapping(fabric, container, parts[1])
             if len(parts) == 2 and method == 'PUT':
-                return vault.create_mapping(fabric, container, parts[1], body)
+                return vmm.create_container_mapping(vault, fabric, container, parts[1], body)
             if (len(parts) == 2 and method == 'DELETE') or (len(parts) == 3 and parts[2].lower() == 'remove' and method == 'POST'):
                 return vault.delete_mapping(fabric, container, parts[1])
         if kind == 'replicationprotecteditems':

@@ -102,7 +102,7 @@ class HostService:
             input_streams = shell_el.findtext('rsp:InputStreams', 'stdin', NS)
             output_streams = shell_el.findtext('rsp:OutputStreams', 'stdout stderr', NS)
             shell = WinrsShell(shell_id, self._runner_loader(), run, self.controls.run_command,
-                               self.controls.count_pipeline, input_streams, output_streams)
+                               self.controls.count_pipeline, input_streams, output_streams, getattr(self.host, 'run_program', None))
             with self._changed:
                 self._shells[shell_id] = shell
         else:
@@ -143,7 +143,8 @@ class HostService:
                 if isinstance(shell, PsrpShell):
                     command_id = shell.command(command_id, arguments)
                 else:
-                    command_id = shell.command(command_id, arguments, line.findtext('rsp:Command', '', NS))
+                    skip_cmd_shell = request.options.get('WINRS_SKIP_CMD_SHELL', 'FALSE').upper() == 'TRUE'
+                    command_id = shell.command(command_id, arguments, line.findtext('rsp:Command', '', NS), skip_cmd_shell)
             finally:
                 self._changed.notify_all()
         response = ET.Element(q('rsp', 'CommandResponse'))

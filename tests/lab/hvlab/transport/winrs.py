@@ -143,7 +143,8 @@ class WinrsShell:
 
     def __init__(self, shell_id: str, runner: RunnerScript, run_statements: typing.Callable[[list], typing.Any],
                  run_command: typing.Callable[[typing.Callable[[], typing.Any]], typing.Any], count_runner: typing.Callable[[list], None],
-                 input_streams: str = 'stdin', output_streams: str = 'stdout stderr') -> None:
+                 input_streams: str = 'stdin', output_streams: str = 'stdout stderr',
+                 run_program: typing.Optional[typing.Callable[[str, bool], typing.Any]] = None) -> None:
         self.shell_id = shell_id
         self.input_streams = input_streams
         self.output_streams = output_streams
@@ -151,20 +152,28 @@ class WinrsShell:
         self._run_statements = run_statements
         self._run_command = run_command
         self._count_runner = count_runner
+        self._run_program = run_program
         self._commands: typing.Dict[str, WinrsCommand] = {}
 
     def open(self, creation_xml_b64: typing.Optional[str]) -> None:  # pylint: disable=unused-argument
         return None
 
-    def command(self, command_id: str, arguments: typing.List[str], command_text: str = '') -> str:
+    def command(self, command_id: str, arguments: typing.List[str], command_text: str = '', skip_cmd_shell: bool = False) -> str:
         tokens = split_command_line(command_text, arguments)
         script = encoded_script(tokens)
         command = WinrsCommand(command_id, tokens, script is not None and self._runner.matches(script))
         self._commands[command_id] = command
         if not command.is_runner:
-            # Any other command line "runs" (and fails) right away; the fault gate applies to it too.
-            command.outcome = self._run_command(lambda: foreign_command_outcome(tokens))
+            # Any other command line runs right away (the lab's programs need no stdin); the fault gate applies to it too.
+            line = ' '.join([command_text] + list(arguments))
+            command.outcome = self._run_command(lambda: self._program_outcome(line, tokens, skip_cmd_shell))
         return command_id
+
+    def _program_outcome(self, line: str, tokens: typing.List[str], skip_cmd_shell: bool) -> RunnerOutcome:
+        if self._run_program is None or encoded_script(tokens) is not None:
+            return foreign_command_outcome(tokens)
+        outcome = self._run_program(line, skip_cmd_shell)
+        return RunnerOutcome(outcome.stdout.encode('utf-8'), outcome.stderr.encode('utf-8'), outcome.exit_code)
 
     def send(self, command_id: typing.Optional[str], data: bytes, end: bool) -> None:
         command = self._commands.get(command_id or '')

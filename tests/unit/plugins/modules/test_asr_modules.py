@@ -5,7 +5,10 @@ import pytest
 
 from ansible_collections.hyperv.mobility.plugins.module_utils.azure_client import AuthSettings, AzureClientError, CloudEndpoints
 from ansible_collections.hyperv.mobility.plugins.modules.asr_failover import already_done, predicted
-from ansible_collections.hyperv.mobility.plugins.modules.asr_replication_policy import changed_settings, normalize_start_time, validate_settings
+from ansible_collections.hyperv.mobility.plugins.module_utils.asr_views import network_mapping_view, policy_view
+from ansible_collections.hyperv.mobility.plugins.modules.asr_network_mapping import validate_options as validate_mapping
+from ansible_collections.hyperv.mobility.plugins.modules.asr_replication_policy import (
+    changed_settings, normalize_start_time, provider_input, validate_settings, wanted_view)
 
 POLICY = dict(recovery_point_retention=4, app_consistent_snapshot_frequency=1, initial_replication_start_time=None)
 
@@ -70,3 +73,42 @@ def test_auth_auto_without_anything_is_a_clear_error(tmp_path, monkeypatch):
     assert settings.source == 'credential_file' and settings['client_id'] == 'a'
     with pytest.raises(AzureClientError, match=r'profile \[other\] is not in the credentials file'):
         AuthSettings.resolve({'auth_source': 'credential_file', 'profile': 'other'})
+
+
+REPLICA = dict(POLICY, name='p', replication_provider='hyperv_replica', copy_frequency=900, compression=None, initial_replication_method=None,
+               offline_export_path=None, offline_import_path=None, authentication=None, replication_port=None, replica_deletion=None)
+
+
+@pytest.mark.parametrize('overrides, fragment', [
+    (dict(replication_provider='hyperv_to_azure', compression=True), 'compression apply to replication_provider=hyperv_replica only'),
+    (dict(replication_provider='hyperv_to_azure'), 'copy_frequency 900 is offered by replication_provider=hyperv_replica only'),
+    (dict(initial_replication_method='offline', offline_export_path='D:\\x'), 'requires offline_export_path and offline_import_path'),
+    (dict(offline_import_path='E:\\x'), 'offline_import_path apply to initial_replication_method=offline only'),
+    (dict(replication_port=0), 'replication_port must be 1 to 65535'),
+])
+def test_replica_options_are_refused_with_the_option_named(overrides, fragment):
+    assert fragment in validate_settings(dict(REPLICA, **overrides))
+
+
+def test_replica_defaults_follow_the_authentication_and_the_input_has_the_rest_names():
+    assert validate_settings(REPLICA) is None
+    wanted = wanted_view(dict(REPLICA, authentication='certificate'), {})
+    assert wanted['replication_port'] == 443 and wanted['compression'] is True and wanted['initial_replication_method'] == 'over_network'
+    assert wanted_view(REPLICA, {})['replication_port'] == 80
+    body = provider_input(wanted)
+    assert body == dict(body, instanceType='HyperVReplica2012R2', replicationFrequencyInSeconds=900, recoveryPoints=4, allowedAuthenticationType=2,
+                        compression='Enable', initialReplicationMethod='OverNetwork', replicaDeletion='None', replicationPort=443)
+    assert policy_view({'properties': {'providerSpecificDetails': dict(body, replicaDeletionOption='None')}}) == dict(wanted, id=None, name=None)
+    assert changed_settings(wanted, dict(wanted, replication_port=8443)) == ['replication_port']
+
+
+def test_network_mapping_options_and_view():
+    base = dict(name='m', site='hq', network='Corp', recovery_site=None, recovery_network=None, recovery_virtual_network_id=None, state='present')
+    assert 'needs one of recovery_network' in validate_mapping(base)
+    assert 'recovery_site needs recovery_network' in validate_mapping(dict(base, recovery_site='dr', recovery_virtual_network_id='x'))
+    assert 'ARM id of an Azure virtual network' in validate_mapping(dict(base, recovery_virtual_network_id='vnet'))
+    assert validate_mapping(dict(base, state='absent')) is None and validate_mapping(dict(base, recovery_network='Corp-DR')) is None
+    view = network_mapping_view({'id': '/s/x/vaults/v/replicationFabrics/hq/replicationNetworks/n1/replicationNetworkMappings/m', 'name': 'm',
+                                 'properties': {'recoveryFabricArmId': '/s/x/vaults/v/replicationFabrics/dr', 'state': 'Paired',
+                                                'fabricSpecificSettings': {'instanceType': 'VmmToVmm'}}})
+    assert view == dict(view, site='hq', network='n1', recovery_site='dr', mapping_type='VmmToVmm')

@@ -1,0 +1,82 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) hyperv.mobility contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The wait the Site Recovery modules share (AsrResource.poll_until) and Retry-After parsing (no network, no real sleeping)."""
+
+import pytest
+
+from ansible_collections.hyperv.mobility.plugins.module_utils.asr_module import STATE_POLL_SECONDS, AsrResource
+from ansible_collections.hyperv.mobility.plugins.module_utils.azure_client import AzureTimeoutError, retry_after_seconds
+
+
+class FakeModule:  # pylint: disable=too-few-public-methods
+    def __init__(self, **params):
+        self.params = dict({'timeout': 60, 'poll_interval': None}, **params)
+
+
+class Clock:
+    """time.time / time.sleep stand-ins: sleeping moves the clock, and every sleep is recorded."""
+
+    def __init__(self):
+        self.now = 1000.0
+        self.slept = []
+
+    def time(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+def reads(*answers):
+    """read() answering (value, retry_after) from answers in turn."""
+    pending = list(answers)
+    return lambda: pending.pop(0)
+
+
+def poll(resource, clock, answers, **keywords):
+    return resource.poll_until('initial replication of app01', reads(*answers), lambda value: value == 'done',
+                               sleep=clock.sleep, clock=clock.time, **keywords)
+
+
+def test_default_interval_is_the_historic_two_seconds():
+    clock = Clock()
+    assert poll(AsrResource(FakeModule(), None), clock, [('busy', None), ('busy', None), ('done', None)]) == 'done'
+    assert clock.slept == [STATE_POLL_SECONDS, STATE_POLL_SECONDS] == [2, 2]
+
+
+def test_poll_interval_option_sets_the_wait_and_retry_after_wins():
+    clock = Clock()
+    resource = AsrResource(FakeModule(poll_interval=7), None)
+    assert poll(resource, clock, [('busy', None), ('busy', 0.5), ('busy', 12), ('done', None)]) == 'done'
+    assert clock.slept == [7, 0.5, 12]
+
+
+def test_timeout_names_the_work_and_its_progress_and_never_sleeps_past_the_deadline():
+    clock = Clock()
+    resource = AsrResource(FakeModule(timeout=5, poll_interval=3), None)
+    with pytest.raises(AzureTimeoutError) as raised:
+        poll(resource, clock, [('busy', None), ('busy', None), ('busy', None)], progress=lambda value: '40% done')
+    assert clock.slept == [3, 2]  # the second wait stops at the deadline
+    assert raised.value.kind == 'timeout'
+    assert raised.value.message == 'initial replication of app01 not finished after 5 seconds (40% done); it goes on in Azure.'
+
+
+def test_changed_result_carries_the_step_the_diff_and_whether_azure_finished():
+    result = AsrResource(FakeModule(), None).changed('policy', {'a': 1}, {'a': 2}, False, 'policy p')
+    assert result == {'changed': True, 'policy': {'a': 2}, 'operation_done': False,
+                      'diff': {'before': {'a': 1}, 'after': {'a': 2}, 'before_header': 'policy p', 'after_header': 'policy p'}}
+
+
+@pytest.mark.parametrize('headers, seconds', [
+    ({}, None),
+    ({'retry-after': '4'}, 4.0),
+    ({'retry-after-ms': '1500', 'retry-after': '9'}, 1.5),
+    ({'x-ms-retry-after-ms': '250'}, 0.25),
+    ({'retry-after': 'Thu, 01 Jan 1970 00:16:50 GMT'}, 10.0),  # an HTTP date, 10 s after now=1000
+    ({'retry-after': 'soon'}, None),
+    ({'retry-after': '-3'}, 0.0),
+])
+def test_retry_after_headers(headers, seconds):
+    assert retry_after_seconds(headers, now=1000.0) == seconds
