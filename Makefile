@@ -154,8 +154,9 @@ clean: lab-down
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 
 # Benchmarks (figures printed and written to docs/performance.md; never asserted as times).
+# The issue's whole matrix by default; BENCH_ARGS=--quick for a short run, --help for the options.
 bench: setup
-	$(ANSIBLE_ENV) $(PY) benchmarks/run_all.py
+	$(ANSIBLE_ENV) $(PY) benchmarks/run_all.py $(BENCH_ARGS)
 
 # docs, ee, release-check
 include docs.mk

@@ -2,16 +2,21 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """`make bench`: what the collection costs on the wire and on the controller, measured against the lab.
 
-Figures are printed and written to docs/performance.md (+ docs/performance/*.png). Nothing here asserts a time:
-the machine running the benchmark is shared, so every figure carries the load average it was taken at.
+Figures are printed and written to docs/performance.md (+ docs/performance/*.png, results.json). Nothing here asserts a
+time: the machine running the benchmark is shared, so every figure carries the load average it was taken at.
 
 1. WSMan requests and pipelines per task of every host module, unchanged and changed, over psrp and winrm, next to
    the protocol minimum (open a pool or shell, run one command, close) taken with bare pypsrp and pywinrm.
-2. playbooks/live_migration.yml on meshes of growing size, forks and lab latency: wall time, controller CPU time,
-   peak memory and the LDAP writes the Samba DC committed.
+2. playbooks/live_migration.yml on meshes of 2, 10, 25 and 50 hosts, forks 1, 10, 25, lab latency 0 and 20 ms: wall
+   time, controller CPU time, peak memory and the LDAP writes the Samba DC committed (mesh_bench.py); runs over the
+   per-run limit or the budget are estimated and said so, and a ring at each size measures the per-host cost.
 3. A PNG plot of wall time against hosts.
 4. What ansible-core's own psrp/winrm connection sends to run one PowerShell module (the win_ping body in
    benchmarks/library) against what one of our tasks sends in full.
+5. The replica role and 6. Site Recovery against the fake Azure, first run and rerun (roles_bench.py).
+
+`--quick` is the development mode (small sizes, short limits); `--parts` runs some figures and keeps the others from
+docs/performance/results.json; `--render-only` rewrites the document from results.json.
 """
 
 from __future__ import annotations
@@ -21,197 +26,21 @@ import contextlib
 import dataclasses
 import json
 import os
-import re
-import subprocess
 import sys
 import tempfile
 import time
 import typing
 from pathlib import Path
 
-import yaml
+from benchlab import COUNTER_FIELDS, REPO_ROOT, Ansible, Lab, Ports, load_average, table
+from mesh_bench import MeshBenchmark, MeshPlan, growth_text, mesh_table, plot, skipped_items, skipped_text
+from roles_bench import (AZURE_SETTINGS, REPLICATION_SPEED, measure_replica, measure_site_recovery, replica_table, site_recovery_module_table,
+                         site_recovery_table)
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-LAB_ROOT = REPO_ROOT / 'tests' / 'lab'
-sys.path.insert(0, str(LAB_ROOT))
-
-from hvlab.control import LabControl  # noqa: E402  pylint: disable=wrong-import-position
-
-PYTHON = sys.executable
-ANSIBLE_PLAYBOOK = str(Path(PYTHON).parent / 'ansible-playbook')
 DOC_PATH = REPO_ROOT / 'docs' / 'performance.md'
 PLOT_DIR = REPO_ROOT / 'docs' / 'performance'
-RECAP_LINE = re.compile(r'^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)\s+skipped=(\d+)')
-COUNTER_FIELDS = ('requests', 'pipelines', 'shells', 'bytes_in', 'bytes_out')
-
-
-def load_average() -> str:
-    return '%.1f/%.1f/%.1f' % os.getloadavg()
-
-
-# ---- the lab ----------------------------------------------------------------------------------------------------
-
-
-@dataclasses.dataclass
-class Ports:
-    """Ports away from the defaults and from the test fixtures' random ports, so other labs keep running."""
-
-    http: int = 45985
-    https: int = 45986
-    control: int = 48700
-
-
-class Lab:
-    """`python -m hvlab up --dc` in a state folder of its own; a context manager that always brings it down."""
-
-    def __init__(self, host_count: int, state_dir: Path, ports: Ports) -> None:
-        self.host_count = host_count
-        self.state_dir = state_dir
-        self.ports = ports
-        self.described: dict = {}
-        self.startup_seconds = 0.0
-
-    def _hvlab(self, *arguments: str, timeout: float = 600) -> subprocess.CompletedProcess:
-        environment = dict(os.environ, PYTHONPATH=str(LAB_ROOT))
-        return subprocess.run([PYTHON, '-m', 'hvlab', *arguments, '--state-dir', str(self.state_dir)], capture_output=True, text=True,
-                              env=environment, stdin=subprocess.DEVNULL, check=False, timeout=timeout)
-
-    def __enter__(self) -> 'Lab':
-        started = time.monotonic()
-        result = self._hvlab('up', '--hosts', str(self.host_count), '--dc', '--timeout', '300', '--http-port', str(self.ports.http),
-                             '--https-port', str(self.ports.https), '--control-port', str(self.ports.control))
-        if result.returncode != 0:
-            self._hvlab('down')
-            raise RuntimeError('hvlab up --hosts %d failed:\n%s\n%s' % (self.host_count, result.stdout, result.stderr))
-        self.startup_seconds = time.monotonic() - started
-        self.described = json.loads((self.state_dir / 'lab.json').read_text(encoding='utf-8'))
-        return self
-
-    def __exit__(self, *exc_info: typing.Any) -> None:
-        self._hvlab('down')
-
-    @property
-    def control(self) -> LabControl:
-        return LabControl(self.described['control_url'])
-
-    @property
-    def inventory(self) -> Path:
-        return self.state_dir / 'inventory.yml'
-
-    @property
-    def hosts(self) -> list:
-        return self.described['hosts']
-
-    def host(self, transport: str) -> dict:
-        return next(host for host in self.hosts if host['transport'] == transport)
-
-
-class Directory:
-    """The Samba DC over LDAPS: counts committed writes (highestCommittedUSN) and puts delegation back as it was."""
-
-    ATTRIBUTES = ('msDS-AllowedToDelegateTo', 'userAccountControl')
-
-    def __init__(self, dc: dict) -> None:
-        import ldap3  # pylint: disable=import-outside-toplevel  # only the mesh figures need it
-
-        self._ldap3 = ldap3
-        tls = ldap3.Tls(ca_certs_file=dc['ca_path'], validate=2)
-        server = ldap3.Server(dc['server'], port=636, use_ssl=True, tls=tls, get_info=ldap3.NONE)
-        self.connection = ldap3.Connection(server, user=dc['admin_user'], password=dc['admin_password'], auto_bind=True)
-        self.base = 'DC=' + ',DC='.join(dc['realm'].lower().split('.'))
-
-    def highest_usn(self) -> int:
-        self.connection.search('', '(objectClass=*)', search_scope=self._ldap3.BASE, attributes=['highestCommittedUSN'])
-        return int(self.connection.entries[0]['highestCommittedUSN'].value)
-
-    def computers(self) -> dict:
-        self.connection.search(self.base, '(objectClass=computer)', attributes=list(self.ATTRIBUTES))
-        return {entry.entry_dn: {name: list(entry[name].values) for name in self.ATTRIBUTES} for entry in self.connection.entries}
-
-    def delegation_entries(self) -> int:
-        return sum(len(values['msDS-AllowedToDelegateTo']) for values in self.computers().values())
-
-    def restore(self, snapshot: dict) -> None:
-        current = self.computers()
-        for dn, values in snapshot.items():
-            if current.get(dn) == values:
-                continue
-            changes = {name: [(self._ldap3.MODIFY_REPLACE, [str(value) for value in values[name]])] for name in self.ATTRIBUTES}
-            if not self.connection.modify(dn, changes):
-                raise RuntimeError('could not restore %s: %s' % (dn, self.connection.result))
-
-
-# ---- running ansible --------------------------------------------------------------------------------------------
-
-
-@dataclasses.dataclass
-class ProcessCost:
-    """What one ansible-playbook run cost the controller (os.wait4 of that process: it and every worker it reaped)."""
-
-    wall_seconds: float
-    cpu_seconds: float
-    peak_rss_mib: float
-    returncode: int
-    recap: dict
-    output: str
-    timed_out: bool = False
-
-
-class Ansible:
-    """ansible-playbook with this repository as hyperv.mobility, each run measured on its own."""
-
-    def __init__(self, workdir: Path) -> None:
-        self.workdir = workdir
-        self.collections = workdir / 'collections'
-        link = self.collections / 'ansible_collections' / 'hyperv' / 'mobility'
-        link.parent.mkdir(parents=True, exist_ok=True)
-        if not link.exists():
-            link.symlink_to(REPO_ROOT)
-        self._count = 0
-
-    def environment(self) -> dict:
-        environment = dict(os.environ)
-        environment.update({
-            'ANSIBLE_COLLECTIONS_PATH': str(self.collections), 'ANSIBLE_COLLECTIONS_SCAN_SYS_PATH': 'false',
-            'ANSIBLE_PYTHON_INTERPRETER': PYTHON, 'ANSIBLE_HOST_KEY_CHECKING': 'false', 'ANSIBLE_RETRY_FILES_ENABLED': 'false',
-            'ANSIBLE_NOCOLOR': 'true', 'ANSIBLE_LOCAL_TEMP': str(self.workdir / 'ansible-tmp'),
-            'ANSIBLE_LIBRARY': str(REPO_ROOT / 'benchmarks' / 'library'), 'ANSIBLE_DEPRECATION_WARNINGS': 'false',
-            'PATH': str(Path(PYTHON).parent) + os.pathsep + os.environ.get('PATH', ''),
-        })
-        return environment
-
-    def write_playbook(self, plays: list) -> Path:
-        self._count += 1
-        path = self.workdir / ('playbook-%d.yml' % self._count)
-        path.write_text(yaml.safe_dump(plays, sort_keys=False), encoding='utf-8')
-        return path
-
-    def run(self, playbook: Path, inventory: Path, forks: int = 5, extra_vars: dict | None = None, timeout: float = 900) -> ProcessCost:
-        command = [ANSIBLE_PLAYBOOK, '-i', str(inventory), '--forks', str(forks), str(playbook)]
-        if extra_vars:
-            command += ['--extra-vars', json.dumps(extra_vars)]
-        self._count += 1
-        log_path = self.workdir / ('ansible-%d.log' % self._count)
-        started = time.monotonic()
-        with open(log_path, 'w', encoding='utf-8') as log:
-            process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=self.environment(),
-                                       cwd=str(self.workdir), start_new_session=True)
-            deadline, timed_out = started + timeout, False
-            while True:
-                pid, status, usage = os.wait4(process.pid, os.WNOHANG)
-                if pid:
-                    break
-                if time.monotonic() > deadline and not timed_out:
-                    timed_out = True
-                    os.killpg(process.pid, 9)  # the playbook and its forked workers: its own session, so nothing else
-                time.sleep(0.05)
-        wall = time.monotonic() - started
-        process.returncode = os.waitstatus_to_exitcode(status)
-        output = log_path.read_text(encoding='utf-8', errors='replace')
-        recap = {match.group(1): dict(zip(('ok', 'changed', 'unreachable', 'failed', 'skipped'), map(int, match.groups()[1:])))
-                 for match in map(RECAP_LINE.match, output.splitlines()) if match}
-        return ProcessCost(wall_seconds=wall, cpu_seconds=usage.ru_utime + usage.ru_stime, peak_rss_mib=usage.ru_maxrss / 1024.0,
-                           returncode=process.returncode, recap=recap, output=output, timed_out=timed_out)
+FINDINGS_PATH = REPO_ROOT / 'benchmarks' / 'findings.md'  # written by hand after a run, kept across runs
+PARTS = ('tasks', 'replica', 'asr', 'mesh')
 
 
 # ---- figure 1: per-task cost of every host module ---------------------------------------------------------------
@@ -382,154 +211,7 @@ def measure_ansible_core_path(lab: Lab, ansible: Ansible) -> list:
     return rows
 
 
-# ---- figure 2: the live migration mesh ---------------------------------------------------------------------------
-
-
-@dataclasses.dataclass
-class MeshPlan:
-    sizes: list
-    forks: list
-    latencies: list
-    max_run_seconds: float
-    budget_seconds: float
-
-
-def mesh_work(hosts: int) -> int:
-    """Host-task runs of the role: about 10 per host plus one preflight per direction, N·(N−1)."""
-    return hosts * 10 + hosts * (hosts - 1)
-
-
-class MeshBenchmark:
-    """Runs playbooks/live_migration.yml from the same starting state at each size, fork count and latency."""
-
-    def __init__(self, plan: MeshPlan, ansible: Ansible, ports: Ports, started: float) -> None:
-        self.plan = plan
-        self.ansible = ansible
-        self.ports = ports
-        self.started = started
-        self.rows: list = []
-        self.skipped: list = []
-        self._seconds_per_work: dict = {}
-
-    def predicted_seconds(self, hosts: int, forks: int, latency: int) -> float | None:
-        """From the last run with the same effective parallelism (forks above N run N at once); None when never measured."""
-        parallel = min(forks, hosts)
-        rate = self._seconds_per_work.get((parallel, latency))
-        if rate is None:
-            other = [value for (known, _unused), value in self._seconds_per_work.items() if known == parallel]
-            rate = max(other) * (1.3 if latency else 1.0) if other else None
-        return None if rate is None else rate * mesh_work(hosts)
-
-    def _reason_to_skip(self, hosts: int, forks: int, latency: int, done_forks: list) -> str | None:
-        if forks >= hosts and any(done >= hosts for done in done_forks):
-            return 'same as forks=%d (only %d hosts)' % (min(done for done in done_forks if done >= hosts), hosts)
-        predicted = self.predicted_seconds(hosts, forks, latency)
-        if predicted is not None and predicted > self.plan.max_run_seconds:
-            return 'predicted %.0f s > %.0f s' % (predicted, self.plan.max_run_seconds)
-        remaining = self.remaining_seconds()
-        needed = self.plan.max_run_seconds if predicted is None else predicted  # never measured: it may take the whole per-run limit
-        if needed > remaining:
-            return 'needs up to %.0f s, %.0f s left of the benchmark budget' % (needed, remaining)
-        return None
-
-    def remaining_seconds(self) -> float:
-        return self.plan.budget_seconds - (time.monotonic() - self.started)
-
-    def run(self) -> None:
-        for hosts in self.plan.sizes:
-            combinations = [(latency, forks) for latency in self.plan.latencies for forks in self.plan.forks]
-            if self._seconds_per_work and all((self.predicted_seconds(hosts, forks, latency) or 0) > self.plan.max_run_seconds
-                                              for latency, forks in combinations):
-                # Not even worth starting the lab (and joining N computers to the DC).
-                self.skipped += [(hosts, forks, latency, 'predicted > %.0f s' % self.plan.max_run_seconds) for latency, forks in combinations]
-                continue
-            if self.remaining_seconds() < self.plan.max_run_seconds:
-                self.skipped += [(hosts, forks, latency, 'benchmark budget spent') for latency, forks in combinations]
-                continue
-            with tempfile.TemporaryDirectory(prefix='bench-mesh-%d-' % hosts) as state_dir, Lab(hosts, Path(state_dir), self.ports) as lab:
-                self._run_size(lab, combinations)
-
-    def _run_size(self, lab: Lab, combinations: list) -> None:
-        directory = Directory(lab.described['dc'])
-        baseline_directory = directory.computers()
-        baseline_hosts = {host['name']: lab.control.host_state(host['name']) for host in lab.hosts}
-        done: dict = {}
-        for latency, forks in combinations:
-            reason = self._reason_to_skip(lab.host_count, forks, latency, done.setdefault(latency, []))
-            if reason:
-                self.skipped.append((lab.host_count, forks, latency, reason))
-                print('  skip N=%d forks=%d latency=%d ms: %s' % (lab.host_count, forks, latency, reason), flush=True)
-                continue
-            self._restore(lab, directory, baseline_directory, baseline_hosts)
-            lab.control.set_latency('*', latency)
-            lab.control.reset_counters()
-            usn_before = directory.highest_usn()
-            load_before = load_average()
-            # Never measured at this parallelism: run it, but no longer than the per-run limit.
-            cost = self.ansible.run(REPO_ROOT / 'playbooks' / 'live_migration.yml', lab.inventory, forks=forks, timeout=self.plan.max_run_seconds)
-            writes = directory.highest_usn() - usn_before
-            counters = lab.control.counters()
-            done[latency].append(forks)
-            # A stopped run still tells how slow this parallelism is (a lower bound), which skips its larger sizes.
-            self._seconds_per_work[(min(forks, lab.host_count), latency)] = cost.wall_seconds / mesh_work(lab.host_count)
-            if cost.timed_out:
-                self.skipped.append((lab.host_count, forks, latency, 'stopped after %.0f s (per-run limit)' % cost.wall_seconds))
-                print('  stopped N=%d forks=%d latency=%d ms after %.0f s' % (lab.host_count, forks, latency, cost.wall_seconds), flush=True)
-                continue
-            row = {'hosts': lab.host_count, 'forks': forks, 'latency_ms': latency, 'wall_s': cost.wall_seconds, 'cpu_s': cost.cpu_seconds,
-                   'peak_rss_mib': cost.peak_rss_mib, 'rc': cost.returncode, 'failed_hosts': sum(1 for r in cost.recap.values() if r['failed']),
-                   'directions': lab.host_count * (lab.host_count - 1), 'ldap_writes': writes, 'delegation_entries': directory.delegation_entries(),
-                   'wsman_requests': sum(c['requests'] for c in counters.values()), 'pipelines': sum(c['pipelines'] for c in counters.values()),
-                   'load': load_before + ' → ' + load_average(), 'lab_startup_s': lab.startup_seconds}
-            self.rows.append(row)
-            print('  N=%(hosts)d forks=%(forks)d latency=%(latency_ms)d ms: %(wall_s).1f s wall, %(cpu_s).1f s CPU, %(peak_rss_mib).0f MiB, '
-                  'rc=%(rc)d, %(ldap_writes)d LDAP writes for %(directions)d directions, %(wsman_requests)d WSMan requests (load %(load)s)' % row,
-                  flush=True)
-            if cost.returncode != 0:
-                (self.ansible.workdir / ('mesh-failure-%d-%d-%d.log' % (lab.host_count, forks, latency))).write_text(cost.output, encoding='utf-8')
-        lab.control.set_latency('*', 0)
-
-    @staticmethod
-    def _restore(lab: Lab, directory: Directory, baseline_directory: dict, baseline_hosts: dict) -> None:
-        """Every run starts from the lab's first state: no delegation, the hosts' original live migration settings."""
-        directory.restore(baseline_directory)
-        for name, state in baseline_hosts.items():
-            lab.control.patch_host(name, migration=state['migration'], migration_networks=state['migration_networks'])
-
-
 # ---- report -----------------------------------------------------------------------------------------------------
-
-
-def plot(rows: list) -> Path | None:
-    if not rows:
-        return None
-    import matplotlib  # pylint: disable=import-outside-toplevel
-    matplotlib.use('Agg')
-    from matplotlib import pyplot  # pylint: disable=import-outside-toplevel
-
-    PLOT_DIR.mkdir(parents=True, exist_ok=True)
-    figure, axes = pyplot.subplots(figsize=(7, 4.5))
-    for forks, latency in sorted({(row['forks'], row['latency_ms']) for row in rows}):
-        # A run with forks >= N stands for every fork count >= N (ansible runs at most N hosts at once).
-        series = sorted({(row['hosts'], row['wall_s']) for row in rows if row['latency_ms'] == latency
-                         and (row['forks'] == forks or min(row['forks'], forks) >= row['hosts'])})
-        axes.plot([x for x, _unused1 in series], [y for _unused2, y in series], marker='o', linestyle='-' if latency == 0 else '--',
-                  label='forks %d, latency %d ms' % (forks, latency))
-    axes.set_xlabel('hosts in the mesh (N)')
-    axes.set_ylabel('wall time of playbooks/live_migration.yml (s)')
-    axes.set_title('Live migration mesh: time against hosts (shared 2-core machine)')
-    axes.grid(True, alpha=0.3)
-    axes.legend(fontsize='small')
-    path = PLOT_DIR / 'live_migration_mesh.png'
-    figure.tight_layout()
-    figure.savefig(path, dpi=110)
-    return path
-
-
-def table(headers: list, rows: list) -> str:
-    lines = ['| ' + ' | '.join(headers) + ' |', '|' + '|'.join('---' for _unused in headers) + '|']
-    lines += ['| ' + ' | '.join(str(cell) for cell in row) + ' |' for row in rows]
-    return '\n'.join(lines)
 
 
 def task_cost_table(task_rows: list, minimum_rows: list) -> str:
@@ -544,14 +226,6 @@ def task_cost_table(task_rows: list, minimum_rows: list) -> str:
     return table(['task', 'transport', 'WSMan requests', 'pipelines', 'shells', 'bytes to host', 'bytes from host', 'peer host', 'load avg'], rows)
 
 
-def mesh_table(rows: list) -> str:
-    return table(['hosts', 'forks', 'latency', 'wall s', 'controller CPU s', 'peak RSS MiB', 'rc', 'directions N·(N−1)', 'LDAP writes',
-                  'delegation entries', 'WSMan requests', 'pipelines', 'load avg (before → after)'],
-                 [[row['hosts'], row['forks'], '%d ms' % row['latency_ms'], '%.1f' % row['wall_s'], '%.1f' % row['cpu_s'], '%.0f' % row['peak_rss_mib'],
-                   row['rc'], row['directions'], row['ldap_writes'], row['delegation_entries'], row['wsman_requests'], row['pipelines'], row['load']]
-                  for row in rows])
-
-
 def core_path_table(rows: list) -> str:
     return table(['what runs', 'transport', 'WSMan requests', 'pipelines', 'shells', 'bytes to host', 'bytes from host', 'commands the lab saw',
                   'largest command (chars)', 'load avg'],
@@ -560,56 +234,32 @@ def core_path_table(rows: list) -> str:
                   for row in rows])
 
 
-def growth_text(rows: list) -> str:
-    """How directions, LDAP writes, WSMan requests and CPU grow with N, from the measured rows (the first run of each size)."""
-    first_of_size = {}
-    for row in rows:
-        first_of_size.setdefault(row['hosts'], row)
-    if not first_of_size:
-        return '(the mesh was not run)'
-    lines = [table(['N', 'directions N·(N−1)', 'LDAP writes', 'LDAP writes / N', 'WSMan requests', 'requests / direction',
-                    'controller CPU s', 'CPU s / direction'],
-                   [[n, row['directions'], row['ldap_writes'], '%.1f' % (row['ldap_writes'] / n), row['wsman_requests'],
-                     '%.1f' % (row['wsman_requests'] / row['directions']), '%.1f' % row['cpu_s'], '%.2f' % (row['cpu_s'] / row['directions'])]
-                    for n, row in sorted(first_of_size.items())]), '']
-    lines.append(
-        '- **Directions grow as N·(N−1), LDAP writes as N.** `kerberos_delegation` writes each computer account once, in one '
-        'LDAP modify that carries all of its destinations\' SPNs and the protocol-transition flag, so the DC sees one write per '
-        'host whatever the mesh size; the delegation entries it stores grow with the directions (%s SPNs per direction).'
-        % ', '.join(sorted({'%g' % (row['delegation_entries'] / row['directions']) for row in first_of_size.values()})))
-    lines.append(
-        '- **WSMan work grows as N·(N−1).** Every direction is one `migration_preflight` task that reads the source and the '
-        'destination (one pipeline each); the per-host tasks (delegation, live migration settings) add a constant per host. '
-        'Requests per direction therefore settle to a constant as N grows, and total requests grow quadratically.')
-    lines.append(
-        '- **Controller CPU follows the number of task runs**, about N·(N−1) + 10·N: each task is a module process on the '
-        'controller (Python start, ansible-core module wrapper, pypsrp/pywinrm, TLS/NTLM). It does not shrink with forks; '
-        'forks only spread it. On this 2-core machine, shared with other suites, wall time cannot fall below about CPU time / 2, '
-        'which is why forks beyond a handful stop helping and why the largest meshes were predicted over the per-run limit.')
-    lines.append(
-        '- **Latency** adds 20 ms to every WSMan request: per task that is requests × 20 ms (0.1 s for a psrp read, 0.2–0.4 s for '
-        'winrm), paid serially with forks 1 and overlapped with more forks.')
-    lines.append(
-        '- **Peak memory** is that of the largest single controller process (the ansible-playbook parent holding the '
-        'inventory and results, or one module process); it hardly depends on N at these sizes.')
-    return '\n'.join(lines)
-
-
-def write_report(results: dict, document_text: str) -> None:
-    DOC_PATH.write_text(document_text, encoding='utf-8')
+def write_results(results: dict) -> None:
+    """docs/performance/results.json: every figure, to render the document again or add to it."""
+    PLOT_DIR.mkdir(parents=True, exist_ok=True)
     (PLOT_DIR / 'results.json').write_text(json.dumps(results, indent=1, default=str), encoding='utf-8')
 
 
+def _or_not_run(rows: list | None, render_rows: typing.Callable[[list], str], what: str) -> str:
+    return render_rows(rows) if rows else '(%s not run)' % what
+
+
 def render(results: dict, plot_path: Path | None) -> str:
+    """docs/performance.md from benchmarks/performance.md.in, the results and benchmarks/findings.md."""
     template = (REPO_ROOT / 'benchmarks' / 'performance.md.in').read_text(encoding='utf-8')
-    skipped = '\n'.join('- N=%d, forks %d, latency %d ms: %s' % item for item in results['mesh_skipped']) or '- none'
+    findings = FINDINGS_PATH.read_text(encoding='utf-8').strip() if FINDINGS_PATH.exists() else '(no findings written yet)'
+    core_path = results.get('ansible_core_path') or []
     return template.format(
-        date=results['date'], machine=results['machine'], total_seconds='%.0f' % results['total_seconds'],
-        task_costs=task_cost_table(results['task_costs'], results['protocol_minimum']),
-        mesh=mesh_table(results['mesh']) if results['mesh'] else '(mesh not run)', skipped=skipped,
+        date=results['date'], machine=results['machine'], total_seconds='%.0f' % results['total_seconds'], options=results.get('options', '—'),
+        task_costs=task_cost_table(results.get('task_costs') or [], results.get('protocol_minimum') or []),
+        mesh=_or_not_run(results.get('mesh'), mesh_table, 'mesh'), skipped=skipped_text(results.get('mesh_skipped') or []),
         plot='![wall time against hosts](performance/%s)' % plot_path.name if plot_path else '(no plot: the mesh was not run)',
-        core_path=core_path_table(results['ansible_core_path']), growth=growth_text(results['mesh']),
-        wrapper_kib=_kib(results['ansible_core_path'], 'bench_win_ping', 'psrp'), ours_kib=_kib(results['ansible_core_path'], 'host_info', 'psrp'),
+        core_path=_or_not_run(core_path, core_path_table, 'ansible-core path'), growth=growth_text(results.get('mesh') or []),
+        wrapper_kib=_kib(core_path, 'bench_win_ping', 'psrp'), ours_kib=_kib(core_path, 'host_info', 'psrp'),
+        replica=_or_not_run(results.get('replica'), replica_table, 'replica role'), replication_speed=REPLICATION_SPEED,
+        site_recovery=_or_not_run(results.get('site_recovery'), site_recovery_table, 'Site Recovery'),
+        site_recovery_modules=_or_not_run(results.get('site_recovery'), site_recovery_module_table, 'Site Recovery'),
+        azure_settings=', '.join('%s=%s' % item for item in AZURE_SETTINGS.items()), findings=findings,
     )
 
 
@@ -625,62 +275,117 @@ def integers(text: str) -> list:
     return [int(item) for item in text.split(',') if item]
 
 
+def parts(text: str) -> list:
+    """--parts: a comma-separated subset of PARTS."""
+    chosen = [item for item in text.split(',') if item]
+    unknown = set(chosen) - set(PARTS)
+    if unknown:
+        raise argparse.ArgumentTypeError('unknown part(s) %s; choose from %s' % (', '.join(sorted(unknown)), ', '.join(PARTS)))
+    return chosen
+
+
+QUICK = {'sizes': [2, 10], 'forks': [1, 10], 'latencies': [0, 20], 'max_run_seconds': 120, 'budget_seconds': 900, 'replica_sizes': [3],
+         'asr_vms': [2]}
+
+
 def parse_arguments(argv: list | None) -> argparse.Namespace:
+    """The options; --quick replaces the sizes, limits and counts by QUICK."""
     parser = argparse.ArgumentParser(description=__doc__.split('\n', maxsplit=1)[0])
     parser.add_argument('--sizes', type=integers, default=[2, 10, 25, 50], help='mesh sizes (default 2,10,25,50)')
     parser.add_argument('--forks', type=integers, default=[1, 10, 25], help='fork counts (default 1,10,25)')
     parser.add_argument('--latencies', type=integers, default=[0, 20], help='lab latency per request in ms (default 0,20)')
-    parser.add_argument('--max-run-seconds', type=float, default=180, help='skip a mesh run predicted to take longer (default 180)')
-    parser.add_argument('--budget-seconds', type=float, default=780, help='stop starting mesh runs past this total (default 780)')
+    parser.add_argument('--max-run-seconds', type=float, default=900,
+                        help='do not start a mesh run estimated to take longer, stop one that does (default 900)')
+    parser.add_argument('--budget-seconds', type=float, default=3600,
+                        help='the whole benchmark\'s time: mesh runs that would end past it are estimated instead (default 3600)')
+    parser.add_argument('--no-ring', action='store_true', help='skip the ring runs (N directions) at each mesh size')
+    parser.add_argument('--replica-sizes', type=integers, default=[3, 10], help='replica role: lab sizes, the last host replicates the others (default 3,10)')
+    parser.add_argument('--asr-vms', type=integers, default=[2, 10], help='Site Recovery: numbers of protected VMs (default 2,10)')
+    parser.add_argument('--quick', action='store_true', help='development mode: ' + ', '.join('%s=%s' % item for item in QUICK.items()))
+    parser.add_argument('--parts', type=parts, default=list(PARTS),
+                        help='figures to measure (default all: %s); the others are kept from docs/performance/results.json' % ','.join(PARTS))
     parser.add_argument('--http-port', type=int, default=Ports.http)
     parser.add_argument('--https-port', type=int, default=Ports.https)
     parser.add_argument('--control-port', type=int, default=Ports.control)
+    parser.add_argument('--azure-port', type=int, default=Ports.azure)
+    parser.add_argument('--dc-address', default=Ports.dc_address)
+    parser.add_argument('--append', action='store_true',
+                        help='add the mesh runs to those in docs/performance/results.json (a cell measured now leaves the list of runs not made)')
     parser.add_argument('--no-write', action='store_true', help='print only; leave docs/performance.md as it is')
-    parser.add_argument('--mesh-only', action='store_true', help='run only the mesh and add its rows to docs/performance/results.json')
     parser.add_argument('--render-only', action='store_true', help='rewrite docs/performance.md from docs/performance/results.json, measure nothing')
-    return parser.parse_args(argv)
+    arguments = parser.parse_args(argv)
+    if arguments.quick:
+        for name, value in QUICK.items():
+            setattr(arguments, name, value)
+    return arguments
 
 
 def main(argv: list | None = None) -> int:
+    """Measure the chosen parts, then write results.json, the plot and the document."""
     arguments = parse_arguments(argv)
+    results_path = PLOT_DIR / 'results.json'
     if arguments.render_only:
-        results = json.loads((PLOT_DIR / 'results.json').read_text(encoding='utf-8'))
-        results['mesh_skipped'] = [tuple(item) for item in results['mesh_skipped']]
-        write_report(results, render(results, plot(results['mesh'])))
-        print('wrote %s from %s' % (DOC_PATH.relative_to(REPO_ROOT), (PLOT_DIR / 'results.json').relative_to(REPO_ROOT)))
+        results = json.loads(results_path.read_text(encoding='utf-8'))
+        DOC_PATH.write_text(render(results, plot(results.get('mesh') or [], results.get('mesh_skipped') or [], PLOT_DIR)), encoding='utf-8')
+        print('wrote %s from %s' % (DOC_PATH.relative_to(REPO_ROOT), results_path.relative_to(REPO_ROOT)))
         return 0
     started = time.monotonic()
-    ports = Ports(arguments.http_port, arguments.https_port, arguments.control_port)
-    results: dict = {'date': time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime()),
-                     'machine': '%d CPUs, load average %s at start' % (os.cpu_count() or 0, load_average())}
-    if arguments.mesh_only:
-        results = json.loads((PLOT_DIR / 'results.json').read_text(encoding='utf-8'))
+    ports = Ports(arguments.http_port, arguments.https_port, arguments.control_port, arguments.azure_port, arguments.dc_address)
+    kept = json.loads(results_path.read_text(encoding='utf-8')) if results_path.exists() and set(arguments.parts) != set(PARTS) else {}
+    options = ' '.join(argv if argv is not None else sys.argv[1:]) or '(defaults)'
+    if arguments.append and kept:
+        results = dict(kept, options='%s`, then `%s' % (kept.get('options', '?'), options))
+        earlier_mesh, earlier_skipped = kept.get('mesh') or [], kept.get('mesh_skipped') or []
+    else:
+        results = dict(kept, date=time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime()), total_seconds=0.0, options=options,
+                       machine='%d CPUs, load average %s at start' % (os.cpu_count() or 0, load_average()))
+        earlier_mesh, earlier_skipped = [], []
     with tempfile.TemporaryDirectory(prefix='hvbench-') as workdir:
         ansible = Ansible(Path(workdir))
-        if not arguments.mesh_only:
-            measure_small_lab(results, ansible, ports)
-        print('== playbooks/live_migration.yml mesh', flush=True)
-        mesh = MeshBenchmark(MeshPlan(arguments.sizes, arguments.forks, arguments.latencies, arguments.max_run_seconds, arguments.budget_seconds),
-                             ansible, ports, started)
         with contextlib.suppress(KeyboardInterrupt):
-            mesh.run()
-        results['mesh'] = results.get('mesh', []) + mesh.rows if arguments.mesh_only else mesh.rows
-        results['mesh_skipped'] = [tuple(item) for item in results.get('mesh_skipped', [])] + mesh.skipped if arguments.mesh_only else mesh.skipped
-        print(mesh_table(results['mesh']), flush=True)
-    results['total_seconds'] = results.get('total_seconds', 0) + time.monotonic() - started if arguments.mesh_only else time.monotonic() - started
-    plot_path = plot(results['mesh'])
+            _measure(arguments, results, ansible, ports, started)
+    if earlier_mesh or earlier_skipped:
+        measured = {(row['hosts'], row['forks'], row['latency_ms']) for row in results.get('mesh') or [] if row.get('topology', 'mesh') == 'mesh'}
+        results['mesh'] = earlier_mesh + (results.get('mesh') or [])
+        results['mesh_skipped'] = [item for item in skipped_items(earlier_skipped) + (results.get('mesh_skipped') or [])
+                                   if (item['hosts'], item['forks'], item['latency_ms']) not in measured]
+    results['total_seconds'] = results.get('total_seconds', 0.0) + time.monotonic() - started
     if not arguments.no_write:
-        PLOT_DIR.mkdir(parents=True, exist_ok=True)
-        write_report(results, render(results, plot_path))
+        write_results(results)  # first: the document can be made again from it (--render-only)
+        DOC_PATH.write_text(render(results, plot(results.get('mesh') or [], results.get('mesh_skipped') or [], PLOT_DIR)), encoding='utf-8')
         print('wrote %s' % DOC_PATH.relative_to(REPO_ROOT), flush=True)
     print('benchmark took %.0f s' % (time.monotonic() - started), flush=True)
     return 0
 
 
+def _measure(arguments: argparse.Namespace, results: dict, ansible: Ansible, ports: Ports, started: float) -> None:
+    """The chosen parts, cheapest first; the mesh last, as it fills what is left of the budget."""
+    if 'tasks' in arguments.parts:
+        measure_small_lab(results, ansible, ports)
+    if 'replica' in arguments.parts:
+        print('== playbooks/replica.yml (last host replicates the others)', flush=True)
+        results['replica'] = measure_replica(ansible, ports, arguments.replica_sizes, max(arguments.forks))
+        print(replica_table(results['replica']), '\n', flush=True)
+    if 'asr' in arguments.parts:
+        print('== playbooks/site_recovery_azure.yml against the fake Azure', flush=True)
+        results['site_recovery'] = measure_site_recovery(ansible, ports, arguments.asr_vms)
+        print(site_recovery_table(results['site_recovery']), '\n', flush=True)
+        print(site_recovery_module_table(results['site_recovery']), '\n', flush=True)
+    if 'mesh' in arguments.parts:
+        print('== playbooks/live_migration.yml mesh', flush=True)
+        plan = MeshPlan(arguments.sizes, arguments.forks, arguments.latencies, arguments.max_run_seconds, arguments.budget_seconds,
+                        ring=not arguments.no_ring)
+        mesh = MeshBenchmark(plan, ansible, ports, started)
+        results['mesh'], results['mesh_skipped'] = mesh.rows, mesh.skipped  # the same lists: what is measured before an interrupt is kept
+        mesh.run()
+        print(mesh_table(results['mesh']), '\n', flush=True)
+        print(skipped_text(results['mesh_skipped']), flush=True)
+
+
 def measure_small_lab(results: dict, ansible: Ansible, ports: Ports) -> None:
     """Figures 1 and 4 (per-task cost, protocol minimum, ansible-core's path) on a 2-host lab with a Samba DC."""
     print('== per-task cost, protocol minimum, ansible-core path (2-host lab with a Samba DC)', flush=True)
-    with Lab(2, ansible.workdir / 'lab-2', ports) as lab:
+    with tempfile.TemporaryDirectory(prefix='bench-tasks-') as state_dir, Lab(2, Path(state_dir), ports) as lab:
         print('  lab up in %.0f s' % lab.startup_seconds, flush=True)
         for key, measure in (('protocol_minimum', measure_protocol_minimum), ('task_costs', measure_task_costs),
                              ('ansible_core_path', measure_ansible_core_path)):
