@@ -146,6 +146,15 @@ class AsrResource(object):
                                    "(hyperv.mobility.asr_host_registration)." % site, kind='not_found')
         return fabric, containers[0]
 
+    def protection_container(self, site, cloud=None):
+        """(fabric, protection container) of a Hyper-V site, or of the VMM cloud `cloud` when site is a VMM server (by name or server name)."""
+        fabric = self.fabric(site)
+        if fabric_type(fabric) == 'VMM':
+            return fabric, self.cloud_container(fabric, cloud)
+        if cloud:
+            raise AzureClientError("cloud applies to VMM servers only; site '%s' is a %s" % (site, fabric_type(fabric)), kind='bad_request')
+        return self.site_container(site, fabric)
+
     def cloud_container(self, fabric, cloud, option='cloud'):
         """The protection container of a VMM cloud, by the cloud's name (friendly name) or the container's name."""
         client = self.client
@@ -158,6 +167,17 @@ class AsrResource(object):
             if cloud.lower() in (container['name'].lower(), ((container.get('properties') or {}).get('friendlyName') or '').lower()):
                 return container
         raise AzureClientError("%s: '%s' is not a cloud of VMM server '%s' (clouds: %s)" % (option, cloud, fabric['name'], names), kind='not_found')
+
+    def vm_network(self, fabric, network, option):
+        """A VM network of a VMM fabric by its VMM name (friendly name) or Site Recovery name."""
+        client = self.client
+        networks = client.list('VM networks of %s' % fabric['name'], client.asr.replication_networks.list_by_replication_fabrics, fabric['name'])
+        for candidate in networks:
+            if network.lower() in (candidate['name'].lower(), ((candidate.get('properties') or {}).get('friendlyName') or '').lower()):
+                return candidate
+        names = ', '.join(sorted((n.get('properties') or {}).get('friendlyName') or n['name'] for n in networks)) or 'none'
+        raise AzureClientError("%s: VM network '%s' is not a network of VMM server '%s' (VM networks: %s)" % (option, network, fabric['name'], names),
+                               kind='not_found')
 
 
 def fabric_type(fabric):

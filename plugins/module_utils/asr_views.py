@@ -85,8 +85,11 @@ def protected_view(item):
     properties = item.get('properties') or {}
     details = properties.get('providerSpecificDetails') or {}
     initial = details.get('initialReplicationDetails') or {}
-    return dict(id=item.get('id'), name=item.get('name'), vm_name=properties.get('friendlyName'), policy=properties.get('policyFriendlyName'),
+    view = dict(id=item.get('id'), name=item.get('name'), vm_name=properties.get('friendlyName'), policy=properties.get('policyFriendlyName'),
                 protection_state=properties.get('protectionState'), replication_health=properties.get('replicationHealth'),
                 active_location=properties.get('activeLocation'), initial_replication_progress=initial.get('initialReplicationProgressPercentage'),
                 target_vm_name=details.get('recoveryAzureVmName'), target_network_id=details.get('selectedRecoveryAzureNetworkId'),
                 target_subnet=details.get('targetAzureSubnetId'))
+    if details.get('instanceType') == PROVIDERS['hyperv_replica']:  # VMM to a secondary site: where the VM replicates to
+        view.update(recovery_site=properties.get('recoveryFabricFriendlyName'), recovery_cloud=properties.get('recoveryProtectionContainerFriendlyName'))
+    return view

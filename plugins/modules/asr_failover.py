@@ -10,7 +10,7 @@ __metaclass__ = type  # pylint: disable=invalid-name
 DOCUMENTATION = r'''
 ---
 module: asr_failover
-short_description: Test failover, fail over, commit, fail back and reprotect a Hyper-V VM protected by Azure Site Recovery
+short_description: Test failover, fail over, commit, fail back and reprotect a VM protected by Azure Site Recovery
 version_added: 1.0.0
 description:
   - Runs one step of Microsoft's Hyper-V to Azure failover and failback process on a protected VM.
@@ -18,6 +18,12 @@ description:
   - V(planned_failover) (source VMs shut down first, no data loss) or V(unplanned_failover) (primary site unreachable) fail over in
     O(direction); V(commit) finishes a failover. Failback is a planned failover with O(direction=recovery_to_primary), then commit.
   - V(reprotect) starts replicating to Azure again after a failback (reverse replication).
+  - VMM to a secondary site - with O(site) a VMM server and O(cloud) the VM's cloud, the same steps run between the two VMM sites
+    (Hyper-V Replica, provider C(HyperVReplica2012R2)) as Microsoft documents them - V(test_failover) starts a test VM on the
+    secondary site attached to the VM network O(test_network_id) of that site (none without it), then V(test_failover_cleanup);
+    V(planned_failover) or V(unplanned_failover), V(commit); V(reprotect) then replicates from the secondary site back to the
+    primary site (reverse replication); failback is a planned failover with O(direction=recovery_to_primary), V(commit), and
+    V(reprotect) again replicates from the primary site to the secondary site. A test failover starts on the site the VM is active on.
   - Idempotent, a step already done is C(ok) (a test failover pending cleanup, a VM already active on the target side, a failover already committed).
     A step Site Recovery does not allow in the VM's current state is an error listing the allowed operations.
 author:
@@ -34,9 +40,12 @@ attributes:
     description: Shows the VM's protection state, active location and test failover state before and after.
 options:
   site:
-    description: Name of the Hyper-V site.
+    description: Name of the Hyper-V site, or a VMM server (its fabric name or the server's name; O(cloud) is then required).
     type: str
     required: true
+  cloud:
+    description: The VMM cloud of the protected VM (its name in VMM, or its protection container name) when O(site) is a VMM server.
+    type: str
   name:
     description: Name of the replication protected item (the O(hyperv.mobility.asr_protected_vm#module:name)).
     type: str
@@ -53,10 +62,14 @@ options:
     choices: [primary_to_recovery, recovery_to_primary]
     default: primary_to_recovery
   test_network_id:
-    description: ARM id of the (isolated) Azure network for the test VM. Without it the VM's target network is used.
+    description:
+      - ARM id of the (isolated) Azure network for the test VM. Without it the VM's target network is used.
+      - VMM to a secondary site - the VM network of the site the test VM starts on (the recovery site, or the primary site once the
+        VM is active on the recovery site), by its name in VMM, its Site Recovery name or its ARM id. Without it the test VM is
+        attached to no network.
     type: str
   recovery_point_id:
-    description: ARM id of the recovery point to fail over to. Defaults to the latest.
+    description: ARM id of the recovery point to fail over to. Defaults to the latest. Failover to Azure only.
     type: str
   shut_down_source:
     description: With V(unplanned_failover), try to shut down the source VMs first (when the primary site is still reachable).
@@ -64,12 +77,13 @@ options:
     default: false
   data_sync:
     description:
-      - Failback only. V(minimize_downtime) synchronizes before shutting the Azure VM down, V(full_download) copies whole disks during the failover.
+      - Failback from Azure only. V(minimize_downtime) synchronizes before shutting the Azure VM down, V(full_download) copies whole disks
+        during the failover.
     type: str
     choices: [minimize_downtime, full_download]
     default: minimize_downtime
   create_vm_if_not_found:
-    description: Failback only. Create the on-premises VM when it no longer exists.
+    description: Failback from Azure only. Create the on-premises VM when it no longer exists.
     type: bool
     default: false
   comments:
@@ -92,6 +106,15 @@ EXAMPLES = r'''
     name: app01
     action: test_failover_cleanup
     comments: quarterly drill passed
+  delegate_to: localhost
+
+- name: VMM to a secondary site - drill on the Corp-DR VM network of the secondary site
+  hyperv.mobility.asr_failover:
+    site: vmm-hq.contoso.com
+    cloud: Gold
+    name: app01
+    action: test_failover
+    test_network_id: Corp-DR
   delegate_to: localhost
 '''
 
@@ -121,9 +144,12 @@ operation_done:
 '''
 
 from ansible_collections.hyperv.mobility.plugins.module_utils.asr_module import AsrResource, run_asr_module
-from ansible_collections.hyperv.mobility.plugins.module_utils.azure_client import AzureClientError
+from ansible_collections.hyperv.mobility.plugins.module_utils.asr_views import PROVIDERS
+from ansible_collections.hyperv.mobility.plugins.module_utils.azure_client import AzureClientError, resource_name
 
 PROVIDER = 'HyperVReplicaAzure'
+# Options of a failover to or a failback from Azure, and their defaults; a failover between VMM sites refuses them.
+AZURE_ONLY = {'recovery_point_id': None, 'data_sync': 'minimize_downtime', 'create_vm_if_not_found': False}
 DIRECTIONS = {'primary_to_recovery': 'PrimaryToRecovery', 'recovery_to_primary': 'RecoveryToPrimary'}
 # Site Recovery's name of each step in allowedOperations.
 OPERATION_OF = {'test_failover': 'TestFailover', 'test_failover_cleanup': 'TestFailoverCleanup', 'planned_failover': 'PlannedFailover',
@@ -178,12 +204,17 @@ class Failover(AsrResource):
         client = self.client
         params = self.params
         client.check_vault()
-        _fabric, container = self.site_container(params['site'])
+        fabric, container = self.protection_container(params['site'], params['cloud'])
         operations = client.asr.replication_protected_items
-        item = client.get_or_none('protected VM %s' % params['name'], operations.get, params['site'], container['name'], params['name'])
+        item = client.get_or_none('protected VM %s' % params['name'], operations.get, fabric['name'], container['name'], params['name'])
         if item is None:
-            raise AzureClientError("'%s' is not a protected VM of site '%s' (enable it with hyperv.mobility.asr_protected_vm)" % (
-                params['name'], params['site']), kind='not_found')
+            raise AzureClientError("'%s' is not a protected VM of %s (enable it with hyperv.mobility.asr_protected_vm)" % (
+                params['name'], "cloud '%s'" % params['cloud'] if params['cloud'] else "site '%s'" % params['site']), kind='not_found')
+        between_vmm_sites = ((item.get('properties') or {}).get('providerSpecificDetails') or {}).get('instanceType') == PROVIDERS['hyperv_replica']
+        if between_vmm_sites:
+            given = sorted(option for option, default in AZURE_ONLY.items() if params[option] != default)
+            if given:
+                self.fail('%s apply to failover to or failback from Azure only; %s replicates between VMM sites' % (', '.join(given), params['name']))
         view = state_view(item)
         # A fixed default keeps reruns idempotent: a VM already failed over to Azure is not failed back by the same task.
         direction = DIRECTIONS[params['direction'] or 'primary_to_recovery']
@@ -195,8 +226,8 @@ class Failover(AsrResource):
                 action, params['name'], view['protection_state'], view['active_location'], ', '.join(view['allowed_operations']) or 'nothing'))
         after, done = predicted(action, view, direction), False
         if not self.module.check_mode:
-            begin, body = self._request(action, direction)
-            arguments = (params['site'], container['name'], params['name']) + ((body,) if body is not None else ())
+            begin, body = self._vmm_request(action, direction, view, item) if between_vmm_sites else self._request(action, direction)
+            arguments = (fabric['name'], container['name'], params['name']) + ((body,) if body is not None else ())
             result, done = client.run_operation('%s of %s' % (action, params['name']), begin, *arguments)
             if done and result:
                 after = state_view(result)
@@ -226,10 +257,43 @@ class Failover(AsrResource):
             return operations.begin_failover_commit, None
         return operations.begin_reprotect, {'properties': {'failoverDirection': 'PrimaryToRecovery', 'providerSpecificDetails': {'instanceType': PROVIDER}}}
 
+    def _vmm_request(self, action, direction, view, item):
+        """The request of a step between VMM sites: the SDK has no HyperVReplica2012R2 provider-specific input, so none is sent."""
+        operations = self.client.asr.replication_protected_items
+        params = self.params
+        # Test failover and reverse replication start from the site the VM is active on.
+        from_active = 'PrimaryToRecovery' if view['active_location'] == 'Primary' else 'RecoveryToPrimary'
+        if action == 'test_failover':
+            network = {'networkType': 'NoNetworkAttachAsInput'}
+            if params['test_network_id']:
+                network = {'networkType': 'VmNetworkAsInput', 'networkId': self._test_network(item, from_active)}
+            return operations.begin_test_failover, {'properties': dict(network, failoverDirection=from_active)}
+        if action == 'planned_failover':
+            return operations.begin_planned_failover, {'properties': {'failoverDirection': direction}}
+        if action == 'unplanned_failover':
+            return operations.begin_unplanned_failover, {'properties': {'failoverDirection': direction,
+                                                                        'sourceSiteOperations': 'Required' if params['shut_down_source'] else 'NotRequired'}}
+        if action == 'reprotect':
+            return operations.begin_reprotect, {'properties': {'failoverDirection': from_active}}
+        return self._request(action, direction)
+
+    def _test_network(self, item, direction):
+        """The ARM id of test_network_id, a VM network of the VMM server the test VM starts on."""
+        wanted = self.params['test_network_id']
+        properties = item.get('properties') or {}
+        if direction == 'PrimaryToRecovery':
+            fabric = self.fabric(resource_name(properties.get('recoveryFabricId')), 'test_network_id')
+        else:
+            fabric = self.fabric(item['id'].split('/replicationProtectionContainers/', 1)[0].rsplit('/', 1)[-1], 'test_network_id')
+        network = self.vm_network(fabric, resource_name(wanted), 'test_network_id')
+        if '/' in wanted and network['id'].lower() != wanted.lower():
+            self.fail("test_network_id '%s' is not a VM network of VMM server '%s', where the test VM starts" % (wanted, fabric['name']))
+        return network['id']
+
 
 def main():
     run_asr_module(dict(
-        site=dict(type='str', required=True), name=dict(type='str', required=True),
+        site=dict(type='str', required=True), cloud=dict(type='str'), name=dict(type='str', required=True),
         action=dict(type='str', required=True, choices=sorted(OPERATION_OF)),
         direction=dict(type='str', choices=sorted(DIRECTIONS), default='primary_to_recovery'),
         test_network_id=dict(type='str'), recovery_point_id=dict(type='str'), shut_down_source=dict(type='bool', default=False),

@@ -163,7 +163,7 @@ import re
 
 from ansible_collections.hyperv.mobility.plugins.module_utils.asr_module import AsrResource, fabric_type, run_asr_module
 from ansible_collections.hyperv.mobility.plugins.module_utils.asr_views import network_mapping_view
-from ansible_collections.hyperv.mobility.plugins.module_utils.azure_client import AzureClientError, resource_name
+from ansible_collections.hyperv.mobility.plugins.module_utils.azure_client import resource_name
 
 AZURE_FABRIC = 'Microsoft Azure'
 AZURE_VNET = re.compile(r'^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Network/virtualNetworks/[^/]+$', re.IGNORECASE)
@@ -199,17 +199,6 @@ class NetworkMapping(AsrResource):
         if message:
             self.fail(message)
 
-    def network(self, fabric, network, option):
-        """A VM network of a VMM fabric by its VMM name (friendly name) or Site Recovery name."""
-        client = self.client
-        networks = client.list('VM networks of %s' % fabric['name'], client.asr.replication_networks.list_by_replication_fabrics, fabric['name'])
-        for candidate in networks:
-            if network.lower() in (candidate['name'].lower(), ((candidate.get('properties') or {}).get('friendlyName') or '').lower()):
-                return candidate
-        names = ', '.join(sorted((n.get('properties') or {}).get('friendlyName') or n['name'] for n in networks)) or 'none'
-        raise AzureClientError("%s: VM network '%s' is not a network of VMM server '%s' (VM networks: %s)" % (option, network, fabric['name'], names),
-                               kind='not_found')
-
     def vmm_fabric(self, site, option):
         fabric = self.fabric(site, option)
         if fabric_type(fabric) != 'VMM':
@@ -226,7 +215,7 @@ class NetworkMapping(AsrResource):
             view.update(recovery_site=AZURE_FABRIC, recovery_network=resource_name(vnet), recovery_network_id=vnet, mapping_type='VmmToAzure')
             return view, AZURE_FABRIC
         recovery_fabric = self.vmm_fabric(params['recovery_site'] or params['site'], 'recovery_site')
-        recovery = self.network(recovery_fabric, params['recovery_network'], 'recovery_network')
+        recovery = self.vm_network(recovery_fabric, params['recovery_network'], 'recovery_network')
         view.update(recovery_site=recovery_fabric['name'], recovery_network=(recovery.get('properties') or {}).get('friendlyName'),
                     recovery_network_id=recovery['id'], mapping_type='VmmToVmm')
         return view, recovery_fabric['name']
@@ -237,7 +226,7 @@ class NetworkMapping(AsrResource):
         name = params['name']
         client.check_vault()
         fabric = self.vmm_fabric(params['site'], 'site')
-        primary = self.network(fabric, params['network'], 'network')
+        primary = self.vm_network(fabric, params['network'], 'network')
         operations = client.asr.replication_network_mappings
         mappings = client.list('network mappings of %s' % params['network'], operations.list_by_replication_networks, fabric['name'], primary['name'])
         current = network_mapping_view(next((m for m in mappings if m['name'].lower() == name.lower()), None))

@@ -10,13 +10,19 @@ __metaclass__ = type  # pylint: disable=invalid-name
 DOCUMENTATION = r'''
 ---
 module: asr_protected_vm
-short_description: Enable or disable Azure Site Recovery replication of a Hyper-V VM to Azure
+short_description: Enable or disable Azure Site Recovery replication of a Hyper-V VM to Azure or of a VMM cloud's VM to a secondary site
 version_added: 1.0.0
 description:
   - Enables replication (protection) of a VM of a Hyper-V site to Azure managed disks in O(target_resource_group_id), or to
     a storage account, with the Azure VM name, network and subnet used at failover; V(absent) disables it.
   - The VM must be a protectable item of the site (its host registered with the site), and O(policy) must be associated
     with the site (M(hyperv.mobility.asr_policy_association)).
+  - VMM to a secondary site - with O(site) a VMM server (its fabric name or the server's name) and O(cloud) one of its clouds, a
+    C(hyperv_replica) policy associated with that cloud and a recovery VMM cloud replicates the VM to the secondary site (Hyper-V
+    Replica, provider C(HyperVReplica2012R2)). The Azure options (O(target_resource_group_id), O(target_storage_account_id),
+    O(target_network_id), O(target_subnet), O(target_vm_name), O(os_type)) are then refused; the VM connects after failover to
+    the VM network its network is mapped to (M(hyperv.mobility.asr_network_mapping)).
+  - A VMM cloud associated with Azure under a C(hyperv_to_azure) policy replicates to Azure with the same options as a Hyper-V site.
   - Enabling starts initial replication (a snapshot of the VM, then its disks copied to Azure). With O(wait_for_initial_replication)
     the module waits, within O(timeout), until the VM is C(Protected), reading the VM's state every O(poll_interval) seconds
     (2 when not set) or after what the service's C(Retry-After) asks.
@@ -36,11 +42,17 @@ attributes:
     description: Shows the protection before and after.
 options:
   site:
-    description: Name of the Hyper-V site.
+    description: Name of the Hyper-V site, or a VMM server (its fabric name or the server's name; O(cloud) is then required).
     type: str
     required: true
+  cloud:
+    description:
+      - The VMM cloud of the VM (its name in VMM, or its protection container name) when O(site) is a VMM server.
+      - O(policy) must be associated with the cloud; a C(hyperv_replica) policy associated with a recovery VMM cloud replicates to
+        the secondary site, a C(hyperv_to_azure) policy associated with Azure replicates to Azure.
+    type: str
   vm_name:
-    description: Name of the VM on its Hyper-V host. An unknown VM is an error that lists the site's VMs.
+    description: Name of the VM on its Hyper-V host. An unknown VM is an error that lists the site's (or the cloud's) VMs.
     type: str
     required: true
   name:
@@ -50,22 +62,22 @@ options:
     description: Replication policy to protect the VM with. Required with O(state=present).
     type: str
   target_resource_group_id:
-    description: ARM id of the resource group of the managed disks and of the VM created at failover.
+    description: ARM id of the resource group of the managed disks and of the VM created at failover. Replication to Azure only.
     type: str
   target_storage_account_id:
-    description: ARM id of a storage account to replicate to instead of managed disks.
+    description: ARM id of a storage account to replicate to instead of managed disks. Replication to Azure only.
     type: str
   target_network_id:
-    description: ARM id of the virtual network the Azure VM joins at failover.
+    description: ARM id of the virtual network the Azure VM joins at failover. Replication to Azure only.
     type: str
   target_subnet:
-    description: Name of the subnet of O(target_network_id).
+    description: Name of the subnet of O(target_network_id). Replication to Azure only.
     type: str
   target_vm_name:
-    description: Name of the Azure VM created at failover. Defaults to O(vm_name).
+    description: Name of the Azure VM created at failover. Defaults to O(vm_name). Replication to Azure only.
     type: str
   os_type:
-    description: Operating system of the VM. Defaults to what the host reports.
+    description: Operating system of the VM. Defaults to what the host reports. Replication to Azure only.
     type: str
     choices: [Windows, Linux]
   wait_for_initial_replication:
@@ -88,6 +100,17 @@ EXAMPLES = r'''
     target_resource_group_id: /subscriptions/0000/resourceGroups/rg-dr-vms
     target_network_id: /subscriptions/0000/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/vnet-dr
     target_subnet: apps
+    wait_for_initial_replication: true
+    resource_group: rg-dr
+    vault_name: vault-dr
+  delegate_to: localhost
+
+- name: VMM to a secondary site - replicate app01 of the Gold cloud of vmm-hq to the cloud Gold is associated with
+  hyperv.mobility.asr_protected_vm:
+    site: vmm-hq.contoso.com
+    cloud: Gold
+    vm_name: app01
+    policy: vmm-to-vmm
     wait_for_initial_replication: true
     resource_group: rg-dr
     vault_name: vault-dr
@@ -133,6 +156,12 @@ protected_vm:
     target_subnet:
       description: Subnet used at failover.
       type: str
+    recovery_site:
+      description: VMM to a secondary site only. The VMM server of the recovery cloud.
+      type: str
+    recovery_cloud:
+      description: VMM to a secondary site only. The VMM cloud the VM replicates to.
+      type: str
 operation_done:
   description: Whether Azure finished the operation (false with O(wait=false) or in check mode).
   returned: changed
@@ -140,34 +169,48 @@ operation_done:
 '''
 
 from ansible_collections.hyperv.mobility.plugins.module_utils.asr_module import AsrResource, run_asr_module
-from ansible_collections.hyperv.mobility.plugins.module_utils.asr_views import protected_view
-from ansible_collections.hyperv.mobility.plugins.module_utils.azure_client import AzureClientError
+from ansible_collections.hyperv.mobility.plugins.module_utils.asr_views import PROVIDERS, protected_view
+from ansible_collections.hyperv.mobility.plugins.module_utils.azure_client import AzureClientError, resource_name
 
 PROVIDER = 'HyperVReplicaAzure'
+# Options that describe the Azure side; replication to a VMM cloud of a secondary site takes none of them.
+AZURE_OPTIONS = ('target_resource_group_id', 'target_storage_account_id', 'target_network_id', 'target_subnet', 'target_vm_name', 'os_type')
 
 
 class ProtectedVm(AsrResource):
     """Protection of one VM: find it, enable / disable once, optionally wait for initial replication."""
+
+    def __init__(self, module, client):
+        super(ProtectedVm, self).__init__(module, client)
+        self.fabric_name = None
 
     def validate(self):
         params = self.params
         if params['state'] == 'present':
             if not params['policy']:
                 self.fail('state=present needs policy')
-            if not params['target_resource_group_id'] and not params['target_storage_account_id']:
-                self.fail('state=present needs target_resource_group_id (managed disks) or target_storage_account_id')
+            if not params['cloud']:
+                self._need_azure_target()
+
+    def _need_azure_target(self):
+        if not self.params['target_resource_group_id'] and not self.params['target_storage_account_id']:
+            self.fail('state=present needs target_resource_group_id (managed disks) or target_storage_account_id to replicate to Azure '
+                      '(a VMM cloud replicating to a secondary site, cloud with a hyperv_replica policy, needs neither)')
 
     def run(self):
         client = self.client
         params = self.params
         name = params['name'] or params['vm_name']
         client.check_vault()
-        _fabric, container = self.site_container(params['site'])
+        fabric, container = self.protection_container(params['site'], params['cloud'])
+        self.fabric_name = fabric['name']
         operations = client.asr.replication_protected_items
-        current = client.get_or_none('protected VM %s' % name, operations.get, params['site'], container['name'], name)
+        current = client.get_or_none('protected VM %s' % name, operations.get, self.fabric_name, container['name'], name)
         if params['state'] == 'absent':
             return self._absent(current, container)
         if current:
+            to_vmm = ((current.get('properties') or {}).get('providerSpecificDetails') or {}).get('instanceType') == PROVIDERS['hyperv_replica']
+            self._refuse_azure_options(to_vmm, (current.get('properties') or {}).get('recoveryProtectionContainerFriendlyName'))
             self._warn_on_drift(protected_view(current))
             result = dict(changed=False, protected_vm=protected_view(current))
             if params['wait_for_initial_replication'] and not self.module.check_mode:
@@ -177,31 +220,67 @@ class ProtectedVm(AsrResource):
         policy = client.get_or_none('policy %s' % params['policy'], client.asr.replication_policies.get, params['policy'])
         if policy is None:
             raise AzureClientError("replication policy '%s' does not exist in vault %s" % (params['policy'], client.vault_name), kind='not_found')
+        recovery = self._recovery_cloud(container, policy) if params['cloud'] else None
+        if recovery is None:
+            self._need_azure_target()
         after = dict(id=None, name=name, vm_name=params['vm_name'], policy=policy['name'], protection_state=None, replication_health=None,
                      active_location='Primary', initial_replication_progress=0, target_vm_name=params['target_vm_name'] or params['vm_name'],
                      target_network_id=params['target_network_id'], target_subnet=params['target_subnet'])
+        if recovery is not None:
+            after.update(target_vm_name=None, recovery_site=(recovery.get('properties') or {}).get('targetFabricFriendlyName'),
+                         recovery_cloud=(recovery.get('properties') or {}).get('targetProtectionContainerFriendlyName'))
         done = False
         if not self.module.check_mode:
-            result, done = client.run_operation('enable replication of %s' % params['vm_name'], operations.begin_create, params['site'], container['name'],
-                                                name, self._enable_body(item, policy))
+            body = {'properties': {'policyId': policy['id'], 'protectableItemId': item['id']}}
+            if recovery is None:
+                body['properties']['providerSpecificDetails'] = self._azure_input(item)
+            result, done = client.run_operation('enable replication of %s' % params['vm_name'], operations.begin_create, self.fabric_name, container['name'],
+                                                name, body)
             if done:
                 after = protected_view(result)
                 if params['wait_for_initial_replication']:
                     after = self._await_initial_replication(container['name'], name)
         return self.changed('protected_vm', {}, after, done, 'protected VM %s' % name)
 
+    def _refuse_azure_options(self, to_vmm, recovery_cloud):
+        given = [option for option in AZURE_OPTIONS if self.params[option]]
+        if to_vmm and given:
+            self.fail("%s apply to replication to Azure only; cloud '%s' replicates to the VMM cloud '%s' of a secondary site" % (
+                ', '.join(given), self.params['cloud'], recovery_cloud))
+
+    def _recovery_cloud(self, container, policy):
+        """The association of the VMM cloud under policy when it replicates to a recovery VMM cloud (VMM to VMM), else None (to Azure)."""
+        client = self.client
+        provider = ((policy.get('properties') or {}).get('providerSpecificDetails') or {}).get('instanceType')
+        operations = client.asr.replication_protection_container_mappings
+        mappings = client.list('associations of cloud %s' % self.params['cloud'], operations.list_by_replication_protection_containers,
+                               self.fabric_name, container['name'])
+        mapping = next((m for m in mappings if resource_name((m.get('properties') or {}).get('policyId')).lower() == policy['name'].lower()), None)
+        associated = sorted(resource_name((m.get('properties') or {}).get('policyId')) for m in mappings)
+        if mapping is None:
+            raise AzureClientError("policy '%s' is not associated with cloud '%s' (its policies: %s); associate it first with "
+                                   "hyperv.mobility.asr_policy_association (cloud, recovery_site, recovery_cloud)" % (
+                                       policy['name'], self.params['cloud'], ', '.join(associated) or 'none'), kind='bad_request')
+        if provider != PROVIDERS['hyperv_replica']:
+            return None
+        self._refuse_azure_options(True, (mapping.get('properties') or {}).get('targetProtectionContainerFriendlyName'))
+        return mapping
+
     def _protectable_item(self, container):
         client = self.client
-        items = client.list('VMs of site %s' % self.params['site'], client.asr.replication_protectable_items.list_by_replication_protection_containers,
-                            self.params['site'], container['name'])
+        where = "cloud '%s'" % self.params['cloud'] if self.params['cloud'] else "site '%s'" % self.params['site']
+        items = client.list('VMs of %s' % where, client.asr.replication_protectable_items.list_by_replication_protection_containers,
+                            self.fabric_name, container['name'])
         for item in items:
             if (item.get('properties') or {}).get('friendlyName', '').lower() == self.params['vm_name'].lower():
                 return item
         known = sorted((item.get('properties') or {}).get('friendlyName') for item in items)
-        raise AzureClientError("VM '%s' is not a protectable item of site '%s' (its VMs: %s); is its host registered with the site?" % (
-            self.params['vm_name'], self.params['site'], ', '.join(known) or 'none'), kind='not_found')
+        hint = 'is it in the cloud in VMM?' if self.params['cloud'] else 'is its host registered with the site?'
+        raise AzureClientError("VM '%s' is not a protectable item of %s (its VMs: %s); %s" % (
+            self.params['vm_name'], where, ', '.join(known) or 'none', hint), kind='not_found')
 
-    def _enable_body(self, item, policy):
+    def _azure_input(self, item):
+        """HyperVReplicaAzureEnableProtectionInput of the item (replication to Azure)."""
         params = self.params
         custom = (item.get('properties') or {}).get('customDetails') or {}
         disks = custom.get('diskDetails') or []
@@ -215,7 +294,7 @@ class ProtectedVm(AsrResource):
             provider['targetStorageAccountId'] = params['target_storage_account_id']
         if params['target_network_id']:
             provider.update(targetAzureNetworkId=params['target_network_id'], targetAzureSubnetId=params['target_subnet'])
-        return {'properties': {'policyId': policy['id'], 'protectableItemId': item['id'], 'providerSpecificDetails': provider}}
+        return provider
 
     def _warn_on_drift(self, current):
         wanted = dict(policy=self.params['policy'], target_vm_name=self.params['target_vm_name'], target_network_id=self.params['target_network_id'],
@@ -230,7 +309,7 @@ class ProtectedVm(AsrResource):
 
         def read():
             item, retry_after = client.get_with_retry_after('protected VM %s' % name, client.asr.replication_protected_items.get,
-                                                            self.params['site'], container_name, name)
+                                                            self.fabric_name, container_name, name)
             return protected_view(item), retry_after
         return self.poll_until('initial replication of %s' % name, read, lambda view: view['protection_state'] != 'InitialReplicationInProgress',
                                progress=lambda view: '%s%% done' % view['initial_replication_progress'])
@@ -241,16 +320,17 @@ class ProtectedVm(AsrResource):
         before, done = protected_view(current), False
         if not self.module.check_mode:
             _result, done = self.client.run_operation('disable replication of %s' % before['vm_name'], self.client.asr.replication_protected_items.begin_purge,
-                                                      self.params['site'], container['name'], current['name'])
+                                                      self.fabric_name, container['name'], current['name'])
         return self.changed('protected_vm', before, {}, done, 'protected VM %s' % current['name'])
 
 
 def main():
     run_asr_module(dict(
-        site=dict(type='str', required=True), vm_name=dict(type='str', required=True), name=dict(type='str'), policy=dict(type='str'),
-        target_resource_group_id=dict(type='str'), target_storage_account_id=dict(type='str'), target_network_id=dict(type='str'),
-        target_subnet=dict(type='str'), target_vm_name=dict(type='str'), os_type=dict(type='str', choices=['Windows', 'Linux']),
-        wait_for_initial_replication=dict(type='bool', default=False), state=dict(type='str', choices=['present', 'absent'], default='present'),
+        site=dict(type='str', required=True), cloud=dict(type='str'), vm_name=dict(type='str', required=True), name=dict(type='str'),
+        policy=dict(type='str'), target_resource_group_id=dict(type='str'), target_storage_account_id=dict(type='str'),
+        target_network_id=dict(type='str'), target_subnet=dict(type='str'), target_vm_name=dict(type='str'),
+        os_type=dict(type='str', choices=['Windows', 'Linux']), wait_for_initial_replication=dict(type='bool', default=False),
+        state=dict(type='str', choices=['present', 'absent'], default='present'),
     ), ProtectedVm)
 
 

@@ -10,11 +10,12 @@ __metaclass__ = type  # pylint: disable=invalid-name
 DOCUMENTATION = r'''
 ---
 module: asr_protected_vm_info
-short_description: Read the replication state and health of the protected VMs of a Hyper-V site
+short_description: Read the replication state and health of the protected VMs of a Hyper-V site or a VMM cloud
 version_added: 1.0.0
 description:
   - Lists the protected VMs of O(site) (or the one named O(name)) with protection state, replication health,
     initial replication progress, active location and the operations Site Recovery allows next.
+  - With O(site) a VMM server and O(cloud) one of its clouds, lists the protected VMs of that cloud (VMM to a secondary site or to Azure).
 author:
   - hyperv.mobility contributors (@hyperv-mobility)
 extends_documentation_fragment:
@@ -28,9 +29,12 @@ attributes:
     description: Read-only; there is nothing to compare.
 options:
   site:
-    description: Name of the Hyper-V site.
+    description: Name of the Hyper-V site, or a VMM server (its fabric name or the server's name; O(cloud) is then required).
     type: str
     required: true
+  cloud:
+    description: The VMM cloud (its name in VMM, or its protection container name) when O(site) is a VMM server.
+    type: str
   name:
     description: Only this protected item. A missing item gives an empty list.
     type: str
@@ -43,13 +47,21 @@ EXAMPLES = r'''
     resource_group: rg-dr
     vault_name: vault-dr
   delegate_to: localhost
+
+- name: Protected VMs of the Gold cloud of a VMM server
+  hyperv.mobility.asr_protected_vm_info:
+    site: vmm-hq.contoso.com
+    cloud: Gold
+    resource_group: rg-dr
+    vault_name: vault-dr
+  delegate_to: localhost
 '''
 
 RETURN = r'''
 protected_vms:
   description:
     - The protected VMs, with the keys of M(hyperv.mobility.asr_protected_vm)'s RV(hyperv.mobility.asr_protected_vm#module:protected_vm)
-      plus C(test_failover_state) and C(allowed_operations).
+      plus C(test_failover_state) and C(allowed_operations); C(recovery_site) and C(recovery_cloud) for a VM replicating to a secondary VMM site.
   returned: success
   type: list
   elements: dict
@@ -63,14 +75,14 @@ class ProtectedVmInfo(AsrResource):
     def run(self):
         client = self.client
         client.check_vault()
-        _fabric, container = self.site_container(self.params['site'])
+        fabric, container = self.protection_container(self.params['site'], self.params['cloud'])
         operations = client.asr.replication_protected_items
         if self.params['name']:
-            item = client.get_or_none('protected VM %s' % self.params['name'], operations.get, self.params['site'], container['name'], self.params['name'])
+            item = client.get_or_none('protected VM %s' % self.params['name'], operations.get, fabric['name'], container['name'], self.params['name'])
             items = [item] if item else []
         else:
-            items = client.list('protected VMs of %s' % self.params['site'], operations.list_by_replication_protection_containers,
-                                self.params['site'], container['name'])
+            items = client.list('protected VMs of %s' % (self.params['cloud'] or self.params['site']), operations.list_by_replication_protection_containers,
+                                fabric['name'], container['name'])
         views = []
         for item in items:
             view = protected_view(item)
@@ -81,7 +93,7 @@ class ProtectedVmInfo(AsrResource):
 
 
 def main():
-    run_asr_module(dict(site=dict(type='str', required=True), name=dict(type='str')), ProtectedVmInfo, wait=False)
+    run_asr_module(dict(site=dict(type='str', required=True), cloud=dict(type='str'), name=dict(type='str')), ProtectedVmInfo, wait=False)
 
 
 if __name__ == '__main__':

@@ -82,7 +82,9 @@ def register_hosts(azure_handle: FakeAzureHandle) -> dict:
 
 
 # Two VMM servers (VMM to a secondary site): Site Recovery names a VMM server's fabric itself; modules also take the server's name.
-VMM_PRIMARY = {'fabric': 'f3b1c2d4e5a6', 'server': 'vmm-hq.hvlab.test', 'clouds': ['Gold', 'Silver'],
+# The VMs of the Gold cloud are its protectable items.
+VMM_VMS = [{'name': 'app01', 'id': '7b3c1d2e-4f5a-4b6c-8d7e-9f0a1b2c3d01'}, {'name': 'db01', 'id': '8c4d2e3f-5a6b-4c7d-9e8f-0a1b2c3d4e02'}]
+VMM_PRIMARY = {'fabric': 'f3b1c2d4e5a6', 'server': 'vmm-hq.hvlab.test', 'clouds': [{'name': 'Gold', 'vms': VMM_VMS}, 'Silver'],
                'networks': [{'name': 'Corp', 'subnets': [{'name': 'corp-a', 'addresses': ['10.1.0.0/24']}]}, {'name': 'Dmz'}]}
 VMM_RECOVERY = {'fabric': '9c8d7e6f5a4b', 'server': 'vmm-dr.hvlab.test', 'clouds': ['Gold-DR'], 'networks': [{'name': 'Corp-DR'}, {'name': 'Dmz-DR'}]}
 

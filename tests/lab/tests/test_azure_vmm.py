@@ -87,3 +87,64 @@ def test_network_mapping_rules(vault):
     vmm.delete_network_mapping(vault, 'hq', 'corp', 'm')
     assert vmm.all_network_mappings(vault) == []
     assert refused(vault.delete_fabric, 'hq').status == 409  # a VMM server's fabric goes with its registration
+
+
+def protected_vault(vault):
+    """hq's Gold cloud with app01, paired with dr's Gold-DR under a Hyper-V Replica policy."""
+    vmm.register_vmm(vault, {'fabric': 'hq', 'clouds': [{'name': 'Gold', 'vms': [{'name': 'app01', 'id': 'vm1'}]}]})
+    vault.create_policy('replica', {'properties': {'providerSpecificInput': REPLICA}})
+    gold, gold_dr = vault.containers_of('hq')[0], vault.containers_of('dr')[0]
+    vault.settle()
+    return gold, gold_dr
+
+
+def pair_gold(vault, gold, gold_dr):
+    pairing = {'properties': {'policyId': vault.policy('replica')['id'], 'targetProtectionContainerId': gold_dr['id']}}
+    vmm.create_container_mapping(vault, 'hq', gold['name'], 'm', pairing)
+    vault.settle()
+
+
+def test_vmm_cloud_vm_protection_needs_the_replica_association_and_no_provider_input(vault):
+    gold, gold_dr = protected_vault(vault)
+    (item,) = vault.protectable_items('hq', gold['name'])
+    assert item['properties']['supportedReplicationProviders'] == ['HyperVReplica2012R2', 'HyperVReplicaAzure']
+    body = {'properties': {'policyId': vault.policy('replica')['id'], 'protectableItemId': item['id']}}
+    assert refused(vault.enable_protection, 'hq', gold['name'], 'app01', body).code == 'PolicyNotAssociated'
+    pair_gold(vault, gold, gold_dr)
+    azure_input = {'properties': dict(body['properties'], providerSpecificDetails={'instanceType': 'HyperVReplicaAzure'})}
+    assert refused(vault.enable_protection, 'hq', gold['name'], 'app01', azure_input).code == 'InvalidProviderInput'
+    vault.enable_protection('hq', gold['name'], 'app01', body)
+    vault.settle()
+    protected = vault.protected_item('hq', gold['name'], 'app01')['properties']
+    assert protected['providerSpecificDetails']['instanceType'] == 'HyperVReplica2012R2' and protected['providerSpecificDetails']['vmId'] == 'vm1'
+    assert protected['recoveryProtectionContainerFriendlyName'] == 'Gold-DR' and protected['recoveryFabricFriendlyName'] == 'vmm-dr'
+    assert protected['protectionState'] == 'Protected' and protected['primaryFabricProvider'] == 'VMM'
+
+
+def test_failover_between_vmm_sites_reverse_replication_before_failback(vault):
+    gold, gold_dr = protected_vault(vault)
+    pair_gold(vault, gold, gold_dr)
+    item_id = vault.protectable_items('hq', gold['name'])[0]['id']
+    vault.enable_protection('hq', gold['name'], 'app01', {'properties': {'policyId': vault.policy('replica')['id'], 'protectableItemId': item_id}})
+    vault.settle()
+    corp, corp_dr = vmm.network(vault, 'hq', 'corp')['id'], vmm.network(vault, 'dr', 'corp-dr')['id']
+
+    def act(action, properties):
+        vault.act('hq', gold['name'], 'app01', action, {'properties': properties})
+        vault.settle()
+        return vault.protected_item('hq', gold['name'], 'app01')['properties']
+    drill = {'networkType': 'VmNetworkAsInput', 'failoverDirection': 'PrimaryToRecovery'}
+    assert refused(act, 'testFailover', dict(drill, networkId=corp)).code == 'InvalidTestFailoverNetwork'
+    assert refused(act, 'testFailover', {'networkType': 'CreateVmNetwork'}).code == 'InvalidTestFailoverNetwork'
+    assert act('testFailover', dict(drill, networkId=corp_dr))['testFailoverState'] == 'TestFailoverCompleted'
+    act('testFailoverCleanup', {'comments': ''})
+    assert act('unplannedFailover', {'failoverDirection': 'PrimaryToRecovery', 'sourceSiteOperations': 'NotRequired'})['activeLocation'] == 'Recovery'
+    assert act('failoverCommit', {})['allowedOperations'] == ['ReverseReplicate', 'DisableProtection']
+    assert refused(act, 'plannedFailover', {'failoverDirection': 'RecoveryToPrimary'}).code == 'OperationNotAllowed'
+    assert refused(act, 'reProtect', {'failoverDirection': 'PrimaryToRecovery'}).code == 'InvalidFailoverDirection'
+    assert act('reProtect', {'failoverDirection': 'RecoveryToPrimary'})['protectionState'] == 'Protected'
+    assert refused(act, 'testFailover', dict(drill, networkId=corp_dr, failoverDirection='RecoveryToPrimary')).status == 400
+    assert act('plannedFailover', {'failoverDirection': 'RecoveryToPrimary'})['protectionState'] == 'FailbackCompleted'
+    assert act('failoverCommit', {})['protectionState'] == 'FailbackCommitted'
+    final = act('reProtect', {'failoverDirection': 'PrimaryToRecovery'})
+    assert final['protectionState'] == 'Protected' and final['activeLocation'] == 'Primary'

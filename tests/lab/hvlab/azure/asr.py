@@ -41,6 +41,13 @@ MAX_APP_CONSISTENT_HOURS = 12
 # instanceType -> policy details builder of other replication providers, registered by their modules (hvlab.azure.vmm).
 POLICY_DETAILS: dict = {}
 
+# Other replication providers of protected items, registered by their modules (hvlab.azure.vmm: HyperVReplica2012R2), by instanceType:
+# enable protection (vault, container, protectable item, policy, input properties) -> (providerSpecificDetails, recovery side properties),
+# operations allowed by protection state, and the failover state machine.
+PROTECTION_PROVIDERS: dict = {}
+PROVIDER_ALLOWED_OPERATIONS: dict = {}
+PROVIDER_FAILOVER_ACTIONS: dict = {}
+
 # protectionState / activeLocation -> operations Site Recovery allows (allowedOperations of the protected item).
 ALLOWED_OPERATIONS = {
     'InitialReplicationInProgress': ['DisableProtection'],
@@ -234,22 +241,7 @@ class Vault:  # pylint: disable=too-many-instance-attributes  # one collection p
                                'protectedItemCount': 0, 'pairingStatus': 'NotPaired', 'role': 'Primary', 'fabricSpecificDetails': None},
             }
         container = next(iter(containers.values()))
-        items = self.protectable.setdefault(container['id'].lower(), {})
-        for vm in vms:
-            vm_id = vm.get('id') or str(uuid.uuid4())
-            disk_id = vm.get('vhd_id') or str(uuid.uuid4())
-            items.setdefault(vm_id.lower(), {
-                'id': '%s/replicationProtectableItems/%s' % (container['id'], vm_id), 'name': vm_id,
-                'type': '%s/vaults/replicationFabrics/replicationProtectionContainers/replicationProtectableItems' % PROVIDER,
-                'properties': {'friendlyName': vm['name'], 'protectionStatus': 'Unprotected', 'replicationProtectedItemId': None,
-                               'recoveryServicesProviderId': host_entry['id'], 'protectionReadinessErrors': [],
-                               'supportedReplicationProviders': [HYPERV_AZURE],
-                               'customDetails': {'instanceType': 'HyperVVirtualMachine', 'sourceItemId': vm_id,
-                                                 'generation': str(vm.get('generation', 2)),
-                                                 'osDetails': {'osType': vm.get('os_type', 'Windows')},
-                                                 'diskDetails': [{'vhdId': disk_id, 'vhdName': '%s.vhdx' % vm['name'], 'maxSizeMB': 40960,
-                                                                  'vhdType': 'OperatingSystem'}]}},
-            })
+        add_protectable_vms(self, container, host_entry['id'], vms, [HYPERV_AZURE])
         return container
 
     # ------------------------------------------------------------------ containers and protectable items
@@ -395,39 +387,28 @@ class Vault:  # pylint: disable=too-many-instance-attributes  # one collection p
             raise AzureError(409, 'ProtectionAlreadyEnabled', "Virtual machine '%s' is already protected as '%s'." % (
                 item['properties']['friendlyName'], existing))
         provider = properties.get('providerSpecificDetails') or {}
-        if provider.get('instanceType') != HYPERV_AZURE:
-            raise bad_request('InvalidProviderInput', "providerSpecificDetails.instanceType must be '%s'." % HYPERV_AZURE)
-        if not provider.get('targetAzureV2ResourceGroupId') and not provider.get('targetStorageAccountId'):
-            raise bad_request('InvalidProviderInput', 'Give targetAzureV2ResourceGroupId (managed disks) or targetStorageAccountId.')
+        other_provider = PROTECTION_PROVIDERS.get(policy['properties']['providerSpecificDetails']['instanceType'])
+        if other_provider is not None:  # hvlab.azure.vmm: HyperVReplica2012R2, a VMM cloud to a VMM cloud
+            details, sides = other_provider(self, container, item, policy, properties)
+        else:
+            details, sides = _azure_protection(item, provider)
         item_id = '%s/replicationProtectedItems/%s' % (container['id'], name)
         seconds = float(self.settings.get('initial_replication_seconds', 0))
 
         def apply() -> dict:
-            details = {'instanceType': HYPERV_AZURE, 'vmId': item['name'],
-                       'recoveryAzureVmName': provider.get('targetAzureVmName') or item['properties']['friendlyName'],
-                       'recoveryAzureStorageAccount': provider.get('targetStorageAccountId'),
-                       'recoveryAzureLogStorageAccountId': provider.get('logStorageAccountId'),
-                       'recoveryAzureResourceGroupId': provider.get('targetAzureV2ResourceGroupId'),
-                       'selectedRecoveryAzureNetworkId': provider.get('targetAzureNetworkId'), 'selectedSourceNicId': None,
-                       'targetAzureSubnetId': provider.get('targetAzureSubnetId'), 'useManagedDisks': provider.get('useManagedDisks', 'true'),
-                       'osDetails': item['properties']['customDetails']['osDetails'], 'lastReplicatedTime': None,
-                       'initialReplicationDetails': {'initialReplicationType': 'InitialReplication', 'initialReplicationProgressPercentage': 0},
-                       'vmProtectionState': 'InitialReplicationInProgress', 'vmProtectionStateDescription': 'Initial replication in progress'}
             protected = {'id': item_id, 'name': name,
                          'type': '%s/vaults/replicationFabrics/replicationProtectionContainers/replicationProtectedItems' % PROVIDER,
                          'location': self.location,
                          'properties': {'friendlyName': item['properties']['friendlyName'], 'protectedItemType': 'HyperVVirtualMachine',
                                         'protectableItemId': item['id'], 'recoveryServicesProviderId': item['properties']['recoveryServicesProviderId'],
-                                        'primaryFabricFriendlyName': container['properties']['fabricFriendlyName'], 'primaryFabricProvider': 'HyperVSite',
-                                        'recoveryFabricFriendlyName': AZURE_CONTAINER, 'recoveryFabricId': AZURE_CONTAINER,
-                                        'primaryProtectionContainerFriendlyName': container['properties']['friendlyName'],
-                                        'recoveryProtectionContainerFriendlyName': AZURE_CONTAINER, 'activeLocation': 'Primary',
+                                        'primaryFabricFriendlyName': container['properties']['fabricFriendlyName'],
+                                        'primaryProtectionContainerFriendlyName': container['properties']['friendlyName'], 'activeLocation': 'Primary',
                                         'testFailoverState': 'None', 'testFailoverStateDescription': 'None', 'replicationHealth': 'Normal',
                                         'failoverHealth': 'Normal', 'healthErrors': [], 'policyId': policy['id'], 'policyFriendlyName': policy['name'],
                                         'lastSuccessfulFailoverTime': None, 'lastSuccessfulTestFailoverTime': None,
-                                        'currentScenario': {'scenarioName': 'None'}, 'providerSpecificDetails': details},
+                                        'currentScenario': {'scenarioName': 'None'}, 'providerSpecificDetails': details, **sides},
                          'initialReplicationDue': time.monotonic() + seconds}
-            _set_state(protected, 'InitialReplicationInProgress', 'Initial replication in progress')
+            set_protection_state(protected, 'InitialReplicationInProgress', 'Initial replication in progress')
             self.protected_items(container)[name.lower()] = protected
             item['properties'].update(protectionStatus='Protected', replicationProtectedItemId=item_id)
             container['properties']['protectedItemCount'] = len(self.protected_items(container))
@@ -438,7 +419,7 @@ class Vault:  # pylint: disable=too-many-instance-attributes  # one collection p
     def disable_protection(self, fabric_name: str, container_name: str, name: str) -> Operation:
         container = self.container(fabric_name, container_name)
         item = self.protected_item(fabric_name, container_name, name)
-        _require(item, 'DisableProtection')
+        require_operation(item, 'DisableProtection')
 
         def apply() -> None:
             self.protected_items(container).pop(name.lower(), None)
@@ -451,7 +432,8 @@ class Vault:  # pylint: disable=too-many-instance-attributes  # one collection p
     def act(self, fabric_name: str, container_name: str, name: str, action: str, body: dict) -> Operation:
         """testFailover, testFailoverCleanup, plannedFailover, unplannedFailover, failoverCommit, reProtect."""
         item = self.protected_item(fabric_name, container_name, name)
-        handler = FailoverActions(item, (body or {}).get('properties') or {})
+        actions = PROVIDER_FAILOVER_ACTIONS.get(item['properties']['providerSpecificDetails']['instanceType'], FailoverActions)
+        handler = actions(item, (body or {}).get('properties') or {}, self)
         change = handler.validate(action)
 
         def apply() -> dict:
@@ -460,17 +442,59 @@ class Vault:  # pylint: disable=too-many-instance-attributes  # one collection p
         return self.start(handler.SCENARIOS[action], handler.FRIENDLY[action], item, apply)
 
 
-def _require(item: dict, operation: str) -> None:
+def _azure_protection(item: dict, provider: dict) -> typing.Tuple[dict, dict]:
+    """HyperVReplicaAzureReplicationDetails from HyperVReplicaAzureEnableProtectionInput, and the recovery side (Azure)."""
+    if provider.get('instanceType') != HYPERV_AZURE:
+        raise bad_request('InvalidProviderInput', "providerSpecificDetails.instanceType must be '%s'." % HYPERV_AZURE)
+    if not provider.get('targetAzureV2ResourceGroupId') and not provider.get('targetStorageAccountId'):
+        raise bad_request('InvalidProviderInput', 'Give targetAzureV2ResourceGroupId (managed disks) or targetStorageAccountId.')
+    details = {'instanceType': HYPERV_AZURE, 'vmId': item['name'],
+               'recoveryAzureVmName': provider.get('targetAzureVmName') or item['properties']['friendlyName'],
+               'recoveryAzureStorageAccount': provider.get('targetStorageAccountId'),
+               'recoveryAzureLogStorageAccountId': provider.get('logStorageAccountId'),
+               'recoveryAzureResourceGroupId': provider.get('targetAzureV2ResourceGroupId'),
+               'selectedRecoveryAzureNetworkId': provider.get('targetAzureNetworkId'), 'selectedSourceNicId': None,
+               'targetAzureSubnetId': provider.get('targetAzureSubnetId'), 'useManagedDisks': provider.get('useManagedDisks', 'true'),
+               'osDetails': copy.deepcopy(item['properties']['customDetails']['osDetails']), 'lastReplicatedTime': None,
+               'initialReplicationDetails': {'initialReplicationType': 'InitialReplication', 'initialReplicationProgressPercentage': 0},
+               'vmProtectionState': 'InitialReplicationInProgress', 'vmProtectionStateDescription': 'Initial replication in progress'}
+    sides = {'primaryFabricProvider': 'HyperVSite', 'recoveryFabricFriendlyName': AZURE_CONTAINER, 'recoveryFabricId': AZURE_CONTAINER,
+             'recoveryProtectionContainerFriendlyName': AZURE_CONTAINER}
+    return details, sides
+
+
+def add_protectable_vms(vault: 'Vault', container: dict, provider_id: str, vms: list, providers: list) -> None:
+    """The VMs of a Hyper-V host (or of a VMM cloud) as protectable items of the container; a VM already there is kept."""
+    items = vault.protectable.setdefault(container['id'].lower(), {})
+    for vm in vms:
+        vm_id = vm.get('id') or str(uuid.uuid4())
+        disk_id = vm.get('vhd_id') or str(uuid.uuid4())
+        items.setdefault(vm_id.lower(), {
+            'id': '%s/replicationProtectableItems/%s' % (container['id'], vm_id), 'name': vm_id,
+            'type': '%s/vaults/replicationFabrics/replicationProtectionContainers/replicationProtectableItems' % PROVIDER,
+            'properties': {'friendlyName': vm['name'], 'protectionStatus': 'Unprotected', 'replicationProtectedItemId': None,
+                           'recoveryServicesProviderId': provider_id, 'protectionReadinessErrors': [],
+                           'supportedReplicationProviders': list(providers),
+                           'customDetails': {'instanceType': 'HyperVVirtualMachine', 'sourceItemId': vm_id,
+                                             'generation': str(vm.get('generation', 2)),
+                                             'osDetails': {'osType': vm.get('os_type', 'Windows')},
+                                             'diskDetails': [{'vhdId': disk_id, 'vhdName': '%s.vhdx' % vm['name'], 'maxSizeMB': 40960,
+                                                              'vhdType': 'OperatingSystem'}]}},
+        })
+
+
+def require_operation(item: dict, operation: str) -> None:
     allowed = item['properties']['allowedOperations']
     if operation not in allowed:
         raise bad_request('OperationNotAllowed', "Operation '%s' is not allowed for '%s' in state '%s'; allowed operations: %s." % (
             operation, item['properties']['friendlyName'], item['properties']['protectionState'], ', '.join(allowed) or 'none'))
 
 
-def _set_state(item: dict, state: str, description: str) -> None:
+def set_protection_state(item: dict, state: str, description: str) -> None:
     properties = item['properties']
     properties.update(protectionState=state, protectionStateDescription=description)
-    allowed = list(ALLOWED_OPERATIONS.get(state, []))
+    table = PROVIDER_ALLOWED_OPERATIONS.get(properties['providerSpecificDetails']['instanceType'], ALLOWED_OPERATIONS)
+    allowed = list(table.get(state, []))
     if properties['testFailoverState'] != 'None':
         allowed = ['TestFailoverCleanup'] + [op for op in allowed if op in ('DisableProtection',)]
     properties['allowedOperations'] = allowed
@@ -482,7 +506,7 @@ def _advance_initial_replication(item: dict) -> None:
     details = item['properties']['providerSpecificDetails']
     details['initialReplicationDetails']['initialReplicationProgressPercentage'] = 100
     details.update(vmProtectionState='Protected', vmProtectionStateDescription='Protected', lastReplicatedTime=_now())
-    _set_state(item, 'Protected', 'Protected')
+    set_protection_state(item, 'Protected', 'Protected')
 
 
 def public(item: dict) -> dict:
@@ -499,9 +523,10 @@ class FailoverActions:
                 'unplannedFailover': 'Unplanned failover', 'failoverCommit': 'Commit', 'reProtect': 'Reverse replicate'}
     DIRECTIONS = ('PrimaryToRecovery', 'RecoveryToPrimary')
 
-    def __init__(self, item: dict, properties: dict) -> None:
+    def __init__(self, item: dict, properties: dict, vault: typing.Optional['Vault'] = None) -> None:
         self.item = item
         self.properties = properties
+        self.vault = vault
 
     def validate(self, action: str) -> typing.Callable[[], None]:
         validator = getattr(self, '_' + action, None)
@@ -516,26 +541,26 @@ class FailoverActions:
         return direction
 
     def _testFailover(self) -> typing.Callable[[], None]:  # pylint: disable=invalid-name  # REST action names
-        _require(self.item, 'TestFailover')
+        require_operation(self.item, 'TestFailover')
         if self.properties.get('networkType') == 'VmNetworkAsInput' and not self.properties.get('networkId'):
             raise bad_request('InvalidTestFailoverNetwork', 'networkId is required when networkType is VmNetworkAsInput.')
 
         def change() -> None:
             self.item['properties'].update(testFailoverState='TestFailoverCompleted', testFailoverStateDescription='Cleanup pending',
                                            lastSuccessfulTestFailoverTime=_now())
-            _set_state(self.item, self.item['properties']['protectionState'], self.item['properties']['protectionStateDescription'])
+            set_protection_state(self.item, self.item['properties']['protectionState'], self.item['properties']['protectionStateDescription'])
         return change
 
     def _testFailoverCleanup(self) -> typing.Callable[[], None]:  # pylint: disable=invalid-name
-        _require(self.item, 'TestFailoverCleanup')
+        require_operation(self.item, 'TestFailoverCleanup')
 
         def change() -> None:
             self.item['properties'].update(testFailoverState='None', testFailoverStateDescription='None')
-            _set_state(self.item, self.item['properties']['protectionState'], self.item['properties']['protectionStateDescription'])
+            set_protection_state(self.item, self.item['properties']['protectionState'], self.item['properties']['protectionStateDescription'])
         return change
 
     def _failover(self, operation: str) -> typing.Callable[[], None]:
-        _require(self.item, operation)
+        require_operation(self.item, operation)
         direction = self._direction()
         location = self.item['properties']['activeLocation']
         expected = 'PrimaryToRecovery' if location == 'Primary' else 'RecoveryToPrimary'
@@ -546,9 +571,9 @@ class FailoverActions:
         def change() -> None:
             self.item['properties'].update(activeLocation='Recovery' if to_azure else 'Primary', lastSuccessfulFailoverTime=_now())
             if to_azure:
-                _set_state(self.item, 'FailoverCompleted', 'Failover completed; commit pending')
+                set_protection_state(self.item, 'FailoverCompleted', 'Failover completed; commit pending')
             else:
-                _set_state(self.item, 'FailbackCompleted', 'Failback completed; commit pending')
+                set_protection_state(self.item, 'FailbackCompleted', 'Failback completed; commit pending')
         return change
 
     def _plannedFailover(self) -> typing.Callable[[], None]:  # pylint: disable=invalid-name
@@ -558,23 +583,23 @@ class FailoverActions:
         return self._failover('UnplannedFailover')
 
     def _failoverCommit(self) -> typing.Callable[[], None]:  # pylint: disable=invalid-name
-        _require(self.item, 'Commit')
+        require_operation(self.item, 'Commit')
 
         def change() -> None:
             if self.item['properties']['activeLocation'] == 'Recovery':
-                _set_state(self.item, 'FailoverCommitted', 'Failover committed')
+                set_protection_state(self.item, 'FailoverCommitted', 'Failover committed')
             else:
-                _set_state(self.item, 'FailbackCommitted', 'Failback committed; reverse replication pending')
+                set_protection_state(self.item, 'FailbackCommitted', 'Failback committed; reverse replication pending')
         return change
 
     def _reProtect(self) -> typing.Callable[[], None]:  # pylint: disable=invalid-name
-        _require(self.item, 'ReverseReplicate')
+        require_operation(self.item, 'ReverseReplicate')
         if self._direction() != 'PrimaryToRecovery':
             raise bad_request('InvalidFailoverDirection',
                               'Hyper-V to Azure replicates again from the primary site: failoverDirection must be PrimaryToRecovery.')
 
         def change() -> None:
-            _set_state(self.item, 'Protected', 'Protected')
+            set_protection_state(self.item, 'Protected', 'Protected')
         return change
 
 

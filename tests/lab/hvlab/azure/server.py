@@ -119,7 +119,10 @@ class AzureRequestHandler(http.server.BaseHTTPRequestHandler):
             if path.startswith('/_control/'):
                 self._send(*self._control(method, path[len('/_control/'):], json.loads(raw) if raw else {}))
                 return
-            self.server.requests.append({'method': method, 'path': path, 'time': time.time()})
+            record = {'method': method, 'path': path, 'time': time.time()}
+            if raw and '/providers/' in path:  # ARM bodies (never the token form), for tests to check what modules send
+                record['body'] = json.loads(raw)
+            self.server.requests.append(record)
             fault = self.server.faults.take(method, path)
             if fault is not None:
                 self._send_fault(fault)

@@ -17,6 +17,15 @@ Resources have the JSON shapes of the public REST specification (azure-rest-api-
   network of a VMM fabric (``VmmToVmm``) or to an Azure virtual network (``VmmToAzure``, recovery fabric ``Microsoft Azure``).
   An unknown fabric or network is a 404; a mapping across incompatible fabrics (a Hyper-V site, Azure for VmmToVmm, a VMM
   fabric for VmmToAzure) a 400; a second mapping of one primary network a 409.
+- A VMM cloud's VMs are its protectable items (``register_vmm`` with ``vms`` per cloud). Enabling protection under a
+  ``HyperVReplica2012R2`` policy needs the cloud's container mapping with that policy (a VMM cloud to a VMM cloud) and no
+  providerSpecificDetails (the SDK has no HyperVReplica2012R2 enable-protection input); the protected item carries
+  ``HyperVReplicaBlueReplicationDetails`` (instanceType ``HyperVReplica2012R2``), the recovery VMM fabric and cloud, and goes
+  through initial replication to ``Protected``.
+- Failover between VMM sites follows the Hyper-V to Azure state machine of hvlab.azure.asr, except that a test failover
+  attaches the test VM to a VM network of the site it starts on (``VmNetworkAsInput``) or to none (``NoNetworkAttachAsInput``),
+  a committed failover allows reverse replication (reProtect, failoverDirection ``RecoveryToPrimary``) before the failback,
+  and reverse replication after a failback goes ``PrimaryToRecovery`` again.
 Writes are asynchronous operations of the vault (202 + Azure-AsyncOperation), like every other write of the fake Azure.
 """
 
@@ -24,7 +33,9 @@ import re
 import typing
 import uuid
 
-from hvlab.azure.asr import AZURE_CONTAINER, HYPERV_AZURE, POLICY_DETAILS, PROVIDER, REPLICATION_INTERVALS, AzureError, Vault, bad_request, not_found
+from hvlab.azure.asr import (ALLOWED_OPERATIONS, AZURE_CONTAINER, HYPERV_AZURE, POLICY_DETAILS, PROTECTION_PROVIDERS, PROVIDER,
+                             PROVIDER_ALLOWED_OPERATIONS, PROVIDER_FAILOVER_ACTIONS, REPLICATION_INTERVALS, AzureError, FailoverActions, Vault,
+                             add_protectable_vms, bad_request, not_found, require_operation, set_protection_state)
 
 HYPERV_REPLICA = 'HyperVReplica2012R2'
 VMM = 'VMM'
@@ -44,7 +55,8 @@ AZURE_VNET = re.compile(r'^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/M
 def register_vmm(vault: Vault, body: dict) -> dict:
     """A VMM server joins the vault: its fabric, clouds (protection containers) and VM networks; idempotent by fabric name.
 
-    body: {fabric, server, clouds: [name | {name, id}], networks: [{name, id?, subnets: [{name, addresses}]}]}.
+    body: {fabric, server, clouds: [name | {name, id?, vms: [{name, id?, os_type?}]}], networks: [{name, id?, subnets: [{name, addresses}]}]}.
+    A cloud's VMs (on the hosts of the cloud) are its protectable items, for VMM to VMM (HyperVReplica2012R2) or to Azure.
     """
     name = body['fabric']
     fabric = vault.fabrics.get(name.lower())
@@ -61,15 +73,11 @@ def register_vmm(vault: Vault, body: dict) -> dict:
     containers = vault.containers.setdefault(name.lower(), {})
     for cloud in body.get('clouds', []):
         cloud = cloud if isinstance(cloud, dict) else {'name': cloud}
-        if any(c['properties']['friendlyName'].lower() == cloud['name'].lower() for c in containers.values()):
-            continue
-        container_name = cloud.get('id') or 'cloud_%s' % uuid.uuid4()
-        containers[container_name.lower()] = {
-            'id': '%s/replicationProtectionContainers/%s' % (fabric['id'], container_name), 'name': container_name,
-            'type': '%s/vaults/replicationFabrics/replicationProtectionContainers' % PROVIDER, 'location': vault.location,
-            'properties': {'fabricFriendlyName': fabric['properties']['friendlyName'], 'friendlyName': cloud['name'], 'fabricType': VMM,
-                           'protectedItemCount': 0, 'pairingStatus': 'NotPaired', 'role': '', 'fabricSpecificDetails': None},
-        }
+        container = next((c for c in containers.values() if c['properties']['friendlyName'].lower() == cloud['name'].lower()), None)
+        if container is None:
+            container = _new_cloud(vault, fabric, cloud)
+            containers[container['name'].lower()] = container
+        add_protectable_vms(vault, container, fabric['properties']['internalIdentifier'], cloud.get('vms', []), [HYPERV_REPLICA, HYPERV_AZURE])
     networks = vault.networks.setdefault(name.lower(), {})
     for network in body.get('networks', []):
         if any(n['properties']['friendlyName'].lower() == network['name'].lower() for n in networks.values()):
@@ -83,6 +91,14 @@ def register_vmm(vault: Vault, body: dict) -> dict:
             'properties': {'fabricType': VMM, 'friendlyName': network['name'], 'networkType': 'VmNetwork', 'subnets': subnets},
         }
     return {'fabric': fabric, 'containers': list(containers.values()), 'networks': list(networks.values())}
+
+
+def _new_cloud(vault: Vault, fabric: dict, cloud: dict) -> dict:
+    container_name = cloud.get('id') or 'cloud_%s' % uuid.uuid4()
+    return {'id': '%s/replicationProtectionContainers/%s' % (fabric['id'], container_name), 'name': container_name,
+            'type': '%s/vaults/replicationFabrics/replicationProtectionContainers' % PROVIDER, 'location': vault.location,
+            'properties': {'fabricFriendlyName': fabric['properties']['friendlyName'], 'friendlyName': cloud['name'], 'fabricType': VMM,
+                           'protectedItemCount': 0, 'pairingStatus': 'NotPaired', 'role': '', 'fabricSpecificDetails': None}}
 
 
 def fabric_type(fabric: dict) -> str:
@@ -175,6 +191,81 @@ def create_container_mapping(vault: Vault, fabric_name: str, container_name: str
         target['properties'].update(pairingStatus='Paired', role='Recovery')
         return mapping
     return vault.start('ConfigureProtection', 'Associate replication policy', {'id': mapping_id, 'name': name, 'type': 'ProtectionContainerMapping'}, apply)
+
+
+# ---------------------------------------------------------------------- protected items of VMM clouds (VMM to VMM)
+
+def replica_protection(vault: Vault, container: dict, item: dict, policy: dict, properties: dict) -> typing.Tuple[dict, dict]:
+    """Enable protection of a VM of a VMM cloud under a HyperVReplica2012R2 policy: HyperVReplicaBlueReplicationDetails and the recovery side.
+
+    The SDK has no HyperVReplica2012R2 EnableProtectionProviderSpecificInput: providerSpecificDetails is absent (or null); the recovery
+    cloud is the target of the cloud's container mapping under the policy.
+    """
+    given = properties.get('providerSpecificDetails')
+    if given:
+        raise bad_request('InvalidProviderInput', "Replication between VMM clouds (%s) takes no providerSpecificDetails; got instanceType '%s'." % (
+            HYPERV_REPLICA, given.get('instanceType')))
+    if container['properties']['fabricType'] != VMM:
+        raise bad_request('InvalidPolicyForTarget', "A %s policy protects VMs of VMM clouds; container '%s' is %s." % (
+            HYPERV_REPLICA, container['name'], container['properties']['fabricType']))
+    if HYPERV_REPLICA not in item['properties']['supportedReplicationProviders']:
+        raise bad_request('ReplicationProviderNotSupported', "Virtual machine '%s' does not support %s." % (item['properties']['friendlyName'], HYPERV_REPLICA))
+    mapping = next(m for m in vault.mappings_of(container).values() if m['properties']['policyId'].lower() == policy['id'].lower())
+    target = _container_by_id(vault, mapping['properties']['targetProtectionContainerId'])
+    recovery_fabric = target['id'].rsplit('/replicationProtectionContainers/', 1)[0]
+    custom = item['properties']['customDetails']
+    details = {'instanceType': HYPERV_REPLICA, 'vmId': custom['sourceItemId'], 'lastReplicatedTime': None, 'vmNics': [],
+               'vMDiskDetails': [{'maxSizeMB': disk['maxSizeMB'], 'vhdType': disk['vhdType'], 'vhdId': disk['vhdId'], 'vhdName': disk['vhdName']}
+                                 for disk in custom['diskDetails']],
+               'initialReplicationDetails': {'initialReplicationType': 'InitialReplication', 'initialReplicationProgressPercentage': 0},
+               'vmProtectionState': 'InitialReplicationInProgress', 'vmProtectionStateDescription': 'Initial replication in progress'}
+    sides = {'primaryFabricProvider': VMM, 'recoveryFabricFriendlyName': target['properties']['fabricFriendlyName'], 'recoveryFabricId': recovery_fabric,
+             'recoveryProtectionContainerFriendlyName': target['properties']['friendlyName'], 'recoveryContainerId': target['id']}
+    return details, sides
+
+
+# After a committed failover to the secondary site, the VM replicates back (reverse replication) before it can fail back; a failback
+# committed on the primary site replicates to the secondary site again the same way.
+PROVIDER_ALLOWED_OPERATIONS[HYPERV_REPLICA] = dict(ALLOWED_OPERATIONS, FailoverCommitted=['ReverseReplicate', 'DisableProtection'])
+
+
+class ReplicaFailoverActions(FailoverActions):
+    """Failover between VMM sites: the Hyper-V to Azure rules, with the test VM on a VM network of the site it starts on, and reverse
+    replication from whichever site the VM is active on (failoverDirection RecoveryToPrimary after a failover, PrimaryToRecovery after
+    a failback)."""
+
+    def _active_direction(self) -> str:
+        return 'PrimaryToRecovery' if self.item['properties']['activeLocation'] == 'Primary' else 'RecoveryToPrimary'
+
+    def _testFailover(self) -> typing.Callable[[], None]:  # pylint: disable=invalid-name  # REST action names
+        change = super()._testFailover()
+        kind = self.properties.get('networkType')
+        if kind not in (None, 'VmNetworkAsInput', 'NoNetworkAttachAsInput'):
+            raise bad_request('InvalidTestFailoverNetwork', "networkType must be VmNetworkAsInput or NoNetworkAttachAsInput; got '%s'." % kind)
+        if kind == 'VmNetworkAsInput':
+            item = self.item
+            recovery = self._direction() == 'PrimaryToRecovery'
+            fabric_id = item['properties']['recoveryFabricId'] if recovery else item['id'].split('/replicationProtectionContainers/', 1)[0]
+            network_found = _network_by_id(self.vault, self.properties['networkId'])
+            if network_found is None or not network_found['id'].lower().startswith(fabric_id.lower() + '/'):
+                raise bad_request('InvalidTestFailoverNetwork', "networkId '%s' is not a VM network of the %s site '%s'." % (
+                    self.properties['networkId'], 'recovery' if recovery else 'primary', fabric_id.rsplit('/', 1)[-1]))
+        return change
+
+    def _reProtect(self) -> typing.Callable[[], None]:  # pylint: disable=invalid-name
+        require_operation(self.item, 'ReverseReplicate')
+        expected = self._active_direction()
+        if self._direction() != expected:
+            raise bad_request('InvalidFailoverDirection', "The virtual machine is active on '%s'; reverse replication's failoverDirection must be %s." % (
+                self.item['properties']['activeLocation'], expected))
+
+        def change() -> None:
+            set_protection_state(self.item, 'Protected', 'Protected')
+        return change
+
+
+PROTECTION_PROVIDERS[HYPERV_REPLICA] = replica_protection
+PROVIDER_FAILOVER_ACTIONS[HYPERV_REPLICA] = ReplicaFailoverActions
 
 
 # ---------------------------------------------------------------------- networks and network mappings
