@@ -21,7 +21,21 @@ from pathlib import Path
 from benchlab import REPO_ROOT, Ansible, Directory, Lab, Ports, load_average, table
 
 PLAYBOOK = REPO_ROOT / 'playbooks' / 'live_migration.yml'
-DIRECTION_ITEM = re.compile(r'^\w+: \[[^\]]+\] => \(item=\S+ -> \S+\)', re.MULTILINE)
+# The role checks every direction of a source host in one migration_preflight task (destinations): a stopped run has
+# checked the directions of the hosts whose result line that task printed.
+PREFLIGHT_TASK = re.compile(r'^TASK \[[^\]]*: Check every direction from this host\]', re.MULTILINE)
+HOST_RESULT = re.compile(r'^(?:ok|changed|failed|fatal): \[([^\]]+)\]', re.MULTILINE)
+
+
+def directions_checked(output: str, destinations_per_host: dict) -> int:
+    """Directions whose preflight finished in a (stopped) run's output: the destinations of each host that printed a result."""
+    match = PREFLIGHT_TASK.search(output)
+    if match is None:
+        return 0
+    section = output[match.end():]
+    following = re.search(r'^TASK \[', section, re.MULTILINE)
+    section = section[:following.start()] if following else section
+    return sum(destinations_per_host.get(host, 0) for host in set(HOST_RESULT.findall(section)))
 
 
 @dataclasses.dataclass
@@ -165,7 +179,8 @@ class MeshBenchmark:  # pylint: disable=too-many-instance-attributes
             self._seconds_per_work[(min(forks, lab.host_count), latency)] = cost.wall_seconds / mesh_work(lab.host_count)
         if cost.timed_out:
             self._settle(lab)
-            checked = len(DIRECTION_ITEM.findall(cost.output))
+            per_host = {name: 1 for name in lab.names} if ring else {name: lab.host_count - 1 for name in lab.names}
+            checked = directions_checked(cost.output, per_host)
             reason = 'stopped after %.0f s (per-run limit) with %d of %d directions checked' % (cost.wall_seconds, checked, directions)
             self._skip(lab.host_count, forks, latency, ('ring: ' if ring else '') + reason,
                        cost.wall_seconds * directions / max(checked, 1) if checked else None)

@@ -19,6 +19,8 @@ Pair modules (those extending the hyperv.mobility.destination fragment) also get
 from the inventory vars of the host named by their ``destination`` option, with the same mapping and without the
 hyperv_ prefix, unless the task sets it or ``destination`` is not an inventory host. This is done under delegation
 to the controller as well: the destination is named explicitly, so its inventory vars are the ones to use.
+A module that takes several destinations (``destinations``, migration_preflight) gets one ``destination_connections``
+entry ({destination: name, <the same keys>}) for each of them that is an inventory host and has no entry in the task.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -155,6 +157,31 @@ def destination_connection_from_vars(host_vars):
     return dict((option[len('hyperv_'):], value) for option, value in InventoryConnectionVars(host_vars).options().items())
 
 
+def names_of(value):
+    """The names of a list option as the module will see them (a list, or a comma separated string as Ansible splits it)."""
+    if isinstance(value, (bytes, str)):
+        return [name.strip() for name in to_text(value).split(',') if name.strip()]
+    return [to_text(name) for name in value or [] if isinstance(name, (bytes, str))]
+
+
+def fill_destination_connections(destinations, given, connection_of):
+    """destination_connections: the task's own entries, then one for each destination without an entry.
+
+    ``connection_of(name)`` gives the destination_connection of an inventory host, None for a name that is not one.
+    The task's entries are kept as they are; an entry is only added, never merged into one the task wrote.
+    """
+    entries = list(given or [])
+    covered = set(to_text(entry.get('destination')) for entry in entries if isinstance(entry, dict))
+    for name in names_of(destinations):
+        if name in covered:
+            continue
+        connection = connection_of(name)
+        if connection is not None:
+            entries.append(dict(connection, destination=name))
+            covered.add(name)
+    return entries
+
+
 class ActionModule(ActionBase):
     """Runs a hyperv.mobility module on the controller with its connection options filled from inventory."""
 
@@ -207,16 +234,27 @@ class ActionModule(ActionBase):
         return CONNECTION_FRAGMENT in cls._module_source(module)
 
     def _fill_destination(self, module_args, task_vars):
-        """module_args with destination_connection from the destination's inventory vars, when the task did not set it."""
-        destination = module_args.get('destination')
-        if not destination or module_args.get('destination_connection') is not None:
-            return module_args
+        """module_args with destination_connection (destination_connections) from the inventory vars of the destination
+        (of each of the destinations), where the task did not set it."""
         host_vars = task_vars.get('hostvars') or {}
-        destination = to_text(destination)
-        if destination not in host_vars:
-            return module_args  # not an inventory host: the module reaches it by name with the source's account
+
+        def connection_of(name):
+            if name not in host_vars:
+                return None  # not an inventory host: the module reaches it by name with the source's account
+            return destination_connection_from_vars(self._template_connection_vars(host_vars[name], name))
+
         filled = dict(module_args)
-        filled['destination_connection'] = destination_connection_from_vars(self._template_connection_vars(host_vars[destination], destination))
+        destination = module_args.get('destination')
+        if destination and module_args.get('destination_connection') is None:
+            connection = connection_of(to_text(destination))
+            if connection is not None:
+                filled['destination_connection'] = connection
+        destinations = module_args.get('destinations')
+        given = module_args.get('destination_connections')
+        if destinations and (given is None or isinstance(given, list)):
+            entries = fill_destination_connections(destinations, given, connection_of)
+            if entries:
+                filled['destination_connections'] = entries
         return filled
 
     def _templated_host_vars(self, task_vars):

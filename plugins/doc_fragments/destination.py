@@ -5,6 +5,65 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type  # pylint: disable=invalid-name
 
+import textwrap
+
+# The keys of destination_connection and of each destination_connections entry (peer_connection.CONNECTION_SUBOPTIONS),
+# without indentation; _suboptions() indents them under the option that takes them.
+_CONNECTION_SUBOPTIONS = r'''
+host:
+  description: Name or address of the destination's WinRM endpoint. Defaults to the destination's name.
+  type: str
+port:
+  description: WinRM port, as O(hyperv_port).
+  type: int
+user:
+  description: User, as O(hyperv_user).
+  type: str
+password:
+  description: Password, as O(hyperv_password).
+  type: str
+transport:
+  description: V(psrp) or V(winrm), as O(hyperv_transport).
+  type: str
+  choices: [psrp, winrm]
+auth:
+  description: Authentication method, as O(hyperv_auth).
+  type: str
+  choices: [negotiate, ntlm, kerberos, credssp, certificate, basic]
+protocol:
+  description: V(https) or V(http), as O(hyperv_protocol).
+  type: str
+  choices: [http, https]
+validate_certs:
+  description: Whether to validate the destination's TLS certificate, as O(hyperv_validate_certs).
+  type: bool
+ca_cert:
+  description: CA bundle for the destination's certificate, as O(hyperv_ca_cert).
+  type: path
+cert_pem:
+  description: Client certificate, as O(hyperv_cert_pem).
+  type: path
+cert_key_pem:
+  description: Key of the client certificate, as O(hyperv_cert_key_pem).
+  type: path
+connection_timeout:
+  description: As O(hyperv_connection_timeout).
+  type: int
+operation_timeout:
+  description: As O(hyperv_operation_timeout).
+  type: int
+read_timeout:
+  description: As O(hyperv_read_timeout).
+  type: int
+retries:
+  description: As O(hyperv_retries).
+  type: int
+'''
+
+
+def _suboptions(indent):
+    return textwrap.indent(_CONNECTION_SUBOPTIONS.strip('\n'), ' ' * indent) + '\n'
+
 
 class ModuleDocFragment(object):  # pylint: disable=too-few-public-methods
 
@@ -31,56 +90,41 @@ options:
         or to override the inventory.
     type: dict
     suboptions:
-      host:
-        description: Name or address of the destination's WinRM endpoint. Defaults to O(destination).
-        type: str
-      port:
-        description: WinRM port, as O(hyperv_port).
-        type: int
-      user:
-        description: User, as O(hyperv_user).
-        type: str
-      password:
-        description: Password, as O(hyperv_password).
-        type: str
-      transport:
-        description: V(psrp) or V(winrm), as O(hyperv_transport).
-        type: str
-        choices: [psrp, winrm]
-      auth:
-        description: Authentication method, as O(hyperv_auth).
-        type: str
-        choices: [negotiate, ntlm, kerberos, credssp, certificate, basic]
-      protocol:
-        description: V(https) or V(http), as O(hyperv_protocol).
-        type: str
-        choices: [http, https]
-      validate_certs:
-        description: Whether to validate the destination's TLS certificate, as O(hyperv_validate_certs).
-        type: bool
-      ca_cert:
-        description: CA bundle for the destination's certificate, as O(hyperv_ca_cert).
-        type: path
-      cert_pem:
-        description: Client certificate, as O(hyperv_cert_pem).
-        type: path
-      cert_key_pem:
-        description: Key of the client certificate, as O(hyperv_cert_key_pem).
-        type: path
-      connection_timeout:
-        description: As O(hyperv_connection_timeout).
-        type: int
-      operation_timeout:
-        description: As O(hyperv_operation_timeout).
-        type: int
-      read_timeout:
-        description: As O(hyperv_read_timeout).
-        type: int
-      retries:
-        description: As O(hyperv_retries).
-        type: int
-notes:
+''' + _suboptions(6) + r'''notes:
   - The module connects to both hosts from the controller. The destination is named to Hyper-V (for example in
     C(Move-VM -DestinationHost)) by the fully qualified name the destination reports (C(Get-VMHost)), which is the name
     Kerberos delegation must list.
 '''
+
+    # Several destinations in one run (hyperv.mobility.destination.destinations, with hyperv.mobility.destination).
+    # Kept in sync with peer_connection.DESTINATIONS_ARGUMENT_SPEC.
+    DESTINATIONS = r'''
+options:
+  destinations:
+    description:
+      - Several destination hosts, checked in one run of the module instead of one run per destination. Mutually exclusive
+        with O(destination); one of the two is required.
+      - Each name is an inventory host name, or a host name or address that is not in the inventory, as for O(destination).
+      - The list must not be empty, must not name a host twice, and must not name the source itself (a name equal to
+        O(hyperv_host), or a destination whose connection reaches the same host and port as the source's).
+    type: list
+    elements: str
+  destination_connections:
+    description:
+      - How to reach each host of O(destinations); one entry per destination that needs one, with the keys of
+        O(destination_connection) plus O(destination_connections[].destination), which names the host of O(destinations)
+        the entry is for.
+      - Keys an entry leaves out are filled as for O(destination_connection) (the account from the task's own
+        C(hyperv_*) options, V(host) from the destination's name). A destination without an entry is reached by its name
+        with the task's account.
+      - The C(hyperv.mobility.hyperv_host) action plugin adds an entry from the inventory vars of each host of O(destinations)
+        that is an inventory host and has no entry in the task.
+      - Mutually exclusive with O(destination).
+    type: list
+    elements: dict
+    suboptions:
+      destination:
+        description: The host of O(destinations) this entry is for.
+        type: str
+        required: true
+''' + _suboptions(6)

@@ -14,6 +14,7 @@ description:
     direction - its worst status, how many checks are ok, warning and failed, the first problem and how to fix it.
   - Accepts one result, a list of results (nested lists are flattened), a registered loop (a dict with C(results)), or the
     C(directions) that C(playbooks/preflight.yml) writes.
+  - A result of the module's C(destinations) option gives one row per direction of its C(directions).
   - A result without checks (the task itself failed, for example the host was unreachable) is a V(failed) row whose problem
     is the task's message.
   - Hosts are named by the computer name they reported (C(source.computer_name), C(destination.computer_name)), else as the

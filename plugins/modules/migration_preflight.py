@@ -16,6 +16,10 @@ description:
     of Microsoft's "Set up hosts for live migration without failover clustering".
   - The task's host is the source; O(destination) is the destination. Each host is read in one pipeline; with Kerberos
     the two computer accounts are read from Active Directory over LDAP.
+  - With O(destinations) instead of O(destination), one run checks every direction from the source to each of those hosts -
+    the source is read once (one pipeline), each destination once (one pipeline each), and the computer accounts of the
+    source and of every destination that needs the delegation check are read over one LDAP connection. The result then
+    has one entry per destination in RV(directions); the checks of each direction are those of a pair.
   - Returns one entry per check with its status (V(ok), V(warning) or V(failed)), what was found and how to fix it.
     The task fails only when O(fail_on) asks for it.
   - "The checks, in order:"
@@ -41,11 +45,14 @@ description:
   - C(vm_versions) - the destination supports the configuration version of each VM of O(vms), or of every VM on the source.
   - C(smb_performance) - when one host uses the SMB performance option, the other does too.
   - C(concurrency) - both hosts allow at least one simultaneous live migration (and storage migration when storage moves).
+  - With O(fail_on) other than V(never), the task fails when a check of any direction has that status; the result then
+    carries the whole report all the same.
 author:
   - hyperv.mobility contributors (@hyperv-mobility)
 extends_documentation_fragment:
   - hyperv.mobility.connection
   - hyperv.mobility.destination
+  - hyperv.mobility.destination.destinations
   - hyperv.mobility.ad
 attributes:
   action_group:
@@ -61,6 +68,9 @@ attributes:
     support: none
     description: Nothing changes.
 options:
+  destination:
+    # The description is the hyperv.mobility.destination fragment's; here it is optional, as O(destinations) may name the destinations.
+    required: false
   vms:
     description:
       - Names of the source's VMs whose configuration version the destination must support.
@@ -76,13 +86,13 @@ options:
   fail_on:
     description:
       - V(never) returns the report whatever it says.
-      - V(failed) fails the task when a check failed.
-      - V(warning) fails the task when a check failed or warned.
+      - V(failed) fails the task when a check failed (of any direction, with O(destinations)).
+      - V(warning) fails the task when a check failed or warned (of any direction, with O(destinations)).
     type: str
     choices: [never, failed, warning]
     default: never
 notes:
-  - Cmdlets run on each host, in one pipeline - C(Get-WindowsFeature -Name Hyper-V), C(Get-VMHost),
+  - Cmdlets run on each host, in one pipeline per run (also with O(destinations)) - C(Get-WindowsFeature -Name Hyper-V), C(Get-VMHost),
     C(Get-VMHostSupportedVersion), C(Get-VMMigrationNetwork), C(Get-VM).
   - A delegation change takes effect on the hosts once they get new Kerberos tickets; a C(delegation) check that is V(ok)
     reads what AD holds, which the hosts use after C(klist -li 0x3e7 purge) or a reboot.
@@ -115,6 +125,28 @@ EXAMPLES = r'''
     msg: "{{ preflight.first_failure.name }}: {{ preflight.first_failure.detail }} -> {{ preflight.first_failure.fix }}"
   when: preflight.first_failure
 
+- name: Check every direction from each host of the group in one task per host (all inventory hosts)
+  hyperv.mobility.migration_preflight:
+    destinations: "{{ ansible_play_hosts_all | reject('equalto', inventory_hostname) | list }}"
+    include_storage: true
+  register: mesh_preflight
+
+- name: Name the destinations that are not ready, with their first failure
+  ansible.builtin.debug:
+    msg: "{{ inventory_hostname }} -> {{ item.destination }}: {{ item.first_failure.name }}: {{ item.first_failure.fix }}"
+  loop: "{{ mesh_preflight.directions | rejectattr('ready') | list }}"
+  loop_control:
+    label: "{{ item.destination }}"
+
+- name: Several destinations, one of them outside the inventory
+  hyperv.mobility.migration_preflight:
+    destinations: [hv02, hv09.branch.example.com]
+    destination_connections:
+      - destination: hv09.branch.example.com
+        port: 15986
+        ca_cert: /etc/pki/branch-ca.pem
+    fail_on: failed
+
 - name: From the controller, with explicit connections for both hosts
   hyperv.mobility.migration_preflight:
     hyperv_host: hv01.corp.example.com
@@ -129,7 +161,7 @@ EXAMPLES = r'''
 RETURN = r'''
 checks:
   description: One entry per check, in the order of the description.
-  returned: always
+  returned: when O(destination) is given
   type: list
   elements: dict
   contains:
@@ -151,15 +183,15 @@ checks:
       sample: give both hosts a common private migration network (hyperv.mobility.live_migration networks on both)
 summary:
   description: How many checks have each status.
-  returned: always
+  returned: when O(destination) is given
   type: dict
   sample: {ok: 10, warning: 0, failed: 1}
 first_failure:
   description: The first failed check (same keys as an entry of RV(checks)), or V(null) when none failed.
-  returned: always
+  returned: when O(destination) is given
   type: dict
 ready:
-  description: Whether no check failed.
+  description: Whether no check failed; with O(destinations), whether no check of any direction failed.
   returned: always
   type: bool
 source:
@@ -199,8 +231,43 @@ source:
       elements: str
 destination:
   description: Facts of the destination host, as RV(source).
-  returned: always
+  returned: when O(destination) is given
   type: dict
+directions:
+  description:
+    - One entry per host of O(destinations), in the order of O(destinations) - the report of that source to destination
+      direction, with the keys RV(checks), RV(summary), RV(first_failure) and RV(ready) have for a pair.
+  returned: when O(destinations) is given
+  type: list
+  elements: dict
+  contains:
+    destination:
+      description: The destination as O(destinations) names it.
+      type: str
+      sample: hv02
+    checks:
+      description: One entry per check, as RV(checks).
+      type: list
+      elements: dict
+    summary:
+      description: How many checks of this direction have each status, as RV(summary).
+      type: dict
+      sample: {ok: 11, warning: 0, failed: 0}
+    first_failure:
+      description: The first failed check of this direction, or V(null), as RV(first_failure).
+      type: dict
+    ready:
+      description: Whether no check of this direction failed.
+      type: bool
+    destination_facts:
+      description: Facts of this destination host, as RV(source).
+      type: dict
+not_ready:
+  description: The hosts of O(destinations) whose direction has a failed check, in the order of O(destinations).
+  returned: when O(destinations) is given
+  type: list
+  elements: str
+  sample: [hv03]
 '''
 
 from ansible_collections.hyperv.mobility.plugins.module_utils.ad_client import (
@@ -208,7 +275,8 @@ from ansible_collections.hyperv.mobility.plugins.module_utils.ad_client import (
 from ansible_collections.hyperv.mobility.plugins.module_utils.errors import HostError
 from ansible_collections.hyperv.mobility.plugins.module_utils.host_session import HostSession
 from ansible_collections.hyperv.mobility.plugins.module_utils.hyperv_module import HypervModule
-from ansible_collections.hyperv.mobility.plugins.module_utils.peer_connection import DESTINATION_ARGUMENT_SPEC, destination_options
+from ansible_collections.hyperv.mobility.plugins.module_utils.peer_connection import (
+    DESTINATION_ARGUMENT_SPEC, DESTINATIONS_ARGUMENT_SPEC, destination_options, destinations_options, destinations_problems)
 from ansible_collections.hyperv.mobility.plugins.module_utils.preflight import (
     READ_COMMANDS, DirectoryFacts, HostFacts, PreflightRequest, first_failure, needs_directory, run_checks, should_fail, summarize)
 
@@ -220,8 +288,14 @@ def argument_spec():
         fail_on=dict(type='str', choices=['never', 'failed', 'warning'], default='never'),
     )
     spec.update(DESTINATION_ARGUMENT_SPEC)
+    spec['destination'] = dict(DESTINATION_ARGUMENT_SPEC['destination'], required=False)  # or destinations
+    spec.update(DESTINATIONS_ARGUMENT_SPEC)
     spec.update(AD_ARGUMENT_SPEC)
     return spec
+
+
+MUTUALLY_EXCLUSIVE = [('destination', 'destinations'), ('destination_connection', 'destinations'), ('destination', 'destination_connections')]
+REQUIRED_ONE_OF = [('destination', 'destinations')]
 
 
 def read_host(session, role, name):
@@ -230,6 +304,15 @@ def read_host(session, role, name):
         return HostFacts.from_result(role, name, session.run(list(READ_COMMANDS), check=False))
     except HostError as exc:
         return HostFacts.unreachable(role, name, exc.message)
+
+
+def read_peer(options, name):
+    """The destination's facts, read in one pipeline of a session of its own."""
+    session = HostSession(options)
+    try:
+        return read_host(session, 'destination', name)
+    finally:
+        session.close()
 
 
 def find_account(client, host):
@@ -243,41 +326,85 @@ def find_account(client, host):
     return None
 
 
-def read_directory(params, source, destination):
-    if not needs_directory(source, destination):
-        return DirectoryFacts.not_read('the source does not use Kerberos')
+def read_directory(params, source, destinations):
+    """DirectoryFacts for each destination (in order), all read over one LDAP connection; the source's account once."""
+    facts = [DirectoryFacts.not_read('the source does not use Kerberos') for destination in destinations]
+    wanted = [index for index, destination in enumerate(destinations) if needs_directory(source, destination)]
+    if not wanted:
+        return facts
+    problem = None
     if not params['ad_server']:
-        return DirectoryFacts.not_read('no Active Directory options were given (ad_server), so the delegation in AD was not read')
-    if not HAS_LDAP3:
-        return DirectoryFacts.failed('the Python package ldap3 is missing on the controller')
+        problem = DirectoryFacts.not_read('no Active Directory options were given (ad_server), so the delegation in AD was not read')
+    elif not HAS_LDAP3:
+        problem = DirectoryFacts.failed('the Python package ldap3 is missing on the controller')
+    if problem is not None:
+        return [problem if index in wanted else facts[index] for index in range(len(destinations))]
     try:
         with ADClient(ADConnectionOptions.from_params(params)) as client:
-            return DirectoryFacts(find_account(client, source), find_account(client, destination))
+            source_account = find_account(client, source)
+            for index in list(wanted):
+                facts[index] = DirectoryFacts(source_account, find_account(client, destinations[index]))
+                wanted.remove(index)
     except ADError as error:
-        return DirectoryFacts.failed(str(error))
+        for index in wanted:  # the directions whose accounts were not read
+            facts[index] = DirectoryFacts.failed(str(error))
+    return facts
+
+
+def report(checks):
+    """The part of a result that describes one direction's checks."""
+    summary = summarize(checks)
+    return dict(checks=[check.to_dict() for check in checks], summary=summary, first_failure=first_failure(checks), ready=summary['failed'] == 0)
+
+
+def flagged(source, destination, checks, fail_on):
+    """'hv01 -> hv02: networks failed: ...' for the checks fail_on turns into a failure, or None when there are none."""
+    if not should_fail(checks, fail_on):
+        return None
+    bad = [check for check in checks if check.status == 'failed' or (fail_on == 'warning' and check.status == 'warning')]
+    return '%s -> %s: %s' % (source.display_name, destination.display_name,
+                             '; '.join('%s %s: %s' % (check.name, check.status, check.detail) for check in bad))
+
+
+def check_one(params, source, request):
+    """``destination``: one direction, the result keys of a pair."""
+    destination = read_peer(destination_options(params), params['destination'])
+    checks = run_checks(source, destination, request, read_directory(params, source, [destination])[0])
+    result = dict(report(checks), source=source.summary(), destination=destination.summary())
+    message = flagged(source, destination, checks, params['fail_on'])
+    return result, [message] if message else []
+
+
+def check_many(params, source, request):
+    """``destinations``: every direction from the source, each destination read once, AD over one connection."""
+    destinations = [read_peer(options, name) for name, options in destinations_options(params)]
+    directions, messages = [], []
+    for destination, directory in zip(destinations, read_directory(params, source, destinations)):
+        checks = run_checks(source, destination, request, directory)
+        directions.append(dict(report(checks), destination=destination.name, destination_facts=destination.summary()))
+        message = flagged(source, destination, checks, params['fail_on'])
+        if message:
+            messages.append(message)
+    result = dict(directions=directions, ready=all(direction['ready'] for direction in directions), source=source.summary(),
+                  not_ready=[direction['destination'] for direction in directions if not direction['ready']])
+    return result, messages
 
 
 def main():
-    module = HypervModule(argument_spec=argument_spec(), supports_check_mode=True)
+    module = HypervModule(argument_spec=argument_spec(), supports_check_mode=True, mutually_exclusive=MUTUALLY_EXCLUSIVE,
+                          required_one_of=REQUIRED_ONE_OF)
     params = module.params
+    if params['destinations'] is not None:
+        problems = destinations_problems(params)
+        if problems:
+            module.fail_json(msg='; '.join(problems))
     source = read_host(module.session, 'source', params['hyperv_host'])
     module.close()
-    destination_session = HostSession(destination_options(params))
-    try:
-        destination = read_host(destination_session, 'destination', params['destination'])
-    finally:
-        destination_session.close()
     request = PreflightRequest(vms=params['vms'], include_storage=params['include_storage'], source_connection_auth=params['hyperv_auth'])
-    checks = run_checks(source, destination, request, read_directory(params, source, destination))
-    summary = summarize(checks)
-    result = dict(changed=False, checks=[check.to_dict() for check in checks], summary=summary, first_failure=first_failure(checks),
-                  ready=summary['failed'] == 0, source=source.summary(), destination=destination.summary())
-    if should_fail(checks, params['fail_on']):
-        flagged = [check for check in checks if check.status == 'failed' or (params['fail_on'] == 'warning' and check.status == 'warning')]
-        module.fail_json(msg='live migration preflight %s -> %s: %s' % (
-            source.display_name, destination.display_name, '; '.join('%s %s: %s' % (check.name, check.status, check.detail) for check in flagged)),
-            **result)
-    module.exit_json(**result)
+    result, messages = (check_one if params['destinations'] is None else check_many)(params, source, request)
+    if messages:
+        module.fail_json(msg='live migration preflight %s' % ' | '.join(messages), changed=False, **result)
+    module.exit_json(changed=False, **result)
 
 
 if __name__ == '__main__':

@@ -7,9 +7,9 @@
 Controller-side only (the filter plugins hyperv.mobility.preflight_markdown / preflight_html / replication_markdown /
 replication_html call this). Three steps, each small and pure:
 
-1. normalise what the user registered (a migration_preflight result, a list of them, a registered loop with
-   ``results``, the ``directions`` of playbooks/preflight.yml; a vm_replication_info result or a list of them) into
-   rows: PreflightRow / ReplicationRow;
+1. normalise what the user registered (a migration_preflight result - of one ``destination``, or of ``destinations``
+   with one row per direction -, a list of them, a registered loop with ``results``, the ``directions`` of
+   playbooks/preflight.yml; a vm_replication_info result or a list of them) into rows: PreflightRow / ReplicationRow;
 2. render the rows as a Markdown table (GitHub-flavoured, cells escaped);
 3. render them as one self-contained HTML page (inline CSS, inline SVG diagram of the hosts with an arrow per
    direction / relationship, no scripts, no external resources) so the file can be mailed or attached to a ticket.
@@ -127,8 +127,27 @@ class PreflightRow:
         return counts
 
 
+def _directions_of(result):
+    """A migration_preflight result of ``destinations`` as one pair-shaped result per direction; any other result as is.
+
+    Its ``directions`` name the destination as given and carry its facts in ``destination_facts``; the source's facts are
+    the result's own, once for all directions.
+    """
+    directions = result.get('directions')
+    if 'checks' in result or not is_sequence(directions) or not all(isinstance(direction, dict) and 'checks' in direction
+                                                                    for direction in directions):
+        return [result]
+    pairs = []
+    for direction in directions:
+        pair = dict(direction, destination=direction.get('destination_facts') or direction.get('destination'))
+        pair.setdefault('source', result.get('source'))
+        pairs.append(pair)
+    return pairs
+
+
 def preflight_rows(data):
-    rows = [PreflightRow.from_result(result) for result in _flatten(data, 'preflight report')]
+    results = [pair for result in _flatten(data, 'preflight report') for pair in _directions_of(result)]
+    rows = [PreflightRow.from_result(result) for result in results]
     return sorted(rows, key=lambda row: (row.source.lower(), row.destination.lower()))
 
 

@@ -170,3 +170,98 @@ def test_explicit_connections_under_delegate_to_localhost(run_playbook, pair_lab
     assert run.rc == 0, run.stdout[-3000:]
     assert result['summary'] == {'ok': 11, 'warning': 0, 'failed': 0}, result['checks']
     assert result['destination']['fqdn'] == 'hv03.hvlab.test'
+
+
+# ---- destinations: every direction from a source in one module run -------------------------------------------------
+
+def delegate_hv01_to(lab, *peers):
+    lab.set_delegation('hv01', [f'{service}/{name}' for peer in peers for service in (MIGRATION_SERVICE, 'cifs')
+                                for name in (peer, f'{peer}.hvlab.test')])
+
+
+def preflight_many(run_playbook, lab, hosts='hv01', ad=True, **options):
+    """Run migration_preflight with ``destinations`` on ``hosts`` and return (PlaybookRun, {host: result})."""
+    arguments = dict(options)
+    if ad:
+        arguments.update(AD_OPTIONS)
+    play = {'hosts': hosts, 'gather_facts': False,
+            'tasks': [{'name': 'preflight', 'hyperv.mobility.migration_preflight': arguments, 'ignore_errors': True}]}
+    run = run_playbook(play, inventory=lab.inventory_path)
+    return run, run.task('preflight')
+
+
+def test_destinations_checks_every_direction_in_one_pipeline_per_host(run_playbook, pair_lab):
+    # hv01 (psrp) -> hv02 (winrm) and hv03 (psrp): one run reads each host once.
+    delegate_hv01_to(pair_lab, 'hv02', 'hv03')
+    pair_lab.control.reset_counters()
+    _run, results = preflight_many(run_playbook, pair_lab, destinations=['hv02', 'hv03'], include_storage=True, fail_on='warning')
+    result = results['hv01']
+    assert result.get('failed') is not True, result
+    assert [direction['destination'] for direction in result['directions']] == ['hv02', 'hv03']
+    for direction in result['directions']:
+        assert direction['summary'] == {'ok': 11, 'warning': 0, 'failed': 0}, direction['checks']
+        assert direction['ready'] is True and direction['first_failure'] is None
+        assert direction['destination_facts']['fqdn'] == direction['destination'] + '.hvlab.test'
+    assert result['ready'] is True and result['not_ready'] == [] and result['source']['fqdn'] == 'hv01.hvlab.test'
+    assert 'checks' not in result and 'destination' not in result     # the pair keys belong to `destination` only
+    counters = pair_lab.control.counters()
+    assert {name: counters[name]['pipelines'] for name in ('hv01', 'hv02', 'hv03')} == {'hv01': 1, 'hv02': 1, 'hv03': 1}, counters
+
+
+def test_destinations_from_a_winrm_and_a_psrp_source_one_pipeline_per_host_per_run(run_playbook, pair_lab):
+    # Two sources (hv01 over psrp, hv02 over winrm), one run each: every host is read once per run that involves it.
+    pair_lab.control.reset_counters()
+    _run, results = preflight_many(run_playbook, pair_lab, hosts='hv01:hv02', ad=False,
+                                   destinations="{{ ['hv01', 'hv02', 'hv03'] | reject('equalto', inventory_hostname) | list }}")
+    assert [direction['destination'] for direction in results['hv02']['directions']] == ['hv01', 'hv03']
+    for result in results.values():
+        assert result.get('failed') is not True, result
+        for direction in result['directions']:
+            assert [check['name'] for check in direction['checks'] if check['status'] != 'ok'] == ['delegation'], direction['checks']
+    counters = pair_lab.control.counters()
+    assert {name: counters[name]['pipelines'] for name in ('hv01', 'hv02', 'hv03')} == {'hv01': 2, 'hv02': 2, 'hv03': 2}, counters
+
+
+def test_a_broken_direction_among_good_ones(run_playbook, pair_lab):
+    delegate_hv01_to(pair_lab, 'hv02', 'hv03')
+    unsupported_version(pair_lab)                                   # hv02 cannot host hv01's version 10.0 VMs
+    _run, results = preflight_many(run_playbook, pair_lab, destinations=['hv02', 'hv03'])
+    result = results['hv01']
+    assert result.get('failed') is not True, result                 # fail_on defaults to never
+    by_name = {direction['destination']: direction for direction in result['directions']}
+    assert by_name['hv03']['ready'] is True and by_name['hv03']['summary']['failed'] == 0
+    assert by_name['hv02']['ready'] is False and by_name['hv02']['first_failure']['name'] == 'vm_versions'
+    assert result['ready'] is False and result['not_ready'] == ['hv02']
+    _run, results = preflight_many(run_playbook, pair_lab, destinations=['hv02', 'hv03'], fail_on='failed')
+    failed = results['hv01']
+    assert failed['failed'] is True and 'hv01 -> hv02: vm_versions failed' in failed['msg'] and 'hv03' not in failed['msg']
+    assert len(failed['directions']) == 2                           # the report comes with the failure
+
+
+def test_an_unreachable_destination_among_good_ones(run_playbook, pair_lab):
+    delegate_hv01_to(pair_lab, 'hv02')
+    _run, results = preflight_many(run_playbook, pair_lab, destinations=['hv02', 'hv09.hvlab.test'],
+                                   destination_connections=[{'destination': 'hv09.hvlab.test', 'host': '127.0.10.99', 'retries': 0,
+                                                             'connection_timeout': 2}])
+    directions = results['hv01']['directions']
+    assert directions[0]['ready'] is True
+    unreachable = directions[1]['first_failure']
+    assert unreachable['name'] == 'connection' and 'destination hv09.hvlab.test could not be reached' in unreachable['detail']
+
+
+@pytest.mark.parametrize('options, words', [
+    ({'destination': 'hv02', 'destinations': ['hv03']}, 'mutually exclusive: destination|destinations'),
+    ({'destinations': []}, 'destinations must name at least one host'),
+    ({'destinations': ['hv02', 'hv01']}, 'destinations names the source host itself (hv01)'),
+    ({'destinations': ['hv02', 'hv02']}, 'destinations names hv02 more than once'),
+    ({'destinations': ['hv02'], 'destination_connections': [{'destination': 'hv03', 'host': 'hv03.hvlab.test'}]},
+     'destination_connections has an entry for hv03, which destinations does not name'),
+    ({}, 'one of the following is required: destination, destinations'),
+], ids=['both', 'empty', 'source-itself', 'twice', 'stray-connection', 'neither'])
+def test_bad_destinations_fail_before_reading_any_host(run_playbook, pair_lab, options, words):
+    pair_lab.control.reset_counters()
+    _run, results = preflight_many(run_playbook, pair_lab, **options)
+    assert results['hv01']['failed'] is True and words in results['hv01']['msg'], results['hv01']['msg']
+    assert 'directions' not in results['hv01']
+    counters = pair_lab.control.counters()
+    assert all(counters.get(name, {}).get('pipelines', 0) == 0 for name in ('hv01', 'hv02', 'hv03')), counters

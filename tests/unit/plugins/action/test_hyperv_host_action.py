@@ -15,12 +15,14 @@ from ansible.playbook.task import Task
 from ansible.plugins import loader as plugin_loader
 from ansible.plugins.loader import action_loader
 from ansible.template import Templar
+from ansible.vars.hostvars import HostVars
 from ansible.vars.manager import VariableManager
 
 import collection_path
 from ansible_collections.hyperv.mobility.plugins.action.hyperv_host import (
-    InventoryConnectionVars, fill_connection_args, transport_of,
+    InventoryConnectionVars, fill_connection_args, fill_destination_connections, transport_of,
 )
+from ansible_collections.hyperv.mobility.plugins.module_utils.peer_connection import DESTINATIONS_ARGUMENT_SPEC
 
 INVENTORY = textwrap.dedent('''
     all:
@@ -112,6 +114,51 @@ def test_controller_only_modules_and_delegation_to_localhost_are_not_filled(inve
     assert not ping._takes_connection_options(ping._find_module())  # pylint: disable=protected-access
     host_info = action_for(loader, {'hyperv.mobility.host_info': {}}, {})
     assert host_info._takes_connection_options(host_info._find_module())  # pylint: disable=protected-access
+
+
+def filled_destination(inventory, task_args):
+    """The args the action plugin passes to migration_preflight run on hv01 (destination vars only: the task runs delegated)."""
+    loader, manager, variable_manager = inventory
+    task_vars = dict(variable_manager.get_vars(host=manager.get_host('hv01')), hostvars=HostVars(manager, variable_manager, loader))
+    action = action_for(loader, {'hyperv.mobility.migration_preflight': task_args}, task_vars)
+    return action._fill_destination(dict(action._task.args), task_vars)  # pylint: disable=protected-access
+
+
+HV02_CONNECTION = {'transport': 'winrm', 'host': '127.0.10.2', 'user': 'labadmin', 'password': 'w1nrm', 'auth': 'basic', 'protocol': 'https',
+                   'validate_certs': True, 'ca_cert': '/lab/ca.pem', 'operation_timeout': 25}
+
+
+def test_destination_connection_is_filled_from_the_destination_inventory_vars(inventory):
+    assert filled_destination(inventory, {'destination': 'hv02'})['destination_connection'] == HV02_CONNECTION
+    assert 'destination_connection' not in filled_destination(inventory, {'destination': 'elsewhere.example.com'})
+    own = {'destination': 'hv02', 'destination_connection': {'host': 'x'}}
+    assert filled_destination(inventory, own)['destination_connection'] == {'host': 'x'}
+
+
+def test_destination_connections_get_an_entry_per_inventory_destination(inventory):
+    args = filled_destination(inventory, {'destinations': ['hv02', 'elsewhere.example.com', 'hv03']})
+    assert args['destination_connections'] == [dict(HV02_CONNECTION, destination='hv02'),
+                                               {'destination': 'hv03', 'transport': 'psrp', 'host': 'hv03', 'ca_cert': '/lab/ca.pem'}]
+    assert 'destination_connection' not in args
+
+
+def test_destination_connections_set_by_the_task_are_kept_and_completed(inventory):
+    own = {'destination': 'hv02', 'host': 'hv02.other.example', 'port': 15986}
+    args = filled_destination(inventory, {'destinations': 'hv02,hv03', 'destination_connections': [own]})
+    assert args['destination_connections'][0] == own                        # the task's entry, untouched
+    assert [entry['destination'] for entry in args['destination_connections']] == ['hv02', 'hv03']
+    assert 'destination_connections' not in filled_destination(inventory, {'destinations': ['elsewhere.example.com']})
+
+
+def test_fill_destination_connections_adds_only_missing_inventory_hosts():
+    known = {'hv02': {'host': '10.0.0.2'}, 'hv03': {'host': '10.0.0.3'}}
+    entries = fill_destination_connections(['hv02', 'hv03', 'nowhere'], [{'destination': 'hv03', 'port': 1}], known.get)
+    assert entries == [{'destination': 'hv03', 'port': 1}, {'destination': 'hv02', 'host': '10.0.0.2'}]
+    assert fill_destination_connections([], None, known.get) == []
+
+
+def test_the_passwords_of_filled_destination_connections_are_no_log():
+    assert DESTINATIONS_ARGUMENT_SPEC['destination_connections']['options']['password']['no_log'] is True
 
 
 @pytest.mark.parametrize('connection, transport', [

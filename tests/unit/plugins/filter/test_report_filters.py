@@ -102,6 +102,15 @@ def test_preflight_markdown_accepts_registered_loops_nested_lists_and_playbook_d
     assert '| hv03 | hv01 | ok |' in reports.preflight_markdown(direction)
 
 
+def test_a_destinations_result_is_one_row_per_direction_like_the_pairs():
+    pairs = [preflight_result('hv01', 'hv02', failed=('networks',)), preflight_result('hv01', 'hv03')]
+    many = dict(changed=False, ready=False, not_ready=['hv02'], source=pairs[0]['source'],
+                directions=[dict(destination=pair['destination']['name'], destination_facts=pair['destination'], checks=pair['checks'],
+                                 summary=pair['summary'], first_failure=pair['first_failure'], ready=pair['ready']) for pair in pairs])
+    assert reports.preflight_markdown(many) == reports.preflight_markdown(pairs)
+    assert reports.preflight_html([many]) == reports.preflight_html(pairs)
+
+
 def test_hosts_are_named_by_their_computer_name_when_they_answered():
     result = preflight_result('127.0.10.1', 'hv02')
     result['source']['computer_name'] = 'HV01'

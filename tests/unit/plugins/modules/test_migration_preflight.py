@@ -6,10 +6,13 @@ import pytest
 from ansible_collections.hyperv.mobility.plugins.action.hyperv_host import destination_connection_from_vars
 from ansible_collections.hyperv.mobility.plugins.module_utils.ad_client import ComputerAccount, DelegationDescriptor
 from ansible_collections.hyperv.mobility.plugins.module_utils.host_session import PipelineResult
-from ansible_collections.hyperv.mobility.plugins.module_utils.peer_connection import destination_options, destination_params
+from ansible_collections.hyperv.mobility.plugins.module_utils.ad_client import ADError
+from ansible_collections.hyperv.mobility.plugins.module_utils.peer_connection import (
+    destination_options, destination_params, destinations_options, destinations_problems)
 from ansible_collections.hyperv.mobility.plugins.module_utils.preflight import (
     CHECK_NAMES, DirectoryFacts, HostFacts, PreflightRequest, first_failure, run_checks, should_fail, summarize)
 from ansible_collections.hyperv.mobility.plugins.module_utils.values import ErrorRecordData, PSObjectData
+from ansible_collections.hyperv.mobility.plugins.modules import migration_preflight
 
 HV = 'Microsoft.HyperV.PowerShell.'
 MVSMS = 'Microsoft Virtual System Migration Service'
@@ -162,3 +165,100 @@ def test_action_plugin_maps_destination_inventory_vars_without_the_prefix():
                                                'ansible_user': 'lab', 'ansible_password': 'pw', 'ansible_winrm_transport': 'ntlm',
                                                'ansible_winrm_scheme': 'http', 'ansible_port': 5985})
     assert values == {'host': '127.0.10.2', 'transport': 'winrm', 'user': 'lab', 'password': 'pw', 'auth': 'ntlm', 'protocol': 'http', 'port': 5985}
+
+
+SOURCE_PARAMS = dict(hyperv_host='127.0.10.1', hyperv_port=5986, hyperv_protocol=None, hyperv_transport='psrp', hyperv_user='lab',
+                     hyperv_password='pw', hyperv_auth='ntlm', hyperv_ca_cert='/ca.pem', hyperv_retries=1)
+
+
+def test_each_destination_gets_its_own_connection_and_inherits_the_account():
+    params = dict(SOURCE_PARAMS, destinations=['hv02', 'hv03'],
+                  destination_connections=[{'destination': 'hv03', 'host': '127.0.10.3', 'transport': 'winrm', 'user': 'other'}])
+    (hv02, to_hv02), (hv03, to_hv03) = destinations_options(params)
+    assert (hv02, to_hv02.host, to_hv02.transport, to_hv02.user, to_hv02.ca_cert) == ('hv02', 'hv02', 'psrp', 'lab', '/ca.pem')
+    assert (hv03, to_hv03.host, to_hv03.transport, to_hv03.user, to_hv03.password) == ('hv03', '127.0.10.3', 'winrm', 'other', 'pw')
+    assert destinations_problems(params) == []
+
+
+@pytest.mark.parametrize('destinations, connections, words', [
+    ([], None, 'destinations must name at least one host'),
+    (['hv02', 'hv02'], None, 'destinations names hv02 more than once'),
+    (['hv02'], [{'destination': 'hv09'}], 'destination_connections has an entry for hv09, which destinations does not name'),
+    (['hv02'], [{'destination': 'hv02'}, {'destination': 'hv02'}], 'destination_connections has more than one entry for hv02'),
+    (['hv02', '127.0.10.1'], None, 'destinations names the source host itself (127.0.10.1)'),
+    (['hv01'], [{'destination': 'hv01', 'host': '127.0.10.1', 'port': 5986}], 'destinations names the source host itself (hv01)'),
+])
+def test_bad_destinations_are_named(destinations, connections, words):
+    problems = destinations_problems(dict(SOURCE_PARAMS, destinations=destinations, destination_connections=connections))
+    assert any(words in problem for problem in problems), problems
+
+
+def test_same_address_on_another_port_is_not_the_source():
+    params = dict(SOURCE_PARAMS, destinations=['hv01b'], destination_connections=[{'destination': 'hv01b', 'host': '127.0.10.1', 'port': 15986}])
+    assert destinations_problems(params) == []
+
+
+class CountingDirectory:
+    """A stand-in for ADClient: counts the connections opened and the accounts looked up."""
+
+    connections = 0
+    lookups = []
+    fail_on = None
+
+    def __init__(self, options):
+        self.options = options
+
+    def __enter__(self):
+        CountingDirectory.connections += 1
+        return self
+
+    def __exit__(self, *exc_info):
+        return False
+
+    def find_computer(self, identity):
+        CountingDirectory.lookups.append(identity)
+        if identity == CountingDirectory.fail_on:
+            raise ADError('the domain controller went away')
+        name = identity.split('.')[0]
+        if name == 'hv09':
+            raise ADError('computer account %s not found' % identity)
+        return account(name, FULL if name == 'hv01' else (), sid='S-1-5-21-1-2-3-%d' % (1100 + int(name[2:])))
+
+
+@pytest.fixture(name='directory')
+def fixture_directory(monkeypatch):
+    monkeypatch.setattr(migration_preflight, 'ADClient', CountingDirectory)
+    monkeypatch.setattr(migration_preflight, 'HAS_LDAP3', True)
+    monkeypatch.setattr(migration_preflight.ADConnectionOptions, 'from_params', classmethod(lambda cls, params: params))
+    monkeypatch.setattr(CountingDirectory, 'connections', 0)
+    monkeypatch.setattr(CountingDirectory, 'lookups', [])
+    monkeypatch.setattr(CountingDirectory, 'fail_on', None)
+    return CountingDirectory
+
+
+def test_directory_is_read_over_one_connection_for_every_destination(directory):
+    destinations = [facts('destination', name) for name in ('hv02', 'hv03', 'hv09')]
+    found = migration_preflight.read_directory({'ad_server': 'dc'}, facts('source', 'hv01'), destinations)
+    assert directory.connections == 1
+    assert directory.lookups.count('hv01.hvlab.test') == 1      # the source's account once, not once per direction
+    assert [entry.destination_account.sam_account_name if entry.destination_account else None for entry in found] == ['HV02$', 'HV03$', None]
+    assert all(entry.source_account.sam_account_name == 'HV01$' for entry in found)
+
+
+def test_directory_is_not_read_for_directions_that_do_not_need_it(directory):
+    silent = facts('destination', 'hv03')
+    silent.migration = None                                      # Hyper-V did not answer: no delegation check
+    found = migration_preflight.read_directory({'ad_server': 'dc'}, facts('source', 'hv01'), [facts('destination', 'hv02'), silent])
+    assert directory.lookups == ['hv01.hvlab.test', 'hv02.hvlab.test'] and found[1].skipped
+    credssp = migration_preflight.read_directory({'ad_server': 'dc'}, facts('source', 'hv01', auth='CredSSP'), [facts('destination', 'hv02')])
+    assert directory.connections == 1 and credssp[0].skipped == 'the source does not use Kerberos'
+    no_ad = migration_preflight.read_directory({'ad_server': None}, facts('source', 'hv01'), [facts('destination', 'hv02')])
+    assert 'ad_server' in no_ad[0].skipped and directory.connections == 1
+
+
+def test_a_directory_failure_mid_run_fails_only_the_directions_not_read(directory):
+    directory.fail_on = 'hv03.hvlab.test'
+    found = migration_preflight.read_directory({'ad_server': 'dc'}, facts('source', 'hv01'),
+                                               [facts('destination', 'hv02'), facts('destination', 'hv03'), facts('destination', 'hv04')])
+    assert found[0].error is None and found[0].destination_account.sam_account_name == 'HV02$'
+    assert [entry.error for entry in found[1:]] == ['the domain controller went away'] * 2
