@@ -17,6 +17,9 @@ def fresh_hosts(lab):
     lab.control.clear_faults()
     lab.control.reset_counters()
     yield
+    # The lab is shared by the other test files of this worker: give the hosts back as a fresh lab has them.
+    for host in lab.hosts:
+        lab.control.patch_host(host['name'], **FRESH_HOST)
 
 
 def check_play(**options):

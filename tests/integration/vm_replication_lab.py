@@ -49,6 +49,8 @@ def seeded_vms(lab, host_name: str) -> list:
 
 def reset_replication(lab) -> None:
     lab.control.replication(speed=0)
+    for host in lab.hosts:  # a test of another file may have left a host without the role (the lab is shared per worker)
+        lab.control.patch_host(host['name'], hyperv_installed=True)
     for host in lab.hosts:
         seeded_vms(lab, host['name'])
     for host in lab.hosts:
