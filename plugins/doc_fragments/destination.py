@@ -5,69 +5,12 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type  # pylint: disable=invalid-name
 
-import textwrap
-
-# The keys of destination_connection and of each destination_connections entry (peer_connection.CONNECTION_SUBOPTIONS),
-# without indentation; _suboptions() indents them under the option that takes them.
-_CONNECTION_SUBOPTIONS = r'''
-host:
-  description: Name or address of the destination's WinRM endpoint. Defaults to the destination's name.
-  type: str
-port:
-  description: WinRM port, as O(hyperv_port).
-  type: int
-user:
-  description: User, as O(hyperv_user).
-  type: str
-password:
-  description: Password, as O(hyperv_password).
-  type: str
-transport:
-  description: V(psrp) or V(winrm), as O(hyperv_transport).
-  type: str
-  choices: [psrp, winrm]
-auth:
-  description: Authentication method, as O(hyperv_auth).
-  type: str
-  choices: [negotiate, ntlm, kerberos, credssp, certificate, basic]
-protocol:
-  description: V(https) or V(http), as O(hyperv_protocol).
-  type: str
-  choices: [http, https]
-validate_certs:
-  description: Whether to validate the destination's TLS certificate, as O(hyperv_validate_certs).
-  type: bool
-ca_cert:
-  description: CA bundle for the destination's certificate, as O(hyperv_ca_cert).
-  type: path
-cert_pem:
-  description: Client certificate, as O(hyperv_cert_pem).
-  type: path
-cert_key_pem:
-  description: Key of the client certificate, as O(hyperv_cert_key_pem).
-  type: path
-connection_timeout:
-  description: As O(hyperv_connection_timeout).
-  type: int
-operation_timeout:
-  description: As O(hyperv_operation_timeout).
-  type: int
-read_timeout:
-  description: As O(hyperv_read_timeout).
-  type: int
-retries:
-  description: As O(hyperv_retries).
-  type: int
-'''
-
-
-def _suboptions(indent):
-    return textwrap.indent(_CONNECTION_SUBOPTIONS.strip('\n'), ' ' * indent) + '\n'
-
 
 class ModuleDocFragment(object):  # pylint: disable=too-few-public-methods
 
     # The destination host of a pair module. Kept in sync with peer_connection.DESTINATION_ARGUMENT_SPEC.
+    # The connection suboptions repeat under destination_connection and destination_connections: ansible-test reads each
+    # fragment as one string literal, so they cannot be shared by code (peer_connection.CONNECTION_SUBOPTIONS is the spec).
     DOCUMENTATION = r'''
 options:
   destination:
@@ -90,7 +33,55 @@ options:
         or to override the inventory.
     type: dict
     suboptions:
-''' + _suboptions(6) + r'''notes:
+      host:
+        description: Name or address of the destination's WinRM endpoint. Defaults to the destination's name.
+        type: str
+      port:
+        description: WinRM port, as O(hyperv_port).
+        type: int
+      user:
+        description: User, as O(hyperv_user).
+        type: str
+      password:
+        description: Password, as O(hyperv_password).
+        type: str
+      transport:
+        description: V(psrp) or V(winrm), as O(hyperv_transport).
+        type: str
+        choices: [psrp, winrm]
+      auth:
+        description: Authentication method, as O(hyperv_auth).
+        type: str
+        choices: [negotiate, ntlm, kerberos, credssp, certificate, basic]
+      protocol:
+        description: V(https) or V(http), as O(hyperv_protocol).
+        type: str
+        choices: [http, https]
+      validate_certs:
+        description: Whether to validate the destination's TLS certificate, as O(hyperv_validate_certs).
+        type: bool
+      ca_cert:
+        description: CA bundle for the destination's certificate, as O(hyperv_ca_cert).
+        type: path
+      cert_pem:
+        description: Client certificate, as O(hyperv_cert_pem).
+        type: path
+      cert_key_pem:
+        description: Key of the client certificate, as O(hyperv_cert_key_pem).
+        type: path
+      connection_timeout:
+        description: As O(hyperv_connection_timeout).
+        type: int
+      operation_timeout:
+        description: As O(hyperv_operation_timeout).
+        type: int
+      read_timeout:
+        description: As O(hyperv_read_timeout).
+        type: int
+      retries:
+        description: As O(hyperv_retries).
+        type: int
+notes:
   - The module connects to both hosts from the controller. The destination is named to Hyper-V (for example in
     C(Move-VM -DestinationHost)) by the fully qualified name the destination reports (C(Get-VMHost)), which is the name
     Kerberos delegation must list.
@@ -127,4 +118,52 @@ options:
         description: The host of O(destinations) this entry is for.
         type: str
         required: true
-''' + _suboptions(6)
+      host:
+        description: Name or address of the destination's WinRM endpoint. Defaults to the destination's name.
+        type: str
+      port:
+        description: WinRM port, as O(hyperv_port).
+        type: int
+      user:
+        description: User, as O(hyperv_user).
+        type: str
+      password:
+        description: Password, as O(hyperv_password).
+        type: str
+      transport:
+        description: V(psrp) or V(winrm), as O(hyperv_transport).
+        type: str
+        choices: [psrp, winrm]
+      auth:
+        description: Authentication method, as O(hyperv_auth).
+        type: str
+        choices: [negotiate, ntlm, kerberos, credssp, certificate, basic]
+      protocol:
+        description: V(https) or V(http), as O(hyperv_protocol).
+        type: str
+        choices: [http, https]
+      validate_certs:
+        description: Whether to validate the destination's TLS certificate, as O(hyperv_validate_certs).
+        type: bool
+      ca_cert:
+        description: CA bundle for the destination's certificate, as O(hyperv_ca_cert).
+        type: path
+      cert_pem:
+        description: Client certificate, as O(hyperv_cert_pem).
+        type: path
+      cert_key_pem:
+        description: Key of the client certificate, as O(hyperv_cert_key_pem).
+        type: path
+      connection_timeout:
+        description: As O(hyperv_connection_timeout).
+        type: int
+      operation_timeout:
+        description: As O(hyperv_operation_timeout).
+        type: int
+      read_timeout:
+        description: As O(hyperv_read_timeout).
+        type: int
+      retries:
+        description: As O(hyperv_retries).
+        type: int
+'''
