@@ -19,13 +19,7 @@ author:
   - hyperv.mobility contributors (@hyperv-mobility)
 extends_documentation_fragment:
   - hyperv.mobility.azure
-attributes:
-  check_mode:
-    support: full
-    description: Read-only.
-  diff_mode:
-    support: none
-    description: Read-only; there is nothing to compare.
+  - hyperv.mobility.info_module
 options:
   name:
     description: Only this site or VMM server (fabric name, or friendly name - a VMM server's name). A missing one gives an empty list.

@@ -23,18 +23,7 @@ author:
   - hyperv.mobility contributors (@hyperv-mobility)
 extends_documentation_fragment:
   - hyperv.mobility.connection
-attributes:
-  action_group:
-    support: full
-    membership:
-      - hyperv.mobility.hyperv
-    description: Use C(group/hyperv.mobility.hyperv) in C(module_defaults) to set the connection options once.
-  check_mode:
-    support: full
-    description: The module only reads, so check mode returns the same report.
-  diff_mode:
-    support: none
-    description: Nothing changes, so there is no diff.
+  - hyperv.mobility.info_module
 options:
   cloud_environment:
     description:

@@ -20,13 +20,7 @@ author:
   - hyperv.mobility contributors (@hyperv-mobility)
 extends_documentation_fragment:
   - hyperv.mobility.azure
-attributes:
-  check_mode:
-    support: full
-    description: Read-only.
-  diff_mode:
-    support: none
-    description: Read-only; there is nothing to compare.
+  - hyperv.mobility.info_module
 options:
   site:
     description: Name of the Hyper-V site, or a VMM server (its fabric name or the server's name; O(cloud) is then required).

@@ -86,11 +86,6 @@ options:
 extends_documentation_fragment:
   - hyperv.mobility.connection
 attributes:
-  action_group:
-    support: full
-    membership:
-      - hyperv.mobility.hyperv
-    description: Use C(group/hyperv.mobility.hyperv) in C(module_defaults) to set the connection options once.
   check_mode:
     support: full
     description: Reads the host and reports what would change (RV(changes), RV(after)) without changing it.

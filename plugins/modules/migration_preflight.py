@@ -54,6 +54,7 @@ extends_documentation_fragment:
   - hyperv.mobility.destination
   - hyperv.mobility.destination.destinations
   - hyperv.mobility.ad
+  - hyperv.mobility.info_module
 attributes:
   action_group:
     support: full
@@ -61,12 +62,6 @@ attributes:
       - hyperv.mobility.hyperv
       - hyperv.mobility.ad
     description: C(group/hyperv.mobility.hyperv) sets the connection options, C(group/hyperv.mobility.ad) the AD options.
-  check_mode:
-    support: full
-    description: The module only reads, so check mode runs the same checks.
-  diff_mode:
-    support: none
-    description: Nothing changes.
 options:
   destination:
     # The description is the hyperv.mobility.destination fragment's; here it is optional, as O(destinations) may name the destinations.

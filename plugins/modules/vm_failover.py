@@ -46,11 +46,6 @@ extends_documentation_fragment:
   - hyperv.mobility.connection
   - hyperv.mobility.destination
 attributes:
-  action_group:
-    support: full
-    membership:
-      - hyperv.mobility.hyperv
-    description: Use C(group/hyperv.mobility.hyperv) in C(module_defaults) to set the connection options once.
   check_mode:
     support: full
     description: Reads the hosts and reports the steps that would run (RV(steps)); nothing is changed.

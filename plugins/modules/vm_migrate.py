@@ -30,11 +30,6 @@ extends_documentation_fragment:
   - hyperv.mobility.connection
   - hyperv.mobility.destination
 attributes:
-  action_group:
-    support: full
-    membership:
-      - hyperv.mobility.hyperv
-    description: Use C(group/hyperv.mobility.hyperv) in C(module_defaults) to set the connection options once.
   check_mode:
     support: full
     description: Runs the reads and C(Compare-VM) only, and reports whether the move would happen and its incompatibilities.

@@ -35,11 +35,6 @@ author:
 extends_documentation_fragment:
   - hyperv.mobility.connection
 attributes:
-  action_group:
-    support: full
-    membership:
-      - hyperv.mobility.hyperv
-    description: Use C(group/hyperv.mobility.hyperv) in C(module_defaults) to set the connection options once.
   check_mode:
     support: full
     description:

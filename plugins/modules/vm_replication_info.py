@@ -31,18 +31,7 @@ options:
     aliases: [vm_name]
 extends_documentation_fragment:
   - hyperv.mobility.connection
-attributes:
-  action_group:
-    support: full
-    membership:
-      - hyperv.mobility.hyperv
-    description: Use C(group/hyperv.mobility.hyperv) in C(module_defaults) to set the connection options once.
-  check_mode:
-    support: full
-    description: The module only reads; check mode runs it unchanged.
-  diff_mode:
-    support: none
-    description: The module changes nothing.
+  - hyperv.mobility.info_module
 seealso:
   - module: hyperv.mobility.vm_replication
   - module: hyperv.mobility.replica_server
