@@ -188,7 +188,7 @@ class ActionModule(ActionBase):
     TRANSFERS_FILES = False
     _VALID_ARGS = frozenset()  # the module validates its own arguments
     _supports_check_mode = True
-    _supports_async = False
+    _supports_async = True  # async_wrapper runs the module on the controller like any local module
 
     def run(self, tmp=None, task_vars=None):
         task_vars = dict(task_vars or {})
@@ -203,7 +203,8 @@ class ActionModule(ActionBase):
         self._run_on_controller(task_vars)
 
         result = super(ActionModule, self).run(tmp, task_vars)
-        result.update(self._execute_module(module_name=module_name, module_args=module_args, task_vars=task_vars))
+        wrap_async = bool(self._task.async_val) and not self._connection.has_native_async
+        result.update(self._execute_module(module_name=module_name, module_args=module_args, task_vars=task_vars, wrap_async=wrap_async))
         return result
 
     # ------------------------------------------------------------ what to fill

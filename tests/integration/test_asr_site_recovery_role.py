@@ -47,7 +47,9 @@ def test_playbook_registers_every_host_then_protects_the_vms_and_reruns_unchange
     key = azure.control.vault_credentials(RESOURCE_GROUP, VAULT, SITE)  # what the user downloads from the vault for the site
     for host in lab.hosts:
         lab.control.patch_host(host['name'], files={CREDENTIALS: key})
+    azure.control.settings(job_seconds=4)  # long enough to see whether the protections wait for each other
     converged = run_playbook('playbooks/site_recovery_azure.yml', inventory=lab.inventory_path, extra_vars=extra_vars)
+    azure.control.settings(job_seconds=0)
     assert converged.rc == 0, converged.stdout
     state = vault_state(azure)
     assert sorted(host['name'] for host in state['fabrics'][0]['properties']['customDetails']['hyperVHosts']) == [
@@ -58,11 +60,27 @@ def test_playbook_registers_every_host_then_protects_the_vms_and_reruns_unchange
     assert sorted(protected) == PROTECTED_VMS
     assert all(item['protectionState'] == 'Protected' and item['replicationHealth'] == 'Normal' for item in protected.values())
     assert sum(counts.get('changed', 0) for counts in converged.stats.values()) >= 3 + len(lab.hosts)  # registrations, policy, ...
+    # The role starts every protection before it waits for any: the enable jobs of the VMs ran at the same time.
+    enable_jobs = [job['properties'] for job in vault_state(azure)['jobs'] if job['properties']['scenarioName'] == 'EnableDr']
+    assert len(enable_jobs) == len(PROTECTED_VMS)
+    assert max(job['startTime'] for job in enable_jobs) < min(job['endTime'] for job in enable_jobs), enable_jobs
+    protections = converged.task(ROLE + 'Protect the VMs (the result of each protection)')
+    assert protections, converged.stdout
 
     again = run_playbook('playbooks/site_recovery_azure.yml', inventory=lab.inventory_path, extra_vars=extra_vars)
     assert again.rc == 0, again.stdout
     assert again.changed_hosts() == [], again.stats
     assert azure.secret not in converged.stdout + again.stdout + converged.stderr
+
+    # Check mode with one more VM: ansible-core runs no async job in check mode, so the role protects in turn and reports the new VM.
+    extra_vm = dict(extra_vars['site_recovery_azure_vms'][0], vm_name='hv03-web')
+    checked = run_playbook('playbooks/site_recovery_azure.yml', inventory=lab.inventory_path, check=True,
+                           extra_vars=dict(extra_vars, site_recovery_azure_vms=extra_vars['site_recovery_azure_vms'] + [extra_vm]))
+    assert checked.rc == 0, checked.stdout
+    started = checked.task(ROLE + 'Start protecting the VMs (each waits for its enable job and initial replication)')
+    assert [(item['item']['vm_name'], item['changed']) for item in next(iter(started.values()))['results']] == [
+        ('hv01-web', False), ('hv02-web', False), ('hv03-web', True)]
+    assert sorted(item['properties']['friendlyName'] for item in vault_state(azure)['protected_items']) == PROTECTED_VMS  # nothing changed
 
     # The drill of Microsoft's guide on what the playbook protected: a test failover into an isolated network, then its cleanup.
     drill = [{'name': action, 'hyperv.mobility.asr_failover': dict({'site': SITE, 'name': PROTECTED_VMS[0], 'action': action}, **options)}

@@ -56,6 +56,20 @@ def test_inventory_hosts_over_psrp_and_winrm_cost_one_pipeline_each(lab, run_pla
     assert {host['transport'] for host in lab.hosts} == {'psrp', 'winrm'}
 
 
+def test_async_task_runs_the_module_as_a_controller_job_with_the_inventory_connection(lab, run_playbook):
+    """async + async_status, as roles use them to run many controller-side module processes at once. The job runs on the
+    controller, so async_status reads it there (delegate_to: localhost; on the Windows host it would look for ansible.windows')."""
+    run = run_playbook([{'hosts': 'hyperv_hosts', 'gather_facts': False, 'tasks': [
+        {'name': 'start', 'hyperv.mobility.host_info': None, 'async': 120, 'poll': 0, 'register': 'job'},
+        {'name': 'collect', 'ansible.builtin.async_status': {'jid': '{{ job.ansible_job_id }}'}, 'register': 'done',
+         'until': 'done.finished', 'retries': 60, 'delay': 1, 'delegate_to': 'localhost'}]}], inventory=lab.inventory_path)
+    assert run.rc == 0, run.stdout + run.stderr
+    started, collected = run.task('start'), run.task('collect')
+    for host in lab.hosts:
+        assert started[host['name']]['ansible_job_id'] and not started[host['name']].get('fqdn')
+        assert collected[host['name']]['fqdn'] == host['fqdn'] and collected[host['name']]['hyperv_installed'] is True
+
+
 def test_both_transports_give_identical_facts(lab, run_playbook):
     host = lab.hosts[0]
     run = run_playbook(local_play([host_info_task('psrp', explicit_options(lab, host, 'psrp')),
