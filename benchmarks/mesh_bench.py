@@ -50,9 +50,15 @@ class MeshPlan:
     ring: bool = True
 
 
+# What a host's own work costs, in directions: since migration_preflight checks all the directions of a source in one task
+# (one module process per host), a direction is one read pipeline on its destination and a host's own work (about 11 module
+# processes) costs as much as about 36 directions (2026-12-04, forks 1: 1.7 s per host and 0.046 s per direction).
+HOST_WORK_IN_DIRECTIONS = 36
+
+
 def mesh_work(hosts: int, directions: int | None = None) -> int:
-    """Host-task runs of the role: about 10 per host plus one preflight per direction (N·(N−1) in the full mesh)."""
-    return hosts * 10 + (hosts * (hosts - 1) if directions is None else directions)
+    """The cost of a run in units of one direction: each host's own work plus one unit per direction (N·(N−1) in the full mesh)."""
+    return hosts * HOST_WORK_IN_DIRECTIONS + (hosts * (hosts - 1) if directions is None else directions)
 
 
 def ring_pairs(names: list) -> list:
@@ -300,9 +306,9 @@ def growth_table(rows: list) -> str:
     for (latency, n, topology), row in sorted(chosen.items()):
         lines.append([topology, n, latency, row['forks'], row['directions'], row['ldap_writes'], '%.1f' % (row['ldap_writes'] / n),
                       row['wsman_requests'], '%.1f' % (row['wsman_requests'] / row['directions']), row['pipelines'], '%.1f' % (row['pipelines'] / n),
-                      '%.1f' % row['cpu_s'], '%.2f' % (row['cpu_s'] / mesh_work(n, row['directions'])), '%.1f' % row['wall_s']])
+                      '%.1f' % row['cpu_s'], '%.2f' % (row['cpu_s'] / n), '%.1f' % row['wall_s']])
     return table(['topology', 'N', 'latency ms', 'forks', 'directions', 'LDAP writes', 'LDAP writes / N', 'WSMan requests', 'requests / direction',
-                  'pipelines', 'pipelines / N', 'controller CPU s', 'CPU s / task run', 'wall s'], lines)
+                  'pipelines', 'pipelines / N', 'controller CPU s', 'CPU s / N', 'wall s'], lines)
 
 
 def cpu_split(rows: list) -> str:
@@ -316,7 +322,7 @@ def cpu_split(rows: list) -> str:
     per_host = ring['cpu_s'] / ring['hosts']
     per_direction = (mesh['cpu_s'] - per_host * mesh['hosts']) / (mesh['directions'] - mesh['hosts'])
     return ('From the N=%d ring, each host\'s own work with one direction costs about %.1f CPU-s; from the N=%d mesh, each further '
-            'direction about %.1f CPU-s.' % (ring['hosts'], per_host, mesh['hosts'], per_direction))
+            'direction about %.3f CPU-s.' % (ring['hosts'], per_host, mesh['hosts'], per_direction))
 
 
 def growth_text(rows: list) -> str:
@@ -335,17 +341,17 @@ def growth_text(rows: list) -> str:
         'host whatever the mesh size (LDAP writes / N over all the runs, ring or mesh: %s); the delegation entries it stores grow '
         'with the directions (%s SPNs per direction).' % (', '.join(writes_per_host), ', '.join(spns or ['?'])))
     lines.append(
-        '- **Pipelines per host are constant for the per-host work, linear in N for the mesh.** In the ring (one direction per '
-        'host) every host runs the same few pipelines at every N (%s): the live migration settings (read, write) plus its share '
-        'of one preflight as source and one as destination. In the full mesh each host is the source of N−1 preflights and the '
-        'destination of N−1 more (one read pipeline each), so its pipelines grow as 2·(N−1) plus that constant, and the total as '
-        '2·N·(N−1).' % ring_text)
+        '- **Pipelines per host grow as N + 2 in the full mesh.** In the ring (one direction per host) every host runs the same '
+        'few pipelines at every N (%s): the live migration settings (read, write), one preflight read as source and one as '
+        'destination. In the full mesh a host is read once as the source of all its N−1 directions (`migration_preflight` with '
+        '`destinations`: one module process, one read pipeline on the source) and once by each of the N−1 other hosts\' '
+        'preflights as their destination: N + 2 pipelines per host, N·(N + 2) in all.' % ring_text)
     lines.append(
-        '- **WSMan requests and controller CPU follow the task runs**, about 10·N + N·(N−1): each `migration_preflight` item is '
-        'a module process on the controller (Python start, ansible-core module wrapper, pypsrp/pywinrm, TLS/NTLM) that reads '
-        'both hosts. %s The directions dominate, so the mesh\'s CPU grows quadratically. It does not '
-        'shrink with forks; forks only spread it. On this 2-core machine wall time cannot fall below about CPU time / 2, which '
-        'is why forks beyond a handful stop helping and why the largest meshes are estimated rather than run.' % cpu_split(rows))
+        '- **Controller CPU grows as N plus a small N·(N−1) term.** Each host costs about a dozen module processes (Python start, '
+        'ansible-core module wrapper, pypsrp/pywinrm, TLS/NTLM) whatever the mesh size; a direction adds only a read pipeline on '
+        'its destination inside the source\'s one preflight process. %s It does not shrink with forks; forks only spread it. On '
+        'this 2-core machine wall time cannot fall below about CPU time / 2, which is why forks beyond a handful stop helping.'
+        % cpu_split(rows))
     lines.append(
         '- **Latency** adds 20 ms to every WSMan request: per task that is requests × 20 ms (0.1 s for a psrp read, 0.2–0.4 s for '
         'winrm), paid serially with forks 1 and overlapped with more forks.')

@@ -335,7 +335,8 @@ def main(argv: list | None = None) -> int:
     options = ' '.join(argv if argv is not None else sys.argv[1:]) or '(defaults)'
     if arguments.append and kept:
         results = dict(kept, options='%s`, then `%s' % (kept.get('options', '?'), options))
-        earlier_mesh, earlier_skipped = kept.get('mesh') or [], kept.get('mesh_skipped') or []
+        # Only a new mesh part is added to the earlier runs; without one, the kept runs stay as they are (not twice).
+        earlier_mesh, earlier_skipped = (kept.get('mesh') or [], kept.get('mesh_skipped') or []) if 'mesh' in arguments.parts else ([], [])
     else:
         results = dict(kept, date=time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime()), total_seconds=0.0, options=options,
                        machine='%d CPUs, load average %s at start' % (os.cpu_count() or 0, load_average()))
