@@ -91,3 +91,25 @@ def test_playbook_registers_every_host_then_protects_the_vms_and_reruns_unchange
     item = next(item for item in vault_state(azure)['protected_items'] if item['properties']['friendlyName'] == PROTECTED_VMS[0])
     assert item['properties']['testFailoverState'] == 'None', item['properties']  # cleaned up
     assert item['properties']['protectionState'] == 'Protected'
+
+    # One of two new protections fails in Azure: the run says which VM failed and why, the other VM is protected, and the
+    # next run protects the failed one only.
+    more_vms = extra_vars['site_recovery_azure_vms'] + [dict(extra_vm, vm_name=name) for name in ('hv03-web', 'hv01-db')]
+    more_vars = dict(extra_vars, site_recovery_azure_vms=more_vms)
+    azure.control.inject(kind='job_failure', resource_group=RESOURCE_GROUP, vault=VAULT, code='ProtectionFailed', message='the lab refuses once')
+    halfway = run_playbook('playbooks/site_recovery_azure.yml', inventory=lab.inventory_path, extra_vars=more_vars)
+    assert halfway.rc != 0, halfway.stdout
+    collected = next(iter(halfway.task(ROLE + 'Protect the VMs (the result of each protection)').values()))['results']
+    outcome = {item['item']['item']['vm_name']: item for item in collected}
+    failed = [name for name, item in outcome.items() if item.get('failed')]
+    assert len(failed) == 1 and failed[0] in ('hv03-web', 'hv01-db'), outcome
+    assert failed[0] in outcome[failed[0]]['msg'] and 'the lab refuses once' in outcome[failed[0]]['msg'], outcome[failed[0]]
+    other = ({'hv03-web', 'hv01-db'} - set(failed)).pop()
+    assert outcome[other]['changed'] is True and not outcome[other].get('failed'), outcome[other]
+    assert sorted(item['properties']['friendlyName'] for item in vault_state(azure)['protected_items']) == sorted(PROTECTED_VMS + [other])
+
+    converged_again = run_playbook('playbooks/site_recovery_azure.yml', inventory=lab.inventory_path, extra_vars=more_vars)
+    assert converged_again.rc == 0, converged_again.stdout
+    collected = next(iter(converged_again.task(ROLE + 'Protect the VMs (the result of each protection)').values()))['results']
+    assert sorted(item['item']['item']['vm_name'] for item in collected if item['changed']) == failed
+    assert sorted(item['properties']['friendlyName'] for item in vault_state(azure)['protected_items']) == sorted(PROTECTED_VMS + ['hv01-db', 'hv03-web'])
