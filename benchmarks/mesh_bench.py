@@ -51,8 +51,9 @@ class MeshPlan:
 
 
 # What a host's own work costs, in directions: since migration_preflight checks all the directions of a source in one task
-# (one module process per host), a direction is one read pipeline on its destination and a host's own work (about 11 module
-# processes) costs as much as about 36 directions (2026-12-04, forks 1: 1.7 s per host and 0.046 s per direction).
+# (one module process per host), a direction is one read pipeline on its destination and a host's own work (about ten task
+# runs, three of them module processes) costs as much as about 36 directions (2026-12-04, forks 1: 1.7 s per host and
+# 0.046 s per direction).
 HOST_WORK_IN_DIRECTIONS = 36
 
 
@@ -347,8 +348,10 @@ def growth_text(rows: list) -> str:
         '`destinations`: one module process, one read pipeline on the source) and once by each of the N−1 other hosts\' '
         'preflights as their destination: N + 2 pipelines per host, N·(N + 2) in all.' % ring_text)
     lines.append(
-        '- **Controller CPU grows as N plus a small N·(N−1) term.** Each host costs about a dozen module processes (Python start, '
-        'ansible-core module wrapper, pypsrp/pywinrm, TLS/NTLM) whatever the mesh size; a direction adds only a read pipeline on '
+        '- **Controller CPU grows as N plus a small N·(N−1) term.** Each host costs about ten task runs whatever the mesh size, '
+        'each a worker process that ansible-core forks: three of them start a module process (`kerberos_delegation`, '
+        '`live_migration`, `migration_preflight`: Python start, ansible-core\'s module wrapper, ldap3 or pypsrp/pywinrm, '
+        'TLS/NTLM), the others are ansible-core\'s own actions (set_fact, assert, include_role, debug); a direction adds only a read pipeline on '
         'its destination inside the source\'s one preflight process. %s It does not shrink with forks; forks only spread it. On '
         'this 2-core machine wall time cannot fall below about CPU time / 2, which is why forks beyond a handful stop helping.'
         % cpu_split(rows))
