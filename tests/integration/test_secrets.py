@@ -98,6 +98,12 @@ def test_site_recovery_at_vvv_with_diff(azure, run_playbook):
              {'name': 'protect', 'hyperv.mobility.asr_protected_vm': {
                  'site': SITE, 'vm_name': 'app01', 'policy': POLICY, 'target_resource_group_id': TARGET_RG, 'target_network_id': VNET,
                  'target_subnet': 'apps', 'wait_for_initial_replication': True}},
+             # As the site_recovery_azure role runs it: an async job on the controller, collected with async_status.
+             {'name': 'protect as a job', 'hyperv.mobility.asr_protected_vm': {
+                 'site': SITE, 'vm_name': 'db01', 'policy': POLICY, 'target_resource_group_id': TARGET_RG},
+              'async': 120, 'poll': 0, 'register': 'protect_job'},
+             {'name': 'collect the job', 'ansible.builtin.async_status': {'jid': '{{ protect_job.ansible_job_id }}'}, 'register': 'collected',
+              'until': 'collected.finished', 'retries': 60, 'delay': 1},
              {'name': 'info', 'hyperv.mobility.asr_protected_vm_info': {'site': SITE}},
              {'name': 'site info', 'hyperv.mobility.asr_hyperv_site_info': {'name': SITE}},
              {'name': 'policy info', 'hyperv.mobility.asr_replication_policy_info': {'name': POLICY}},
@@ -109,4 +115,9 @@ def test_site_recovery_at_vvv_with_diff(azure, run_playbook):
     assert {'site', 'policy', 'associate', 'protect'} <= set(changed_results_with_diff(run)) | {
         entry['task']['name'] for entry in run.results for result in entry['hosts'].values() if result.get('changed')}
     assert run.task('wrong vault')['localhost'].get('failed')
+    assert run.task('collect the job')['localhost']['changed'] is True
     assert not leaks(run, {'Azure client secret': secret})
+    # The job's result stays on the controller's disk (ansible-core's async directory): no secret at rest either.
+    job_file = Path(run.task('protect as a job')['localhost']['results_file'])
+    assert 'protected_vm' in json.loads(job_file.read_text(encoding='utf-8'))
+    assert secret not in job_file.read_text(encoding='utf-8')
