@@ -135,25 +135,25 @@ def request_kind(request: dict) -> str:
 REQUEST_KINDS = ('discovery', 'token', 'read', 'write', 'LRO poll')
 
 
-def task_modules(timeline: list) -> list:
-    """The module each task of the timeline stands for. An async_status task collects the jobs the task before it started
-    (the role protects its VMs as async jobs), so its time and the requests that arrive during it are that module's."""
-    modules, owner = [], '(before the first task)'
+def with_modules(timeline: list) -> list:
+    """The timeline, each task with the module it stands for ('module'). An async_status task collects the jobs the task
+    before it started (the role protects its VMs as async jobs), so its time and the requests that arrive during it are
+    that module's."""
+    annotated, owner = [], '(before the first task)'
     for event in timeline:
         module = event['action'].rsplit('.', 1)[-1]
         owner = owner if module == 'async_status' else module
-        modules.append(owner)
-    return modules
+        annotated.append(dict(event, module=owner))
+    return annotated
 
 
 def requests_per_module(requests: list, timeline: list) -> dict:
     """{module: Counter(kind)} of the ARM requests logged while each task ran."""
     per_module: dict = collections.defaultdict(collections.Counter)
-    modules = task_modules(timeline)
+    timeline = with_modules(timeline)
     for request in requests:
         task = task_at(timeline, request['time'])
-        module = modules[next(index for index, event in enumerate(timeline) if event is task)] if task else '(before the first task)'
-        per_module[module][request_kind(request)] += 1
+        per_module[task['module'] if task else '(before the first task)'][request_kind(request)] += 1
     return {module: dict(counts) for module, counts in per_module.items()}
 
 
@@ -225,8 +225,9 @@ def _site_recovery_runs(ansible: Ansible, lab: Lab, azure, count: int) -> list:
 
 def _module_durations(timeline: list) -> dict:
     seconds: dict = collections.defaultdict(float)
-    for module, event, following in zip(task_modules(timeline), timeline, timeline[1:]):
-        seconds[module] += following['time'] - event['time']
+    timeline = with_modules(timeline)
+    for event, following in zip(timeline, timeline[1:]):
+        seconds[event['module']] += following['time'] - event['time']
     return dict(seconds)
 
 

@@ -64,8 +64,9 @@ def test_playbook_registers_every_host_then_protects_the_vms_and_reruns_unchange
     enable_jobs = [job['properties'] for job in vault_state(azure)['jobs'] if job['properties']['scenarioName'] == 'EnableDr']
     assert len(enable_jobs) == len(PROTECTED_VMS)
     assert max(job['startTime'] for job in enable_jobs) < min(job['endTime'] for job in enable_jobs), enable_jobs
-    protections = converged.task(ROLE + 'Protect the VMs (the result of each protection)')
-    assert protections, converged.stdout
+    protections = next(iter(converged.task(ROLE + 'Protect the VMs (the result of each protection)').values()))['results']
+    assert [(item['item']['item']['vm_name'], item['changed'], item.get('failed', False)) for item in protections] == [
+        (name, True, False) for name in PROTECTED_VMS], protections
 
     again = run_playbook('playbooks/site_recovery_azure.yml', inventory=lab.inventory_path, extra_vars=extra_vars)
     assert again.rc == 0, again.stdout
