@@ -143,9 +143,9 @@ operation_done:
   type: bool
 '''
 
-from ansible_collections.hyperv.mobility.plugins.module_utils.asr_module import AsrResource, run_asr_module
-from ansible_collections.hyperv.mobility.plugins.module_utils.asr_views import PROVIDERS
-from ansible_collections.hyperv.mobility.plugins.module_utils.azure_client import AzureClientError, resource_name
+from ansible_collections.hyperv.mobility.plugins.module_utils._framework.azure_module import AsrResource, run_asr_module
+from ansible_collections.hyperv.mobility.plugins.module_utils._azure.views import PROVIDERS
+from ansible_collections.hyperv.mobility.plugins.module_utils._azure.client import AzureClientError, resource_name
 
 PROVIDER = 'HyperVReplicaAzure'
 # Options of a failover to or a failback from Azure, and their defaults; a failover between VMM sites refuses them.

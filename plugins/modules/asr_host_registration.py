@@ -192,9 +192,9 @@ operation_done:
 
 import ntpath
 
-from ansible_collections.hyperv.mobility.plugins.module_utils.asr_module import AsrResource, run_asr_module
-from ansible_collections.hyperv.mobility.plugins.module_utils.errors import HostError
-from ansible_collections.hyperv.mobility.plugins.module_utils.host_session import UNSAFE_ARGUMENT, Program
+from ansible_collections.hyperv.mobility.plugins.module_utils._framework.azure_module import AsrResource, run_asr_module
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.errors import HostError
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.session import UNSAFE_ARGUMENT, Program
 
 INSTALLER_NAME = 'AzureSiteRecoveryProvider.exe'
 DRCONFIGURATOR = r'C:\Program Files\Microsoft Azure Site Recovery Provider\DRConfigurator.exe'

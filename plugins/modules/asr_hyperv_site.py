@@ -97,8 +97,8 @@ operation_done:
   type: bool
 '''
 
-from ansible_collections.hyperv.mobility.plugins.module_utils.asr_module import AsrResource, fabric_type, run_asr_module
-from ansible_collections.hyperv.mobility.plugins.module_utils.asr_views import site_view
+from ansible_collections.hyperv.mobility.plugins.module_utils._framework.azure_module import AsrResource, fabric_type, run_asr_module
+from ansible_collections.hyperv.mobility.plugins.module_utils._azure.views import site_view
 
 
 class HyperVSite(AsrResource):

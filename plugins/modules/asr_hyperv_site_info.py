@@ -99,8 +99,8 @@ sites:
           elements: dict
 '''
 
-from ansible_collections.hyperv.mobility.plugins.module_utils.asr_module import AsrResource, fabric_type, run_asr_module
-from ansible_collections.hyperv.mobility.plugins.module_utils.asr_views import cloud_view, network_view, site_view
+from ansible_collections.hyperv.mobility.plugins.module_utils._framework.azure_module import AsrResource, fabric_type, run_asr_module
+from ansible_collections.hyperv.mobility.plugins.module_utils._azure.views import cloud_view, network_view, site_view
 
 
 class SiteInfo(AsrResource):

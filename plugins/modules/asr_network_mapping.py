@@ -161,9 +161,9 @@ operation_done:
 
 import re
 
-from ansible_collections.hyperv.mobility.plugins.module_utils.asr_module import AsrResource, fabric_type, run_asr_module
-from ansible_collections.hyperv.mobility.plugins.module_utils.asr_views import network_mapping_view
-from ansible_collections.hyperv.mobility.plugins.module_utils.azure_client import resource_name
+from ansible_collections.hyperv.mobility.plugins.module_utils._framework.azure_module import AsrResource, fabric_type, run_asr_module
+from ansible_collections.hyperv.mobility.plugins.module_utils._azure.views import network_mapping_view
+from ansible_collections.hyperv.mobility.plugins.module_utils._azure.client import resource_name
 
 AZURE_FABRIC = 'Microsoft Azure'
 AZURE_VNET = re.compile(r'^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Network/virtualNetworks/[^/]+$', re.IGNORECASE)

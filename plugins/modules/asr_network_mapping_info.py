@@ -52,8 +52,8 @@ network_mappings:
   elements: dict
 '''
 
-from ansible_collections.hyperv.mobility.plugins.module_utils.asr_module import AsrResource, run_asr_module
-from ansible_collections.hyperv.mobility.plugins.module_utils.asr_views import network_mapping_view
+from ansible_collections.hyperv.mobility.plugins.module_utils._framework.azure_module import AsrResource, run_asr_module
+from ansible_collections.hyperv.mobility.plugins.module_utils._azure.views import network_mapping_view
 
 
 def matches(view, mapping, params):

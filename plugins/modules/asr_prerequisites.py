@@ -92,8 +92,8 @@ checks:
   sample: [{"name": "hyperv_role", "status": "passed", "detail": "The Hyper-V role is installed.", "fix": null}]
 '''
 
-from ansible_collections.hyperv.mobility.plugins.module_utils.host_session import Command
-from ansible_collections.hyperv.mobility.plugins.module_utils.hyperv_module import HypervModule
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.session import Command
+from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import HypervModule
 
 HV = 'Microsoft.HyperV.PowerShell.'
 COMMAND_NOT_FOUND = 'CommandNotFoundException'

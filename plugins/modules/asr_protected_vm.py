@@ -168,9 +168,9 @@ operation_done:
   type: bool
 '''
 
-from ansible_collections.hyperv.mobility.plugins.module_utils.asr_module import AsrResource, run_asr_module
-from ansible_collections.hyperv.mobility.plugins.module_utils.asr_views import PROVIDERS, protected_view
-from ansible_collections.hyperv.mobility.plugins.module_utils.azure_client import AzureClientError, resource_name
+from ansible_collections.hyperv.mobility.plugins.module_utils._framework.azure_module import AsrResource, run_asr_module
+from ansible_collections.hyperv.mobility.plugins.module_utils._azure.views import PROVIDERS, protected_view
+from ansible_collections.hyperv.mobility.plugins.module_utils._azure.client import AzureClientError, resource_name
 
 PROVIDER = 'HyperVReplicaAzure'
 # Options that describe the Azure side; replication to a VMM cloud of a secondary site takes none of them.

@@ -61,8 +61,8 @@ protected_vms:
   elements: dict
 '''
 
-from ansible_collections.hyperv.mobility.plugins.module_utils.asr_module import AsrResource, run_asr_module
-from ansible_collections.hyperv.mobility.plugins.module_utils.asr_views import protected_view
+from ansible_collections.hyperv.mobility.plugins.module_utils._framework.azure_module import AsrResource, run_asr_module
+from ansible_collections.hyperv.mobility.plugins.module_utils._azure.views import protected_view
 
 
 class ProtectedVmInfo(AsrResource):

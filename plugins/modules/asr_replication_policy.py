@@ -211,8 +211,8 @@ operation_done:
 
 import re
 
-from ansible_collections.hyperv.mobility.plugins.module_utils.asr_module import AsrResource, run_asr_module
-from ansible_collections.hyperv.mobility.plugins.module_utils.asr_views import AUTHENTICATION_TYPES, INITIAL_REPLICATION_METHODS, PROVIDERS, policy_view
+from ansible_collections.hyperv.mobility.plugins.module_utils._framework.azure_module import AsrResource, run_asr_module
+from ansible_collections.hyperv.mobility.plugins.module_utils._azure.views import AUTHENTICATION_TYPES, INITIAL_REPLICATION_METHODS, PROVIDERS, policy_view
 
 MAX_RETENTION = 24
 MAX_APP_CONSISTENT = 12

@@ -235,8 +235,8 @@ vms:
       sample: 2
 '''
 
-from ansible_collections.hyperv.mobility.plugins.module_utils.host_session import Command
-from ansible_collections.hyperv.mobility.plugins.module_utils.hyperv_module import HypervModule
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.session import Command
+from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import HypervModule
 
 HV = 'Microsoft.HyperV.PowerShell.'
 # A cmdlet that does not exist on the host (module not installed) fails like this; its facts are then empty.

@@ -188,9 +188,9 @@ not_applied:
   sample: [networks]
 '''
 
-from ansible_collections.hyperv.mobility.plugins.module_utils.host_session import Command
-from ansible_collections.hyperv.mobility.plugins.module_utils.hyperv_module import ChangeRefused, HostResource, HypervModule
-from ansible_collections.hyperv.mobility.plugins.module_utils.migration_networks import (
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.session import Command
+from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import ChangeRefused, HostResource, HypervModule
+from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.migration_networks import (
     NetworkSpecError, apply_plan, canonical_subnet, current_networks, parse_networks, plan_networks)
 
 VMHOST_TYPE = 'Microsoft.HyperV.PowerShell.VMHost'

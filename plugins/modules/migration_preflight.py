@@ -265,14 +265,14 @@ not_ready:
   sample: [hv03]
 '''
 
-from ansible_collections.hyperv.mobility.plugins.module_utils.ad_client import (
+from ansible_collections.hyperv.mobility.plugins.module_utils._ad.client import (
     AD_ARGUMENT_SPEC, HAS_LDAP3, ADClient, ADConnectionOptions, ADError)
-from ansible_collections.hyperv.mobility.plugins.module_utils.errors import HostError
-from ansible_collections.hyperv.mobility.plugins.module_utils.host_session import HostSession
-from ansible_collections.hyperv.mobility.plugins.module_utils.hyperv_module import HypervModule
-from ansible_collections.hyperv.mobility.plugins.module_utils.peer_connection import (
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.errors import HostError
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.session import HostSession
+from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import HypervModule
+from ansible_collections.hyperv.mobility.plugins.module_utils._framework.peer_connection import (
     DESTINATION_ARGUMENT_SPEC, DESTINATIONS_ARGUMENT_SPEC, destination_options, destinations_options, destinations_problems)
-from ansible_collections.hyperv.mobility.plugins.module_utils.preflight import (
+from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.preflight import (
     READ_COMMANDS, DirectoryFacts, HostFacts, PreflightRequest, first_failure, needs_directory, run_checks, should_fail, summarize)
 
 

@@ -240,8 +240,8 @@ not_applied:
 
 import re
 
-from ansible_collections.hyperv.mobility.plugins.module_utils.host_session import Command
-from ansible_collections.hyperv.mobility.plugins.module_utils.hyperv_module import ChangeRefused, HostResource, HypervModule
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.session import Command
+from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import ChangeRefused, HostResource, HypervModule
 
 SERVER_TYPE = 'Microsoft.HyperV.PowerShell.VMReplicationServer'
 ENTRY_TYPE = 'Microsoft.HyperV.PowerShell.VMReplicationAuthorizationEntry'

@@ -204,11 +204,11 @@ test_vm:
   sample: web01 - Test
 '''
 
-from ansible_collections.hyperv.mobility.plugins.module_utils.errors import HostError
-from ansible_collections.hyperv.mobility.plugins.module_utils.host_session import Command, HostSession
-from ansible_collections.hyperv.mobility.plugins.module_utils.hyperv_module import HypervModule, ModuleFailure
-from ansible_collections.hyperv.mobility.plugins.module_utils.peer_connection import DESTINATION_ARGUMENT_SPEC, destination_options
-from ansible_collections.hyperv.mobility.plugins.module_utils.replica_relationship import (
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.errors import HostError
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.session import Command, HostSession
+from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import HypervModule, ModuleFailure
+from ansible_collections.hyperv.mobility.plugins.module_utils._framework.peer_connection import DESTINATION_ARGUMENT_SPEC, destination_options
+from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.replica_relationship import (
     FAILOVER_STATES,
     describe_errors,
     explain_connection_error,

@@ -165,10 +165,10 @@ errors:
 import threading
 import time
 
-from ansible_collections.hyperv.mobility.plugins.module_utils.errors import HostError, OutcomeUnknownError
-from ansible_collections.hyperv.mobility.plugins.module_utils.host_session import Command, HostSession
-from ansible_collections.hyperv.mobility.plugins.module_utils.hyperv_module import HypervModule
-from ansible_collections.hyperv.mobility.plugins.module_utils.peer_connection import DESTINATION_ARGUMENT_SPEC, destination_options
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.errors import HostError, OutcomeUnknownError
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.session import Command, HostSession
+from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import HypervModule
+from ansible_collections.hyperv.mobility.plugins.module_utils._framework.peer_connection import DESTINATION_ARGUMENT_SPEC, destination_options
 
 HV = 'Microsoft.HyperV.PowerShell.'
 # SEC_E_NO_CREDENTIALS: what a move reports when the source has no credentials to present (CredSSP or delegation).

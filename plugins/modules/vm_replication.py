@@ -327,10 +327,10 @@ errors:
 
 import time
 
-from ansible_collections.hyperv.mobility.plugins.module_utils.errors import HostError
-from ansible_collections.hyperv.mobility.plugins.module_utils.host_session import Command
-from ansible_collections.hyperv.mobility.plugins.module_utils.hyperv_module import HypervModule, ModuleFailure
-from ansible_collections.hyperv.mobility.plugins.module_utils.replica_relationship import (
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.errors import HostError
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.session import Command
+from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import HypervModule, ModuleFailure
+from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.replica_relationship import (
     RESYNCHRONIZE_STATES,
     SUSPENDED_STATES,
     describe_errors,

@@ -258,9 +258,9 @@ summary:
       elements: str
 '''
 
-from ansible_collections.hyperv.mobility.plugins.module_utils.host_session import Command
-from ansible_collections.hyperv.mobility.plugins.module_utils.hyperv_module import HypervModule
-from ansible_collections.hyperv.mobility.plugins.module_utils.replication_health import (
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.session import Command
+from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import HypervModule
+from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.replication_health import (
     ADMINISTRATOR, RESYNCHRONIZATION, RETRIED, classify, verdict)
 
 REPLICATION_TYPE = 'Microsoft.HyperV.PowerShell.VMReplication'

@@ -27,7 +27,7 @@ from hvlab.cli import LAB_USER, build_inventory, generate_password
 from hvlab.control import LabControl
 from hvlab.tls import make_lab_pki
 from hvlab.transport import LabServer
-from hvlab.world import World
+from hvlab.model.world import World
 
 MIGRATION_SERVICE = 'Microsoft Virtual System Migration Service'
 PRIVATE_NETWORK = '192.168.10.0/24'

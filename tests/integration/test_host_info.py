@@ -134,7 +134,7 @@ def test_injected_faults_are_retried_for_reads_and_reported_when_persistent(lab,
 def fixture_session_module(collections_root):
     if str(collections_root) not in sys.path:
         sys.path.insert(0, str(collections_root))
-    from ansible_collections.hyperv.mobility.plugins.module_utils import host_session  # pylint: disable=import-outside-toplevel
+    from ansible_collections.hyperv.mobility.plugins.module_utils._host import session as host_session  # pylint: disable=import-outside-toplevel
     return host_session
 
 
@@ -145,7 +145,7 @@ def session_for(lab, session_module, transport: str, retries: int = 0):
 
 @pytest.mark.parametrize('transport', ['psrp', 'winrm'])
 def test_unknown_parameter_fails_with_powershells_binding_error(lab, session_module, transport):
-    from ansible_collections.hyperv.mobility.plugins.module_utils.errors import HostCommandError  # pylint: disable=import-outside-toplevel
+    from ansible_collections.hyperv.mobility.plugins.module_utils._host.errors import HostCommandError  # pylint: disable=import-outside-toplevel
     with session_for(lab, session_module, transport) as session:
         with pytest.raises(HostCommandError) as raised:
             session.run([session_module.Command('Get-VMHost', {'Bogus': 1})])
@@ -157,7 +157,7 @@ def test_unknown_parameter_fails_with_powershells_binding_error(lab, session_mod
 
 @pytest.mark.parametrize('transport', ['psrp', 'winrm'])
 def test_write_dropped_after_it_ran_is_not_repeated(lab, session_module, transport):
-    from ansible_collections.hyperv.mobility.plugins.module_utils.errors import OutcomeUnknownError  # pylint: disable=import-outside-toplevel
+    from ansible_collections.hyperv.mobility.plugins.module_utils._host.errors import OutcomeUnknownError  # pylint: disable=import-outside-toplevel
     host = lab.hosts[0]
     lab.control.clear_faults()
     lab.control.reset_counters()

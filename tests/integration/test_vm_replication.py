@@ -14,7 +14,7 @@ import datetime
 
 import pytest
 
-from hvlab.replication import lab_certificate_thumbprint
+from hvlab.model.replication import lab_certificate_thumbprint
 from vm_replication_lab import add_data_disk, make_replica_server, relationship, reset_replication, task_play, vm, writes
 
 PRIMARY, REPLICA, OTHER_REPLICA = 'hv01', 'hv02', 'hv03'

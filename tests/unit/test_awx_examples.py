@@ -14,8 +14,8 @@ import yaml
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.hyperv.mobility.plugins.action import hyperv_host
-from ansible_collections.hyperv.mobility.plugins.module_utils.ad_client import AD_ARGUMENT_SPEC
-from ansible_collections.hyperv.mobility.plugins.module_utils.azure_client import AZURE_AUTH_ARGUMENT_SPEC, KNOWN_CLOUDS
+from ansible_collections.hyperv.mobility.plugins.module_utils._ad.client import AD_ARGUMENT_SPEC
+from ansible_collections.hyperv.mobility.plugins.module_utils._azure.client import AZURE_AUTH_ARGUMENT_SPEC, KNOWN_CLOUDS
 
 from collection_path import REPO_ROOT
 

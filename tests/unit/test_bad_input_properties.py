@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from ansible.module_utils.testing import patch_module_args
 
 import ansible_collections.hyperv.mobility.plugins.modules as modules_package
-from ansible_collections.hyperv.mobility.plugins.module_utils import errors
+from ansible_collections.hyperv.mobility.plugins.module_utils._host import errors
 
 MODULE_NAMES = sorted(name for _unused1, name, _unused2 in pkgutil.iter_modules(modules_package.__path__))
 SECRET = 'S3cret-never-printed'

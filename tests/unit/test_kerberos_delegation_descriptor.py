@@ -5,7 +5,7 @@ import base64
 
 import pytest
 
-from ansible_collections.hyperv.mobility.plugins.module_utils.ad_client import (
+from ansible_collections.hyperv.mobility.plugins.module_utils._ad.client import (
     ADError, DelegationDescriptor, RBCD_ACCESS_MASK, sid_from_bytes, sid_to_bytes)
 
 SID = 'S-1-5-21-2490485341-3104312750-2043706923-1104'

@@ -3,7 +3,7 @@
 
 import pytest
 
-from ansible_collections.hyperv.mobility.plugins.module_utils.ad_client import (
+from ansible_collections.hyperv.mobility.plugins.module_utils._ad.client import (
     ADConnectionOptions, ADError, UF_TRUSTED_FOR_DELEGATION, UF_TRUSTED_TO_AUTH_FOR_DELEGATION, migration_spns, validate_spn)
 from ansible_collections.hyperv.mobility.plugins.modules.kerberos_delegation import ConstrainedPlan, ResourceBasedPlan
 

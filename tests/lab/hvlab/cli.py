@@ -219,7 +219,7 @@ def serve(state_dir: Path, host_count: int, ports: Ports = Ports(), stop_event: 
     # Imported here: the engine and transport are only needed by the serving process.
     from hvlab.tls import make_lab_pki  # pylint: disable=import-outside-toplevel
     from hvlab.transport import LabServer  # pylint: disable=import-outside-toplevel
-    from hvlab.world import World  # pylint: disable=import-outside-toplevel
+    from hvlab.model.world import World  # pylint: disable=import-outside-toplevel
 
     paths = StatePaths(state_dir)
     paths.ensure()
@@ -351,7 +351,7 @@ class LabLauncher:
         """The portal's part of Site Recovery for the role: vault, Hyper-V site, and on every host the provider setup and the site's
         vault credentials file where the role looks for them (the user copies them with win_get_url / win_copy)."""
         from hvlab.azure.bootstrap import prepare_lab_vault  # pylint: disable=import-outside-toplevel
-        from hvlab.programs import INSTALLER_CONTENT  # pylint: disable=import-outside-toplevel
+        from hvlab.model.programs import INSTALLER_CONTENT  # pylint: disable=import-outside-toplevel
 
         credentials = prepare_lab_vault(azure, AZURE_RESOURCE_GROUP, AZURE_VAULT, AZURE_SITE)
         lab_control = LabControl(control)

@@ -2,7 +2,7 @@
 
 Routes (docs/dev/contracts.md): GET /health, GET /hosts, GET|PATCH /hosts/<name>, GET /counters,
 POST /counters/reset, POST|GET|DELETE /faults, POST /latency, POST /replication (Hyper-V Replica's clock, data
-writes and replication faults: hvlab.replication.control), and GET /hosts/<name>/commands (the last commands the host
+writes and replication faults: hvlab.model.replication.control), and GET /hosts/<name>/commands (the last commands the host
 ran with their parameters, since the counters were reset; for tests that prove values arrive unchanged).
 """
 
@@ -223,6 +223,6 @@ class LabControl:
     def replication(self, **body: typing.Any) -> dict:
         """Drive Hyper-V Replica's simulated time: speed, write, fault, import_initial_replication, advance_seconds.
 
-        Answers {'clock': ISO time, 'speed': simulated seconds per wall-clock second}; see hvlab.replication.control.
+        Answers {'clock': ISO time, 'speed': simulated seconds per wall-clock second}; see hvlab.model.replication.control.
         """
         return self._call('POST', '/replication', body)

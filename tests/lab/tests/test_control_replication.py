@@ -5,7 +5,8 @@ import datetime
 
 import pytest
 
-from hvlab import replication as model
+from hvlab.model import firewall
+from hvlab.model import replication as model
 from hvlab.control import ControlError
 from hvlab.engine import Command, Identity
 from transport_helpers import lab, runner_path, transport_lab  # noqa: F401  pylint: disable=unused-import,wrong-import-order
@@ -24,7 +25,7 @@ def replicate_first_vm(world):
     primary, replica = world.hosts[0], world.hosts[1]
     run(replica, 'Set-VMReplicationServer', ReplicationEnabled=True, AllowedAuthenticationType='Kerberos',
         ReplicationAllowedFromAnyServer=True, DefaultStorageLocation='D:\\Replica')
-    run(replica, 'Enable-NetFirewallRule', Name=[model.HTTP_LISTENER_RULE])
+    run(replica, 'Enable-NetFirewallRule', Name=[firewall.HTTP_LISTENER_RULE])
     vm = primary.vms[0]
     run(primary, 'Enable-VMReplication', VMName=[vm.name], ReplicaServerName=replica.fqdn, ReplicaServerPort=80,
         AuthenticationType='Kerberos')

@@ -3,7 +3,7 @@
 import pytest
 
 from hvlab.engine import Command, Identity, LabEnum, LabTimeSpan
-from hvlab.world import World
+from hvlab.model.world import World
 
 IDENTITY = Identity('labadmin', 'ntlm', 'psrp')
 BINDING_EXCEPTION = 'System.Management.Automation.ParameterBindingException'

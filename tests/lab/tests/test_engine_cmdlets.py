@@ -3,7 +3,7 @@
 import pytest
 
 from hvlab.engine import Command, Identity, LabEnum, LabObject, LabTimeSpan
-from hvlab.world import World
+from hvlab.model.world import World
 
 IDENTITY = Identity('labadmin', 'basic', 'winrm')
 HV = 'Microsoft.HyperV.PowerShell'

@@ -10,10 +10,10 @@ import time
 import pytest
 
 from directory_helpers import ace, lab_dc_fixture, reset_delegation, security_descriptor, set_attribute  # noqa: F401  pylint: disable=unused-import
-from hvlab.directory import TRUSTED_TO_AUTH_FOR_DELEGATION, Directory
+from hvlab.model.directory import TRUSTED_TO_AUTH_FOR_DELEGATION, Directory
 from hvlab.engine import Command, Identity, LabObject
 from hvlab.engine.objects import vm_object
-from hvlab.world import World
+from hvlab.model.world import World
 
 HV = 'Microsoft.HyperV.PowerShell'
 MOVE_FQID = 'OperationFailed,Microsoft.HyperV.PowerShell.Commands.MoveVM'

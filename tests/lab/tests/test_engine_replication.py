@@ -5,10 +5,10 @@ import json
 
 import pytest
 
-from hvlab import replication as model
+from hvlab.model import replication as model
 from hvlab.engine import Command, Identity, LabObject
-from hvlab.engine.cmdlets.replication import recovery_point_object
-from hvlab.world import World
+from hvlab.engine.cmdlets.replication_objects import recovery_point_object
+from hvlab.model.world import World
 
 IDENTITY = Identity('labadmin', 'ntlm', 'psrp')
 HV = 'Microsoft.HyperV.PowerShell'

@@ -6,7 +6,7 @@ import threading
 import pytest
 
 from hvlab.engine import Command, Identity
-from hvlab.world import World
+from hvlab.model.world import World
 
 IDENTITY = Identity('labadmin', 'ntlm', 'psrp')
 

@@ -89,7 +89,7 @@ class StandInWorld:
 def make_world(host_count: int = 2) -> typing.Any:
     """The real world when the engine is there, else the stand-in; hosts moved to 127.0.11.N."""
     if REAL_ENGINE:
-        from hvlab.world import World  # pylint: disable=import-outside-toplevel
+        from hvlab.model.world import World  # pylint: disable=import-outside-toplevel
         world = World.create(host_count)
     else:
         world = StandInWorld(host_count)
@@ -125,7 +125,7 @@ class TransportLab(typing.NamedTuple):
 
 @pytest.fixture(scope='session')
 def runner_path(tmp_path_factory) -> str:
-    repo_runner = os.path.join(os.path.dirname(__file__), '..', '..', '..', 'plugins', 'module_utils', 'winrm_runner.py')
+    repo_runner = os.path.join(os.path.dirname(__file__), '..', '..', '..', 'plugins', 'module_utils', '_host', 'runner.py')
     if os.path.isfile(repo_runner):
         return os.path.abspath(repo_runner)
     path = tmp_path_factory.mktemp('runner') / 'winrm_runner.py'

@@ -3,7 +3,7 @@
 - ``vault_credentials`` is what the portal's "Download registration key" (or Get-AzRecoveryServicesVaultSettingsFile)
   hands the user: an ASRVaultCreds XML document naming the vault and the site, with a channel integrity key the service
   checks when a host registers. Microsoft documents that the key is valid for five days; the lab's keys do not expire.
-- ``register_with_credentials`` is the service side of DRConfigurator.exe /r on a lab host (hvlab.programs).
+- ``register_with_credentials`` is the service side of DRConfigurator.exe /r on a lab host (hvlab.model.programs).
 - A registered host is a ``replicationRecoveryServicesProviders`` resource of the site's fabric (REST shape of
   RecoveryServicesProvider); removing it (POST .../remove) unregisters the host, refused while any of its VMs is
   protected, as the portal refuses to delete such a server.

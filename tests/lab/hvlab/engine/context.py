@@ -10,7 +10,7 @@ from hvlab.engine.signatures import CmdletSignature
 from hvlab.engine.values import ErrorInfo, Identity
 
 if TYPE_CHECKING:
-    from hvlab.world import SimHost
+    from hvlab.model.world import SimHost
 
 VIRTUALIZATION_EXCEPTION = 'Microsoft.HyperV.PowerShell.VirtualizationException'
 

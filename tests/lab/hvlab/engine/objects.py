@@ -8,7 +8,7 @@ from hvlab.engine.reference import FEATURE_CATALOG, vm_version_name
 from hvlab.engine.values import LabEnum, LabObject, LabTimeSpan
 
 if TYPE_CHECKING:
-    from hvlab.world import MigrationNetwork, SimHost, VirtualMachine
+    from hvlab.model.world import MigrationNetwork, SimHost, VirtualMachine
 
 HV = 'Microsoft.HyperV.PowerShell'
 _VIRTUALIZATION_OBJECT = f'{HV}.VirtualizationObject'
@@ -158,21 +158,3 @@ def feature_object(host: SimHost, name: str) -> LabObject:
         'SubFeatures': [child for child, entry in FEATURE_CATALOG.items() if entry[2] == name],
     }
     return LabObject(['Microsoft.Windows.ServerManager.Commands.Feature', 'System.Object'], properties, display)
-
-
-def replication_server_object(host: SimHost) -> LabObject:
-    """Get-VMReplicationServer's shape (the cmdlet itself arrives with the replication issue)."""
-    replica = host.replica_server
-    properties = {
-        'ComputerName': netbios_name(host),
-        'RepEnabled': replica.enabled,
-        'AllowedAuthenticationType': enum(f'{HV}.RecoveryAuthenticationType', replica.allowed_authentication_type),
-        'KerberosAuthenticationPort': replica.kerberos_port,
-        'CertificateAuthenticationPort': replica.certificate_port,
-        'CertificateThumbprint': replica.certificate_thumbprint,
-        'ReplicationAllowedFromAnyServer': replica.allow_any_server,
-        'DefaultStorageLocation': replica.default_storage_location,
-        'MonitoringInterval': LabTimeSpan(replica.monitoring_interval),
-        'MonitoringStartTime': LabTimeSpan(replica.monitoring_start_time),
-    }
-    return LabObject([f'{HV}.VMReplicationServer', _VIRTUALIZATION_OBJECT, 'System.Object'], properties, f'{HV}.VMReplicationServer')

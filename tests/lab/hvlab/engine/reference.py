@@ -1,6 +1,6 @@
 """Reference facts the lab models: Windows Server releases, VM configuration versions, features, subnets.
 
-Pure data and functions, shared by hvlab.world (the estate) and the cmdlets (no imports of either).
+Pure data and functions, shared by hvlab.model.world (the estate) and the cmdlets (no imports of either).
 """
 
 from __future__ import annotations

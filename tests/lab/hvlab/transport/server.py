@@ -25,7 +25,7 @@ class LabServer:
     """Serve world's hosts on <address>:5985 (HTTP) and :5986 (HTTPS), and the control endpoint.
 
     users: {'labadmin': password}; pki: hvlab.tls.LabPki; control: (address, port) of the control endpoint or None.
-    runner_path: the module file holding RUNNER_SCRIPT (default: the collection's plugins/module_utils/winrm_runner.py).
+    runner_path: the module file holding RUNNER_SCRIPT (default: the collection's plugins/module_utils/_host/runner.py).
     """
 
     def __init__(self, world: typing.Any, users: typing.Dict[str, str], pki: typing.Any,

@@ -17,7 +17,7 @@ import typing
 from hvlab.transport import values
 
 REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', '..'))
-DEFAULT_RUNNER_PATH = os.path.join(REPO_ROOT, 'plugins', 'module_utils', 'winrm_runner.py')
+DEFAULT_RUNNER_PATH = os.path.join(REPO_ROOT, 'plugins', 'module_utils', '_host', 'runner.py')
 
 _ENCODED_COMMAND_SWITCHES = ('-encodedcommand', '-enc', '-encodedcommand:', '-ec', '-e', '-en', '-enco', '-encod', '-encode',
                              '-encoded', '-encodedc', '-encodedco', '-encodedcom', '-encodedcomm', '-encodedcomma', '-encodedcomman')

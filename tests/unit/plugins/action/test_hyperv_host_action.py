@@ -22,7 +22,7 @@ import collection_path
 from ansible_collections.hyperv.mobility.plugins.action.hyperv_host import (
     InventoryConnectionVars, fill_connection_args, fill_destination_connections, transport_of,
 )
-from ansible_collections.hyperv.mobility.plugins.module_utils.peer_connection import DESTINATIONS_ARGUMENT_SPEC
+from ansible_collections.hyperv.mobility.plugins.module_utils._framework.peer_connection import DESTINATIONS_ARGUMENT_SPEC
 
 INVENTORY = textwrap.dedent('''
     all:

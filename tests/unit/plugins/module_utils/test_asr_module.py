@@ -5,8 +5,8 @@
 
 import pytest
 
-from ansible_collections.hyperv.mobility.plugins.module_utils.asr_module import STATE_POLL_SECONDS, AsrResource
-from ansible_collections.hyperv.mobility.plugins.module_utils.azure_client import AzureTimeoutError, retry_after_seconds
+from ansible_collections.hyperv.mobility.plugins.module_utils._framework.azure_module import STATE_POLL_SECONDS, AsrResource
+from ansible_collections.hyperv.mobility.plugins.module_utils._azure.client import AzureTimeoutError, retry_after_seconds
 
 
 class FakeModule:  # pylint: disable=too-few-public-methods

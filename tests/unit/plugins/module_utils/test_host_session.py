@@ -9,15 +9,15 @@ import urllib3
 from pypsrp import exceptions as pypsrp_exceptions
 from winrm import exceptions as winrm_exceptions
 
-from ansible_collections.hyperv.mobility.plugins.module_utils.errors import (
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.errors import (
     FAILURE_NOT_SENT, FAILURE_PERMANENT, FAILURE_TRANSIENT, HostAuthenticationError, HostCommandError, HostConnectionError,
     OutcomeUnknownError, RetryPolicy,
 )
-from ansible_collections.hyperv.mobility.plugins.module_utils.host_session import (
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.session import (
     Command, ConnectionOptions, HostSession, PipelineNotSent, PipelineResult, PsrpTransport, WinrmTransport, failure_kind,
     failure_reason,
 )
-from ansible_collections.hyperv.mobility.plugins.module_utils.values import ErrorRecordData, PSObjectData
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.values import ErrorRecordData, PSObjectData
 
 
 def refused_error():

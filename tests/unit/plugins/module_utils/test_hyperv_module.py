@@ -8,12 +8,12 @@ import yaml
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.hyperv.mobility.plugins.doc_fragments.connection import ModuleDocFragment
-from ansible_collections.hyperv.mobility.plugins.module_utils.errors import OutcomeUnknownError, RetryPolicy
-from ansible_collections.hyperv.mobility.plugins.module_utils.host_session import Command, ConnectionOptions, HostSession, PipelineResult
-from ansible_collections.hyperv.mobility.plugins.module_utils.hyperv_module import (
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.errors import OutcomeUnknownError, RetryPolicy
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.session import Command, ConnectionOptions, HostSession, PipelineResult
+from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import (
     CONNECTION_ARGUMENT_SPEC, HostResource, HypervModule, connection_argument_spec, state_diff,
 )
-from ansible_collections.hyperv.mobility.plugins.module_utils.values import ErrorRecordData, PSObjectData
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.values import ErrorRecordData, PSObjectData
 
 from test_host_session import ScriptedTransport, dropped_error
 

@@ -8,7 +8,7 @@ import ipaddress
 import pytest
 from hypothesis import given, strategies as st
 
-from ansible_collections.hyperv.mobility.plugins.module_utils.migration_networks import (
+from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.migration_networks import (
     NetworkSpecError, apply_plan, current_networks, networks_overlap, normalize_subnet, parse_networks, plan_networks)
 
 

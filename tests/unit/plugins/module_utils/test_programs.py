@@ -1,11 +1,11 @@
 # -*- coding: utf-8 -*-
 """Program command lines: what host_session.Program writes is what a Windows program reads back (CommandLineToArgvW rules,
-as the lab's hvlab.programs parses them), secrets are masked, and ambiguous values are refused."""
+as the lab's hvlab.model.programs parses them), secrets are masked, and ambiguous values are refused."""
 
 import pytest
 
-from hvlab.programs import command_line_argv
-from ansible_collections.hyperv.mobility.plugins.module_utils.host_session import Program, quote_argument
+from hvlab.model.programs import command_line_argv
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.session import Program, quote_argument
 
 AWKWARD_VALUES = [
     'C:\\Program Files\\Microsoft Azure Site Recovery Provider\\DRConfigurator.exe',

@@ -3,7 +3,7 @@
 
 import pytest
 
-from ansible_collections.hyperv.mobility.plugins.module_utils.replication_health import (
+from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.replication_health import (
     ADMINISTRATOR, REASONS, RESYNCHRONIZATION, RETRIED, classify, reason_of_detail, verdict)
 
 

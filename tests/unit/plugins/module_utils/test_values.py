@@ -8,7 +8,7 @@ import pytest
 from pypsrp.serializer import Serializer
 
 from clixml import Enum, Obj, PSGuid, PSUInt, PSVersion, TimeSpan, pypsrp_error_record, pypsrp_object
-from ansible_collections.hyperv.mobility.plugins.module_utils.values import (
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.values import (
     ErrorRecordData, PSObjectData, duration_to_seconds, psrp_error, psrp_output, runner_error, runner_output,
 )
 

@@ -9,8 +9,8 @@ import re
 
 import pytest
 
-from ansible_collections.hyperv.mobility.plugins.module_utils import winrm_runner
-from ansible_collections.hyperv.mobility.plugins.module_utils.host_session import Command
+from ansible_collections.hyperv.mobility.plugins.module_utils._host import runner as winrm_runner
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.session import Command
 
 CMDLETS_JSON = os.path.join(os.path.dirname(__file__), '..', '..', '..', '..', 'tests', 'lab', 'hvlab', 'cmdlets.json')
 SHARED_CMDLETS_JSON = '/work/shared/reference/cmdlets.json'

@@ -3,9 +3,9 @@
 
 import pytest
 
-from ansible_collections.hyperv.mobility.plugins.module_utils.azure_client import AuthSettings, AzureClientError, CloudEndpoints
+from ansible_collections.hyperv.mobility.plugins.module_utils._azure.client import AuthSettings, AzureClientError, CloudEndpoints
 from ansible_collections.hyperv.mobility.plugins.modules.asr_failover import already_done, predicted
-from ansible_collections.hyperv.mobility.plugins.module_utils.asr_views import network_mapping_view, policy_view
+from ansible_collections.hyperv.mobility.plugins.module_utils._azure.views import network_mapping_view, policy_view
 from ansible_collections.hyperv.mobility.plugins.modules.asr_network_mapping import validate_options as validate_mapping
 from ansible_collections.hyperv.mobility.plugins.modules.asr_replication_policy import (
     changed_settings, normalize_start_time, provider_input, validate_settings, wanted_view)

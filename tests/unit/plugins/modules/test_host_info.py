@@ -4,8 +4,8 @@
 import pytest
 
 from clixml import Enum, Obj, PSVersion, TimeSpan, pypsrp_object
-from ansible_collections.hyperv.mobility.plugins.module_utils.host_session import PipelineResult
-from ansible_collections.hyperv.mobility.plugins.module_utils.values import ErrorRecordData, psrp_output, runner_output
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.session import PipelineResult
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.values import ErrorRecordData, psrp_output, runner_output
 from ansible_collections.hyperv.mobility.plugins.modules.host_info import READ_COMMANDS, HostFacts, blocking_errors
 
 HV = 'Microsoft.HyperV.PowerShell.'

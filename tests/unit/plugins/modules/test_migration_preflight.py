@@ -4,14 +4,14 @@
 import pytest
 
 from ansible_collections.hyperv.mobility.plugins.action.hyperv_host import destination_connection_from_vars
-from ansible_collections.hyperv.mobility.plugins.module_utils.ad_client import ComputerAccount, DelegationDescriptor
-from ansible_collections.hyperv.mobility.plugins.module_utils.host_session import PipelineResult
-from ansible_collections.hyperv.mobility.plugins.module_utils.ad_client import ADError
-from ansible_collections.hyperv.mobility.plugins.module_utils.peer_connection import (
+from ansible_collections.hyperv.mobility.plugins.module_utils._ad.client import ComputerAccount, DelegationDescriptor
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.session import PipelineResult
+from ansible_collections.hyperv.mobility.plugins.module_utils._ad.client import ADError
+from ansible_collections.hyperv.mobility.plugins.module_utils._framework.peer_connection import (
     destination_options, destination_params, destinations_options, destinations_problems)
-from ansible_collections.hyperv.mobility.plugins.module_utils.preflight import (
+from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.preflight import (
     CHECK_NAMES, DirectoryFacts, HostFacts, PreflightRequest, first_failure, run_checks, should_fail, summarize)
-from ansible_collections.hyperv.mobility.plugins.module_utils.values import ErrorRecordData, PSObjectData
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.values import ErrorRecordData, PSObjectData
 from ansible_collections.hyperv.mobility.plugins.modules import migration_preflight
 
 HV = 'Microsoft.HyperV.PowerShell.'

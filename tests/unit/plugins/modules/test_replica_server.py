@@ -3,9 +3,9 @@
 
 import pytest
 
-from ansible_collections.hyperv.mobility.plugins.module_utils.host_session import PipelineResult
-from ansible_collections.hyperv.mobility.plugins.module_utils.hyperv_module import ChangeRefused, state_diff
-from ansible_collections.hyperv.mobility.plugins.module_utils.values import PSObjectData
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.session import PipelineResult
+from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import ChangeRefused, state_diff
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.values import PSObjectData
 from ansible_collections.hyperv.mobility.plugins.modules.replica_server import (
     ARGUMENT_SPEC, HTTP_LISTENER_RULE, HTTPS_LISTENER_RULE, OptionError, ReplicaServer, parse_entries, plan_entries, valid_primary_server,
     validate)

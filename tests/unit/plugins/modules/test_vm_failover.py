@@ -3,8 +3,8 @@
 
 import pytest
 
-from ansible_collections.hyperv.mobility.plugins.module_utils.host_session import PipelineResult
-from ansible_collections.hyperv.mobility.plugins.module_utils.values import runner_output
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.session import PipelineResult
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.values import runner_output
 from ansible_collections.hyperv.mobility.plugins.modules.vm_failover import FailoverPlan, ModuleFailure, Site, describe
 
 HV = 'Microsoft.HyperV.PowerShell.'

@@ -3,8 +3,8 @@
 
 import pytest
 
-from ansible_collections.hyperv.mobility.plugins.module_utils.host_session import PipelineResult
-from ansible_collections.hyperv.mobility.plugins.module_utils.values import ErrorRecordData, PSObjectData
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.session import PipelineResult
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.values import ErrorRecordData, PSObjectData
 from ansible_collections.hyperv.mobility.plugins.modules.vm_migrate import explain, find_vm, incompatibilities_of, plain, vm_view
 
 HV = 'Microsoft.HyperV.PowerShell.'

@@ -5,10 +5,10 @@ import datetime
 
 import pytest
 
-from ansible_collections.hyperv.mobility.plugins.module_utils.host_session import PipelineResult
-from ansible_collections.hyperv.mobility.plugins.module_utils.replica_relationship import (
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.session import PipelineResult
+from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.replica_relationship import (
     explain_connection_error, parse_time, relationship_view, relationships_of, same_server)
-from ansible_collections.hyperv.mobility.plugins.module_utils.values import runner_output
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.values import runner_output
 from ansible_collections.hyperv.mobility.plugins.modules.vm_replication import (
     ARGUMENT_SPEC, ModuleFailure, Options, ReplicationPlan, describe, summary)
 

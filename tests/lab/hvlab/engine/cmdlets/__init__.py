@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from hvlab.engine.cmdlets import features, firewall, host, migration, migration_network, replication, vm
+from hvlab.engine.cmdlets import failover, features, firewall, host, migration, migration_network, replica_server, replication, vm
 
 REGISTRY = {}
-for _module in (host, migration_network, vm, features, migration, replication, firewall):
+for _module in (host, migration_network, vm, features, migration, replica_server, replication, failover, firewall):
     for _name, _function in _module.CMDLETS.items():
         REGISTRY[_name.lower()] = _function
 

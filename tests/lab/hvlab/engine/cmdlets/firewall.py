@@ -1,4 +1,4 @@
-"""Get-NetFirewallRule / Enable-NetFirewallRule over the host's persistent-store rules (hvlab.replication.FirewallRule).
+"""Get-NetFirewallRule / Enable-NetFirewallRule over the host's persistent-store rules (hvlab.model.firewall.FirewallRule).
 
 As documented, Enable-NetFirewallRule with no selecting parameter (parameter set GetAll) enables EVERY rule;
 the lab does exactly that so tests can prove a caller never sends it. Name, DisplayName and Group take

@@ -56,7 +56,7 @@ import ntpath
 import time
 from dataclasses import dataclass, field
 
-from hvlab.directory import DirectoryError
+from hvlab.model.directory import DirectoryError
 from hvlab.engine.context import CmdletContext
 from hvlab.engine.objects import HV, netbios_name, vm_object
 from hvlab.engine.values import LabEnum, LabObject

@@ -1,6 +1,6 @@
-"""Hyper-V Replica in the simulated estate: firewall rules, relationships, their state machine and time passing.
+"""Hyper-V Replica in the simulated estate: relationships, their state machine and time passing.
 
-World-side data and rules only; the cmdlets in hvlab.engine.cmdlets.replication / .firewall turn them into
+World-side data and rules only; the cmdlets in hvlab.engine.cmdlets (replica_server, replication, failover) turn them into
 PowerShell objects and error records. Nothing here holds a reference to a host or the world, so
 SimHost.patch can deep-copy and roll back these objects.
 
@@ -25,8 +25,10 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from hvlab.model.firewall import listener_open
+
 if TYPE_CHECKING:
-    from hvlab.world import SimHost, VirtualMachine, World
+    from hvlab.model.world import SimHost, VirtualMachine, World
 
 # ---- documented enums (Get-VMReplication / Measure-VMReplication accepted values, in enum order) ------------
 REPLICATION_STATES = ('Disabled', 'ReadyForInitialReplication', 'InitialReplicationInProgress', 'WaitingForInitialReplication',
@@ -81,71 +83,6 @@ FAULT_KINDS = {fault.name: fault for fault in (
     FaultKind('resync_required', 'resynchronize',
               'The replication log grew past half the size of the virtual disk: the virtual machine needs resynchronization.'),
 )}
-
-
-# ---- firewall ------------------------------------------------------------------------------------------------
-HTTP_LISTENER_RULE = 'VIRT-HVRHTTPL-In-TCP-NoScope'
-HTTPS_LISTENER_RULE = 'VIRT-HVRHTTPSL-In-TCP-NoScope'
-LISTENER_RULE_BY_AUTH = {'Kerberos': HTTP_LISTENER_RULE, 'Certificate': HTTPS_LISTENER_RULE}
-
-
-@dataclass
-class FirewallRule:
-    """One Windows Firewall rule of the persistent store (the parts Get-NetFirewallRule shows)."""
-
-    name: str
-    display_name: str
-    group: str
-    display_group: str
-    description: str = ''
-    enabled: bool = False
-    direction: str = 'Inbound'
-    action: str = 'Allow'
-    profile: str = 'Any'
-
-    def to_state(self) -> dict:
-        return dict(vars(self))
-
-
-def default_firewall_rules() -> list[FirewallRule]:
-    """The predefined rules of a Hyper-V host: the Replica listeners exist (installed with the role) but are off."""
-    return [
-        FirewallRule(HTTP_LISTENER_RULE, 'Hyper-V Replica HTTP Listener (TCP-In)', 'Hyper-V Replica HTTP', 'Hyper-V Replica HTTP',
-                     'Inbound rule for Hyper-V Replica listener to accept HTTP connection for replication. [TCP]'),
-        FirewallRule(HTTPS_LISTENER_RULE, 'Hyper-V Replica HTTPS Listener (TCP-In)', 'Hyper-V Replica HTTPS',
-                     'Hyper-V Replica HTTPS', 'Inbound rule for Hyper-V Replica listener to accept HTTPS connection for replication. [TCP]'),
-        FirewallRule('FPS-SMB-In-TCP', 'File and Printer Sharing (SMB-In)', '@FirewallAPI.dll,-28502', 'File and Printer Sharing',
-                     'Inbound rule for File and Printer Sharing to allow Server Message Block transmission and reception via Named Pipes. [TCP 445]'),
-        FirewallRule('FPS-ICMP4-ERQ-In', 'File and Printer Sharing (Echo Request - ICMPv4-In)', '@FirewallAPI.dll,-28502',
-                     'File and Printer Sharing', 'Echo Request messages are sent as ping requests to other nodes.'),
-        FirewallRule('RemoteSvcAdmin-In-TCP', 'Remote Service Management (RPC)', '@FirewallAPI.dll,-29502', 'Remote Service Management',
-                     'Inbound rule for the local Service Control Manager to be remotely managed via RPC/TCP.'),
-        FirewallRule('WMI-WINMGMT-In-TCP', 'Windows Management Instrumentation (WMI-In)', '@FirewallAPI.dll,-34251',
-                     'Windows Management Instrumentation (WMI)', 'Inbound rule to allow WMI traffic for remote Windows Management Instrumentation. [TCP]'),
-        # The lab is reached over WinRM, so this one is on, as on any managed Windows Server.
-        FirewallRule('WINRM-HTTP-In-TCP', 'Windows Remote Management (HTTP-In)', '@FirewallAPI.dll,-35001', 'Windows Remote Management',
-                     'Inbound rule for Windows Remote Management via WS-Management. [TCP 5985]', enabled=True, profile='Domain, Private'),
-    ]
-
-
-def patch_firewall_rules(rules: list[FirewallRule], value) -> list[FirewallRule]:
-    """Patch input: a list (replaces every rule) or {rule name: {field: value}} (changes those rules)."""
-    if isinstance(value, list):
-        return [FirewallRule(**entry) for entry in value]
-    for name, changes in value.items():
-        rule = next((rule for rule in rules if rule.name.lower() == name.lower()), None)
-        if rule is None:
-            raise ValueError(f'no firewall rule named {name!r}')
-        for key, item in changes.items():
-            if key not in vars(rule) or key == 'name':
-                raise ValueError(f'unknown or fixed firewall rule field {key!r}')
-            setattr(rule, key, bool(item) if key == 'enabled' else str(item))
-    return rules
-
-
-def listener_open(rules: list[FirewallRule], auth: str) -> bool:
-    wanted = LISTENER_RULE_BY_AUTH[auth]
-    return any(rule.name == wanted and rule.enabled for rule in rules)
 
 
 # ---- authorization entries -----------------------------------------------------------------------------------

@@ -24,13 +24,13 @@ __metaclass__ = type  # pylint: disable=invalid-name
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.hyperv.mobility.plugins.module_utils.errors import (
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.errors import (
     HostCommandError,
     HostConnectionError,
     HostError,
     OutcomeUnknownError,
 )
-from ansible_collections.hyperv.mobility.plugins.module_utils.host_session import (
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.session import (
     AUTH_METHODS,
     PROTOCOLS,
     TRANSPORTS,

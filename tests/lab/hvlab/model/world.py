@@ -15,8 +15,8 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
-from hvlab.directory import Directory
-from hvlab import programs, replication
+from hvlab.model.directory import Directory
+from hvlab.model import firewall, programs, replication
 from hvlab.engine.executor import Executor
 from hvlab.engine.signatures import find_signature
 from hvlab.engine.reference import (FEATURE_CATALOG, MIGRATION_AUTH_TYPES, MIGRATION_PERFORMANCE_OPTIONS, OS_RELEASES, REPLICA_AUTH_TYPES, VM_STATES,
@@ -129,7 +129,7 @@ class HostSettings:
 
 @dataclass
 class ReplicaServerSettings:
-    """Hyper-V Replica server settings (Get-/Set-VMReplicationServer, hvlab.engine.cmdlets.replication).
+    """Hyper-V Replica server settings (Get-/Set-VMReplicationServer, hvlab.engine.cmdlets.replica_server).
 
     authorization_entries: dicts {'allowed_primary_server', 'replica_storage_location', 'trust_group'}.
     """
@@ -192,13 +192,13 @@ class SimHost:
         self.migration_networks: list[MigrationNetwork] = []
         self.settings = HostSettings()
         self.replica_server = ReplicaServerSettings()
-        # Hyper-V Replica (hvlab.replication): predefined firewall rules, relationships, Replica-capable certificates.
-        self.firewall_rules = replication.default_firewall_rules()
+        # Hyper-V Replica (hvlab.model.replication): predefined firewall rules, relationships, Replica-capable certificates.
+        self.firewall_rules = firewall.default_firewall_rules()
         self.replication = replication.HostReplication(certificates=[replication.lab_certificate_thumbprint(self.fqdn)])
         self.vms: list[VirtualMachine] = []
         # The host's NIC addresses with prefixes: live migration connects only between networks both ends are on.
         self.network_addresses: list[str] = [canonical_interface(f'{address}/24')]
-        # Files the lab's programs read and write (hvlab.programs): lower-case path -> content. Tests put the downloaded
+        # Files the lab's programs read and write (hvlab.model.programs): lower-case path -> content. Tests put the downloaded
         # installer and the vault credentials file here, where a playbook would copy them with win_copy.
         self.files: dict[str, str] = {}
         self.site_recovery = programs.SiteRecoveryHost()
@@ -227,7 +227,7 @@ class SimHost:
             return Executor(self, identity).run(statements)
 
     def run_program(self, line: str, skip_cmd_shell: bool) -> programs.ProgramOutcome:
-        """A program started through WinRS (hvlab.programs); runs outside the world lock (registration calls Azure)."""
+        """A program started through WinRS (hvlab.model.programs); runs outside the world lock (registration calls Azure)."""
         return programs.Programs(self).run(line, skip_cmd_shell)
 
     # ---- files ----------------------------------------------------------------------------------
@@ -398,7 +398,7 @@ class SimHost:
             setattr(self.replica_server, key, copy.deepcopy(item))
 
     def _patch_firewall_rules(self, value) -> None:
-        self.firewall_rules = replication.patch_firewall_rules(self.firewall_rules, value)
+        self.firewall_rules = firewall.patch_firewall_rules(self.firewall_rules, value)
 
     def _patch_replication(self, value) -> None:
         self.replication.patch(self, value)
@@ -431,14 +431,14 @@ class World:
         self.hosts: list[SimHost] = []
         # Live migration (hvlab.engine.cmdlets.migration): how long a move takes, the moves under way, the
         # condition a queued move waits on (waiting releases the lock so other sessions keep working), and
-        # the domain's directory (hvlab.directory.Directory) that Kerberos moves read delegation from.
+        # the domain's directory (hvlab.model.directory.Directory) that Kerberos moves read delegation from.
         self.migration_seconds = 0.2
         self.active_migrations: list = []
         self.migration_changed = threading.Condition(self.lock)
         self.directory = None
         # The Site Recovery service the hosts' provider registers with ({url, ca_path}: the fake Azure), or None.
         self.site_recovery_service: dict | None = None
-        # Hyper-V Replica's simulated clock (hvlab.replication): moves on advance_replication, or with wall-clock
+        # Hyper-V Replica's simulated clock (hvlab.model.replication): moves on advance_replication, or with wall-clock
         # time times replication_speed when that is > 0.
         self.replication_clock = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
         self.replication_speed = 0.0

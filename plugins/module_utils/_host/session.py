@@ -22,7 +22,7 @@ __metaclass__ = type  # pylint: disable=invalid-name
 import re
 import traceback
 
-from ansible_collections.hyperv.mobility.plugins.module_utils.errors import (
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.errors import (
     FAILURE_NOT_SENT,
     FAILURE_PERMANENT,
     FAILURE_TRANSIENT,
@@ -33,14 +33,14 @@ from ansible_collections.hyperv.mobility.plugins.module_utils.errors import (
     OutcomeUnknownError,
     RetryPolicy,
 )
-from ansible_collections.hyperv.mobility.plugins.module_utils.values import (
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.values import (
     ErrorRecordData,
     psrp_error,
     psrp_output,
     runner_error,
     runner_output,
 )
-from ansible_collections.hyperv.mobility.plugins.module_utils import winrm_runner
+from ansible_collections.hyperv.mobility.plugins.module_utils._host import runner as winrm_runner
 
 PYPSRP_IMPORT_ERROR = None
 try:

@@ -17,7 +17,7 @@ Documented in plugins/doc_fragments/destination.py.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type  # pylint: disable=invalid-name
 
-from ansible_collections.hyperv.mobility.plugins.module_utils.host_session import (
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.session import (
     AUTH_METHODS,
     PROTOCOLS,
     TRANSPORTS,

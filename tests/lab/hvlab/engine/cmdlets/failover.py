@@ -1,0 +1,174 @@
+"""Failover of a replicated VM: Start-, Complete- and Stop-VMFailover (test, planned and unplanned failover).
+
+Where the pages state a rule it is enforced (planned failover needs the primary VM off, Complete-VMFailover is final, ...).
+"""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+
+from hvlab.model import replication as model
+from hvlab.engine.context import CmdletContext
+from hvlab.engine.cmdlets.replication_objects import (
+    clock,
+    fail,
+    replicating_targets,
+    vm_with_replication,
+)
+
+
+def _failover_targets(ctx: CmdletContext) -> list[tuple]:
+    """(host, vm, rel, recovery point name or None) for Start-VMFailover's sets."""
+    snapshot = ctx.bound.get('VMRecoverySnapshot')
+    if snapshot is None:
+        return [(host, vm, rel, None) for host, vm, rel in replicating_targets(ctx)]
+    vm = model.find_vm_by_id(ctx.host, snapshot.properties.get('VMId'))
+    rel = ctx.host.replication.relationships.get(vm.vm_id) if vm else None
+    if rel is None:
+        fail(ctx, 'missing', f"The recovery point '{snapshot.properties.get('Name')}' does not belong to a Replica virtual machine "
+                              'of this server.', snapshot.properties.get('Name'))
+        return []
+    return [(ctx.host, vm, rel, snapshot.properties.get('Name'))]
+
+
+def start_vmfailover(ctx: CmdletContext) -> None:
+    for host, vm, rel, point_name in _failover_targets(ctx):
+        if ctx.bound.switch('Prepare'):
+            done = _prepare_planned_failover(ctx, host, vm, rel)
+        elif ctx.bound.switch('AsTest'):
+            done = _test_failover(ctx, host, vm, rel, point_name)
+        else:
+            done = _failover(ctx, vm, rel, point_name)
+        if done is not None and ctx.passthru:
+            ctx.write_output(vm_with_replication(host, done))
+
+
+def _prepare_planned_failover(ctx: CmdletContext, host, vm, rel: model.Relationship):
+    if rel.mode != 'Primary' or rel.state != 'Replicating':
+        fail(ctx, 'state', f"A planned failover cannot be prepared for virtual machine '{vm.name}' in state {rel.state} "
+                            f'(mode {rel.mode}): run Start-VMFailover -Prepare on the primary server of a replicating virtual '
+                            'machine.', vm.name)
+        return None
+    if vm.state != 'Off':
+        fail(ctx, 'state', f"The virtual machine '{vm.name}' must be turned off before a planned failover can be prepared "
+                            f'(current state: {vm.state}).', vm.name)
+        return None
+    clockwork = model.ReplicationClockwork(host.world)
+    problem = clockwork.cycle_problem(host, vm, rel)
+    if problem is not None:
+        fail(ctx, 'state', f"Hyper-V could not send the pending changes of virtual machine '{vm.name}' to the Replica server: "
+                            f'{model.FAULT_KINDS[problem].detail}', vm.name)
+        return None
+    if ctx.what_if:
+        return None
+    clockwork.deliver(host, vm, rel, clock(ctx), vm.data_version, model.BYTES_PER_CHANGE)
+    rel.state, rel.next_cycle_at = 'PreparedForFailover', None
+    return vm
+
+
+def _recovery_point(ctx: CmdletContext, vm, rel: model.Relationship, point_name: str | None):
+    if not rel.recovery_points:
+        fail(ctx, 'state', f"Virtual machine '{vm.name}' has no recovery point: initial replication has not completed.", vm.name)
+        return None
+    if point_name is None:
+        return rel.recovery_points[-1]
+    point = next((point for point in rel.recovery_points if point.name == point_name), None)
+    if point is None:
+        fail(ctx, 'missing', f"The recovery point '{point_name}' of virtual machine '{vm.name}' no longer exists.", point_name)
+    return point
+
+
+def _failover(ctx: CmdletContext, vm, rel: model.Relationship, point_name: str | None):
+    if rel.mode != 'Replica':
+        fail(ctx, 'state', f"Virtual machine '{vm.name}' is a {rel.mode} virtual machine: run Start-VMFailover on the Replica "
+                            'server, or Start-VMFailover -Prepare on the primary server for a planned failover.', vm.name)
+        return None
+    if rel.state in model.FAILOVER_STATES or rel.state == 'WaitingForInitialReplication':
+        fail(ctx, 'state', f"Virtual machine '{vm.name}' cannot fail over in state {rel.state}.", vm.name)
+        return None
+    point = _recovery_point(ctx, vm, rel, point_name)
+    if point is None or ctx.what_if:
+        return None
+    rel.failover_undo = {'state': rel.state, 'data_version': vm.data_version}
+    vm.data_version = point.data_version
+    rel.state = 'FailedOverWaitingCompletion'
+    return vm
+
+
+def _test_failover(ctx: CmdletContext, host, vm, rel: model.Relationship, point_name: str | None):
+    from hvlab.model.world import VirtualMachine  # pylint: disable=import-outside-toplevel  # world imports the engine
+    if rel.mode != 'Replica':
+        fail(ctx, 'state', f"A test failover runs on the Replica server: '{vm.name}' is a {rel.mode} virtual machine.", vm.name)
+        return None
+    if rel.test_vm_id is not None and model.find_vm_by_id(host, rel.test_vm_id) is not None:
+        fail(ctx, 'state', f"A test failover is already in progress for virtual machine '{vm.name}': remove it with "
+                            'Stop-VMFailover first.', vm.name)
+        return None
+    point = _recovery_point(ctx, vm, rel, point_name)
+    if point is None or ctx.what_if:
+        return None
+    test_vm = VirtualMachine(name=f'{vm.name} - Test', vm_id=str(uuid.uuid4()), state='Off', version=vm.version,
+                             generation=vm.generation, processor_count=vm.processor_count, memory_startup=vm.memory_startup,
+                             path=vm.path, disks=list(vm.disks), data_version=point.data_version)
+    host.vms.append(test_vm)
+    host.replication.relationships[test_vm.vm_id] = model.Relationship(
+        vm_id=test_vm.vm_id, mode='TestReplica', state='FiredrillInProgress', primary_server=rel.primary_server,
+        replica_server=rel.replica_server, replica_port=rel.replica_port, authentication_type=rel.authentication_type)
+    rel.test_vm_id = test_vm.vm_id
+    return test_vm
+
+
+def complete_vmfailover(ctx: CmdletContext) -> None:
+    for host, vm, rel in replicating_targets(ctx):
+        if rel.state != 'FailedOverWaitingCompletion':
+            fail(ctx, 'state', f"No failover waits for completion on virtual machine '{vm.name}' (state {rel.state}).", vm.name)
+            continue
+        if ctx.what_if:
+            continue
+        # Committing discards every other recovery point; the failover can no longer be cancelled.
+        rel.state, rel.failover_undo, rel.recovery_points = 'FailedOver', None, []
+        if ctx.passthru:
+            ctx.write_output(vm_with_replication(host, vm))
+
+
+def stop_vmfailover(ctx: CmdletContext) -> None:
+    for host, vm, rel in replicating_targets(ctx):
+        if not _stop_one(ctx, host, vm, rel) or ctx.what_if:
+            continue
+        if ctx.passthru:
+            ctx.write_output(vm_with_replication(host, vm))
+
+
+def _stop_one(ctx: CmdletContext, host, vm, rel: model.Relationship) -> bool:
+    if rel.state == 'FailedOver':
+        fail(ctx, 'state', f"The failover of virtual machine '{vm.name}' was completed and can no longer be cancelled.", vm.name)
+        return False
+    if rel.mode == 'Primary' and rel.state == 'PreparedForFailover':
+        if not ctx.what_if:
+            rel.state = 'Replicating'
+            rel.next_cycle_at = clock(ctx) + datetime.timedelta(seconds=rel.frequency_sec)
+        return True
+    if rel.mode == 'Replica' and rel.state == 'FailedOverWaitingCompletion':
+        if not ctx.what_if:
+            vm.state = 'Off'                 # a running failed-over VM is turned off, not shut down
+            vm.data_version = rel.failover_undo['data_version']
+            rel.state, rel.failover_undo = rel.failover_undo['state'], None
+        return True
+    test_owner = rel if rel.mode == 'Replica' else next(
+        (other for other in host.replication.relationships.values() if other.test_vm_id == vm.vm_id), None)
+    if test_owner is not None and test_owner.test_vm_id is not None:
+        if not ctx.what_if:
+            host.vms = [item for item in host.vms if item.vm_id != test_owner.test_vm_id]
+            host.replication.relationships.pop(test_owner.test_vm_id, None)
+            test_owner.test_vm_id = None
+        return True
+    fail(ctx, 'state', f"No failover is in progress for virtual machine '{vm.name}' (state {rel.state}).", vm.name)
+    return False
+
+
+CMDLETS = {
+    'Start-VMFailover': start_vmfailover,
+    'Complete-VMFailover': complete_vmfailover,
+    'Stop-VMFailover': stop_vmfailover,
+}

@@ -1,0 +1,1 @@
+"""The world the lab simulates: hosts, VMs, replication, programs and the directory."""
