@@ -151,7 +151,7 @@ def measure_protocol_minimum(lab: Lab, ansible: Ansible) -> list:
     from pypsrp.wsman import WSMan  # pylint: disable=import-outside-toplevel
     import winrm  # pylint: disable=import-outside-toplevel
     from ansible_collections.hyperv.mobility.plugins.module_utils._host import runner as winrm_runner  # pylint: disable=import-outside-toplevel
-    from ansible_collections.hyperv.mobility.plugins.module_utils._host.session import Command  # pylint: disable=import-outside-toplevel
+    from ansible_collections.hyperv.mobility.plugins.module_utils._host.commands import Command  # pylint: disable=import-outside-toplevel
 
     control, rows = lab.control, []
     user, password = lab.described['user'], lab.described['password']

@@ -194,7 +194,7 @@ import ntpath
 
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.azure_module import AsrResource, run_asr_module
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.errors import HostError
-from ansible_collections.hyperv.mobility.plugins.module_utils._host.session import UNSAFE_ARGUMENT, Program
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.commands import Program, UNSAFE_ARGUMENT
 
 INSTALLER_NAME = 'AzureSiteRecoveryProvider.exe'
 DRCONFIGURATOR = r'C:\Program Files\Microsoft Azure Site Recovery Provider\DRConfigurator.exe'

@@ -92,7 +92,7 @@ checks:
   sample: [{"name": "hyperv_role", "status": "passed", "detail": "The Hyper-V role is installed.", "fix": null}]
 '''
 
-from ansible_collections.hyperv.mobility.plugins.module_utils._host.session import Command
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.commands import Command
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import HypervModule
 
 HV = 'Microsoft.HyperV.PowerShell.'

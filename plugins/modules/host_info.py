@@ -235,7 +235,7 @@ vms:
       sample: 2
 '''
 
-from ansible_collections.hyperv.mobility.plugins.module_utils._host.session import Command
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.commands import Command
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import HypervModule
 
 HV = 'Microsoft.HyperV.PowerShell.'

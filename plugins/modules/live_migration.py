@@ -188,7 +188,7 @@ not_applied:
   sample: [networks]
 '''
 
-from ansible_collections.hyperv.mobility.plugins.module_utils._host.session import Command
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.commands import Command
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import ChangeRefused, HostResource, HypervModule
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.migration_networks import (
     NetworkSpecError, apply_plan, canonical_subnet, current_networks, parse_networks, plan_networks)

@@ -240,7 +240,7 @@ not_applied:
 
 import re
 
-from ansible_collections.hyperv.mobility.plugins.module_utils._host.session import Command
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.commands import Command
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import ChangeRefused, HostResource, HypervModule
 
 SERVER_TYPE = 'Microsoft.HyperV.PowerShell.VMReplicationServer'

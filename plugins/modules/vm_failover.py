@@ -205,7 +205,8 @@ test_vm:
 '''
 
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.errors import HostError
-from ansible_collections.hyperv.mobility.plugins.module_utils._host.session import Command, HostSession
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.commands import Command
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.session import HostSession
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import HypervModule, ModuleFailure
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.peer_connection import DESTINATION_ARGUMENT_SPEC, destination_options
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.replica_relationship import (

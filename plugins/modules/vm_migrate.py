@@ -166,7 +166,8 @@ import threading
 import time
 
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.errors import HostError, OutcomeUnknownError
-from ansible_collections.hyperv.mobility.plugins.module_utils._host.session import Command, HostSession
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.commands import Command
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.session import HostSession
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import HypervModule
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.peer_connection import DESTINATION_ARGUMENT_SPEC, destination_options
 

@@ -328,7 +328,7 @@ errors:
 import time
 
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.errors import HostError
-from ansible_collections.hyperv.mobility.plugins.module_utils._host.session import Command
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.commands import Command
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import HypervModule, ModuleFailure
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.replica_relationship import (
     RESYNCHRONIZE_STATES,

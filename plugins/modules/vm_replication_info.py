@@ -258,7 +258,7 @@ summary:
       elements: str
 '''
 
-from ansible_collections.hyperv.mobility.plugins.module_utils._host.session import Command
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.commands import Command
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import HypervModule
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.replication_health import (
     ADMINISTRATOR, RESYNCHRONIZATION, RETRIED, classify, verdict)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import socket
 import sys
+import types
 
 import pytest
 
@@ -134,8 +135,9 @@ def test_injected_faults_are_retried_for_reads_and_reported_when_persistent(lab,
 def fixture_session_module(collections_root):
     if str(collections_root) not in sys.path:
         sys.path.insert(0, str(collections_root))
-    from ansible_collections.hyperv.mobility.plugins.module_utils._host import session as host_session  # pylint: disable=import-outside-toplevel
-    return host_session
+    # pylint: disable=import-outside-toplevel
+    from ansible_collections.hyperv.mobility.plugins.module_utils._host import commands, options, session
+    return types.SimpleNamespace(HostSession=session.HostSession, ConnectionOptions=options.ConnectionOptions, Command=commands.Command)
 
 
 def session_for(lab, session_module, transport: str, retries: int = 0):

@@ -14,7 +14,8 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import (
     CONNECTION_REQUIRED_IF, CONNECTION_REQUIRED_TOGETHER, connection_argument_spec)
-from ansible_collections.hyperv.mobility.plugins.module_utils._host.session import ConnectionOptions, HostSession, missing_library
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.options import ConnectionOptions
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.session import HostSession, missing_library
 from ansible_collections.hyperv.mobility.plugins.module_utils._azure.client import (
     AZURE_AUTH_ARGUMENT_SPEC, AZURE_IMPORT_ERROR, HAS_AZURE, VAULT_ARGUMENT_SPEC, WAIT_ARGUMENT_SPEC, AzureClientError, AzureTimeoutError,
     SiteRecoveryClient)

@@ -30,14 +30,8 @@ from ansible_collections.hyperv.mobility.plugins.module_utils._host.errors impor
     HostError,
     OutcomeUnknownError,
 )
-from ansible_collections.hyperv.mobility.plugins.module_utils._host.session import (
-    AUTH_METHODS,
-    PROTOCOLS,
-    TRANSPORTS,
-    ConnectionOptions,
-    HostSession,
-    missing_library,
-)
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.options import AUTH_METHODS, ConnectionOptions, PROTOCOLS, TRANSPORTS
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.session import HostSession, missing_library
 
 # Mirrors plugins/doc_fragments/connection.py (the action plugin fills these from inventory vars).
 CONNECTION_ARGUMENT_SPEC = dict(

@@ -17,12 +17,7 @@ Documented in plugins/doc_fragments/destination.py.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type  # pylint: disable=invalid-name
 
-from ansible_collections.hyperv.mobility.plugins.module_utils._host.session import (
-    AUTH_METHODS,
-    PROTOCOLS,
-    TRANSPORTS,
-    ConnectionOptions,
-)
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.options import AUTH_METHODS, ConnectionOptions, PROTOCOLS, TRANSPORTS
 
 # Every key of destination_connection; each is the hyperv_* option of the same name without the prefix.
 CONNECTION_KEYS = ('host', 'port', 'user', 'password', 'transport', 'auth', 'protocol', 'validate_certs', 'ca_cert', 'cert_pem',

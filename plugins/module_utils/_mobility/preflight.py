@@ -30,7 +30,7 @@ __metaclass__ = type  # pylint: disable=invalid-name
 
 import ipaddress
 
-from ansible_collections.hyperv.mobility.plugins.module_utils._host.session import Command
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.commands import Command
 
 HV = 'Microsoft.HyperV.PowerShell.'
 FEATURE_TYPE = 'Microsoft.Windows.ServerManager.Commands.Feature'

@@ -13,10 +13,12 @@ from ansible_collections.hyperv.mobility.plugins.module_utils._host.errors impor
     FAILURE_NOT_SENT, FAILURE_PERMANENT, FAILURE_TRANSIENT, HostAuthenticationError, HostCommandError, HostConnectionError,
     OutcomeUnknownError, RetryPolicy,
 )
-from ansible_collections.hyperv.mobility.plugins.module_utils._host.session import (
-    Command, ConnectionOptions, HostSession, PipelineNotSent, PipelineResult, PsrpTransport, WinrmTransport, failure_kind,
-    failure_reason,
-)
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.commands import Command, PipelineResult
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.failures import PipelineNotSent, failure_kind, failure_reason
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.options import ConnectionOptions
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.psrp import PsrpTransport
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.session import HostSession
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.winrm import WinrmTransport
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.values import ErrorRecordData, PSObjectData
 
 

@@ -9,7 +9,9 @@ from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.hyperv.mobility.plugins.doc_fragments.connection import ModuleDocFragment
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.errors import OutcomeUnknownError, RetryPolicy
-from ansible_collections.hyperv.mobility.plugins.module_utils._host.session import Command, ConnectionOptions, HostSession, PipelineResult
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.commands import Command, PipelineResult
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.options import ConnectionOptions
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.session import HostSession
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import (
     CONNECTION_ARGUMENT_SPEC, HostResource, HypervModule, connection_argument_spec, state_diff,
 )

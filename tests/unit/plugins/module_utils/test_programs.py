@@ -1,11 +1,11 @@
 # -*- coding: utf-8 -*-
-"""Program command lines: what host_session.Program writes is what a Windows program reads back (CommandLineToArgvW rules,
+"""Program command lines: what _host.commands.Program writes is what a Windows program reads back (CommandLineToArgvW rules,
 as the lab's hvlab.model.programs parses them), secrets are masked, and ambiguous values are refused."""
 
 import pytest
 
 from hvlab.model.programs import command_line_argv
-from ansible_collections.hyperv.mobility.plugins.module_utils._host.session import Program, quote_argument
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.commands import Program, quote_argument
 
 AWKWARD_VALUES = [
     'C:\\Program Files\\Microsoft Azure Site Recovery Provider\\DRConfigurator.exe',

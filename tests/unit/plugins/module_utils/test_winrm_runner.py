@@ -10,7 +10,7 @@ import re
 import pytest
 
 from ansible_collections.hyperv.mobility.plugins.module_utils._host import runner as winrm_runner
-from ansible_collections.hyperv.mobility.plugins.module_utils._host.session import Command
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.commands import Command
 
 CMDLETS_JSON = os.path.join(os.path.dirname(__file__), '..', '..', '..', '..', 'tests', 'lab', 'hvlab', 'cmdlets.json')
 SHARED_CMDLETS_JSON = '/work/shared/reference/cmdlets.json'

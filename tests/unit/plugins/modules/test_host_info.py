@@ -4,7 +4,7 @@
 import pytest
 
 from clixml import Enum, Obj, PSVersion, TimeSpan, pypsrp_object
-from ansible_collections.hyperv.mobility.plugins.module_utils._host.session import PipelineResult
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.commands import PipelineResult
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.values import ErrorRecordData, psrp_output, runner_output
 from ansible_collections.hyperv.mobility.plugins.modules.host_info import READ_COMMANDS, HostFacts, blocking_errors
 

@@ -5,7 +5,7 @@ import pytest
 
 from ansible_collections.hyperv.mobility.plugins.action.hyperv_host import destination_connection_from_vars
 from ansible_collections.hyperv.mobility.plugins.module_utils._ad.client import ComputerAccount, DelegationDescriptor
-from ansible_collections.hyperv.mobility.plugins.module_utils._host.session import PipelineResult
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.commands import PipelineResult
 from ansible_collections.hyperv.mobility.plugins.module_utils._ad.client import ADError
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.peer_connection import (
     destination_options, destination_params, destinations_options, destinations_problems)

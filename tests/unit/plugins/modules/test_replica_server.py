@@ -3,7 +3,7 @@
 
 import pytest
 
-from ansible_collections.hyperv.mobility.plugins.module_utils._host.session import PipelineResult
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.commands import PipelineResult
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import ChangeRefused, state_diff
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.values import PSObjectData
 from ansible_collections.hyperv.mobility.plugins.modules.replica_server import (

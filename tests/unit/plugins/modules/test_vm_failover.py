@@ -3,7 +3,7 @@
 
 import pytest
 
-from ansible_collections.hyperv.mobility.plugins.module_utils._host.session import PipelineResult
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.commands import PipelineResult
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.values import runner_output
 from ansible_collections.hyperv.mobility.plugins.modules.vm_failover import FailoverPlan, ModuleFailure, Site, describe
 

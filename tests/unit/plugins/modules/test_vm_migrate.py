@@ -3,7 +3,7 @@
 
 import pytest
 
-from ansible_collections.hyperv.mobility.plugins.module_utils._host.session import PipelineResult
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.commands import PipelineResult
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.values import ErrorRecordData, PSObjectData
 from ansible_collections.hyperv.mobility.plugins.modules.vm_migrate import explain, find_vm, incompatibilities_of, plain, vm_view
 

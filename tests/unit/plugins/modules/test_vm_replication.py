@@ -5,7 +5,7 @@ import datetime
 
 import pytest
 
-from ansible_collections.hyperv.mobility.plugins.module_utils._host.session import PipelineResult
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.commands import PipelineResult
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.replica_relationship import (
     explain_connection_error, parse_time, relationship_view, relationships_of, same_server)
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.values import runner_output

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 """vm_replication_info: the read pipeline, and its result turned into relationships, problems and a summary (no network)."""
 
-from ansible_collections.hyperv.mobility.plugins.module_utils._host.session import PipelineResult
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.commands import PipelineResult
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.values import ErrorRecordData, PSObjectData
 from ansible_collections.hyperv.mobility.plugins.modules.vm_replication_info import ReplicationReport, read_commands, summarize
 

@@ -1,0 +1,170 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, hyperv.mobility contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Which transport failures happened, whether retrying may help, and what to tell the user.
+
+The exceptions of pypsrp, pywinrm and requests are classified here into a short reason (auth, tls, refused, timeout,
+http, wsman, dropped, access_denied) and a FAILURE_* kind for the retry policy (errors.RetryPolicy).
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type  # pylint: disable=invalid-name
+
+import re
+import traceback
+
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.errors import FAILURE_NOT_SENT, FAILURE_PERMANENT, FAILURE_TRANSIENT
+
+try:
+    from pypsrp import exceptions as pypsrp_exceptions
+except ImportError:  # pragma: no cover - reported to the user by the module (missing_required_lib)
+    pypsrp_exceptions = None
+
+try:
+    from winrm import exceptions as winrm_exceptions
+except ImportError:  # pragma: no cover
+    winrm_exceptions = None
+
+REQUESTS_IMPORT_ERROR = None
+try:
+    import requests.exceptions as requests_exceptions
+except ImportError:  # pragma: no cover
+    REQUESTS_IMPORT_ERROR = traceback.format_exc()
+    requests_exceptions = None
+
+# WSMan fault code for access denied (ERROR_ACCESS_DENIED): retrying cannot help.
+WSMAN_ACCESS_DENIED = 5
+
+
+class PipelineNotSent(Exception):
+    """A transport failed before the pipeline could have reached the host; the cause is the library's exception."""
+
+    def __init__(self, cause):
+        super(PipelineNotSent, self).__init__(str(cause))
+        self.cause = cause
+
+
+def before_sending(step, *args, **kwargs):
+    """step(*args, **kwargs), a step that comes before anything is sent (opening a shell): its transport failure is PipelineNotSent."""
+    try:
+        return step(*args, **kwargs)
+    except Exception as exc:
+        if failure_reason(exc) is None:
+            raise
+        raise PipelineNotSent(exc)
+
+
+def failure_reason(exc):
+    """A short label of a transport exception: 'auth', 'tls', 'refused', 'timeout', 'http', 'wsman', 'dropped'; None if not one."""
+    if isinstance(exc, PipelineNotSent):
+        return failure_reason(exc.cause)
+    auth_errors = tuple(module.AuthenticationError for module in (pypsrp_exceptions, winrm_exceptions) if module is not None)
+    if auth_errors and isinstance(exc, auth_errors):
+        return 'auth'
+    transport_errors = tuple(module.WinRMTransportError for module in (pypsrp_exceptions, winrm_exceptions) if module is not None)
+    if transport_errors and isinstance(exc, transport_errors):
+        return 'auth' if _http_code(exc) == 401 else 'http'
+    fault_errors = tuple(module.WSManFaultError for module in (pypsrp_exceptions, winrm_exceptions) if module is not None)
+    if fault_errors and isinstance(exc, fault_errors):
+        return 'access_denied' if _wsman_fault_code(exc) == WSMAN_ACCESS_DENIED else 'wsman'
+    if winrm_exceptions is not None and isinstance(exc, winrm_exceptions.WinRMOperationTimeoutError):
+        return 'timeout'
+    if pypsrp_exceptions is not None and isinstance(exc, (pypsrp_exceptions.InvalidRunspacePoolStateError,
+                                                          pypsrp_exceptions.InvalidPipelineStateError)):
+        return 'dropped'
+    if requests_exceptions is not None and isinstance(exc, requests_exceptions.RequestException):
+        return _requests_reason(exc)
+    # requests_ntlm (pywinrm's NTLM) says "Access denied" with a PermissionError when the server answers the
+    # credentials with a bare 401 instead of an NTLM challenge.
+    if isinstance(exc, PermissionError):
+        return 'auth'
+    if isinstance(exc, (ConnectionError, TimeoutError)):
+        return 'refused' if isinstance(exc, ConnectionRefusedError) else 'dropped'
+    return None
+
+
+def _wsman_fault_code(exc):
+    # pypsrp's WSManFaultError.code is the WSMan fault code; pywinrm's .code is the HTTP status and .wsman_fault_code the fault.
+    if winrm_exceptions is not None and isinstance(exc, winrm_exceptions.WSManFaultError):
+        return exc.wsman_fault_code
+    return getattr(exc, 'code', None)
+
+
+def _http_code(exc):
+    code = getattr(exc, 'code', None)
+    return code if isinstance(code, int) else None
+
+
+# An SSLError that only says the peer closed the connection during the handshake is a dropped connection (a host going
+# down, a listener restarting), not a certificate problem: retry it, and do not send the user after their CA.
+_TLS_EOF = re.compile(r'UNEXPECTED_EOF|EOF occurred in violation of protocol|SSLEOFError|SSLZeroReturnError|Connection reset by peer')
+
+
+def _requests_reason(exc):
+    if isinstance(exc, requests_exceptions.SSLError):
+        return 'dropped' if _TLS_EOF.search(str(exc)) else 'tls'
+    if isinstance(exc, requests_exceptions.ConnectTimeout):
+        return 'refused'
+    if isinstance(exc, requests_exceptions.Timeout):
+        return 'timeout'
+    if isinstance(exc, requests_exceptions.ConnectionError):
+        text = str(exc)
+        if re.search(r'NewConnectionError|Connection refused|Failed to establish|Name or service not known|'
+                     r'nodename nor servname|getaddrinfo failed|No route to host', text):
+            return 'refused'
+        return 'dropped'
+    return 'http'
+
+
+REASON_KINDS = {
+    'auth': FAILURE_PERMANENT,
+    'access_denied': FAILURE_PERMANENT,
+    'tls': FAILURE_PERMANENT,
+    'refused': FAILURE_NOT_SENT,
+    'timeout': FAILURE_TRANSIENT,
+    'http': FAILURE_TRANSIENT,
+    'wsman': FAILURE_TRANSIENT,
+    'dropped': FAILURE_TRANSIENT,
+}
+
+
+def failure_kind(exc):
+    """FAILURE_* kind of an exception for the retry policy, or None for exceptions that are not transport failures."""
+    cause = exc.cause if isinstance(exc, PipelineNotSent) else exc
+    reason = failure_reason(cause)
+    if reason is None:
+        return None
+    kind = REASON_KINDS[reason]
+    if reason == 'http' and (_http_code(cause) or 500) < 500:
+        kind = FAILURE_PERMANENT  # 4xx other than 401: a configuration problem (path, size limits), not a hiccup
+    if isinstance(exc, PipelineNotSent) and kind == FAILURE_TRANSIENT:
+        return FAILURE_NOT_SENT
+    return kind
+
+
+def advice(reason, options):
+    if reason == 'auth':
+        return ('the host rejected the credentials of user %r with %s authentication: check hyperv_user/hyperv_password '
+                '(ansible_user/ansible_password) and that %s authentication is enabled on the WinRM service'
+                % (options.user, options.auth, options.auth))
+    if reason == 'access_denied':
+        return ('WinRM denied access to user %r: the account must be an administrator of the host (or a member of '
+                '"Hyper-V Administrators" and "Remote Management Users")' % (options.user,))
+    if reason == 'tls':
+        return ('the TLS certificate of the host could not be validated: give the issuing CA with hyperv_ca_cert '
+                '(ansible_psrp_ca_cert / ansible_winrm_ca_trust_path), check that the certificate names %s, or, on a lab only, '
+                'set hyperv_validate_certs: false' % (options.host,))
+    if reason in ('refused', 'timeout'):
+        return ('check the host name or address, that a WinRM %s listener is on port %d (hyperv_port/ansible_port, '
+                'hyperv_protocol), that the firewall allows it, and the timeouts (hyperv_connection_timeout, '
+                'hyperv_operation_timeout, hyperv_read_timeout)' % (options.protocol.upper(), options.port))
+    return 'the WinRM service of the host failed; check that it is running and its event log (Microsoft-Windows-WinRM/Operational)'
+
+
+def best_effort(call, *args):
+    """call(*args) for clean-up after a failure or at the end (closing a shell): the connection may already be gone."""
+    try:
+        call(*args)
+    except Exception:  # pylint: disable=broad-except
+        pass
