@@ -69,6 +69,9 @@ DICTIONARY_TYPES = frozenset(('System.Collections.Hashtable', 'System.Collection
 # its properties at depth 0).
 REMOTING_KINDS = ('value', 'string', 'list_of_values', 'list_of_strings', 'dictionary', 'object', 'runtime')
 
+# PSStandardMembers notes of types.ps1xml that steer serialisation.
+SERIALIZATION_SETTINGS = ('SerializationDepth', 'SerializationMethod', 'StringSerializationSource', 'TargetTypeForDeserialization')
+
 CONFIRM_IMPACT_DEFAULT = 'Medium'  # CmdletCommonMetadataAttribute.ConfirmImpact when the attribute leaves it out
 
 # Method names of the module's cmdlet base classes that run before a per-operand ShouldProcess call.
@@ -282,7 +285,7 @@ def parse_enums(text):
         body = re.sub(r'\[[^\]]*\]', '', body)
         members, following = {}, 0
         for item in split_top_level(body):
-            name, _, value = item.partition('=')
+            name, _equals, value = item.partition('=')
             name, value = name.strip(), value.strip()
             if not name:
                 continue
@@ -432,8 +435,7 @@ def parse_types_ps1xml(text):
             elif member.tag == 'MemberSet' and member_name == 'PSStandardMembers':
                 for setting in member.iter():
                     setting_name = (setting.findtext('Name') or '').strip()
-                    if setting.tag == 'NoteProperty' and setting_name in ('SerializationDepth', 'SerializationMethod',
-                                                                             'StringSerializationSource', 'TargetTypeForDeserialization'):
+                    if setting.tag == 'NoteProperty' and setting_name in SERIALIZATION_SETTINGS:
                         entry['serialization'][setting_name] = (setting.findtext('Value') or '').strip()
                     elif setting.tag == 'PropertySet':
                         entry['serialization'][setting_name] = [item.text.strip() for item in setting.iter('Name')
@@ -445,7 +447,7 @@ def parse_types_ps1xml(text):
 def read_folder(source_dir):
     """All .cs files under a folder, parsed: (cmdlets, classes, enums) keyed by short name."""
     cmdlet_texts, classes, enums = [], {}, {}
-    for folder, _, names in sorted(os.walk(source_dir)):
+    for folder, _subfolders, names in sorted(os.walk(source_dir)):
         for name in sorted(names):
             if not name.endswith('.cs'):
                 continue

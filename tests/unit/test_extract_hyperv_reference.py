@@ -295,7 +295,8 @@ def test_command_line_extracts_to_a_file_and_compare_exits_1_on_differences(sour
     out = tmp_path / 'extracted.json'
     assert extractor.main(['extract', source_dir, '--out', str(out)]) == 0
     assert 'Reset-Widget' in json.loads(out.read_text(encoding='utf-8'))['cmdlets']
-    reference = write_reference(tmp_path / 'reference', {'Get-Widget': {'supports_should_process': True, 'confirm_impact': 'Medium', 'output_types': []}}, {}, {})
+    claims = {'Get-Widget': {'supports_should_process': True, 'confirm_impact': 'Medium', 'output_types': []}}
+    reference = write_reference(tmp_path / 'reference', claims, {}, {})
     assert extractor.main(['compare', source_dir, '--reference', reference]) == 1
     assert capsys.readouterr().out.splitlines()[-1] == '3 difference(s)'
 
