@@ -3,6 +3,9 @@
 cmdlet_behaviour.json  per cmdlet: ShouldProcess, ConfirmImpact, checks before/after ShouldProcess, output types, errors
 types.json             per output type: properties (.NET type, how each arrives over remoting), ToString, notes; enums
 remoting.json          serialisation rules, error records, WSMan faults, Windows PowerShell 5.1 facts for the winrm runner
+planned_cmdlets.json   documented signatures (the schema of hvlab/cmdlets.json) of the cmdlets the open issues will call:
+                       each moves into hvlab/cmdlets.json together with the winrm runner's allow-list entry
+                       (tests/unit/plugins/module_utils/test_winrm_runner.py: every documented cmdlet is allowed)
 
 The files are data; this module only loads them (once per process).
 """
@@ -12,7 +15,7 @@ import json
 from pathlib import Path
 
 FOLDER = Path(__file__).resolve().parent
-FILES = ('cmdlet_behaviour.json', 'types.json', 'remoting.json')
+FILES = ('cmdlet_behaviour.json', 'types.json', 'remoting.json', 'planned_cmdlets.json')
 
 
 @functools.lru_cache(maxsize=None)
