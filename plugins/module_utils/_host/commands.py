@@ -17,6 +17,7 @@ import re
 # Verbs whose cmdlets only read state: a pipeline made only of these may be repeated after a transport failure.
 READ_ONLY_VERBS = frozenset(('get', 'test', 'measure', 'compare'))
 
+
 class Command:
     """One cmdlet invocation, sent as its own statement."""
 

@@ -12,6 +12,7 @@ AUTH_METHODS = ('negotiate', 'ntlm', 'kerberos', 'credssp', 'certificate', 'basi
 PROTOCOLS = ('http', 'https')
 DEFAULT_PORTS = {'http': 5985, 'https': 5986}
 
+
 class ConnectionOptions:
     """Where and how to reach a host. Built from the hyperv_* module options (see the connection doc fragment)."""
 

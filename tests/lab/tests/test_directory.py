@@ -7,7 +7,7 @@ import pytest
 from directory_helpers import (ace, lab_dc_fixture, reset_delegation, security_descriptor,  # noqa: F401  pylint: disable=unused-import
                                set_attribute, sid_bytes)
 from hvlab.model.directory import (TRUSTED_TO_AUTH_FOR_DELEGATION, Directory, DirectoryError, parse_security_descriptor,
-                             sid_to_string)
+                                   sid_to_string)
 
 SOURCE_SID = 'S-1-5-21-1004336348-1177238915-682003330-1105'
 OTHER_SID = 'S-1-5-21-1004336348-1177238915-682003330-1106'

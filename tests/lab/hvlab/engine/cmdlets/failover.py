@@ -27,7 +27,7 @@ def _failover_targets(ctx: CmdletContext) -> list[tuple]:
     rel = ctx.host.replication.relationships.get(vm.vm_id) if vm else None
     if rel is None:
         fail(ctx, 'missing', f"The recovery point '{snapshot.properties.get('Name')}' does not belong to a Replica virtual machine "
-                              'of this server.', snapshot.properties.get('Name'))
+             'of this server.', snapshot.properties.get('Name'))
         return []
     return [(ctx.host, vm, rel, snapshot.properties.get('Name'))]
 
@@ -47,18 +47,18 @@ def start_vmfailover(ctx: CmdletContext) -> None:
 def _prepare_planned_failover(ctx: CmdletContext, host, vm, rel: model.Relationship):
     if rel.mode != 'Primary' or rel.state != 'Replicating':
         fail(ctx, 'state', f"A planned failover cannot be prepared for virtual machine '{vm.name}' in state {rel.state} "
-                            f'(mode {rel.mode}): run Start-VMFailover -Prepare on the primary server of a replicating virtual '
-                            'machine.', vm.name)
+             f'(mode {rel.mode}): run Start-VMFailover -Prepare on the primary server of a replicating virtual '
+             'machine.', vm.name)
         return None
     if vm.state != 'Off':
         fail(ctx, 'state', f"The virtual machine '{vm.name}' must be turned off before a planned failover can be prepared "
-                            f'(current state: {vm.state}).', vm.name)
+             f'(current state: {vm.state}).', vm.name)
         return None
     clockwork = model.ReplicationClockwork(host.world)
     problem = clockwork.cycle_problem(host, vm, rel)
     if problem is not None:
         fail(ctx, 'state', f"Hyper-V could not send the pending changes of virtual machine '{vm.name}' to the Replica server: "
-                            f'{model.FAULT_KINDS[problem].detail}', vm.name)
+             f'{model.FAULT_KINDS[problem].detail}', vm.name)
         return None
     if ctx.what_if:
         return None
@@ -82,7 +82,7 @@ def _recovery_point(ctx: CmdletContext, vm, rel: model.Relationship, point_name:
 def _failover(ctx: CmdletContext, vm, rel: model.Relationship, point_name: str | None):
     if rel.mode != 'Replica':
         fail(ctx, 'state', f"Virtual machine '{vm.name}' is a {rel.mode} virtual machine: run Start-VMFailover on the Replica "
-                            'server, or Start-VMFailover -Prepare on the primary server for a planned failover.', vm.name)
+             'server, or Start-VMFailover -Prepare on the primary server for a planned failover.', vm.name)
         return None
     if rel.state in model.FAILOVER_STATES or rel.state == 'WaitingForInitialReplication':
         fail(ctx, 'state', f"Virtual machine '{vm.name}' cannot fail over in state {rel.state}.", vm.name)
@@ -103,7 +103,7 @@ def _test_failover(ctx: CmdletContext, host, vm, rel: model.Relationship, point_
         return None
     if rel.test_vm_id is not None and model.find_vm_by_id(host, rel.test_vm_id) is not None:
         fail(ctx, 'state', f"A test failover is already in progress for virtual machine '{vm.name}': remove it with "
-                            'Stop-VMFailover first.', vm.name)
+             'Stop-VMFailover first.', vm.name)
         return None
     point = _recovery_point(ctx, vm, rel, point_name)
     if point is None or ctx.what_if:

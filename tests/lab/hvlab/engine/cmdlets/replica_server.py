@@ -133,7 +133,7 @@ def _entries(host, server: str | None = None, trust_group: str | None = None, st
 
 def _entry_not_found(ctx: CmdletContext, host, server: str) -> None:
     fail(ctx, 'missing', f"No authorization entry for the primary server '{server}' was found on the Replica server "
-                          f"'{host.name.upper()}'.", server)
+         f"'{host.name.upper()}'.", server)
 
 
 def get_vmreplication_authorization_entry(ctx: CmdletContext) -> None:
@@ -152,7 +152,7 @@ def new_vmreplication_authorization_entry(ctx: CmdletContext) -> None:
     trust_group = ctx.bound.get('TrustGroup')
     if not model.valid_primary_server_pattern(server):
         fail(ctx, 'argument', f"'{server}' is not a valid primary server name. Specify a fully qualified domain name; a '*' "
-                               'wildcard is allowed only as the first label, for example *.contoso.com.', server)
+             'wildcard is allowed only as the first label, for example *.contoso.com.', server)
         return
     if not PATH.match(storage):
         fail(ctx, 'argument', f"'{storage}' is not a valid storage location. Specify a local or UNC path.", storage)
@@ -160,8 +160,8 @@ def new_vmreplication_authorization_entry(ctx: CmdletContext) -> None:
     for host in ctx.local_targets():
         if host.replica_server.allow_any_server:
             fail(ctx, 'state', 'Authorization entries can be used only when the Replica server does not allow replication from '
-                                'any authenticated server (ReplicationAllowedFromAnyServer is $true): run Set-VMReplicationServer '
-                                '-ReplicationAllowedFromAnyServer $false first.', server)
+                 'any authenticated server (ReplicationAllowedFromAnyServer is $true): run Set-VMReplicationServer '
+                 '-ReplicationAllowedFromAnyServer $false first.', server)
             continue
         if _entries(host, server):
             fail(ctx, 'argument', f"An authorization entry for the primary server '{server}' already exists.", server)

@@ -150,7 +150,7 @@ def enable_vmreplication(ctx: CmdletContext) -> None:
         prepared = result.replica.replication.relationships.get(vm.vm_id)
         if model.find_vm_by_id(result.replica, vm.vm_id) is not None and not _accepts_prepared(prepared, host):
             fail(ctx, 'state', f"Hyper-V failed to enable replication for virtual machine '{vm.name}': a virtual machine with the "
-                                f"same ID already exists on the Replica server '{server}'.", vm.name)
+                 f"same ID already exists on the Replica server '{server}'.", vm.name)
             continue
         if ctx.what_if:
             continue
@@ -180,7 +180,7 @@ def _enable_as_replica(ctx: CmdletContext) -> None:
     allowed = ctx.bound.get('AllowedPrimaryServer')
     if allowed is not None and not model.valid_primary_server_pattern(allowed):
         fail(ctx, 'argument', f"'{allowed}' is not a valid primary server name. Specify a fully qualified domain name or a "
-                               '*.domain pattern.', allowed)
+             '*.domain pattern.', allowed)
         return
     for host, vm, explicit in vm_targets(ctx):
         if vm.vm_id in host.replication.relationships:
@@ -237,7 +237,7 @@ def _change_settings(ctx: CmdletContext, host, vm, rel: model.Relationship) -> N
     bound = ctx.bound
     if rel.mode != 'Primary':
         fail(ctx, 'state', f"Virtual machine '{vm.name}' is a {rel.mode} virtual machine: change its replication settings on the "
-                            'primary server.', vm.name)
+             'primary server.', vm.name)
         return
     problems = _settings_problems(ctx, given(bound.get('RecoveryHistory'), rel.recovery_history),
                                   given(bound.get('VSSSnapshotFrequencyHour'), rel.vss_frequency_hour))
@@ -259,7 +259,7 @@ def _change_settings(ctx: CmdletContext, host, vm, rel: model.Relationship) -> N
     if bound.get('InitialReplicationStartTime') is not None:
         if rel.state != 'ReadyForInitialReplication':
             fail(ctx, 'state', f"The initial replication of virtual machine '{vm.name}' cannot be scheduled in state {rel.state}.",
-                  vm.name)
+                 vm.name)
             return
         scheduled = _schedule(ctx, bound.get('InitialReplicationStartTime'), 'InitialReplicationStartTime')
         if scheduled is None:
@@ -288,12 +288,12 @@ def _new_connection(ctx: CmdletContext, host, vm, rel: model.Relationship):
     if model.resolve_host(world, values[0]) is not model.resolve_host(world, rel.replica_server):
         # Lab rule: the replica VM lives on the current Replica server; moving it elsewhere means a new relationship.
         fail(ctx, 'state', f"The Replica virtual machine of '{vm.name}' is on '{rel.replica_server}', not on '{values[0]}': remove "
-                            'replication and enable it again to replicate to another server.', vm.name)
+             'replication and enable it again to replicate to another server.', vm.name)
         return None
     result = model.connect(world, host, *values)
     if result.problem is not None:
         connection_failed(ctx, f"Hyper-V failed to change replication settings for virtual machine '{vm.name}'. ",
-                           result.problem, vm.name)
+                          result.problem, vm.name)
         return None
     return values
 
@@ -303,7 +303,7 @@ def _reverse(ctx: CmdletContext, host, vm, rel: model.Relationship) -> None:
     bound = ctx.bound
     if rel.mode != 'Replica' or rel.state not in model.FAILOVER_STATES:
         fail(ctx, 'state', f"Replication of virtual machine '{vm.name}' cannot be reversed in state {rel.state}: reverse "
-                            'replication is available on a Replica virtual machine after a failover.', vm.name)
+             'replication is available on a Replica virtual machine after a failover.', vm.name)
         return
     auth = bound.get('AuthenticationType')
     server = bound.get('ReplicaServerName') or rel.primary_server
@@ -319,7 +319,7 @@ def _reverse(ctx: CmdletContext, host, vm, rel: model.Relationship) -> None:
     old_rel = old_host.replication.relationships.get(vm.vm_id)
     if old_vm is not None and old_vm.state != 'Off':
         fail(ctx, 'state', f"Hyper-V failed to reverse replication for virtual machine '{vm.name}': the virtual machine on "
-                            f"'{server}' is running. Turn it off first.", vm.name)
+             f"'{server}' is running. Turn it off first.", vm.name)
         return
     if ctx.what_if:
         return
@@ -368,7 +368,7 @@ def start_vminitial_replication(ctx: CmdletContext) -> None:
         if rel.mode != 'Primary' or rel.state != 'ReadyForInitialReplication' or rel.scheduled_start_at is not None:
             if ctx.bound.get('VMName') and not any(is_pattern(name) for name in ctx.bound.get('VMName')):
                 fail(ctx, 'state', f"Initial replication cannot be started for virtual machine '{vm.name}' in state {rel.state}: "
-                                    'it must be a primary virtual machine ready for initial replication.', vm.name)
+                     'it must be a primary virtual machine ready for initial replication.', vm.name)
             continue
         method = 'Network'
         if bound.get('DestinationPath'):
@@ -380,7 +380,7 @@ def start_vminitial_replication(ctx: CmdletContext) -> None:
             _unused1, _unused2, side = model.counterpart(host.world, host, rel)
             if side is None or not side.prepared_as_replica:
                 fail(ctx, 'state', f"Initial replication from a backup needs the Replica virtual machine of '{vm.name}' to be "
-                                    'prepared first with Enable-VMReplication -AsReplica on the Replica server.', vm.name)
+                     'prepared first with Enable-VMReplication -AsReplica on the Replica server.', vm.name)
                 continue
             method = 'Backup'
         scheduled = None
@@ -403,7 +403,7 @@ def stop_vminitial_replication(ctx: CmdletContext) -> None:
     for host, vm, rel in replicating_targets(ctx):
         if rel.mode == 'Primary' and rel.state == 'WaitingForInitialReplication':
             fail(ctx, 'state', f"The initial replication of virtual machine '{vm.name}' was exported to external media and can no "
-                                'longer be stopped.', vm.name)
+                 'longer be stopped.', vm.name)
             continue
         running = rel.mode == 'Primary' and rel.state == 'InitialReplicationInProgress'
         scheduled = rel.mode == 'Primary' and rel.scheduled_start_at is not None
@@ -454,7 +454,7 @@ def _resume_one(ctx: CmdletContext, host, vm, rel: model.Relationship, resync: b
     if rel.state not in ('Suspended', 'Error', 'WaitingForStartResynchronize', 'ResynchronizeSuspended') \
             and not (resync and rel.state == 'Replicating'):
         fail(ctx, 'state', f"Replication of virtual machine '{vm.name}' cannot be resumed in state {rel.state}: resume applies "
-                            'to suspended replication, replication in error, or replication that needs resynchronization.', vm.name)
+             'to suspended replication, replication in error, or replication that needs resynchronization.', vm.name)
         return False
     start_at = None
     if bound_time := ctx.bound.get('ResynchronizeStartTime'):
@@ -488,7 +488,7 @@ def test_vmreplication_connection(ctx: CmdletContext) -> None:
     thumbprint = normal_thumbprint(bound.get('CertificateThumbprint'))
     if auth == 'Certificate' and not thumbprint:
         fail(ctx, 'argument', 'Certificate-based authentication requires a certificate: specify CertificateThumbprint.',
-              'CertificateThumbprint')
+             'CertificateThumbprint')
         return
     for host in ctx.local_targets():
         result = model.connect(host.world, host, bound.get('ReplicaServerName'), bound.get('ReplicaServerPort'), auth, thumbprint)
