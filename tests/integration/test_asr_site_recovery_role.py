@@ -114,3 +114,27 @@ def test_playbook_registers_every_host_then_protects_the_vms_and_reruns_unchange
     collected = next(iter(converged_again.task(ROLE + 'Protect the VMs (the result of each protection)').values()))['results']
     assert sorted(item['item']['item']['vm_name'] for item in collected if item['changed']) == failed
     assert sorted(item['properties']['friendlyName'] for item in vault_state(azure)['protected_items']) == sorted(PROTECTED_VMS + ['hv01-db', 'hv03-web'])
+
+
+def test_playbook_without_vms_registers_the_hosts_and_sets_up_the_policy(azure, lab, run_playbook):
+    """No VM listed (the role's default): Microsoft's first steps run, and the report says that nothing is protected yet."""
+    lab.control.configure_site_recovery(azure.base_url, azure.ca_path)
+    # The site exists before its registration key can be downloaded (the portal's order; the role keeps the site as it is).
+    site = run_playbook(play(azure, [{'name': 'site', 'hyperv.mobility.asr_hyperv_site': {'name': SITE}}]))
+    assert site.rc == 0, site.stdout
+    key = azure.control.vault_credentials(RESOURCE_GROUP, VAULT, SITE)
+    for host in lab.hosts:
+        lab.control.patch_host(host['name'], os_release='2022', hyperv_installed=True, site_recovery={'products': {}, 'registration': None},
+                               files={INSTALLER: 'AzureSiteRecoveryProvider 5.24.0902.1', CREDENTIALS: key})
+    extra_vars = dict(playbook_vars(azure))
+    del extra_vars['site_recovery_azure_vms']
+    run = run_playbook('playbooks/site_recovery_azure.yml', inventory=lab.inventory_path, extra_vars=extra_vars)
+    assert run.rc == 0, run.stdout
+    state = vault_state(azure)
+    assert sorted(host['name'] for host in state['fabrics'][0]['properties']['customDetails']['hyperVHosts']) == [
+        '%s.hvlab.test' % host['name'] for host in lab.hosts]
+    assert [policy['name'] for policy in state['policies']] == ['hyperv-to-azure']
+    assert state['mappings'][0]['properties']['policyFriendlyName'] == 'hyperv-to-azure'
+    assert state['protected_items'] == []
+    report = next(iter(run.task(ROLE + 'Report the health of the listed VMs').values()))
+    assert report['msg'].startswith('No VM protected yet: the hosts are registered with site %s' % SITE), report
