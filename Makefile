@@ -23,11 +23,19 @@ COLLECTION_LINK := $(COLLECTIONS_ROOT)/ansible_collections/hyperv/mobility
 # ansible-test wants a real copy under an ansible_collections/<namespace>/<name> path.
 SANITY_ROOT := $(CURDIR)/.build/ansible_collections/hyperv/mobility
 
-ANSIBLE_ENV := ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS_ROOT) ANSIBLE_COLLECTIONS_SCAN_SYS_PATH=false \
+# Nothing the targets run writes outside this repository: ANSIBLE_HOME puts ansible-core's local tmp and galaxy cache, and
+# ansible-compat's cache (molecule's ephemeral folders and collection installs: it finds this repository already linked in
+# .build/collections and installs nothing), under .build/; async jobs run from the controller keep their status there too.
+ANSIBLE_HOME_DIR := $(CURDIR)/.build
+ANSIBLE_ENV := ANSIBLE_HOME=$(ANSIBLE_HOME_DIR) ANSIBLE_ASYNC_DIR=$(ANSIBLE_HOME_DIR)/async \
+	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS_ROOT) ANSIBLE_COLLECTIONS_SCAN_SYS_PATH=false \
 	ANSIBLE_PYTHON_INTERPRETER=$(PY) ANSIBLE_FORCE_COLOR=false PATH=$(BIN):$$PATH
+# ansible-test keeps its pip bootstrap in ~/.ansible/test/cache whatever ANSIBLE_HOME says: `make sanity` gives it a home in
+# .build/ (pip still reads the user's own configuration from XDG_CONFIG_HOME).
+ANSIBLE_TEST_HOME := $(CURDIR)/.build/ansible-test-home
 DEMO_PLAYBOOK := playbooks/live_migration.yml
 
-.PHONY: help setup system-packages demo test pytest molecule bench sanity lint changelog-lint lab-up lab-down playbook clean
+.PHONY: help setup system-packages demo test home-check pytest molecule bench sanity lint changelog-lint lab-up lab-down playbook clean
 
 help:
 	@echo "make demo      set up, start the lab (3 hosts + Samba DC), host facts, the mesh, a VM round the ring, the mesh again (changed=0)"
@@ -86,16 +94,31 @@ demo: setup
 # Every stage runs even when an earlier one failed, so one run shows every problem; the exit code is
 # non-zero if any stage failed.
 TEST_STAGES := pytest molecule sanity lint changelog-lint docs ee release-check
+# The stages run with HOME set to this empty folder: whatever a tool writes into a home directory (~/.ansible/collections,
+# ~/.ansible/tmp, ~/.ansible_async, ~/.cache, ...) lands there instead of the user's home, and `make test` fails naming it.
+SENTINEL_HOME := $(CURDIR)/.build/home-sentinel
 
 test: setup
-	@failed=(); \
+	@failed=(); rm -rf $(SENTINEL_HOME); mkdir -p $(SENTINEL_HOME); \
 	for stage in $(TEST_STAGES); do \
 		started=$$(date +%s); \
-		$(MAKE) --no-print-directory $$stage || failed+=("$$stage"); \
+		HOME=$(SENTINEL_HOME) USER_HOME="$${USER_HOME:-$$HOME}" $(MAKE) --no-print-directory $$stage || failed+=("$$stage"); \
 		echo "==> make $$stage: $$(( $$(date +%s) - started )) s"; \
 	done; \
+	$(MAKE) --no-print-directory home-check || failed+=(home-check); \
 	if [ $${#failed[@]} -gt 0 ]; then echo "FAILED stages: $${failed[*]}" >&2; exit 1; fi; \
-	echo "all test stages passed: $(TEST_STAGES)"
+	echo "all test stages passed: $(TEST_STAGES) home-check"
+
+# After the stages of `make test`: nothing may have been written into a home directory (the stages' HOME, see above).
+home-check:
+	@written="$$(cd $(SENTINEL_HOME) 2>/dev/null && find . -mindepth 1 | sort | head -50)"; \
+	if [ -n "$$written" ]; then \
+		echo "make test wrote outside the repository (into the home directory of its stages, $(SENTINEL_HOME)):" >&2; \
+		echo "$$written" >&2; \
+		if [ -e $(SENTINEL_HOME)/.ansible/collections/ansible_collections/hyperv ]; then \
+			echo "  ~/.ansible/collections/ansible_collections/hyperv would shadow the collection a user installs later" >&2; fi; \
+		exit 1; \
+	fi; echo "home-check: nothing written outside the repository"
 
 # Unit tests, the lab's own tests and the integration tests (real ansible-playbook against the lab and Samba),
 # one pytest process each (see pytest.ini); all run, the target fails if any failed.
@@ -133,7 +156,7 @@ molecule: setup
 	if [ $${#failed[@]} -gt 0 ]; then echo "FAILED molecule scenarios: $${failed[*]}" >&2; exit 1; fi
 
 sanity: setup
-	$(PY) scripts/seed_ansible_test_pip.py
+	HOME=$(ANSIBLE_TEST_HOME) $(PY) scripts/seed_ansible_test_pip.py
 	@mkdir -p $(SANITY_ROOT)
 	rsync -a --delete --filter=':- .gitignore' \
 		--exclude=/.git/ --exclude=/.venv --exclude=/.build --exclude=/tests/output --exclude=/tests/lab/.state \
@@ -141,13 +164,14 @@ sanity: setup
 	@# The copy sits inside this repository's ignored .build/: its own (empty) git repository makes ansible-test
 	@# list the copied files (git ls-files --cached --others --exclude-standard) instead of none.
 	@test -d $(SANITY_ROOT)/.git || git -C $(SANITY_ROOT) init --quiet
-	cd $(SANITY_ROOT) && PATH=$(BIN):$$PATH ansible-test sanity --venv --python 3.11 --color no
+	cd $(SANITY_ROOT) && PATH=$(BIN):$$PATH HOME=$(ANSIBLE_TEST_HOME) XDG_CONFIG_HOME="$${XDG_CONFIG_HOME:-$${USER_HOME:-$$HOME}/.config}" \
+		ansible-test sanity --venv --python 3.11 --color no
 
 lint: setup
 	$(ANSIBLE_ENV) ansible-lint --offline $(wildcard playbooks roles)
 
 changelog-lint: setup
-	$(BIN)/antsibull-changelog lint
+	$(ANSIBLE_ENV) $(BIN)/antsibull-changelog lint
 
 clean: lab-down
 	rm -rf $(VENV) .build tests/output $(STATE_DIR) .pytest_cache .hypothesis

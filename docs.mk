@@ -9,12 +9,12 @@ EE_CONTEXT_DIR ?= $(CURDIR)/.build/ee
 # antsibull-docs lint + module/filter/role reference + the guides in docs/docsite -> HTML in $(DOCS_BUILD_DIR)/html;
 # any Sphinx warning fails the target.
 docs: setup
-	BIN=$(BIN) DOCS_BUILD_DIR=$(DOCS_BUILD_DIR) bash scripts/build_docs.sh
+	$(ANSIBLE_ENV) BIN=$(BIN) DOCS_BUILD_DIR=$(DOCS_BUILD_DIR) bash scripts/build_docs.sh
 
 # ansible-builder create (writes the build context, no container engine needed) and a check of what the context installs.
 ee: setup
-	BIN=$(BIN) bash scripts/ee.sh $(EE_CONTEXT_DIR)
+	$(ANSIBLE_ENV) BIN=$(BIN) bash scripts/ee.sh $(EE_CONTEXT_DIR)
 
 # ansible-galaxy collection build: no local state in the tarball, it installs into a fresh path, ansible-doc lists every module.
 release-check: setup
-	$(PY) scripts/release_check.py
+	$(ANSIBLE_ENV) $(PY) scripts/release_check.py

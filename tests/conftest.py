@@ -187,6 +187,9 @@ class PlaybookRunner:
             'ANSIBLE_RETRY_FILES_ENABLED': 'false',
             'ANSIBLE_NOCOLOR': 'true',
             'ANSIBLE_LOCAL_TEMP': str(self.workdir / 'ansible-tmp'),
+            # Nothing a test run writes lands in the user's home (~/.ansible, ~/.ansible_async: the roles' controller jobs).
+            'ANSIBLE_HOME': str(self.workdir / 'ansible-home'),
+            'ANSIBLE_ASYNC_DIR': str(self.workdir / 'ansible-async'),
         })
         return environment
 
