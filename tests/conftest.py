@@ -95,7 +95,8 @@ def lab(request, tmp_path_factory) -> typing.Iterator[LabHandle]:
     ports = {'--http-port': _free_port('127.0.10.1'), '--https-port': _free_port('127.0.10.1'), '--control-port': _free_port('127.0.10.254')}
     port_arguments = [str(item) for pair in ports.items() for item in pair]
     # The Site Recovery tests start a fake Azure of their own (tests/integration/asr_lab.py): this lab leaves it out.
-    started = _hvlab('up', '--hosts', str(host_count), '--state-dir', str(state_dir), '--no-azure', *port_arguments)
+    # Manual replication time: tests move the clock themselves (POST /replication), `make lab-up` lets it pass.
+    started = _hvlab('up', '--hosts', str(host_count), '--state-dir', str(state_dir), '--no-azure', '--replication-speed', '0', *port_arguments)
     if started.returncode != 0:
         _hvlab('down', '--state-dir', str(state_dir))
         pytest.fail(f'python -m hvlab up failed ({started.returncode}):\n{started.stdout}\n{started.stderr}', pytrace=False)

@@ -154,8 +154,12 @@ replications:
       description: Measure-VMReplication over the Replica server's monitoring window.
       type: dict
       contains:
+        initial_replication_size:
+          description: On the primary before the first replication, bytes the initial copy sends (the replicated disks' files); 0 after it.
+          type: int
+          sample: 42949672960
         pending_replication_size:
-          description: Bytes of changes not yet replicated.
+          description: Bytes not replicated yet (before the first replication, what the initial copy has not sent yet).
           type: int
           sample: 0
         average_replication_latency_sec:
@@ -188,6 +192,13 @@ replications:
         monitoring_end_time:
           description: End of the monitoring window (ISO-8601).
           type: str
+    initial_replication_percent:
+      description:
+        - How much of the initial copy was sent (0 to 100) while the initial replication runs (C(InitialReplicationInProgress)),
+          from RV(replications[].statistics.initial_replication_size) and RV(replications[].statistics.pending_replication_size).
+        - V(null) in every other state.
+      type: int
+      sample: 45
     health_details:
       description: Hyper-V's own health messages (ReplicationHealthDetails), as text.
       type: list
@@ -260,6 +271,7 @@ summary:
 
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.commands import Command
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import HypervModule
+from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.replica_relationship import initial_replication_percent
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.replication_health import (
     ADMINISTRATOR, RESYNCHRONIZATION, RETRIED, classify, verdict)
 
@@ -304,6 +316,7 @@ def statistics_of(measure):
         return None
     latency = measure.get('AverageReplicationLatency')
     return {
+        'initial_replication_size': _int(measure.get('InitialReplicationSize')),
         'pending_replication_size': _int(measure.get('PendingReplicationSize')),
         'average_replication_latency_sec': None if latency is None else float(latency),
         'average_replication_size': _int(measure.get('AverageReplicationSize')),
@@ -321,6 +334,7 @@ def relationship_of(replication, measure):
     details = [_detail_text(item) for item in (measure.get('ReplicationHealthDetails') if measure else None) or []]
     state, health = _text(replication.get('ReplicationState')), _text(replication.get('ReplicationHealth'))
     problems = classify(state, health, details)
+    statistics = statistics_of(measure)
     return {
         'name': replication.get('VMName'),
         'vm_id': _text(replication.get('VMId')),
@@ -342,7 +356,9 @@ def relationship_of(replication, measure):
         'trust_group': replication.get('TrustGroup'),
         'last_replication_time': _text(replication.get('LastReplicationTime')),
         'initial_replication_start_time': _text(replication.get('InitialReplicationStartTime')),
-        'statistics': statistics_of(measure),
+        'statistics': statistics,
+        'initial_replication_percent': initial_replication_percent(state, (statistics or {}).get('initial_replication_size'),
+                                                                   (statistics or {}).get('pending_replication_size')),
         'health_details': details,
         'problems': [problem.to_dict() for problem in problems],
         'needs': verdict(problems),

@@ -8,6 +8,13 @@ downloaded setup and the site's registration key on the hosts, where a real play
 
 from __future__ import annotations
 
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import REPO_ROOT  # pylint: disable=import-error
 from asr_lab import RESOURCE_GROUP, SITE, VAULT, azure, fake_azure, only, play, vault_state  # noqa: F401  pylint: disable=unused-import
 
 TARGET_RG = '/subscriptions/0000/resourceGroups/rg-dr-vms'
@@ -78,7 +85,7 @@ def test_playbook_registers_every_host_then_protects_the_vms_and_reruns_unchange
     checked = run_playbook('playbooks/site_recovery_azure.yml', inventory=lab.inventory_path, check=True,
                            extra_vars=dict(extra_vars, site_recovery_azure_vms=extra_vars['site_recovery_azure_vms'] + [extra_vm]))
     assert checked.rc == 0, checked.stdout
-    started = checked.task(ROLE + 'Start protecting the VMs (each waits for its enable job and initial replication)')
+    started = checked.task(ROLE + 'Start protecting the VMs (each waits for its enable job)')
     assert [(item['item']['vm_name'], item['changed']) for item in next(iter(started.values()))['results']] == [
         ('hv01-web', False), ('hv02-web', False), ('hv03-web', True)]
     assert sorted(item['properties']['friendlyName'] for item in vault_state(azure)['protected_items']) == PROTECTED_VMS  # nothing changed
@@ -116,16 +123,21 @@ def test_playbook_registers_every_host_then_protects_the_vms_and_reruns_unchange
     assert sorted(item['properties']['friendlyName'] for item in vault_state(azure)['protected_items']) == sorted(PROTECTED_VMS + ['hv01-db', 'hv03-web'])
 
 
-def test_playbook_without_vms_registers_the_hosts_and_sets_up_the_policy(azure, lab, run_playbook):
-    """No VM listed (the role's default): Microsoft's first steps run, and the report says that nothing is protected yet."""
-    lab.control.configure_site_recovery(azure.base_url, azure.ca_path)
+def hosts_with_the_site_key(azure_handle, lab, run_playbook) -> None:
+    """Unregistered hosts holding the provider setup and the site's registration key, as a user prepares them with win_copy."""
+    lab.control.configure_site_recovery(azure_handle.base_url, azure_handle.ca_path)
     # The site exists before its registration key can be downloaded (the portal's order; the role keeps the site as it is).
-    site = run_playbook(play(azure, [{'name': 'site', 'hyperv.mobility.asr_hyperv_site': {'name': SITE}}]))
+    site = run_playbook(play(azure_handle, [{'name': 'site', 'hyperv.mobility.asr_hyperv_site': {'name': SITE}}]))
     assert site.rc == 0, site.stdout
-    key = azure.control.vault_credentials(RESOURCE_GROUP, VAULT, SITE)
+    key = azure_handle.control.vault_credentials(RESOURCE_GROUP, VAULT, SITE)
     for host in lab.hosts:
         lab.control.patch_host(host['name'], os_release='2022', hyperv_installed=True, site_recovery={'products': {}, 'registration': None},
                                files={INSTALLER: 'AzureSiteRecoveryProvider 5.24.0902.1', CREDENTIALS: key})
+
+
+def test_playbook_without_vms_registers_the_hosts_and_sets_up_the_policy(azure, lab, run_playbook):
+    """No VM listed (the role's default): Microsoft's first steps run, and the report says that nothing is protected yet."""
+    hosts_with_the_site_key(azure, lab, run_playbook)
     extra_vars = dict(playbook_vars(azure))
     del extra_vars['site_recovery_azure_vms']
     run = run_playbook('playbooks/site_recovery_azure.yml', inventory=lab.inventory_path, extra_vars=extra_vars)
@@ -138,3 +150,25 @@ def test_playbook_without_vms_registers_the_hosts_and_sets_up_the_policy(azure, 
     assert state['protected_items'] == []
     report = next(iter(run.task(ROLE + 'Report the health of the listed VMs').values()))
     assert report['msg'].startswith('No VM protected yet: the hosts are registered with site %s' % SITE), report
+
+
+def test_initial_replication_wait_prints_progress_each_poll(azure, lab, run_playbook, tmp_path):
+    """With the default output, a person sees each poll of the initial replication: the percentage Site Recovery reports and the
+    expected end, then the VM protected."""
+    hosts_with_the_site_key(azure, lab, run_playbook)
+    # Long enough to outlast the tasks before the wait (each Azure module run costs seconds) and leave several polls to see.
+    azure.control.settings(initial_replication_seconds=20)
+    extra_vars = dict(playbook_vars(azure), site_recovery_azure_poll_interval=1)
+    extra_vars['site_recovery_azure_vms'] = extra_vars['site_recovery_azure_vms'][:1]
+    environment = dict(run_playbook.environment(), ANSIBLE_STDOUT_CALLBACK='default', ANSIBLE_HOME=str(tmp_path / 'ansible-home'))
+    run = subprocess.run([str(Path(sys.executable).parent / 'ansible-playbook'), '-i', str(lab.inventory_path),
+                          str(REPO_ROOT / 'playbooks' / 'site_recovery_azure.yml'), '-e', json.dumps(extra_vars)],
+                         capture_output=True, text=True, env=environment, cwd=str(tmp_path), stdin=subprocess.DEVNULL, check=False, timeout=600)
+    azure.control.settings(initial_replication_seconds=0)
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
+    progress = re.findall(r'\(item=%s: initial replication (\d+)%%, expected end (\d\d:\d\d:\d\d|not known yet)\)' % PROTECTED_VMS[0], run.stdout)
+    assert len(progress) >= 2, run.stdout[-4000:]
+    percents = [int(percent) for percent, _end in progress]
+    assert percents == sorted(percents) and percents[-1] > percents[0], progress
+    assert any(end != 'not known yet' for _percent, end in progress), progress
+    assert '(item=%s: Protected (Normal))' % PROTECTED_VMS[0] in run.stdout, run.stdout[-4000:]

@@ -8,9 +8,17 @@ that vm_replication waits for finish in a few seconds. Outcomes are read from th
 
 from __future__ import annotations
 
+import json
+import os
+import re
+import subprocess
+import sys
 import uuid
+from pathlib import Path
 
 import pytest
+
+from conftest import LAB_ROOT, REPO_ROOT, _free_port  # pylint: disable=import-error
 
 RUN_ID = uuid.uuid4().hex[:6]
 VM_A, VM_B = f'rr{RUN_ID}-a', f'rr{RUN_ID}-b'
@@ -100,3 +108,38 @@ def test_bad_pairs_are_refused_before_any_change(lab, run_playbook):
     assert check['failed'] is True
     assert any('must be two different hosts' in item.get('msg', '') for item in check['results']), check
     assert all(counts['requests'] == 0 for counts in lab.control.counters().values())
+
+
+def test_replica_playbook_on_a_lab_where_time_passes_prints_progress(tmp_path, collections_root):
+    """playbooks/replica.yml as a person runs it after `make lab-up` (a lab whose replication time passes by itself, here ten times
+    a real host's pace so the test takes seconds) with the default output: it completes, and each poll of the wait prints how much
+    of the initial copy is sent and when it should end."""
+    state_dir = tmp_path / 'lab'
+    ports = [str(_free_port('127.0.10.1')), str(_free_port('127.0.10.1')), str(_free_port('127.0.10.254'))]
+    lab_env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(LAB_ROOT), os.environ.get('PYTHONPATH')])))
+    up = subprocess.run([sys.executable, '-m', 'hvlab', 'up', '--hosts', '2', '--state-dir', str(state_dir), '--no-azure',
+                         '--replication-speed', '10', '--http-port', ports[0], '--https-port', ports[1], '--control-port', ports[2]],
+                        capture_output=True, text=True, env=lab_env, stdin=subprocess.DEVNULL, check=False, timeout=300)
+    try:
+        assert up.returncode == 0, up.stdout + up.stderr
+        environment = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(collections_root), ANSIBLE_COLLECTIONS_SCAN_SYS_PATH='false',
+                           ANSIBLE_PYTHON_INTERPRETER=sys.executable, ANSIBLE_NOCOLOR='1', ANSIBLE_HOME=str(tmp_path / 'ansible-home'),
+                           ANSIBLE_STDOUT_CALLBACK='default')
+        pairs = [{'primary': 'hv01', 'replica': 'hv02', 'vms': ['hv01-web']}]
+        run = subprocess.run([str(Path(sys.executable).parent / 'ansible-playbook'), '-i', str(state_dir / 'inventory.yml'),
+                              str(REPO_ROOT / 'playbooks' / 'replica.yml'), '-e', json.dumps({
+                                  'replication_pairs': pairs, 'replica_poll_interval': 2, 'replica_verify_delay': 2})],
+                             capture_output=True, text=True, env=environment, cwd=str(tmp_path), stdin=subprocess.DEVNULL, check=False,
+                             timeout=600)
+        assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
+        progress = re.findall(r'\(item=hv01-web: (\d+)% of ([\d.]+) GiB sent, expected end (\d\d:\d\d:\d\d|not known yet)\)', run.stdout)
+        assert len(progress) >= 2, run.stdout[-4000:]
+        percents = [int(percent) for percent, _size, _end in progress]
+        assert percents == sorted(percents) and percents[-1] > percents[0], progress
+        assert {size for _percent, size, _end in progress} == {'8.0'}  # one virtual disk of the lab's size
+        assert any(re.fullmatch(r'\d\d:\d\d:\d\d', end) for _percent, _size, end in progress), progress
+        assert re.search(r'\(item=hv01-web: Replicating/Normal\)', run.stdout), run.stdout[-4000:]
+        assert 'hv01-web replicate with health Normal.' in run.stdout
+    finally:
+        subprocess.run([sys.executable, '-m', 'hvlab', 'down', '--state-dir', str(state_dir)], capture_output=True, env=lab_env,
+                       stdin=subprocess.DEVNULL, check=False, timeout=120)

@@ -36,6 +36,18 @@ LISTENER_RULES = {'kerberos': 'Hyper-V Replica HTTP Listener (TCP-In) (rule name
 _TIME = re.compile(r'^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?\s*(Z|[+-]\d{2}:?\d{2})?$', re.IGNORECASE)
 
 
+def initial_replication_percent(state, initial_size, pending_size):
+    """Percent of the initial copy sent (0-100) while it runs, else None.
+
+    Measure-VMReplication gives, on the primary before the first replication, InitialReplicationSize (the replicated disks' files)
+    and PendingReplicationSize (what of it is not sent yet: the whole size before the copy starts, then shrinking with the
+    "sending initial replica" task's progress), per the VMReplicationHealth class of the Hyper-V PowerShell module.
+    """
+    if state != 'InitialReplicationInProgress' or not initial_size or pending_size is None:
+        return None
+    return max(0, min(100, int(100 * (initial_size - pending_size) // initial_size)))
+
+
 def parse_time(text):
     """An ISO-8601 date and time -> an aware datetime (no zone = UTC); None for None/''; ValueError when not a time."""
     if text is None or text == '':

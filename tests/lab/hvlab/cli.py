@@ -65,6 +65,10 @@ AZURE_SITE = 'hyperv-site'  # the site_recovery_azure role's default site
 # Where the site_recovery_azure role looks for the provider setup and the site's vault credentials file (its defaults).
 AZURE_INSTALLER_PATH = 'C:\\ASR\\AzureSiteRecoveryProvider.exe'
 AZURE_CREDENTIALS_PATH = f'C:\\ASR\\{AZURE_SITE}.VaultCredentials'
+# Hyper-V Replica time (World.replication_speed): simulated seconds per wall-clock second. `up` lets it pass at the pace of a real
+# host, so an initial replication (hvlab.model.replication.INITIAL_REPLICATION_SECONDS) takes minutes, as a person expects;
+# tests pass --replication-speed 0 and move the clock themselves.
+REPLICATION_SPEED = 1.0
 
 
 class LabError(Exception):
@@ -213,8 +217,8 @@ def start_azure(state_dir: Path, address: str, port: int) -> tuple[typing.Any, d
                     'tenant_id': handle.tenant_id, 'client_id': handle.client_id, 'secret': handle.secret}
 
 
-def serve(state_dir: Path, host_count: int, ports: Ports = Ports(), stop_event: threading.Event | None = None,
-          azure_address: str | None = None) -> None:
+def serve(state_dir: Path, host_count: int, ports: Ports = Ports(), stop_event: threading.Event | None = None,  # pylint: disable=too-many-arguments
+          azure_address: str | None = None, replication_speed: float = REPLICATION_SPEED) -> None:
     """Run the lab in this process until stop_event is set (or SIGTERM / SIGINT); with azure_address, the fake Azure too."""
     # Imported here: the engine and transport are only needed by the serving process.
     from hvlab.tls import make_lab_pki  # pylint: disable=import-outside-toplevel
@@ -227,6 +231,7 @@ def serve(state_dir: Path, host_count: int, ports: Ports = Ports(), stop_event: 
     write_private_json(paths.credentials, credentials)
 
     world = World.create(host_count)
+    world.replication_control({'speed': replication_speed})
     pki = make_lab_pki(str(paths.root), world.hosts)
     control = (CONTROL_ADDRESS[0], ports.control)
     server = LabServer(world, {credentials['user']: credentials['password']}, pki, control=control,
@@ -263,8 +268,9 @@ class LabLauncher:
     """Starts `serve` in the background and turns what it serves into lab.json + inventory.yml."""
 
     def __init__(self, paths: StatePaths, host_count: int, with_dc: bool, timeout: float, ports: Ports = Ports(),  # pylint: disable=too-many-arguments
-                 dc_address: str = DC_ADDRESS, azure_address: str | None = AZURE_ADDRESS) -> None:
+                 dc_address: str = DC_ADDRESS, azure_address: str | None = AZURE_ADDRESS, replication_speed: float = REPLICATION_SPEED) -> None:
         self.paths = paths
+        self.replication_speed = replication_speed
         self.azure_address = azure_address
         self.host_count = host_count
         self.ports = ports
@@ -293,7 +299,8 @@ class LabLauncher:
         # A new password for every lab: `serve` reads it from here, the inventory gets it from lab.json.
         write_private_json(self.paths.credentials, {'user': LAB_USER, 'password': generate_password()})
         command = [sys.executable, '-m', 'hvlab', 'serve', '--hosts', str(self.host_count), '--state-dir', str(self.paths.root),
-                   '--http-port', str(self.ports.http), '--https-port', str(self.ports.https), '--control-port', str(self.ports.control)]
+                   '--http-port', str(self.ports.http), '--https-port', str(self.ports.https), '--control-port', str(self.ports.control),
+                   '--replication-speed', str(self.replication_speed)]
         command += ['--azure-address', self.azure_address, '--azure-port', str(self.ports.azure)] if self.azure_address else ['--no-azure']
         environment = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(Path(__file__).resolve().parent.parent),
                                                                                 os.environ.get('PYTHONPATH')])))
@@ -470,6 +477,13 @@ def port_number(text: str) -> int:
     return value
 
 
+def replication_speed(text: str) -> float:
+    value = float(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError('must be 0 (the clock moves only when asked) or a positive number of simulated seconds per second')
+    return value
+
+
 def ports_of(args: argparse.Namespace) -> Ports:
     return Ports(http=args.http_port, https=args.https_port, control=args.control_port, azure=args.azure_port)
 
@@ -491,6 +505,9 @@ def build_parser() -> argparse.ArgumentParser:
         subparser.add_argument('--azure-address', type=loopback_address, default=AZURE_ADDRESS,
                                help=f'loopback address of the fake Azure (default {AZURE_ADDRESS})')
         subparser.add_argument('--azure-port', type=port_number, default=AZURE_PORT, help=f'HTTPS port of the fake Azure (default {AZURE_PORT})')
+        subparser.add_argument('--replication-speed', type=replication_speed, default=REPLICATION_SPEED,
+                               help=f'simulated Hyper-V Replica seconds per wall-clock second (default {REPLICATION_SPEED:g}, a real host\'s '
+                                    'pace; 0 stops the clock: tests move it through the control endpoint)')
 
     up = commands.add_parser('up', help='start the lab in the background and write inventory.yml')
     up.add_argument('--hosts', type=host_count, default=3, help='number of simulated Hyper-V hosts (default 3)')
@@ -515,10 +532,11 @@ def main(argv: list[str] | None = None) -> int:
     paths = StatePaths(args.state_dir)
     try:
         if args.command == 'serve':
-            serve(paths.root, args.hosts, ports_of(args), azure_address=args.azure_address if args.azure else None)
+            serve(paths.root, args.hosts, ports_of(args), azure_address=args.azure_address if args.azure else None,
+                  replication_speed=args.replication_speed)
         elif args.command == 'up':
             lab = LabLauncher(paths, args.hosts, args.dc, args.timeout, ports_of(args), dc_address=args.dc_address,
-                              azure_address=args.azure_address if args.azure else None).up()
+                              azure_address=args.azure_address if args.azure else None, replication_speed=args.replication_speed).up()
             names = ', '.join(f'{host["name"]} ({host["address"]}, {host["transport"]})' for host in lab['hosts'])
             print(f'hvlab: up: {names}' + (f'; Samba DC at {lab["dc"]["ldap_url"]}' if lab['dc'] else '')
                   + (f'; fake Azure at {lab["azure"]["base_url"]} (vault {AZURE_RESOURCE_GROUP}/{AZURE_VAULT}, site {AZURE_SITE})' if lab['azure'] else ''))

@@ -66,7 +66,8 @@ def test_generated_passwords_meet_windows_complexity_and_differ():
         assert any(c.isdigit() for c in password) and any(not c.isalnum() for c in password)
 
 
-@pytest.mark.parametrize('arguments', [['up', '--hosts', '0'], ['up', '--hosts', '254'], ['up', '--http-port', '70000'], ['sideways']])
+@pytest.mark.parametrize('arguments', [['up', '--hosts', '0'], ['up', '--hosts', '254'], ['up', '--http-port', '70000'],
+                                       ['up', '--replication-speed', '-1'], ['sideways']])
 def test_parser_rejects_bad_arguments(arguments):
     with pytest.raises(SystemExit) as raised:
         cli.build_parser().parse_args(arguments)
@@ -78,6 +79,12 @@ def test_parser_defaults_to_contract_ports_and_state_folder():
 
     assert (args.hosts, args.dc, args.state_dir) == (3, False, LAB_ROOT / '.state')
     assert cli.ports_of(args) == cli.Ports(http=5985, https=5986, control=8700)
+    # `make lab-up` gives a lab where Hyper-V Replica time passes at a real host's pace.
+    assert args.replication_speed == 1.0
+
+
+def test_lab_fixture_keeps_replication_time_manual(lab):
+    assert lab.control.replication()['speed'] == 0
 
 
 def test_down_without_a_lab_says_so(tmp_path):

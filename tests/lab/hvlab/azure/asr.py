@@ -407,7 +407,7 @@ class Vault:  # pylint: disable=too-many-instance-attributes  # one collection p
                                         'failoverHealth': 'Normal', 'healthErrors': [], 'policyId': policy['id'], 'policyFriendlyName': policy['name'],
                                         'lastSuccessfulFailoverTime': None, 'lastSuccessfulTestFailoverTime': None,
                                         'currentScenario': {'scenarioName': 'None'}, 'providerSpecificDetails': details, **sides},
-                         'initialReplicationDue': time.monotonic() + seconds}
+                         'initialReplicationStarted': time.monotonic(), 'initialReplicationDue': time.monotonic() + seconds}
             set_protection_state(protected, 'InitialReplicationInProgress', 'Initial replication in progress')
             self.protected_items(container)[name.lower()] = protected
             item['properties'].update(protectionStatus='Protected', replicationProtectedItemId=item_id)
@@ -501,9 +501,16 @@ def set_protection_state(item: dict, state: str, description: str) -> None:
 
 
 def _advance_initial_replication(item: dict) -> None:
-    if item['properties']['protectionState'] != 'InitialReplicationInProgress' or time.monotonic() < item.get('initialReplicationDue', 0):
+    if item['properties']['protectionState'] != 'InitialReplicationInProgress':
         return
     details = item['properties']['providerSpecificDetails']
+    now, due = time.monotonic(), item.get('initialReplicationDue', 0)
+    if now < due:
+        # The copy advances evenly over the lab's initial replication time (initialReplicationProgressPercentage, documented as the
+        # initial replication's progress; how Azure paces it is not documented).
+        started = item.get('initialReplicationStarted', now)
+        details['initialReplicationDetails']['initialReplicationProgressPercentage'] = min(99, int(100 * (now - started) / (due - started)))
+        return
     details['initialReplicationDetails']['initialReplicationProgressPercentage'] = 100
     details.update(vmProtectionState='Protected', vmProtectionStateDescription='Protected', lastReplicatedTime=_now())
     set_protection_state(item, 'Protected', 'Protected')
@@ -511,7 +518,7 @@ def _advance_initial_replication(item: dict) -> None:
 
 def public(item: dict) -> dict:
     """A protected item as the REST API returns it (without the lab's bookkeeping)."""
-    return dict((key, copy.deepcopy(value)) for key, value in item.items() if key != 'initialReplicationDue')
+    return dict((key, copy.deepcopy(value)) for key, value in item.items() if key not in ('initialReplicationDue', 'initialReplicationStarted'))
 
 
 class FailoverActions:

@@ -54,6 +54,9 @@ INITIAL_REPLICATION_SECONDS = 120.0
 RESYNCHRONIZATION_SECONDS = 60.0
 RECOVERY_POINT_INTERVAL = 3600.0
 BYTES_PER_CHANGE = 4 * 1024 ** 2
+# Lab convention (the lab's virtual disks have no size): every replicated virtual hard disk file holds this many bytes, the
+# amount an initial replication copies per disk.
+VHD_FILE_BYTES = 8 * 1024 ** 3
 
 
 def utc(value: datetime.datetime) -> datetime.datetime:
@@ -531,6 +534,20 @@ class ReplicationClockwork:
         if replica_side.mode != 'Replica' or replica_side.state in FAILOVER_STATES:
             return 'invalid_replica_state'
         return None
+
+
+def initial_replication_percent(relationship: Relationship, now: datetime.datetime) -> int | None:
+    """How far the running initial copy is (0-100), or None when no initial copy is being sent.
+
+    Measure-VMReplication reports it through PendingReplicationSize = InitialReplicationSize * (100 - percent) / 100 while the
+    VM's "sending initial replica" task runs (decompiled Hyper-V module, VMReplicationHealth); the lab's copy advances evenly
+    over its duration.
+    """
+    if relationship.state != 'InitialReplicationInProgress' or relationship.operation_ends_at is None:
+        return None
+    seconds = RESYNCHRONIZATION_SECONDS if relationship.initial_method == 'Backup' else INITIAL_REPLICATION_SECONDS
+    remaining = (relationship.operation_ends_at - now).total_seconds()
+    return max(0, min(100, int(100 * (seconds - remaining) / seconds)))
 
 
 def begin_initial_replication(relationship: Relationship, now: datetime.datetime, method: str) -> None:

@@ -152,11 +152,19 @@ def vm_replication_object(host, vm, rel: model.Relationship) -> LabObject:
 
 def replication_health_object(ctx: CmdletContext, host, vm, rel: model.Relationship) -> LabObject:
     stats = rel.statistics
-    pending = 0
-    if rel.mode == 'Primary':
+    end = clock(ctx)
+    # The decompiled module's VMReplicationHealth: on the primary, before the first replication, InitialReplicationSize is the
+    # size of the replicated disks' files and PendingReplicationSize what of it the initial copy has not sent yet (all of it before
+    # the copy starts); after it, InitialReplicationSize is 0 and PendingReplicationSize the changes not replicated yet.
+    initial_size, pending = 0, 0
+    if rel.mode == 'Primary' and rel.last_replication_time is None:
+        excluded = {path.lower() for path in rel.excluded_disks}
+        initial_size = model.VHD_FILE_BYTES * len([disk for disk in vm.disks if disk.path.lower() not in excluded])
+        percent = model.initial_replication_percent(rel, end)
+        pending = initial_size if percent is None else initial_size * (100 - percent) // 100
+    elif rel.mode == 'Primary':
         _unused1, replica_vm, _unused2 = model.counterpart(host.world, host, rel)
         pending = max(vm.data_version - (replica_vm.data_version if replica_vm else 0), 0) * model.BYTES_PER_CHANGE
-    end = clock(ctx)
     start = stats.window_start or end - datetime.timedelta(seconds=host.replica_server.monitoring_interval)
     latency = LabTimeSpan(stats.latency_total / stats.successful if stats.successful else 0.0)
     average = stats.bytes_total // stats.successful if stats.successful else 0
@@ -169,6 +177,7 @@ def replication_health_object(ctx: CmdletContext, host, vm, rel: model.Relations
         'ReplicationRelationshipType': LabEnum(RELATIONSHIP_ENUM, 'Simple', 0),
         'PrimaryServerName': rel.primary_server, 'ReplicaServerName': rel.replica_server, 'CurrentReplicaServerName': rel.replica_server,
         'LastReplicationTime': rel.last_replication_time,
+        'InitialReplicationSize': initial_size,
         'PendingReplicationSize': pending,
         'AverageReplicationLatency': latency,
         'AverageReplicationSize': average,
