@@ -26,12 +26,13 @@ options:
   hyperv_user:
     description:
       - User to authenticate as, for example C(Administrator), C(CORP\admin) or C(admin@CORP.EXAMPLE.COM).
-      - Filled from C(ansible_user) (or C(ansible_psrp_user), C(ansible_winrm_user)).
+      - Filled from C(ansible_user) (or C(ansible_psrp_user), C(ansible_winrm_user)); else from the environment variable
+        C(HYPERV_USER) (what the AWX credential type of docs/awx injects).
     type: str
   hyperv_password:
     description:
       - Password of O(hyperv_user).
-      - Filled from C(ansible_password) (or C(ansible_psrp_password), C(ansible_winrm_password)).
+      - Filled from C(ansible_password) (or C(ansible_psrp_password), C(ansible_winrm_password)); else from C(HYPERV_PASSWORD).
     type: str
   hyperv_transport:
     description:
@@ -47,7 +48,7 @@ options:
   hyperv_auth:
     description:
       - Authentication method.
-      - Filled from C(ansible_psrp_auth) or C(ansible_winrm_transport).
+      - Filled from C(ansible_psrp_auth) or C(ansible_winrm_transport); else from C(HYPERV_AUTH).
       - With O(hyperv_transport=winrm), V(negotiate) uses NTLM (pywinrm has no Negotiate of its own).
       - V(certificate) needs O(hyperv_cert_pem) and O(hyperv_cert_key_pem) and O(hyperv_protocol=https).
     type: str
@@ -63,23 +64,24 @@ options:
   hyperv_validate_certs:
     description:
       - Whether to validate the TLS certificate of the host. Turn it off only on a lab.
-      - Filled from C(ansible_psrp_cert_validation) or C(ansible_winrm_server_cert_validation) (V(ignore) means V(false)).
+      - Filled from C(ansible_psrp_cert_validation) or C(ansible_winrm_server_cert_validation) (V(ignore) means V(false));
+        else from C(HYPERV_VALIDATE_CERTS).
     type: bool
     default: true
   hyperv_ca_cert:
     description:
       - Path to a PEM file with the CA certificate(s) that issued the host's certificate.
-      - Filled from C(ansible_psrp_ca_cert) or C(ansible_winrm_ca_trust_path).
+      - Filled from C(ansible_psrp_ca_cert) or C(ansible_winrm_ca_trust_path); else from C(HYPERV_CA_CERT).
     type: path
   hyperv_cert_pem:
     description:
       - Path to the PEM client certificate for O(hyperv_auth=certificate).
-      - Filled from C(ansible_psrp_certificate_pem) or C(ansible_winrm_cert_pem).
+      - Filled from C(ansible_psrp_certificate_pem) or C(ansible_winrm_cert_pem); else from C(HYPERV_CERT_PEM).
     type: path
   hyperv_cert_key_pem:
     description:
       - Path to the PEM private key of O(hyperv_cert_pem).
-      - Filled from C(ansible_psrp_certificate_key_pem) or C(ansible_winrm_cert_key_pem).
+      - Filled from C(ansible_psrp_certificate_key_pem) or C(ansible_winrm_cert_key_pem); else from C(HYPERV_CERT_KEY_PEM).
     type: path
   hyperv_connection_timeout:
     description:
@@ -112,6 +114,8 @@ notes:
     an existing C(ansible.windows) inventory; no C(delegate_to) is needed. With C(delegate_to=localhost), give the
     connection options explicitly.
   - The options can be set once for a play with C(module_defaults) and the group C(group/hyperv.mobility.hyperv).
+  - "Which value wins: the task's option, then C(module_defaults), then the host's inventory variables, then the C(HYPERV_*)
+    environment variables (empty ones count as not set), then the default."
 requirements:
   - pypsrp >= 0.8 (for O(hyperv_transport=psrp))
   - pywinrm >= 0.4 (for O(hyperv_transport=winrm))

@@ -19,6 +19,9 @@ RESOURCE_GROUP = 'rg-dr'
 VAULT = 'vault-dr'
 SITE = 'site-hq'
 POLICY = 'hyperv-to-azure'
+# Where the site_recovery_azure role looks for the downloaded provider setup and the site's vault credentials file.
+INSTALLER = 'C:\\ASR\\AzureSiteRecoveryProvider.exe'
+CREDENTIALS = 'C:\\ASR\\%s.VaultCredentials' % SITE
 VMS = [{'name': 'app01', 'id': '3f1e0a52-7d3c-4c59-9a8e-1c1b2d3e4f01', 'os_type': 'Windows'},
        {'name': 'db01', 'id': '5a2b3c4d-6e7f-4a8b-9c0d-1e2f3a4b5c02', 'os_type': 'Windows'}]
 
@@ -96,3 +99,16 @@ def register_vmm(azure_handle: FakeAzureHandle, vmm: dict) -> dict:
 
 def vault_state(azure_handle: FakeAzureHandle) -> dict:
     return azure_handle.control.state()['%s/%s' % (RESOURCE_GROUP, VAULT)]
+
+
+def hosts_with_the_site_key(azure_handle: FakeAzureHandle, lab, run_playbook) -> None:
+    """Unregistered hosts holding the provider setup and the site's registration key, as a user prepares them with win_copy."""
+    lab.control.configure_site_recovery(azure_handle.base_url, azure_handle.ca_path)
+    # The site exists before its registration key can be downloaded (the portal's order; the role keeps the site as it is).
+    site = run_playbook(play(azure_handle, [{'name': 'site', 'hyperv.mobility.asr_hyperv_site': {'name': SITE}}]))
+    assert site.rc == 0, site.stdout
+    key = azure_handle.control.vault_credentials(RESOURCE_GROUP, VAULT, SITE)
+    for host in lab.hosts:
+        lab.control.patch_host(host['name'], os_release='2022', hyperv_installed=True, site_recovery={'products': {}, 'registration': None},
+                               files={INSTALLER: 'AzureSiteRecoveryProvider 5.24.0902.1', CREDENTIALS: key})
+

@@ -15,15 +15,12 @@ import sys
 from pathlib import Path
 
 from conftest import REPO_ROOT  # pylint: disable=import-error
-from asr_lab import RESOURCE_GROUP, SITE, VAULT, azure, fake_azure, only, play, vault_state  # noqa: F401  pylint: disable=unused-import
+from asr_lab import CREDENTIALS, INSTALLER, RESOURCE_GROUP, SITE, VAULT, azure, fake_azure, hosts_with_the_site_key, only, play, vault_state  # noqa: F401  pylint: disable=unused-import
 
 TARGET_RG = '/subscriptions/0000/resourceGroups/rg-dr-vms'
 VNET = '/subscriptions/0000/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/vnet-dr'
 ROLE = 'hyperv.mobility.site_recovery_azure : '  # the callback names role tasks with their role
 
-
-INSTALLER = 'C:\\ASR\\AzureSiteRecoveryProvider.exe'
-CREDENTIALS = 'C:\\ASR\\%s.VaultCredentials' % SITE
 PROTECTED_VMS = ['hv01-web', 'hv02-web']
 
 
@@ -121,18 +118,6 @@ def test_playbook_registers_every_host_then_protects_the_vms_and_reruns_unchange
     collected = next(iter(converged_again.task(ROLE + 'Protect the VMs (the result of each protection)').values()))['results']
     assert sorted(item['item']['item']['vm_name'] for item in collected if item['changed']) == failed
     assert sorted(item['properties']['friendlyName'] for item in vault_state(azure)['protected_items']) == sorted(PROTECTED_VMS + ['hv01-db', 'hv03-web'])
-
-
-def hosts_with_the_site_key(azure_handle, lab, run_playbook) -> None:
-    """Unregistered hosts holding the provider setup and the site's registration key, as a user prepares them with win_copy."""
-    lab.control.configure_site_recovery(azure_handle.base_url, azure_handle.ca_path)
-    # The site exists before its registration key can be downloaded (the portal's order; the role keeps the site as it is).
-    site = run_playbook(play(azure_handle, [{'name': 'site', 'hyperv.mobility.asr_hyperv_site': {'name': SITE}}]))
-    assert site.rc == 0, site.stdout
-    key = azure_handle.control.vault_credentials(RESOURCE_GROUP, VAULT, SITE)
-    for host in lab.hosts:
-        lab.control.patch_host(host['name'], os_release='2022', hyperv_installed=True, site_recovery={'products': {}, 'registration': None},
-                               files={INSTALLER: 'AzureSiteRecoveryProvider 5.24.0902.1', CREDENTIALS: key})
 
 
 def test_playbook_without_vms_registers_the_hosts_and_sets_up_the_policy(azure, lab, run_playbook):

@@ -1,7 +1,9 @@
 # -*- coding: utf-8 -*-
-"""The AWX examples in docs/awx match the collection: credential types inject variables the modules read, with choices
-the modules accept; job templates run playbooks that exist, with extra_vars and survey answers that the playbooks' roles
-accept (validated with the roles' own meta/argument_specs.yml); schedules name job templates that exist."""
+"""The AWX examples in docs/awx match AWX and the collection: AWX accepts the credential types (the checks of awx/main/fields.py)
+and injects them with its own code (awx-plugins' inject_credential) from the inputs given only; what they inject reaches the
+modules' options below the inventory and stays secure when only the required fields are given; job templates run playbooks that
+exist, with extra_vars and survey answers that the playbooks' roles accept (validated with the roles' own meta/argument_specs.yml);
+schedules name job templates that exist; the apply playbook creates everything the templates name."""
 
 import glob
 import os
@@ -13,19 +15,20 @@ import pytest
 import yaml
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
-from ansible_collections.hyperv.mobility.plugins.action import hyperv_host
+from awx_plugins.interfaces._temporary_private_inject_api import ENV_BLOCKLIST
+
+from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import CONNECTION_ARGUMENT_SPEC
 from ansible_collections.hyperv.mobility.plugins.module_utils._ad.client import AD_ARGUMENT_SPEC
 from ansible_collections.hyperv.mobility.plugins.module_utils._azure.client import AZURE_AUTH_ARGUMENT_SPEC, KNOWN_CLOUDS
 
+from awx_emulation import inject  # pylint: disable=import-error
 from collection_path import REPO_ROOT
 
 AWX = os.path.join(REPO_ROOT, 'docs', 'awx')
 CREDENTIAL_TYPES = sorted(glob.glob(os.path.join(AWX, 'credential_types', '*.yml')))
 JOB_TEMPLATES = sorted(glob.glob(os.path.join(AWX, 'job_templates', '*.yml')))
 SCHEDULES = sorted(glob.glob(os.path.join(AWX, 'schedules', '*.yml')))
-TEMPLATE_REFERENCE = re.compile(r'{{\s*(.*?)\s*}}')
 IDENTIFIER = re.compile(r'\b([A-Za-z_][A-Za-z0-9_]*)\b(?!\s*\()')
-JINJA_WORDS = {'if', 'else', 'not', 'and', 'or', 'in', 'is', 'true', 'false', 'none', 'tower', 'filename'}
 
 
 def load(path):
@@ -33,26 +36,16 @@ def load(path):
         return yaml.safe_load(handle)
 
 
-def connection_options():
-    """The modules' connection options (doc fragment hyperv.mobility.connection) with their choices."""
-    from ansible_collections.hyperv.mobility.plugins.doc_fragments.connection import ModuleDocFragment
-    return yaml.safe_load(ModuleDocFragment.DOCUMENTATION)['options']
-
-
-def inventory_variable_options():
-    """Inventory variable -> the hyperv_* option the action plugin fills from it."""
-    mapping = {}
-    for table in (hyperv_host.COMMON_VARS, hyperv_host.PSRP_VARS, hyperv_host.WINRM_VARS):
-        for option, names in table.items():
-            for name in names:
-                mapping[name] = option
-    return mapping
+def sole_field(value):
+    """The field a template is nothing but (``{{ field }}`` or ``{{ field or 'default' }}``), else None."""
+    match = re.fullmatch(r"{{\s*([A-Za-z_][A-Za-z0-9_]*)(\s+or\s+'[^']*')?\s*}}", str(value))
+    return match.group(1) if match else None
 
 
 def environment_options():
-    """Environment variable -> (option, spec) of the argument specs whose fallbacks read it."""
+    """Environment variable -> (option, spec) of the argument specs whose fallbacks read it (host connection, AD, Azure)."""
     mapping = {}
-    for spec in (AD_ARGUMENT_SPEC, AZURE_AUTH_ARGUMENT_SPEC):
+    for spec in (CONNECTION_ARGUMENT_SPEC, AD_ARGUMENT_SPEC, AZURE_AUTH_ARGUMENT_SPEC):
         for option, option_spec in spec.items():
             fallback = option_spec.get('fallback')
             if fallback:
@@ -61,73 +54,150 @@ def environment_options():
     return mapping
 
 
-def referenced_fields(value):
-    names = set()
-    for expression in TEMPLATE_REFERENCE.findall(str(value)):
-        expression = re.sub(r"'[^']*'", '', expression)
-        names.update(name for name in IDENTIFIER.findall(expression) if name not in JINJA_WORDS)
-    return names
+# ---------------------------------------------------------------- credential types, as AWX creates and injects them
+
+# Keys AWX accepts for an input field, and the field types (awx/main/fields.py, CredentialTypeInputField's schema).
+FIELD_KEYS = {'id', 'label', 'type', 'help_text', 'multiline', 'secret', 'ask_at_runtime', 'default', 'choices', 'format'}
+STRING_ONLY_KEYS = ('choices', 'multiline', 'format', 'secret')
 
 
-def sole_field(value):
-    match = re.fullmatch(r'{{\s*([A-Za-z_][A-Za-z0-9_]*)\s*}}', str(value))
-    return match.group(1) if match else None
+def awx_validation_problems(credential_type):
+    """What AWX refuses when the type is created (awx/main/fields.py: CredentialTypeInputField, CredentialTypeInjectorField)."""
+    problems = []
+    fields = credential_type['inputs']['fields']
+    ids = [field['id'] for field in fields]
+    if len(set(ids)) != len(ids) or 'tower' in ids:
+        problems.append('field ids must be unique and not "tower"')
+    for field in fields:
+        if set(field) - FIELD_KEYS or not field.get('label'):
+            problems.append('%s: keys %s' % (field['id'], sorted(set(field) - FIELD_KEYS)))
+        kind = field.get('type', 'string')
+        if kind not in ('string', 'boolean'):
+            problems.append('%s: type %s' % (field['id'], kind))
+        if 'default' in field and type(field['default']) is not {'string': str, 'boolean': bool}[kind]:  # noqa: E721  AWX compares types
+            problems.append('%s: default is not a %s' % (field['id'], kind))
+        problems += ['%s: %s not allowed for a boolean' % (field['id'], key) for key in STRING_ONLY_KEYS if key in field and kind != 'string']
+    if not set(credential_type['inputs'].get('required', [])) <= set(ids):
+        problems.append('required names an undeclared field')
+    injectors = credential_type['injectors']
+    files = [name for name in injectors.get('file', {}) if name.startswith('template')]
+    for name in injectors.get('env', {}):
+        if name.startswith('ANSIBLE_'):
+            problems.append('Environment variable %s may affect Ansible configuration so its use is not allowed in credentials.' % name)
+        if name in ENV_BLOCKLIST:
+            problems.append('Environment variable %s is not allowed to be used in credentials.' % name)
+    # Every template renders with every field set and StrictUndefined; tower.filename.<name> exists only for a file injector.
+    namespace = dict((field_id, 'EXAMPLE') for field_id in ids)
+    namespace['tower'] = {'filename': dict((name.split('.', 1)[1], 'EXAMPLE_FILENAME') for name in files if '.' in name)}
+    environment = jinja2.sandbox.ImmutableSandboxedEnvironment(undefined=jinja2.StrictUndefined)
+    for section in ('file', 'env', 'extra_vars'):
+        for name, template in injectors.get(section, {}).items():
+            try:
+                environment.from_string(template).render(namespace)
+            except jinja2.exceptions.UndefinedError as error:
+                problems.append('%s uses an undefined field (%s)' % (name, error))
+    return problems
+
+
+def required_inputs(credential_type):
+    """A credential created through AWX's API with the required fields only (no defaults filled in: AWX fills none)."""
+    fields = dict((field['id'], field) for field in credential_type['inputs']['fields'])
+    return dict((name, 'given-%s' % name) for name in credential_type['inputs'].get('required', []) if fields[name]['type'] == 'string')
+
+
+def every_input(credential_type):
+    values = {}
+    for field in credential_type['inputs']['fields']:
+        if field['type'] == 'boolean':
+            values[field['id']] = True
+        else:
+            values[field['id']] = (field.get('choices') or ['given-%s' % field['id']])[-1]
+    return values
+
+
+def options_from_environment(monkeypatch, env):
+    """The module options each argument spec takes from this environment (its fallbacks), as the modules would see them."""
+    for name in environment_options():
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    values = {}
+    for spec, params in ((CONNECTION_ARGUMENT_SPEC, {'hyperv_host': 'hv01'}), (AD_ARGUMENT_SPEC, {}), (AZURE_AUTH_ARGUMENT_SPEC, {})):
+        result = ArgumentSpecValidator(spec).validate(params)
+        assert not result.error_messages, result.error_messages
+        values.update(result.validated_parameters)
+    return values
 
 
 def test_there_are_examples_of_each_kind():
-    assert len(CREDENTIAL_TYPES) >= 3 and len(JOB_TEMPLATES) >= 4 and SCHEDULES
+    assert len(CREDENTIAL_TYPES) >= 3 and len(JOB_TEMPLATES) >= 5 and SCHEDULES
 
 
 @pytest.mark.parametrize('path', CREDENTIAL_TYPES, ids=os.path.basename)
-def test_credential_type_injectors_use_only_declared_fields_and_render(path):
+def test_awx_accepts_the_credential_type(path):
     credential_type = load(path)
     assert credential_type['kind'] == 'cloud' and credential_type['name']
-    fields = dict((field['id'], field) for field in credential_type['inputs']['fields'])
-    assert len(fields) == len(credential_type['inputs']['fields']), 'duplicate field ids'
-    assert set(credential_type['inputs'].get('required', [])) <= set(fields)
-    for field in fields.values():
-        if 'choices' in field:
-            assert field.get('default', field['choices'][0]) in field['choices'], field['id']
-    injectors = credential_type['injectors']
-    assert set(injectors) <= {'env', 'extra_vars', 'file'}
-    files = dict((name.split('.', 1)[1], value) for name, value in injectors.get('file', {}).items())
-    for section in ('env', 'extra_vars', 'file'):
-        for name, value in injectors.get(section, {}).items():
-            assert referenced_fields(value) <= set(fields), '%s %s refers to an undeclared field' % (section, name)
-            for used_file in re.findall(r'tower\.filename\.(\w+)', str(value)):
-                assert used_file in files, '%s uses tower.filename.%s that no file injector writes' % (name, used_file)
-    # Render every injector the way AWX does (Jinja over the inputs), with and without the optional fields.
-    sample = dict((field_id, field.get('default', field.get('choices', ['x'])[0] if field['type'] == 'string' else True))
-                  for field_id, field in fields.items())
-    environment = jinja2.sandbox.SandboxedEnvironment(undefined=jinja2.StrictUndefined)
-    for inputs in (sample, dict((key, value) for key, value in sample.items() if key in credential_type['inputs'].get('required', []))):
-        context = dict(dict((field_id, '') for field_id in fields), **inputs)
-        context['tower'] = {'filename': dict((name, '/tmp/awx_cred_%s' % name) for name in files)}
-        for section in ('env', 'extra_vars'):
-            for value in injectors.get(section, {}).values():
-                environment.from_string(str(value)).render(context)
+    assert awx_validation_problems(credential_type) == []
+
+
+def test_awx_validation_refuses_what_awx_refuses():
+    refused = {'name': 'x', 'kind': 'cloud', 'inputs': {'fields': [{'id': 'flag', 'label': 'Flag', 'type': 'boolean', 'secret': True}]},
+               'injectors': {'env': {'ANSIBLE_AZURE_AUTH_SOURCE': 'env', 'PATH': '/x', 'X': '{{ tower.filename.ca }}'}}}
+    assert awx_validation_problems(refused) == [
+        'flag: secret not allowed for a boolean',
+        'Environment variable ANSIBLE_AZURE_AUTH_SOURCE may affect Ansible configuration so its use is not allowed in credentials.',
+        'Environment variable PATH is not allowed to be used in credentials.',
+        "X uses an undefined field ('dict object' has no attribute 'ca')"]
 
 
 @pytest.mark.parametrize('path', CREDENTIAL_TYPES, ids=os.path.basename)
-def test_credential_type_targets_exist_and_accept_the_choices(path):
+def test_credential_injects_only_variables_below_the_inventory(path, tmp_path):
+    """AWX injects every variable of a type, a left-out input rendering empty. Extra variables would beat each host's inventory
+    variables (an empty CA hid every host's own); environment variables are the modules' last source."""
     credential_type = load(path)
-    fields = dict((field['id'], field) for field in credential_type['inputs']['fields'])
+    assert set(credential_type['injectors']) <= {'env', 'file'}
     environment = environment_options()
-    inventory = inventory_variable_options()
-    connection = connection_options()
-    injectors = credential_type['injectors']
-    for name, value in injectors.get('env', {}).items():
-        assert name in environment, '%s is not read by any module option (no env fallback names it)' % name
+    for inputs in (required_inputs(credential_type), every_input(credential_type)):
+        env, args = inject(credential_type, inputs, str(tmp_path))
+        assert args == []
+        assert set(env) - {'REQUESTS_CA_BUNDLE'} <= set(environment), set(env) - set(environment)
+
+
+@pytest.mark.parametrize('path', CREDENTIAL_TYPES, ids=os.path.basename)
+def test_a_credential_with_the_required_fields_only_stays_secure(path, tmp_path, monkeypatch):
+    """Created through the API with the required fields only: AWX injects no default and turns a boolean that was not given into
+    false. Every option the injected variables reach still validates, certificates are still validated, and nothing is empty."""
+    credential_type = load(path)
+    env, _args = inject(credential_type, required_inputs(credential_type), str(tmp_path))
+    options = options_from_environment(monkeypatch, env)
+    assert options['hyperv_validate_certs'] is True and options['ad_validate_certs'] is True
+    assert options['cert_validation_mode'] == 'validate'
+    assert options['hyperv_auth'] == 'negotiate' and options['ad_auth'] == 'simple' and options['ad_tls'] == 'ldaps'
+    assert options['cloud_environment'] == 'AzureCloud'
+    assert not env.get('REQUESTS_CA_BUNDLE')
+
+
+@pytest.mark.parametrize('path', CREDENTIAL_TYPES, ids=os.path.basename)
+def test_every_input_reaches_the_option_it_feeds(path, tmp_path, monkeypatch):
+    credential_type = load(path)
+    inputs = every_input(credential_type)
+    env, _args = inject(credential_type, inputs, str(tmp_path))
+    options = options_from_environment(monkeypatch, env)
+    environment = environment_options()
+    fields = dict((field['id'], field) for field in credential_type['inputs']['fields'])
+    for name, template in credential_type['injectors']['env'].items():
+        field = fields.get(sole_field(template))
+        if field is None or name not in environment:
+            continue
         option, spec = environment[name]
-        field = fields.get(sole_field(value))
-        if field and 'choices' in field:
+        assert options[option] == inputs[field['id']], (name, option)
+        if 'choices' in field:
             assert set(field['choices']) <= set(spec.get('choices') or KNOWN_CLOUDS), '%s choices not accepted by %s' % (field['id'], option)
-    for name, value in injectors.get('extra_vars', {}).items():
-        assert name in inventory, '%s is not an inventory variable the action plugin reads' % name
-        field = fields.get(sole_field(value))
-        if field and 'choices' in field:
-            accepted = connection[inventory[name]].get('choices')
-            assert set(field['choices']) <= set(accepted), '%s choices not accepted by %s' % (field['id'], inventory[name])
+    # Files: the PEM inputs land in files whose path the env var gives (under AWX's in-container /runner).
+    for name, template in credential_type['injectors'].get('file', {}).items():
+        label = name.split('.', 1)[1]
+        paths = [value for value in env.values() if value.startswith('/runner/env/')]
+        assert any(open(os.path.join(str(tmp_path), value[len('/runner/'):]), encoding='utf-8').read() == inputs[label] for value in paths), label
 
 
 # ---------------------------------------------------------------- job templates
@@ -254,3 +324,70 @@ def test_drift_check_playbook_runs_in_check_mode_with_diff_and_fails_on_change()
             registered.update(re.findall(r'register:\s*(\w+)', handle.read()))
     inspected = set(re.findall(r'(?<![.\w])(\w+)\s*\|\s*default\(', str(gate['vars'])))
     assert inspected and inspected <= registered, inspected - registered
+
+
+def template_named(name):
+    return next(load(path) for path in JOB_TEMPLATES if load(path)['name'] == name)
+
+
+@pytest.mark.parametrize('path', JOB_TEMPLATES, ids=os.path.basename)
+def test_job_templates_leave_the_replication_pairs_to_the_inventory(path):
+    """AWX's extra variables beat the inventory's: a template's replication_pairs would replace the pairs every inventory defines
+    (docs/inventory/group_vars/all.yml)."""
+    assert 'replication_pairs' not in (load(path).get('extra_vars') or {})
+
+
+def test_drift_check_carries_the_mesh_templates_settings_and_survey():
+    """A mesh configured through its template's survey is not drift: the drift check compares with the same extra variables and
+    asks the same questions with the same defaults, and its schedule answers them with those defaults."""
+    mesh, drift = template_named('Hyper-V live migration mesh'), template_named('Hyper-V drift check')
+    for variable, value in mesh['extra_vars'].items():
+        assert drift['extra_vars'].get(variable) == value, variable
+    mesh_role = role_options(['live_migration_mesh'])
+    drift_questions = dict((question['variable'], question) for question in drift['survey_spec']['spec'])
+    # The questions that shape the desired state (role options); the drift check picks its hosts with its own question and
+    # never fails on readiness (drift_check.yml sets live_migration_mesh_fail_on).
+    carried = [question for question in mesh['survey_spec']['spec']
+               if question['variable'] in mesh_role and question['variable'] != 'live_migration_mesh_fail_on']
+    assert carried
+    for question in carried:
+        theirs = drift_questions.get(question['variable'])
+        assert theirs is not None, question['variable']
+        assert (theirs['type'], theirs.get('choices'), theirs.get('default')) == (question['type'], question.get('choices'), question.get('default'))
+    schedule = load(next(path for path in SCHEDULES if load(path)['unified_job_template'] == drift['name']))
+    for variable, question in drift_questions.items():
+        if question.get('required'):
+            assert schedule['extra_data'][variable] == question['default'], variable
+
+
+def test_site_recovery_template_asks_for_the_vault():
+    template = template_named('Hyper-V to Azure Site Recovery')
+    assert template['playbook'] == 'playbooks/site_recovery_azure.yml'
+    assert 'Azure Site Recovery' in template['credentials'] and 'Hyper-V hosts' in template['credentials']
+    questions = dict((question['variable'], question) for question in template['survey_spec']['spec'])
+    assert questions['azure_resource_group']['required'] and questions['azure_vault_name']['required']
+
+
+def test_apply_playbook_creates_everything_the_templates_name():
+    plays = load(os.path.join(AWX, 'apply.yml'))
+    tasks = plays[0]['tasks']
+    created = dict((module, [task[module] for task in tasks if module in task]) for module in (
+        'awx.awx.execution_environment', 'awx.awx.project', 'awx.awx.inventory', 'awx.awx.inventory_source', 'awx.awx.credential_type',
+        'awx.awx.credential', 'awx.awx.job_template', 'awx.awx.schedule'))
+    assert all(created.values()), [module for module, found in created.items() if not found]
+    names = dict((module, set(str(entry['name']) for entry in entries if isinstance(entry, dict))) for module, entries in created.items())
+    credentials = set(plays[0]['vars']['hyperv_awx_credential_types'])
+    credential_types = set(plays[0]['vars']['hyperv_awx_credential_types'].values())
+    assert credential_types == set(load(path)['name'] for path in CREDENTIAL_TYPES)
+    for path in JOB_TEMPLATES:
+        template = load(path)
+        assert template['inventory'] in names['awx.awx.inventory'], path
+        assert template['project'] in names['awx.awx.project'], path
+        assert template['execution_environment'] in names['awx.awx.execution_environment'], path
+        assert set(template.get('credentials', [])) <= credentials, path
+    # The templates, types and schedules come from the files of this folder, in an order where each exists before it is named.
+    order = [next(module for module in created if module in task) for task in tasks]
+    assert order == sorted(order, key=['awx.awx.execution_environment', 'awx.awx.project', 'awx.awx.inventory', 'awx.awx.inventory_source',
+                                       'awx.awx.credential_type', 'awx.awx.credential', 'awx.awx.job_template', 'awx.awx.schedule'].index)
+    assert [task['loop'] for task in tasks if 'awx.awx.job_template' in task] == [
+        "{{ query('ansible.builtin.fileglob', 'job_templates/*.yml') | sort }}"]

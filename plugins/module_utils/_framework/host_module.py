@@ -22,7 +22,10 @@ run_resource costs one pipeline when nothing changes and two when something does
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type  # pylint: disable=invalid-name
 
+import os
+
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.common.parameters import AnsibleFallbackNotFound
 
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.errors import (
     HostCommandError,
@@ -33,19 +36,35 @@ from ansible_collections.hyperv.mobility.plugins.module_utils._host.errors impor
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.options import AUTH_METHODS, ConnectionOptions, PROTOCOLS, TRANSPORTS
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.session import HostSession, missing_library
 
-# Mirrors plugins/doc_fragments/connection.py (the action plugin fills these from inventory vars).
+
+
+def set_env_fallback(*names):
+    """The first of the environment variables ``names`` that holds a value; an empty one counts as not set.
+
+    The lowest source of a connection option: below the task, module_defaults and the inventory vars the action plugin fills.
+    AWX's custom credentials inject their env vars whether or not the input was given (an absent one renders empty), so an
+    empty value must leave the option to its default rather than set it to ''.
+    """
+    for name in names:
+        value = os.environ.get(name)
+        if value:
+            return value
+    raise AnsibleFallbackNotFound
+
+
+# Mirrors plugins/doc_fragments/connection.py (the action plugin fills these from inventory vars; HYPERV_* env vars come last).
 CONNECTION_ARGUMENT_SPEC = dict(
     hyperv_host=dict(type='str', required=True),
     hyperv_port=dict(type='int'),
-    hyperv_user=dict(type='str'),
-    hyperv_password=dict(type='str', no_log=True),
+    hyperv_user=dict(type='str', fallback=(set_env_fallback, ['HYPERV_USER'])),
+    hyperv_password=dict(type='str', no_log=True, fallback=(set_env_fallback, ['HYPERV_PASSWORD'])),
     hyperv_transport=dict(type='str', choices=list(TRANSPORTS), default='psrp'),
-    hyperv_auth=dict(type='str', choices=list(AUTH_METHODS), default='negotiate'),
+    hyperv_auth=dict(type='str', choices=list(AUTH_METHODS), default='negotiate', fallback=(set_env_fallback, ['HYPERV_AUTH'])),
     hyperv_protocol=dict(type='str', choices=list(PROTOCOLS)),
-    hyperv_validate_certs=dict(type='bool', default=True),
-    hyperv_ca_cert=dict(type='path'),
-    hyperv_cert_pem=dict(type='path'),
-    hyperv_cert_key_pem=dict(type='path', no_log=False),
+    hyperv_validate_certs=dict(type='bool', default=True, fallback=(set_env_fallback, ['HYPERV_VALIDATE_CERTS'])),
+    hyperv_ca_cert=dict(type='path', fallback=(set_env_fallback, ['HYPERV_CA_CERT'])),
+    hyperv_cert_pem=dict(type='path', fallback=(set_env_fallback, ['HYPERV_CERT_PEM'])),
+    hyperv_cert_key_pem=dict(type='path', no_log=False, fallback=(set_env_fallback, ['HYPERV_CERT_KEY_PEM'])),
     hyperv_connection_timeout=dict(type='int', default=30),
     hyperv_operation_timeout=dict(type='int', default=20),
     hyperv_read_timeout=dict(type='int', default=30),
