@@ -138,21 +138,15 @@ pytest: setup
 	done; \
 	if [ $${#failed[@]} -gt 0 ]; then echo "FAILED pytest suites: $${failed[*]}" >&2; exit 1; fi
 
-# Molecule scenarios (extensions/molecule): live_migration_host and live_migration_mesh start and stop labs of their
-# own; replica runs on a lab started here, on ports of its own.
-MOLECULE_LAB := $(CURDIR)/.build/molecule-lab
+# Molecule scenarios (extensions/molecule): each starts and stops a lab of its own on free ports (the lab's own create/destroy
+# playbooks under HVLAB_PATH), so they run beside `make lab-up` and the pytest labs.
+MOLECULE_SCENARIOS := live_migration_host live_migration_mesh replica
 molecule: setup
 	@failed=(); \
-	for scenario in live_migration_host live_migration_mesh; do \
+	for scenario in $(MOLECULE_SCENARIOS); do \
 		echo "==> molecule test -s $$scenario"; \
-		$(ANSIBLE_ENV) molecule test -s $$scenario </dev/null || failed+=("$$scenario"); \
+		HVLAB_PATH=$(CURDIR)/tests/lab $(ANSIBLE_ENV) molecule test -s $$scenario </dev/null || failed+=("$$scenario"); \
 	done; \
-	echo "==> molecule test -s replica"; \
-	if $(LAB) up --hosts 3 --state-dir $(MOLECULE_LAB) --http-port 27985 --https-port 27986 --control-port 28702 --no-azure; then \
-		HVLAB_INVENTORY=$(MOLECULE_LAB)/inventory.yml HVLAB_CONTROL_URL=http://127.0.10.254:28702 \
-			$(ANSIBLE_ENV) molecule test -s replica </dev/null || failed+=(replica); \
-	else failed+=("replica (lab did not start)"); fi; \
-	$(LAB) down --state-dir $(MOLECULE_LAB) || true; \
 	if [ $${#failed[@]} -gt 0 ]; then echo "FAILED molecule scenarios: $${failed[*]}" >&2; exit 1; fi
 
 sanity: setup

@@ -65,3 +65,13 @@ def test_antsibull_docs_accepts_the_extra_docs():
                                 os.path.join(COLLECTIONS_ROOT, 'ansible_collections', 'hyperv', 'mobility')],
                                capture_output=True, text=True, env=environment, check=False, timeout=120)
     assert completed.returncode == 0, completed.stdout + completed.stderr
+
+
+def test_the_index_opens_with_getting_started():
+    """The collection's index page lists the sections of extra-docs.yml in order: a newcomer finds how to start first."""
+    sections = yaml.safe_load(read(os.path.join(DOCSITE, 'extra-docs.yml')))['sections']
+    assert sections[0]['title'] == 'Getting started'
+    assert sections[0]['toctree'][:2] == ['guide_getting_started', 'guide_test_your_role']
+    page = read(os.path.join(DOCSITE, 'rst', 'guide_getting_started.rst'))
+    for step in ('What the controller needs', 'Install', 'The inventory', 'check mode', 'A first mesh'):
+        assert step in page, step

@@ -472,9 +472,16 @@ def loopback_address(text: str) -> str:
 
 def port_number(text: str) -> int:
     value = int(text)
-    if not 1 <= value <= 65535:
-        raise argparse.ArgumentTypeError('must be a TCP port number (1-65535)')
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError('must be a TCP port number (1-65535), or 0 for a free one')
     return value
+
+
+def free_port(address: str) -> int:
+    """A TCP port nothing listens on at address now (the kernel's choice)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((address, 0))
+        return probe.getsockname()[1]
 
 
 def replication_speed(text: str) -> float:
@@ -485,7 +492,14 @@ def replication_speed(text: str) -> float:
 
 
 def ports_of(args: argparse.Namespace) -> Ports:
-    return Ports(http=args.http_port, https=args.https_port, control=args.control_port, azure=args.azure_port)
+    """The ports asked for; 0 picks a free one (every host listens on the same pair, probed on the first host's address), so a
+    lab started by a molecule scenario or a test never collides with another on the machine."""
+    chosen = {'http': args.http_port, 'https': args.https_port, 'control': args.control_port, 'azure': args.azure_port}
+    where = {'http': '127.0.10.1', 'https': '127.0.10.1', 'control': CONTROL_ADDRESS[0], 'azure': args.azure_address}
+    for name, port in chosen.items():
+        while chosen[name] == 0 or (port == 0 and list(chosen.values()).count(chosen[name]) > 1):
+            chosen[name] = free_port(where[name])
+    return Ports(**chosen)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -496,7 +510,8 @@ def build_parser() -> argparse.ArgumentParser:
         subparser.add_argument('--state-dir', type=Path, default=DEFAULT_STATE_DIR, help=f'state folder (default {DEFAULT_STATE_DIR})')
 
     def add_ports(subparser: argparse.ArgumentParser) -> None:
-        subparser.add_argument('--http-port', type=port_number, default=HTTP_PORT, help=f'every host\'s WinRM HTTP port (default {HTTP_PORT})')
+        subparser.add_argument('--http-port', type=port_number, default=HTTP_PORT,
+                               help=f'every host\'s WinRM HTTP port (default {HTTP_PORT}; 0 for a free one, as for every port option)')
         subparser.add_argument('--https-port', type=port_number, default=HTTPS_PORT, help=f'every host\'s WinRM HTTPS port (default {HTTPS_PORT})')
         subparser.add_argument('--control-port', type=port_number, default=CONTROL_ADDRESS[1],
                                help=f'port of the control endpoint on {CONTROL_ADDRESS[0]} (default {CONTROL_ADDRESS[1]})')

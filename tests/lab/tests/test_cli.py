@@ -212,3 +212,11 @@ def test_up_serves_the_fake_azure_the_inventory_reaches_and_the_site_recovery_pl
                                  cwd=str(LAB_ROOT), check=False, timeout=60, env={'PYTHONPATH': str(LAB_ROOT), 'PATH': '/usr/bin:/bin'})
     assert stopped.returncode == 0, stopped.stderr
     assert not cli.port_answers(cli.AZURE_ADDRESS, int(ports[-1]))
+
+
+def test_port_zero_picks_free_distinct_ports():
+    args = cli.build_parser().parse_args(['up', '--http-port', '0', '--https-port', '0', '--control-port', '0', '--no-azure'])
+    ports = cli.ports_of(args)
+    assert 0 not in (ports.http, ports.https, ports.control)
+    assert ports.http != ports.https
+    assert not cli.port_answers('127.0.10.1', ports.http) and not cli.port_answers('127.0.10.254', ports.control)
