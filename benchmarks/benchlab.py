@@ -89,7 +89,9 @@ class Lab:
         started = time.monotonic()
         dc_arguments = ['--dc', '--dc-address', self.ports.dc_address] if self.with_dc else []
         # --no-azure: the Site Recovery figures start a fake Azure of their own (roles_bench.py), the others need none.
-        result = self._hvlab('up', '--hosts', str(self.host_count), *dc_arguments, '--no-azure', '--replication-speed', '0', '--timeout', '300', '--http-port', str(self.ports.http),
+        # Manual replication time, as in the tests: the figures move the clock themselves.
+        result = self._hvlab('up', '--hosts', str(self.host_count), *dc_arguments, '--no-azure', '--replication-speed', '0', '--timeout', '300',
+                             '--http-port', str(self.ports.http),
                              '--https-port', str(self.ports.https), '--control-port', str(self.ports.control))
         if result.returncode != 0:
             self._hvlab('down')

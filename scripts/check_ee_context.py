@@ -10,7 +10,6 @@ Python packages (host, AD, Kerberos, Azure; as version ranges, so other EEs can 
 listing every problem.
 """
 
-import io
 import json
 import os
 import re

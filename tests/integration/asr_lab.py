@@ -111,4 +111,3 @@ def hosts_with_the_site_key(azure_handle: FakeAzureHandle, lab, run_playbook) ->
     for host in lab.hosts:
         lab.control.patch_host(host['name'], os_release='2022', hyperv_installed=True, site_recovery={'products': {}, 'registration': None},
                                files={INSTALLER: 'AzureSiteRecoveryProvider 5.24.0902.1', CREDENTIALS: key})
-

@@ -51,9 +51,9 @@ def test_a_copied_scenario_tests_a_role_of_ones_own(tmp_path, collections_root):
     assert 'role: hyperv.mobility.live_migration_host' in text
     converge.write_text("---\n- name: Converge\n  hosts: hyperv_hosts\n  gather_facts: false\n  roles:\n    - role: example.my_role\n", encoding='utf-8')
 
+    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get('PATH', '')])
     environment = dict(os.environ, HVLAB_PATH=str(LAB_ROOT), ANSIBLE_COLLECTIONS_PATH=str(collections_root), ANSIBLE_COLLECTIONS_SCAN_SYS_PATH='false',
-                       ANSIBLE_HOME=str(tmp_path / 'ansible-home'), ANSIBLE_NOCOLOR='1', PATH=os.pathsep.join([str(Path(sys.executable).parent),
-                                                                                                             os.environ.get('PATH', '')]))
+                       ANSIBLE_HOME=str(tmp_path / 'ansible-home'), ANSIBLE_NOCOLOR='1', PATH=path)
     environment.pop('MOLECULE_EPHEMERAL_DIRECTORY', None)
     run = subprocess.run([str(Path(sys.executable).parent / 'molecule'), 'test'], cwd=str(role), env=environment, capture_output=True,
                          text=True, stdin=subprocess.DEVNULL, check=False, timeout=900)

@@ -74,7 +74,8 @@ def awx_validation_problems(credential_type):
         kind = field.get('type', 'string')
         if kind not in ('string', 'boolean'):
             problems.append('%s: type %s' % (field['id'], kind))
-        if 'default' in field and type(field['default']) is not {'string': str, 'boolean': bool}[kind]:  # noqa: E721  AWX compares types
+        # AWX compares the exact type: a boolean default of a string field (or 1 for true) is refused.
+        if 'default' in field and type(field['default']) is not {'string': str, 'boolean': bool}[kind]:  # pylint: disable=unidiomatic-typecheck
             problems.append('%s: default is not a %s' % (field['id'], kind))
         problems += ['%s: %s not allowed for a boolean' % (field['id'], key) for key in STRING_ONLY_KEYS if key in field and kind != 'string']
     if not set(credential_type['inputs'].get('required', [])) <= set(ids):

@@ -56,11 +56,11 @@ def test_the_image_installs_the_collection_from_the_context(context, tmp_path):
     # As in the image: no other copy of the collection on the collections path (one there makes ansible-galaxy do nothing).
     environment = dict(os.environ, ANSIBLE_HOME=str(tmp_path / 'ansible-home'), ANSIBLE_COLLECTIONS_PATH=str(target),
                        ANSIBLE_COLLECTIONS_SCAN_SYS_PATH='false')
-    completed = subprocess.run([os.path.join(BIN, 'ansible-galaxy'), 'collection', 'install', '--no-deps', '-r', str(offline), '-p', str(target)],
-                               cwd=build, capture_output=True, text=True, check=False, env=environment, timeout=120)
+    completed = subprocess.run([os.path.join(BIN, 'ansible-galaxy'), 'collection', 'install', '--no-deps', '-r', str(offline),
+                                '-p', str(target)], cwd=build, capture_output=True, text=True, check=False, env=environment, timeout=120)
     assert completed.returncode == 0, completed.stdout + completed.stderr
-    listed = subprocess.run([os.path.join(BIN, 'ansible-doc'), '-l', 'hyperv.mobility'], capture_output=True, text=True, check=False, timeout=120, cwd=str(tmp_path),
-                            env=environment)
+    listed = subprocess.run([os.path.join(BIN, 'ansible-doc'), '-l', 'hyperv.mobility'], capture_output=True, text=True, check=False,
+                            timeout=120, cwd=str(tmp_path), env=environment)
     assert listed.returncode == 0 and 'hyperv.mobility.host_info' in listed.stdout, completed.stdout + listed.stderr
     installed = target / 'ansible_collections' / 'hyperv' / 'mobility'
     assert (installed / 'MANIFEST.json').is_file() and not (installed / '.git').exists()

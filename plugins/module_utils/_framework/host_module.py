@@ -37,7 +37,6 @@ from ansible_collections.hyperv.mobility.plugins.module_utils._host.options impo
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.session import HostSession, missing_library
 
 
-
 def set_env_fallback(*names):
     """The first of the environment variables ``names`` that holds a value; an empty one counts as not set.
 
