@@ -17,9 +17,11 @@ collections="$build/collections"
 mkdir -p "$collections/ansible_collections/hyperv"
 ln -sfn "$repo" "$collections/ansible_collections/hyperv/mobility"
 export ANSIBLE_COLLECTIONS_PATH="$collections" ANSIBLE_COLLECTIONS_SCAN_SYS_PATH=false
+# antsibull's default log file is ~/antsibull.log: this configuration logs problems to stderr only.
+logging_cfg="$repo/docs/sphinx/antsibull-logging.cfg"
 
 echo "==> antsibull-docs lint-collection-docs"
-antsibull-docs lint-collection-docs --plugin-docs --skip-rstcheck --validate-collection-refs self \
+antsibull-docs --config-file "$logging_cfg" lint-collection-docs --plugin-docs --skip-rstcheck --validate-collection-refs self \
     "$collections/ansible_collections/hyperv/mobility"
 
 echo "==> antsibull-docs sphinx-init + collection"
@@ -27,7 +29,7 @@ site="$build/site"
 rm -rf "$site"
 mkdir -p "$site"
 chmod og-w "$site"
-antsibull-docs sphinx-init --use-current --dest-dir "$site" --fail-on-error hyperv.mobility >/dev/null
+antsibull-docs --config-file "$logging_cfg" sphinx-init --use-current --dest-dir "$site" --fail-on-error hyperv.mobility >/dev/null
 cat >>"$site/conf.py" <<'CONF'
 
 # hyperv.mobility: build offline (no intersphinx inventory downloads); references stay plain links.
@@ -37,7 +39,7 @@ title = html_short_title = 'hyperv.mobility collection documentation'
 CONF
 mkdir -p "$site/rst"
 chmod og-w "$site/rst"   # antsibull-docs wants the directory writable only by itself
-antsibull-docs --config-file "$site/antsibull-docs.cfg" collection --cleanup everything --fail-on-error --use-current \
+antsibull-docs --config-file "$site/antsibull-docs.cfg" --config-file "$logging_cfg" collection --cleanup everything --fail-on-error --use-current \
     --dest-dir "$site/rst" hyperv.mobility
 
 # Offline: the labels of Ansible's own documentation that generated pages refer to (see the page itself).
