@@ -25,7 +25,7 @@ def replicate_first_vm(world):
     primary, replica = world.hosts[0], world.hosts[1]
     run(replica, 'Set-VMReplicationServer', ReplicationEnabled=True, AllowedAuthenticationType='Kerberos',
         ReplicationAllowedFromAnyServer=True, DefaultStorageLocation='D:\\Replica')
-    run(replica, 'Enable-NetFirewallRule', Name=[firewall.HTTP_LISTENER_RULE])
+    run(replica, 'Enable-NetFirewallRule', Name=[firewall.HTTP_LISTENER_RULE], Confirm=False)
     vm = primary.vms[0]
     run(primary, 'Enable-VMReplication', VMName=[vm.name], ReplicaServerName=replica.fqdn, ReplicaServerPort=80,
         AuthenticationType='Kerberos')

@@ -260,7 +260,32 @@ def test_error_action_silently_continue_hides_and_stop_ends_invocation(host):
     assert len(execution.errors) == 1 and execution.output == []
 
 
-def test_piped_commands_are_refused_per_statement(host):
-    execution = host.execute([[Command('Get-VM', []), Command('Get-VMHost', [])], [Command('Get-VMHost', [])]], IDENTITY)
-    assert only_error(execution).fully_qualified_error_id == 'HvLab.PipelineNotSupported'
-    assert len(execution.output) == 1
+def test_piped_commands_run_as_one_statement(host):
+    # Replaces the refusal of piped commands (the lab did not model pipelines): each command after the first receives the
+    # objects the previous one wrote; one that takes no pipeline input refuses each of them, as PowerShell's binder does.
+    drives = host.execute([[Command('Get-VM', [('Name', ['hv01-web'])]), Command('Select-Object', [('ExpandProperty', 'HardDrives')])],
+                           [Command('Get-VMHost', [])]], IDENTITY)
+    assert drives.errors == []
+    assert [item.type_names[0] for item in drives.output] == ['Microsoft.HyperV.PowerShell.HardDiskDrive',
+                                                              'Microsoft.HyperV.PowerShell.VMHost']
+    refused = host.execute([[Command('Get-VM', []), Command('Get-VMHost', [])]], IDENTITY)
+    assert refused.output == [] and len(refused.errors) == len(host.vms)
+    assert {error.fully_qualified_error_id for error in refused.errors} == {'InputObjectNotBound,Microsoft.HyperV.PowerShell.Commands.GetVMHost'}
+
+
+def test_a_binding_error_anywhere_in_a_statement_runs_none_of_it(host):
+    execution = host.execute([[Command('Set-VMHost', [('MaximumStorageMigrations', 5)]), Command('Select-Object', [('Bogus', 1)])]],
+                             IDENTITY)
+    assert only_error(execution).fully_qualified_error_id == 'NamedParameterNotFound,Microsoft.PowerShell.Commands.SelectObjectCommand'
+    assert host.migration.maximum_storage_migrations == 2
+
+
+def test_select_object_expand_property(host):
+    missing = host.execute([[Command('Get-VMHost', []), Command('Select-Object', [('ExpandProperty', 'NoSuchProperty')])]], IDENTITY)
+    error = only_error(missing)
+    assert (error.fully_qualified_error_id, error.message) == (
+        'ExpandPropertyNotFound,Microsoft.PowerShell.Commands.SelectObjectCommand', 'Property "NoSuchProperty" cannot be found.')
+    names = host.execute([[Command('Get-VM', []), Command('Select-Object', [('ExpandProperty', 'name')])]], IDENTITY)
+    assert names.output == [vm.name for vm in host.vms]
+    unmodelled = only_error(host.execute([[Command('Get-VM', []), Command('Select-Object', [('First', 1)])]], IDENTITY))
+    assert unmodelled.category == 'NotImplemented'

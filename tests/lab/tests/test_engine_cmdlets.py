@@ -31,7 +31,10 @@ def test_get_vmhost_fresh_host_defaults(host):
     assert isinstance(vmhost, LabObject)
     assert vmhost.type_names == [f'{HV}.VMHost', f'{HV}.VirtualizationObject', 'System.Object']
     assert vmhost['Name'] == 'HV01'
-    assert vmhost['FullyQualifiedDomainName'] == 'hv01.hvlab.test'
+    # The decompiled VMHost reads FullyQualifiedDomainName from Win32_ComputerSystem.Domain: the domain, not the host's FQDN
+    # (this test expected hv01.hvlab.test, the lab's old invention).
+    assert vmhost['FullyQualifiedDomainName'] == 'hvlab.test'
+    assert vmhost.to_string == "VMHost (Name = 'HV01')"
     assert vmhost['VirtualMachineMigrationEnabled'] is False
     assert vmhost['VirtualMachineMigrationAuthenticationType'] == LabEnum(f'{HV}.MigrationAuthenticationType', 'CredSSP', 0)
     assert vmhost['VirtualMachineMigrationPerformanceOption'] == LabEnum(f'{HV}.VMMigrationPerformance', 'Compression', 1)
@@ -108,12 +111,18 @@ def test_computer_name_may_only_name_this_host(host):
     assert error.target == 'hv02'
 
 
-def test_confirm_prompt_fails_in_a_remote_session(host):
-    error = only_error(run(host, 'Set-VMHost', ('MaximumStorageMigrations', 3), ('Confirm', None)))
-    assert error.exception_type == 'System.Management.Automation.Host.HostException'
-    assert host.migration.maximum_storage_migrations == 2
-    assert run(host, 'Set-VMHost', ('MaximumStorageMigrations', 3), ('Confirm', False)).errors == []
-    assert host.migration.maximum_storage_migrations == 3
+def test_the_host_names_come_from_win32_computer_system(host):
+    system = run(host, 'Get-CimInstance', ('ClassName', 'Win32_ComputerSystem')).output[0]
+    assert system.type_names[0] == 'Microsoft.Management.Infrastructure.CimInstance#root/cimv2/Win32_ComputerSystem'
+    assert (system['Name'], system['DNSHostName'], system['Domain'], system['PartOfDomain'], system['Workgroup']) == \
+        ('HV01', 'hv01', 'hvlab.test', True, None)
+    host.patch({'domain': None})
+    system = run(host, 'Get-CimInstance', ('ClassName', 'Win32_ComputerSystem')).output[0]
+    assert (system['Domain'], system['PartOfDomain'], system['Workgroup']) == ('WORKGROUP', False, 'WORKGROUP')
+    assert run(host, 'Get-VMHost').output[0]['FullyQualifiedDomainName'] == 'WORKGROUP'
+    error = only_error(run(host, 'Get-CimInstance', ('ClassName', 'Win32_NoSuchClass')))
+    assert (error.fully_qualified_error_id, error.category, error.message) == (
+        'HRESULT 0x80041010,Microsoft.Management.Infrastructure.CimCmdlets.GetCimInstanceCommand', 'MetadataError', 'Invalid class ')
 
 
 # ---- Enable-/Disable-VMMigration -----------------------------------------------------------------

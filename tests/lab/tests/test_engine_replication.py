@@ -15,6 +15,8 @@ HV = 'Microsoft.HyperV.PowerShell'
 HTTP_RULE = 'VIRT-HVRHTTPL-In-TCP-NoScope'
 HTTPS_RULE = 'VIRT-HVRHTTPSL-In-TCP-NoScope'
 VM = 'hv01-web'
+# No source states Enable-NetFirewallRule's ConfirmImpact: the lab models it High (the conservative case), so callers answer.
+CONFIRMED = ('Confirm', False)
 
 
 @pytest.fixture(name='world')
@@ -49,7 +51,7 @@ def make_replica_server(host, auth='Kerberos', **extra):
         parameters.append(('CertificateThumbprint', host.replication.certificates[0]))
     ok(run(host, 'Set-VMReplicationServer', *parameters, *extra.items()))
     for rule in ([HTTP_RULE] if auth == 'Kerberos' else [HTTPS_RULE] if auth == 'Certificate' else [HTTP_RULE, HTTPS_RULE]):
-        ok(run(host, 'Enable-NetFirewallRule', ('Name', rule)))
+        ok(run(host, 'Enable-NetFirewallRule', ('Name', rule), CONFIRMED))
 
 
 def enable(primary, replica_name='hv02.hvlab.test', port=80, auth='Kerberos', vm=VM, *extra):
@@ -168,8 +170,8 @@ def test_replica_listener_rules_exist_disabled(hosts):
 
 def test_enable_rule_by_name_or_display_name_only_touches_that_rule(hosts):
     host = hosts[1]
-    ok(run(host, 'Enable-NetFirewallRule', HTTP_RULE))
-    ok(run(host, 'Enable-NetFirewallRule', ('DisplayName', 'Hyper-V Replica HTTPS Listener (TCP-In)')))
+    ok(run(host, 'Enable-NetFirewallRule', HTTP_RULE, CONFIRMED))
+    ok(run(host, 'Enable-NetFirewallRule', ('DisplayName', 'Hyper-V Replica HTTPS Listener (TCP-In)'), CONFIRMED))
     enabled = {rule.name for rule in host.firewall_rules if rule.enabled}
     assert enabled == {HTTP_RULE, HTTPS_RULE, 'WINRM-HTTP-In-TCP'}
 
@@ -184,7 +186,7 @@ def test_rule_not_found_and_whatif(hosts):
 
 
 def test_bare_enable_net_firewall_rule_enables_every_rule(hosts):
-    ok(run(hosts[1], 'Enable-NetFirewallRule'))
+    ok(run(hosts[1], 'Enable-NetFirewallRule', CONFIRMED))
     assert all(rule.enabled for rule in hosts[1].firewall_rules)
     assert len(hosts[1].firewall_rules) > 2
 
@@ -262,7 +264,10 @@ def test_enable_creates_both_sides(hosts):
     replica_vm = vm_of(replica)
     assert replica_vm.vm_id == vm_of(primary).vm_id and replica_vm.state == 'Off' and replica_vm.data_version == 0
     assert state(replica) == ('WaitingForInitialReplication', 'Normal', 'Replica')
-    assert replication(replica)['TrustGroup'] == 'DEFAULT'
+    # VMReplication has no TrustGroup (decompiled Hyper-V module; the lab had invented one): the trust group is the Replica
+    # server's authorization, which Get-VMReplication -TrustGroup filters by.
+    assert 'TrustGroup' not in replication(replica).properties
+    assert [item['VMName'] for item in ok(run(replica, 'Get-VMReplication', ('TrustGroup', 'DEFAULT')))] == [VM]
     assert [item['VMName'] for item in ok(run(primary, 'Get-VMReplication'))] == [VM]
 
 
@@ -303,6 +308,10 @@ def test_excluded_disks_are_reported(hosts):
     ok(enable(hosts[0], 'hv02.hvlab.test', 80, 'Kerberos', VM, ('ExcludedVhdPath', disk.upper())))
     item = replication(hosts[0])
     assert [drive['Path'] for drive in item['ExcludedDisks']] == [disk] and item['ReplicatedDisks'] == []
+    # Remoting hands the nested drives over as text; expanded, they are top-level objects with their Path.
+    expanded = hosts[0].execute([[Command('Get-VMReplication', []), Command('Select-Object', [('ExpandProperty', 'ExcludedDisks')])]],
+                                IDENTITY)
+    assert [drive['Path'] for drive in ok(expanded)] == [disk]
 
 
 # ---- initial replication ---------------------------------------------------------------------------------------
@@ -481,7 +490,7 @@ def test_test_failover_and_cleanup(world, hosts):
     vm_of(primary).data_version = 11
     world.advance_replication(300)
     assert only_error(run(primary, 'Start-VMFailover', VM, ('AsTest', None))).category == 'InvalidOperation'
-    test_vm = ok(run(replica, 'Start-VMFailover', VM, ('AsTest', None), ('Passthru', None)))[0]
+    test_vm = ok(run(replica, 'Start-VMFailover', VM, ('AsTest', None), ('Passthru', None), CONFIRMED))[0]
     assert test_vm['Name'] == f'{VM} - Test' and test_vm['ReplicationMode'].name == 'TestReplica'
     assert vm_of(replica, f'{VM} - Test').data_version == 11
     assert 'already in progress' in only_error(run(replica, 'Start-VMFailover', VM, ('AsTest', None))).message
@@ -500,11 +509,11 @@ def test_planned_failover_reverse_and_failback_keep_the_data(world, hosts):
     # 1. Prepare on the primary: the VM must be off; pending changes are sent.
     assert 'must be turned off' in only_error(run(primary, 'Start-VMFailover', VM, ('Prepare', None))).message
     primary.patch({'vms': {VM: {'state': 'Off'}}})
-    ok(run(primary, 'Start-VMFailover', VM, ('Prepare', None)))
+    ok(run(primary, 'Start-VMFailover', VM, ('Prepare', None), CONFIRMED))
     assert state(primary)[0] == 'PreparedForFailover' and vm_of(replica).data_version == 5
     # 2. Fail over on the Replica server.
     assert only_error(run(primary, 'Start-VMFailover', VM)).category == 'InvalidOperation'
-    ok(run(replica, 'Start-VMFailover', VM))
+    ok(run(replica, 'Start-VMFailover', VM, CONFIRMED))
     assert state(replica)[0] == 'FailedOverWaitingCompletion'
     # 3. Reverse: the old primary must be a ready Replica server too.
     error = only_error(run(replica, 'Set-VMReplication', VM, ('Reverse', None)))
@@ -519,8 +528,8 @@ def test_planned_failover_reverse_and_failback_keep_the_data(world, hosts):
     assert vm_of(primary).data_version == 7
     # 4. Failback: the same planned sequence in the other direction.
     replica.patch({'vms': {VM: {'state': 'Off'}}})
-    ok(run(replica, 'Start-VMFailover', VM, ('Prepare', None)))
-    ok(run(primary, 'Start-VMFailover', VM))
+    ok(run(replica, 'Start-VMFailover', VM, ('Prepare', None), CONFIRMED))
+    ok(run(primary, 'Start-VMFailover', VM, CONFIRMED))
     ok(run(primary, 'Set-VMReplication', VM, ('Reverse', None)))
     assert state(primary) == ('Replicating', 'Normal', 'Primary') and state(replica) == ('Replicating', 'Normal', 'Replica')
     assert vm_of(primary).data_version == vm_of(replica).data_version == 7
@@ -533,7 +542,7 @@ def test_cancelling_a_prepared_planned_failover(world, hosts):
     primary, replica = hosts
     replicating(world, primary, replica)
     primary.patch({'vms': {VM: {'state': 'Off'}}})
-    ok(run(primary, 'Start-VMFailover', VM, ('Prepare', None)))
+    ok(run(primary, 'Start-VMFailover', VM, ('Prepare', None), CONFIRMED))
     ok(run(primary, 'Stop-VMFailover', VM))
     assert state(primary)[0] == 'Replicating'
 
@@ -548,12 +557,12 @@ def test_unplanned_failover_to_a_chosen_recovery_point(world, hosts):
     # Hourly points, the newest one following every cycle (it is the latest replicated state).
     assert [point.data_version for point in points] == [1, 2, 3, 3]
     snapshot = recovery_point_object(replica, vm_of(replica), points[0])
-    ok(run(replica, 'Start-VMFailover', ('VMRecoverySnapshot', snapshot)))
+    ok(run(replica, 'Start-VMFailover', ('VMRecoverySnapshot', snapshot), CONFIRMED))
     assert state(replica)[0] == 'FailedOverWaitingCompletion' and vm_of(replica).data_version == 1
     ok(run(replica, 'Stop-VMFailover', VM))                       # cancel: back to replicating, latest data
     assert state(replica)[0] == 'Replicating' and vm_of(replica).data_version == 3
-    ok(run(replica, 'Start-VMFailover', ('VMRecoverySnapshot', recovery_point_object(replica, vm_of(replica), points[1]))))
-    ok(run(replica, 'Complete-VMFailover', VM, ('Passthru', None)))
+    ok(run(replica, 'Start-VMFailover', ('VMRecoverySnapshot', recovery_point_object(replica, vm_of(replica), points[1])), CONFIRMED))
+    ok(run(replica, 'Complete-VMFailover', VM, ('Passthru', None), CONFIRMED))
     assert state(replica)[0] == 'FailedOver' and vm_of(replica).data_version == 2
     assert 'no longer be cancelled' in only_error(run(replica, 'Stop-VMFailover', VM)).message
     assert only_error(run(replica, 'Complete-VMFailover', VM)).category == 'InvalidOperation'
@@ -655,13 +664,13 @@ def test_control_wrapper_and_real_time_mode(world, hosts):
     assert vm_of(replica).data_version == 1
 
 
-def test_output_objects_convert_for_the_runner(world, hosts):
-    from hvlab.transport.values import to_runner_json  # pylint: disable=import-outside-toplevel
+def test_output_objects_serialize_for_remoting(world, hosts):
+    from hvlab.transport.values import to_clixml  # pylint: disable=import-outside-toplevel
     replicating(world, *hosts)
     for name in ('Get-VMReplication', 'Measure-VMReplication', 'Get-VMReplicationServer', 'Get-NetFirewallRule'):
         for item in ok(run(hosts[0], name)):
             assert isinstance(item, LabObject)
-            json.dumps(to_runner_json(item))
+            assert to_clixml(item).startswith('<Objs ')
 
 
 def test_initial_replication_from_a_backup_prepared_with_as_replica(world, hosts):

@@ -57,13 +57,13 @@ def test_psrp_commands_are_recorded_with_their_parameters(lab):
 
 
 def test_winrm_runner_commands_are_recorded(lab):
-    _unused, stderr, code = run_runner(lab, {'version': 1, 'statements': [{'commands': [{'name': 'Get-VM', 'parameters': {'Name': AWKWARD}}]}]})
+    _unused, stderr, code = run_runner(lab, {'version': 2, 'statements': [{'commands': [{'name': 'Get-VM', 'parameters': {'Name': AWKWARD}}]}]})
     assert code == 0, stderr
     assert lab.control.commands('hv01') == [{'name': 'Get-VM', 'parameters': [['Name', AWKWARD]]}]
 
 
 def test_the_record_keeps_the_last_commands_only(lab):
     statements = [{'commands': [{'name': 'Get-VMHost', 'parameters': {'ComputerName': str(number)}}]} for number in range(RECORDED_COMMANDS + 5)]
-    run_runner(lab, {'version': 1, 'statements': statements})
+    run_runner(lab, {'version': 2, 'statements': statements})
     recorded = lab.control.commands('hv01')
     assert len(recorded) == RECORDED_COMMANDS and recorded[-1]['parameters'] == [['ComputerName', str(RECORDED_COMMANDS + 4)]]

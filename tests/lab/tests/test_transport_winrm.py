@@ -28,7 +28,8 @@ def run_runner(lab, request_document):
     shell_id = client.open_shell()
     try:
         command_id = client.run_command(shell_id, 'powershell.exe',
-                                        ['-NoProfile', '-NonInteractive', '-ExecutionPolicy', 'Bypass', '-EncodedCommand', encoded])
+                                        ['-NoProfile', '-NonInteractive', '-ExecutionPolicy', 'Bypass', '-EncodedCommand', encoded],
+                                        console_mode_stdin=False)
         client.send_command_input(shell_id, command_id, stdin, end=True)
         stdout, stderr, code = client.get_command_output(shell_id, command_id)
         client.cleanup_command(shell_id, command_id)
@@ -38,24 +39,38 @@ def run_runner(lab, request_document):
 
 
 def test_runner_returns_the_contract_json(lab):
-    stdout, stderr, code = run_runner(lab, {'version': 1, 'statements': [
+    stdout, stderr, code = run_runner(lab, {'version': 2, 'statements': [
         {'commands': [{'name': 'Get-VMHost', 'parameters': {}}]},
         {'commands': [{'name': 'Get-VMHost', 'parameters': {'NoSuchParameter': True}}]},
         {'commands': [{'name': 'Remove-Item', 'parameters': {'Path': 'C:\\'}}]},
     ]})
     assert code == 0, stderr
     response = json.loads(stdout)
-    assert response['version'] == 1
+    assert response['version'] == 2
+    # Each output object is the CLIXML PSSerializer.Serialize(object, 1) writes, the depth of remoting (replaces the runner's own
+    # JSON form, which kept nested objects and was not what PSRP returns): an enum property is its name, a TimeSpan stays one.
     host = response['output'][0]
-    assert host['type_names'][0] == 'Microsoft.HyperV.PowerShell.VMHost'
-    assert host['properties']['FullyQualifiedDomainName'] == 'hv01.hvlab.test'
-    # enums travel as their names, TimeSpans as seconds
-    assert host['properties']['VirtualMachineMigrationAuthenticationType'] in ('CredSSP', 'Kerberos')
-    assert isinstance(host['properties']['ResourceMeteringSaveInterval'], (int, float))
+    assert host.startswith('<Objs Version="1.1.0.1" xmlns="http://schemas.microsoft.com/powershell/2004/04">')
+    assert '<T>Microsoft.HyperV.PowerShell.VMHost</T>' in host and '<S N="FullyQualifiedDomainName">hvlab.test</S>' in host
+    assert '<S N="VirtualMachineMigrationAuthenticationType">CredSSP</S>' in host and '<TS N="ResourceMeteringSaveInterval">' in host
     ids = [error['fully_qualified_error_id'] for error in response['errors']]
     assert ids == ['NamedParameterNotFound,Microsoft.HyperV.PowerShell.Commands.GetVMHost', 'HyperVMobility.CommandNotAllowed']
     counters = lab.control.counters()['hv01']
     assert counters['pipelines'] == 1 and counters['commands'] == {'Get-VMHost': 2}
+
+
+def test_runner_pipes_the_commands_of_a_statement_and_refuses_a_statement_whole(lab):
+    stdout, stderr, code = run_runner(lab, {'version': 2, 'statements': [
+        {'commands': [{'name': 'Get-VM', 'parameters': {'Name': ['hv01-web']}},
+                      {'name': 'Select-Object', 'parameters': {'ExpandProperty': 'HardDrives'}}]},
+        {'commands': [{'name': 'Get-VMHost', 'parameters': {}}, {'name': 'Remove-Item', 'parameters': {}}]},
+    ]})
+    assert code == 0, stderr
+    response = json.loads(stdout)
+    assert len(response['output']) == 1 and '<T>Microsoft.HyperV.PowerShell.HardDiskDrive</T>' in response['output'][0]
+    assert '<S N="Path">' in response['output'][0]
+    assert [error['command'] for error in response['errors']] == ['Remove-Item']
+    assert lab.control.counters()['hv01']['commands'] == {'Get-VM': 1, 'Select-Object': 1}
 
 
 def test_other_command_lines_fail_like_windows(lab):

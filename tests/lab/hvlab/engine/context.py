@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from hvlab.engine import should_process as sp
 from hvlab.engine.binding import BoundParameters
 from hvlab.engine.signatures import CmdletSignature
 from hvlab.engine.values import ErrorInfo, Identity
@@ -23,14 +24,38 @@ class CmdletContext:
     identity: Identity
     signature: CmdletSignature
     bound: BoundParameters
+    confirm_preference: str = sp.DEFAULT_CONFIRM_PREFERENCE
+    # The objects piped in from the previous command of the statement (None for the first command).
+    pipeline_input: list | None = None
     output: list = field(default_factory=list)
     errors: list[ErrorInfo] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    stopped: bool = False
 
-    @property
-    def what_if(self) -> bool:
-        """-WhatIf: the cmdlet reports what it would do and changes nothing."""
-        return self.bound.switch('WhatIf')
+    def should_process(self, target: str, action: str | None = None) -> bool:
+        """Cmdlet.ShouldProcess(target, action), called where the real cmdlet calls it: after its own checks, before the change.
+
+        False means: change nothing for this target (-WhatIf, or a prompt that failed and wrote its error record).
+        """
+        traits = sp.traits(self.signature.name)
+        if not traits.supports_should_process:
+            raise AssertionError(f'{self.signature.name} does not support ShouldProcess; the lab cmdlet must not ask')
+        if self.stopped:
+            return False
+        if self.bound.switch('WhatIf'):
+            return False
+        preference = sp.effective_preference(self.bound.get('Confirm'), self.confirm_preference)
+        if not sp.must_prompt(traits.confirm_impact, preference):
+            return True
+        description = f'Performing the operation "{action or self.signature.name}" on target "{target}".'
+        failure = sp.prompt_failure(self.identity.transport, description)
+        if self.signature.module == 'Hyper-V':
+            error_id, category = sp.hyperv_mapping(failure)
+            self.write_error(error_id, failure.message, category, target=target)
+        else:
+            self.write_error(failure.error_id, failure.message, failure.category, target=target, exception_type=failure.exception_type)
+            self.stopped = True      # the exception ends a cmdlet that does not catch it per operand
+        return False
 
     @property
     def passthru(self) -> bool:

@@ -78,7 +78,7 @@ class ArgumentConverter:
                 return None
             items = list(value) if isinstance(value, (list, tuple)) else [value]
             return [self._element(item) for item in items]
-        if isinstance(value, (list, tuple)) and self.ptype.element not in ('PSObject', 'Boolean', 'SwitchParameter') \
+        if isinstance(value, (list, tuple)) and self.ptype.element not in ('PSObject', 'Object', 'Boolean', 'SwitchParameter') \
                 and not self.ptype.is_enum:
             # PowerShell refuses to bind a collection to a scalar parameter (NotSupportedException).
             raise self._cannot_convert_argument(value, 'Specified method is not supported.')
@@ -116,7 +116,7 @@ class ArgumentConverter:
             if value is None:
                 raise self._null_not_allowed()
             return self._boolean(value)
-        if value is None or element == 'PSObject':
+        if value is None or element in ('PSObject', 'Object'):
             return value
         converter = self._SCALAR_CONVERTERS.get('Integer' if element in _INT_RANGES else element)
         if converter is not None:
@@ -244,7 +244,8 @@ class ArgumentConverter:
                    f'Specify one of the following enumerator names and try again:\r\n{", ".join(members)}')
 
     _SCALAR_CONVERTERS = {
-        'String': _string, 'Integer': _integer, 'TimeSpan': _timespan, 'Guid': _guid, 'DateTime': _datetime, 'Hashtable': _hashtable,
+        # [uri] accepts any string (a relative reference when it is not absolute), so a Uri parameter keeps the text.
+        'String': _string, 'Uri': _string, 'Integer': _integer, 'TimeSpan': _timespan, 'Guid': _guid, 'DateTime': _datetime, 'Hashtable': _hashtable,
     }
 
 

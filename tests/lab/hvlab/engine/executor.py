@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from hvlab.engine import cmdlets
-from hvlab.engine.binding import BindingError, ParameterBinder
+from hvlab.engine.binding import PARAMETER_BINDING_EXCEPTION, BindingError, ParameterBinder
 from hvlab.engine.context import CmdletContext
+from hvlab.engine.conversion import powershell_text
+from hvlab.engine.should_process import DEFAULT_CONFIRM_PREFERENCE
 from hvlab.engine.signatures import CmdletSignature, find_signature
 from hvlab.engine.values import Command, ErrorInfo, Execution, Identity
 
@@ -16,9 +18,10 @@ class StopExecution(Exception):
 class Executor:
     """Executes the statements of one execute() call, in order, on one host."""
 
-    def __init__(self, host, identity: Identity):
+    def __init__(self, host, identity: Identity, confirm_preference: str = DEFAULT_CONFIRM_PREFERENCE):
         self.host = host
         self.identity = identity
+        self.confirm_preference = confirm_preference
         self.execution = Execution()
 
     def run(self, statements: list[list[Command]]) -> Execution:
@@ -30,32 +33,37 @@ class Executor:
         return self.execution
 
     def _run_statement(self, statement: list[Command]) -> None:
-        if not statement:
-            return
-        if len(statement) > 1:
-            names = ' | '.join(command.name for command in statement)
-            self.execution.errors.append(ErrorInfo(
-                command=statement[0].name, message=f'The lab runs one command per statement; the pipeline "{names}" is not modelled.',
-                fully_qualified_error_id='HvLab.PipelineNotSupported', category='NotImplemented',
-                exception_type='System.NotSupportedException', target=names))
-            return
-        self._run_command(statement[0])
+        """One statement: its commands piped together, like ``Compare-VM ... | Select-Object -ExpandProperty ...``.
 
-    def _run_command(self, command: Command) -> None:
-        signature = find_signature(command.name)
-        if signature is None or not self._module_available(signature):
-            self.execution.errors.append(command_not_found(command.name))
-            return
-        try:
-            bound = ParameterBinder(signature).bind(list(command.parameters))
-        except BindingError as failure:
-            self.execution.errors.append(failure.error)
-            return
-        ctx = CmdletContext(self.host, self.identity, signature, bound)
-        self._invoke(signature, ctx)
-        self.execution.output.extend(ctx.output)
-        self._write_warnings(ctx)
-        self._write_errors(ctx)
+        Every command is bound before any runs (a binding error ends the statement, as PowerShell's pipeline preparation does);
+        each command after the first runs only for the objects the previous one wrote, and the last one's output is the
+        statement's output.
+        """
+        prepared = []
+        for command in statement:
+            signature = find_signature(command.name)
+            if signature is None or not self._module_available(signature):
+                self.execution.errors.append(command_not_found(command.name))
+                return
+            try:
+                prepared.append((signature, ParameterBinder(signature).bind(list(command.parameters))))
+            except BindingError as failure:
+                self.execution.errors.append(failure.error)
+                return
+        piped = None
+        for position, (signature, bound) in enumerate(prepared):
+            ctx = CmdletContext(self.host, self.identity, signature, bound, confirm_preference=self.confirm_preference,
+                                pipeline_input=piped)
+            if piped is None or cmdlets.takes_pipeline_input(signature.name):
+                self._invoke(signature, ctx)
+            else:
+                for item in piped:
+                    ctx.errors.append(input_not_bound(signature, item))
+            if position == len(prepared) - 1:
+                self.execution.output.extend(ctx.output)
+            piped = list(ctx.output)
+            self._write_warnings(ctx)
+            self._write_errors(ctx)
 
     def _module_available(self, signature: CmdletSignature) -> bool:
         """Hyper-V cmdlets exist only where the Hyper-V PowerShell module (feature) is installed."""
@@ -66,13 +74,6 @@ class Executor:
             ctx.write_error('HvLab.CimSessionNotSupported', 'The lab does not model CIM sessions; use -ComputerName (or nothing) to '
                                                             'address this host.', 'NotImplemented',
                             exception_type='System.NotSupportedException')
-            return
-        if ctx.bound.switch('Confirm'):
-            ctx.write_error('HostException', 'A command that prompts the user failed because the host program or the command type '
-                                             'does not support user interaction. The host was attempting to request confirmation '
-                                             f'with the following message: Are you sure you want to perform this action? '
-                                             f'Performing operation "{signature.name}".', 'NotImplemented',
-                            exception_type='System.Management.Automation.Host.HostException')
             return
         if signature.module == 'Hyper-V' and not self.host.hyperv_installed:
             ctx.write_error('ObjectNotFound', f"Hyper-V encountered an error trying to access an object on computer "
@@ -116,3 +117,13 @@ def command_not_found(name: str) -> ErrorInfo:
                              'and try again.',
                      fully_qualified_error_id='CommandNotFoundException', category='ObjectNotFound',
                      exception_type='System.Management.Automation.CommandNotFoundException', target=name)
+
+
+def input_not_bound(signature: CmdletSignature, item) -> ErrorInfo:
+    """ParameterBinderController's record for a piped object no parameter of the command takes from the pipeline."""
+    return ErrorInfo(command=signature.name,
+                     message='The input object cannot be bound to any parameters for the command either because the command does not '
+                             'take pipeline input or the input and its properties do not match any of the parameters that take '
+                             'pipeline input.',
+                     fully_qualified_error_id=f'InputObjectNotBound,{signature.implementing_type}', category='InvalidArgument',
+                     exception_type=PARAMETER_BINDING_EXCEPTION, target=powershell_text(item))

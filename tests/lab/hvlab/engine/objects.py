@@ -40,6 +40,23 @@ def netbios_name(host: SimHost) -> str:
     return host.name.upper()
 
 
+def domain_or_workgroup(host: SimHost) -> str:
+    """Win32_ComputerSystem.Domain: the domain's DNS name, or the workgroup's name when the computer is not in a domain."""
+    return host.domain or host.workgroup
+
+
+def virtualization_text(type_name: str, friendly: dict, unique: dict) -> str:
+    """VirtualizationObject.ToString() (decompiled Hyper-V module): the short type name, the friendly identifiers in
+    parentheses, the unique ones in brackets, each as Name = 'value'. Which properties are identifiers is per type; the lab
+    names the ones the decompiled classes mark (VMComponentObject: VMName friendly, VMId unique; VMHost: Name)."""
+    parts = [type_name.rsplit('.', 1)[-1]]
+    if friendly:
+        parts.append('(%s)' % ', '.join(f"{name} = '{value}'" for name, value in friendly.items()))
+    if unique:
+        parts.append('[%s]' % ', '.join(f"{name} = '{value}'" for name, value in unique.items()))
+    return ' '.join(parts)
+
+
 def vmhost_object(host: SimHost) -> LabObject:
     migration, settings = host.migration, host.settings
     properties = {
@@ -54,7 +71,8 @@ def vmhost_object(host: SimHost) -> LabObject:
         'ExternalNetworkAdapters': [],
         'EnableEnhancedSessionMode': settings.enhanced_session_mode,
         'Name': netbios_name(host),
-        'FullyQualifiedDomainName': host.fqdn,
+        # The decompiled VMHost reads it from Win32_ComputerSystem.Domain: the domain (or workgroup), not the host's own FQDN.
+        'FullyQualifiedDomainName': domain_or_workgroup(host),
         'MemoryCapacity': host.memory_bytes,
         'VirtualHardDiskPath': settings.virtual_hard_disk_path,
         'VirtualMachinePath': settings.virtual_machine_path,
@@ -73,7 +91,8 @@ def vmhost_object(host: SimHost) -> LabObject:
         'CimSession': None,
         'IsDeleted': False,
     }
-    return LabObject([f'{HV}.VMHost', _VIRTUALIZATION_OBJECT, 'System.Object'], properties, f'{HV}.VMHost')
+    return LabObject([f'{HV}.VMHost', _VIRTUALIZATION_OBJECT, 'System.Object'], properties,
+                     virtualization_text(f'{HV}.VMHost', {'Name': netbios_name(host)}, {}))
 
 
 def migration_network_object(host: SimHost, network: MigrationNetwork) -> LabObject:
@@ -88,16 +107,20 @@ def supported_version_object(host: SimHost, version: str) -> LabObject:
     return LabObject([f'{HV}.VMHostSupportedVersion', 'System.Object'], properties, f'{HV}.VMHostSupportedVersion')
 
 
-def _hard_drive_object(host: SimHost, vm: VirtualMachine, index: int) -> LabObject:
-    disk = vm.disks[index]
+def hard_drive_object(host: SimHost, vm: VirtualMachine, disk) -> LabObject:
+    """A HardDiskDrive (Get-VMHardDiskDrive, VirtualMachine.HardDrives, VMReplication.ReplicatedDisks/ExcludedDisks)."""
+    location = f'{disk.controller_type} controller number {disk.controller_number} at location {disk.controller_location}'
+    drive_id = f'Microsoft:{vm.vm_id.upper()}\\{disk.controller_type}\\{disk.controller_number}\\{disk.controller_location}\\D'
     properties = {
-        'Path': disk.path, 'ControllerType': enum(f'{HV}.ControllerType', disk.controller_type),
+        'Path': disk.path, 'DiskNumber': None, 'ControllerType': enum(f'{HV}.ControllerType', disk.controller_type),
         'ControllerNumber': disk.controller_number, 'ControllerLocation': disk.controller_location,
-        'Name': 'Hard Drive', 'VMName': vm.name, 'VMId': vm.vm_id, 'ComputerName': netbios_name(host), 'IsDeleted': False,
+        'Name': f'Hard Drive on {location}', 'Id': drive_id, 'VMName': vm.name, 'VMId': vm.vm_id,
+        'VMSnapshotId': '00000000-0000-0000-0000-000000000000', 'VMSnapshotName': '',
+        'CimSession': None, 'ComputerName': netbios_name(host), 'IsDeleted': False,
     }
-    text = f"HardDiskDrive (Name = 'Hard Drive on {disk.controller_type} controller number {disk.controller_number} at " \
-           f"location {disk.controller_location}') [VMName = '{vm.name}']"
-    return LabObject([f'{HV}.HardDiskDrive', f'{HV}.Drive', f'{HV}.VirtualizationObject', 'System.Object'], properties, text)
+    text = virtualization_text(f'{HV}.HardDiskDrive', {'Name': properties['Name'], 'VMName': vm.name}, {'Id': drive_id, 'VMId': vm.vm_id})
+    return LabObject([f'{HV}.HardDiskDrive', f'{HV}.Drive', f'{HV}.VMDevice', f'{HV}.VMComponentObject', _VIRTUALIZATION_OBJECT,
+                      'System.Object'], properties, text)
 
 
 def vm_object(host: SimHost, vm: VirtualMachine) -> LabObject:
@@ -119,7 +142,7 @@ def vm_object(host: SimHost, vm: VirtualMachine) -> LabObject:
         'Path': vm.path,
         'ConfigurationLocation': vm.path,
         'ProcessorCount': vm.processor_count,
-        'HardDrives': [_hard_drive_object(host, vm, index) for index in range(len(vm.disks))],
+        'HardDrives': [hard_drive_object(host, vm, disk) for disk in vm.disks],
         'ComputerName': netbios_name(host),
         'IsClustered': False,
         'ReplicationState': enum(f'{HV}.VMReplicationState', 'Disabled'),
@@ -129,6 +152,27 @@ def vm_object(host: SimHost, vm: VirtualMachine) -> LabObject:
     }
     text = f"VirtualMachine (Name = '{vm.name}') [Id = '{vm.vm_id}']"
     return LabObject([f'{HV}.VirtualMachine', f'{HV}.VirtualMachineBase', _VIRTUALIZATION_OBJECT, 'System.Object'], properties, text)
+
+
+def computer_system_object(host: SimHost) -> LabObject:
+    """Win32_ComputerSystem as Get-CimInstance returns it: the host's names (a subset of the class's properties).
+
+    Per the class's page: DNSHostName is the name in DNS, Domain the domain or (not in a domain) the workgroup, PartOfDomain
+    whether it is in a domain, Workgroup the workgroup when it is not; DomainRole 3 = member server, 2 = standalone server.
+    """
+    joined = host.domain is not None
+    properties = {
+        'Name': netbios_name(host), 'Caption': netbios_name(host), 'DNSHostName': host.name, 'Domain': domain_or_workgroup(host),
+        'PartOfDomain': joined, 'Workgroup': None if joined else host.workgroup, 'DomainRole': 3 if joined else 2,
+        'Manufacturer': 'HvLab', 'Model': 'Simulated Hyper-V host', 'NumberOfLogicalProcessors': host.logical_processors,
+        'TotalPhysicalMemory': host.memory_bytes, 'PSComputerName': None,
+    }
+    cim = 'Microsoft.Management.Infrastructure.CimInstance'
+    classes = ('Win32_ComputerSystem', 'CIM_UnitaryComputerSystem', 'CIM_ComputerSystem', 'CIM_System', 'CIM_LogicalElement',
+               'CIM_ManagedSystemElement')
+    type_names = [f'{cim}#root/cimv2/{name}' for name in classes] + [f'{cim}#{name}' for name in classes] + [cim, 'System.Object']
+    # CimInstance.ToString(): the class name and its key properties.
+    return LabObject(type_names, properties, f'Win32_ComputerSystem (Name = "{netbios_name(host)}")')
 
 
 def _feature_depth(name: str) -> int:

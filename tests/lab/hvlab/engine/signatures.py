@@ -39,6 +39,7 @@ _SYSTEM_TYPES = {
     'ADPrincipal': 'Microsoft.ActiveDirectory.Management.ADPrincipal',
     'ADAuthenticationPolicy': 'Microsoft.ActiveDirectory.Management.ADAuthenticationPolicy',
     'ADAuthenticationPolicySilo': 'Microsoft.ActiveDirectory.Management.ADAuthenticationPolicySilo',
+    'VMDriveController': 'Microsoft.HyperV.PowerShell.VMDriveController', 'Object': 'System.Object', 'Uri': 'System.Uri',
 }
 
 
@@ -125,6 +126,10 @@ class CmdletSignature:
             return f'Microsoft.Windows.ServerManager.Commands.{compact}Command'
         if self.module == 'ActiveDirectory':
             return f'Microsoft.ActiveDirectory.Management.Commands.{compact}'
+        if self.module == 'CimCmdlets':
+            return f'Microsoft.Management.Infrastructure.CimCmdlets.{compact}Command'
+        if self.module == 'Microsoft.PowerShell.Utility':
+            return f'Microsoft.PowerShell.Commands.{compact}Command'
         # NetSecurity cmdlets are CDXML functions: PowerShell uses the function name.
         return self.name
 

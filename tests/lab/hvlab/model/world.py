@@ -179,6 +179,8 @@ class SimHost:
         self.name = name
         self.address = address
         self.domain = domain
+        # The workgroup a host not joined to a domain belongs to (Windows' default name).
+        self.workgroup = 'WORKGROUP'
         self.os = OS_RELEASES[os_release]
         self.supported_vm_versions = list(self.os.supported_vm_versions)
         self.default_vm_version = self.os.default_vm_version

@@ -54,7 +54,7 @@ def _error_category(name: str) -> ErrorCategory:
 def write_execution(pipeline: ServerPipeline, execution: typing.Any) -> None:
     """Write an engine Execution's output, errors and warnings on a running pipeline."""
     for item in execution.output:
-        pipeline.write_output(values.to_psrp(item))
+        pipeline.write_output(values.remoting_object(item))
     for error in execution.errors:
         exception = NETException(Message=error.message)
         exception_type = error.exception_type or 'System.Exception'

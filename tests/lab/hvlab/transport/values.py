@@ -1,9 +1,12 @@
-"""Conversions between the engine's plain values and the two wire forms.
+"""Conversions between the engine's plain values and the wire.
 
 * PSRP: engine values (LabObject, LabEnum, LabTimeSpan, datetime, primitives) -> psrpcore objects that
   serialise to the CLIXML a Windows host sends (Hyper-V type names in <TN>, enums with their type name,
   ToString and I32 value, TimeSpan as <TS>), and psrpcore's deserialised parameter values -> plain Python.
-* Runner: engine values -> the JSON values of the WinRM runner's response (docs/dev/contracts.md).
+  remoting_object() first reduces an output object to what remoting's depth-1 serialization keeps
+  (hvlab.engine.serialization).
+* Runner: the same reduced object as the CLIXML document PSSerializer.Serialize(object, 1) writes, which the
+  collection's WinRM runner puts in its response (docs/dev/contracts.md).
 
 Engine values are recognised by shape (LabObject: type_names/properties/to_string, LabEnum: type_name/name/value,
 LabTimeSpan: seconds) so that this module needs no import of the engine.
@@ -16,11 +19,10 @@ import typing
 import psrpcore.types._serializer as _psrpcore_serializer
 from psrpcore.types import (
     PSBool, PSDateTime, PSDict, PSDouble, PSDuration, PSEnumBase, PSInt, PSInt64, PSList, PSNoteProperty, PSObject,
-    PSString, PSType,
+    PSString, PSType, serialize_clixml,
 )
 
 _INT32 = range(-2 ** 31, 2 ** 31)
-RUNNER_MAX_DEPTH = 4
 
 
 def _serialize_duration(value: datetime.timedelta) -> str:
@@ -148,26 +150,12 @@ def from_psrp(value: typing.Any) -> typing.Any:
     return str(value)
 
 
-def to_runner_json(value: typing.Any, depth: int = 0) -> typing.Any:
-    """Engine value -> JSON value of the runner's response (enum -> name, TimeSpan -> seconds, DateTime -> ISO)."""
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    if isinstance(value, datetime.datetime):
-        return value.isoformat()
-    if isinstance(value, datetime.timedelta):
-        return value.total_seconds()
-    if isinstance(value, dict):
-        return {str(key): to_runner_json(item, depth) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [to_runner_json(item, depth) for item in value]
-    if is_lab_object(value):
-        if depth >= RUNNER_MAX_DEPTH:
-            # ConvertTo-Json past its depth writes the object's string form.
-            return value.to_string
-        return {'type_names': list(value.type_names), 'to_string': value.to_string,
-                'properties': {name: to_runner_json(item, depth + 1) for name, item in value.properties.items()}}
-    if is_lab_enum(value):
-        return value.name
-    if is_lab_timespan(value):
-        return float(value.seconds)
-    return str(value)
+def remoting_object(value: typing.Any) -> typing.Any:
+    """An output object as PowerShell serializes it for remoting, as psrpcore objects (the engine's serialization rules)."""
+    from hvlab.engine.serialization import for_remoting  # pylint: disable=import-outside-toplevel  # the engine is optional at import time
+    return to_psrp(for_remoting(value))
+
+
+def to_clixml(value: typing.Any) -> str:
+    """PSSerializer.Serialize(value, 1): the <Objs> document of one output object, as the WinRM runner writes it."""
+    return serialize_clixml([remoting_object(value)], None)

@@ -36,6 +36,7 @@ class RunnerScript:
         # PowerShell's -notcontains is case-insensitive.
         self.allowed = None if allowed is None else {name.lower() for name in allowed}
         self.not_allowed_error_id = namespace.get('NOT_ALLOWED_ERROR_ID', 'HyperVMobility.CommandNotAllowed')
+        self.request_version = namespace.get('REQUEST_VERSION', 2)
 
     def matches(self, script_text: str) -> bool:
         return hashlib.sha256(script_text.encode('utf-8')).hexdigest() == self.sha256
@@ -78,34 +79,39 @@ def _runner_error(error: typing.Any) -> dict:
 
 
 def run_runner(runner: RunnerScript, stdin: bytes, execute: typing.Callable[[list], typing.Any]) -> RunnerOutcome:
-    """What the runner script does with its stdin; execute(statements) runs statements on the host."""
+    """What the runner script does with its stdin; execute(statements) runs statements on the host.
+
+    As the script does: a statement with a name outside the allow-list is refused whole before any of it runs; the others
+    run in order, each its own statement of piped commands, and every output object is written as the CLIXML
+    PSSerializer.Serialize(object, 1) produces.
+    """
     from hvlab.engine import Command  # pylint: disable=import-outside-toplevel  # the engine is optional at import time
 
     try:
         request = json.loads(base64.b64decode(stdin.decode('ascii').strip()).decode('utf-8'))
     except (ValueError, UnicodeDecodeError, binascii.Error) as error:
         return _runner_failure('Invalid JSON primitive: %s' % error)
-    if not isinstance(request, dict) or request.get('version') != 1:
-        return _runner_failure('request version %s' % (request.get('version', '') if isinstance(request, dict) else ''))
+    if not isinstance(request, dict) or request.get('version') != runner.request_version:
+        return _runner_failure('bad request version %s' % (request.get('version', '') if isinstance(request, dict) else ''))
 
     output: list = []
     errors: list = []
     warnings: list = []
     for statement in request.get('statements') or []:
-        for command in (statement or {}).get('commands') or []:
-            name = str(command.get('name', ''))
-            if not runner.is_allowed(name):
-                errors.append({'command': name, 'message': "The command '%s' is not allowed." % name,
-                               'fully_qualified_error_id': runner.not_allowed_error_id, 'category': 'PermissionDenied',
-                               'exception_type': 'System.UnauthorizedAccessException', 'target': name})
-                continue
-            parameters = list((command.get('parameters') or {}).items())
-            # The script invokes each command on its own (& $n @a), so each is its own statement.
-            execution = execute([[Command(name, parameters)]])
-            output.extend(values.to_runner_json(item) for item in execution.output)
-            errors.extend(_runner_error(error) for error in execution.errors)
-            warnings.extend(str(warning) for warning in execution.warnings)
-    document = {'version': 1, 'output': output, 'errors': errors, 'warnings': warnings}
+        commands = [(str(command.get('name', '')), list((command.get('parameters') or {}).items()))
+                    for command in (statement or {}).get('commands') or []]
+        refused = [name for name, _unused in commands if not runner.is_allowed(name)]
+        for name in refused:
+            errors.append({'command': name, 'message': "'%s' is not allowed." % name,
+                           'fully_qualified_error_id': runner.not_allowed_error_id, 'category': 'PermissionDenied',
+                           'exception_type': 'System.UnauthorizedAccessException', 'target': name})
+        if refused or not commands:
+            continue
+        execution = execute([[Command(name, parameters) for name, parameters in commands]])
+        output.extend(values.to_clixml(item) for item in execution.output)
+        errors.extend(_runner_error(error) for error in execution.errors)
+        warnings.extend(str(warning) for warning in execution.warnings)
+    document = {'version': runner.request_version, 'output': output, 'errors': errors, 'warnings': warnings}
     return RunnerOutcome(json.dumps(document, separators=(',', ':'), ensure_ascii=False).encode('utf-8'), b'', 0)
 
 

@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
-from hvlab.engine.cmdlets import failover, features, firewall, host, migration, migration_network, replica_server, replication, vm
+from hvlab.engine.cmdlets import (
+    cim, failover, features, firewall, host, migration, migration_network, replica_server, replication, utility, vm,
+)
 
 REGISTRY = {}
-for _module in (host, migration_network, vm, features, migration, replica_server, replication, failover, firewall):
+PIPELINE_INPUT = set()
+for _module in (host, migration_network, vm, features, migration, replica_server, replication, failover, firewall, cim, utility):
     for _name, _function in _module.CMDLETS.items():
         REGISTRY[_name.lower()] = _function
+    PIPELINE_INPUT.update(name.lower() for name in getattr(_module, 'PIPELINE_INPUT', ()))
 
 
 def implementation(name: str):
     """The function running a cmdlet (signature: fn(ctx) -> None), or None when the lab does not model it yet."""
     return REGISTRY.get(name.lower())
+
+
+def takes_pipeline_input(name: str) -> bool:
+    """Whether the lab models the cmdlet's pipeline parameter: it then reads ctx.pipeline_input, one object at a time.
+
+    The other cmdlets are only modelled as the first command of a statement; piping objects into one of them is the binding
+    error PowerShell writes for input no parameter takes (the lab binds no ValueFromPipeline parameter of theirs).
+    """
+    return name.lower() in PIPELINE_INPUT

@@ -54,13 +54,15 @@ def _prepare_planned_failover(ctx: CmdletContext, host, vm, rel: model.Relations
         fail(ctx, 'state', f"The virtual machine '{vm.name}' must be turned off before a planned failover can be prepared "
              f'(current state: {vm.state}).', vm.name)
         return None
+    # The decompiled StartVMFailover validates the states while it lists the operands, asks ShouldProcess, then sends the
+    # pending changes (which may fail).
+    if not ctx.should_process(vm.name, 'Prepare failover'):
+        return None
     clockwork = model.ReplicationClockwork(host.world)
     problem = clockwork.cycle_problem(host, vm, rel)
     if problem is not None:
         fail(ctx, 'state', f"Hyper-V could not send the pending changes of virtual machine '{vm.name}' to the Replica server: "
              f'{model.FAULT_KINDS[problem].detail}', vm.name)
-        return None
-    if ctx.what_if:
         return None
     clockwork.deliver(host, vm, rel, clock(ctx), vm.data_version, model.BYTES_PER_CHANGE)
     rel.state, rel.next_cycle_at = 'PreparedForFailover', None
@@ -88,7 +90,7 @@ def _failover(ctx: CmdletContext, vm, rel: model.Relationship, point_name: str |
         fail(ctx, 'state', f"Virtual machine '{vm.name}' cannot fail over in state {rel.state}.", vm.name)
         return None
     point = _recovery_point(ctx, vm, rel, point_name)
-    if point is None or ctx.what_if:
+    if point is None or not ctx.should_process(vm.name, 'Fail over'):
         return None
     rel.failover_undo = {'state': rel.state, 'data_version': vm.data_version}
     vm.data_version = point.data_version
@@ -106,7 +108,7 @@ def _test_failover(ctx: CmdletContext, host, vm, rel: model.Relationship, point_
              'Stop-VMFailover first.', vm.name)
         return None
     point = _recovery_point(ctx, vm, rel, point_name)
-    if point is None or ctx.what_if:
+    if point is None or not ctx.should_process(vm.name, 'Test failover'):
         return None
     test_vm = VirtualMachine(name=f'{vm.name} - Test', vm_id=str(uuid.uuid4()), state='Off', version=vm.version,
                              generation=vm.generation, processor_count=vm.processor_count, memory_startup=vm.memory_startup,
@@ -124,7 +126,7 @@ def complete_vmfailover(ctx: CmdletContext) -> None:
         if rel.state != 'FailedOverWaitingCompletion':
             fail(ctx, 'state', f"No failover waits for completion on virtual machine '{vm.name}' (state {rel.state}).", vm.name)
             continue
-        if ctx.what_if:
+        if not ctx.should_process(vm.name):
             continue
         # Committing discards every other recovery point; the failover can no longer be cancelled.
         rel.state, rel.failover_undo, rel.recovery_points = 'FailedOver', None, []
@@ -134,7 +136,7 @@ def complete_vmfailover(ctx: CmdletContext) -> None:
 
 def stop_vmfailover(ctx: CmdletContext) -> None:
     for host, vm, rel in replicating_targets(ctx):
-        if not _stop_one(ctx, host, vm, rel) or ctx.what_if:
+        if not _stop_one(ctx, host, vm, rel):
             continue
         if ctx.passthru:
             ctx.write_output(vm_with_replication(host, vm))
@@ -145,23 +147,26 @@ def _stop_one(ctx: CmdletContext, host, vm, rel: model.Relationship) -> bool:
         fail(ctx, 'state', f"The failover of virtual machine '{vm.name}' was completed and can no longer be cancelled.", vm.name)
         return False
     if rel.mode == 'Primary' and rel.state == 'PreparedForFailover':
-        if not ctx.what_if:
-            rel.state = 'Replicating'
-            rel.next_cycle_at = clock(ctx) + datetime.timedelta(seconds=rel.frequency_sec)
+        if not ctx.should_process(vm.name):
+            return False
+        rel.state = 'Replicating'
+        rel.next_cycle_at = clock(ctx) + datetime.timedelta(seconds=rel.frequency_sec)
         return True
     if rel.mode == 'Replica' and rel.state == 'FailedOverWaitingCompletion':
-        if not ctx.what_if:
-            vm.state = 'Off'                 # a running failed-over VM is turned off, not shut down
-            vm.data_version = rel.failover_undo['data_version']
-            rel.state, rel.failover_undo = rel.failover_undo['state'], None
+        if not ctx.should_process(vm.name):
+            return False
+        vm.state = 'Off'                 # a running failed-over VM is turned off, not shut down
+        vm.data_version = rel.failover_undo['data_version']
+        rel.state, rel.failover_undo = rel.failover_undo['state'], None
         return True
     test_owner = rel if rel.mode == 'Replica' else next(
         (other for other in host.replication.relationships.values() if other.test_vm_id == vm.vm_id), None)
     if test_owner is not None and test_owner.test_vm_id is not None:
-        if not ctx.what_if:
-            host.vms = [item for item in host.vms if item.vm_id != test_owner.test_vm_id]
-            host.replication.relationships.pop(test_owner.test_vm_id, None)
-            test_owner.test_vm_id = None
+        if not ctx.should_process(vm.name):
+            return False
+        host.vms = [item for item in host.vms if item.vm_id != test_owner.test_vm_id]
+        host.replication.relationships.pop(test_owner.test_vm_id, None)
+        test_owner.test_vm_id = None
         return True
     fail(ctx, 'state', f"No failover is in progress for virtual machine '{vm.name}' (state {rel.state}).", vm.name)
     return False

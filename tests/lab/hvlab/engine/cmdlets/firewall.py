@@ -117,7 +117,7 @@ def enable_net_firewall_rule(ctx: CmdletContext) -> None:
         return
     # GetAll (no selector, -All optional) is the documented "enable every rule" case: no special pleading here.
     for rule in select_rules(ctx):
-        if ctx.what_if:
+        if not ctx.should_process(rule.name, 'Enable'):
             continue
         rule.enabled = True
         if ctx.passthru:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from hvlab.engine.context import CmdletContext
-from hvlab.engine.objects import supported_version_object, vmhost_object
+from hvlab.engine.objects import netbios_name, supported_version_object, vmhost_object
 from hvlab.engine.reference import vm_version_key
 
 _HOUR = 3600.0
@@ -84,7 +84,7 @@ def set_vmhost(ctx: CmdletContext) -> None:
             ctx.write_error('InvalidParameter', message, 'InvalidArgument', target=parameter)
         if problems:
             continue
-        if not ctx.what_if:
+        if ctx.should_process(netbios_name(host)):
             change.apply(host)
             if ctx.passthru:
                 ctx.write_output(vmhost_object(host))
@@ -100,7 +100,7 @@ def _set_migration(ctx: CmdletContext, enabled: bool) -> None:
                             'belong to the same Active Directory domain or to trusted domains.',
                             'InvalidOperation', target=host.name.upper())
             continue
-        if not ctx.what_if:
+        if ctx.should_process(netbios_name(host)):
             host.migration.enabled = enabled
             if ctx.passthru:
                 ctx.write_output(vmhost_object(host))

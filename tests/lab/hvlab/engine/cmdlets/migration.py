@@ -464,7 +464,8 @@ def _relocate_storage(vm, storage: StoragePlan) -> None:
 # ---- the cmdlets -------------------------------------------------------------------------------------------
 def compare_vm(ctx: CmdletContext) -> None:
     request = _resolve(ctx)
-    if request is None:
+    # Compare-VM declares SupportsShouldProcess (decompiled CompareVM): with -WhatIf it compares nothing.
+    if request is None or not ctx.should_process(request.vm.name):
         return
     try:
         ConnectionRules(ctx, request).check()
@@ -476,7 +477,8 @@ def compare_vm(ctx: CmdletContext) -> None:
 
 def move_vm(ctx: CmdletContext) -> None:
     request = _resolve(ctx)
-    if request is None or ctx.what_if:
+    # Not settled where Move-VM asks: the lab asks once the request is resolved, before it contacts the destination.
+    if request is None or not ctx.should_process(request.vm.name):
         return
     try:
         ConnectionRules(ctx, request).check()

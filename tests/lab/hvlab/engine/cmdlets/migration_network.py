@@ -69,7 +69,7 @@ def add_vmmigration_network(ctx: CmdletContext) -> None:
             ctx.write_error('ObjectAlreadyExists', f"The migration network '{canonical}' already exists on computer "
                                                    f"'{host.name.upper()}'.", 'ResourceExists', target=subnet)
             continue
-        if ctx.what_if:
+        if not ctx.should_process(canonical):
             continue
         network = host.add_migration_network(canonical, priority)
         if ctx.passthru:
@@ -94,20 +94,19 @@ def set_vmmigration_network(ctx: CmdletContext) -> None:
                                                    f"'{host.name.upper()}'.", 'ResourceExists', target=new_subnet)
             continue
         for network in selected:
-            if not ctx.what_if:
-                if canonical_new is not None:
-                    network.subnet = canonical_new
-                if new_priority is not None:
-                    network.priority = new_priority
-            if ctx.passthru and not ctx.what_if:
+            if not ctx.should_process(network.subnet):
+                continue
+            if canonical_new is not None:
+                network.subnet = canonical_new
+            if new_priority is not None:
+                network.priority = new_priority
+            if ctx.passthru:
                 ctx.write_output(migration_network_object(host, network))
 
 
 def remove_vmmigration_network(ctx: CmdletContext) -> None:
     for host in ctx.local_targets():
-        selected = _select(ctx, host, ctx.bound.get('Subnet'))
-        if ctx.what_if:
-            continue
+        selected = [network for network in _select(ctx, host, ctx.bound.get('Subnet')) if ctx.should_process(network.subnet)]
         host.migration_networks = [network for network in host.migration_networks if network not in selected]
         if ctx.passthru:
             for network in selected:

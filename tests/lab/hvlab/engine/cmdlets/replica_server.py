@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from hvlab.model import replication as model
 from hvlab.engine.context import CmdletContext
+from hvlab.engine.objects import netbios_name
 from hvlab.engine.cmdlets.replication_objects import (
     MONITORING_INTERVALS,
     PATH,
@@ -109,7 +110,7 @@ def set_vmreplication_server(ctx: CmdletContext) -> None:
         problems = change.validate()
         for parameter, message in problems:
             fail(ctx, 'argument', message, parameter)
-        if problems or ctx.what_if:
+        if problems or not ctx.should_process(netbios_name(host)):
             continue
         change.apply()
         if ctx.passthru:
@@ -166,7 +167,7 @@ def new_vmreplication_authorization_entry(ctx: CmdletContext) -> None:
         if _entries(host, server):
             fail(ctx, 'argument', f"An authorization entry for the primary server '{server}' already exists.", server)
             continue
-        if ctx.what_if:
+        if not ctx.should_process(server):
             continue
         entry = {'allowed_primary_server': server, 'replica_storage_location': storage, 'trust_group': trust_group}
         host.replica_server.authorization_entries.append(entry)
@@ -193,7 +194,7 @@ def set_vmreplication_authorization_entry(ctx: CmdletContext) -> None:
         else:
             selected = _entries_from_objects(ctx, host)
         for entry in selected:
-            if ctx.what_if:
+            if not ctx.should_process(entry['allowed_primary_server']):
                 continue
             # Only replicas created afterwards use a new storage location; existing replica files stay where they are.
             if storage is not None:
@@ -216,8 +217,7 @@ def remove_vmreplication_authorization_entry(ctx: CmdletContext) -> None:
             selected = _entries(host, trust_group=ctx.bound.get('TrustGroup'))
         else:
             selected = _entries_from_objects(ctx, host)
-        if ctx.what_if:
-            continue
+        selected = [entry for entry in selected if ctx.should_process(entry['allowed_primary_server'])]
         host.replica_server.authorization_entries = [entry for entry in host.replica_server.authorization_entries
                                                      if entry not in selected]
         if ctx.passthru:

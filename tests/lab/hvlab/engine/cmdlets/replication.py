@@ -152,7 +152,7 @@ def enable_vmreplication(ctx: CmdletContext) -> None:
             fail(ctx, 'state', f"Hyper-V failed to enable replication for virtual machine '{vm.name}': a virtual machine with the "
                  f"same ID already exists on the Replica server '{server}'.", vm.name)
             continue
-        if ctx.what_if:
+        if not ctx.should_process(vm.name):
             continue
         rel = model.Relationship(vm_id=vm.vm_id, mode='Primary', state='ReadyForInitialReplication', primary_server=host.fqdn,
                                  replica_server=server, replica_port=port, authentication_type=auth, certificate_thumbprint=thumbprint,
@@ -187,7 +187,7 @@ def _enable_as_replica(ctx: CmdletContext) -> None:
             if explicit:
                 fail(ctx, 'state', f"Replication is already enabled for virtual machine '{vm.name}'.", vm.name)
             continue
-        if ctx.what_if:
+        if not ctx.should_process(vm.name):
             continue
         authorization = model.authorization_for(host, allowed.lstrip('*.') if allowed else '') or {}
         rel = model.Relationship(vm_id=vm.vm_id, mode='Replica', state='WaitingForInitialReplication', primary_server='',
@@ -227,7 +227,7 @@ def _set_as_replica(ctx: CmdletContext, host, vm, rel: model.Relationship) -> No
     if allowed is not None and not model.valid_primary_server_pattern(allowed):
         fail(ctx, 'argument', f"'{allowed}' is not a valid primary server name.", allowed)
         return
-    if not ctx.what_if:
+    if ctx.should_process(vm.name):
         rel.allowed_primary_server = allowed
         if ctx.passthru:
             ctx.write_output(vm_replication_object(host, vm, rel))
@@ -264,7 +264,7 @@ def _change_settings(ctx: CmdletContext, host, vm, rel: model.Relationship) -> N
         scheduled = _schedule(ctx, bound.get('InitialReplicationStartTime'), 'InitialReplicationStartTime')
         if scheduled is None:
             return
-    if ctx.what_if:
+    if not ctx.should_process(vm.name):
         return
     rel.replica_server, rel.replica_port, rel.authentication_type, rel.certificate_thumbprint = connection
     rel.excluded_disks = excluded
@@ -321,7 +321,7 @@ def _reverse(ctx: CmdletContext, host, vm, rel: model.Relationship) -> None:
         fail(ctx, 'state', f"Hyper-V failed to reverse replication for virtual machine '{vm.name}': the virtual machine on "
              f"'{server}' is running. Turn it off first.", vm.name)
         return
-    if ctx.what_if:
+    if not ctx.should_process(vm.name):
         return
     # A planned failover left the old primary prepared with exactly this data: no initial copy is needed.
     planned = old_rel is not None and old_rel.state == 'PreparedForFailover' and old_vm is not None \
@@ -352,7 +352,7 @@ def _reverse(ctx: CmdletContext, host, vm, rel: model.Relationship) -> None:
 # ---- Remove-VMReplication -------------------------------------------------------------------------------------
 def remove_vmreplication(ctx: CmdletContext) -> None:
     for host, vm, rel in replicating_targets(ctx):
-        if ctx.what_if:
+        if not ctx.should_process(vm.name):
             continue
         output = vm_replication_object(host, vm, rel)
         # Only this side goes: the other host keeps its side, and a replica VM stays as a plain VM.
@@ -388,7 +388,7 @@ def start_vminitial_replication(ctx: CmdletContext) -> None:
             scheduled = _schedule(ctx, bound.get('InitialReplicationStartTime'), 'InitialReplicationStartTime')
             if scheduled is None:
                 continue
-        if ctx.what_if:
+        if not ctx.should_process(vm.name):
             continue
         rel.export_path = bound.get('DestinationPath')
         if scheduled is not None:
@@ -410,7 +410,7 @@ def stop_vminitial_replication(ctx: CmdletContext) -> None:
         if not (running or scheduled):
             fail(ctx, 'state', f"No initial replication is in progress for virtual machine '{vm.name}' (state {rel.state}).", vm.name)
             continue
-        if ctx.what_if:
+        if not ctx.should_process(vm.name):
             continue
         rel.state, rel.scheduled_start_at, rel.operation_ends_at = 'ReadyForInitialReplication', None, None
         rel.initial_method = rel.export_path = None
@@ -421,18 +421,16 @@ def stop_vminitial_replication(ctx: CmdletContext) -> None:
 # ---- suspend / resume -----------------------------------------------------------------------------------------
 def suspend_vmreplication(ctx: CmdletContext) -> None:
     for host, vm, rel in replicating_targets(ctx):
-        if rel.state in ('Suspended', 'ResynchronizeSuspended'):
-            pass
-        elif rel.state == 'Replicating':
-            if not ctx.what_if:
-                rel.state = 'Suspended'
-        elif rel.state == 'Resynchronizing':
-            if not ctx.what_if:
-                rel.state, rel.operation_ends_at = 'ResynchronizeSuspended', None
-        else:
+        if rel.state not in ('Suspended', 'ResynchronizeSuspended', 'Replicating', 'Resynchronizing'):
             fail(ctx, 'state', f"Replication of virtual machine '{vm.name}' cannot be suspended in state {rel.state}.", vm.name)
             continue
-        if ctx.passthru and not ctx.what_if:
+        if not ctx.should_process(vm.name):
+            continue
+        if rel.state == 'Replicating':
+            rel.state = 'Suspended'
+        elif rel.state == 'Resynchronizing':
+            rel.state, rel.operation_ends_at = 'ResynchronizeSuspended', None
+        if ctx.passthru:
             ctx.write_output(vm_replication_object(host, vm, rel))
 
 
@@ -442,7 +440,7 @@ def resume_vmreplication(ctx: CmdletContext) -> None:
     for host, vm, rel in replicating_targets(ctx):
         if not _resume_one(ctx, host, vm, rel, resync):
             continue
-        if ctx.passthru and not ctx.what_if:
+        if ctx.passthru:
             ctx.write_output(vm_replication_object(host, vm, rel))
 
 
@@ -461,8 +459,8 @@ def _resume_one(ctx: CmdletContext, host, vm, rel: model.Relationship, resync: b
         start_at = _schedule(ctx, bound_time, 'ResynchronizeStartTime')
         if start_at is None:
             return False
-    if ctx.what_if:
-        return True
+    if not ctx.should_process(vm.name):
+        return False
     if rel.mode != 'Primary':
         rel.state = 'Replicating'         # the replica side simply accepts changes again
         return True

@@ -14,7 +14,7 @@ import uuid
 
 from hvlab.model import replication as model
 from hvlab.engine.context import CmdletContext
-from hvlab.engine.objects import HV, netbios_name, vm_object
+from hvlab.engine.objects import HV, hard_drive_object, netbios_name, virtualization_text, vm_object
 from hvlab.engine.values import LabEnum, LabObject, LabTimeSpan
 
 
@@ -44,9 +44,11 @@ def clock(ctx: CmdletContext) -> datetime.datetime:
 
 
 def fail(ctx: CmdletContext, kind: str, message: str, target: str | None = None) -> None:
-    """kind: state (InvalidOperation), argument (InvalidArgument), missing (ObjectNotFound)."""
-    error_id, category = {'state': ('InvalidOperation', 'InvalidOperation'), 'argument': ('InvalidParameter', 'InvalidArgument'),
-                          'missing': ('ObjectNotFound', 'ObjectNotFound')}[kind]
+    """kind: the ExceptionHelper factory Hyper-V uses (decompiled module) -> its error id and category:
+    state (CreateInvalidOperationException), failed (CreateOperationFailedException), argument (CreateInvalidArgumentException),
+    missing (CreateObjectNotFoundException)."""
+    error_id, category = {'state': ('InvalidOperation', 'InvalidOperation'), 'failed': ('OperationFailed', 'InvalidOperation'),
+                          'argument': ('InvalidParameter', 'InvalidArgument'), 'missing': ('ObjectNotFound', 'ObjectNotFound')}[kind]
     ctx.write_error(error_id, message, category, target=target)
 
 
@@ -94,23 +96,21 @@ def authorization_entry_object(host, entry: dict) -> LabObject:
                      f'{HV}.VMReplicationAuthorizationEntry')
 
 
-def disk_object(host, vm, path: str) -> LabObject:
-    properties = {'Path': path, 'VMName': vm.name, 'VMId': vm.vm_id, 'Name': 'Hard Drive', 'ComputerName': netbios_name(host)}
-    return LabObject([f'{HV}.HardDiskDrive', f'{HV}.Drive', VIRTUALIZATION_OBJECT, 'System.Object'], properties,
-                     f"HardDiskDrive (Name = 'Hard Drive') [VMName = '{vm.name}']")
-
-
 def vm_replication_object(host, vm, rel: model.Relationship) -> LabObject:
     state = replication_enum(STATE_ENUM, model.REPLICATION_STATES, rel.state)
     health = replication_enum(HEALTH_ENUM, model.REPLICATION_HEALTH, rel.health)
     mode = replication_enum(MODE_ENUM, model.REPLICATION_MODES, rel.mode)
     auth = LabEnum(REPLICATION_AUTH_ENUM, rel.authentication_type, 1 if rel.authentication_type == 'Kerberos' else 2)
-    excluded = [disk.path for disk in vm.disks if disk.path.lower() in {path.lower() for path in rel.excluded_disks}]
-    replicated = [disk.path for disk in vm.disks if disk.path not in excluded]
+    excluded_paths = {path.lower() for path in rel.excluded_disks}
+    test_vm = model.find_vm_by_id(host, rel.test_vm_id) if rel.test_vm_id else None
+    # The properties of the decompiled VMReplication (with VMReplicationBase, VMComponentObject, VirtualizationObject): no Id,
+    # no TrustGroup (only Get-VMReplication's -TrustGroup filter and the authorization entries have one).
     properties = {
         'VMName': vm.name,
         'VMId': vm.vm_id,
-        'Id': vm.vm_id,
+        'VMSnapshotId': '00000000-0000-0000-0000-000000000000',
+        'VMSnapshotName': '',
+        'CimSession': None,
         'ComputerName': netbios_name(host),
         'ReplicationState': state,
         'ReplicationHealth': health,
@@ -133,21 +133,23 @@ def vm_replication_object(host, vm, rel: model.Relationship) -> LabObject:
         'AutoResynchronizeEnabled': rel.auto_resynchronize,
         'AutoResynchronizeIntervalStart': time_of_day(rel.auto_resync_start),
         'AutoResynchronizeIntervalEnd': time_of_day(rel.auto_resync_end),
-        'ReplicatedDisks': [disk_object(host, vm, path) for path in replicated],
-        'ExcludedDisks': [disk_object(host, vm, path) for path in excluded],
-        'AllowedPrimaryServer': rel.allowed_primary_server,
-        'TrustGroup': rel.trust_group,
+        'ReplicatedDisks': [hard_drive_object(host, vm, disk) for disk in vm.disks if disk.path.lower() not in excluded_paths],
+        'ExcludedDisks': [hard_drive_object(host, vm, disk) for disk in vm.disks if disk.path.lower() in excluded_paths],
+        'AllowedPrimaryServer': rel.allowed_primary_server or '',
+        'LastAppliedLogTime': None,
         'LastReplicationTime': rel.last_replication_time,
         'InitialReplicationStartTime': rel.scheduled_start_at,
-        'IsReplicatingToExternalProvider': False,
-        # The short names of the default table view.
+        'ResynchronizeStartTime': rel.resync_start_at,
+        'TestVirtualMachine': vm_object(host, test_vm) if test_vm is not None else None,
+        # The short names of the default table view. Not settled: whether Hyper-V's types data adds them as alias properties
+        # (they may be only column labels of the format data); no module reads them.
         'State': state, 'Health': health, 'Mode': mode, 'FrequencySec': rel.frequency_sec,
         'PrimaryServer': rel.primary_server, 'ReplicaServer': rel.replica_server, 'ReplicaPort': rel.replica_port, 'AuthType': auth,
         'RelationshipType': LabEnum(RELATIONSHIP_ENUM, 'Simple', 0),
         'IsDeleted': False,
     }
-    return LabObject([f'{HV}.VMReplication', VIRTUALIZATION_OBJECT, 'System.Object'], properties,
-                     f"VMReplication (VMName = '{vm.name}')")
+    return LabObject([f'{HV}.VMReplication', f'{HV}.VMReplicationBase', f'{HV}.VMComponentObject', VIRTUALIZATION_OBJECT,
+                      'System.Object'], properties, virtualization_text(f'{HV}.VMReplication', {'VMName': vm.name}, {'VMId': vm.vm_id}))
 
 
 def replication_health_object(ctx: CmdletContext, host, vm, rel: model.Relationship) -> LabObject:
@@ -262,7 +264,8 @@ def replicating_targets(ctx: CmdletContext) -> list[tuple]:
         rel = host.replication.relationships.get(vm.vm_id)
         if rel is None:
             if explicit:
-                fail(ctx, 'state', f"Replication is not enabled for virtual machine '{vm.name}'.", vm.name)
+                # GetVMReplication (decompiled): CreateOperationFailedException(VMReplication_NotEnabled).
+                fail(ctx, 'failed', f"Replication is not enabled for virtual machine '{vm.name}'.", vm.name)
             continue
         found.append((host, vm, rel))
     return found

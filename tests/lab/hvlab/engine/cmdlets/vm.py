@@ -1,11 +1,11 @@
-"""Get-VM: by name (wildcards, alias VMName), by Id, or every VM of the host."""
+"""Get-VM: by name (wildcards, alias VMName), by Id, or every VM of the host; Get-VMHardDiskDrive: a VM's virtual hard disks."""
 
 from __future__ import annotations
 
 import fnmatch
 
 from hvlab.engine.context import CmdletContext
-from hvlab.engine.objects import vm_object
+from hvlab.engine.objects import hard_drive_object, vm_object
 
 
 def _is_pattern(text: str) -> bool:
@@ -45,4 +45,38 @@ def get_vm(ctx: CmdletContext) -> None:
                     ctx.write_output(vm_object(host, vm))
 
 
-CMDLETS = {'Get-VM': get_vm}
+def _named_vms(ctx: CmdletContext, host, names: list[str]) -> list:
+    """The VMs -VMName designates (wildcards allowed, as Hyper-V's name resolution takes them); a plain name that matches
+    nothing is the InvalidParameter error Get-VM writes."""
+    found = []
+    for name in names:
+        matched = [vm for vm in host.vms if fnmatch.fnmatchcase(vm.name.lower(), name.lower())] if _is_pattern(name) \
+            else [vm for vm in host.vms if vm.name.lower() == name.lower()]
+        if not matched and not _is_pattern(name):
+            ctx.write_error('InvalidParameter', f'Hyper-V was unable to find a virtual machine with name "{name}".',
+                            'InvalidArgument', target=name)
+        found += [vm for vm in matched if vm not in found]
+    return found
+
+
+def get_vm_hard_disk_drive(ctx: CmdletContext) -> None:
+    bound = ctx.bound
+    if bound.parameter_set in ('VMSnapshot', 'VMDriveController'):
+        ctx.write_error('HvLab.NotImplemented', f'Get-VMHardDiskDrive parameter set {bound.parameter_set} is documented but not '
+                                                'modelled by the lab.', 'NotImplemented', exception_type='System.NotImplementedException')
+        return
+    wanted = {'ControllerType': 'controller_type', 'ControllerNumber': 'controller_number', 'ControllerLocation': 'controller_location'}
+    for host in ctx.local_targets() if bound.parameter_set == 'VMName' else [ctx.host]:
+        if bound.parameter_set == 'VMName':
+            vms = _named_vms(ctx, host, bound.get('VMName'))
+        else:
+            ids = {str(item.properties.get('Id') or item.properties.get('VMId') or '').lower() for item in bound.get('VM')}
+            vms = [vm for vm in host.vms if vm.vm_id in ids]
+        for vm in vms:
+            for disk in vm.disks:
+                if all(bound.get(name) is None or str(bound.get(name)) == str(getattr(disk, attribute))
+                       for name, attribute in wanted.items()):
+                    ctx.write_output(hard_drive_object(host, vm, disk))
+
+
+CMDLETS = {'Get-VM': get_vm, 'Get-VMHardDiskDrive': get_vm_hard_disk_drive}
