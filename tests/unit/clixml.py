@@ -7,7 +7,7 @@ from xml.etree import ElementTree
 
 from psrpcore.types import (
     ErrorCategory, ErrorCategoryInfo, ErrorRecord, InvocationInfo, NETException, PSBool, PSDict, PSDouble, PSDuration,
-    PSEnumBase, PSGuid, PSInt, PSList, PSNoteProperty, PSObject, PSString, PSType, PSUInt, PSVersion, serialize,
+    PSEnumBase, PSGuid, PSInt, PSList, PSNoteProperty, PSObject, PSString, PSType, PSUInt, PSVersion, serialize, serialize_clixml,
 )
 from pypsrp.complex_objects import ObjectMeta
 from pypsrp.messages import ErrorRecordMessage
@@ -71,6 +71,11 @@ def clixml(value):
     return ElementTree.tostring(serialize(to_psrpcore(value), None), encoding='unicode')
 
 
+def clixml_document(value):
+    """The <Objs> document PSSerializer.Serialize writes for one object: what the WinRM runner returns per output object."""
+    return serialize_clixml([to_psrpcore(value)], None)
+
+
 def pypsrp_object(value):
     """value -> CLIXML (psrpcore) -> pypsrp's deserialized object."""
     return Serializer().deserialize(clixml(value))
@@ -88,4 +93,4 @@ def pypsrp_error_record(message, fq_error_id, category, exception_type, command,
     return Serializer().deserialize(xml, ObjectMeta('Obj', object=ErrorRecordMessage))
 
 
-__all__ = ['Enum', 'TimeSpan', 'Obj', 'clixml', 'pypsrp_object', 'pypsrp_error_record', 'PSGuid', 'PSVersion', 'PSUInt', 'datetime']
+__all__ = ['Enum', 'TimeSpan', 'Obj', 'clixml', 'clixml_document', 'pypsrp_object', 'pypsrp_error_record', 'PSGuid', 'PSVersion', 'PSUInt', 'datetime']

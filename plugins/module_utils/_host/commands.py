@@ -2,10 +2,11 @@
 # Copyright: (c) 2026, hyperv.mobility contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""What a host session runs: a Command (one cmdlet statement) or a Program (a Windows program through WinRS), and what came back.
+"""What a host session runs: a Command (one cmdlet statement), a Statement (cmdlets piped together) or a Program (a Windows
+program through WinRS), and what came back.
 
-Every Command is one statement; names and parameter values travel as data (pypsrp add_cmdlet/add_parameter, or the
-JSON request of the winrm runner), never as script text.
+Names and parameter values travel as data (pypsrp add_cmdlet/add_parameter, or the JSON request of the winrm runner), never
+as script text.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -15,22 +16,64 @@ import re
 
 
 # Verbs whose cmdlets only read state: a pipeline made only of these may be repeated after a transport failure.
-READ_ONLY_VERBS = frozenset(('get', 'test', 'measure', 'compare'))
+READ_ONLY_VERBS = frozenset(('get', 'test', 'measure', 'compare', 'select'))
+
+# The cmdlets the collection runs whose ConfirmImpact is High (ShouldProcess): with PowerShell's default $ConfirmPreference
+# (High) they ask for confirmation, and a remote session cannot answer, so every call carries -Confirm:$false. The facts and
+# their sources are the lab's reference data (tests/lab/hvlab/engine/should_process.json; a unit test keeps the two equal).
+# Start-/Complete-VMFailover are High in the decompiled Hyper-V module; for Enable-NetFirewallRule and the AD setters no
+# source states the impact, so they are treated as High, which costs nothing where the impact is lower.
+CONFIRM_IMPACT_HIGH = frozenset(name.lower() for name in (
+    'Complete-VMFailover', 'Enable-NetFirewallRule', 'Set-ADAccountControl', 'Set-ADComputer', 'Start-VMFailover'))
+
 
 
 class Command:
-    """One cmdlet invocation, sent as its own statement."""
+    """One cmdlet invocation; on its own it is a statement, Command.pipe() makes a Statement of several."""
 
     def __init__(self, name, parameters=None):
         self.name = name
         self.parameters = dict(parameters or {})
+        if name.lower() in CONFIRM_IMPACT_HIGH:
+            self.parameters.setdefault('Confirm', False)
 
     @property
     def read_only(self):
         return self.name.split('-', 1)[0].lower() in READ_ONLY_VERBS
 
+    @property
+    def commands(self):
+        """The commands of the statement this command is on its own."""
+        return [self]
+
+    def pipe(self, command):
+        """This command piped into another: one statement, like ``Compare-VM ... | Select-Object -ExpandProperty ...``."""
+        return Statement(self.commands + command.commands)
+
     def __repr__(self):
         return 'Command(%r, %r)' % (self.name, self.parameters)
+
+
+class Statement:
+    """Commands piped together: each one after the first receives the objects the previous one wrote."""
+
+    def __init__(self, commands):
+        self.commands = list(commands)
+
+    @property
+    def name(self):
+        """The first command's name: error records without invocation info belong to the statement's start."""
+        return self.commands[0].name
+
+    @property
+    def read_only(self):
+        return all(command.read_only for command in self.commands)
+
+    def pipe(self, command):
+        return Statement(self.commands + command.commands)
+
+    def __repr__(self):
+        return ' | '.join(repr(command) for command in self.commands)
 
 
 # Characters refused in a program argument: a double quote or a control character would make the command line ambiguous.

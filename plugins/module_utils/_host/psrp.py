@@ -59,19 +59,21 @@ class PsrpTransport:
             raise PipelineNotSent(exc)
         self._pool = pool
 
-    def run(self, commands):
+    def run(self, statements):
+        """statements: Commands and Statements, each its own PowerShell statement (the commands of a Statement piped)."""
         self.open()
         shell = PowerShell(self._pool)
-        for index, command in enumerate(commands):
+        for index, statement in enumerate(statements):
             if index:
                 shell.add_statement()
-            shell.add_cmdlet(command.name)
-            for name, value in command.parameters.items():
-                shell.add_parameter(name, value)
+            for command in statement.commands:
+                shell.add_cmdlet(command.name)
+                for name, value in command.parameters.items():
+                    shell.add_parameter(name, value)
         output = shell.invoke()
         # pypsrp sets had_errors only for a failed pipeline state; error records of non-terminating errors are only
         # in streams.error, so that is what decides.
-        single = commands[0].name if len(commands) == 1 else None
+        single = statements[0].name if len(statements) == 1 else None
         errors = [psrp_error(record, single) for record in shell.streams.error]
         if shell.had_errors and not errors:
             errors.append(ErrorRecordData(single, 'the pipeline failed without an error record', 'PipelineFailed'))

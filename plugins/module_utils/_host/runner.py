@@ -7,30 +7,50 @@
 The wire protocol is specified in docs/dev/contracts.md ("Wire protocol of the WinRM runner"):
 - the command line is powershell.exe ... -EncodedCommand <UTF-16LE Base64 of RUNNER_SCRIPT>;
 - stdin carries the Base64 (ASCII) of a UTF-8 JSON request, then end of input;
-- stdout carries one UTF-8 JSON response.
+- stdout carries one UTF-8 JSON response whose output objects are CLIXML, serialized by PowerShell itself at the depth
+  remoting uses, so that the winrm transport returns exactly what the psrp transport returns for the same statements.
 
 RUNNER_SCRIPT is reviewed text: the lab (and any host-side allow-listing) recognises it by its sha256, so change it
 only deliberately and together with those. Data never becomes script text: the request is parsed as JSON and
-every cmdlet is invoked by name with splatted parameters, and only names on the allow-list are invoked.
+every cmdlet is invoked by name with splatted parameters, and only names on the allow-list are invoked. A unit test parses
+it with a PowerShell grammar (tree-sitter-powershell) and fails on any syntax error.
 
 Size: WinRS runs commands through the cmd shell, whose command line limit is 8191 characters; the encoded script
 inflates 8/3 times, so the script stays compact (short names, the allow-list grouped by noun) and a unit test keeps
 the whole command line under MAX_COMMAND_LINE.
 
-How the script works (kept out of the script itself so the encoded command line stays short):
-- $input | Out-String reads stdin (the way ansible-core's own WinRM bootstrap reads it);
-- JSON objects from ConvertFrom-Json are PSCustomObjects on Windows PowerShell 5.1, so parameter values that are
-  objects are turned back into hashtables (A function) before splatting; the full type name is used because the
-  [PSCustomObject] accelerator means PSObject with -is, which every wrapped value is;
-- progress records are silenced (as ansible-core's own wrapper does): a non-interactive host has nowhere to draw them;
-- -EA 0 -EV ev (ErrorAction SilentlyContinue, ErrorVariable) collects non-terminating error records without writing them to
-  stderr; terminating ones (parameter binding) are caught; each record is reported once;
-- V converts an output value per the contract (enum -> name, TimeSpan -> seconds, DateTime -> ISO-8601,
-  Version/Guid -> string, dictionaries -> objects, lists -> arrays, objects -> type_names/to_string/properties;
-  the top-level object is depth 0, its property values depth 1 (list items and dictionary values keep their
-  container's depth), and an object at depth 4 becomes its ToString()); the leading comma in `return ,$x` stops PowerShell from unrolling arrays;
-- the response is written as UTF-8 bytes to the raw stdout stream (no dependency on the console code page);
-- any failure of the runner itself goes to stderr with exit code 1.
+The script, line by line, as Windows PowerShell 5.1 (the powershell.exe of Windows Server) runs it:
+1. $ErrorActionPreference='Stop' makes any failure of the runner itself terminating (caught at the end: stderr, exit 1);
+   $ProgressPreference='SilentlyContinue' because Hyper-V cmdlets write progress (their operation watcher) and a
+   non-interactive host has nowhere to draw it (ansible-core's own wrapper does the same).
+2. $k, the allow-list, from the groups 'Noun:Verb,Verb'.
+3. A: ConvertFrom-Json on 5.1 makes JSON objects PSCustomObjects and JSON arrays Object[]; a parameter value that is an
+   object becomes a hashtable again (Move-VM -Vhds), an array stays an array (`return ,@(...)` keeps one-element and
+   empty arrays from being unrolled). The full type name is used: the [PSCustomObject] accelerator means PSObject with -is,
+   which every wrapped value is. 5.1 reads JSON integers as Int32 (Int64, Decimal when larger) and other numbers as
+   Decimal, and leaves ISO-8601 strings as strings (only the "/Date(ticks)/" form becomes a DateTime); parameter binding converts
+   them as it converts any argument.
+4. E / R: an error record as the contract's dictionary; the exception's type name is written in parentheses, where
+   PowerShell reads a method call in an argument the same way with or without them.
+5. ($input|Out-String): with -EncodedCommand and a redirected stdin, powershell.exe hands stdin to the command as $input,
+   one line per object. That needs stdin to be a pipe, so the transport runs the command with console_mode_stdin=False
+   (WINRS_CONSOLEMODE_STDIN=FALSE), as ansible-core does when it feeds stdin. The request is Base64 of UTF-8 JSON, so no
+   console code page touches it; Trim() drops the newline Out-String adds.
+6. Each statement is the commands of one PowerShell statement, piped: the statement is refused whole when one of its
+   names is not on the allow-list, before any of it runs. The first command runs with splatted parameters, each next one
+   receives the objects the previous one wrote (`$y|& $n @a`); @() collects them, so a command that wrote nothing hands an
+   empty array to the next, whose process block then never runs, as in a pipeline. Unlike a pipeline the objects are
+   collected before the next command starts, which changes nothing for the cmdlets the collection runs.
+   -EA 0 -EV ev (ErrorAction SilentlyContinue, ErrorVariable) collects non-terminating error records without writing them
+   to stderr; a terminating one (parameter binding) is caught, reported once and ends the statement's output.
+7. Every output object is serialized with [Management.Automation.PSSerializer]::Serialize(object, 1): PowerShell's own
+   serializer at depth 1, the depth of remoting (fragmentor.cs: SerializationDepthForRemoting = 1), honouring the depth a
+   type declares. Nested objects and enum properties therefore arrive as their ToString(), exactly as over PSRP.
+8. ConvertTo-Json writes the response (5.1 escapes <, >, & and ' as JSON unicode escapes, which json.loads reads);
+   -Depth 4 covers its deepest value (an error record's fields). The bytes go as UTF-8 to the raw stdout stream: no console code page, no BOM.
+9. Exit code 0 when the runner worked (cmdlets may still have written errors); 1, with the reason on stderr, otherwise.
+   -NonInteractive: a prompt fails instead of waiting for an answer (a ConfirmImpact-High cmdlet without -Confirm:$false
+   fails with "Windows PowerShell is in NonInteractive mode. Read and Prompt functionality is not available.").
 """
 
 from __future__ import absolute_import, division, print_function
@@ -40,17 +60,17 @@ import base64
 import hashlib
 import json
 
-REQUEST_VERSION = 1
+REQUEST_VERSION = 2
 NOT_ALLOWED_ERROR_ID = 'HyperVMobility.CommandNotAllowed'
 
 # The allow-list, grouped by noun to keep the encoded command line short: 'Noun:Verb,Verb' -> Verb-Noun.
-# Together these are every cmdlet name in shared/reference/cmdlets.json (tests/unit checks they agree).
+# Together these are every cmdlet name in the lab's copy of the documented signatures (tests/unit checks they agree).
 ALLOWED_GROUPS = (
     'VMHost:Get,Set', 'VMMigration:Enable,Disable', 'VMMigrationNetwork:Get,Add,Set,Remove', 'VM:Get,Move,Compare',
     'VMHostSupportedVersion:Get', 'VMReplicationServer:Get,Set', 'VMReplicationAuthorizationEntry:Get,New,Set,Remove',
     'VMReplication:Get,Enable,Set,Remove,Measure,Suspend,Resume', 'VMInitialReplication:Start,Stop',
     'VMReplicationConnection:Test', 'VMFailover:Start,Complete,Stop', 'VMProcessor:Set', 'NetFirewallRule:Enable,Get',
-    'WindowsFeature:Get', 'ADAccountControl:Set', 'ADComputer:Get,Set',
+    'WindowsFeature:Get', 'ADAccountControl:Set', 'ADComputer:Get,Set', 'CimInstance:Get', 'VMHardDiskDrive:Get', 'Object:Select',
 )
 
 
@@ -65,40 +85,31 @@ def _expand_groups(groups):
 ALLOWED_CMDLETS = _expand_groups(ALLOWED_GROUPS)
 
 RUNNER_SCRIPT = r"""$ErrorActionPreference='Stop';$ProgressPreference='SilentlyContinue'
-$allowed=foreach($g in '""" + "','".join(ALLOWED_GROUPS) + r"""'){$u,$w=$g-split':';foreach($x in $w-split','){"$x-$u"}}
+$k=foreach($g in '""" + "','".join(ALLOWED_GROUPS) + r"""'){$u,$v=$g-split':';foreach($x in $v-split','){"$x-$u"}}
 function A($v){
 if($v -is [Management.Automation.PSCustomObject]){$h=@{};foreach($p in $v.PSObject.Properties){$h[$p.Name]=A $p.Value};return $h}
 if($v -is [Array]){return ,@(foreach($i in $v){A $i})}
 $v}
-function V($v,[int]$d){
-if($null -eq $v){return $null}
-if($v -is [TimeSpan]){return $v.TotalSeconds}
-if($v -is [DateTime]){return $v.ToString('o')}
-foreach($t in [Enum],[string],[char],[Version],[Guid]){if($v -is $t){return $v.ToString()}}
-if($v.GetType().IsPrimitive -or $v -is [decimal]){return $v}
-if($v -is [Collections.IDictionary]){$h=@{};foreach($k in $v.Keys){$h[[string]$k]=V $v[$k] $d};return $h}
-if($v -is [Collections.IEnumerable]){$l=[Collections.ArrayList]@();foreach($i in $v){[void]$l.Add((V $i $d))};return ,$l}
-if($d -ge 4){return $v.ToString()}
-$o=@{};foreach($p in $v.PSObject.Properties){try{$o[$p.Name]=V $p.Value ($d+1)}catch{$o[$p.Name]=$null}}
-@{type_names=@($v.PSObject.TypeNames);to_string=[string]$v;properties=$o}}
 function E($n,$m,$i,$c,$x,$t){@{command=$n;message=$m;fully_qualified_error_id=$i;category=$c;exception_type=$x;target=$t}}
-function R($n,$e){E $n $e.Exception.Message $e.FullyQualifiedErrorId "$($e.CategoryInfo.Category)" $e.Exception.GetType().FullName """ \
+function R($n,$e){E $n $e.Exception.Message $e.FullyQualifiedErrorId ([string]$e.CategoryInfo.Category) ($e.Exception.GetType().FullName) """ \
     r"""$(if($null -ne $e.TargetObject){[string]$e.TargetObject})}
 try{
 $q=[Text.Encoding]::UTF8.GetString([Convert]::FromBase64String(($input|Out-String).Trim()))|ConvertFrom-Json
-if($q.version -ne 1){throw 'bad request version'}
-$ou=@();$er=@();$wa=@()
-foreach($s in $q.statements){foreach($c in $s.commands){
-$n=[string]$c.name
-if($allowed -notcontains $n){$er+=E $n "'$n' is not allowed." HyperVMobility.CommandNotAllowed PermissionDenied System.UnauthorizedAccessException $n;continue}
+if($q.version -ne 2){throw 'bad request version'}
+$o=@();$r=@();$m=@()
+foreach($s in $q.statements){$y=@();$f=1
+$d=@(foreach($c in $s.commands){$n=[string]$c.name;if($k -notcontains $n){$n}})
+if($d.Count){foreach($n in $d){$r+=E $n "'$n' is not allowed." HyperVMobility.CommandNotAllowed PermissionDenied System.UnauthorizedAccessException $n};continue}
+foreach($c in $s.commands){$n=[string]$c.name
 $a=@{};if($null -ne $c.parameters){foreach($p in $c.parameters.PSObject.Properties){$a[$p.Name]=A $p.Value}}
-$ev=$wv=$r=$null
-try{$r=& $n @a -EA 0 -EV ev -WA 0 -WV wv}catch{if(@($ev) -notcontains $_){$er+=R $n $_}}
-foreach($i in $r){$ou+=,(V $i 0)}
-foreach($i in $ev){$er+=R $n $i}
-foreach($i in $wv){$wa+=[string]$i.Message}}}
-$b=[Text.Encoding]::UTF8.GetBytes((ConvertTo-Json @{version=1;output=$ou;errors=$er;warnings=$wa} -Depth 40 -Compress))
-$so=[Console]::OpenStandardOutput();$so.Write($b,0,$b.Length);$so.Flush()
+$ev=$wv=$null
+try{if($f){$y=@(& $n @a -EA 0 -EV ev -WA 0 -WV wv)}else{$y=@($y|& $n @a -EA 0 -EV ev -WA 0 -WV wv)}}catch{if(@($ev) -notcontains $_){$r+=R $n $_};$y=@()}
+foreach($i in $ev){$r+=R $n $i}
+foreach($i in $wv){$m+=[string]$i.Message}
+$f=0}
+foreach($i in $y){$o+=[Management.Automation.PSSerializer]::Serialize($i,1)}}
+$b=[Text.Encoding]::UTF8.GetBytes((ConvertTo-Json @{version=2;output=$o;errors=$r;warnings=$m} -Depth 4 -Compress))
+$z=[Console]::OpenStandardOutput();$z.Write($b,0,$b.Length);$z.Flush()
 exit 0
 }catch{[Console]::Error.WriteLine("runner failed: $($_.Exception.Message)");exit 1}
 """
@@ -124,17 +135,18 @@ def command_line(script=RUNNER_SCRIPT):
     return ' '.join([POWERSHELL_EXE] + command_arguments(script))
 
 
-def build_request(commands):
-    """The request document for commands (objects with .name and .parameters), one statement per command."""
+def build_request(statements):
+    """The request document for statements (Commands and Statements: objects whose .commands have .name and .parameters)."""
     return {
         'version': REQUEST_VERSION,
-        'statements': [{'commands': [{'name': command.name, 'parameters': dict(command.parameters)}]} for command in commands],
+        'statements': [{'commands': [{'name': command.name, 'parameters': dict(command.parameters)} for command in statement.commands]}
+                       for statement in statements],
     }
 
 
-def encode_request(commands):
+def encode_request(statements):
     """stdin for the runner: the Base64 (ASCII) of the UTF-8 JSON request."""
-    document = json.dumps(build_request(commands), separators=(',', ':'), ensure_ascii=False, default=_json_default)
+    document = json.dumps(build_request(statements), separators=(',', ':'), ensure_ascii=False, default=_json_default)
     return base64.b64encode(document.encode('utf-8')).decode('ascii')
 
 

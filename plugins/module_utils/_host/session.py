@@ -8,8 +8,9 @@
         result = session.run([Command('Get-VMHost'), Command('Get-VM')])
         vmhost = result.of_type('Microsoft.HyperV.PowerShell.VMHost')[0]
 
-Every Command is one statement; names and parameter values travel as data (pypsrp add_cmdlet/add_parameter, or the
-JSON request of the winrm runner), never as script text. Both transports return the same PipelineResult.
+Every Command is one statement (Command.pipe makes a Statement of piped commands); names and parameter values travel as
+data (pypsrp add_cmdlet/add_parameter, or the JSON request of the winrm runner), never as script text. Both transports
+return the same PipelineResult.
 
 A few documented Windows programs (the Site Recovery provider's setup and registration tool) are not cmdlets: a Program
 runs through a WinRS shell of the same WSMan endpoint with WINRS_SKIP_CMD_SHELL, so no cmd.exe sees the command line,
@@ -78,7 +79,7 @@ class HostSession:
         self._transport.close()
 
     def run(self, commands, read_only=None, check=True):
-        """Run commands (one statement each) as one pipeline and return its PipelineResult.
+        """Run statements (Commands, or Statements of piped commands) as one pipeline and return its PipelineResult.
 
         read_only: whether repeating the pipeline is harmless; by default, true when every cmdlet's verb only reads.
         check: raise HostCommandError when cmdlets wrote error records (otherwise they are in result.errors).

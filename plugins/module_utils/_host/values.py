@@ -5,15 +5,20 @@
 """Plain values returned by a host pipeline, the same for the psrp and the winrm transport.
 
 pypsrp hands back its own CLIXML objects (GenericComplexObject, Enum-like objects, ISO-8601 durations, UUIDs);
-the WinRM runner hands back JSON. Both are normalised here so that modules never see a transport detail:
-enum -> its name, TimeSpan -> seconds (float), DateTime -> ISO-8601 string, Version/Guid -> string,
-arrays -> lists, hashtables -> dicts, nested objects -> dicts of their properties,
-top-level objects -> PSObjectData.
+the WinRM runner hands back the CLIXML PowerShell's serializer wrote for each output object (PSSerializer at the depth of
+remoting). Both are normalised here by the same rules, so that modules never see a transport detail:
+enum -> its name, TimeSpan -> seconds (float), DateTime -> its ISO-8601 text, Version/Guid -> string,
+arrays -> lists, hashtables -> dicts, top-level objects -> PSObjectData.
+
+A host serializes at depth 1: a top-level object keeps its properties, an object held by a property (and an enum
+property) arrives as its ToString(). An object that still arrives with properties one level down (a type that declares a
+deeper serialization) becomes a dict of its properties, up to MAX_DEPTH.
 """
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type  # pylint: disable=invalid-name
 
+import base64
 import re
 import uuid
 from xml.etree import ElementTree
@@ -115,40 +120,24 @@ def _is_generic_object(value):
     return hasattr(value, 'adapted_properties') and hasattr(value, 'extended_properties') and hasattr(value, 'types')
 
 
-def _timespan_property_names(obj):
-    """Names of the properties serialized as <TS> (TimeSpan).
-
-    pypsrp returns a TimeSpan as its raw xs:duration text, indistinguishable from a string, but keeps the object's
-    CLIXML in _xml: the element tags there say which properties are TimeSpans.
-    """
+def _generic_element(obj):
+    """The CLIXML pypsrp deserialized a generic object from (it keeps it in _xml), or None."""
     xml_text = getattr(obj, '_xml', None)
     if not xml_text:
-        return frozenset()
+        return None
     try:
-        element = ElementTree.fromstring(xml_text)
+        return ElementTree.fromstring(xml_text)
     except ElementTree.ParseError:
-        return frozenset()
-    return frozenset(child.attrib.get('N') for child in element.findall('Props/TS') + element.findall('MS/TS'))
-
-
-def _psrp_properties(obj, depth):
-    properties = {}
-    timespans = _timespan_property_names(obj)
-    # Adapted properties (Props) are the .NET ones; extended ones (MS) are added by PowerShell. Hyper-V objects use both.
-    for source in (obj.adapted_properties, obj.extended_properties):
-        for name, value in source.items():
-            if name in timespans and isinstance(value, str):
-                properties[name] = duration_to_seconds(value)
-            else:
-                properties[name] = psrp_value(value, depth + 1)
-    return properties
+        return None
 
 
 def psrp_value(value, depth=1):
     """Convert a value deserialized by pypsrp to a plain Python value.
 
-    depth counts object nesting the way the WinRM runner does: a top-level object is 0, its property values 1;
-    list items and dictionary values keep their container's depth; an object at MAX_DEPTH becomes its ToString().
+    A generic object is read again from the CLIXML pypsrp keeps for it, by the rules the runner's output is read with
+    (_ClixmlReader): pypsrp's own objects lose what the element says - a TimeSpan's tag, the items of a generic List`1 of a
+    type it does not know (Hyper-V's lists of drives come back as raw XML text). depth counts object nesting: a top-level
+    object is 0, its property values 1; list items and dictionary values keep their container's depth.
     """
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
@@ -163,7 +152,8 @@ def psrp_value(value, depth=1):
     if isinstance(value, Queue):
         return [psrp_value(item, depth) for item in list(value.queue)]
     if _is_generic_object(value):
-        return _psrp_generic_value(value, depth)
+        element = _generic_element(value)
+        return _ClixmlReader().value(element, depth) if element is not None else value.to_string
     # Typed pypsrp complex objects (e.g. Color) and anything unknown: their ToString() is the faithful plain form.
     return str(value)
 
@@ -172,28 +162,11 @@ def psrp_key(key):
     return key if isinstance(key, (str, int, float, bool)) or key is None else str(psrp_value(key))
 
 
-def _psrp_generic_value(obj, depth):
-    type_names = [strip_deserialized(name) for name in obj.types]
-    if ENUM_TYPE in type_names:
-        # <Obj><TN>..System.Enum..</TN><ToString>Kerberos</ToString><I32>1</I32></Obj>: the name is the ToString().
-        return obj.to_string
-    if not obj.adapted_properties and not obj.extended_properties:
-        # A primitive wrapped in an Obj (e.g. a string with notes) or a collection pypsrp did not recognise.
-        if len(obj.property_sets) == 1:
-            return psrp_value(obj.property_sets[0], depth)
-        return obj.to_string
-    if depth >= MAX_DEPTH:
-        return obj.to_string
-    return _psrp_properties(obj, depth)
-
-
 def psrp_output(value):
     """Convert one object of a pipeline's output stream: objects with properties become PSObjectData."""
-    if _is_generic_object(value):
-        converted = _psrp_generic_value(value, 0)
-        if isinstance(converted, dict):
-            return PSObjectData([strip_deserialized(name) for name in value.types], converted, value.to_string)
-        return converted
+    element = _generic_element(value) if _is_generic_object(value) else None
+    if element is not None:
+        return _output(_ClixmlReader(), element)
     return psrp_value(value, 0)
 
 
@@ -255,27 +228,126 @@ def _error_category_name(record):
     return str(category)
 
 
-# ---------------------------------------------------------------- winrm (runner JSON)
+# ---------------------------------------------------------------- CLIXML: the runner's output, and pypsrp's objects read again
 
-def _is_runner_object(value):
-    return isinstance(value, dict) and set(value) == {'type_names', 'to_string', 'properties'}
+_ESCAPED_CHARACTER = re.compile(r'_x([0-9A-Fa-f]{4})_')
+_CONTAINER_TAGS = ('LST', 'IE', 'QUE', 'STK')
+_INTEGER_TAGS = ('By', 'SB', 'U16', 'I16', 'U32', 'I32', 'U64', 'I64')
+# Kept as the text the host wrote, as pypsrp keeps them: DateTime (ISO-8601), Decimal, Version.
+_TEXT_TAGS = ('DT', 'D', 'Version')
+_STRING_TAGS = ('S', 'ToString', 'URI', 'XD', 'SBK', 'SS')
 
 
-def runner_value(value):
-    """A nested value of the runner's JSON: objects become dicts of their (converted) properties."""
-    if _is_runner_object(value):
-        return dict((name, runner_value(item)) for name, item in (value['properties'] or {}).items())
-    if isinstance(value, dict):
-        return dict((name, runner_value(item)) for name, item in value.items())
-    if isinstance(value, list):
-        return [runner_value(item) for item in value]
-    return value
+def clixml_string(text):
+    """A CLIXML string: _xHHHH_ stands for the UTF-16 code unit HHHH (control characters, surrogate pairs, '_x')."""
+    if not text:
+        return ''
+    units = _ESCAPED_CHARACTER.sub(lambda match: chr(int(match.group(1), 16)), text)
+    return units.encode('utf-16-le', 'surrogatepass').decode('utf-16-le', 'replace')
+
+
+def _tag(element):
+    return element.tag.rsplit('}', 1)[-1]
+
+
+class _ClixmlReader:
+    """One CLIXML document (the <Objs> PSSerializer writes) -> plain values, by the rules psrp_value applies to pypsrp's objects."""
+
+    def __init__(self):
+        self.type_names = {}
+        self.objects = {}
+
+    def value(self, element, depth):
+        tag = _tag(element)
+        text = element.text
+        if tag in _STRING_TAGS:
+            return clixml_string(text)
+        if tag == 'Obj':
+            return self.complex(element, depth)[0]
+        if tag == 'Ref':
+            return self.objects.get(element.attrib.get('RefId'))
+        if tag == 'Nil':
+            return None
+        if tag == 'B':
+            return (text or '').strip().lower() == 'true'
+        if tag in _INTEGER_TAGS:
+            return int(text)
+        if tag in ('Sg', 'Db'):
+            return float(text)
+        if tag in _TEXT_TAGS:
+            return text
+        if tag == 'TS':
+            return duration_to_seconds(text)
+        if tag == 'G':
+            return str(uuid.UUID(text.strip()))
+        if tag == 'C':
+            return chr(int(text))
+        if tag == 'BA':
+            return base64.b64decode(text or '').decode('utf-8', 'replace')
+        return text
+
+    def complex(self, element, depth):
+        """(plain value, type names, ToString) of an <Obj>."""
+        type_names, to_string, container, properties, primitives = [], None, None, {}, []
+        for child in element:
+            tag = _tag(child)
+            if tag == 'TN':
+                type_names = [strip_deserialized(item.text) for item in child]
+                self.type_names[child.attrib.get('RefId')] = type_names
+            elif tag == 'TNRef':
+                type_names = self.type_names.get(child.attrib.get('RefId'), [])
+            elif tag == 'ToString':
+                to_string = clixml_string(child.text)
+            elif tag in _CONTAINER_TAGS:
+                container = [self.value(item, depth) for item in child]
+            elif tag == 'DCT':
+                container = dict((self._entry(entry, 'Key', depth), self._entry(entry, 'Value', depth)) for entry in child)
+            elif tag in ('Props', 'MS'):
+                for item in child:
+                    properties[item.attrib.get('N')] = self.value(item, depth + 1)
+            else:
+                primitives.append(self.value(child, depth))
+        if ENUM_TYPE in type_names:
+            plain = to_string
+        elif not properties:
+            plain = container if container is not None else (primitives[0] if len(primitives) == 1 else to_string)
+        elif depth >= MAX_DEPTH:
+            plain = to_string
+        else:
+            plain = properties
+        self.objects[element.attrib.get('RefId')] = plain
+        return plain, type_names, to_string
+
+    def _entry(self, entry, name, depth):
+        item = next((child for child in entry if child.attrib.get('N') == name), None)
+        return psrp_key(self.value(item, depth)) if name == 'Key' and item is not None else (
+            None if item is None else self.value(item, depth))
+
+
+def _output(reader, element):
+    """A top-level output object: one with properties becomes PSObjectData, anything else its plain value."""
+    if _tag(element) != 'Obj':
+        return reader.value(element, 0)
+    plain, type_names, to_string = reader.complex(element, 0)
+    if isinstance(plain, dict) and ENUM_TYPE not in type_names and not _is_container_object(element):
+        return PSObjectData(type_names, plain, to_string)
+    return plain
+
+
+def clixml_output(text):
+    """One output object as PSSerializer wrote it (the runner's response) -> the same value psrp_output gives over PSRP."""
+    root = ElementTree.fromstring(text)
+    element = next(iter(root), None) if _tag(root) == 'Objs' else root
+    return None if element is None else _output(_ClixmlReader(), element)
+
+
+def _is_container_object(element):
+    return any(_tag(child) in _CONTAINER_TAGS + ('DCT',) for child in element)
 
 
 def runner_output(value):
-    if _is_runner_object(value):
-        return PSObjectData(value['type_names'] or [], runner_value(value), value['to_string'])
-    return runner_value(value)
+    """An output value of the runner's response: the CLIXML of one object."""
+    return clixml_output(value)
 
 
 def runner_error(record):

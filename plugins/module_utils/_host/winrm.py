@@ -50,19 +50,23 @@ class WinrmTransport:
         if self._protocol is None:
             self._protocol = self._make_protocol()
 
-    def run(self, commands):
+    def run(self, statements):
+        """statements: Commands and Statements, sent as one runner request (each its own PowerShell statement)."""
         self.open()
         protocol = self._protocol
         shell_id = before_sending(protocol.open_shell, codepage=65001)
         try:
             try:
-                command_id = protocol.run_command(shell_id, winrm_runner.POWERSHELL_EXE, winrm_runner.command_arguments())
+                # stdin must be a pipe for powershell.exe to hand it to the script as $input: ansible-core too turns the
+                # console mode off when it feeds stdin.
+                command_id = protocol.run_command(shell_id, winrm_runner.POWERSHELL_EXE, winrm_runner.command_arguments(),
+                                                  console_mode_stdin=False)
             except Exception as exc:
                 # The runner waits for the whole request on stdin, so without it nothing can have run.
                 if failure_reason(exc) is None:
                     raise
                 raise PipelineNotSent(exc)
-            protocol.send_command_input(shell_id, command_id, winrm_runner.encode_request(commands), end=True)
+            protocol.send_command_input(shell_id, command_id, winrm_runner.encode_request(statements), end=True)
             stdout, stderr, return_code = protocol.get_command_output(shell_id, command_id)
             best_effort(protocol.cleanup_command, shell_id, command_id)
         finally:

@@ -1,5 +1,5 @@
 # -*- coding: utf-8 -*-
-"""Conversion of real pypsrp objects (CLIXML -> pypsrp) and runner JSON into plain values."""
+"""Conversion of real pypsrp objects (CLIXML -> pypsrp) and of the runner's CLIXML into plain values: the same for both."""
 
 import datetime
 import uuid
@@ -7,7 +7,7 @@ import uuid
 import pytest
 from pypsrp.serializer import Serializer
 
-from clixml import Enum, Obj, PSGuid, PSUInt, PSVersion, TimeSpan, pypsrp_error_record, pypsrp_object
+from clixml import Enum, Obj, PSGuid, PSUInt, PSVersion, TimeSpan, clixml_document, pypsrp_error_record, pypsrp_object
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.values import (
     ErrorRecordData, PSObjectData, duration_to_seconds, psrp_error, psrp_output, runner_error, runner_output,
 )
@@ -124,26 +124,43 @@ def test_error_record_from_pypsrp():
     )
 
 
-def test_runner_output_matches_psrp_output_for_the_same_object():
-    runner_json = {
-        'type_names': [HV + 'VMHost', HV + 'VirtualizationObject', 'System.Object'],
-        'to_string': HV + 'VMHost',
-        'properties': {
-            'ComputerName': 'HV01', 'VirtualMachineMigrationEnabled': True,
-            'VirtualMachineMigrationAuthenticationType': 'Kerberos', 'VirtualMachineMigrationPerformanceOption': 'SMB',
-            'ResourceMeteringSaveInterval': 5400.5, 'MaximumVirtualMachineMigrations': 2, 'InternalNetworkAdapters': [],
-            'Tags': ['a', 'b'], 'Settings': {'Key': 'Value'}, 'CimSession': None,
-        },
-    }
-    assert runner_output(runner_json) == psrp_output(pypsrp_object(vmhost()))
+def _samples():
+    drive = Obj([HV + 'HardDiskDrive', 'System.Object'], {'Path': 'C:\\vm\\a.vhdx'}, "HardDiskDrive (Name = 'Hard Drive')")
+    deep = Obj(['Deep', 'System.Object'], {'X': 1}, 'deep-object')
+    for level in range(4):
+        deep = Obj(['Level%d' % level, 'System.Object'], {'Child': deep}, 'level%d' % level)
+    stamp = datetime.datetime(2026, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc)
+    return [
+        vmhost(), deep, 'text', 42, ['a', 1], Enum(HV + 'VMState', 'Off', 3), {'Key': 'Value'},
+        Obj([HV + 'VirtualMachine', 'System.Object'], {'HardDrives': [drive], 'Owner': drive, 'Notes': 'a\r\nb_x000D_'}),
+        Obj([HV + 'VMHostSupportedVersion', 'System.Object'], {'Id': PSGuid('0f8fad5b-d9cb-469f-a165-70867728950e'),
+                                                               'Version': PSVersion('10.0'), 'Priority': PSUInt(5), 'When': stamp}),
+    ]
 
 
-def test_runner_nested_objects_become_dicts():
-    nested = {'type_names': ['X'], 'to_string': 'x', 'properties': {'A': 1}}
-    converted = runner_output({'type_names': ['T'], 'to_string': 't', 'properties': {'Child': nested, 'List': [nested]}})
-    assert converted.properties == {'Child': {'A': 1}, 'List': [{'A': 1}]}
-    assert runner_output([nested]) == [{'A': 1}]
-    assert runner_output('plain') == 'plain'
+@pytest.mark.parametrize('value', _samples(), ids=lambda value: type(value).__name__)
+def test_the_runner_clixml_converts_to_what_psrp_gives_for_the_same_object(value):
+    # Replaces the runner's JSON form (its own conversion, which kept nested objects): the runner now returns the CLIXML that
+    # PSSerializer writes, the serializer remoting uses, and both transports convert it by the same rules.
+    assert runner_output(clixml_document(value)) == psrp_output(pypsrp_object(value))
+
+
+def test_the_runner_reads_what_windows_powershell_serializer_writes():
+    # PSSerializer.Serialize(object, 1) on Windows PowerShell 5.1: a namespace on Objs, Deserialized type names, ToString before
+    # Props, extended properties (MS), a TimeSpan, an enum property at depth 0 as its name, a nested object as its ToString().
+    text = ('<Objs Version="1.1.0.1" xmlns="http://schemas.microsoft.com/powershell/2004/04"><Obj RefId="0"><TN RefId="0">'
+            '<T>Microsoft.HyperV.PowerShell.VMReplication</T><T>System.Object</T></TN>'
+            "<ToString>VMReplication (VMName = 'web_x005F_01')</ToString><Props><S N=\"VMName\">web_x005F_01</S>"
+            '<S N="ReplicationState">Replicating</S><Obj N="ExcludedDisks" RefId="1"><TN RefId="1"><T>System.Collections.Generic.List`1'
+            '[[Microsoft.HyperV.PowerShell.HardDiskDrive, Microsoft.HyperV.PowerShell.Objects]]</T><T>System.Object</T></TN><LST>'
+            "<S>HardDiskDrive (Name = 'Hard Drive')</S></LST></Obj><TS N=\"AutoResynchronizeIntervalEnd\">PT6H</TS><Nil N=\"CertificateThumbprint\" />"
+            '<U32 N="ReplicaServerPort">80</U32></Props><MS><S N="PSComputerName">hv01</S></MS></Obj></Objs>')
+    converted = runner_output(text)
+    assert converted == PSObjectData([HV + 'VMReplication', 'System.Object'], {
+        'VMName': 'web_01', 'ReplicationState': 'Replicating', 'ExcludedDisks': ["HardDiskDrive (Name = 'Hard Drive')"],
+        'AutoResynchronizeIntervalEnd': 21600.0, 'CertificateThumbprint': None, 'ReplicaServerPort': 80, 'PSComputerName': 'hv01',
+    }, "VMReplication (VMName = 'web_01')")
+    assert converted == psrp_output(Serializer().deserialize(text[text.index('<Obj RefId'):-len('</Objs>')]))
 
 
 def test_runner_error():
