@@ -24,8 +24,10 @@ extends_documentation_fragment:
   - hyperv.mobility.info_module
 options: {}
 notes:
-  - Cmdlets run, in one pipeline - C(Get-WindowsFeature -Name Hyper-V), C(Get-VMHost), C(Get-VMHostSupportedVersion),
-    C(Get-VMMigrationNetwork), C(Get-VM), C(Get-VMReplicationServer).
+  - Cmdlets run, in one pipeline - C(Get-CimInstance -ClassName Win32_ComputerSystem), C(Get-WindowsFeature -Name Hyper-V),
+    C(Get-VMHost), C(Get-VMHostSupportedVersion), C(Get-VMMigrationNetwork), C(Get-VM), C(Get-VMReplicationServer).
+  - The host's names come from C(Win32_ComputerSystem), not from C(Get-VMHost), whose C(FullyQualifiedDomainName) is the
+    host's domain (or workgroup), not its FQDN.
   - When a Hyper-V cmdlet is not present on the host (the Hyper-V PowerShell module is not installed), the facts it
     would give are returned empty (V(null) or V([])) instead of failing; any other error fails the module.
 seealso:
@@ -68,24 +70,26 @@ hyperv_installed:
   type: bool
   sample: true
 computer_name:
-  description: NetBIOS name of the host (C(Get-VMHost).ComputerName); V(null) when the Hyper-V module is missing.
+  description: NetBIOS name of the host (C(Win32_ComputerSystem).Name).
   returned: always
   type: str
   sample: HV01
 fqdn:
-  description: Fully qualified domain name of the host (C(Get-VMHost).FullyQualifiedDomainName).
+  description:
+    - Fully qualified domain name of the host, C(Win32_ComputerSystem) C(DNSHostName).C(Domain) for a domain member.
+    - The host name alone (C(DNSHostName)) when the host is not in a domain.
   returned: always
   type: str
   sample: hv01.corp.example.com
 domain:
   description:
-    - DNS domain of the host, the part of O(hyperv_host)'s reported FQDN after the first label.
-    - V(null) when the FQDN has no domain part (a workgroup host without a DNS suffix).
+    - Active Directory domain of the host (C(Win32_ComputerSystem).Domain when C(PartOfDomain) is true).
+    - V(null) when the host is not in a domain (it is in a workgroup).
   returned: always
   type: str
   sample: corp.example.com
 domain_joined:
-  description: Whether the reported FQDN has a domain part (V(domain) is not V(null)).
+  description: Whether the host is in a domain (C(Win32_ComputerSystem).PartOfDomain).
   returned: always
   type: bool
   sample: true
@@ -237,12 +241,14 @@ vms:
 
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.commands import Command
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import HypervModule
+from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.host_identity import IDENTITY_COMMAND, host_identity
 
 HV = 'Microsoft.HyperV.PowerShell.'
 # A cmdlet that does not exist on the host (module not installed) fails like this; its facts are then empty.
 COMMAND_NOT_FOUND = 'CommandNotFoundException'
 
 READ_COMMANDS = (
+    IDENTITY_COMMAND,
     Command('Get-WindowsFeature', {'Name': 'Hyper-V'}),
     Command('Get-VMHost'),
     Command('Get-VMHostSupportedVersion'),
@@ -276,13 +282,10 @@ class HostFacts:
 
     def identity(self):
         vmhost = self._first('VMHost')
-        fqdn = vmhost.get('FullyQualifiedDomainName') if vmhost else None
-        domain = fqdn.split('.', 1)[1] if fqdn and '.' in fqdn else None
+        names = host_identity(self.result)
+        facts = names.to_dict() if names else dict(computer_name=None, fqdn=None, domain=None, domain_joined=False)
         return dict(
-            computer_name=vmhost.get('ComputerName') if vmhost else None,
-            fqdn=fqdn,
-            domain=domain,
-            domain_joined=domain is not None,
+            facts,
             virtual_machine_path=vmhost.get('VirtualMachinePath') if vmhost else None,
             virtual_hard_disk_path=vmhost.get('VirtualHardDiskPath') if vmhost else None,
         )

@@ -1,24 +1,32 @@
 # -*- coding: utf-8 -*-
-"""host_info: facts from one pipeline, the same whether the objects came over psrp (CLIXML) or winrm (runner JSON)."""
+"""host_info: facts from one pipeline, the same whether the objects came over psrp (pypsrp's objects) or winrm (the runner's CLIXML)."""
 
 import pytest
 
-from clixml import Enum, Obj, PSVersion, TimeSpan, pypsrp_object
+from clixml import Enum, Obj, PSVersion, TimeSpan, clixml_document, pypsrp_object
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.commands import PipelineResult
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.values import ErrorRecordData, psrp_output, runner_output
+from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.host_identity import COMPUTER_SYSTEM_TYPE, IDENTITY_COMMAND
 from ansible_collections.hyperv.mobility.plugins.modules.host_info import READ_COMMANDS, HostFacts, blocking_errors
 
 HV = 'Microsoft.HyperV.PowerShell.'
 VIRT = HV + 'VirtualizationObject'
 
 
+def computer_system(host_name, domain, joined=True):
+    return Obj([COMPUTER_SYSTEM_TYPE, 'Microsoft.Management.Infrastructure.CimInstance', 'System.Object'], {
+        'Name': host_name.upper(), 'DNSHostName': host_name, 'Domain': domain, 'PartOfDomain': joined,
+        'Workgroup': None if joined else domain}, 'Win32_ComputerSystem (Name = "%s")' % host_name.upper())
+
+
 def objects():
-    """What the host returns for the read pipeline, as (psrpcore-able object, runner JSON) pairs."""
+    """What the host returns for the read pipeline (objects psrpcore serializes as a host would)."""
     feature = Obj(['Microsoft.Windows.ServerManager.Commands.Feature', 'System.Object'], {
         'Name': 'Hyper-V', 'DisplayName': 'Hyper-V', 'Installed': True,
         'InstallState': Enum('Microsoft.Windows.ServerManager.Commands.InstallState', 'Installed', 1)}, 'Hyper-V')
     vmhost = Obj([HV + 'VMHost', VIRT, 'System.Object'], {
-        'ComputerName': 'HV01', 'FullyQualifiedDomainName': 'hv01.hvlab.test', 'VirtualMachinePath': 'C:\\VMs',
+        # Hyper-V's FullyQualifiedDomainName is Win32_ComputerSystem.Domain: the domain, not the host's FQDN.
+        'ComputerName': 'HV01', 'FullyQualifiedDomainName': 'hvlab.test', 'VirtualMachinePath': 'C:\\VMs',
         'VirtualHardDiskPath': 'C:\\VHDs', 'VirtualMachineMigrationEnabled': True,
         'VirtualMachineMigrationAuthenticationType': Enum(HV + 'MigrationAuthenticationType', 'Kerberos', 1),
         'VirtualMachineMigrationPerformanceOption': Enum(HV + 'VMMigrationPerformance', 'Compression', 1),
@@ -40,21 +48,7 @@ def objects():
         'ReplicationEnabled': False, 'RepEnabled': False, 'AllowedAuthenticationType': Enum(HV + 'RecoveryAuthenticationType', 'Kerberos', 1),
         'KerberosAuthenticationPort': 80, 'CertificateAuthenticationPort': 443, 'CertificateThumbprint': None,
         'ReplicationAllowedFromAnyServer': False, 'DefaultStorageLocation': 'D:\\Replica', 'MonitoringInterval': TimeSpan(43200.0)})
-    return [feature, vmhost] + versions + networks + vms + [replica]
-
-
-def runner_json(value):
-    """The runner's JSON for an object (what ConvertTo-Json of the runner's conversion gives)."""
-    if isinstance(value, Obj):
-        return {'type_names': value.type_names, 'to_string': value.to_string,
-                'properties': {name: runner_json(item) for name, item in value.properties.items()}}
-    if isinstance(value, Enum):
-        return value.name
-    if isinstance(value, TimeSpan):
-        return value.seconds
-    if isinstance(value, PSVersion):
-        return str(value)
-    return value
+    return [computer_system('hv01', 'hvlab.test'), feature, vmhost] + versions + networks + vms + [replica]
 
 
 EXPECTED = {
@@ -86,13 +80,14 @@ def test_facts_over_psrp():
 
 
 def test_facts_over_winrm_are_identical():
-    result = PipelineResult([runner_output(runner_json(item)) for item in objects()])
+    result = PipelineResult([runner_output(clixml_document(item)) for item in objects()])
     assert HostFacts(result).as_result() == EXPECTED
 
 
 def test_one_pipeline_of_read_only_commands():
     names = [command.name for command in READ_COMMANDS]
-    assert names == ['Get-WindowsFeature', 'Get-VMHost', 'Get-VMHostSupportedVersion', 'Get-VMMigrationNetwork', 'Get-VM',
+    assert READ_COMMANDS[0] is IDENTITY_COMMAND
+    assert names == ['Get-CimInstance', 'Get-WindowsFeature', 'Get-VMHost', 'Get-VMHostSupportedVersion', 'Get-VMMigrationNetwork', 'Get-VM',
                      'Get-VMReplicationServer']
     assert all(command.read_only for command in READ_COMMANDS)
 
@@ -108,11 +103,16 @@ def test_host_without_hyperv_module_gives_empty_facts():
     assert facts['vms'] == [] and facts['fqdn'] is None and facts['domain_joined'] is False and facts['default_vm_version'] is None
 
 
-@pytest.mark.parametrize('fqdn, domain', [('hv01', None), ('hv01.corp.example.com', 'corp.example.com')])
-def test_domain_from_fqdn(fqdn, domain):
-    vmhost = Obj([HV + 'VMHost', 'System.Object'], {'FullyQualifiedDomainName': fqdn, 'ComputerName': 'HV01'})
-    facts = HostFacts(PipelineResult([psrp_output(pypsrp_object(vmhost))])).as_result()
-    assert facts['domain'] == domain and facts['domain_joined'] is (domain is not None)
+@pytest.mark.parametrize('names, fqdn, domain', [
+    (computer_system('hv01', 'corp.example.com'), 'hv01.corp.example.com', 'corp.example.com'),
+    (computer_system('hv01', 'WORKGROUP', joined=False), 'hv01', None),
+])
+def test_names_come_from_win32_computer_system_not_from_get_vmhost(names, fqdn, domain):
+    # Replaces the FQDN read from Get-VMHost (an invented behaviour): its FullyQualifiedDomainName is the domain or workgroup.
+    vmhost = Obj([HV + 'VMHost', 'System.Object'], {'FullyQualifiedDomainName': names.properties['Domain'], 'ComputerName': 'HV01'})
+    facts = HostFacts(PipelineResult([psrp_output(pypsrp_object(names)), psrp_output(pypsrp_object(vmhost))])).as_result()
+    assert facts['fqdn'] == fqdn and facts['domain'] == domain and facts['domain_joined'] is (domain is not None)
+    assert facts['computer_name'] == 'HV01'
 
 
 def test_other_errors_block():
