@@ -87,8 +87,9 @@ options:
     choices: [never, failed, warning]
     default: never
 notes:
-  - Cmdlets run on each host, in one pipeline per run (also with O(destinations)) - C(Get-WindowsFeature -Name Hyper-V), C(Get-VMHost),
-    C(Get-VMHostSupportedVersion), C(Get-VMMigrationNetwork), C(Get-VM).
+  - Cmdlets run on each host, in one pipeline per run (also with O(destinations)) - C(Get-CimInstance -ClassName Win32_ComputerSystem)
+    (the host's names and domain), C(Get-WindowsFeature -Name Hyper-V), C(Get-VMHost), C(Get-VMHostSupportedVersion),
+    C(Get-VMMigrationNetwork), C(Get-VM).
   - A delegation change takes effect on the hosts once they get new Kerberos tickets; a C(delegation) check that is V(ok)
     reads what AD holds, which the hosts use after C(klist -li 0x3e7 purge) or a reboot.
 seealso:
@@ -204,10 +205,10 @@ source:
       description: NetBIOS name.
       type: str
     fqdn:
-      description: Fully qualified name.
+      description: Fully qualified name (C(Win32_ComputerSystem) C(DNSHostName).C(Domain); the host name alone outside a domain).
       type: str
     domain:
-      description: DNS domain, V(null) without one.
+      description: Active Directory domain, V(null) for a host in a workgroup.
       type: str
     hyperv_installed:
       description: Whether the Hyper-V role is installed.

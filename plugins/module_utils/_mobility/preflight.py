@@ -11,8 +11,8 @@ migration without failover clustering" and its Move-VM / Compare-VM behaviour:
 
 - Hyper-V installed on both; the connecting account can run the Hyper-V cmdlets on both (local Administrators or
   Hyper-V Administrators: Get-VMHost answering is the proof).
-- Both in the same Active Directory domain, or in domains that trust each other. Only the hosts' DNS domains are visible
-  from here (the FQDN suffix Get-VMHost reports), so different DNS domains are a warning, not a failure.
+- Both in the same Active Directory domain, or in domains that trust each other. The hosts' domains are visible from here
+  (Win32_ComputerSystem, host_identity), their trusts are not, so different domains are a warning, not a failure.
 - Live migration enabled on both; both use the same authentication type.
 - The destination accepts incoming migrations on a network the source can use: use-any on the destination, or one of
   the destination's migration networks overlapping one of the source's. Hyper-V offers no NIC list among the cmdlets
@@ -31,6 +31,7 @@ __metaclass__ = type  # pylint: disable=invalid-name
 import ipaddress
 
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.commands import Command
+from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.host_identity import IDENTITY_COMMAND, host_identity
 
 HV = 'Microsoft.HyperV.PowerShell.'
 FEATURE_TYPE = 'Microsoft.Windows.ServerManager.Commands.Feature'
@@ -44,6 +45,7 @@ STATUSES = (OK, WARNING, FAILED)
 
 # One read pipeline per host.
 READ_COMMANDS = (
+    IDENTITY_COMMAND,
     Command('Get-WindowsFeature', {'Name': 'Hyper-V'}),
     Command('Get-VMHost'),
     Command('Get-VMHostSupportedVersion'),
@@ -99,6 +101,7 @@ class HostFacts:
         self.hyperv_error = None            # Get-VMHost's error record, when Hyper-V answered with one
         self.computer_name = None
         self.fqdn = None
+        self.domain = None                  # the Active Directory domain, None for a workgroup host
         self.migration = None               # dict, see _migration
         self.networks = []                  # [{'subnet', 'priority'}]
         self.supported_versions = []        # ['8.0', ...]
@@ -116,12 +119,12 @@ class HostFacts:
         vmhost_errors = [error for error in result.errors_of('Get-VMHost') if COMMAND_NOT_FOUND not in (error.fully_qualified_error_id or '')]
         if vmhost_errors:
             facts.hyperv_error = '%s (FullyQualifiedErrorId: %s)' % (vmhost_errors[0].message, vmhost_errors[0].fully_qualified_error_id)
+        names = host_identity(result)
+        if names is not None:
+            facts.computer_name, facts.fqdn, facts.domain = names.computer_name, names.fqdn, names.domain
         hosts = result.of_type(HV + 'VMHost')
         if hosts:
-            vmhost = hosts[0]
-            facts.computer_name = vmhost.get('ComputerName')
-            facts.fqdn = vmhost.get('FullyQualifiedDomainName') or facts.computer_name
-            facts.migration = _migration(vmhost)
+            facts.migration = _migration(hosts[0])
         facts.networks = sorted((dict(subnet=str(item.get('Subnet')), priority=item.get('Priority'))
                                  for item in result.of_type(HV + 'VMMigrationNetwork')), key=lambda entry: entry['subnet'])
         facts.supported_versions = sorted((str(item.get('Version')) for item in result.of_type(HV + 'VMHostSupportedVersion')), key=version_key)
@@ -133,13 +136,6 @@ class HostFacts:
     def answered(self):
         """Reachable and Get-VMHost returned the host: the other facts are meaningful."""
         return self.reachable and self.migration is not None
-
-    @property
-    def domain(self):
-        """DNS domain (the FQDN after the first label), None for a host without a DNS suffix (workgroup)."""
-        if not self.fqdn or '.' not in self.fqdn:
-            return None
-        return self.fqdn.split('.', 1)[1].lower()
 
     @property
     def short_name(self):
@@ -247,11 +243,11 @@ def check_domain(source, destination, request):  # pylint: disable=unused-argume
                         ', '.join(repr(host.fqdn) for host in outside)),
                      'join both hosts to the same Active Directory domain (or to domains that trust each other); live migration '
                      'without failover clustering needs it')
-    if source.domain == destination.domain:
+    if source.domain.lower() == destination.domain.lower():
         return Check('domain', OK, 'both hosts are in %s' % source.domain)
-    return Check('domain', WARNING, 'the hosts are in different DNS domains (%s and %s). Live migration needs them in the same '
-                                    'Active Directory domain or in domains that trust each other; only the DNS domains can be '
-                                    'seen from here, not the trusts' % (source.domain, destination.domain),
+    return Check('domain', WARNING, 'the hosts are in different domains (%s and %s). Live migration needs them in the same '
+                                    'Active Directory domain or in domains that trust each other; the trusts cannot be seen '
+                                    'from here' % (source.domain, destination.domain),
                  'make sure a trust exists between the two domains, or join both hosts to one domain')
 
 

@@ -14,6 +14,8 @@ from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.prefligh
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.values import ErrorRecordData, PSObjectData
 from ansible_collections.hyperv.mobility.plugins.modules import migration_preflight
 
+from pipeline_objects import computer_system
+
 HV = 'Microsoft.HyperV.PowerShell.'
 MVSMS = 'Microsoft Virtual System Migration Service'
 SOURCE_SID = 'S-1-5-21-1-2-3-1101'
@@ -25,6 +27,7 @@ def facts(role, name, domain='hvlab.test', auth='Kerberos', enabled=True, networ
     host.hyperv_installed = True
     host.computer_name = name.upper()
     host.fqdn = '%s.%s' % (name, domain) if domain else name
+    host.domain = domain
     host.migration = dict(enabled=enabled, authentication_type=auth, performance_option=performance, use_any_network=use_any,
                           maximum_vm_migrations=limits[0], maximum_storage_migrations=limits[1])
     host.networks = [dict(subnet=subnet, priority=1) for subnet in networks]
@@ -139,6 +142,16 @@ def test_facts_from_a_pipeline_and_an_access_denied_get_vmhost():
     assert host.hyperv_installed and not host.answered and 'required permission' in host.hyperv_error
     checks = run_checks(host, facts('destination', 'hv02'), PreflightRequest(), DirectoryFacts.not_read('x'))
     assert failed_names(checks) == ['administrator'] and 'Hyper-V Administrators' in checks[2].fix
+
+
+def test_names_and_domain_come_from_win32_computer_system():
+    # Get-VMHost's FullyQualifiedDomainName is the domain (Win32_ComputerSystem.Domain), never the host's FQDN.
+    vmhost = PSObjectData([HV + 'VMHost'], {'ComputerName': 'HV01', 'FullyQualifiedDomainName': 'hvlab.test',
+                                           'VirtualMachineMigrationEnabled': True, 'VirtualMachineMigrationAuthenticationType': 'Kerberos'})
+    joined = HostFacts.from_result('source', '127.0.10.1', PipelineResult([computer_system('hv01.hvlab.test'), vmhost]))
+    assert (joined.fqdn, joined.domain, joined.short_name, joined.answered) == ('hv01.hvlab.test', 'hvlab.test', 'hv01', True)
+    alone = HostFacts.from_result('source', '127.0.10.1', PipelineResult([computer_system('hv01', workgroup='LAB'), vmhost]))
+    assert (alone.fqdn, alone.domain) == ('hv01', None)
 
 
 @pytest.mark.parametrize('fail_on, expected', [('never', False), ('failed', True), ('warning', True)])
