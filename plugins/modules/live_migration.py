@@ -190,6 +190,7 @@ not_applied:
 
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.commands import Command
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import ChangeRefused, HostResource, HypervModule
+from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.host_identity import IDENTITY_COMMAND, host_identity
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.migration_networks import (
     NetworkSpecError, apply_plan, canonical_subnet, current_networks, parse_networks, plan_networks)
 
@@ -222,17 +223,17 @@ class LiveMigrationSettings(HostResource):
         super(LiveMigrationSettings, self).__init__(params)
         self.desired_networks = parse_networks(params['networks']) if params['networks'] is not None else None
         self.host_subnet_text = {}
-        self.fqdn = None
+        self.identity = None
 
     def read_commands(self):
-        return [Command('Get-VMHost'), Command('Get-VMMigrationNetwork')]
+        return [IDENTITY_COMMAND, Command('Get-VMHost'), Command('Get-VMMigrationNetwork')]
 
     def current_state(self, result):
         hosts = result.of_type(VMHOST_TYPE)
         if not hosts:
             raise ValueError('Get-VMHost returned no host object')
         vmhost = hosts[0]
-        self.fqdn = vmhost.get('FullyQualifiedDomainName') or vmhost.get('ComputerName')
+        self.identity = host_identity(result)
         network_objects = [item.properties for item in result.of_type(NETWORK_TYPE)]
         # Set/Remove-VMMigrationNetwork select by subnet text, so keep the host's own spelling of each network.
         self.host_subnet_text = dict((canonical_subnet(item['Subnet']), str(item['Subnet'])) for item in network_objects)
@@ -290,11 +291,11 @@ class LiveMigrationSettings(HostResource):
 
     def check_change(self, before, after):
         """Live migration without clustering needs a domain; CredSSP works only from a session on the source."""
-        if after['migration_enabled'] and '.' not in (self.fqdn or ''):
+        if after['migration_enabled'] and self.identity is not None and not self.identity.domain_joined:
             raise ChangeRefused(
-                '%s is not in an Active Directory domain (its fully qualified name is %r): live migration without failover '
+                '%s is not in an Active Directory domain (it is in the workgroup %r): live migration without failover '
                 'clustering needs the source and destination hosts in the same domain or in domains that trust each other. '
-                'Join the host to the domain first, or use state=disabled.' % (self.params['hyperv_host'], self.fqdn))
+                'Join the host to the domain first, or use state=disabled.' % (self.params['hyperv_host'], self.identity.workgroup))
         if after['migration_enabled'] and after['authentication'] == 'credssp':
             return [CREDSSP_WARNING % self.params['hyperv_host']]
         return []
