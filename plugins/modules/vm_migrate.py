@@ -59,8 +59,11 @@ options:
     type: int
     default: 1800
 notes:
-  - Cmdlets run - on the destination C(Get-VMHost), C(Get-VM); on the source C(Get-VMHost), C(Get-VM), C(Compare-VM), then
-    C(Move-VM). An unchanged run costs one pipeline per host.
+  - Cmdlets run - on the destination C(Get-CimInstance -ClassName Win32_ComputerSystem), C(Get-VMHost), C(Get-VM); on the
+    source the same and C(Compare-VM | Select-Object -ExpandProperty Incompatibilities), then C(Move-VM). An unchanged run
+    costs one pipeline per host.
+  - C(Move-VM) and C(Compare-VM) name the destination by its fully qualified name, C(Win32_ComputerSystem) C(DNSHostName).C(Domain);
+    the delegation Kerberos needs is for that name.
   - C(Move-VM) reports no byte count, so the result has the duration of the move only.
 seealso:
   - module: hyperv.mobility.migration_preflight
@@ -170,6 +173,7 @@ from ansible_collections.hyperv.mobility.plugins.module_utils._host.commands imp
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.session import HostSession
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import HypervModule
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.peer_connection import DESTINATION_ARGUMENT_SPEC, destination_options
+from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.host_identity import IDENTITY_COMMAND, host_identity
 
 HV = 'Microsoft.HyperV.PowerShell.'
 # SEC_E_NO_CREDENTIALS: what a move reports when the source has no credentials to present (CredSSP or delegation).
@@ -202,15 +206,6 @@ KERBEROS_FIX = ('add the delegation with hyperv.mobility.kerberos_delegation (co
                 'hyperv.mobility.migration_preflight')
 
 
-def plain(value):
-    """A nested object as the transports give it: a dict of properties (the runner JSON keeps type_names/properties)."""
-    if isinstance(value, dict) and 'properties' in value and 'type_names' in value:
-        return dict((key, plain(item)) for key, item in value['properties'].items())
-    if hasattr(value, 'properties'):
-        return dict((key, plain(item)) for key, item in value.properties.items())
-    return value
-
-
 def vm_view(vm):
     return dict(name=vm.get('Name'), id=str(vm.get('Id') or '') or None, state=vm.get('State') and str(vm.get('State')),
                 version=vm.get('Version') and str(vm.get('Version')))
@@ -222,13 +217,15 @@ def find_vm(result, name):
     return found[0] if found else None
 
 
+def compare_statement(parameters):
+    """Compare-VM with its report's Incompatibilities expanded: remoting hands nested objects over as their ToString()
+    (the type name, for a VMCompatibilityError), so the errors must come back as top-level objects to keep their message."""
+    return Command('Compare-VM', parameters).pipe(Command('Select-Object', {'ExpandProperty': 'Incompatibilities'}))
+
+
 def incompatibilities_of(result):
-    """Compare-VM's report as [{'message', 'message_id'}]."""
-    reports = result.of_type(HV + 'VMCompatibilityReport')
-    if not reports:
-        return []
-    entries = [plain(entry) for entry in (reports[0].get('Incompatibilities') or [])]
-    return [dict(message=entry.get('Message'), message_id=entry.get('MessageId')) for entry in entries if isinstance(entry, dict)]
+    """The VMCompatibilityError objects of a result as [{'message', 'message_id'}]."""
+    return [dict(message=entry.get('Message'), message_id=entry.get('MessageId')) for entry in result.of_type(HV + 'VMCompatibilityError')]
 
 
 def explain(errors, authentication_type, connection_auth, include_storage):
@@ -280,13 +277,13 @@ class VmMigration:
 
     def read_destination(self):
         try:
-            result = self.destination_session.run([Command('Get-VMHost'), Command('Get-VM')])
+            result = self.destination_session.run([IDENTITY_COMMAND, Command('Get-VMHost'), Command('Get-VM')])
         except HostError as exc:
             self.fail('destination %s: %s' % (self.params['destination'], exc.message), host=exc.host or self.params['destination'])
-        hosts = result.of_type(HV + 'VMHost')
-        if not hosts:
+        names = host_identity(result)
+        if not result.of_type(HV + 'VMHost') or names is None:
             self.fail('destination %s: Get-VMHost returned no host (is the Hyper-V role installed?)' % self.params['destination'])
-        return hosts[0].get('FullyQualifiedDomainName') or hosts[0].get('ComputerName'), result
+        return names.fqdn, result
 
     def move_parameters(self, destination_name):
         parameters = {'Name': self.params['name'], 'DestinationHost': destination_name}
@@ -297,7 +294,7 @@ class VmMigration:
         return parameters
 
     def read_source(self, destination_name):
-        commands = [Command('Get-VMHost'), Command('Get-VM'), Command('Compare-VM', self.move_parameters(destination_name))]
+        commands = [IDENTITY_COMMAND, Command('Get-VMHost'), Command('Get-VM'), compare_statement(self.move_parameters(destination_name))]
         try:
             return self.module.session.run(commands, check=False)
         except HostError as exc:
@@ -309,8 +306,9 @@ class VmMigration:
         destination_name, destination_read = self.read_destination()
         source_read = self.read_source(destination_name)
         vmhosts = source_read.of_type(HV + 'VMHost')
-        if vmhosts:
-            self.source_name = vmhosts[0].get('FullyQualifiedDomainName') or vmhosts[0].get('ComputerName') or self.source_name
+        names = host_identity(source_read)
+        if names is not None:
+            self.source_name = names.fqdn
         on_source, on_destination = find_vm(source_read, params['name']), find_vm(destination_read, params['name'])
         base = dict(source=params['hyperv_host'], destination=destination_name, incompatibilities=[])
         if on_source is None:
