@@ -14,7 +14,8 @@ version_added: 1.0.0
 description:
   - Enables, changes, suspends, resumes and removes the Hyper-V Replica relationship of the VM O(name) on the task's host
     (the primary server), toward a Replica server prepared with M(hyperv.mobility.replica_server).
-  - Reads the host in one pipeline (C(Get-VMHost), C(Get-VM), C(Get-VMReplication)) and applies every change in one more;
+  - Reads the host in one pipeline (C(Get-CimInstance -ClassName Win32_ComputerSystem), C(Get-VM), C(Get-VMReplication)) and
+    applies every change in one more;
     an unchanged relationship costs one pipeline.
   - A new relationship is created with C(Enable-VMReplication), then its initial replication starts over the network now,
     at a scheduled time, or by export to a folder (C(Start-VMInitialReplication)), unless O(initial_replication=none).
@@ -159,7 +160,9 @@ options:
     type: bool
     default: false
 notes:
-  - Cmdlets run - C(Get-VMHost), C(Get-VM), C(Get-VMReplication); as needed C(Enable-VMReplication), C(Set-VMReplication),
+  - Cmdlets run - C(Get-CimInstance -ClassName Win32_ComputerSystem) (the primary's FQDN), C(Get-VM), C(Get-VMReplication),
+    C(Get-VMHardDiskDrive -VMName *) and C(Get-VMReplication | Select-Object -ExpandProperty ExcludedDisks) (the disks, which
+    remoting would otherwise hand over as text); as needed C(Enable-VMReplication), C(Set-VMReplication),
     C(Start-VMInitialReplication), C(Stop-VMInitialReplication), C(Suspend-VMReplication), C(Resume-VMReplication),
     C(Remove-VMReplication); in check mode C(Test-VMReplicationConnection).
   - The Replica server itself (listener, authentication, authorization of this primary, firewall rule) is configured with
@@ -330,7 +333,9 @@ import time
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.errors import HostError
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.commands import Command
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import HypervModule, ModuleFailure
+from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.host_identity import IDENTITY_COMMAND
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.replica_relationship import (
+    DISK_STATEMENTS,
     RESYNCHRONIZE_STATES,
     SUSPENDED_STATES,
     describe_errors,
@@ -639,7 +644,8 @@ class VmReplication:
             self.module.fail_from_error(exc, msg='%s: %s' % (what, exc.message))
 
     def read(self):
-        result = self.run([Command('Get-VMHost'), Command('Get-VM'), Command('Get-VMReplication')], 'reading replication of %s' % self.name)
+        result = self.run([IDENTITY_COMMAND, Command('Get-VM'), Command('Get-VMReplication')] + list(DISK_STATEMENTS),
+                          'reading replication of %s' % self.name)
         if result.errors:
             raise ModuleFailure('Reading VM %s failed: %s' % (self.name, describe_errors(result.errors)),
                                 errors=[error.to_dict() for error in result.errors])
@@ -652,7 +658,7 @@ class VmReplication:
         return relationships_of(result).get(self.name.lower())
 
     def read_relationship(self):
-        result = self.run([Command('Get-VMReplication', {'VMName': self.name})], 'reading replication of %s' % self.name)
+        result = self.run([Command('Get-VMReplication', {'VMName': self.name})] + list(DISK_STATEMENTS), 'reading replication of %s' % self.name)
         return relationships_of(result).get(self.name.lower())
 
     # ---- the task ----------------------------------------------------------------------------------------------
@@ -698,7 +704,7 @@ class VmReplication:
         return "replication of VM '%s' %s: %s" % (self.name, verb, '; '.join(result['commands']))
 
     def apply(self, plan, before):
-        result = self.run(plan.commands + [Command('Get-VMReplication')], 'changing replication of %s' % self.name)
+        result = self.run(plan.commands + [Command('Get-VMReplication')] + list(DISK_STATEMENTS), 'changing replication of %s' % self.name)
         view = relationships_of(result).get(self.name.lower())
         if result.errors:
             self.fail_with_errors(result.errors, plan, before, summary(view))

@@ -5,7 +5,7 @@
 """One VM's Hyper-V Replica relationship as the primary-side modules see it (vm_replication, vm_failover).
 
 Pure logic, no host access:
-- relationship_view: Get-VMReplication's object -> a dict of plain, comparable values;
+- relationship_view: Get-VMReplication's object (and the VM's disks, DISK_STATEMENTS) -> a dict of plain, comparable values;
 - explain_connection_error: why Enable-/Set-VMReplication (or -Reverse) could not reach the Replica server, in words,
   with what to do - the four documented causes (Replica server not enabled / no listener for that authentication on that
   port, listener closed by the firewall, authentication type not accepted, primary not authorized) plus an unresolvable name;
@@ -18,10 +18,24 @@ __metaclass__ = type  # pylint: disable=invalid-name
 import datetime
 import re
 
+from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.host_identity import host_identity
+
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.commands import Command
+
 HV = 'Microsoft.HyperV.PowerShell.'
 REPLICATION_TYPE = HV + 'VMReplication'
 VM_TYPE = HV + 'VirtualMachine'
-VMHOST_TYPE = HV + 'VMHost'
+DISK_TYPE = HV + 'HardDiskDrive'
+
+# The disks of the VMs and which of them replication excludes, as top-level objects: remoting serializes at depth 1, so the
+# HardDiskDrive objects inside VMReplication.ReplicatedDisks / ExcludedDisks arrive as their ToString(), without a Path.
+# Both statements write HardDiskDrive objects and the output stream does not say which statement wrote one: a disk listed
+# twice (attached, then among the excluded) is excluded, a disk listed once is replicated (Hyper-V's two lists split the
+# VM's virtual hard disks between them).
+DISK_STATEMENTS = (
+    Command('Get-VMHardDiskDrive', {'VMName': '*'}),
+    Command('Get-VMReplication').pipe(Command('Select-Object', {'ExpandProperty': 'ExcludedDisks'})),
+)
 
 # Get-VMReplication states (the documented enum) grouped by what a module may do next.
 FAILOVER_STATES = ('FailedOverWaitingCompletion', 'FailedOver')
@@ -74,22 +88,35 @@ def iso_time(value):
     return value.astimezone(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
 
 
-def _disk_paths(disks):
-    paths = []
-    for disk in disks or []:
-        path = disk.get('Path') if isinstance(disk, dict) else disk
+def disks_of(result):
+    """{VM id (lower case): {'replicated': [paths], 'excluded': [paths]}} from the objects of DISK_STATEMENTS."""
+    seen = {}
+    for disk in result.of_type(DISK_TYPE):
+        path = _text(disk.get('Path'))
         if path:
-            paths.append(str(path))
-    return sorted(paths, key=str.lower)
+            key = (str(disk.get('VMId') or '').lower(), path.lower())
+            seen.setdefault(key, [path, 0])[1] += 1
+    disks = {}
+    for (vm_id, _unused), (path, count) in seen.items():
+        entry = disks.setdefault(vm_id, {'replicated': [], 'excluded': []})
+        entry['excluded' if count > 1 else 'replicated'].append(path)
+    for entry in disks.values():
+        entry['replicated'].sort(key=str.lower)
+        entry['excluded'].sort(key=str.lower)
+    return disks
 
 
 def _text(value):
     return None if value is None else str(value)
 
 
-def relationship_view(obj):
-    """Get-VMReplication's object (PSObjectData) -> plain values, names in the modules' vocabulary."""
+def relationship_view(obj, disks=None):
+    """Get-VMReplication's object (PSObjectData) -> plain values, names in the modules' vocabulary.
+
+    disks: disks_of(result) of the same read; without it the disk lists are empty.
+    """
     get = obj.get
+    vm_disks = (disks or {}).get(str(get('VMId') or '').lower(), {'replicated': [], 'excluded': []})
     return {
         'vm_name': _text(get('VMName')),
         'vm_id': _text(get('VMId')),
@@ -105,8 +132,8 @@ def relationship_view(obj):
         'recovery_history': get('RecoveryHistory'),
         'vss_frequency_hours': get('VSSSnapshotFrequencyHour'),
         'compression': get('CompressionEnabled'),
-        'excluded_disks': _disk_paths(get('ExcludedDisks')),
-        'replicated_disks': _disk_paths(get('ReplicatedDisks')),
+        'excluded_disks': list(vm_disks['excluded']),
+        'replicated_disks': list(vm_disks['replicated']),
         'initial_replication_start_time': iso_time(parse_time(get('InitialReplicationStartTime'))),
         'last_replication_time': iso_time(parse_time(get('LastReplicationTime'))),
     }
@@ -115,8 +142,9 @@ def relationship_view(obj):
 def relationships_of(result):
     """{vm name (lower case): relationship_view} of every Get-VMReplication object in a pipeline result."""
     views = {}
+    disks = disks_of(result)
     for obj in result.of_type(REPLICATION_TYPE):
-        view = relationship_view(obj)
+        view = relationship_view(obj, disks)
         views[(view['vm_name'] or '').lower()] = view
     return views
 
@@ -131,11 +159,9 @@ def vms_of(result):
 
 
 def host_fqdn(result):
-    """The fully qualified name Get-VMHost reports (None when there was no VMHost object)."""
-    hosts = result.of_type(VMHOST_TYPE)
-    if not hosts:
-        return None
-    return _text(hosts[0].get('FullyQualifiedDomainName') or hosts[0].get('ComputerName'))
+    """The host's FQDN from a result that ran host_identity.IDENTITY_COMMAND (None when it returned nothing)."""
+    identity = host_identity(result)
+    return identity.fqdn if identity else None
 
 
 def same_server(one, other):

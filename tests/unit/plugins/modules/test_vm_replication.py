@@ -7,12 +7,13 @@ import pytest
 
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.commands import PipelineResult
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.replica_relationship import (
-    explain_connection_error, parse_time, relationship_view, relationships_of, same_server)
-from ansible_collections.hyperv.mobility.plugins.module_utils._host.values import runner_output
+    DISK_STATEMENTS, disks_of, explain_connection_error, parse_time, relationship_view, relationships_of, same_server)
 from ansible_collections.hyperv.mobility.plugins.modules.vm_replication import (
     ARGUMENT_SPEC, ModuleFailure, Options, ReplicationPlan, describe, summary)
 
-HV = 'Microsoft.HyperV.PowerShell.'
+from pipeline_objects import hard_disk_drive, hyperv_object
+
+VM_ID = '0f8fad5b-d9cb-469f-a165-70867728950e'
 SYSTEM_DISK = 'C:\\VMs\\web01.vhdx'
 DATA_DISK = 'D:\\Data\\web01-data.vhdx'
 
@@ -24,26 +25,24 @@ def params(**given):
     return values
 
 
-def disk(path):
-    return {'type_names': [HV + 'HardDiskDrive', 'System.Object'], 'to_string': 'Hard Drive', 'properties': {'Path': path}}
-
-
 def replication_object(**changes):
-    """Get-VMReplication's object as the WinRM runner returns it (the psrp conversion gives the same plain values)."""
+    """Get-VMReplication's object as both transports hand it over: the disk lists are the drives' ToString() (depth 1)."""
     properties = {
-        'VMName': 'web01', 'VMId': '0f8fad5b-d9cb-469f-a165-70867728950e', 'ReplicationMode': 'Primary', 'ReplicationState': 'Replicating',
+        'VMName': 'web01', 'VMId': VM_ID, 'ReplicationMode': 'Primary', 'ReplicationState': 'Replicating',
         'ReplicationHealth': 'Normal', 'PrimaryServerName': 'hv01.corp.example.com', 'ReplicaServerName': 'hv02.corp.example.com',
         'ReplicaServerPort': 80, 'AuthenticationType': 'Kerberos', 'CertificateThumbprint': None, 'ReplicationFrequencySec': 300,
-        'RecoveryHistory': 0, 'VSSSnapshotFrequencyHour': 0, 'CompressionEnabled': True, 'ReplicatedDisks': [disk(SYSTEM_DISK), disk(DATA_DISK)],
+        'RecoveryHistory': 0, 'VSSSnapshotFrequencyHour': 0, 'CompressionEnabled': True,
+        'ReplicatedDisks': ["HardDiskDrive (Name = 'Hard Drive', VMName = 'web01') [VMId = '%s']" % VM_ID] * 2,
         'ExcludedDisks': [], 'InitialReplicationStartTime': None, 'LastReplicationTime': '2026-11-22T00:05:00.0000000Z',
     }
     properties.update(changes)
-    return runner_output({'type_names': [HV + 'VMReplication', HV + 'VirtualizationObject', 'System.Object'],
-                          'to_string': "VMReplication (VMName = 'web01')", 'properties': properties})
+    return hyperv_object('VMReplication', **properties)
 
 
-def view(**changes):
-    return relationship_view(replication_object(**changes))
+def view(excluded=(), **changes):
+    """The relationship with both disks attached and the given ones excluded from replication."""
+    disks = {VM_ID: {'replicated': [path for path in (SYSTEM_DISK, DATA_DISK) if path not in excluded], 'excluded': list(excluded)}}
+    return relationship_view(replication_object(**changes), disks)
 
 
 def plan(existing=None, **given):
@@ -120,6 +119,7 @@ def test_unchanged_relationship_plans_nothing_and_a_short_name_is_the_same_serve
 
 def test_settings_change_in_place_and_recovery_history_zero_turns_vss_off():
     built = plan(view(RecoveryHistory=4, VSSSnapshotFrequencyHour=1), frequency=900, recovery_history=0, excluded_disks=[DATA_DISK])
+    assert view()['excluded_disks'] == [] and view(excluded=[DATA_DISK])['excluded_disks'] == [DATA_DISK]
     assert lines(built) == ["Set-VMReplication ReplicationFrequencySec=900 RecoveryHistory=0 VSSSnapshotFrequencyHour=0 "
                             "ReplicatedDiskPaths=['C:\\\\VMs\\\\web01.vhdx']"]
     assert built.desired['excluded_disks'] == [DATA_DISK]
@@ -187,10 +187,20 @@ def test_absent_removes_and_a_replica_side_is_refused():
 
 # ---- relationship helpers --------------------------------------------------------------------------------------
 def test_relationship_view_from_pipeline():
-    result = PipelineResult([replication_object(ExcludedDisks=[disk(DATA_DISK)], ReplicatedDisks=[disk(SYSTEM_DISK)])])
+    # Replaces the view read from the disk objects nested in VMReplication (an invented behaviour: a host hands those over as
+    # text). The disks come as top-level HardDiskDrive objects: every attached one, then the excluded ones again.
+    drives = [hard_disk_drive(VM_ID.upper(), SYSTEM_DISK), hard_disk_drive(VM_ID.upper(), DATA_DISK), hard_disk_drive(VM_ID, DATA_DISK)]
+    result = PipelineResult([replication_object()] + drives)
     found = relationships_of(result)['web01']
     assert found['excluded_disks'] == [DATA_DISK] and found['replicated_disks'] == [SYSTEM_DISK]
     assert found['authentication'] == 'kerberos' and found['last_replication_time'] == '2026-11-22T00:05:00Z'
+
+
+def test_disks_are_read_with_the_statements_that_bring_them_as_objects():
+    assert [[(command.name, command.parameters) for command in statement.commands] for statement in DISK_STATEMENTS] == [
+        [('Get-VMHardDiskDrive', {'VMName': '*'})],
+        [('Get-VMReplication', {}), ('Select-Object', {'ExpandProperty': 'ExcludedDisks'})]]
+    assert disks_of(PipelineResult([hard_disk_drive(VM_ID, SYSTEM_DISK)])) == {VM_ID: {'replicated': [SYSTEM_DISK], 'excluded': []}}
 
 
 def test_parse_time_forms():
