@@ -104,7 +104,8 @@ options:
     choices: [network, none]
     default: network
 notes:
-  - Cmdlets run - C(Get-VMHost), C(Get-VM), C(Get-VMReplication) on each site the action needs, then as needed
+  - Cmdlets run - C(Get-CimInstance -ClassName Win32_ComputerSystem), C(Get-VM), C(Get-VMReplication) on each site the action needs,
+    then as needed
     C(Start-VMFailover), C(Stop-VMFailover), C(Complete-VMFailover), C(Set-VMReplication -Reverse),
     C(Start-VMInitialReplication). An action that is already done costs one pipeline per site it reads.
 seealso:
@@ -162,7 +163,7 @@ action:
 steps:
   description:
     - The commands sent (in check mode, that would be sent), in order, each prefixed by the host's fully qualified name
-      (as C(Get-VMHost) reports it).
+      (C(Win32_ComputerSystem) C(DNSHostName).C(Domain)).
   returned: always
   type: list
   elements: str
@@ -209,6 +210,7 @@ from ansible_collections.hyperv.mobility.plugins.module_utils._host.commands imp
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.session import HostSession
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import HypervModule, ModuleFailure
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.peer_connection import DESTINATION_ARGUMENT_SPEC, destination_options
+from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.host_identity import IDENTITY_COMMAND
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.replica_relationship import (
     FAILOVER_STATES,
     describe_errors,
@@ -231,15 +233,17 @@ RECOVERY_POINT_LIMITATION = (
 
 
 def describe(command):
-    parameters = ['%s=%s' % (name, value) for name, value in command.parameters.items() if name != 'VMName' and value is not True]
+    """'Cmdlet -Switch Name=value ... -Confirm:$false' (a switch turned off is written as PowerShell writes it)."""
+    parameters = ['%s=%s' % (name, value) for name, value in command.parameters.items() if name != 'VMName' and not isinstance(value, bool)]
     switches = ['-%s' % name for name, value in command.parameters.items() if value is True]
-    return ' '.join([command.name] + switches + parameters)
+    off = ['-%s:$false' % name for name, value in command.parameters.items() if value is False]
+    return ' '.join([command.name] + switches + parameters + off)
 
 
 class Site:
     """One host of the pair as far as the VM is concerned: the VM, its relationship and a test failover VM, if any."""
 
-    READ = (Command('Get-VMHost'), Command('Get-VM'), Command('Get-VMReplication'))
+    READ = (IDENTITY_COMMAND, Command('Get-VM'), Command('Get-VMReplication'))
 
     def __init__(self, label, session, vm_name):
         self.label = label

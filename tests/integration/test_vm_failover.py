@@ -53,7 +53,7 @@ def test_test_failover_then_cleanup_each_idempotent(lab, run_playbook):
     lab.control.replication(write={'host': PRIMARY, 'vm': VM, 'count': 1})       # not replicated yet: not in the test VM
     tested = failover(run_playbook, lab, 'test')
     assert tested['changed'] and not tested.get('failed'), tested
-    assert tested['steps'] == ['hv02.hvlab.test: Start-VMFailover -AsTest'] and tested['test_vm'] == TEST_VM
+    assert tested['steps'] == ['hv02.hvlab.test: Start-VMFailover -AsTest -Confirm:$false'] and tested['test_vm'] == TEST_VM
     assert vm(lab, RECOVERY, TEST_VM)['data_version'] == 5
     assert sides(lab) == (('Primary', 'Replicating'), ('Replica', 'Replicating'))
     assert tested['source']['contacted'] is False, 'a test failover needs only the recovery site'
@@ -74,7 +74,7 @@ def test_planned_failover_reverse_and_failback_keep_the_data(lab, run_playbook):
     lab.control.replication(write={'host': PRIMARY, 'vm': VM, 'count': 2})       # pending changes: 7 on hv01, 5 on hv02
     planned = failover(run_playbook, lab, 'planned', diff=True)
     assert planned['changed'] and not planned.get('failed'), planned
-    assert planned['steps'] == ['hv01.hvlab.test: Start-VMFailover -Prepare', 'hv02.hvlab.test: Start-VMFailover',
+    assert planned['steps'] == ['hv01.hvlab.test: Start-VMFailover -Prepare -Confirm:$false', 'hv02.hvlab.test: Start-VMFailover -Confirm:$false',
                                 'hv02.hvlab.test: Set-VMReplication -Reverse']
     assert sides(lab) == (('Replica', 'Replicating'), ('Primary', 'Replicating'))
     assert vm(lab, RECOVERY, VM)['data_version'] == 7, 'a planned failover loses no data'
@@ -93,7 +93,7 @@ def test_planned_failover_reverse_and_failback_keep_the_data(lab, run_playbook):
     lab.control.replication(write={'host': RECOVERY, 'vm': VM, 'count': 1})
 
     back = failover(run_playbook, lab, 'failback')
-    assert back['steps'] == ['hv02.hvlab.test: Start-VMFailover -Prepare', 'hv01.hvlab.test: Start-VMFailover',
+    assert back['steps'] == ['hv02.hvlab.test: Start-VMFailover -Prepare -Confirm:$false', 'hv01.hvlab.test: Start-VMFailover -Confirm:$false',
                              'hv01.hvlab.test: Set-VMReplication -Reverse'], back
     assert sides(lab) == (('Primary', 'Replicating'), ('Replica', 'Replicating'))
     assert vm(lab, PRIMARY, VM)['data_version'] == 11, 'the failback brings the last write home'
@@ -109,11 +109,11 @@ def test_unplanned_failover_complete_reverse_then_failback(lab, run_playbook):
     lab.control.inject_fault(PRIMARY, 'host_down', count=1000)               # the primary site is lost
     try:
         unplanned = failover(run_playbook, lab, 'unplanned')
-        assert unplanned['steps'] == ['hv02.hvlab.test: Start-VMFailover'] and not unplanned.get('failed'), unplanned
+        assert unplanned['steps'] == ['hv02.hvlab.test: Start-VMFailover -Confirm:$false'] and not unplanned.get('failed'), unplanned
         assert relationship(lab, RECOVERY, VM)['state'] == 'FailedOverWaitingCompletion'
         assert failover(run_playbook, lab, 'unplanned')['changed'] is False
         completed = failover(run_playbook, lab, 'complete')
-        assert completed['steps'] == ['hv02.hvlab.test: Complete-VMFailover'] and relationship(lab, RECOVERY, VM)['state'] == 'FailedOver'
+        assert completed['steps'] == ['hv02.hvlab.test: Complete-VMFailover -Confirm:$false'] and relationship(lab, RECOVERY, VM)['state'] == 'FailedOver'
         assert failover(run_playbook, lab, 'complete')['changed'] is False
     finally:
         lab.control.clear_faults()
@@ -150,7 +150,7 @@ def test_planned_failover_needs_the_vm_off_and_changes_nothing_otherwise(lab, ru
 
 def test_planned_failover_without_reverse_then_cancel(lab, run_playbook):
     stopped = failover(run_playbook, lab, 'planned', reverse_replication=False)
-    assert stopped['steps'] == ['hv01.hvlab.test: Start-VMFailover -Prepare', 'hv02.hvlab.test: Start-VMFailover'], stopped
+    assert stopped['steps'] == ['hv01.hvlab.test: Start-VMFailover -Prepare -Confirm:$false', 'hv02.hvlab.test: Start-VMFailover -Confirm:$false'], stopped
     assert sides(lab) == (('Primary', 'PreparedForFailover'), ('Replica', 'FailedOverWaitingCompletion'))
     assert failover(run_playbook, lab, 'planned', reverse_replication=False)['changed'] is False
     cancelled = failover(run_playbook, lab, 'cancel')
@@ -161,7 +161,7 @@ def test_planned_failover_without_reverse_then_cancel(lab, run_playbook):
 
 def test_check_mode_lists_the_steps_and_changes_nothing(lab, run_playbook):
     result = failover(run_playbook, lab, 'planned', check=True)
-    assert result['changed'] and result['steps'][0] == 'hv01.hvlab.test: Start-VMFailover -Prepare', result
+    assert result['changed'] and result['steps'][0] == 'hv01.hvlab.test: Start-VMFailover -Prepare -Confirm:$false', result
     assert sides(lab) == (('Primary', 'Replicating'), ('Replica', 'Replicating'))
     assert writes(lab, PRIMARY) == {} and writes(lab, RECOVERY) == {}
 

@@ -4,19 +4,14 @@
 import pytest
 
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.commands import PipelineResult
-from ansible_collections.hyperv.mobility.plugins.module_utils._host.values import runner_output
 from ansible_collections.hyperv.mobility.plugins.modules.vm_failover import FailoverPlan, ModuleFailure, Site, describe
 
-HV = 'Microsoft.HyperV.PowerShell.'
-
-
-def obj(type_name, **properties):
-    return runner_output({'type_names': [HV + type_name, 'System.Object'], 'to_string': type_name, 'properties': properties})
+from pipeline_objects import computer_system, hyperv_object as obj
 
 
 def site(fqdn, mode=None, state=None, vm_state='Off', test_vm=False):
-    """A Site that has read its host: the VM and, when mode is given, its side of the relationship."""
-    read = [obj('VMHost', FullyQualifiedDomainName=fqdn)]
+    """A Site that has read its host: its names (Win32_ComputerSystem), the VM and, when mode is given, its side of the relationship."""
+    read = [computer_system(fqdn)]
     if vm_state is not None:
         read.append(obj('VirtualMachine', Name='web01', Id='0f8fad5b-d9cb-469f-a165-70867728950e', State=vm_state))
     if mode is not None:
@@ -52,7 +47,7 @@ NOT_READ = Site('hv01', None, 'web01')
 
 
 def test_test_failover_and_cleanup():
-    assert steps('test', NOT_READ, normal()[1]) == ['hv02: Start-VMFailover -AsTest']
+    assert steps('test', NOT_READ, normal()[1]) == ['hv02: Start-VMFailover -AsTest -Confirm:$false']
     with_test = site('hv02.corp.example.com', 'Replica', 'Replicating', test_vm=True)
     assert with_test.test_vm == 'web01 - Test'
     assert steps('test', NOT_READ, with_test) == []
@@ -61,9 +56,9 @@ def test_test_failover_and_cleanup():
 
 
 def test_planned_failover_full_sequence_and_its_resumption():
-    assert steps('planned', *normal()) == ['hv01: Start-VMFailover -Prepare', 'hv02: Start-VMFailover', 'hv02: Set-VMReplication -Reverse']
+    assert steps('planned', *normal()) == ['hv01: Start-VMFailover -Prepare -Confirm:$false', 'hv02: Start-VMFailover -Confirm:$false', 'hv02: Set-VMReplication -Reverse']
     prepared = site('hv01.corp.example.com', 'Primary', 'PreparedForFailover')
-    assert steps('planned', prepared, normal()[1]) == ['hv02: Start-VMFailover', 'hv02: Set-VMReplication -Reverse']
+    assert steps('planned', prepared, normal()[1]) == ['hv02: Start-VMFailover -Confirm:$false', 'hv02: Set-VMReplication -Reverse']
     failed_over = site('hv02.corp.example.com', 'Replica', 'FailedOverWaitingCompletion')
     assert steps('planned', prepared, failed_over) == ['hv02: Set-VMReplication -Reverse']
     assert steps('planned', prepared, failed_over, reverse_replication=False) == []
@@ -88,7 +83,7 @@ def test_reverse_parameters_are_passed():
 
 def test_failback_is_the_planned_failover_back():
     source, destination = reversed_pair()
-    assert steps('failback', source, destination) == ['hv02: Start-VMFailover -Prepare', 'hv01: Start-VMFailover',
+    assert steps('failback', source, destination) == ['hv02: Start-VMFailover -Prepare -Confirm:$false', 'hv01: Start-VMFailover -Confirm:$false',
                                                       'hv01: Set-VMReplication -Reverse']
     assert steps('failback', *normal()) == []
     with pytest.raises(ModuleFailure, match='run action=reverse'):
@@ -97,9 +92,9 @@ def test_failback_is_the_planned_failover_back():
 
 def test_unplanned_complete_reverse():
     failed_over = site('hv02.corp.example.com', 'Replica', 'FailedOverWaitingCompletion')
-    assert steps('unplanned', NOT_READ, normal()[1]) == ['hv02: Start-VMFailover']
+    assert steps('unplanned', NOT_READ, normal()[1]) == ['hv02: Start-VMFailover -Confirm:$false']
     assert steps('unplanned', NOT_READ, failed_over) == []
-    assert steps('complete', NOT_READ, failed_over) == ['hv02: Complete-VMFailover']
+    assert steps('complete', NOT_READ, failed_over) == ['hv02: Complete-VMFailover -Confirm:$false']
     assert steps('complete', NOT_READ, site('hv02.corp.example.com', 'Replica', 'FailedOver')) == []
     with pytest.raises(ModuleFailure, match='no failover waits for completion'):
         steps('complete', NOT_READ, normal()[1])
