@@ -138,10 +138,6 @@ replications:
       type: list
       elements: str
       sample: []
-    trust_group:
-      description: Trust group of the Replica VM's authorization (Replica side).
-      type: str
-      sample: DEFAULT
     last_replication_time:
       description: When changes last reached the Replica server (ISO-8601), V(null) before the first replication.
       type: str
@@ -271,7 +267,8 @@ summary:
 
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.commands import Command
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import HypervModule
-from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.replica_relationship import initial_replication_percent
+from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.replica_relationship import (
+    DISK_STATEMENTS, disks_of, initial_replication_percent)
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.replication_health import (
     ADMINISTRATOR, RESYNCHRONIZATION, RETRIED, classify, verdict)
 
@@ -285,11 +282,11 @@ def is_pattern(name):
 
 
 def read_commands(name):
-    """Get-VM (only for a named VM: tells an unknown VM from one without replication), Get- and Measure-VMReplication."""
+    """Get-VM (only for a named VM: tells an unknown VM from one without replication), Get- and Measure-VMReplication, the disks."""
     if name is None:
-        return [Command('Get-VMReplication'), Command('Measure-VMReplication')]
+        return [Command('Get-VMReplication'), Command('Measure-VMReplication')] + list(DISK_STATEMENTS)
     return [Command('Get-VM', {'Name': [name]}), Command('Get-VMReplication', {'VMName': [name]}),
-            Command('Measure-VMReplication', {'VMName': [name]})]
+            Command('Measure-VMReplication', {'VMName': [name]})] + list(DISK_STATEMENTS)
 
 
 def _text(value):
@@ -298,10 +295,6 @@ def _text(value):
 
 def _int(value):
     return None if value is None else int(value)
-
-
-def _disk_paths(disks):
-    return [disk.get('Path') if isinstance(disk, dict) else str(disk) for disk in disks or []]
 
 
 def _detail_text(detail):
@@ -329,12 +322,13 @@ def statistics_of(measure):
     }
 
 
-def relationship_of(replication, measure):
-    """One entry of the result from a VMReplication object and its VMReplicationHealth object (may be None)."""
+def relationship_of(replication, measure, disks=None):
+    """One entry of the result from a VMReplication object, its VMReplicationHealth object (may be None) and disks_of()."""
     details = [_detail_text(item) for item in (measure.get('ReplicationHealthDetails') if measure else None) or []]
     state, health = _text(replication.get('ReplicationState')), _text(replication.get('ReplicationHealth'))
     problems = classify(state, health, details)
     statistics = statistics_of(measure)
+    vm_disks = (disks or {}).get(str(replication.get('VMId') or '').lower(), {'replicated': [], 'excluded': []})
     return {
         'name': replication.get('VMName'),
         'vm_id': _text(replication.get('VMId')),
@@ -351,9 +345,8 @@ def relationship_of(replication, measure):
         'vss_snapshot_frequency_hour': _int(replication.get('VSSSnapshotFrequencyHour')),
         'compression': replication.get('CompressionEnabled'),
         'auto_resynchronize': replication.get('AutoResynchronizeEnabled'),
-        'replicated_disks': _disk_paths(replication.get('ReplicatedDisks')),
-        'excluded_disks': _disk_paths(replication.get('ExcludedDisks')),
-        'trust_group': replication.get('TrustGroup'),
+        'replicated_disks': vm_disks['replicated'],
+        'excluded_disks': vm_disks['excluded'],
         'last_replication_time': _text(replication.get('LastReplicationTime')),
         'initial_replication_start_time': _text(replication.get('InitialReplicationStartTime')),
         'statistics': statistics,
@@ -402,7 +395,8 @@ class ReplicationReport:
         vm_names = set(item.get('Name', '').lower() for item in self.result.of_type(VM_TYPE))
         blocking = []
         for error in self.result.errors:
-            if error.command.lower() == 'get-vm':
+            # A record without invocation info (a binding error of a statement of several) names no command.
+            if (error.command or '').lower() == 'get-vm':
                 continue
             if error.category == 'InvalidOperation' and self.name is not None and self.name.lower() in vm_names:
                 continue
@@ -415,7 +409,8 @@ class ReplicationReport:
 
     def replications(self):
         measures = dict((item.get('VMId'), item) for item in self.result.of_type(HEALTH_TYPE))
-        entries = [relationship_of(item, measures.get(item.get('VMId'))) for item in self.result.of_type(REPLICATION_TYPE)]
+        disks = disks_of(self.result)
+        entries = [relationship_of(item, measures.get(item.get('VMId')), disks) for item in self.result.of_type(REPLICATION_TYPE)]
         return sorted(entries, key=lambda entry: ((entry['name'] or '').lower(), entry['mode'] or ''))
 
     def as_result(self):
@@ -424,7 +419,7 @@ class ReplicationReport:
 
 
 def describe_errors(errors):
-    return '; '.join('%s failed: %s (FullyQualifiedErrorId: %s)' % (error.command, error.message, error.fully_qualified_error_id)
+    return '; '.join('%s failed: %s (FullyQualifiedErrorId: %s)' % (error.command or 'pipeline', error.message, error.fully_qualified_error_id)
                      for error in errors)
 
 

@@ -3,7 +3,10 @@
 
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.commands import PipelineResult
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.values import ErrorRecordData, PSObjectData
-from ansible_collections.hyperv.mobility.plugins.modules.vm_replication_info import ReplicationReport, read_commands, summarize
+from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.replica_relationship import DISK_STATEMENTS
+from ansible_collections.hyperv.mobility.plugins.modules.vm_replication_info import ReplicationReport, describe_errors, read_commands, summarize
+
+from pipeline_objects import hard_disk_drive
 
 HV = 'Microsoft.HyperV.PowerShell.'
 
@@ -14,7 +17,7 @@ def replication(name, vm_id, state='Replicating', health='Normal', mode='Primary
         'ReplicationRelationshipType': 'Simple', 'PrimaryServerName': 'hv01.hvlab.test', 'ReplicaServerName': 'hv02.hvlab.test',
         'ReplicaServerPort': 80, 'AuthenticationType': 'Kerberos', 'ReplicationFrequencySec': 300, 'RecoveryHistory': 0,
         'VSSSnapshotFrequencyHour': 0, 'CompressionEnabled': True, 'AutoResynchronizeEnabled': True,
-        'ReplicatedDisks': [{'Path': 'C:\\VMs\\%s.vhdx' % name}], 'ExcludedDisks': [], 'TrustGroup': None,
+        'ReplicatedDisks': ["HardDiskDrive (Name = 'Hard Drive', VMName = '%s') [VMId = '%s']" % (name, vm_id)], 'ExcludedDisks': [],
         'LastReplicationTime': '2026-11-22T00:10:00+00:00', 'InitialReplicationStartTime': None})
 
 
@@ -31,16 +34,19 @@ def vm(name):
 
 
 def test_read_commands_for_all_and_for_one():
-    assert [command.name for command in read_commands(None)] == ['Get-VMReplication', 'Measure-VMReplication']
+    assert read_commands(None)[2:] == list(DISK_STATEMENTS)
+    assert [command.name for command in read_commands(None)[:2]] == ['Get-VMReplication', 'Measure-VMReplication']
     named = read_commands('web01')
-    assert [(command.name, command.parameters) for command in named] == [
+    assert named[3:] == list(DISK_STATEMENTS)
+    assert [(command.name, command.parameters) for command in named[:3]] == [
         ('Get-VM', {'Name': ['web01']}), ('Get-VMReplication', {'VMName': ['web01']}), ('Measure-VMReplication', {'VMName': ['web01']})]
     assert all(command.read_only for command in named)
 
 
 def test_relationships_merge_get_and_measure_by_vm_id():
     result = PipelineResult([replication('web01', 'a'), replication('db01', 'b', 'Error', 'Critical'),
-                             measure('a'), measure('b', ['The virtual hard disk chain of the Replica virtual machine is broken.'], 0)])
+                             measure('a'), measure('b', ['The virtual hard disk chain of the Replica virtual machine is broken.'], 0),
+                             hard_disk_drive('a', 'C:\\VMs\\web01.vhdx'), hard_disk_drive('b', 'C:\\VMs\\db01.vhdx')])
     report = ReplicationReport(None, result).as_result()
     names = [entry['name'] for entry in report['replications']]
     assert names == ['db01', 'web01']
@@ -84,3 +90,12 @@ def test_other_errors_block():
 def test_no_relationship_is_healthy():
     assert summarize([]) == {'count': 0, 'healthy': True, 'health': {}, 'needs_administrator': [], 'resynchronization': [],
                              'retried': []}
+
+
+def test_an_error_record_without_invocation_info_blocks_and_is_described():
+    # A binding error of a statement of several commands carries no invocation info: the record names no command.
+    unbound = ErrorRecordData(None, "A parameter cannot be found that matches parameter name 'Bogus'.",
+                              'NamedParameterNotFound,Microsoft.PowerShell.Commands.SelectObjectCommand', 'InvalidArgument')
+    report = ReplicationReport('web01', PipelineResult([vm('web01')], [unbound]))
+    assert report.unknown_vm_errors() == [] and report.blocking_errors() == [unbound]
+    assert describe_errors([unbound]).startswith("pipeline failed: A parameter cannot be found that matches parameter name 'Bogus'.")
