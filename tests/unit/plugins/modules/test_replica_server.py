@@ -70,7 +70,8 @@ def test_kerberos_with_an_entry_turns_allow_any_off_first_and_enables_only_the_h
     assert [command.name for command in commands] == ['Set-VMReplicationServer', 'New-VMReplicationAuthorizationEntry', 'Enable-NetFirewallRule']
     assert commands[0].parameters == {'ReplicationEnabled': True, 'ReplicationAllowedFromAnyServer': False, 'Force': True}
     assert commands[1].parameters == {'AllowedPrimaryServer': '*.hvlab.test', 'ReplicaStorageLocation': 'D:\\Replica', 'TrustGroup': 'HVLAB'}
-    assert commands[2].parameters == {'Name': [HTTP_LISTENER_RULE]}
+    # No source states Enable-NetFirewallRule's ConfirmImpact: the collection answers a possible prompt with -Confirm:$false.
+    assert commands[2].parameters == {'Name': [HTTP_LISTENER_RULE], 'Confirm': False}
     assert state_diff(before, after) == ['allow_any_server', 'authorization_entries', 'enabled', 'listener_rules']
 
 
@@ -79,7 +80,8 @@ def test_no_write_ever_enables_firewall_rules_without_a_name():
         resource = ReplicaServer(params(authentication=authentication, certificate_thumbprint=thumbprint))
         commands = plan(resource, host_result())[2]
         enables = [command for command in commands if command.name == 'Enable-NetFirewallRule']
-        assert len(enables) == 1 and set(enables[0].parameters) == {'Name'} and enables[0].parameters['Name']
+        # Name is the only selector (Confirm answers a prompt, it selects nothing).
+        assert len(enables) == 1 and set(enables[0].parameters) == {'Name', 'Confirm'} and enables[0].parameters['Name']
 
 
 def test_certificate_authentication_sends_the_thumbprint_with_it():
@@ -88,7 +90,7 @@ def test_certificate_authentication_sends_the_thumbprint_with_it():
     assert commands[0].parameters['AllowedAuthenticationType'] == 'Certificate'
     assert commands[0].parameters['CertificateThumbprint'] == THUMBPRINT
     assert commands[0].parameters['CertificateAuthenticationPort'] == 8443
-    assert commands[-1].parameters == {'Name': [HTTPS_LISTENER_RULE]}
+    assert commands[-1].parameters == {'Name': [HTTPS_LISTENER_RULE], 'Confirm': False}
     assert after['listener_rules'] == {HTTP_LISTENER_RULE: False, HTTPS_LISTENER_RULE: True}
 
 
