@@ -28,21 +28,8 @@ def get_vm(ctx: CmdletContext) -> None:
             for vm in found:
                 ctx.write_output(vm_object(host, vm))
             continue
-        if names is None:
-            for vm in host.vms:
-                ctx.write_output(vm_object(host, vm))
-            continue
-        emitted = set()
-        for name in names:
-            matched = [vm for vm in host.vms if fnmatch.fnmatchcase(vm.name.lower(), name.lower())] if _is_pattern(name) \
-                else [vm for vm in host.vms if vm.name.lower() == name.lower()]
-            if not matched and not _is_pattern(name):
-                ctx.write_error('InvalidParameter', f'Hyper-V was unable to find a virtual machine with name "{name}".',
-                                'InvalidArgument', target=name)
-            for vm in matched:
-                if vm.vm_id not in emitted:
-                    emitted.add(vm.vm_id)
-                    ctx.write_output(vm_object(host, vm))
+        for vm in host.vms if names is None else _named_vms(ctx, host, names):
+            ctx.write_output(vm_object(host, vm))
 
 
 def _named_vms(ctx: CmdletContext, host, names: list[str]) -> list:
