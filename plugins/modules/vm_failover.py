@@ -497,7 +497,7 @@ class VmFailover:
                        destination=self.destination.view())
         for error in errors:
             if error.command and error.command.lower() == 'set-vmreplication':
-                explanation = explain_connection_error(error.message, error.category, other.name, self.params['reverse_port'],
+                explanation = explain_connection_error(error.message, other.name, self.params['reverse_port'],
                                                        self.params['reverse_authentication'] or (site.rel or {}).get('authentication'), site.fqdn)
                 if explanation is not None:
                     msg += ' -- Why: %s. -- Fix: %s.' % (explanation.why, explanation.fix)

@@ -725,7 +725,7 @@ class VmReplication:
         desired = plan.desired or {}
         explanation = None
         for error in errors:
-            explanation = explain_connection_error(error.message, error.category, desired.get('replica_server'), desired.get('replica_port'),
+            explanation = explain_connection_error(error.message, desired.get('replica_server'), desired.get('replica_port'),
                                                    desired.get('authentication'), self.primary_fqdn)
             if explanation is not None:
                 break

@@ -8,7 +8,8 @@ Pure logic, no host access:
 - relationship_view: Get-VMReplication's object (and the VM's disks, DISK_STATEMENTS) -> a dict of plain, comparable values;
 - explain_connection_error: why Enable-/Set-VMReplication (or -Reverse) could not reach the Replica server, in words,
   with what to do - the four documented causes (Replica server not enabled / no listener for that authentication on that
-  port, listener closed by the firewall, authentication type not accepted, primary not authorized) plus an unresolvable name;
+  port, listener closed by the firewall, authentication type not accepted, primary not authorized) plus an unresolvable name,
+  told apart by the Windows error code in the message;
 - parse_time: the DateTime values the two transports return (ISO-8601 text) and the user's start times, as aware datetimes.
 """
 
@@ -192,13 +193,19 @@ class Explanation:
         return {'cause': self.cause, 'why': self.why, 'fix': self.fix}
 
 
-def explain_connection_error(message, category, replica_server, port, authentication, primary_fqdn):
+# Windows error codes a failed authentication quotes (SSPI and certificate lookups): the target is unknown, the function is
+# not supported (the other authentication's listener), no credentials, logon denied, no authority, no such certificate.
+AUTHENTICATION_CODES = ('0X80090303', '0X80090302', '0X8009030E', '0X8009030C', '0X80090311', '0X80092004')
+ACCESS_DENIED_CODE = '0X80070005'
+
+
+def explain_connection_error(message, replica_server, port, authentication, primary_fqdn):
     """An Explanation for an error record of Enable-/Set-VMReplication or Test-VMReplicationConnection, or None.
 
-    Matched on the Win32 error codes Hyper-V quotes and on the error category, never on localisable prose alone.
+    Matched on the Windows error codes Hyper-V quotes in the message, never on localisable prose, and never on the error
+    category: Hyper-V maps a failed replication job to OperationFailed / NotSpecified whatever the cause.
     """
     text = (message or '').upper()
-    category = category or ''
     authentication = (authentication or 'kerberos').lower()
     if '0X00002EE7' in text:
         return Explanation('name_not_resolved', "the Replica server name '%s' could not be resolved" % replica_server,
@@ -213,12 +220,12 @@ def explain_connection_error(message, category, replica_server, port, authentica
                                                   'a Replica server, or not for %s authentication on that port' % (replica_server, port, authentication),
                            'enable the Replica server with %s authentication on port %s (hyperv.mobility.replica_server), or give the '
                            'port it listens on in replica_port' % (authentication, port))
-    if category == 'AuthenticationError':
+    if any(code in text for code in AUTHENTICATION_CODES):
         return Explanation('authentication', 'the Replica server %s does not accept %s authentication on port %s, or authentication '
                                              'failed' % (replica_server, authentication, port),
                            'use an authentication type and port the Replica server allows (Kerberos needs both servers in the same or '
                            'trusted domains; certificate needs certificate_thumbprint of a valid certificate on this host)')
-    if category == 'PermissionDenied':
+    if ACCESS_DENIED_CODE in text:
         return Explanation('not_authorized', 'the Replica server %s does not authorize the primary server %s' % (replica_server, primary_fqdn),
                            'add an authorization entry for %s on %s (or allow any authenticated server with a default storage '
                            'location) with hyperv.mobility.replica_server' % (primary_fqdn, replica_server))

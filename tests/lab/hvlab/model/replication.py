@@ -153,6 +153,14 @@ def counterpart(world: World, host: SimHost, relationship: Relationship):
 
 
 # ---- connecting primary -> Replica server --------------------------------------------------------------------
+# Hyper-V reports a failed replication job through ExceptionHelper (decompiled module): a VMMS job that failed maps to
+# OperationFailed / NotSpecified, and no mapping produces the categories AuthenticationError or ConnectionError. What tells
+# the causes apart is the Windows error code in the message (VMMS's own texts quote it, as event 29210 does for a failed
+# authentication, 0x80090303). Not settled: the exact texts, and whether VMMS reports a refused authorization as an access
+# denied job (which Hyper-V would map to AccessDenied / PermissionDenied); the lab keeps NotSpecified and quotes 0x80070005.
+JOB_FAILED = 'NotSpecified'
+
+
 @dataclass(frozen=True)
 class ConnectionProblem:
     """Why a primary cannot replicate to a Replica server: fault kind (retry class), error category, message."""
@@ -183,7 +191,7 @@ def connect(world: World, primary: SimHost, server_name: str, port: int, auth: s
     """What the primary's replication client meets on the network, in the order it meets it."""
     replica = resolve_host(world, server_name)
     if replica is None:
-        return ConnectionResult(problem=ConnectionProblem('network', 'ConnectionError', _cannot_connect(
+        return ConnectionResult(problem=ConnectionProblem('network', JOB_FAILED, _cannot_connect(
             server_name, 'The server name or address could not be resolved (0x00002EE7)')))
     if replica is primary:
         return ConnectionResult(problem=ConnectionProblem('invalid_replica_state', 'InvalidArgument',
@@ -198,46 +206,51 @@ def connect(world: World, primary: SimHost, server_name: str, port: int, auth: s
             listeners.setdefault(settings.certificate_port, 'Certificate')
     listener = listeners.get(port)
     if listener is None:
-        return ConnectionResult(problem=ConnectionProblem('network', 'ConnectionError', _cannot_connect(
+        return ConnectionResult(problem=ConnectionProblem('network', JOB_FAILED, _cannot_connect(
             server_name, 'A connection with the server could not be established (0x00002EFD)')))
     if not listener_open(replica.firewall_rules, listener):
         # Windows Firewall drops the packets: the client waits and times out.
-        return ConnectionResult(problem=ConnectionProblem('network', 'ConnectionError', _cannot_connect(
+        return ConnectionResult(problem=ConnectionProblem('network', JOB_FAILED, _cannot_connect(
             server_name, 'The operation timed out (0x00002EE2)')))
     if listener != auth:
         return ConnectionResult(problem=ConnectionProblem(
-            'authentication', 'AuthenticationError',
-            f"The Replica server '{server_name}' does not accept {auth} authentication on port {port}: the port is its "
-            f'{listener} listener. Allowed authentication type on the Replica server: {settings.allowed_authentication_type}.'))
+            'authentication', JOB_FAILED,
+            f"Hyper-V failed to authenticate the Replica server '{server_name}' using {auth} authentication. Error: The function "
+            f'requested is not supported (0x80090302). Port {port} is its {listener} listener; allowed authentication type on '
+            f'the Replica server: {settings.allowed_authentication_type}.'))
     problem = _authenticate(primary, replica, server_name, auth, thumbprint)
     if problem is not None:
         return ConnectionResult(problem=problem)
     authorization = authorization_for(replica, primary.fqdn)
     if authorization is None:
         return ConnectionResult(problem=ConnectionProblem(
-            'authorization', 'PermissionDenied',
+            'authorization', JOB_FAILED,
             f"The Replica server '{server_name}' is not configured to receive replication from the primary server "
             f"'{primary.fqdn}': no authorization entry matches it and replication from any authenticated server is not "
-            'allowed.'))
+            'allowed. Access is denied. (0x80070005)'))
     return ConnectionResult(replica=replica, authorization=authorization)
 
 
 def _authenticate(primary: SimHost, replica: SimHost, server_name: str, auth: str, thumbprint: str | None):
     if auth == 'Kerberos':
         if primary.domain is None or replica.domain is None or primary.domain.lower() != replica.domain.lower():
-            return ConnectionProblem('authentication', 'AuthenticationError',
-                                     f"Hyper-V failed to authenticate with the Replica server '{server_name}' using Kerberos "
-                                     'authentication: the primary and Replica servers must belong to the same or trusted Active '
-                                     'Directory domains. Use certificate-based authentication otherwise.')
+            return ConnectionProblem('authentication', JOB_FAILED,
+                                     f"Hyper-V failed to authenticate the Replica server '{server_name}' using Kerberos "
+                                     'authentication. Error: The specified target is unknown or unreachable (0x80090303). The '
+                                     'primary and Replica servers must belong to the same or trusted Active Directory domains; use '
+                                     'certificate-based authentication otherwise.')
         return None
     if not thumbprint or thumbprint.upper() not in primary.replication.certificates:
-        return ConnectionProblem('authentication', 'AuthenticationError',
-                                 f"The certificate with thumbprint '{thumbprint}' was not found in the LocalMachine\\My store of "
-                                 f"the primary server '{primary.fqdn}' or does not meet the requirements of Hyper-V Replica.")
+        return ConnectionProblem('authentication', JOB_FAILED,
+                                 f"Hyper-V failed to authenticate the Replica server '{server_name}' using Certificate "
+                                 f"authentication. Error: Cannot find object or property (0x80092004): the certificate with "
+                                 f"thumbprint '{thumbprint}' is not in the LocalMachine\\My store of the primary server "
+                                 f"'{primary.fqdn}' or does not meet the requirements of Hyper-V Replica.")
     if not replica.replica_server.certificate_thumbprint:
-        return ConnectionProblem('authentication', 'AuthenticationError',
-                                 f"The Replica server '{server_name}' has no certificate configured for certificate-based "
-                                 'authentication.')
+        return ConnectionProblem('authentication', JOB_FAILED,
+                                 f"Hyper-V failed to authenticate the Replica server '{server_name}' using Certificate "
+                                 'authentication. Error: Cannot find object or property (0x80092004): the Replica server has no '
+                                 'certificate configured for certificate-based authentication.')
     return None
 
 

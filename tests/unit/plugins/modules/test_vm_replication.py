@@ -220,17 +220,22 @@ def test_same_server(one, other, same):
     assert same_server(one, other) is same
 
 
-@pytest.mark.parametrize('message, category, cause', [
-    ('... Error: The server name or address could not be resolved (0x00002EE7). ...', 'ConnectionError', 'name_not_resolved'),
-    ('... Error: The operation timed out (0x00002EE2). ...', 'ConnectionError', 'firewall'),
-    ('... Error: A connection with the server could not be established (0x00002EFD). ...', 'ConnectionError', 'replica_not_enabled'),
-    ('does not accept Certificate authentication', 'AuthenticationError', 'authentication'),
-    ('not configured to receive replication', 'PermissionDenied', 'not_authorized'),
+@pytest.mark.parametrize('message, cause', [
+    ('... Error: The server name or address could not be resolved (0x00002EE7). ...', 'name_not_resolved'),
+    ('... Error: The operation timed out (0x00002EE2). ...', 'firewall'),
+    ('... Error: A connection with the server could not be established (0x00002EFD). ...', 'replica_not_enabled'),
+    ("Hyper-V failed to authenticate the Replica server 'hv02' using Kerberos authentication. Error: %%2148074243 (0x80090303)",
+     'authentication'),
+    ('... Error: The function requested is not supported (0x80090302). ...', 'authentication'),
+    ('... not configured to receive replication from the primary server ... Access is denied. (0x80070005)', 'not_authorized'),
 ])
-def test_connection_errors_are_explained(message, category, cause):
-    explanation = explain_connection_error(message, category, 'hv02', 80, 'kerberos', 'hv01.corp.example.com')
+def test_connection_errors_are_explained_from_the_windows_error_code(message, cause):
+    # Replaces the explanations by error category: Hyper-V reports a failed replication job as NotSpecified whatever the cause,
+    # and never as AuthenticationError or ConnectionError (the lab had invented those).
+    explanation = explain_connection_error(message, 'hv02', 80, 'kerberos', 'hv01.corp.example.com')
     assert explanation.cause == cause and explanation.fix
 
 
 def test_unknown_errors_are_not_explained():
-    assert explain_connection_error('disk full', 'WriteError', 'hv02', 80, 'kerberos', 'hv01') is None
+    assert explain_connection_error('disk full', 'hv02', 80, 'kerberos', 'hv01') is None
+    assert explain_connection_error('does not accept Certificate authentication', 'hv02', 80, 'kerberos', 'hv01') is None
