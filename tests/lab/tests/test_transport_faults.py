@@ -112,3 +112,29 @@ def test_control_reads_and_patches_host_state(lab):
     with pytest.raises(ControlError) as caught:
         lab.control.host_state('hv99')
     assert caught.value.status == 404
+
+
+@pytest.mark.parametrize('kind, code', [('access_denied', 5), ('access_denied_hresult', 0x80070005)])
+def test_access_denied_is_a_wsman_fault_with_either_code(lab, kind, code):
+    lab.control.inject_fault('hv01', kind)
+    with pytest.raises(WSManFaultError) as caught:
+        with RunspacePool(wsman(lab)):
+            pass
+    assert caught.value.code == code and caught.value.reason == 'Access is denied.'
+    assert pipelines(lab) == 0
+
+
+def test_a_program_that_is_not_there_is_refused_at_the_command_step(lab):
+    # pypsrp's recording test_winrs_no_cmd_shell (a real Windows host): with WINRS_SKIP_CMD_SHELL, WinRS answers the Command with
+    # fault 2147942402 from the shell's cmd plugin, not with cmd.exe's "is not recognized" and exit code 1 (which the lab used to).
+    from pypsrp.shell import Process, WinRS  # pylint: disable=import-outside-toplevel
+    shell = WinRS(wsman(lab))
+    shell.open()
+    try:
+        with pytest.raises(WSManFaultError) as caught:
+            Process(shell, 'D:\\Downloads\\AzureSiteRecoveryProvider.exe /x:D:\\Downloads /q', no_shell=True).invoke()
+    finally:
+        shell.close()
+    fault = caught.value
+    assert (fault.code, fault.reason) == (2147942402, 'The system cannot find the file specified.')
+    assert (fault.provider, fault.provider_path) == ('Shell cmd plugin', '%systemroot%\\system32\\winrscmd.dll')

@@ -9,7 +9,9 @@ import typing
 #: A command fault may be delayed: ``after`` commands run normally first (so a test can hit the write pipeline of a module
 #: that reads in its first one).
 COMMAND_FAULTS = ('http_500', 'wsman_fault', 'drop_before', 'drop_after')
-REQUEST_FAULTS = ('auth_failure', 'host_down')
+#: access_denied / access_denied_hresult: the user authenticates but WinRM refuses it, with the WSMan fault code 5 or 0x80070005.
+REQUEST_FAULTS = ('auth_failure', 'host_down', 'access_denied', 'access_denied_hresult')
+ACCESS_DENIED_CODES = {'access_denied': 5, 'access_denied_hresult': 0x80070005}
 FAULT_KINDS = COMMAND_FAULTS + REQUEST_FAULTS
 #: How many executed commands (with their parameters) each host remembers for GET /hosts/<name>/commands.
 RECORDED_COMMANDS = 200
@@ -146,7 +148,7 @@ class HostControls:
             return kind
 
     def take_request_fault(self) -> typing.Optional[str]:
-        """Consume one host_down or auth_failure fault (checked on every request)."""
+        """Consume one host_down, auth_failure or access_denied* fault (checked on every request)."""
         return self._take(REQUEST_FAULTS)
 
     def take_host_down(self) -> bool:

@@ -10,7 +10,7 @@ import typing
 
 from hvlab.transport import encryption, wsman
 from hvlab.transport.auth import AuthChallenge, AuthRejected, ConnectionAuth, Credentials
-from hvlab.transport.controls import InjectedFault
+from hvlab.transport.controls import ACCESS_DENIED_CODES, InjectedFault
 from hvlab.transport.service import HostService
 
 log = logging.getLogger(__name__)
@@ -66,6 +66,7 @@ class WinRMRequestHandler(http.server.BaseHTTPRequestHandler):
             self.auth = ConnectionAuth(self.server.credentials, self.server.https)
             self._unauthorized()
             return
+        self._access_denied = ACCESS_DENIED_CODES.get(request_fault)
 
         try:
             final_token = self.auth.authenticate(self.headers.get('Authorization'))
@@ -117,6 +118,8 @@ class WinRMRequestHandler(http.server.BaseHTTPRequestHandler):
             request = wsman.WSManRequest.parse(body)
             relates_to = request.message_id
             identity = self.server.identity(self.auth, request.resource_uri)
+            if getattr(self, '_access_denied', None):
+                raise wsman.access_denied(self._access_denied)
             return 200, self.server.service.handle(request, identity, self.server.endpoint, self.client_address[0])
         except wsman.WSManFault as fault:
             return 500, wsman.fault_envelope(fault, relates_to, machine)

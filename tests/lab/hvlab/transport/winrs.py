@@ -14,7 +14,7 @@ import os
 import runpy
 import typing
 
-from hvlab.transport import values
+from hvlab.transport import values, wsman
 
 REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', '..'))
 DEFAULT_RUNNER_PATH = os.path.join(REPO_ROOT, 'plugins', 'module_utils', '_host', 'runner.py')
@@ -168,17 +168,22 @@ class WinrsShell:
         tokens = split_command_line(command_text, arguments)
         script = encoded_script(tokens)
         command = WinrsCommand(command_id, tokens, script is not None and self._runner.matches(script))
-        self._commands[command_id] = command
         if not command.is_runner:
-            # Any other command line runs right away (the lab's programs need no stdin); the fault gate applies to it too.
+            # Any other command line runs right away (the lab's programs need no stdin); the fault gate applies to it too. A
+            # program that cannot start fails the Command request itself (a WSMan fault), and no command exists then.
             line = ' '.join([command_text] + list(arguments))
             command.outcome = self._run_command(lambda: self._program_outcome(line, tokens, skip_cmd_shell))
+        self._commands[command_id] = command
         return command_id
 
     def _program_outcome(self, line: str, tokens: typing.List[str], skip_cmd_shell: bool) -> RunnerOutcome:
         if self._run_program is None or encoded_script(tokens) is not None:
             return foreign_command_outcome(tokens)
-        outcome = self._run_program(line, skip_cmd_shell)
+        from hvlab.model.programs import ProgramNotFound  # pylint: disable=import-outside-toplevel  # the model is optional at import time
+        try:
+            outcome = self._run_program(line, skip_cmd_shell)
+        except ProgramNotFound as missing:
+            raise wsman.fault_file_not_found() from missing
         return RunnerOutcome(outcome.stdout.encode('utf-8'), outcome.stderr.encode('utf-8'), outcome.exit_code)
 
     def send(self, command_id: typing.Optional[str], data: bytes, end: bool) -> None:

@@ -47,12 +47,14 @@ def q(prefix: str, tag: str) -> str:
 class WSManFault(Exception):
     """A WSMan fault to answer with (HTTP 500 + SOAP fault, as WinRM does)."""
 
-    def __init__(self, code: int, reason: str, subcode: str = 'w:InternalError', fault_code: str = 's:Receiver') -> None:
+    def __init__(self, code: int, reason: str, subcode: str = 'w:InternalError', fault_code: str = 's:Receiver',
+                 provider: typing.Optional[typing.Tuple[str, str]] = None) -> None:
         super().__init__(reason)
         self.code = code
         self.reason = reason
         self.subcode = subcode
         self.fault_code = fault_code
+        self.provider = provider          # (provider name, provider path) of a WSManFault's ProviderFault, if any
 
 
 # The faults Windows answers with for the situations the lab can reach.
@@ -71,6 +73,18 @@ def fault_unknown_shell(shell_id: str) -> WSManFault:
 def fault_unsupported(what: str) -> WSManFault:
     return WSManFault(0x80338000 | 0x116, 'The WS-Management service does not support the request: %s' % what,
                       subcode='w:ActionNotSupported', fault_code='s:Sender')
+
+
+def fault_file_not_found() -> WSManFault:
+    """A program WinRS cannot start (WINRS_SKIP_CMD_SHELL), as pypsrp's recording test_winrs_no_cmd_shell shows it."""
+    return WSManFault(0x80070002, 'The system cannot find the file specified. ',
+                      provider=('Shell cmd plugin', '%systemroot%\\system32\\winrscmd.dll'))
+
+
+def access_denied(code: int = 5) -> WSManFault:
+    """WinRM refusing an authenticated user that may not use the endpoint: code 5 (ERROR_ACCESS_DENIED) or its HRESULT
+    0x80070005, subcode w:InternalError - both are seen from Windows hosts (issue 14's audit; no recording in reach)."""
+    return WSManFault(code, 'Access is denied. ')
 
 
 def fault_injected() -> WSManFault:
@@ -157,7 +171,11 @@ def fault_envelope(fault: WSManFault, relates_to: str, machine: str) -> bytes:
     text.text = fault.reason
     detail = ET.SubElement(fault_el, q('s', 'Detail'))
     wsman_fault = ET.SubElement(detail, q('wsmanfault', 'WSManFault'), Code=str(fault.code), Machine=machine)
-    ET.SubElement(wsman_fault, q('wsmanfault', 'Message')).text = fault.reason
+    message = ET.SubElement(wsman_fault, q('wsmanfault', 'Message'))
+    if fault.provider is None:
+        message.text = fault.reason
+    else:
+        ET.SubElement(message, q('wsmanfault', 'ProviderFault'), provider=fault.provider[0], path=fault.provider[1]).text = fault.reason
     return b'<?xml version="1.0" encoding="utf-8"?>' + ET.tostring(root, encoding='utf-8')
 
 
