@@ -193,11 +193,14 @@ operation_done:
 import ntpath
 
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.azure_module import AsrResource, run_asr_module
-from ansible_collections.hyperv.mobility.plugins.module_utils._host.errors import HostError
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.errors import HostError, ProgramNotFoundError
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.commands import Program, UNSAFE_ARGUMENT
 
 INSTALLER_NAME = 'AzureSiteRecoveryProvider.exe'
 DRCONFIGURATOR = r'C:\Program Files\Microsoft Azure Site Recovery Provider\DRConfigurator.exe'
+# What each step's program is, for "... not found at <path>".
+PROGRAM_NAMES = {'extract': 'installer', 'install': 'setup program (setupdr.exe, extracted by the installer)',
+                 'register': 'registration tool (DRConfigurator.exe, installed by the setup)'}
 PROGRAM_ARGUMENT_OPTIONS = ('friendly_name', 'installer_path', 'extract_path', 'vault_credentials_path', 'proxy_address',
                             'proxy_username', 'proxy_password')
 
@@ -284,6 +287,9 @@ class HostRegistration(AsrResource):
         for name, program in self.programs():
             try:
                 outcome = session.run_program(program)
+            except ProgramNotFoundError as error:
+                self.fail_steps('%s: %s not found at %s on %s' % (name, PROGRAM_NAMES[name], program.path, params['hyperv_host']),
+                                steps, host=error.host)
             except HostError as error:
                 self.fail_steps('%s: %s' % (name, error.message), steps, host=error.host)
             steps.append(dict(step=name, command_line=program.display(), exit_code=outcome.exit_code,

@@ -53,6 +53,14 @@ class OutcomeUnknownError(HostConnectionError):
     """A state-changing pipeline may or may not have run on the host."""
 
 
+class ProgramNotFoundError(HostError):
+    """WinRS could not start a Program: there is no such file on the host. Nothing ran."""
+
+    def __init__(self, message, host=None, path=None):
+        super(ProgramNotFoundError, self).__init__(message, host=host)
+        self.path = path
+
+
 # What failed, as far as retrying is concerned.
 FAILURE_NOT_SENT = 'not_sent'        # nothing reached the host (connection refused, connect timeout, DNS)
 FAILURE_TRANSIENT = 'transient'      # the request may have reached the host (HTTP 5xx, WSMan fault, dropped, read timeout)

@@ -33,8 +33,12 @@ except ImportError:  # pragma: no cover
     REQUESTS_IMPORT_ERROR = traceback.format_exc()
     requests_exceptions = None
 
-# WSMan fault code for access denied (ERROR_ACCESS_DENIED): retrying cannot help.
-WSMAN_ACCESS_DENIED = 5
+# WSMan fault codes for access denied: ERROR_ACCESS_DENIED as itself or as its HRESULT 0x80070005 (subcode w:InternalError),
+# both seen from Windows hosts. Retrying cannot help.
+WSMAN_ACCESS_DENIED = (5, 0x80070005)
+# ERROR_FILE_NOT_FOUND as an HRESULT: WinRS could not start the program of a Command (WINRS_SKIP_CMD_SHELL), as pypsrp's
+# recording test_winrs_no_cmd_shell shows. Nothing ran.
+WSMAN_FILE_NOT_FOUND = 0x80070002
 
 
 class PipelineNotSent(Exception):
@@ -56,7 +60,8 @@ def before_sending(step, *args, **kwargs):
 
 
 def failure_reason(exc):
-    """A short label of a transport exception: 'auth', 'tls', 'refused', 'timeout', 'http', 'wsman', 'dropped'; None if not one."""
+    """A short label of a transport exception: 'auth', 'tls', 'refused', 'timeout', 'http', 'wsman', 'dropped', 'access_denied',
+    'file_not_found'; None if not one."""
     if isinstance(exc, PipelineNotSent):
         return failure_reason(exc.cause)
     auth_errors = tuple(module.AuthenticationError for module in (pypsrp_exceptions, winrm_exceptions) if module is not None)
@@ -67,7 +72,10 @@ def failure_reason(exc):
         return 'auth' if _http_code(exc) == 401 else 'http'
     fault_errors = tuple(module.WSManFaultError for module in (pypsrp_exceptions, winrm_exceptions) if module is not None)
     if fault_errors and isinstance(exc, fault_errors):
-        return 'access_denied' if _wsman_fault_code(exc) == WSMAN_ACCESS_DENIED else 'wsman'
+        code = _wsman_fault_code(exc)
+        if code in WSMAN_ACCESS_DENIED:
+            return 'access_denied'
+        return 'file_not_found' if code == WSMAN_FILE_NOT_FOUND else 'wsman'
     if winrm_exceptions is not None and isinstance(exc, winrm_exceptions.WinRMOperationTimeoutError):
         return 'timeout'
     if pypsrp_exceptions is not None and isinstance(exc, (pypsrp_exceptions.InvalidRunspacePoolStateError,
@@ -87,8 +95,13 @@ def failure_reason(exc):
 def _wsman_fault_code(exc):
     # pypsrp's WSManFaultError.code is the WSMan fault code; pywinrm's .code is the HTTP status and .wsman_fault_code the fault.
     if winrm_exceptions is not None and isinstance(exc, winrm_exceptions.WSManFaultError):
-        return exc.wsman_fault_code
-    return getattr(exc, 'code', None)
+        code = exc.wsman_fault_code
+    else:
+        code = getattr(exc, 'code', None)
+    try:
+        return int(code)
+    except (TypeError, ValueError):
+        return None
 
 
 def _http_code(exc):
@@ -120,6 +133,7 @@ def _requests_reason(exc):
 REASON_KINDS = {
     'auth': FAILURE_PERMANENT,
     'access_denied': FAILURE_PERMANENT,
+    'file_not_found': FAILURE_PERMANENT,
     'tls': FAILURE_PERMANENT,
     'refused': FAILURE_NOT_SENT,
     'timeout': FAILURE_TRANSIENT,

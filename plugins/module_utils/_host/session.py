@@ -28,6 +28,7 @@ from ansible_collections.hyperv.mobility.plugins.module_utils._host.errors impor
     HostCommandError,
     HostConnectionError,
     OutcomeUnknownError,
+    ProgramNotFoundError,
     RetryPolicy,
 )
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.failures import (
@@ -95,8 +96,17 @@ class HostSession:
         return result
 
     def run_program(self, program):
-        """Run a Program once and return its ProgramResult; it changes state, so a failure after sending is not retried."""
-        result = self._with_retries(lambda: self._run_once(program, self._transport.run_program), False)
+        """Run a Program once and return its ProgramResult; it changes state, so a failure after sending is not retried.
+
+        ProgramNotFoundError when the host has no such program (WinRS refuses the Command: nothing ran).
+        """
+        try:
+            result = self._with_retries(lambda: self._run_once(program, self._transport.run_program), False)
+        except HostConnectionError as error:
+            if failure_reason(error.cause) != 'file_not_found':
+                raise
+            raise ProgramNotFoundError('%s not found on %s (WinRS: %s)' % (program.path, self.options.host, error.cause),
+                                       self.options.host, program.path)
         self.programs_run += 1
         return result
 

@@ -52,6 +52,16 @@ def failed(message: str) -> ProgramOutcome:
     return ProgramOutcome(1, '', message + '\r\n')
 
 
+class ProgramNotFound(Exception):
+    """CreateProcess found no such program: with WINRS_SKIP_CMD_SHELL no cmd.exe is there to say so, WinRS itself refuses the
+    Command with a WSMan fault (pypsrp's recorded test_winrs_no_cmd_shell: code 2147942402, 'The system cannot find the file
+    specified.', from the shell's cmd plugin)."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(path)
+        self.path = path
+
+
 def command_line_argv(line: str, skip_cmd_shell: bool) -> typing.List[str]:
     """The argv a program sees for a WinRS command line (CommandLineToArgvW; cmd.exe's quote stripping first unless skipped)."""
     if not skip_cmd_shell and line.startswith('"') and line.count('"') > 2:
@@ -144,6 +154,8 @@ class Programs:
         handler = {'azuresiterecoveryprovider.exe': self._extract, 'setupdr.exe': self._install,
                    'drconfigurator.exe': self._configure}.get(leaf)
         if handler is None or not self.host.has_file(path):
+            if skip_cmd_shell:
+                raise ProgramNotFound(path)
             return failed("'%s' is not recognized as an internal or external command,\r\noperable program or batch file." % path)
         return handler(path, arguments)
 

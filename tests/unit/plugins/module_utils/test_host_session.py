@@ -11,9 +11,9 @@ from winrm import exceptions as winrm_exceptions
 
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.errors import (
     FAILURE_NOT_SENT, FAILURE_PERMANENT, FAILURE_TRANSIENT, HostAuthenticationError, HostCommandError, HostConnectionError,
-    OutcomeUnknownError, RetryPolicy,
+    OutcomeUnknownError, ProgramNotFoundError, RetryPolicy,
 )
-from ansible_collections.hyperv.mobility.plugins.module_utils._host.commands import Command, PipelineResult
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.commands import Command, PipelineResult, Program
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.failures import PipelineNotSent, failure_kind, failure_reason
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.options import ConnectionOptions
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.psrp import PsrpTransport
@@ -61,6 +61,10 @@ class RecordedSleep:
     (http_500, 'http', FAILURE_TRANSIENT),
     (wsman_fault, 'wsman', FAILURE_TRANSIENT),
     (lambda: wsman_fault(5), 'access_denied', FAILURE_PERMANENT),
+    # Windows hosts also answer access denied as the HRESULT 0x80070005 (subcode w:InternalError): not a transient fault.
+    (lambda: wsman_fault(2147942405), 'access_denied', FAILURE_PERMANENT),
+    (lambda: wsman_fault('2147942405'), 'access_denied', FAILURE_PERMANENT),
+    (lambda: wsman_fault(2147942402), 'file_not_found', FAILURE_PERMANENT),
     (lambda: requests.exceptions.ReadTimeout('read timed out'), 'timeout', FAILURE_TRANSIENT),
     (lambda: requests.exceptions.ConnectTimeout('connect timed out'), 'refused', FAILURE_NOT_SENT),
     (lambda: requests.exceptions.SSLError('certificate verify failed'), 'tls', FAILURE_PERMANENT),
@@ -76,6 +80,8 @@ class RecordedSleep:
     (lambda: winrm_exceptions.WinRMTransportError('http', 503, 'busy'), 'http', FAILURE_TRANSIENT),
     (winrm_exceptions.WinRMOperationTimeoutError, 'timeout', FAILURE_TRANSIENT),
     (lambda: winrm_exceptions.WSManFaultError(500, 'm', 'r', 'Access is denied.', wsman_fault_code=5), 'access_denied', FAILURE_PERMANENT),
+    (lambda: winrm_exceptions.WSManFaultError(500, 'm', 'r', 'Access is denied.', fault_subcode='w:InternalError',
+                                              wsman_fault_code=2147942405), 'access_denied', FAILURE_PERMANENT),
     (lambda: winrm_exceptions.WSManFaultError(500, 'm', 'r', 'busy', wsman_fault_code=2150858843), 'wsman', FAILURE_TRANSIENT),
     (lambda: ConnectionResetError(104, 'Connection reset by peer'), 'dropped', FAILURE_TRANSIENT),
 ])
@@ -227,6 +233,28 @@ def test_a_write_may_be_declared_safe_to_repeat():
     transport = ScriptedTransport(run_outcomes=[http_500(), PipelineResult()])
     session_with(transport).run([Command('Set-VMHost', {'UseAnyNetworkForMigration': True})], read_only=True)
     assert len(transport.runs) == 2
+
+
+class ProgramTransport(ScriptedTransport):
+    """A transport whose run_program outcomes are scripted like run's."""
+
+    def run_program(self, program):
+        self.open()
+        self.runs.append(program.path)
+        outcome = self.run_outcomes.pop(0)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+
+def test_a_program_the_host_does_not_have_is_not_found_not_an_unknown_outcome():
+    # pypsrp's recording test_winrs_no_cmd_shell: WinRS answers the Command with fault 2147942402; nothing ran.
+    transport = ProgramTransport(run_outcomes=[wsman_fault(2147942402)])
+    program = Program('D:\\Downloads\\AzureSiteRecoveryProvider.exe', ['/x:D:\\Downloads', '/q'])
+    with pytest.raises(ProgramNotFoundError) as raised:
+        session_with(transport).run_program(program)
+    assert raised.value.path == program.path and 'AzureSiteRecoveryProvider.exe not found on hv01.hvlab.test' in raised.value.message
+    assert len(transport.runs) == 1
 
 
 def test_authentication_failure_is_not_retried_and_says_what_to_check():
