@@ -87,9 +87,10 @@ def vm(lab, host_name: str, vm_name: str) -> dict | None:
 
 
 def writes(lab, host_name: str) -> dict:
-    """Commands other than reads (Get-/Test-/Measure-) that reached the host since the counters were reset."""
+    """Commands other than reads (Get-/Test-/Measure-/Compare-/Select-) that reached the host since the counters were reset."""
     commands = lab.control.counters()[host_name]['commands']
-    return {name: count for name, count in commands.items() if name.split('-')[0].lower() not in ('get', 'test', 'measure')}
+    return {name: count for name, count in commands.items()
+            if name.split('-')[0].lower() not in ('get', 'test', 'measure', 'compare', 'select')}
 
 
 def task_play(module: str, options: dict, hosts: str, name: str = 'task') -> list:
