@@ -18,14 +18,14 @@ import re
 # Verbs whose cmdlets only read state: a pipeline made only of these may be repeated after a transport failure.
 READ_ONLY_VERBS = frozenset(('get', 'test', 'measure', 'compare', 'select'))
 
-# The cmdlets the collection runs whose ConfirmImpact is High (ShouldProcess): with PowerShell's default $ConfirmPreference
-# (High) they ask for confirmation, and a remote session cannot answer, so every call carries -Confirm:$false. The facts and
-# their sources are the lab's reference data (tests/lab/hvlab/engine/should_process.json; a unit test keeps the two equal).
-# Start-/Complete-VMFailover are High in the decompiled Hyper-V module; for Enable-NetFirewallRule and the AD setters no
-# source states the impact, so they are treated as High, which costs nothing where the impact is lower.
+# The cmdlets whose ConfirmImpact is High (ShouldProcess): with PowerShell's default $ConfirmPreference (High) they ask for
+# confirmation, and a remote session cannot answer, so every call carries -Confirm:$false. The facts and their sources are
+# the lab's reference data (tests/lab/hvlab/reference/cmdlet_behaviour.json; a unit test keeps the two equal).
+# Start-/Complete-VMFailover and Update-VMVersion are High in the decompiled Hyper-V module; for Enable-NetFirewallRule and
+# the AD setters no source states the impact ("unknown"), so they are treated as High, which costs nothing where it is lower.
 CONFIRM_IMPACT_HIGH = frozenset(name.lower() for name in (
-    'Complete-VMFailover', 'Enable-NetFirewallRule', 'Set-ADAccountControl', 'Set-ADComputer', 'Start-VMFailover'))
-
+    'Complete-VMFailover', 'Enable-NetFirewallRule', 'Set-ADAccountControl', 'Set-ADComputer', 'Start-VMFailover',
+    'Update-VMVersion'))
 
 
 class Command:

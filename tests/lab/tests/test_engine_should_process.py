@@ -6,6 +6,7 @@ ConfirmImpact-High cmdlet (Start-/Complete-VMFailover) run without asking.
 
 import pytest
 
+from hvlab import reference
 from hvlab.engine import Command, Identity
 from hvlab.engine.executor import Executor
 from hvlab.engine.should_process import NON_INTERACTIVE_MODE, high_impact_cmdlets, traits
@@ -26,11 +27,31 @@ def run(host, name, *parameters, identity=PSRP, preference='High'):
         return Executor(host, identity, confirm_preference=preference).run([[Command(name, list(parameters))]])
 
 
-def test_the_traits_are_the_decompiled_modules():
+def test_the_traits_are_the_reference_data():
     assert traits('Start-VMFailover').confirm_impact == 'High' and traits('Complete-VMFailover').confirm_impact == 'High'
     assert traits('Stop-VMFailover').confirm_impact == 'Medium' and traits('Set-VMHost').confirm_impact == 'Medium'
     assert not traits('Get-VMHost').supports_should_process and not traits('Test-VMReplicationConnection').supports_should_process
-    assert {'Start-VMFailover', 'Complete-VMFailover'} <= set(high_impact_cmdlets())
+    assert {'Start-VMFailover', 'Complete-VMFailover', 'Update-VMVersion'} <= set(high_impact_cmdlets())
+    # No source settles the impact of the CDXML and AD setters: the lab takes the case that prompts.
+    assert reference.cmdlet('Enable-NetFirewallRule')['confirm_impact'] == 'unknown'
+    assert traits('Enable-NetFirewallRule').confirm_impact == 'High' and 'Set-ADComputer' in high_impact_cmdlets()
+
+
+def test_a_hyperv_prompt_carries_the_cmdlets_own_description(host):
+    error = run(host, 'Set-VMHost', ('MaximumStorageMigrations', 3), ('Confirm', None)).errors[0]
+    assert error.message.endswith('Are you sure you want to perform this action?\r\nSet-VMHost will configure host "HV01".')
+    error = run(host, 'Enable-NetFirewallRule', ('Name', ['VIRT-HVRHTTPL-In-TCP-NoScope'])).errors[0]
+    assert error.message.endswith('Performing the operation "Enable" on target "VIRT-HVRHTTPL-In-TCP-NoScope".')
+
+
+def test_checks_after_should_process_do_not_fire_under_whatif(host):
+    # Complete-VMFailover and Compare-VM ask first (reference: should_process_after_state_checks false): the mode and state
+    # of a replicating primary VM are checked only after ShouldProcess.
+    primary, _replica = _replicating_pair(host.world)
+    assert run(primary, 'Complete-VMFailover', ('VMName', ['hv01-web']), ('WhatIf', None)).errors == []
+    assert run(primary, 'Complete-VMFailover', ('VMName', ['hv01-web']), ('Confirm', False)).errors != []
+    compared = run(host, 'Compare-VM', ('Name', 'no-such-vm'), ('DestinationHost', 'hv02'), ('WhatIf', None))
+    assert compared.errors == [] and compared.output == []
 
 
 def test_a_medium_cmdlet_runs_without_asking_at_the_default_preference(host):

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from hvlab.engine import should_process as sp
 from hvlab.engine.binding import BoundParameters
+from hvlab.engine.objects import netbios_name
 from hvlab.engine.signatures import CmdletSignature
 from hvlab.engine.values import ErrorInfo, Identity
 
@@ -47,7 +48,7 @@ class CmdletContext:
         preference = sp.effective_preference(self.bound.get('Confirm'), self.confirm_preference)
         if not sp.must_prompt(traits.confirm_impact, preference):
             return True
-        description = f'Performing the operation "{action or self.signature.name}" on target "{target}".'
+        description = traits.description(target, action or self.signature.name, netbios_name(self.host))
         failure = sp.prompt_failure(self.identity.transport, description)
         if self.signature.module == 'Hyper-V':
             error_id, category = sp.hyperv_mapping(failure)

@@ -17,17 +17,20 @@ ExceptionHelper, which maps it to a VirtualizationException: HostException is no
 (id Unspecified, category NotSpecified), PSInvalidOperationException is an InvalidOperationException (id InvalidOperation,
 category InvalidOperation). The next operand is asked again. Any other cmdlet stops at the first failed prompt.
 
-Which cmdlets support ShouldProcess and at which impact: should_process.json beside this file, with the source of each fact.
+Which cmdlets support ShouldProcess, at which impact and with which en-US description: the reference data
+(hvlab/reference/cmdlet_behaviour.json, each fact with its source). An impact no source settles ("unknown": the CDXML
+Enable-NetFirewallRule, the AD setters) is taken as High, the case that prompts at the default preference, so a module that
+forgets -Confirm:$false fails in the lab rather than on a host whose impact turns out High.
 """
 
 from __future__ import annotations
 
 import functools
-import json
-import pathlib
 from dataclasses import dataclass
 
-TRAITS_JSON = pathlib.Path(__file__).resolve().parent / 'should_process.json'
+from hvlab import reference
+
+UNKNOWN_IMPACT_AS = 'High'
 IMPACT_RANK = {'None': 0, 'Low': 1, 'Medium': 2, 'High': 3}
 DEFAULT_CONFIRM_PREFERENCE = 'High'
 
@@ -36,19 +39,29 @@ PROMPT_NOT_INTERACTIVE = ('A command that prompts the user failed because the ho
 NON_INTERACTIVE_MODE = 'Windows PowerShell is in NonInteractive mode. Read and Prompt functionality is not available.'
 # ShouldProcessWarningFallback: what the host is asked when the cmdlet gives no warning text of its own.
 CONFIRM_QUESTION = 'Are you sure you want to perform this action?\r\n{}'
+# ShouldProcess(target, action)'s description when the cmdlet has no text of its own (CDXML cmdlets, PowerShell's resources).
+GENERIC_DESCRIPTION = 'Performing the operation "{action}" on target "{target}".'
 
 
 @dataclass(frozen=True)
 class Traits:
     supports_should_process: bool
-    confirm_impact: str | None
+    confirm_impact: str | None          # as the lab applies it: "unknown" is UNKNOWN_IMPACT_AS
+    message: str | None                 # the cmdlet's own ShouldProcess description ({0} the target, {1} the host)
+
+    def description(self, target: str, action: str, host_name: str) -> str:
+        if self.message:
+            return self.message.format(target, host_name)
+        return GENERIC_DESCRIPTION.format(action=action, target=target)
 
 
 @functools.lru_cache(maxsize=1)
 def _all_traits() -> dict[str, Traits]:
-    data = json.loads(TRAITS_JSON.read_text(encoding='utf-8'))
-    return {name.lower(): Traits(entry['supports_should_process'], entry['confirm_impact'])
-            for name, entry in data.items() if not name.startswith('_')}
+    cmdlets = reference.load('cmdlet_behaviour.json')['cmdlets']
+    return {name.lower(): Traits(entry['supports_should_process'],
+                                 UNKNOWN_IMPACT_AS if entry['confirm_impact'] == 'unknown' else entry['confirm_impact'],
+                                 entry.get('should_process_message'))
+            for name, entry in cmdlets.items()}
 
 
 def traits(cmdlet: str) -> Traits:
@@ -57,9 +70,9 @@ def traits(cmdlet: str) -> Traits:
 
 
 def high_impact_cmdlets() -> list[str]:
-    """The documented names of the cmdlets whose ConfirmImpact is High."""
-    data = json.loads(TRAITS_JSON.read_text(encoding='utf-8'))
-    return sorted(name for name, entry in data.items() if not name.startswith('_') and entry['confirm_impact'] == 'High')
+    """The documented names of the cmdlets the lab asks at the default preference (High, or an impact no source settles)."""
+    cmdlets = reference.load('cmdlet_behaviour.json')['cmdlets']
+    return sorted(name for name, entry in cmdlets.items() if entry['confirm_impact'] in ('High', 'unknown'))
 
 
 def effective_preference(confirm, preference: str) -> str:

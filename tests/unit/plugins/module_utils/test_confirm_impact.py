@@ -1,8 +1,8 @@
 # -*- coding: utf-8 -*-
 """Every ConfirmImpact-High cmdlet is sent with -Confirm:$false: a remote session cannot answer PowerShell's prompt.
 
-Driven by the lab's reference data (tests/lab/hvlab/engine/should_process.json, each fact with its source): a cmdlet the
-data calls High and the collection does not answer fails here.
+Driven by the lab's reference data (tests/lab/hvlab/reference/cmdlet_behaviour.json, each fact with its source): a cmdlet
+the data calls High, or whose impact no source settles ("unknown"), and the collection does not answer fails here.
 """
 
 import ast
@@ -14,17 +14,17 @@ import pytest
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.commands import CONFIRM_IMPACT_HIGH, Command
 
 ROOT = os.path.join(os.path.dirname(__file__), '..', '..', '..', '..')
-TRAITS = os.path.join(ROOT, 'tests', 'lab', 'hvlab', 'engine', 'should_process.json')
+TRAITS = os.path.join(ROOT, 'tests', 'lab', 'hvlab', 'reference', 'cmdlet_behaviour.json')
 PLUGINS = os.path.join(ROOT, 'plugins')
 
 
 def traits():
     with open(TRAITS) as handle:
-        return dict((name, entry) for name, entry in json.load(handle).items() if not name.startswith('_'))
+        return json.load(handle)['cmdlets']
 
 
 def high_impact():
-    return sorted(name for name, entry in traits().items() if entry['confirm_impact'] == 'High')
+    return sorted(name for name, entry in traits().items() if entry['confirm_impact'] in ('High', 'unknown'))
 
 
 def test_the_collection_answers_exactly_the_cmdlets_the_reference_calls_high():

@@ -123,10 +123,12 @@ def _test_failover(ctx: CmdletContext, host, vm, rel: model.Relationship, point_
 
 def complete_vmfailover(ctx: CmdletContext) -> None:
     for host, vm, rel in replicating_targets(ctx):
+        # The decompiled CompleteVMFailover asks ShouldProcess first and checks the state after it: -WhatIf on a VM with no
+        # failover waiting says nothing (reference: should_process_after_state_checks false).
+        if not ctx.should_process(vm.name):
+            continue
         if rel.state != 'FailedOverWaitingCompletion':
             fail(ctx, 'state', f"No failover waits for completion on virtual machine '{vm.name}' (state {rel.state}).", vm.name)
-            continue
-        if not ctx.should_process(vm.name):
             continue
         # Committing discards every other recovery point; the failover can no longer be cancelled.
         rel.state, rel.failover_undo, rel.recovery_points = 'FailedOver', None, []

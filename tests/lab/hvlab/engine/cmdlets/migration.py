@@ -463,9 +463,14 @@ def _relocate_storage(vm, storage: StoragePlan) -> None:
 
 # ---- the cmdlets -------------------------------------------------------------------------------------------
 def compare_vm(ctx: CmdletContext) -> None:
+    # Compare-VM declares SupportsShouldProcess and asks first (decompiled CompareVM): resolving the VM and the destination
+    # and the check itself run after it, so with -WhatIf it resolves, compares and reports nothing.
+    vm_in = ctx.bound.get('VM')
+    named = ctx.bound.get('Name') if vm_in is None else str(vm_in.properties.get('Name') or '')
+    if not ctx.should_process(named):
+        return
     request = _resolve(ctx)
-    # Compare-VM declares SupportsShouldProcess (decompiled CompareVM): with -WhatIf it compares nothing.
-    if request is None or not ctx.should_process(request.vm.name):
+    if request is None:
         return
     try:
         ConnectionRules(ctx, request).check()
