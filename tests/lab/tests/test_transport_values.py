@@ -18,9 +18,9 @@ def test_timespan_clixml(seconds, text):
 
 def _outer():
     inner = LabObject(['X.Inner', 'System.Object'], {'Span': LabTimeSpan(30.0)}, 'inner')
-    return LabObject(['X.Outer', 'System.Object'], {'Kind': LabEnum('X.Kind', 'Kerberos', 1), 'Inner': inner, 'Inners': [inner],
-                                                     'When': datetime.datetime(2024, 1, 2, 3, 4, 5), 'List': [1, 'a'],
-                                                     'Span': LabTimeSpan(90.0)}, 'outer')
+    properties = {'Kind': LabEnum('X.Kind', 'Kerberos', 1), 'Inner': inner, 'Inners': [inner],
+                  'When': datetime.datetime(2024, 1, 2, 3, 4, 5), 'List': [1, 'a'], 'Span': LabTimeSpan(90.0)}
+    return LabObject(['X.Outer', 'System.Object'], properties, 'outer')
 
 
 def test_an_output_object_is_serialized_at_depth_one():

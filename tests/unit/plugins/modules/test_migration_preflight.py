@@ -147,7 +147,7 @@ def test_facts_from_a_pipeline_and_an_access_denied_get_vmhost():
 def test_names_and_domain_come_from_win32_computer_system():
     # Get-VMHost's FullyQualifiedDomainName is the domain (Win32_ComputerSystem.Domain), never the host's FQDN.
     vmhost = PSObjectData([HV + 'VMHost'], {'ComputerName': 'HV01', 'FullyQualifiedDomainName': 'hvlab.test',
-                                           'VirtualMachineMigrationEnabled': True, 'VirtualMachineMigrationAuthenticationType': 'Kerberos'})
+                                            'VirtualMachineMigrationEnabled': True, 'VirtualMachineMigrationAuthenticationType': 'Kerberos'})
     joined = HostFacts.from_result('source', '127.0.10.1', PipelineResult([computer_system('hv01.hvlab.test'), vmhost]))
     assert (joined.fqdn, joined.domain, joined.short_name, joined.answered) == ('hv01.hvlab.test', 'hvlab.test', 'hv01', True)
     alone = HostFacts.from_result('source', '127.0.10.1', PipelineResult([computer_system('hv01', workgroup='LAB'), vmhost]))

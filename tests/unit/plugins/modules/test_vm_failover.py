@@ -56,7 +56,8 @@ def test_test_failover_and_cleanup():
 
 
 def test_planned_failover_full_sequence_and_its_resumption():
-    assert steps('planned', *normal()) == ['hv01: Start-VMFailover -Prepare -Confirm:$false', 'hv02: Start-VMFailover -Confirm:$false', 'hv02: Set-VMReplication -Reverse']
+    assert steps('planned', *normal()) == ['hv01: Start-VMFailover -Prepare -Confirm:$false', 'hv02: Start-VMFailover -Confirm:$false',
+                                           'hv02: Set-VMReplication -Reverse']
     prepared = site('hv01.corp.example.com', 'Primary', 'PreparedForFailover')
     assert steps('planned', prepared, normal()[1]) == ['hv02: Start-VMFailover -Confirm:$false', 'hv02: Set-VMReplication -Reverse']
     failed_over = site('hv02.corp.example.com', 'Replica', 'FailedOverWaitingCompletion')
