@@ -82,7 +82,7 @@ def test_pairs_replicate_verified_healthy_then_idempotent(lab, run_playbook):
     counters = lab.control.counters()
     for host_name in ('hv01', 'hv02', 'hv03'):
         writes = {name: count for name, count in counters[host_name]['commands'].items()
-                  if not name.lower().startswith(('get-', 'measure-', 'test-'))}
+                  if not name.lower().startswith(('get-', 'measure-', 'test-', 'select-'))}
         assert writes == {}, (host_name, writes)
 
 

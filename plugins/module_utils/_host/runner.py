@@ -99,7 +99,8 @@ if($q.version -ne 2){throw 'bad request version'}
 $o=@();$r=@();$m=@()
 foreach($s in $q.statements){$y=@();$f=1
 $d=@(foreach($c in $s.commands){$n=[string]$c.name;if($k -notcontains $n){$n}})
-if($d.Count){foreach($n in $d){$r+=E $n "'$n' is not allowed." HyperVMobility.CommandNotAllowed PermissionDenied System.UnauthorizedAccessException $n};continue}
+if($d.Count){foreach($n in $d){
+$r+=E $n "'$n' is not allowed." HyperVMobility.CommandNotAllowed PermissionDenied System.UnauthorizedAccessException $n};continue}
 foreach($c in $s.commands){$n=[string]$c.name
 $a=@{};if($null -ne $c.parameters){foreach($p in $c.parameters.PSObject.Properties){$a[$p.Name]=A $p.Value}}
 $ev=$wv=$null
