@@ -92,7 +92,9 @@ def test_vm_names_host_names_and_paths_arrive_unchanged(lab, run_playbook, trans
 
     # Nothing else ran: every recorded command is one the modules send.
     allowed = {'get-vm', 'get-vmreplication', 'measure-vmreplication', 'get-vmreplicationserver', 'get-vmreplicationauthorizationentry',
-               'get-netfirewallrule', 'set-vmreplicationserver', 'new-vmreplicationauthorizationentry'}
+               'get-netfirewallrule', 'set-vmreplicationserver', 'new-vmreplicationauthorizationentry',
+               # vm_replication_info reads the VM's disks (Get-VMHardDiskDrive | Select-Object), as on a real host.
+               'get-vmharddiskdrive', 'select-object'}
     assert {command['name'].lower() for command in lab.control.commands(host)} <= allowed
 
 

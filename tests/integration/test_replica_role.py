@@ -112,8 +112,8 @@ def test_bad_pairs_are_refused_before_any_change(lab, run_playbook):
 
 def test_replica_playbook_on_a_lab_where_time_passes_prints_progress(tmp_path, collections_root):
     """playbooks/replica.yml as a person runs it after `make lab-up` (a lab whose replication time passes by itself, here three times
-    a real host's pace: the lab's 120 s copy takes 40 s, long enough for several polls even on a loaded machine) with the default output: it completes, and each poll of the wait prints how much
-    of the initial copy is sent and when it should end."""
+    a real host's pace: the lab's 120 s copy takes 40 s, long enough for several polls even on a loaded machine) with the default
+    output: it completes, and each poll of the wait prints how much of the initial copy is sent and when it should end."""
     state_dir = tmp_path / 'lab'
     ports = [str(_free_port('127.0.10.1')), str(_free_port('127.0.10.1')), str(_free_port('127.0.10.254'))]
     lab_env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(LAB_ROOT), os.environ.get('PYTHONPATH')])))
