@@ -88,7 +88,8 @@ def replicating(world, primary, replica, **settings):
 def test_replica_server_defaults_and_type(hosts):
     server = ok(run(hosts[0], 'Get-VMReplicationServer'))[0]
     assert server.type_names[0] == f'{HV}.VMReplicationServer'
-    assert server['ReplicationEnabled'] is False and server['RepEnabled'] is False
+    # RepEnabled, AuthType, KerbAuthPort... are the default table view's column labels, not properties of the type (types.json).
+    assert server['ReplicationEnabled'] is False and 'RepEnabled' not in server.properties
     assert server['AllowedAuthenticationType'].type_name == f'{HV}.RecoveryAuthenticationType'
     assert (server['AllowedAuthenticationType'].name, server['KerberosAuthenticationPort'], server['CertificateAuthenticationPort']) == \
         ('Kerberos', 80, 443)
@@ -99,7 +100,7 @@ def test_set_replica_server_with_passthru(hosts):
                                                                                           hosts[1].replication.certificates[0].lower()),
                     ('KerberosAuthenticationPort', 8080), ('CertificateAuthenticationPort', 8443), ('Passthru', None)))
     assert output[0]['AllowedAuthenticationType'].name == 'CertificateAndKerberos'
-    assert (output[0]['KerbAuthPort'], output[0]['CertAuthPort']) == (8080, 8443)
+    assert (output[0]['KerberosAuthenticationPort'], output[0]['CertificateAuthenticationPort']) == (8080, 8443)
     assert hosts[1].replica_server.certificate_thumbprint == hosts[1].replication.certificates[0]
 
 
@@ -164,8 +165,11 @@ def test_replica_listener_rules_exist_disabled(hosts):
     assert [(rule['Name'], rule['DisplayName'], rule['Enabled'].name) for rule in rules] == [
         (HTTP_RULE, 'Hyper-V Replica HTTP Listener (TCP-In)', 'False'),
         (HTTPS_RULE, 'Hyper-V Replica HTTPS Listener (TCP-In)', 'False')]
-    assert rules[0].type_names[0] == 'Microsoft.Management.Infrastructure.CimInstance#root/StandardCimv2/MSFT_NetFirewallRule'
+    # The namespace as Get-Member shows it on Windows (lower case; the lab wrote root/StandardCimv2 before).
+    assert rules[0].type_names[0] == 'Microsoft.Management.Infrastructure.CimInstance#root/standardcimv2/MSFT_NetFirewallRule'
     assert (rules[0]['Direction'].name, rules[0]['Action'].name, rules[0]['PrimaryStatus'].name) == ('Inbound', 'Allow', 'OK')
+    # Enabled, Direction... are NetSecurity's script properties over the CIM instance's uint16 codes.
+    assert (rules[0].properties['Enabled'], rules[0].properties['Direction'], rules[0].properties['Action']) == (2, 1, 2)
 
 
 def test_enable_rule_by_name_or_display_name_only_touches_that_rule(hosts):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import TYPE_CHECKING
 
+from hvlab import reference as facts
 from hvlab.engine.reference import FEATURE_CATALOG, vm_version_name
 from hvlab.engine.values import LabEnum, LabObject, LabTimeSpan
 
@@ -11,28 +13,68 @@ if TYPE_CHECKING:
     from hvlab.model.world import MigrationNetwork, SimHost, VirtualMachine
 
 HV = 'Microsoft.HyperV.PowerShell'
-_VIRTUALIZATION_OBJECT = f'{HV}.VirtualizationObject'
 
 MIGRATION_AUTH = f'{HV}.MigrationAuthenticationType'
 MIGRATION_PERFORMANCE = f'{HV}.VMMigrationPerformance'
 VM_STATE = f'{HV}.VMState'
-_ENUMS = {
-    MIGRATION_AUTH: {'CredSSP': 0, 'Kerberos': 1},
-    MIGRATION_PERFORMANCE: {'TCPIP': 0, 'Compression': 1, 'SMB': 2},
-    VM_STATE: {'Other': 1, 'Running': 2, 'Off': 3, 'Stopping': 4, 'Saved': 6, 'Paused': 9, 'Starting': 10, 'Reset': 11,
-               'Saving': 32773, 'Pausing': 32776, 'Resuming': 32777, 'FastSaved': 32779, 'FastSaving': 32780},
-    f'{HV}.ControllerType': {'IDE': 0, 'SCSI': 1},
-    f'{HV}.VMReplicationState': {'Disabled': 0},
-    f'{HV}.VMReplicationHealthState': {'NotApplicable': 0},
-    f'{HV}.VMReplicationMode': {'None': 0},
-    f'{HV}.RecoveryAuthenticationType': {'Kerberos': 1, 'Certificate': 2, 'CertificateAndKerberos': 3},
-    'Microsoft.Windows.ServerManager.Commands.InstallState': {
-        'Available': 0, 'Installed': 1, 'InstallPending': 2, 'UninstallPending': 3, 'Removed': 4},
-}
+INSTALL_STATE = 'Microsoft.Windows.ServerManager.Commands.InstallState'
+# ServerManager's InstallState is the one enum the lab sends that no reference file describes (see fidelity.md, "Facts no
+# source settles": the Feature type); every other enum comes from types.json.
+_UNSOURCED_ENUMS = {INSTALL_STATE: {'Available': 0, 'Installed': 1, 'InstallPending': 2, 'UninstallPending': 3, 'Removed': 4}}
+ZERO_GUID = '00000000-0000-0000-0000-000000000000'
+# The value of a DateTime property the lab does not model (a VM's CreationTime): a fixed instant, not "now", so that objects
+# read twice are equal.
+LAB_EPOCH = datetime.datetime(2024, 1, 1, tzinfo=datetime.timezone.utc)
+_ZERO_VALUES = {'System.Boolean': False, 'System.Byte': 0, 'System.SByte': 0, 'System.Int16': 0, 'System.UInt16': 0,
+                'System.Int32': 0, 'System.UInt32': 0, 'System.Int64': 0, 'System.UInt64': 0, 'System.Double': 0.0,
+                'System.Single': 0.0, 'System.Guid': ZERO_GUID, 'System.DateTime': LAB_EPOCH}
+
+
+def enum_members(type_name: str) -> dict[str, int]:
+    if type_name in _UNSOURCED_ENUMS:
+        return _UNSOURCED_ENUMS[type_name]
+    return facts.enum_members(type_name)
 
 
 def enum(type_name: str, member: str) -> LabEnum:
-    return LabEnum(type_name, member, _ENUMS[type_name][member])
+    """A member of an enum by its name, with the number types.json gives it (KeyError for a member the enum does not have)."""
+    return LabEnum(type_name, member, enum_members(type_name)[member])
+
+
+def _unmodelled_value(spec: dict):
+    """What a property the lab does not model holds: .NET's default for a value type (0, false, the zero Guid, the enum's
+    zero member or else its first), null for a reference type or a Nullable. The shape is the real one; the value is the lab's."""
+    dotnet = spec['type']
+    if dotnet.startswith('System.Nullable[') or dotnet.endswith('[]') or '.Generic.' in dotnet:
+        return None
+    if spec.get('enum'):
+        try:
+            members = enum_members(spec['enum'])
+        except KeyError:
+            return None         # an enum whose members no reference lists: null (its shape at depth 1 is a string)
+        name = next((member for member, number in members.items() if number == 0), next(iter(members)))
+        return LabEnum(spec['enum'], name, members[name])
+    if dotnet == 'System.TimeSpan':
+        return LabTimeSpan(0.0)
+    return _ZERO_VALUES.get(dotnet)
+
+
+def reference_object(type_name: str, values: dict, to_string: str, extended: dict | None = None) -> LabObject:
+    """An output object of a type types.json describes: its type names, every property in the reference's order with its
+    .NET type, the lab's values for the properties it models and the unmodelled default for the others.
+
+    A property the reference does not list is refused (ValueError): the lab cannot invent one. extended: type-data members
+    (types.json ``type_data_members``), refused likewise when the reference does not list them.
+    """
+    reference = facts.output_type(type_name)
+    declared = reference['properties']
+    invented = [name for name in values if name not in declared]
+    invented += [name for name in (extended or {}) if name not in reference.get('type_data_members', {})]
+    if invented:
+        raise ValueError(f'{type_name} has no property {", ".join(invented)} (tests/lab/hvlab/reference/types.json)')
+    properties = {name: values[name] if name in values else _unmodelled_value(spec) for name, spec in declared.items()}
+    return LabObject(list(reference['type_names']), properties, to_string, {name: spec['type'] for name, spec in declared.items()},
+                     dict(extended or {}))
 
 
 def netbios_name(host: SimHost) -> str:
@@ -63,12 +105,7 @@ def vmhost_object(host: SimHost) -> LabObject:
         'ComputerName': netbios_name(host),
         'LogicalProcessorCount': host.logical_processors,
         'ResourceMeteringSaveInterval': LabTimeSpan(settings.resource_metering_save_interval),
-        'HostNumaStatus': None,
-        'NumaStatus': None,
-        'IovSupport': False,
-        'IovSupportReasons': None,
-        'InternalNetworkAdapters': [],
-        'ExternalNetworkAdapters': [],
+        'SupportedVmVersions': list(host.supported_vm_versions),
         'EnableEnhancedSessionMode': settings.enhanced_session_mode,
         'Name': netbios_name(host),
         # The decompiled VMHost reads it from Win32_ComputerSystem.Domain: the domain (or workgroup), not the host's own FQDN.
@@ -88,23 +125,20 @@ def vmhost_object(host: SimHost) -> LabObject:
         'VirtualMachineMigrationEnabled': migration.enabled,
         'VirtualMachineMigrationAuthenticationType': enum(MIGRATION_AUTH, migration.authentication_type),
         'VirtualMachineMigrationPerformanceOption': enum(MIGRATION_PERFORMANCE, migration.performance_option),
-        'CimSession': None,
-        'IsDeleted': False,
     }
-    return LabObject([f'{HV}.VMHost', _VIRTUALIZATION_OBJECT, 'System.Object'], properties,
-                     virtualization_text(f'{HV}.VMHost', {'Name': netbios_name(host)}, {}))
+    return reference_object(f'{HV}.VMHost', properties, virtualization_text(f'{HV}.VMHost', {'Name': netbios_name(host)}, {}))
 
 
 def migration_network_object(host: SimHost, network: MigrationNetwork) -> LabObject:
-    properties = {'Subnet': network.subnet, 'Priority': network.priority, 'CimSession': None,
-                  'ComputerName': netbios_name(host), 'IsDeleted': False}
-    return LabObject([f'{HV}.VMMigrationNetwork', _VIRTUALIZATION_OBJECT, 'System.Object'], properties, f'{HV}.VMMigrationNetwork')
+    properties = {'Subnet': network.subnet, 'Priority': network.priority, 'ComputerName': netbios_name(host)}
+    return reference_object(f'{HV}.VMMigrationNetwork', properties,
+                            virtualization_text(f'{HV}.VMMigrationNetwork', {'Subnet': network.subnet}, {}))
 
 
 def supported_version_object(host: SimHost, version: str) -> LabObject:
-    # Version is a System.Version; the seam carries it as its string.
-    properties = {'Name': vm_version_name(version), 'Version': version, 'IsDefault': version == host.default_vm_version}
-    return LabObject([f'{HV}.VMHostSupportedVersion', 'System.Object'], properties, f'{HV}.VMHostSupportedVersion')
+    properties = {'Name': vm_version_name(version), 'Version': version, 'IsDefault': version == host.default_vm_version,
+                  'ComputerName': netbios_name(host)}
+    return reference_object(f'{HV}.VMHostSupportedVersion', properties, 'VMHostSupportedVersion')
 
 
 def hard_drive_object(host: SimHost, vm: VirtualMachine, disk) -> LabObject:
@@ -112,15 +146,13 @@ def hard_drive_object(host: SimHost, vm: VirtualMachine, disk) -> LabObject:
     location = f'{disk.controller_type} controller number {disk.controller_number} at location {disk.controller_location}'
     drive_id = f'Microsoft:{vm.vm_id.upper()}\\{disk.controller_type}\\{disk.controller_number}\\{disk.controller_location}\\D'
     properties = {
-        'Path': disk.path, 'DiskNumber': None, 'ControllerType': enum(f'{HV}.ControllerType', disk.controller_type),
+        'Path': disk.path, 'ControllerType': enum(f'{HV}.ControllerType', disk.controller_type),
         'ControllerNumber': disk.controller_number, 'ControllerLocation': disk.controller_location,
-        'Name': f'Hard Drive on {location}', 'Id': drive_id, 'VMName': vm.name, 'VMId': vm.vm_id,
-        'VMSnapshotId': '00000000-0000-0000-0000-000000000000', 'VMSnapshotName': '',
-        'CimSession': None, 'ComputerName': netbios_name(host), 'IsDeleted': False,
+        'Name': f'Hard Drive on {location}', 'Id': drive_id, 'VMName': vm.name, 'VMId': vm.vm_id, 'VMSnapshotName': '',
+        'ComputerName': netbios_name(host),
     }
     text = virtualization_text(f'{HV}.HardDiskDrive', {'Name': properties['Name'], 'VMName': vm.name}, {'Id': drive_id, 'VMId': vm.vm_id})
-    return LabObject([f'{HV}.HardDiskDrive', f'{HV}.Drive', f'{HV}.VMDevice', f'{HV}.VMComponentObject', _VIRTUALIZATION_OBJECT,
-                      'System.Object'], properties, text)
+    return reference_object(f'{HV}.HardDiskDrive', properties, text)
 
 
 def vm_object(host: SimHost, vm: VirtualMachine) -> LabObject:
@@ -128,14 +160,11 @@ def vm_object(host: SimHost, vm: VirtualMachine) -> LabObject:
     properties = {
         'Name': vm.name,
         'Id': vm.vm_id,
-        'VMId': vm.vm_id,
-        'VMName': vm.name,
         'State': enum(VM_STATE, vm.state),
         'Status': 'Operating normally',
         'CPUUsage': 3 if running else 0,
         'MemoryAssigned': vm.memory_startup if running else 0,
         'MemoryStartup': vm.memory_startup,
-        'DynamicMemoryEnabled': False,
         'Uptime': LabTimeSpan(86400.0 if running else 0.0),
         'Generation': vm.generation,
         'Version': vm.version,
@@ -144,14 +173,14 @@ def vm_object(host: SimHost, vm: VirtualMachine) -> LabObject:
         'ProcessorCount': vm.processor_count,
         'HardDrives': [hard_drive_object(host, vm, disk) for disk in vm.disks],
         'ComputerName': netbios_name(host),
-        'IsClustered': False,
         'ReplicationState': enum(f'{HV}.VMReplicationState', 'Disabled'),
         'ReplicationHealth': enum(f'{HV}.VMReplicationHealthState', 'NotApplicable'),
         'ReplicationMode': enum(f'{HV}.VMReplicationMode', 'None'),
-        'IsDeleted': False,
+        'VirtualMachineType': enum(f'{HV}.VirtualMachineType', 'RealizedVirtualMachine'),
+        'VirtualMachineSubType': enum(f'{HV}.VirtualMachineSubType', f'Generation{vm.generation}'),
     }
-    text = f"VirtualMachine (Name = '{vm.name}') [Id = '{vm.vm_id}']"
-    return LabObject([f'{HV}.VirtualMachine', f'{HV}.VirtualMachineBase', _VIRTUALIZATION_OBJECT, 'System.Object'], properties, text)
+    return reference_object(f'{HV}.VirtualMachine', properties,
+                            virtualization_text(f'{HV}.VirtualMachine', {'Name': vm.name}, {'Id': vm.vm_id}))
 
 
 def computer_system_object(host: SimHost) -> LabObject:
@@ -165,14 +194,11 @@ def computer_system_object(host: SimHost) -> LabObject:
         'Name': netbios_name(host), 'Caption': netbios_name(host), 'DNSHostName': host.name, 'Domain': domain_or_workgroup(host),
         'PartOfDomain': joined, 'Workgroup': None if joined else host.workgroup, 'DomainRole': 3 if joined else 2,
         'Manufacturer': 'HvLab', 'Model': 'Simulated Hyper-V host', 'NumberOfLogicalProcessors': host.logical_processors,
-        'TotalPhysicalMemory': host.memory_bytes, 'PSComputerName': None,
+        'TotalPhysicalMemory': host.memory_bytes, 'HypervisorPresent': True,
     }
-    cim = 'Microsoft.Management.Infrastructure.CimInstance'
-    classes = ('Win32_ComputerSystem', 'CIM_UnitaryComputerSystem', 'CIM_ComputerSystem', 'CIM_System', 'CIM_LogicalElement',
-               'CIM_ManagedSystemElement')
-    type_names = [f'{cim}#root/cimv2/{name}' for name in classes] + [f'{cim}#{name}' for name in classes] + [cim, 'System.Object']
     # CimInstance.ToString(): the class name and its key properties.
-    return LabObject(type_names, properties, f'Win32_ComputerSystem (Name = "{netbios_name(host)}")')
+    return reference_object('Microsoft.Management.Infrastructure.CimInstance#root/cimv2/Win32_ComputerSystem', properties,
+                            f'Win32_ComputerSystem (Name = "{netbios_name(host)}")')
 
 
 def _feature_depth(name: str) -> int:
@@ -193,7 +219,7 @@ def feature_object(host: SimHost, name: str) -> LabObject:
         'DisplayName': display,
         'Description': f'{display}.',
         'Installed': installed,
-        'InstallState': enum('Microsoft.Windows.ServerManager.Commands.InstallState', 'Installed' if installed else 'Available'),
+        'InstallState': enum(INSTALL_STATE, 'Installed' if installed else 'Available'),
         'FeatureType': feature_type,
         'Path': _feature_path(name),
         'Depth': _feature_depth(name),
@@ -201,4 +227,4 @@ def feature_object(host: SimHost, name: str) -> LabObject:
         'Parent': parent,
         'SubFeatures': [child for child, entry in FEATURE_CATALOG.items() if entry[2] == name],
     }
-    return LabObject(['Microsoft.Windows.ServerManager.Commands.Feature', 'System.Object'], properties, display)
+    return reference_object('Microsoft.Windows.ServerManager.Commands.Feature', properties, display)

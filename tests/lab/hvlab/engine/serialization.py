@@ -56,7 +56,8 @@ def for_remoting(value, depth: int = REMOTING_DEPTH):
         if depth <= 0:
             return value.to_string
         return LabObject(list(value.type_names), {name: for_remoting(item, depth - 1) for name, item in value.properties.items()},
-                         value.to_string)
+                         value.to_string, dict(value.declared),
+                         {name: for_remoting(item, depth - 1) for name, item in value.extended.items()})
     if isinstance(value, LabEnum):
         return value if depth > 0 else value.name
     return str(value)

@@ -56,14 +56,22 @@ class LabTimeSpan:
 
 @dataclass
 class LabObject:
-    """A PowerShell object: type names (most derived first), properties in display order, ToString()."""
+    """A PowerShell object: type names (most derived first), properties in display order, ToString().
+
+    declared: property name -> its .NET type as types.json gives it (the transports write each value with that type's CLIXML
+    tag: a UInt32 as <U32>, a Guid as <G>); extended: the members the type data adds (alias and script properties), which the
+    serializer writes apart from the object's own properties (<MS> beside <Props>).
+    """
 
     type_names: list[str]
     properties: dict[str, object]
     to_string: str
+    declared: dict[str, str] = field(default_factory=dict)
+    extended: dict[str, object] = field(default_factory=dict)
 
     def __getitem__(self, name: str):
-        return self.properties[name]
+        """A member by name; a type-data member shadows the object's own property of that name, as in PowerShell."""
+        return self.extended[name] if name in self.extended else self.properties[name]
 
 
 @dataclass(frozen=True)

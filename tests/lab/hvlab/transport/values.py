@@ -14,12 +14,14 @@ LabTimeSpan: seconds) so that this module needs no import of the engine.
 
 import datetime
 import enum
+import re
 import typing
+import uuid
 
 import psrpcore.types._serializer as _psrpcore_serializer
 from psrpcore.types import (
-    PSBool, PSDateTime, PSDict, PSDouble, PSDuration, PSEnumBase, PSInt, PSInt64, PSList, PSNoteProperty, PSObject,
-    PSString, PSType, serialize_clixml,
+    PSBool, PSByte, PSDateTime, PSDict, PSDouble, PSDuration, PSEnumBase, PSGuid, PSInt, PSInt16, PSInt64, PSList, PSNoteProperty,
+    PSObject, PSSByte, PSSingle, PSString, PSType, PSUInt, PSUInt16, PSUInt64, PSVersion, serialize_clixml,
 )
 
 _INT32 = range(-2 ** 31, 2 ** 31)
@@ -84,10 +86,51 @@ class _EnumTypes:
 _ENUMS = _EnumTypes()
 
 
-def to_psrp(value: typing.Any) -> typing.Any:
-    """Engine value -> psrpcore object (for write_output and nested properties)."""
+# The CLIXML tag of a value follows the .NET type of the property that holds it (types.json): an integer property declared
+# UInt32 is <U32>, not the <I32> a plain Python int would give.
+_INTEGER_TYPES = {'System.Byte': PSByte, 'System.SByte': PSSByte, 'System.Int16': PSInt16, 'System.UInt16': PSUInt16,
+                  'System.Int32': PSInt, 'System.UInt32': PSUInt, 'System.Int64': PSInt64, 'System.UInt64': PSUInt64}
+_NULLABLE = re.compile(r'^System\.Nullable\[(.*)\]$')
+_ELEMENT = re.compile(r'^(?:(.*)\[\]|System\.Collections\.Generic\.(?:I?List|IReadOnlyList|IEnumerable)\[(.*)\])$')
+
+
+def value_type(declared: typing.Optional[str]) -> typing.Optional[str]:
+    """The .NET type a declared property type holds: T for Nullable[T]."""
+    match = _NULLABLE.match(declared or '')
+    return match.group(1) if match else declared
+
+
+def element_type(declared: typing.Optional[str]) -> typing.Optional[str]:
+    """The element type of an array or generic list type, else None."""
+    match = _ELEMENT.match(declared or '')
+    return (match.group(1) or match.group(2)) if match else None
+
+
+def _typed(value: typing.Any, declared: typing.Optional[str]) -> typing.Any:
+    """A plain value written as the .NET type declared for it, or None when the declaration changes nothing."""
+    declared = value_type(declared)
+    if isinstance(value, bool) or declared is None:
+        return None
+    if isinstance(value, int) and declared in _INTEGER_TYPES:
+        return _INTEGER_TYPES[declared](value)
+    if isinstance(value, (int, float)) and declared == 'System.Single':
+        return PSSingle(value)
+    if isinstance(value, str) and declared == 'System.Guid':
+        return PSGuid(uuid.UUID(value))
+    if isinstance(value, str) and declared == 'System.Version':
+        return PSVersion(value)
+    if isinstance(value, (list, tuple)) and element_type(declared):
+        return PSList([to_psrp(item, element_type(declared)) for item in value])
+    return None
+
+
+def to_psrp(value: typing.Any, declared: typing.Optional[str] = None) -> typing.Any:
+    """Engine value -> psrpcore object (for write_output and nested properties); declared: the .NET type of its property."""
     if value is None:
         return None
+    typed = _typed(value, declared)
+    if typed is not None:
+        return typed
     if isinstance(value, bool):
         return PSBool(value)
     if isinstance(value, enum.Enum):
@@ -113,7 +156,10 @@ def to_psrp(value: typing.Any) -> typing.Any:
         obj.PSObject.to_string = value.to_string
         for name, item in value.properties.items():
             # Objects of .NET types (Hyper-V's) carry their properties as adapted properties (<Props>).
-            obj.PSObject.adapted_properties.append(PSNoteProperty(name, to_psrp(item)))
+            obj.PSObject.adapted_properties.append(PSNoteProperty(name, to_psrp(item, getattr(value, 'declared', {}).get(name))))
+        for name, item in getattr(value, 'extended', {}).items():
+            # Members of the type data (alias and script properties) are extended members (<MS>).
+            obj.PSObject.extended_properties.append(PSNoteProperty(name, to_psrp(item)))
         return obj
     if is_lab_enum(value):
         return _ENUMS.value(value.type_name, value.name, int(value.value))

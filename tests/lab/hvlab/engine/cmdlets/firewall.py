@@ -11,10 +11,10 @@ from __future__ import annotations
 import fnmatch
 
 from hvlab.engine.context import CmdletContext
+from hvlab.engine.objects import reference_object
 from hvlab.engine.values import LabEnum, LabObject
 
-_CIM = 'Microsoft.Management.Infrastructure.CimInstance'
-RULE_TYPE_NAMES = [f'{_CIM}#root/StandardCimv2/MSFT_NetFirewallRule', f'{_CIM}#MSFT_NetFirewallRule', _CIM, 'System.Object']
+RULE_TYPE = 'Microsoft.Management.Infrastructure.CimInstance#root/standardcimv2/MSFT_NetFirewallRule'
 _NETSECURITY = 'Microsoft.PowerShell.Cmdletization.GeneratedTypes.NetSecurity'
 # NetSecurity's enum values (MSFT_NetFirewallRule): Enabled True=1/False=2, Direction Inbound=1/Outbound=2,
 # Action Allow=2/Block=4, Profile is a flag set, PrimaryStatus OK=1.
@@ -26,31 +26,32 @@ _PROFILE = {'Any': 0, 'Domain': 1, 'Private': 2, 'Domain, Private': 3, 'Public':
 
 
 def rule_object(rule) -> LabObject:
+    """The CIM instance (its class's properties, the uint16 codes) and the members NetSecurity's type data adds (types.json
+    type_data_members): the alias properties and the script properties that give the codes' enum names."""
     enabled = 'True' if rule.enabled else 'False'
+    status = 'The rule was parsed successfully from the store. (65536)'
     properties = {
-        'Name': rule.name,
-        'ID': rule.name,
-        'InstanceID': rule.name,
-        'DisplayName': rule.display_name,
-        'Description': rule.description,
-        'Group': rule.group,
-        'DisplayGroup': rule.display_group,
-        'Enabled': LabEnum(f'{_NETSECURITY}.Enabled', enabled, _ENABLED[enabled]),
-        'Profile': LabEnum(f'{_NETSECURITY}.Profile', rule.profile, _PROFILE.get(rule.profile, 0)),
-        'Platform': [],
-        'Direction': LabEnum(f'{_NETSECURITY}.Direction', rule.direction, _DIRECTION[rule.direction]),
-        'Action': LabEnum(f'{_NETSECURITY}.Action', rule.action, _ACTION[rule.action]),
-        'EdgeTraversalPolicy': LabEnum(f'{_NETSECURITY}.EdgeTraversal', 'Block', 0),
-        'LooseSourceMapping': False,
-        'LocalOnlyMapping': False,
-        'Owner': None,
-        'PrimaryStatus': LabEnum(f'{_NETSECURITY}.PrimaryStatus', 'OK', 1),
-        'Status': 'The rule was parsed successfully from the store. (65536)',
-        'EnforcementStatus': 'NotApplicable',
-        'PolicyStoreSource': 'PersistentStore',
-        'PolicyStoreSourceType': LabEnum(f'{_NETSECURITY}.PolicyStoreType', 'Local', 1),
+        'InstanceID': rule.name, 'ElementName': rule.display_name, 'DisplayName': rule.display_name, 'Description': rule.description,
+        'RuleGroup': rule.group, 'DisplayGroup': rule.display_group, 'Enabled': _ENABLED[enabled],
+        'Profiles': _PROFILE.get(rule.profile, 0), 'Platforms': [], 'Direction': _DIRECTION[rule.direction],
+        'Action': _ACTION[rule.action], 'EdgeTraversalPolicy': 0, 'PrimaryStatus': 1, 'Status': status, 'StatusCode': 65536,
+        'EnforcementStatus': [0], 'PolicyStoreSource': 'PersistentStore', 'PolicyStoreSourceType': 1, 'CreationClassName':
+        f'MSFT|FW|FirewallRule|{rule.name}', 'PolicyRuleName': '', 'SystemCreationClassName': '', 'SystemName': '',
     }
-    return LabObject(list(RULE_TYPE_NAMES), properties, rule.name)
+    extended = {
+        'Group': rule.group, 'ID': rule.name, 'LSM': False, 'Name': rule.name, 'Platform': [],
+        'Action': LabEnum(f'{_NETSECURITY}.Action', rule.action, _ACTION[rule.action]),
+        'Direction': LabEnum(f'{_NETSECURITY}.Direction', rule.direction, _DIRECTION[rule.direction]),
+        'DisplayName': rule.display_name,
+        'EdgeTraversalPolicy': LabEnum(f'{_NETSECURITY}.EdgeTraversal', 'Block', 0),
+        'Enabled': LabEnum(f'{_NETSECURITY}.Enabled', enabled, _ENABLED[enabled]),
+        'EnforcementStatus': LabEnum(f'{_NETSECURITY}.EnforcementStatus', 'NotApplicable', 0),
+        'PolicyStoreSourceType': LabEnum(f'{_NETSECURITY}.PolicyStoreType', 'Local', 1),
+        'PrimaryStatus': LabEnum(f'{_NETSECURITY}.PrimaryStatus', 'OK', 1),
+        'Profile': LabEnum(f'{_NETSECURITY}.Profile', rule.profile, _PROFILE.get(rule.profile, 0)),
+        'Status': status,
+    }
+    return reference_object(RULE_TYPE, properties, rule.name, extended)
 
 
 def _is_pattern(text: str) -> bool:

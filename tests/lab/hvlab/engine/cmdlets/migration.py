@@ -58,8 +58,8 @@ from dataclasses import dataclass, field
 
 from hvlab.model.directory import DirectoryError
 from hvlab.engine.context import CmdletContext
-from hvlab.engine.objects import HV, netbios_name, vm_object
-from hvlab.engine.values import LabEnum, LabObject
+from hvlab.engine.objects import HV, enum, netbios_name, reference_object, vm_object
+from hvlab.engine.values import LabObject
 
 MIGRATION_SERVICE = 'Microsoft Virtual System Migration Service'
 _QUEUE_LIMIT_SECONDS = 120.0
@@ -374,21 +374,19 @@ def incompatibilities(request: MoveRequest) -> list[Incompatibility]:
 
 def compatibility_report(request: MoveRequest, found: list[Incompatibility]) -> LabObject:
     source_vm = vm_object(request.source, request.vm)
-    errors = [LabObject([f'{HV}.VMCompatibilityError', 'System.Object'],
-                        {'Message': item.message, 'MessageId': item.message_id, 'Source': source_vm}, item.message)
+    errors = [reference_object(f'{HV}.VMCompatibilityError', {'Message': item.message, 'MessageId': item.message_id, 'Source': source_vm},
+                               f'{HV}.VMCompatibilityError')
               for item in found]
     operation = 'MoveVirtualMachineAndStorage' if request.storage.moves else 'MoveVirtualMachine'
     properties = {
         'VM': source_vm,
-        'OperationType': LabEnum(f'{HV}.OperationType', operation, 2 if request.storage.moves else 1),
+        'OperationType': enum(f'{HV}.OperationType', operation),
         'Destination': request.destination_text,
         'Path': request.vm.path,
-        'SnapshotPath': None,
         'VhdDestinationPath': request.storage.folder,
-        'VhdSourcePath': None,
         'Incompatibilities': errors,
     }
-    return LabObject([f'{HV}.VMCompatibilityReport', 'System.Object'], properties, f'{HV}.VMCompatibilityReport')
+    return reference_object(f'{HV}.VMCompatibilityReport', properties, f'{HV}.VMCompatibilityReport')
 
 
 # ---- rules 7-8: slots, transfer, commit ------------------------------------------------------------------

@@ -14,8 +14,8 @@ import uuid
 
 from hvlab.model import replication as model
 from hvlab.engine.context import CmdletContext
-from hvlab.engine.objects import HV, hard_drive_object, netbios_name, virtualization_text, vm_object
-from hvlab.engine.values import LabEnum, LabObject, LabTimeSpan
+from hvlab.engine.objects import HV, enum, hard_drive_object, netbios_name, reference_object, virtualization_text, vm_object
+from hvlab.engine.values import LabObject, LabTimeSpan
 
 
 VIRTUALIZATION_OBJECT = f'{HV}.VirtualizationObject'
@@ -25,14 +25,9 @@ MODE_ENUM = f'{HV}.VMReplicationMode'
 RELATIONSHIP_ENUM = f'{HV}.VMReplicationRelationshipType'
 REPLICATION_AUTH_ENUM = f'{HV}.ReplicationAuthenticationType'
 RECOVERY_AUTH_ENUM = f'{HV}.RecoveryAuthenticationType'
-RECOVERY_AUTH_VALUES = {'Kerberos': 1, 'Certificate': 2, 'CertificateAndKerberos': 3}
 MONITORING_INTERVALS = {hours * 3600 for hours in (1, 2, 3, 4, 6, 8, 12, 24, 48, 72, 96, 120, 144, 168)}
 THUMBPRINT = re.compile(r'^[0-9A-F]{40}$')
 PATH = re.compile(r'^([A-Za-z]:\\|\\\\[^\\]+\\[^\\]+)')
-
-
-def replication_enum(type_name: str, members, name: str) -> LabEnum:
-    return LabEnum(type_name, name, list(members).index(name))
 
 
 def time_of_day(seconds: float) -> LabTimeSpan:
@@ -59,29 +54,21 @@ def connection_failed(ctx: CmdletContext, prefix: str, problem: model.Connection
 # ---- output objects -----------------------------------------------------------------------------------------
 def replication_server_object(host) -> LabObject:
     settings = host.replica_server
-    auth = LabEnum(RECOVERY_AUTH_ENUM, settings.allowed_authentication_type, RECOVERY_AUTH_VALUES[settings.allowed_authentication_type])
     properties = {
         'ComputerName': netbios_name(host),
         'ReplicationEnabled': settings.enabled,
-        'AllowedAuthenticationType': auth,
+        'AllowedAuthenticationType': enum(RECOVERY_AUTH_ENUM, settings.allowed_authentication_type),
         'KerberosAuthenticationPort': settings.kerberos_port,
         'CertificateAuthenticationPort': settings.certificate_port,
-        'KerberosAuthenticationPortMapping': None,
-        'CertificateAuthenticationPortMapping': None,
         'CertificateThumbprint': settings.certificate_thumbprint,
         'ReplicationAllowedFromAnyServer': settings.allow_any_server,
         'DefaultStorageLocation': settings.default_storage_location,
         'MonitoringInterval': LabTimeSpan(settings.monitoring_interval),
         'MonitoringStartTime': LabTimeSpan(settings.monitoring_start_time),
-        # The short names the default table view shows (RepEnabled, AuthType, KerbAuthPort, CertAuthPort, AllowAnyServer).
-        'RepEnabled': settings.enabled,
-        'AuthType': auth,
-        'KerbAuthPort': settings.kerberos_port,
-        'CertAuthPort': settings.certificate_port,
-        'AllowAnyServer': settings.allow_any_server,
-        'IsDeleted': False,
+        # The entries are VMReplicationAuthorizationEntry objects; at depth 1 each is its ToString, the bare class name.
+        'AuthorizationEntries': [authorization_entry_object(host, entry) for entry in settings.authorization_entries],
     }
-    return LabObject([f'{HV}.VMReplicationServer', VIRTUALIZATION_OBJECT, 'System.Object'], properties, f'{HV}.VMReplicationServer')
+    return reference_object(f'{HV}.VMReplicationServer', properties, 'VMReplicationServer')
 
 
 def authorization_entry_object(host, entry: dict) -> LabObject:
@@ -90,37 +77,40 @@ def authorization_entry_object(host, entry: dict) -> LabObject:
         'ReplicaStorageLocation': entry['replica_storage_location'],
         'TrustGroup': entry['trust_group'],
         'ComputerName': netbios_name(host),
-        'IsDeleted': False,
     }
-    return LabObject([f'{HV}.VMReplicationAuthorizationEntry', VIRTUALIZATION_OBJECT, 'System.Object'], properties,
-                     f'{HV}.VMReplicationAuthorizationEntry')
+    return reference_object(f'{HV}.VMReplicationAuthorizationEntry', properties, 'VMReplicationAuthorizationEntry')
 
 
-def vm_replication_object(host, vm, rel: model.Relationship) -> LabObject:
-    state = replication_enum(STATE_ENUM, model.REPLICATION_STATES, rel.state)
-    health = replication_enum(HEALTH_ENUM, model.REPLICATION_HEALTH, rel.health)
-    mode = replication_enum(MODE_ENUM, model.REPLICATION_MODES, rel.mode)
-    auth = LabEnum(REPLICATION_AUTH_ENUM, rel.authentication_type, 1 if rel.authentication_type == 'Kerberos' else 2)
+def _relationship_properties(host, vm, rel: model.Relationship) -> dict:
+    """The properties VMReplication and VMReplicationHealth share (VMReplicationBase, VMComponentObject, VirtualizationObject)."""
     excluded_paths = {path.lower() for path in rel.excluded_disks}
     test_vm = model.find_vm_by_id(host, rel.test_vm_id) if rel.test_vm_id else None
-    # The properties of the decompiled VMReplication (with VMReplicationBase, VMComponentObject, VirtualizationObject): no Id,
-    # no TrustGroup (only Get-VMReplication's -TrustGroup filter and the authorization entries have one).
-    properties = {
+    return {
         'VMName': vm.name,
         'VMId': vm.vm_id,
-        'VMSnapshotId': '00000000-0000-0000-0000-000000000000',
         'VMSnapshotName': '',
-        'CimSession': None,
         'ComputerName': netbios_name(host),
-        'ReplicationState': state,
-        'ReplicationHealth': health,
-        'ReplicationMode': mode,
-        'ReplicationRelationshipType': LabEnum(RELATIONSHIP_ENUM, 'Simple', 0),
+        'ReplicationState': enum(STATE_ENUM, rel.state),
+        'ReplicationHealth': enum(HEALTH_ENUM, rel.health),
+        'ReplicationMode': enum(MODE_ENUM, rel.mode),
+        'ReplicationRelationshipType': enum(RELATIONSHIP_ENUM, 'Simple'),
         'PrimaryServerName': rel.primary_server,
         'ReplicaServerName': rel.replica_server,
         'CurrentReplicaServerName': rel.replica_server,
+        'AllowedPrimaryServer': rel.allowed_primary_server or '',
+        'LastReplicationTime': rel.last_replication_time,
+        'ReplicatedDisks': [hard_drive_object(host, vm, disk) for disk in vm.disks if disk.path.lower() not in excluded_paths],
+        'TestVirtualMachine': vm_object(host, test_vm) if test_vm is not None else None,
+    }
+
+
+def vm_replication_object(host, vm, rel: model.Relationship) -> LabObject:
+    # The properties of the decompiled VMReplication (with VMReplicationBase, VMComponentObject, VirtualizationObject): no Id,
+    # no TrustGroup (only Get-VMReplication's -TrustGroup filter and the authorization entries have one).
+    excluded_paths = {path.lower() for path in rel.excluded_disks}
+    properties = dict(_relationship_properties(host, vm, rel), **{
         'ReplicaServerPort': rel.replica_port,
-        'AuthenticationType': auth,
+        'AuthenticationType': enum(REPLICATION_AUTH_ENUM, rel.authentication_type),
         'CertificateThumbprint': rel.certificate_thumbprint,
         'ReplicationFrequencySec': rel.frequency_sec,
         'RecoveryHistory': rel.recovery_history,
@@ -133,23 +123,12 @@ def vm_replication_object(host, vm, rel: model.Relationship) -> LabObject:
         'AutoResynchronizeEnabled': rel.auto_resynchronize,
         'AutoResynchronizeIntervalStart': time_of_day(rel.auto_resync_start),
         'AutoResynchronizeIntervalEnd': time_of_day(rel.auto_resync_end),
-        'ReplicatedDisks': [hard_drive_object(host, vm, disk) for disk in vm.disks if disk.path.lower() not in excluded_paths],
         'ExcludedDisks': [hard_drive_object(host, vm, disk) for disk in vm.disks if disk.path.lower() in excluded_paths],
-        'AllowedPrimaryServer': rel.allowed_primary_server or '',
-        'LastAppliedLogTime': None,
-        'LastReplicationTime': rel.last_replication_time,
         'InitialReplicationStartTime': rel.scheduled_start_at,
         'ResynchronizeStartTime': rel.resync_start_at,
-        'TestVirtualMachine': vm_object(host, test_vm) if test_vm is not None else None,
-        # The short names of the default table view. Not settled: whether Hyper-V's types data adds them as alias properties
-        # (they may be only column labels of the format data); no module reads them.
-        'State': state, 'Health': health, 'Mode': mode, 'FrequencySec': rel.frequency_sec,
-        'PrimaryServer': rel.primary_server, 'ReplicaServer': rel.replica_server, 'ReplicaPort': rel.replica_port, 'AuthType': auth,
-        'RelationshipType': LabEnum(RELATIONSHIP_ENUM, 'Simple', 0),
-        'IsDeleted': False,
-    }
-    return LabObject([f'{HV}.VMReplication', f'{HV}.VMReplicationBase', f'{HV}.VMComponentObject', VIRTUALIZATION_OBJECT,
-                      'System.Object'], properties, virtualization_text(f'{HV}.VMReplication', {'VMName': vm.name}, {'VMId': vm.vm_id}))
+    })
+    return reference_object(f'{HV}.VMReplication', properties,
+                            virtualization_text(f'{HV}.VMReplication', {'VMName': vm.name}, {'VMId': vm.vm_id}))
 
 
 def replication_health_object(ctx: CmdletContext, host, vm, rel: model.Relationship) -> LabObject:
@@ -168,21 +147,11 @@ def replication_health_object(ctx: CmdletContext, host, vm, rel: model.Relations
         _unused1, replica_vm, _unused2 = model.counterpart(host.world, host, rel)
         pending = max(vm.data_version - (replica_vm.data_version if replica_vm else 0), 0) * model.BYTES_PER_CHANGE
     start = stats.window_start or end - datetime.timedelta(seconds=host.replica_server.monitoring_interval)
-    latency = LabTimeSpan(stats.latency_total / stats.successful if stats.successful else 0.0)
-    average = stats.bytes_total // stats.successful if stats.successful else 0
-    state = replication_enum(STATE_ENUM, model.REPLICATION_STATES, rel.state)
-    health = replication_enum(HEALTH_ENUM, model.REPLICATION_HEALTH, rel.health)
-    properties = {
-        'VMName': vm.name, 'VMId': vm.vm_id, 'ComputerName': netbios_name(host),
-        'ReplicationState': state, 'ReplicationHealth': health,
-        'ReplicationMode': replication_enum(MODE_ENUM, model.REPLICATION_MODES, rel.mode),
-        'ReplicationRelationshipType': LabEnum(RELATIONSHIP_ENUM, 'Simple', 0),
-        'PrimaryServerName': rel.primary_server, 'ReplicaServerName': rel.replica_server, 'CurrentReplicaServerName': rel.replica_server,
-        'LastReplicationTime': rel.last_replication_time,
+    properties = dict(_relationship_properties(host, vm, rel), **{
         'InitialReplicationSize': initial_size,
         'PendingReplicationSize': pending,
-        'AverageReplicationLatency': latency,
-        'AverageReplicationSize': average,
+        'AverageReplicationLatency': LabTimeSpan(stats.latency_total / stats.successful if stats.successful else 0.0),
+        'AverageReplicationSize': stats.bytes_total // stats.successful if stats.successful else 0,
         'MaximumReplicationSize': stats.max_bytes,
         'SuccessfulReplicationCount': stats.successful,
         'MissedReplicationCount': stats.missed,
@@ -190,11 +159,9 @@ def replication_health_object(ctx: CmdletContext, host, vm, rel: model.Relations
         'MonitoringStartTime': start,
         'MonitoringEndTime': end,
         'ReplicationHealthDetails': list(rel.health_messages),
-        # The short names of the default table view.
-        'State': state, 'Health': health, 'LReplTime': rel.last_replication_time, 'PReplSize(M)': round(pending / 1024 ** 2, 2),
-        'AvgLatency': latency, 'AvgReplSize(M)': round(average / 1024 ** 2, 2), 'Relationship': LabEnum(RELATIONSHIP_ENUM, 'Simple', 0),
-    }
-    return LabObject([f'{HV}.VMReplicationHealth', 'System.Object'], properties, f"VMReplicationHealth (VMName = '{vm.name}')")
+    })
+    return reference_object(f'{HV}.VMReplicationHealth', properties,
+                            virtualization_text(f'{HV}.VMReplicationHealth', {'VMName': vm.name}, {'VMId': vm.vm_id}))
 
 
 def vm_with_replication(host, vm) -> LabObject:
@@ -202,24 +169,21 @@ def vm_with_replication(host, vm) -> LabObject:
     obj = vm_object(host, vm)
     rel = host.replication.relationships.get(vm.vm_id)
     if rel is not None:
-        obj.properties['ReplicationState'] = replication_enum(STATE_ENUM, model.REPLICATION_STATES, rel.state)
-        obj.properties['ReplicationHealth'] = replication_enum(HEALTH_ENUM, model.REPLICATION_HEALTH, rel.health)
-        obj.properties['ReplicationMode'] = replication_enum(MODE_ENUM, model.REPLICATION_MODES, rel.mode)
+        obj.properties['ReplicationState'] = enum(STATE_ENUM, rel.state)
+        obj.properties['ReplicationHealth'] = enum(HEALTH_ENUM, rel.health)
+        obj.properties['ReplicationMode'] = enum(MODE_ENUM, rel.mode)
     return obj
-
-
-SNAPSHOT_TYPES = ('Standard', 'Recovery', 'Planned', 'Missing', 'Replica', 'AppConsistentReplica', 'SyncedReplica')
 
 
 def recovery_point_object(host, vm, point: model.RecoveryPoint) -> LabObject:
     """A replica recovery point as the VMSnapshot Start-VMFailover -VMRecoverySnapshot takes."""
+    point_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f'{vm.vm_id}/{point.name}'))
     properties = {
-        'Name': point.name, 'Id': str(uuid.uuid5(uuid.NAMESPACE_URL, f'{vm.vm_id}/{point.name}')), 'VMName': vm.name, 'VMId': vm.vm_id,
-        'SnapshotType': LabEnum(f'{HV}.SnapshotType', 'Replica', SNAPSHOT_TYPES.index('Replica')),
-        'CreationTime': point.created, 'ComputerName': netbios_name(host), 'IsDeleted': False,
+        'Name': point.name, 'Id': point_id, 'VMName': vm.name, 'VMId': vm.vm_id,
+        'SnapshotType': enum(f'{HV}.SnapshotType', 'Replica'), 'CreationTime': point.created, 'ComputerName': netbios_name(host),
+        'State': enum(f'{HV}.VMState', 'Off'), 'Path': vm.path, 'Version': vm.version, 'Generation': vm.generation,
     }
-    return LabObject([f'{HV}.VMSnapshot', f'{HV}.VirtualMachineBase', VIRTUALIZATION_OBJECT, 'System.Object'], properties,
-                     f"VMSnapshot (Name = '{point.name}') [VMName = '{vm.name}']")
+    return reference_object(f'{HV}.VMSnapshot', properties, virtualization_text(f'{HV}.VMSnapshot', {'Name': point.name}, {'Id': point_id}))
 
 
 # ---- Replica server -------------------------------------------------------------------------------------------
