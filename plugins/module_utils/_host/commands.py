@@ -128,12 +128,17 @@ def program_text(data):
 
 
 class PipelineResult:
-    """What a pipeline returned: output objects, error records and warnings, as plain values."""
+    """What a pipeline returned: output objects, error records and warnings, as plain values.
 
-    def __init__(self, output=None, errors=None, warnings=None):
+    raw_output: each output object as the host serialized it (its CLIXML text; a primitive pypsrp hands over as a plain
+    value), for the fidelity recording, which keeps how each value travelled (shapes.py).
+    """
+
+    def __init__(self, output=None, errors=None, warnings=None, raw_output=None):
         self.output = list(output or [])
         self.errors = list(errors or [])
         self.warnings = list(warnings or [])
+        self.raw_output = list(raw_output or [])
 
     def of_type(self, type_name):
         """Output objects whose type names include type_name (case-insensitive, without the 'Deserialized.' prefix)."""

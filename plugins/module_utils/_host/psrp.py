@@ -11,7 +11,7 @@ import traceback
 
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.commands import PipelineResult, ProgramResult, program_text
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.failures import PipelineNotSent, before_sending, best_effort, failure_reason
-from ansible_collections.hyperv.mobility.plugins.module_utils._host.values import ErrorRecordData, psrp_error, psrp_output
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.values import ErrorRecordData, psrp_error, psrp_output, psrp_raw
 
 PYPSRP_IMPORT_ERROR = None
 try:
@@ -78,7 +78,7 @@ class PsrpTransport:
         if shell.had_errors and not errors:
             errors.append(ErrorRecordData(single, 'the pipeline failed without an error record', 'PipelineFailed'))
         warnings = [getattr(record, 'message', None) or str(record) for record in shell.streams.warning]
-        return PipelineResult([psrp_output(item) for item in output], errors, warnings)
+        return PipelineResult([psrp_output(item) for item in output], errors, warnings, [psrp_raw(item) for item in output])
 
     def run_program(self, program):
         """The program in a WinRS cmd shell of the same WSMan connection, without cmd.exe (no_shell)."""

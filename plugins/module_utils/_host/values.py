@@ -170,6 +170,11 @@ def psrp_output(value):
     return psrp_value(value, 0)
 
 
+def psrp_raw(value):
+    """An output object as the host serialized it: the CLIXML pypsrp kept for an object, else the plain value it gave."""
+    return (getattr(value, '_xml', None) or value) if _is_generic_object(value) else value
+
+
 def psrp_error(record, command):
     """A pypsrp ErrorRecord(Message) -> ErrorRecordData.
 

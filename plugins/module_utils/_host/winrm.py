@@ -82,6 +82,7 @@ class WinrmTransport:
             [runner_output(item) for item in response['output']],
             [runner_error(record) for record in response['errors']],
             [str(warning) for warning in response['warnings']],
+            list(response['output']),
         )
 
     def run_program(self, program):

@@ -1,6 +1,6 @@
 # Copyright (c) hyperv.mobility contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Command line of the lab: ``python -m hvlab up | down | serve``.
+"""Command line of the lab: ``python -m hvlab up | down | serve | compare-recording FILE``.
 
 ``up`` starts ``serve`` as a detached background process, waits until every simulated host
 answers, optionally provisions and starts a Samba AD DC, and writes ``inventory.yml`` and
@@ -539,11 +539,30 @@ def build_parser() -> argparse.ArgumentParser:
     serve_parser.add_argument('--hosts', type=host_count, default=3)
     add_state_dir(serve_parser)
     add_ports(serve_parser)
+    compare_parser = commands.add_parser('compare-recording', help="list where the lab differs from a host's fidelity recording "
+                                                                  '(exit code 1 when it differs)')
+    compare_parser.add_argument('recording', help='a JSON file written by playbooks/fidelity_probe.yml')
     return parser
+
+
+def compare_recording(path: str) -> int:
+    """Print each difference between the lab and the recording; 0 when there is none, 1 when there are, 2 for a bad file."""
+    from hvlab.recording import compare_file  # pylint: disable=import-outside-toplevel  # only this command needs the engine
+    try:
+        differences = compare_file(path)
+    except (OSError, ValueError) as error:
+        print(f'hvlab: compare-recording: {error}', file=sys.stderr)
+        return 2
+    for line in differences:
+        print(line)
+    print(f'hvlab: compare-recording: {len(differences)} difference(s) between the lab and {path}')
+    return 1 if differences else 0
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == 'compare-recording':
+        return compare_recording(args.recording)
     paths = StatePaths(args.state_dir)
     try:
         if args.command == 'serve':
