@@ -59,10 +59,9 @@ def module_statements(vm, destination):
     return [(statement, used_by[key]) for key, statement in found]
 
 
-def _string_properties(recording, read_id):
-    """{type name: [property]} of the objects a read returned whose value arrived only as a string."""
+def _string_properties(recording):
+    """{type name: [property]} of the objects the last read returned whose value arrived only as a string."""
     read = recording['reads'][-1]
-    assert read['id'] == read_id
     found = {}
     for type_name in set(read['outputs']):
         shape = recording['types'].get(type_name)
@@ -86,7 +85,7 @@ def record(session, transport, vm=None, destination=None):
         read_id = 'read:%d' % number
         run(read_id, [statement], used_by)
         expansions = [statement.pipe(Command('Select-Object', {'ExpandProperty': name}))
-                      for names in _string_properties(recording, read_id).values() for name in names]
+                      for names in _string_properties(recording).values() for name in names]
         if expansions:
             run('expand:%d' % number, expansions)
     for read_id, statement in FAILING_READS:

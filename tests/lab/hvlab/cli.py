@@ -539,8 +539,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve_parser.add_argument('--hosts', type=host_count, default=3)
     add_state_dir(serve_parser)
     add_ports(serve_parser)
-    compare_parser = commands.add_parser('compare-recording', help="list where the lab differs from a host's fidelity recording "
-                                                                  '(exit code 1 when it differs)')
+    compare_parser = commands.add_parser(
+        'compare-recording', help="list where the lab differs from a host's fidelity recording (exit code 1 when it differs)")
     compare_parser.add_argument('recording', help='a JSON file written by playbooks/fidelity_probe.yml')
     return parser
 
