@@ -143,11 +143,11 @@ operation_done:
   type: bool
 '''
 
-from ansible_collections.hyperv.mobility.plugins.module_utils._framework.azure_module import AsrResource, run_asr_module
-from ansible_collections.hyperv.mobility.plugins.module_utils._azure.views import PROVIDERS
-from ansible_collections.hyperv.mobility.plugins.module_utils._azure.client import AzureClientError, resource_name
+from ansible_collections.hyperv.mobility.plugins.module_utils._framework.azure_module import AsrResource, Operation, run_asr_module
+from ansible_collections.hyperv.mobility.plugins.module_utils._azure.arm import (
+    HYPERV_REPLICA, HYPERV_TO_AZURE, HYPERV_TO_AZURE_FAILBACK, arm_property, provider_of, resource_name)
+from ansible_collections.hyperv.mobility.plugins.module_utils._azure.client import AzureClientError
 
-PROVIDER = 'HyperVReplicaAzure'
 # Options of a failover to or a failback from Azure, and their defaults; a failover between VMM sites refuses them.
 AZURE_ONLY = {'recovery_point_id': None, 'data_sync': 'minimize_downtime', 'create_vm_if_not_found': False}
 DIRECTIONS = {'primary_to_recovery': 'PrimaryToRecovery', 'recovery_to_primary': 'RecoveryToPrimary'}
@@ -158,9 +158,8 @@ COMMITTED_STATES = ('FailoverCommitted', 'FailbackCommitted', 'Protected', 'Init
 
 
 def state_view(item):
-    properties = item.get('properties') or {}
-    return dict(protection_state=properties.get('protectionState'), active_location=properties.get('activeLocation'),
-                test_failover_state=properties.get('testFailoverState'), allowed_operations=list(properties.get('allowedOperations') or []))
+    return dict(protection_state=arm_property(item, 'protectionState'), active_location=arm_property(item, 'activeLocation'),
+                test_failover_state=arm_property(item, 'testFailoverState'), allowed_operations=list(arm_property(item, 'allowedOperations') or []))
 
 
 def already_done(action, view, direction):
@@ -200,43 +199,51 @@ def predicted(action, view, direction):
 class Failover(AsrResource):
     """One failover step on one protected VM."""
 
-    def run(self):
-        client = self.client
-        params = self.params
-        client.check_vault()
-        fabric, container = self.protection_container(params['site'], params['cloud'])
-        operations = client.asr.replication_protected_items
-        item = client.get_or_none('protected VM %s' % params['name'], operations.get, fabric['name'], container['name'], params['name'])
-        if item is None:
+    key = 'protected_vm'
+
+    def __init__(self, module, client):
+        super(Failover, self).__init__(module, client)
+        self.fabric_name = self.container = self.item = None
+        # A fixed default keeps reruns idempotent: a VM already failed over to Azure is not failed back by the same task.
+        self.direction = DIRECTIONS[module.params['direction'] or 'primary_to_recovery']
+
+    def read(self):
+        client, params = self.client, self.params
+        self.subject = 'protected VM %s' % params['name']
+        fabric, self.container = self.protection_container(params['site'], params['cloud'])
+        self.fabric_name = fabric['name']
+        self.item = client.get_or_none(self.subject, client.asr.replication_protected_items.get, self.fabric_name, self.container['name'], params['name'])
+        if self.item is None:
             raise AzureClientError("'%s' is not a protected VM of %s (enable it with hyperv.mobility.asr_protected_vm)" % (
                 params['name'], "cloud '%s'" % params['cloud'] if params['cloud'] else "site '%s'" % params['site']), kind='not_found')
-        between_vmm_sites = ((item.get('properties') or {}).get('providerSpecificDetails') or {}).get('instanceType') == PROVIDERS['hyperv_replica']
-        if between_vmm_sites:
+        if self.between_vmm_sites():
             given = sorted(option for option, default in AZURE_ONLY.items() if params[option] != default)
             if given:
                 self.fail('%s apply to failover to or failback from Azure only; %s replicates between VMM sites' % (', '.join(given), params['name']))
-        view = state_view(item)
-        # A fixed default keeps reruns idempotent: a VM already failed over to Azure is not failed back by the same task.
-        direction = DIRECTIONS[params['direction'] or 'primary_to_recovery']
-        action = params['action']
-        if already_done(action, view, direction):
-            return dict(changed=False, protected_vm=view)
-        if OPERATION_OF[action] not in view['allowed_operations']:
-            self.fail("%s is not allowed for '%s' in state %s (active on %s); Site Recovery allows: %s" % (
-                action, params['name'], view['protection_state'], view['active_location'], ', '.join(view['allowed_operations']) or 'nothing'))
-        after, done = predicted(action, view, direction), False
-        if not self.module.check_mode:
-            begin, body = self._vmm_request(action, direction, view, item) if between_vmm_sites else self._request(action, direction)
-            arguments = (fabric['name'], container['name'], params['name']) + ((body,) if body is not None else ())
-            result, done = client.run_operation('%s of %s' % (action, params['name']), begin, *arguments)
-            if done and result:
-                after = state_view(result)
-        return self.changed('protected_vm', view, after, done, 'protected VM %s' % params['name'])
+        return state_view(self.item)
 
-    def _request(self, action, direction):
+    def between_vmm_sites(self):
+        return provider_of(self.item) == HYPERV_REPLICA
+
+    def desired(self, before):
+        action = self.params['action']
+        if already_done(action, before, self.direction):
+            return before
+        if OPERATION_OF[action] not in before['allowed_operations']:
+            self.fail("%s is not allowed for '%s' in state %s (active on %s); Site Recovery allows: %s" % (
+                action, self.params['name'], before['protection_state'], before['active_location'], ', '.join(before['allowed_operations']) or 'nothing'))
+        return predicted(action, before, self.direction)
+
+    def operation(self, before, after):
+        action = self.params['action']
+        begin, body = self._vmm_request(action, before) if self.between_vmm_sites() else self._request(action)
+        arguments = (self.fabric_name, self.container['name'], self.params['name']) + ((body,) if body is not None else ())
+        return Operation('%s of %s' % (action, self.params['name']), begin, arguments, view=state_view)
+
+    def _request(self, action):
         operations = self.client.asr.replication_protected_items
-        params = self.params
-        provider = {'instanceType': PROVIDER}
+        params, direction = self.params, self.direction
+        provider = {'instanceType': HYPERV_TO_AZURE}
         if params['recovery_point_id']:
             provider['recoveryPointId'] = params['recovery_point_id']
         if action == 'test_failover':
@@ -246,7 +253,7 @@ class Failover(AsrResource):
             return operations.begin_test_failover_cleanup, {'properties': {'comments': params['comments'] or ''}}
         if action == 'planned_failover':
             if direction == 'RecoveryToPrimary':
-                provider = {'instanceType': 'HyperVReplicaAzureFailback',
+                provider = {'instanceType': HYPERV_TO_AZURE_FAILBACK,
                             'dataSyncOption': 'ForDownTime' if params['data_sync'] == 'minimize_downtime' else 'ForSynchronization',
                             'recoveryVmCreationOption': 'CreateVmIfNotFound' if params['create_vm_if_not_found'] else 'NoAction'}
             return operations.begin_planned_failover, {'properties': {'failoverDirection': direction, 'providerSpecificDetails': provider}}
@@ -255,18 +262,19 @@ class Failover(AsrResource):
                                                                         'sourceSiteOperations': 'Required' if params['shut_down_source'] else 'NotRequired'}}
         if action == 'commit':
             return operations.begin_failover_commit, None
-        return operations.begin_reprotect, {'properties': {'failoverDirection': 'PrimaryToRecovery', 'providerSpecificDetails': {'instanceType': PROVIDER}}}
+        return operations.begin_reprotect, {'properties': {'failoverDirection': 'PrimaryToRecovery',
+                                                           'providerSpecificDetails': {'instanceType': HYPERV_TO_AZURE}}}
 
-    def _vmm_request(self, action, direction, view, item):
+    def _vmm_request(self, action, view):
         """The request of a step between VMM sites: the SDK has no HyperVReplica2012R2 provider-specific input, so none is sent."""
         operations = self.client.asr.replication_protected_items
-        params = self.params
+        params, direction = self.params, self.direction
         # Test failover and reverse replication start from the site the VM is active on.
         from_active = 'PrimaryToRecovery' if view['active_location'] == 'Primary' else 'RecoveryToPrimary'
         if action == 'test_failover':
             network = {'networkType': 'NoNetworkAttachAsInput'}
             if params['test_network_id']:
-                network = {'networkType': 'VmNetworkAsInput', 'networkId': self._test_network(item, from_active)}
+                network = {'networkType': 'VmNetworkAsInput', 'networkId': self._test_network(from_active)}
             return operations.begin_test_failover, {'properties': dict(network, failoverDirection=from_active)}
         if action == 'planned_failover':
             return operations.begin_planned_failover, {'properties': {'failoverDirection': direction}}
@@ -275,16 +283,15 @@ class Failover(AsrResource):
                                                                         'sourceSiteOperations': 'Required' if params['shut_down_source'] else 'NotRequired'}}
         if action == 'reprotect':
             return operations.begin_reprotect, {'properties': {'failoverDirection': from_active}}
-        return self._request(action, direction)
+        return self._request(action)
 
-    def _test_network(self, item, direction):
+    def _test_network(self, direction):
         """The ARM id of test_network_id, a VM network of the VMM server the test VM starts on."""
         wanted = self.params['test_network_id']
-        properties = item.get('properties') or {}
         if direction == 'PrimaryToRecovery':
-            fabric = self.fabric(resource_name(properties.get('recoveryFabricId')), 'test_network_id')
+            fabric = self.fabric(resource_name(arm_property(self.item, 'recoveryFabricId')), 'test_network_id')
         else:
-            fabric = self.fabric(item['id'].split('/replicationProtectionContainers/', 1)[0].rsplit('/', 1)[-1], 'test_network_id')
+            fabric = self.fabric(self.item['id'].split('/replicationProtectionContainers/', 1)[0].rsplit('/', 1)[-1], 'test_network_id')
         network = self.vm_network(fabric, resource_name(wanted), 'test_network_id')
         if '/' in wanted and network['id'].lower() != wanted.lower():
             self.fail("test_network_id '%s' is not a VM network of VMM server '%s', where the test VM starts" % (wanted, fabric['name']))

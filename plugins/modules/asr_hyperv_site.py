@@ -97,37 +97,37 @@ operation_done:
   type: bool
 '''
 
-from ansible_collections.hyperv.mobility.plugins.module_utils._framework.azure_module import AsrResource, fabric_type, run_asr_module
+from ansible_collections.hyperv.mobility.plugins.module_utils._framework.azure_module import AsrResource, Operation, run_asr_module
+from ansible_collections.hyperv.mobility.plugins.module_utils._azure.arm import HYPERV_SITE, fabric_type
 from ansible_collections.hyperv.mobility.plugins.module_utils._azure.views import site_view
 
 
 class HyperVSite(AsrResource):
-    """One Hyper-V site: read it, create or delete it, read it back."""
+    """One Hyper-V site: create or delete it, read back what Azure made."""
 
-    def run(self):
-        client = self.client
+    key = 'site'
+
+    def read(self):
         name = self.params['name']
-        client.check_vault()
-        current = client.get_or_none('site %s' % name, client.asr.replication_fabrics.get, name)
-        if current and fabric_type(current) != 'HyperVSite':
+        self.subject = 'site %s' % name
+        current = self.client.get_or_none(self.subject, self.client.asr.replication_fabrics.get, name)
+        if current and fabric_type(current) != HYPERV_SITE:
             self.fail("'%s' is a %s fabric, not a Hyper-V site: a VMM server's fabric comes and goes with the VMM server's registration"
                       % (name, fabric_type(current)))
-        wanted_present = self.params['state'] == 'present'
-        if bool(current) == wanted_present:
-            return dict(changed=False, site=site_view(current))
-        before = site_view(current)
-        if wanted_present:
-            after = dict(id=None, name=name, type='HyperVSite', friendly_name=name, hyperv_hosts=[], health=None)
-            begin, arguments = client.asr.replication_fabrics.begin_create, (name, {'properties': {'customDetails': {'instanceType': 'HyperVSite'}}})
-        else:
-            after = {}
-            begin, arguments = client.asr.replication_fabrics.begin_purge, (name,)
-        done = False
-        if not self.module.check_mode:
-            result, done = client.run_operation('%s site %s' % ('create' if wanted_present else 'delete', name), begin, *arguments)
-            if wanted_present and done:
-                after = site_view(result)
-        return dict(changed=True, site=after, operation_done=done, diff=self.diff(before, after, 'site %s' % name))
+        return site_view(current)
+
+    def desired(self, before):
+        if self.params['state'] == 'absent':
+            return {}
+        name = self.params['name']
+        return before or dict(id=None, name=name, type=HYPERV_SITE, friendly_name=name, hyperv_hosts=[], health=None)
+
+    def operation(self, before, after):
+        fabrics, name = self.client.asr.replication_fabrics, self.params['name']
+        if after:
+            return Operation('create %s' % self.subject, fabrics.begin_create, (name, {'properties': {'customDetails': {'instanceType': HYPERV_SITE}}}),
+                             view=site_view)
+        return Operation('delete %s' % self.subject, fabrics.begin_purge, (name,))
 
 
 def main():

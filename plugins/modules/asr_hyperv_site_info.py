@@ -99,14 +99,16 @@ sites:
           elements: dict
 '''
 
-from ansible_collections.hyperv.mobility.plugins.module_utils._framework.azure_module import AsrResource, fabric_type, run_asr_module
+from ansible_collections.hyperv.mobility.plugins.module_utils._framework.azure_module import AsrInfo, run_asr_module
+from ansible_collections.hyperv.mobility.plugins.module_utils._azure.arm import VMM, arm_property, fabric_type
 from ansible_collections.hyperv.mobility.plugins.module_utils._azure.views import cloud_view, network_view, site_view
 
 
-class SiteInfo(AsrResource):
-    def run(self):
+class SiteInfo(AsrInfo):
+    key = 'sites'
+
+    def read(self):
         client = self.client
-        client.check_vault()
         name = self.params['name']
         fabric = client.get_or_none('site %s' % name, client.asr.replication_fabrics.get, name) if name else None
         if fabric:
@@ -114,7 +116,7 @@ class SiteInfo(AsrResource):
         else:
             fabrics = client.list('sites', client.asr.replication_fabrics.list)
             if name:
-                fabrics = [f for f in fabrics if ((f.get('properties') or {}).get('friendlyName') or '').lower() == name.lower()]
+                fabrics = [f for f in fabrics if (arm_property(f, 'friendlyName') or '').lower() == name.lower()]
         sites = []
         for fabric in fabrics:
             view = site_view(fabric)
@@ -123,15 +125,15 @@ class SiteInfo(AsrResource):
             view['containers'] = [container['name'] for container in containers]
             view['clouds'] = [cloud_view(container) for container in containers]
             view['networks'] = []
-            if fabric_type(fabric) == 'VMM':
+            if fabric_type(fabric) == VMM:
                 networks = client.list('VM networks of %s' % fabric['name'], client.asr.replication_networks.list_by_replication_fabrics, fabric['name'])
                 view['networks'] = [network_view(network) for network in networks]
             sites.append(view)
-        return dict(changed=False, sites=sites)
+        return sites
 
 
 def main():
-    run_asr_module(dict(name=dict(type='str')), SiteInfo, wait=False)
+    run_asr_module(dict(name=dict(type='str')), SiteInfo)
 
 
 if __name__ == '__main__':

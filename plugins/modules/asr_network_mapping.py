@@ -161,11 +161,11 @@ operation_done:
 
 import re
 
-from ansible_collections.hyperv.mobility.plugins.module_utils._framework.azure_module import AsrResource, fabric_type, run_asr_module
+from ansible_collections.hyperv.mobility.plugins.module_utils._framework.azure_module import AsrResource, Operation, run_asr_module
+from ansible_collections.hyperv.mobility.plugins.module_utils._azure.arm import (
+    AZURE_RECOVERY, VMM, VMM_TO_AZURE, VMM_TO_VMM, arm_property, fabric_type, resource_name)
 from ansible_collections.hyperv.mobility.plugins.module_utils._azure.views import network_mapping_view
-from ansible_collections.hyperv.mobility.plugins.module_utils._azure.client import resource_name
 
-AZURE_FABRIC = 'Microsoft Azure'
 AZURE_VNET = re.compile(r'^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Network/virtualNetworks/[^/]+$', re.IGNORECASE)
 COMPARED = ('recovery_network_id', 'mapping_type')
 
@@ -185,14 +185,21 @@ def validate_options(params):
     return None
 
 
-def mapping_input(view, recovery_fabric):
-    """CreateNetworkMappingInput / UpdateNetworkMappingInput (REST shape)."""
-    return {'properties': {'recoveryFabricName': recovery_fabric, 'recoveryNetworkId': view['recovery_network_id'],
+def mapping_input(view):
+    """CreateNetworkMappingInput / UpdateNetworkMappingInput (REST shape) of the mapping network_mapping_view describes."""
+    return {'properties': {'recoveryFabricName': view['recovery_site'], 'recoveryNetworkId': view['recovery_network_id'],
                            'fabricSpecificDetails': {'instanceType': view['mapping_type']}}}
 
 
 class NetworkMapping(AsrResource):
-    """One network mapping under one primary VM network: read, create / update / delete once, read back."""
+    """One network mapping under one primary VM network: create, update or remove it, read back what Azure made."""
+
+    key = 'network_mapping'
+
+    def __init__(self, module, client):
+        super(NetworkMapping, self).__init__(module, client)
+        self.primary_fabric = self.primary_network = None
+        self.others = []
 
     def validate(self):
         message = validate_options(self.params)
@@ -201,58 +208,51 @@ class NetworkMapping(AsrResource):
 
     def vmm_fabric(self, site, option):
         fabric = self.fabric(site, option)
-        if fabric_type(fabric) != 'VMM':
+        if fabric_type(fabric) != VMM:
             self.fail("%s: '%s' is a %s fabric; network mapping maps VM networks of VMM servers" % (option, site, fabric_type(fabric)))
         return fabric
 
-    def wanted(self, fabric, primary):
-        """The mapping the options describe, as network_mapping_view gives it, and the recovery fabric name of the input."""
+    def read(self):
+        params, name = self.params, self.params['name']
+        self.subject = 'network mapping %s' % name
+        self.primary_fabric = self.vmm_fabric(params['site'], 'site')
+        self.primary_network = self.vm_network(self.primary_fabric, params['network'], 'network')
+        mappings = self.client.list('network mappings of %s' % params['network'], self.client.asr.replication_network_mappings.list_by_replication_networks,
+                                    self.primary_fabric['name'], self.primary_network['name'])
+        self.others = [m['name'] for m in mappings if m['name'].lower() != name.lower()]
+        return network_mapping_view(next((m for m in mappings if m['name'].lower() == name.lower()), None))
+
+    def desired(self, before):
+        """The mapping the options describe, as network_mapping_view gives it (before when it already maps there)."""
         params = self.params
-        view = dict(id=None, name=params['name'], site=fabric['name'], network=primary['name'],
-                    network_friendly_name=(primary.get('properties') or {}).get('friendlyName'), state=None)
+        if params['state'] == 'absent':
+            return {}
+        if self.others:
+            self.fail("VM network '%s' is already mapped by '%s'; a VM network maps to one recovery network: remove that mapping first (state=absent)"
+                      % (params['network'], self.others[0]))
+        wanted = dict(id=before.get('id'), name=params['name'], site=self.primary_fabric['name'], network=self.primary_network['name'],
+                      network_friendly_name=arm_property(self.primary_network, 'friendlyName'), state=None)
         if params['recovery_virtual_network_id']:
             vnet = params['recovery_virtual_network_id']
-            view.update(recovery_site=AZURE_FABRIC, recovery_network=resource_name(vnet), recovery_network_id=vnet, mapping_type='VmmToAzure')
-            return view, AZURE_FABRIC
-        recovery_fabric = self.vmm_fabric(params['recovery_site'] or params['site'], 'recovery_site')
-        recovery = self.vm_network(recovery_fabric, params['recovery_network'], 'recovery_network')
-        view.update(recovery_site=recovery_fabric['name'], recovery_network=(recovery.get('properties') or {}).get('friendlyName'),
-                    recovery_network_id=recovery['id'], mapping_type='VmmToVmm')
-        return view, recovery_fabric['name']
+            wanted.update(recovery_site=AZURE_RECOVERY, recovery_network=resource_name(vnet), recovery_network_id=vnet, mapping_type=VMM_TO_AZURE)
+        else:
+            recovery_fabric = self.vmm_fabric(params['recovery_site'] or params['site'], 'recovery_site')
+            recovery = self.vm_network(recovery_fabric, params['recovery_network'], 'recovery_network')
+            wanted.update(recovery_site=recovery_fabric['name'], recovery_network=arm_property(recovery, 'friendlyName'),
+                          recovery_network_id=recovery['id'], mapping_type=VMM_TO_VMM)
+        if before and all((before.get(key) or '').lower() == wanted[key].lower() for key in COMPARED):
+            return before
+        return wanted
 
-    def run(self):
-        client = self.client
-        params = self.params
-        name = params['name']
-        client.check_vault()
-        fabric = self.vmm_fabric(params['site'], 'site')
-        primary = self.vm_network(fabric, params['network'], 'network')
-        operations = client.asr.replication_network_mappings
-        mappings = client.list('network mappings of %s' % params['network'], operations.list_by_replication_networks, fabric['name'], primary['name'])
-        current = network_mapping_view(next((m for m in mappings if m['name'].lower() == name.lower()), None))
-        others = [m['name'] for m in mappings if m['name'].lower() != name.lower()]
-        header = 'network mapping %s' % name
-        if params['state'] == 'absent':
-            if not current:
-                return dict(changed=False, network_mapping={})
-            done = False
-            if not self.module.check_mode:
-                _result, done = client.run_operation('remove %s' % header, operations.begin_delete, fabric['name'], primary['name'], name)
-            return dict(changed=True, network_mapping={}, operation_done=done, diff=self.diff(current, {}, header))
-        if others:
-            self.fail("VM network '%s' is already mapped by '%s'; a VM network maps to one recovery network: remove that mapping first (state=absent)"
-                      % (params['network'], others[0]))
-        wanted, recovery_fabric = self.wanted(fabric, primary)
-        if current and all((current.get(key) or '').lower() == wanted[key].lower() for key in COMPARED):
-            return dict(changed=False, network_mapping=current)
-        after, done = dict(wanted, id=current.get('id')), False
-        begin = operations.begin_update if current else operations.begin_create
-        if not self.module.check_mode:
-            result, done = client.run_operation('%s %s' % ('update' if current else 'create', header), begin, fabric['name'], primary['name'], name,
-                                                mapping_input(wanted, recovery_fabric))
-            if done:
-                after = network_mapping_view(result)
-        return dict(changed=True, network_mapping=after, operation_done=done, diff=self.diff(current, after, header))
+    def operation(self, before, after):
+        mappings = self.client.asr.replication_network_mappings
+        where = (self.primary_fabric['name'], self.primary_network['name'], self.params['name'])
+        if not after:
+            return Operation('remove %s' % self.subject, mappings.begin_delete, where)
+        body = mapping_input(after)
+        if before:
+            return Operation('update %s' % self.subject, mappings.begin_update, where + (body,), view=network_mapping_view)
+        return Operation('create %s' % self.subject, mappings.begin_create, where + (body,), view=network_mapping_view)
 
 
 def main():

@@ -52,34 +52,34 @@ network_mappings:
   elements: dict
 '''
 
-from ansible_collections.hyperv.mobility.plugins.module_utils._framework.azure_module import AsrResource, run_asr_module
+from ansible_collections.hyperv.mobility.plugins.module_utils._framework.azure_module import AsrInfo, run_asr_module
+from ansible_collections.hyperv.mobility.plugins.module_utils._azure.arm import arm_property
 from ansible_collections.hyperv.mobility.plugins.module_utils._azure.views import network_mapping_view
 
 
 def matches(view, mapping, params):
     """Whether one mapping passes the filters (site / network by either of their names, name)."""
-    properties = mapping.get('properties') or {}
-    checks = ((params['site'], (view['site'], properties.get('primaryFabricFriendlyName'))),
+    checks = ((params['site'], (view['site'], arm_property(mapping, 'primaryFabricFriendlyName'))),
               (params['network'], (view['network'], view['network_friendly_name'])),
               (params['name'], (view['name'],)))
     return all(wanted is None or wanted.lower() in [(value or '').lower() for value in values] for wanted, values in checks)
 
 
-class NetworkMappingInfo(AsrResource):
-    def run(self):
-        client = self.client
-        client.check_vault()
-        mappings = client.list('network mappings', client.asr.replication_network_mappings.list)
+class NetworkMappingInfo(AsrInfo):
+    key = 'network_mappings'
+
+    def read(self):
+        mappings = self.client.list('network mappings', self.client.asr.replication_network_mappings.list)
         views = []
         for mapping in mappings:
             view = network_mapping_view(mapping)
             if matches(view, mapping, self.params):
-                views.append(dict(view, site_friendly_name=(mapping.get('properties') or {}).get('primaryFabricFriendlyName')))
-        return dict(changed=False, network_mappings=views)
+                views.append(dict(view, site_friendly_name=arm_property(mapping, 'primaryFabricFriendlyName')))
+        return views
 
 
 def main():
-    run_asr_module(dict(site=dict(type='str'), network=dict(type='str'), name=dict(type='str')), NetworkMappingInfo, wait=False)
+    run_asr_module(dict(site=dict(type='str'), network=dict(type='str'), name=dict(type='str')), NetworkMappingInfo)
 
 
 if __name__ == '__main__':

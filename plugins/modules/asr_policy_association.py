@@ -124,25 +124,30 @@ operation_done:
   type: bool
 '''
 
-from ansible_collections.hyperv.mobility.plugins.module_utils._framework.azure_module import AsrResource, fabric_type, run_asr_module
-from ansible_collections.hyperv.mobility.plugins.module_utils._azure.views import PROVIDERS
-from ansible_collections.hyperv.mobility.plugins.module_utils._azure.client import AzureClientError, resource_name
+from ansible_collections.hyperv.mobility.plugins.module_utils._framework.azure_module import AsrResource, Operation, run_asr_module
+from ansible_collections.hyperv.mobility.plugins.module_utils._azure.arm import (
+    AZURE_RECOVERY, HYPERV_REPLICA, HYPERV_TO_AZURE, VMM, arm_property, fabric_type, provider_of, resource_name)
+from ansible_collections.hyperv.mobility.plugins.module_utils._azure.client import AzureClientError
 
-AZURE_TARGET = 'Microsoft Azure'
 VMM_OPTIONS = ('cloud', 'recovery_cloud', 'recovery_site')
 
 
 def association_view(mapping, container):
     if not mapping:
         return {}
-    properties = mapping.get('properties') or {}
-    return dict(id=mapping.get('id'), name=mapping.get('name'), policy=resource_name(properties.get('policyId')), container=container['name'],
-                cloud=(container.get('properties') or {}).get('friendlyName'), target=properties.get('targetProtectionContainerId'),
-                recovery_cloud=properties.get('targetProtectionContainerFriendlyName'), state=properties.get('state'))
+    return dict(id=mapping.get('id'), name=mapping.get('name'), policy=resource_name(arm_property(mapping, 'policyId')), container=container['name'],
+                cloud=arm_property(container, 'friendlyName'), target=arm_property(mapping, 'targetProtectionContainerId'),
+                recovery_cloud=arm_property(mapping, 'targetProtectionContainerFriendlyName'), state=arm_property(mapping, 'state'))
 
 
 class PolicyAssociation(AsrResource):
     """The mapping of one policy on the container of one site (or VMM cloud), to Azure or to a recovery VMM cloud."""
+
+    key = 'association'
+
+    def __init__(self, module, client):
+        super(PolicyAssociation, self).__init__(module, client)
+        self.container = self.fabric_name = self.policy = self.target = self.name = None
 
     def validate(self):
         if self.params['recovery_site'] and not self.params['recovery_cloud']:
@@ -152,68 +157,67 @@ class PolicyAssociation(AsrResource):
         """(source container, target container id, target friendly name, expected policy provider)."""
         params = self.params
         fabric = self.fabric(params['site'])
-        if fabric_type(fabric) != 'VMM':
+        if fabric_type(fabric) != VMM:
             given = [option for option in VMM_OPTIONS if params[option]]
             if given:
                 self.fail("%s apply to VMM servers only; site '%s' is a %s" % (', '.join(given), params['site'], fabric_type(fabric)))
-            return self.site_container(params['site'], fabric)[1], AZURE_TARGET, AZURE_TARGET, PROVIDERS['hyperv_to_azure']
+            return self.site_container(params['site'], fabric)[1], AZURE_RECOVERY, AZURE_RECOVERY, HYPERV_TO_AZURE
         container = self.cloud_container(fabric, params['cloud'])
         if not params['recovery_cloud']:
-            return container, AZURE_TARGET, AZURE_TARGET, PROVIDERS['hyperv_to_azure']
+            return container, AZURE_RECOVERY, AZURE_RECOVERY, HYPERV_TO_AZURE
         recovery_fabric = self.fabric(params['recovery_site'] or params['site'], 'recovery_site')
-        if fabric_type(recovery_fabric) != 'VMM':
+        if fabric_type(recovery_fabric) != VMM:
             self.fail("recovery_site '%s' is a %s; recovery_cloud needs a VMM server" % (params['recovery_site'], fabric_type(recovery_fabric)))
         target = self.cloud_container(recovery_fabric, params['recovery_cloud'], 'recovery_cloud')
-        return container, target['id'], target['properties'].get('friendlyName'), PROVIDERS['hyperv_replica']
+        return container, target['id'], arm_property(target, 'friendlyName'), HYPERV_REPLICA
 
-    def run(self):  # pylint: disable=too-many-locals  # one read of each object, then one write
-        client = self.client
-        params = self.params
-        client.check_vault()
-        container, target_id, target_name, provider = self.source_and_target()
-        fabric_name = resource_name(container['id'].rsplit('/replicationProtectionContainers/', 1)[0])
+    def read(self):
+        """The association of the policy on the container (one read of each object); sets what desired() and operation() use."""
+        client, params = self.client, self.params
+        self.container, target_id, target_name, provider = self.source_and_target()
+        self.target = dict(id=target_id, name=target_name, provider=provider)
+        self.fabric_name = resource_name(self.container['id'].rsplit('/replicationProtectionContainers/', 1)[0])
         name = params['name'] or '%s-%s' % (params['cloud'] or params['site'], params['policy'])
-        policy = client.get_or_none('policy %s' % params['policy'], client.asr.replication_policies.get, params['policy'])
-        if policy is None and params['state'] == 'present':
+        self.policy = client.get_or_none('policy %s' % params['policy'], client.asr.replication_policies.get, params['policy'])
+        if self.policy is None and params['state'] == 'present':
             raise AzureClientError("replication policy '%s' does not exist in vault %s" % (params['policy'], client.vault_name), kind='not_found')
-        operations = client.asr.replication_protection_container_mappings
-        mappings = client.list('associations of site %s' % params['site'], operations.list_by_replication_protection_containers,
-                               fabric_name, container['name'])
-        same_policy = [m for m in mappings if resource_name((m.get('properties') or {}).get('policyId')).lower() == params['policy'].lower()]
+        mappings = client.list('associations of site %s' % params['site'],
+                               client.asr.replication_protection_container_mappings.list_by_replication_protection_containers,
+                               self.fabric_name, self.container['name'])
+        same_policy = [m for m in mappings if resource_name(arm_property(m, 'policyId')).lower() == params['policy'].lower()]
         named = [m for m in mappings if m['name'].lower() == name.lower()]
         if named and not same_policy:
             self.fail("association '%s' exists with policy '%s'; the policy of an association cannot change: remove it first (state=absent)"
-                      % (name, resource_name(named[0]['properties'].get('policyId'))))
+                      % (name, resource_name(arm_property(named[0], 'policyId'))))
         current = same_policy[0] if same_policy else None
+        self.name = current['name'] if current else name
+        self.subject = 'association %s' % self.name
+        return association_view(current, self.container)
+
+    def desired(self, before):
+        params, policy, target = self.params, self.policy, self.target
         if params['state'] == 'absent':
-            if not current:
-                return dict(changed=False, association={})
-            before, after, done = association_view(current, container), {}, False
-            if not self.module.check_mode:
-                _result, done = client.run_operation('remove association %s' % current['name'], operations.begin_purge, fabric_name, container['name'],
-                                                     current['name'])
-            return dict(changed=True, association=after, operation_done=done, diff=self.diff(before, after, 'association %s' % current['name']))
-        policy_provider = ((policy.get('properties') or {}).get('providerSpecificDetails') or {}).get('instanceType')
-        if policy_provider != provider:
+            return {}
+        if provider_of(policy) != target['provider']:
             self.fail("policy '%s' is a %s policy; replication to %s needs a %s policy (asr_replication_policy replication_provider=%s)" % (
-                policy['name'], policy_provider, target_name, provider, 'hyperv_replica' if provider == PROVIDERS['hyperv_replica'] else 'hyperv_to_azure'))
-        if current:
-            current_target = (current.get('properties') or {}).get('targetProtectionContainerId') or ''
-            if current_target.lower() != target_id.lower():
+                policy['name'], provider_of(policy), target['name'], target['provider'],
+                'hyperv_replica' if target['provider'] == HYPERV_REPLICA else 'hyperv_to_azure'))
+        if before:
+            if (before['target'] or '').lower() != target['id'].lower():
                 self.fail("association '%s' of policy '%s' replicates to '%s', not to '%s'; remove it first (state=absent)" % (
-                    current['name'], params['policy'], current['properties'].get('targetProtectionContainerFriendlyName') or current_target, target_name))
-            return dict(changed=False, association=association_view(current, container))
-        after = dict(id=None, name=name, policy=policy['name'], container=container['name'], cloud=container['properties'].get('friendlyName'),
-                     target=target_id, recovery_cloud=target_name, state=None)
-        body = {'properties': {'targetProtectionContainerId': target_id, 'policyId': policy['id'],
+                    before['name'], params['policy'], before['recovery_cloud'] or before['target'] or '', target['name']))
+            return before
+        return dict(id=None, name=self.name, policy=policy['name'], container=self.container['name'],
+                    cloud=arm_property(self.container, 'friendlyName'), target=target['id'], recovery_cloud=target['name'], state=None)
+
+    def operation(self, before, after):
+        mappings = self.client.asr.replication_protection_container_mappings
+        if not after:
+            return Operation('remove %s' % self.subject, mappings.begin_purge, (self.fabric_name, self.container['name'], before['name']))
+        body = {'properties': {'targetProtectionContainerId': after['target'], 'policyId': self.policy['id'],
                                'providerSpecificInput': {'instanceType': 'ReplicationProviderSpecificContainerMappingInput'}}}
-        done = False
-        if not self.module.check_mode:
-            result, done = client.run_operation('associate policy %s with %s' % (policy['name'], after['cloud'] or params['site']), operations.begin_create,
-                                                fabric_name, container['name'], name, body)
-            if done:
-                after = association_view(result, container)
-        return dict(changed=True, association=after, operation_done=done, diff=self.diff({}, after, 'association %s' % name))
+        return Operation('associate policy %s with %s' % (self.policy['name'], after['cloud'] or self.params['site']), mappings.begin_create,
+                         (self.fabric_name, self.container['name'], after['name'], body), view=lambda result: association_view(result, self.container))
 
 
 def main():

@@ -168,21 +168,24 @@ operation_done:
   type: bool
 '''
 
-from ansible_collections.hyperv.mobility.plugins.module_utils._framework.azure_module import AsrResource, run_asr_module
-from ansible_collections.hyperv.mobility.plugins.module_utils._azure.views import PROVIDERS, protected_view
-from ansible_collections.hyperv.mobility.plugins.module_utils._azure.client import AzureClientError, resource_name
+from ansible_collections.hyperv.mobility.plugins.module_utils._framework.azure_module import AsrResource, Operation, run_asr_module
+from ansible_collections.hyperv.mobility.plugins.module_utils._azure.arm import HYPERV_REPLICA, HYPERV_TO_AZURE, arm_property, provider_of, resource_name
+from ansible_collections.hyperv.mobility.plugins.module_utils._azure.client import AzureClientError
+from ansible_collections.hyperv.mobility.plugins.module_utils._azure.views import protected_view
 
-PROVIDER = 'HyperVReplicaAzure'
 # Options that describe the Azure side; replication to a VMM cloud of a secondary site takes none of them.
 AZURE_OPTIONS = ('target_resource_group_id', 'target_storage_account_id', 'target_network_id', 'target_subnet', 'target_vm_name', 'os_type')
 
 
 class ProtectedVm(AsrResource):
-    """Protection of one VM: find it, enable / disable once, optionally wait for initial replication."""
+    """Protection of one VM: enable or disable it, optionally wait for initial replication."""
+
+    key = 'protected_vm'
 
     def __init__(self, module, client):
         super(ProtectedVm, self).__init__(module, client)
-        self.fabric_name = None
+        self.fabric_name = self.container = self.current = self.item = self.policy = self.recovery = None
+        self.name = module.params['name'] or module.params['vm_name']
 
     def validate(self):
         params = self.params
@@ -197,50 +200,59 @@ class ProtectedVm(AsrResource):
             self.fail('state=present needs target_resource_group_id (managed disks) or target_storage_account_id to replicate to Azure '
                       '(a VMM cloud replicating to a secondary site, cloud with a hyperv_replica policy, needs neither)')
 
-    def run(self):
-        client = self.client
-        params = self.params
-        name = params['name'] or params['vm_name']
-        client.check_vault()
-        fabric, container = self.protection_container(params['site'], params['cloud'])
+    def read(self):
+        fabric, self.container = self.protection_container(self.params['site'], self.params['cloud'])
         self.fabric_name = fabric['name']
-        operations = client.asr.replication_protected_items
-        current = client.get_or_none('protected VM %s' % name, operations.get, self.fabric_name, container['name'], name)
+        self.current = self.client.get_or_none('protected VM %s' % self.name, self.client.asr.replication_protected_items.get, self.fabric_name,
+                                               self.container['name'], self.name)
+        self.subject = 'protected VM %s' % (self.current['name'] if self.current else self.name)
+        return protected_view(self.current)
+
+    def desired(self, before):
+        client, params = self.client, self.params
         if params['state'] == 'absent':
-            return self._absent(current, container)
-        if current:
-            to_vmm = ((current.get('properties') or {}).get('providerSpecificDetails') or {}).get('instanceType') == PROVIDERS['hyperv_replica']
-            self._refuse_azure_options(to_vmm, (current.get('properties') or {}).get('recoveryProtectionContainerFriendlyName'))
-            self._warn_on_drift(protected_view(current))
-            result = dict(changed=False, protected_vm=protected_view(current))
-            if params['wait_for_initial_replication'] and not self.module.check_mode:
-                result['protected_vm'] = self._await_initial_replication(container['name'], name)
-            return result
-        item = self._protectable_item(container)
-        policy = client.get_or_none('policy %s' % params['policy'], client.asr.replication_policies.get, params['policy'])
-        if policy is None:
+            return {}
+        if before:
+            self._refuse_azure_options(provider_of(self.current) == HYPERV_REPLICA, arm_property(self.current, 'recoveryProtectionContainerFriendlyName'))
+            self._warn_on_drift(before)
+            return before
+        self.item = self._protectable_item()
+        self.policy = client.get_or_none('policy %s' % params['policy'], client.asr.replication_policies.get, params['policy'])
+        if self.policy is None:
             raise AzureClientError("replication policy '%s' does not exist in vault %s" % (params['policy'], client.vault_name), kind='not_found')
-        recovery = self._recovery_cloud(container, policy) if params['cloud'] else None
-        if recovery is None:
+        self.recovery = self._recovery_cloud() if params['cloud'] else None
+        if self.recovery is None:
             self._need_azure_target()
-        after = dict(id=None, name=name, vm_name=params['vm_name'], policy=policy['name'], protection_state=None, replication_health=None,
+        after = dict(id=None, name=self.name, vm_name=params['vm_name'], policy=self.policy['name'], protection_state=None, replication_health=None,
                      active_location='Primary', initial_replication_progress=0, target_vm_name=params['target_vm_name'] or params['vm_name'],
                      target_network_id=params['target_network_id'], target_subnet=params['target_subnet'])
-        if recovery is not None:
-            after.update(target_vm_name=None, recovery_site=(recovery.get('properties') or {}).get('targetFabricFriendlyName'),
-                         recovery_cloud=(recovery.get('properties') or {}).get('targetProtectionContainerFriendlyName'))
-        done = False
-        if not self.module.check_mode:
-            body = {'properties': {'policyId': policy['id'], 'protectableItemId': item['id']}}
-            if recovery is None:
-                body['properties']['providerSpecificDetails'] = self._azure_input(item)
-            result, done = client.run_operation('enable replication of %s' % params['vm_name'], operations.begin_create, self.fabric_name, container['name'],
-                                                name, body)
-            if done:
-                after = protected_view(result)
-                if params['wait_for_initial_replication']:
-                    after = self._await_initial_replication(container['name'], name)
-        return self.changed('protected_vm', {}, after, done, 'protected VM %s' % name)
+        if self.recovery is not None:
+            after.update(target_vm_name=None, recovery_site=arm_property(self.recovery, 'targetFabricFriendlyName'),
+                         recovery_cloud=arm_property(self.recovery, 'targetProtectionContainerFriendlyName'))
+        return after
+
+    def operation(self, before, after):
+        items = self.client.asr.replication_protected_items
+        where = (self.fabric_name, self.container['name'])
+        if not after:
+            return Operation('disable replication of %s' % before['vm_name'], items.begin_purge, where + (self.current['name'],))
+        body = {'properties': {'policyId': self.policy['id'], 'protectableItemId': self.item['id']}}
+        if self.recovery is None:
+            body['properties']['providerSpecificDetails'] = self._azure_input()
+        return Operation('enable replication of %s' % self.params['vm_name'], items.begin_create, where + (self.name, body), view=protected_view)
+
+    def settle(self, view):
+        """With wait_for_initial_replication, the VM once its initial replication is over."""
+        if not view or not self.params['wait_for_initial_replication']:
+            return view
+        client = self.client
+
+        def read():
+            item, retry_after = client.get_with_retry_after('protected VM %s' % self.name, client.asr.replication_protected_items.get,
+                                                            self.fabric_name, self.container['name'], self.name)
+            return protected_view(item), retry_after
+        return self.poll_until('initial replication of %s' % self.name, read, lambda view: view['protection_state'] != 'InitialReplicationInProgress',
+                               progress=lambda view: '%s%% done' % view['initial_replication_progress'])
 
     def _refuse_azure_options(self, to_vmm, recovery_cloud):
         given = [option for option in AZURE_OPTIONS if self.params[option]]
@@ -248,44 +260,43 @@ class ProtectedVm(AsrResource):
             self.fail("%s apply to replication to Azure only; cloud '%s' replicates to the VMM cloud '%s' of a secondary site" % (
                 ', '.join(given), self.params['cloud'], recovery_cloud))
 
-    def _recovery_cloud(self, container, policy):
-        """The association of the VMM cloud under policy when it replicates to a recovery VMM cloud (VMM to VMM), else None (to Azure)."""
-        client = self.client
-        provider = ((policy.get('properties') or {}).get('providerSpecificDetails') or {}).get('instanceType')
+    def _recovery_cloud(self):
+        """The association of the VMM cloud under the policy when it replicates to a recovery VMM cloud (VMM to VMM), else None (to Azure)."""
+        client, policy = self.client, self.policy
         operations = client.asr.replication_protection_container_mappings
         mappings = client.list('associations of cloud %s' % self.params['cloud'], operations.list_by_replication_protection_containers,
-                               self.fabric_name, container['name'])
-        mapping = next((m for m in mappings if resource_name((m.get('properties') or {}).get('policyId')).lower() == policy['name'].lower()), None)
-        associated = sorted(resource_name((m.get('properties') or {}).get('policyId')) for m in mappings)
+                               self.fabric_name, self.container['name'])
+        mapping = next((m for m in mappings if resource_name(arm_property(m, 'policyId')).lower() == policy['name'].lower()), None)
+        associated = sorted(resource_name(arm_property(m, 'policyId')) for m in mappings)
         if mapping is None:
             raise AzureClientError("policy '%s' is not associated with cloud '%s' (its policies: %s); associate it first with "
                                    "hyperv.mobility.asr_policy_association (cloud, recovery_site, recovery_cloud)" % (
                                        policy['name'], self.params['cloud'], ', '.join(associated) or 'none'), kind='bad_request')
-        if provider != PROVIDERS['hyperv_replica']:
+        if provider_of(policy) != HYPERV_REPLICA:
             return None
-        self._refuse_azure_options(True, (mapping.get('properties') or {}).get('targetProtectionContainerFriendlyName'))
+        self._refuse_azure_options(True, arm_property(mapping, 'targetProtectionContainerFriendlyName'))
         return mapping
 
-    def _protectable_item(self, container):
+    def _protectable_item(self):
         client = self.client
         where = "cloud '%s'" % self.params['cloud'] if self.params['cloud'] else "site '%s'" % self.params['site']
         items = client.list('VMs of %s' % where, client.asr.replication_protectable_items.list_by_replication_protection_containers,
-                            self.fabric_name, container['name'])
+                            self.fabric_name, self.container['name'])
         for item in items:
-            if (item.get('properties') or {}).get('friendlyName', '').lower() == self.params['vm_name'].lower():
+            if (arm_property(item, 'friendlyName') or '').lower() == self.params['vm_name'].lower():
                 return item
-        known = sorted((item.get('properties') or {}).get('friendlyName') for item in items)
+        known = sorted(arm_property(item, 'friendlyName') for item in items)
         hint = 'is it in the cloud in VMM?' if self.params['cloud'] else 'is its host registered with the site?'
         raise AzureClientError("VM '%s' is not a protectable item of %s (its VMs: %s); %s" % (
             self.params['vm_name'], where, ', '.join(known) or 'none', hint), kind='not_found')
 
-    def _azure_input(self, item):
+    def _azure_input(self):
         """HyperVReplicaAzureEnableProtectionInput of the item (replication to Azure)."""
-        params = self.params
-        custom = (item.get('properties') or {}).get('customDetails') or {}
+        params, item = self.params, self.item
+        custom = arm_property(item, 'customDetails') or {}
         disks = custom.get('diskDetails') or []
         os_disk = next((disk for disk in disks if disk.get('vhdType') == 'OperatingSystem'), disks[0] if disks else {})
-        provider = {'instanceType': PROVIDER, 'hvHostVmId': custom.get('sourceItemId') or item['name'], 'vmName': params['vm_name'],
+        provider = {'instanceType': HYPERV_TO_AZURE, 'hvHostVmId': custom.get('sourceItemId') or item['name'], 'vmName': params['vm_name'],
                     'osType': params['os_type'] or (custom.get('osDetails') or {}).get('osType') or 'Windows', 'vhdId': os_disk.get('vhdId'),
                     'targetAzureVmName': params['target_vm_name'] or params['vm_name']}
         if params['target_resource_group_id']:
@@ -303,25 +314,6 @@ class ProtectedVm(AsrResource):
         if drift:
             self.module.warn('%s is already protected with different %s; this module does not change a protected VM: disable (state=absent) '
                              'and enable it again to apply them.' % (current['vm_name'], ', '.join(drift)))
-
-    def _await_initial_replication(self, container_name, name):
-        client = self.client
-
-        def read():
-            item, retry_after = client.get_with_retry_after('protected VM %s' % name, client.asr.replication_protected_items.get,
-                                                            self.fabric_name, container_name, name)
-            return protected_view(item), retry_after
-        return self.poll_until('initial replication of %s' % name, read, lambda view: view['protection_state'] != 'InitialReplicationInProgress',
-                               progress=lambda view: '%s%% done' % view['initial_replication_progress'])
-
-    def _absent(self, current, container):
-        if not current:
-            return dict(changed=False, protected_vm={})
-        before, done = protected_view(current), False
-        if not self.module.check_mode:
-            _result, done = self.client.run_operation('disable replication of %s' % before['vm_name'], self.client.asr.replication_protected_items.begin_purge,
-                                                      self.fabric_name, container['name'], current['name'])
-        return self.changed('protected_vm', before, {}, done, 'protected VM %s' % current['name'])
 
 
 def main():

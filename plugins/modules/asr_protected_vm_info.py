@@ -61,14 +61,16 @@ protected_vms:
   elements: dict
 '''
 
-from ansible_collections.hyperv.mobility.plugins.module_utils._framework.azure_module import AsrResource, run_asr_module
+from ansible_collections.hyperv.mobility.plugins.module_utils._framework.azure_module import AsrInfo, run_asr_module
+from ansible_collections.hyperv.mobility.plugins.module_utils._azure.arm import arm_property
 from ansible_collections.hyperv.mobility.plugins.module_utils._azure.views import protected_view
 
 
-class ProtectedVmInfo(AsrResource):
-    def run(self):
+class ProtectedVmInfo(AsrInfo):
+    key = 'protected_vms'
+
+    def read(self):
         client = self.client
-        client.check_vault()
         fabric, container = self.protection_container(self.params['site'], self.params['cloud'])
         operations = client.asr.replication_protected_items
         if self.params['name']:
@@ -77,17 +79,12 @@ class ProtectedVmInfo(AsrResource):
         else:
             items = client.list('protected VMs of %s' % (self.params['cloud'] or self.params['site']), operations.list_by_replication_protection_containers,
                                 fabric['name'], container['name'])
-        views = []
-        for item in items:
-            view = protected_view(item)
-            properties = item.get('properties') or {}
-            view.update(test_failover_state=properties.get('testFailoverState'), allowed_operations=list(properties.get('allowedOperations') or []))
-            views.append(view)
-        return dict(changed=False, protected_vms=views)
+        return [dict(protected_view(item), test_failover_state=arm_property(item, 'testFailoverState'),
+                     allowed_operations=list(arm_property(item, 'allowedOperations') or [])) for item in items]
 
 
 def main():
-    run_asr_module(dict(site=dict(type='str', required=True), cloud=dict(type='str'), name=dict(type='str')), ProtectedVmInfo, wait=False)
+    run_asr_module(dict(site=dict(type='str', required=True), cloud=dict(type='str'), name=dict(type='str')), ProtectedVmInfo)
 
 
 if __name__ == '__main__':

@@ -211,8 +211,9 @@ operation_done:
 
 import re
 
-from ansible_collections.hyperv.mobility.plugins.module_utils._framework.azure_module import AsrResource, run_asr_module
-from ansible_collections.hyperv.mobility.plugins.module_utils._azure.views import AUTHENTICATION_TYPES, INITIAL_REPLICATION_METHODS, PROVIDERS, policy_view
+from ansible_collections.hyperv.mobility.plugins.module_utils._framework.azure_module import AsrResource, Operation, run_asr_module
+from ansible_collections.hyperv.mobility.plugins.module_utils._azure.arm import PROVIDERS
+from ansible_collections.hyperv.mobility.plugins.module_utils._azure.views import AUTHENTICATION_TYPES, INITIAL_REPLICATION_METHODS, policy_view
 
 MAX_RETENTION = 24
 MAX_APP_CONSISTENT = 12
@@ -311,7 +312,9 @@ def changed_settings(current, wanted):
 
 
 class ReplicationPolicy(AsrResource):
-    """One replication policy (HyperVReplicaAzure or HyperVReplica2012R2): read, create / update / delete once, read back."""
+    """One replication policy (HyperVReplicaAzure or HyperVReplica2012R2): create, update or delete it, read back what Azure made."""
+
+    key = 'policy'
 
     def validate(self):
         if self.params['state'] == 'present':
@@ -319,39 +322,29 @@ class ReplicationPolicy(AsrResource):
             if message:
                 self.fail(message)
 
-    def run(self):
-        client = self.client
+    def read(self):
         name = self.params['name']
-        client.check_vault()
-        current = policy_view(client.get_or_none('policy %s' % name, client.asr.replication_policies.get, name))
-        if self.params['state'] == 'absent':
-            return self._absent(current)
-        wanted = wanted_view(self.params, current)
-        if current and current['provider'] != wanted['provider']:
-            self.fail("policy '%s' exists with provider %s (replication_provider=%s); the provider of a policy cannot change: delete it first "
-                      "(state=absent) or use another name" % (name, current['provider'], current['replication_provider'] or 'unsupported'))
-        if current and not changed_settings(current, wanted):
-            return dict(changed=False, policy=current)
-        operations = client.asr.replication_policies
-        if current:
-            action, begin, body = 'update', operations.begin_update, {'properties': {'replicationProviderSettings': provider_input(wanted)}}
-        else:
-            action, begin, body = 'create', operations.begin_create, {'properties': {'providerSpecificInput': provider_input(wanted)}}
-        after, done = wanted, False
-        if not self.module.check_mode:
-            result, done = client.run_operation('%s policy %s' % (action, name), begin, name, body)
-            if done:
-                after = policy_view(result)
-        return dict(changed=True, policy=after, operation_done=done, diff=self.diff(current, after, 'policy %s' % name))
+        self.subject = 'policy %s' % name
+        return policy_view(self.client.get_or_none(self.subject, self.client.asr.replication_policies.get, name))
 
-    def _absent(self, current):
-        name = self.params['name']
-        if not current:
-            return dict(changed=False, policy={})
-        done = False
-        if not self.module.check_mode:
-            _result, done = self.client.run_operation('delete policy %s' % name, self.client.asr.replication_policies.begin_delete, name)
-        return dict(changed=True, policy={}, operation_done=done, diff=self.diff(current, {}, 'policy %s' % name))
+    def desired(self, before):
+        if self.params['state'] == 'absent':
+            return {}
+        wanted = wanted_view(self.params, before)
+        if before and before['provider'] != wanted['provider']:
+            self.fail("policy '%s' exists with provider %s (replication_provider=%s); the provider of a policy cannot change: delete it first "
+                      "(state=absent) or use another name" % (self.params['name'], before['provider'], before['replication_provider'] or 'unsupported'))
+        return before if before and not changed_settings(before, wanted) else wanted
+
+    def operation(self, before, after):
+        policies, name = self.client.asr.replication_policies, self.params['name']
+        if not after:
+            return Operation('delete %s' % self.subject, policies.begin_delete, (name,))
+        if before:
+            return Operation('update %s' % self.subject, policies.begin_update,
+                             (name, {'properties': {'replicationProviderSettings': provider_input(after)}}), view=policy_view)
+        return Operation('create %s' % self.subject, policies.begin_create, (name, {'properties': {'providerSpecificInput': provider_input(after)}}),
+                         view=policy_view)
 
 
 def main():

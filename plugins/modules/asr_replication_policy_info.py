@@ -42,24 +42,25 @@ policies:
   elements: dict
 '''
 
-from ansible_collections.hyperv.mobility.plugins.module_utils._framework.azure_module import AsrResource, run_asr_module
+from ansible_collections.hyperv.mobility.plugins.module_utils._framework.azure_module import AsrInfo, run_asr_module
 from ansible_collections.hyperv.mobility.plugins.module_utils._azure.views import policy_view
 
 
-class PolicyInfo(AsrResource):
-    def run(self):
+class PolicyInfo(AsrInfo):
+    key = 'policies'
+
+    def read(self):
         client = self.client
-        client.check_vault()
         if self.params['name']:
             policy = client.get_or_none('policy %s' % self.params['name'], client.asr.replication_policies.get, self.params['name'])
             policies = [policy] if policy else []
         else:
             policies = client.list('policies', client.asr.replication_policies.list)
-        return dict(changed=False, policies=[policy_view(policy) for policy in policies])
+        return [policy_view(policy) for policy in policies]
 
 
 def main():
-    run_asr_module(dict(name=dict(type='str')), PolicyInfo, wait=False)
+    run_asr_module(dict(name=dict(type='str')), PolicyInfo)
 
 
 if __name__ == '__main__':

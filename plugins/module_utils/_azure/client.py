@@ -365,7 +365,3 @@ def as_dict(model):
         return model.as_dict()
     return dict(model)
 
-
-def resource_name(resource_id):
-    """The last segment of an ARM id."""
-    return (resource_id or '').rstrip('/').rsplit('/', 1)[-1]

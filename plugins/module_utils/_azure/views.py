@@ -7,32 +7,30 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type  # pylint: disable=invalid-name
 
+from ansible_collections.hyperv.mobility.plugins.module_utils._azure.arm import HYPERV_REPLICA, PROVIDERS, arm_property, fabric_type, provider_of
+
 
 def site_view(fabric):
     if not fabric:
         return {}
-    properties = fabric.get('properties') or {}
-    details = properties.get('customDetails') or {}
-    return dict(id=fabric.get('id'), name=fabric.get('name'), type=details.get('instanceType'), friendly_name=properties.get('friendlyName'),
-                hyperv_hosts=sorted(host.get('name') for host in details.get('hyperVHosts') or []), health=properties.get('health'))
+    return dict(id=fabric.get('id'), name=fabric.get('name'), type=fabric_type(fabric), friendly_name=arm_property(fabric, 'friendlyName'),
+                hyperv_hosts=sorted(host.get('name') for host in arm_property(fabric, 'customDetails', 'hyperVHosts') or []),
+                health=arm_property(fabric, 'health'))
 
 
 def cloud_view(container):
     """A protection container: the site's container of a Hyper-V site, one VMM cloud of a VMM fabric."""
-    properties = container.get('properties') or {}
-    return dict(name=container.get('name'), friendly_name=properties.get('friendlyName'), role=properties.get('role') or None,
-                pairing_status=properties.get('pairingStatus'))
+    return dict(name=container.get('name'), friendly_name=arm_property(container, 'friendlyName'), role=arm_property(container, 'role') or None,
+                pairing_status=arm_property(container, 'pairingStatus'))
 
 
 def network_view(network):
     """A VM network of a VMM fabric (replicationNetworks)."""
-    properties = network.get('properties') or {}
-    return dict(name=network.get('name'), friendly_name=properties.get('friendlyName'), network_type=properties.get('networkType'),
-                subnets=[dict(name=subnet.get('name'), addresses=subnet.get('addressList') or []) for subnet in properties.get('subnets') or []])
+    return dict(name=network.get('name'), friendly_name=arm_property(network, 'friendlyName'), network_type=arm_property(network, 'networkType'),
+                subnets=[dict(name=subnet.get('name'), addresses=subnet.get('addressList') or []) for subnet in arm_property(network, 'subnets') or []])
 
 
-# replication_provider option -> providerSpecificInput.instanceType, and the HyperVReplica2012R2 enumerations by option value.
-PROVIDERS = {'hyperv_to_azure': 'HyperVReplicaAzure', 'hyperv_replica': 'HyperVReplica2012R2'}
+# The HyperVReplica2012R2 enumerations by option value.
 AUTHENTICATION_TYPES = {'kerberos': 1, 'certificate': 2}
 INITIAL_REPLICATION_METHODS = {'over_network': 'OverNetwork', 'offline': 'Offline'}
 
@@ -45,9 +43,9 @@ def _option(mapping, value):
 def policy_view(policy):
     if not policy:
         return {}
-    details = (policy.get('properties') or {}).get('providerSpecificDetails') or {}
-    provider = details.get('instanceType')
-    replica = provider == PROVIDERS['hyperv_replica']
+    details = arm_property(policy, 'providerSpecificDetails') or {}
+    provider = provider_of(policy)
+    replica = provider == HYPERV_REPLICA
     view = dict(id=policy.get('id'), name=policy.get('name'), provider=provider, replication_provider=_option(PROVIDERS, provider),
                 copy_frequency=details.get('replicationFrequencyInSeconds' if replica else 'replicationInterval'),
                 recovery_point_retention=details.get('recoveryPoints' if replica else 'recoveryPointHistoryDurationInHours'),
@@ -66,30 +64,29 @@ def network_mapping_view(mapping):
     """A network mapping, with the primary fabric and network named from its id (.../replicationFabrics/<f>/replicationNetworks/<n>/...)."""
     if not mapping:
         return {}
-    properties = mapping.get('properties') or {}
     segments = (mapping.get('id') or '').split('/')
     lowered = [segment.lower() for segment in segments]
 
     def after(kind):
         return segments[lowered.index(kind) + 1] if kind in lowered else None
     return dict(id=mapping.get('id'), name=mapping.get('name'), site=after('replicationfabrics'), network=after('replicationnetworks'),
-                network_friendly_name=properties.get('primaryNetworkFriendlyName'),
-                recovery_site=(properties.get('recoveryFabricArmId') or '').rsplit('/', 1)[-1] or None,
-                recovery_network=properties.get('recoveryNetworkFriendlyName'), recovery_network_id=properties.get('recoveryNetworkId'),
-                mapping_type=(properties.get('fabricSpecificSettings') or {}).get('instanceType'), state=properties.get('state'))
+                network_friendly_name=arm_property(mapping, 'primaryNetworkFriendlyName'),
+                recovery_site=(arm_property(mapping, 'recoveryFabricArmId') or '').rsplit('/', 1)[-1] or None,
+                recovery_network=arm_property(mapping, 'recoveryNetworkFriendlyName'), recovery_network_id=arm_property(mapping, 'recoveryNetworkId'),
+                mapping_type=arm_property(mapping, 'fabricSpecificSettings', 'instanceType'), state=arm_property(mapping, 'state'))
 
 
 def protected_view(item):
     if not item:
         return {}
-    properties = item.get('properties') or {}
-    details = properties.get('providerSpecificDetails') or {}
-    initial = details.get('initialReplicationDetails') or {}
-    view = dict(id=item.get('id'), name=item.get('name'), vm_name=properties.get('friendlyName'), policy=properties.get('policyFriendlyName'),
-                protection_state=properties.get('protectionState'), replication_health=properties.get('replicationHealth'),
-                active_location=properties.get('activeLocation'), initial_replication_progress=initial.get('initialReplicationProgressPercentage'),
+    details = arm_property(item, 'providerSpecificDetails') or {}
+    view = dict(id=item.get('id'), name=item.get('name'), vm_name=arm_property(item, 'friendlyName'), policy=arm_property(item, 'policyFriendlyName'),
+                protection_state=arm_property(item, 'protectionState'), replication_health=arm_property(item, 'replicationHealth'),
+                active_location=arm_property(item, 'activeLocation'),
+                initial_replication_progress=(details.get('initialReplicationDetails') or {}).get('initialReplicationProgressPercentage'),
                 target_vm_name=details.get('recoveryAzureVmName'), target_network_id=details.get('selectedRecoveryAzureNetworkId'),
                 target_subnet=details.get('targetAzureSubnetId'))
-    if details.get('instanceType') == PROVIDERS['hyperv_replica']:  # VMM to a secondary site: where the VM replicates to
-        view.update(recovery_site=properties.get('recoveryFabricFriendlyName'), recovery_cloud=properties.get('recoveryProtectionContainerFriendlyName'))
+    if provider_of(item) == HYPERV_REPLICA:  # VMM to a secondary site: where the VM replicates to
+        view.update(recovery_site=arm_property(item, 'recoveryFabricFriendlyName'),
+                    recovery_cloud=arm_property(item, 'recoveryProtectionContainerFriendlyName'))
     return view

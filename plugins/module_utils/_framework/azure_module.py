@@ -16,6 +16,7 @@ from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_mo
     CONNECTION_REQUIRED_IF, CONNECTION_REQUIRED_TOGETHER, connection_argument_spec)
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.options import ConnectionOptions
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.session import HostSession, missing_library
+from ansible_collections.hyperv.mobility.plugins.module_utils._azure.arm import VMM, arm_property, fabric_type
 from ansible_collections.hyperv.mobility.plugins.module_utils._azure.client import (
     AZURE_AUTH_ARGUMENT_SPEC, AZURE_IMPORT_ERROR, HAS_AZURE, VAULT_ARGUMENT_SPEC, WAIT_ARGUMENT_SPEC, AzureClientError, AzureTimeoutError,
     SiteRecoveryClient)
@@ -34,12 +35,13 @@ def asr_argument_spec(options, wait=True):
     return spec
 
 
-def run_asr_module(options, resource_class, wait=True, host_connection=False, **module_kwargs):
+def run_asr_module(options, resource_class, host_connection=False, **module_kwargs):
     """Build the module, log in, run resource_class(module, client).run() and exit with its result (or fail clearly).
 
-    host_connection: the module also works on the Hyper-V host (the hyperv_* options; resource.host_session()).
+    The wait options come with resource classes that wait (AsrResource.waits). host_connection: the module also works on the
+    Hyper-V host (the hyperv_* options; resource.host_session()).
     """
-    spec = asr_argument_spec(options, wait)
+    spec = asr_argument_spec(options, resource_class.waits)
     if host_connection:
         spec = connection_argument_spec(spec)
         module_kwargs['required_together'] = CONNECTION_REQUIRED_TOGETHER + list(module_kwargs.get('required_together') or [])
@@ -67,13 +69,40 @@ def run_asr_module(options, resource_class, wait=True, host_connection=False, **
     module.exit_json(**result)
 
 
+class Operation(object):  # pylint: disable=too-few-public-methods
+    """One long-running ARM operation: what it does (named in messages), the SDK's begin_* method, its arguments after the resource
+    group and the vault, and how to make the module's view of the document Azure returns (None: nothing to read, e.g. a delete)."""
+
+    def __init__(self, action, begin, arguments, view=None):
+        self.action = action
+        self.begin = begin
+        self.arguments = tuple(arguments)
+        self.view = view
+
+
 class AsrResource(object):
-    """Base of one module's desired-state logic; subclasses implement validate() (no I/O) and run()."""
+    """One Site Recovery resource's desired-state logic: read, compare with what the options ask for, one operation to converge.
+
+    A module's subclass sets ``key`` (its result key) and implements:
+
+        validate()                  option checks before any network call (optional)
+        read()                      the resource as the module returns it ({} when absent); sets self.subject ('policy p1')
+        desired(before)             what the options ask for, in the same shape; ``before`` itself when nothing is to change
+        operation(before, after)    the Operation that turns before into after (built only outside check mode)
+        settle(view)                waits for more than the operation where the module offers that (optional)
+
+    run() reads once and reports changed=false when desired(before) is before; otherwise apply() runs the operation (unless in
+    check mode) and changed() makes the result: the view under ``key``, operation_done and the diff.
+    """
+
+    key = None
+    waits = True  # the module takes the wait options (azure.wait doc fragment)
 
     def __init__(self, module, client):
         self.module = module
         self.client = client
         self.params = module.params
+        self.subject = None
         self._host_session = None
 
     def host_session(self):
@@ -90,8 +119,45 @@ class AsrResource(object):
     def validate(self):
         """Check option combinations before any network call (fail_json names the option and the accepted values)."""
 
-    def run(self):
+    def read(self):
+        """The resource as the module returns it ({} when it does not exist); sets self.subject for messages and the diff."""
         raise NotImplementedError
+
+    def desired(self, before):
+        """The resource as the options want it ({} for absent); before itself when it already is so."""
+        raise NotImplementedError
+
+    def operation(self, before, after):
+        """The Operation that turns before into after."""
+        raise NotImplementedError
+
+    def settle(self, view):
+        """The resource once Azure has finished the change (or nothing had to change), outside check mode; by default view itself."""
+        return view
+
+    def run(self):
+        self.client.check_vault()
+        before = self.read()
+        after = self.desired(before)
+        if after == before:
+            return {'changed': False, self.key: before if self.module.check_mode else self.settle(before)}
+        after, done = self.apply(before, after)
+        if done:
+            after = self.settle(after)
+        return self.changed(self.key, before, after, done, self.subject)
+
+    def apply(self, before, after):
+        """Unless in check mode, run the operation from before to after: (after, as Azure returned it when it did; whether Azure finished).
+
+        In check mode the operation is not even built (building it may read more, e.g. a test network of a VMM failover).
+        """
+        if self.module.check_mode:
+            return after, False
+        operation = self.operation(before, after)
+        result, done = self.client.run_operation(operation.action, operation.begin, *operation.arguments)
+        if done and result and operation.view:
+            after = operation.view(result)
+        return after, done
 
     def fail(self, message, **extra):
         self.module.fail_json(msg=message, **extra)
@@ -129,7 +195,7 @@ class AsrResource(object):
         fabric = client.get_or_none('site %s' % site, client.asr.replication_fabrics.get, site)
         if fabric is None:
             fabrics = client.list('sites', client.asr.replication_fabrics.list)
-            fabric = next((f for f in fabrics if ((f.get('properties') or {}).get('friendlyName') or '').lower() == site.lower()), None)
+            fabric = next((f for f in fabrics if (arm_property(f, 'friendlyName') or '').lower() == site.lower()), None)
         if fabric is None:
             raise AzureClientError("%s: Hyper-V site or VMM server '%s' does not exist in vault %s (create a Hyper-V site with "
                                    "hyperv.mobility.asr_hyperv_site; a VMM server appears when it registers with the vault)." % (
@@ -150,7 +216,7 @@ class AsrResource(object):
     def protection_container(self, site, cloud=None):
         """(fabric, protection container) of a Hyper-V site, or of the VMM cloud `cloud` when site is a VMM server (by name or server name)."""
         fabric = self.fabric(site)
-        if fabric_type(fabric) == 'VMM':
+        if fabric_type(fabric) == VMM:
             return fabric, self.cloud_container(fabric, cloud)
         if cloud:
             raise AzureClientError("cloud applies to VMM servers only; site '%s' is a %s" % (site, fabric_type(fabric)), kind='bad_request')
@@ -161,26 +227,43 @@ class AsrResource(object):
         client = self.client
         containers = client.list('clouds of %s' % fabric['name'], client.asr.replication_protection_containers.list_by_replication_fabrics,
                                  fabric['name'])
-        names = ', '.join(sorted((c.get('properties') or {}).get('friendlyName') or c['name'] for c in containers)) or 'none'
         if not cloud:
-            raise AzureClientError("%s is required: '%s' is a VMM server; give one of its clouds: %s" % (option, fabric['name'], names), kind='bad_request')
-        for container in containers:
-            if cloud.lower() in (container['name'].lower(), ((container.get('properties') or {}).get('friendlyName') or '').lower()):
-                return container
-        raise AzureClientError("%s: '%s' is not a cloud of VMM server '%s' (clouds: %s)" % (option, cloud, fabric['name'], names), kind='not_found')
+            raise AzureClientError("%s is required: '%s' is a VMM server; give one of its clouds: %s" % (option, fabric['name'], shown_names(containers)),
+                                   kind='bad_request')
+        container = by_either_name(containers, cloud)
+        if container is None:
+            raise AzureClientError("%s: '%s' is not a cloud of VMM server '%s' (clouds: %s)" % (option, cloud, fabric['name'], shown_names(containers)),
+                                   kind='not_found')
+        return container
 
     def vm_network(self, fabric, network, option):
         """A VM network of a VMM fabric by its VMM name (friendly name) or Site Recovery name."""
         client = self.client
         networks = client.list('VM networks of %s' % fabric['name'], client.asr.replication_networks.list_by_replication_fabrics, fabric['name'])
-        for candidate in networks:
-            if network.lower() in (candidate['name'].lower(), ((candidate.get('properties') or {}).get('friendlyName') or '').lower()):
-                return candidate
-        names = ', '.join(sorted((n.get('properties') or {}).get('friendlyName') or n['name'] for n in networks)) or 'none'
-        raise AzureClientError("%s: VM network '%s' is not a network of VMM server '%s' (VM networks: %s)" % (option, network, fabric['name'], names),
-                               kind='not_found')
+        candidate = by_either_name(networks, network)
+        if candidate is None:
+            raise AzureClientError("%s: VM network '%s' is not a network of VMM server '%s' (VM networks: %s)" % (
+                option, network, fabric['name'], shown_names(networks)), kind='not_found')
+        return candidate
 
 
-def fabric_type(fabric):
-    """HyperVSite, VMM, ... (customDetails.instanceType)."""
-    return ((fabric.get('properties') or {}).get('customDetails') or {}).get('instanceType')
+
+class AsrInfo(AsrResource):
+    """An _info module: read() is the result under ``key``; nothing changes, nothing is waited for."""
+
+    waits = False
+
+    def run(self):
+        self.client.check_vault()
+        return {'changed': False, self.key: self.read()}
+
+def by_either_name(documents, wanted):
+    """The first document whose name or friendly name (what VMM calls it) is wanted, ignoring case; None when there is none."""
+    wanted = wanted.lower()
+    return next((document for document in documents if wanted in (document['name'].lower(), (arm_property(document, 'friendlyName') or '').lower())),
+                None)
+
+
+def shown_names(documents):
+    """'a, b' of the documents' friendly names (their names where they have none), for messages; 'none' for no documents."""
+    return ', '.join(sorted(arm_property(document, 'friendlyName') or document['name'] for document in documents)) or 'none'

@@ -1,17 +1,92 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) hyperv.mobility contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The wait the Site Recovery modules share (AsrResource.poll_until) and Retry-After parsing (no network, no real sleeping)."""
+"""The skeleton the Site Recovery modules share (AsrResource.run / apply, poll_until), reading ARM documents and Retry-After parsing
+(no network, no real sleeping)."""
 
 import pytest
 
-from ansible_collections.hyperv.mobility.plugins.module_utils._framework.azure_module import STATE_POLL_SECONDS, AsrResource
+from ansible_collections.hyperv.mobility.plugins.module_utils._framework.azure_module import STATE_POLL_SECONDS, AsrResource, Operation
+from ansible_collections.hyperv.mobility.plugins.module_utils._azure.arm import arm_property, fabric_type
 from ansible_collections.hyperv.mobility.plugins.module_utils._azure.client import AzureTimeoutError, retry_after_seconds
 
 
 class FakeModule:  # pylint: disable=too-few-public-methods
-    def __init__(self, **params):
+    def __init__(self, check_mode=False, **params):
         self.params = dict({'timeout': 60, 'poll_interval': None}, **params)
+        self.check_mode = check_mode
+
+
+class FakeClient:
+    """check_vault / run_operation of SiteRecoveryClient, recording the calls; run_operation answers (document, done)."""
+
+    def __init__(self, answer=(None, True)):
+        self.calls = []
+        self.answer = answer
+
+    def check_vault(self):
+        self.calls.append('check_vault')
+
+    def run_operation(self, action, begin, *arguments):
+        self.calls.append((action, begin, arguments))
+        return self.answer
+
+
+class Thing(AsrResource):
+    """A resource whose state is one 'size' the options ask for; settle() marks what it was given."""
+
+    key = 'thing'
+
+    def __init__(self, module, client, current):
+        super().__init__(module, client)
+        self.current = current
+        self.operations = 0
+
+    def read(self):
+        self.subject = 'thing t1'
+        return self.current
+
+    def desired(self, before):
+        return before if before.get('size') == self.params['size'] else dict(before, size=self.params['size'])
+
+    def operation(self, before, after):
+        self.operations += 1
+        return Operation('resize thing t1', 'begin_update', ('t1', after['size']), view=lambda document: {'size': document['properties']['size']})
+
+    def settle(self, view):
+        return dict(view, settled=True)
+
+
+def test_nothing_to_change_is_one_read_and_changed_false():
+    client = FakeClient()
+    assert Thing(FakeModule(size=2), client, {'size': 2}).run() == {'changed': False, 'thing': {'size': 2, 'settled': True}}
+    assert client.calls == ['check_vault']
+
+
+def test_a_change_runs_the_one_operation_and_returns_what_azure_made():
+    client = FakeClient(answer=({'properties': {'size': 3}}, True))
+    result = Thing(FakeModule(size=3), client, {'size': 2}).run()
+    assert client.calls == ['check_vault', ('resize thing t1', 'begin_update', ('t1', 3))]
+    assert result == {'changed': True, 'thing': {'size': 3, 'settled': True}, 'operation_done': True,
+                      'diff': {'before': {'size': 2}, 'after': {'size': 3, 'settled': True}, 'before_header': 'thing t1', 'after_header': 'thing t1'}}
+
+
+def test_check_mode_predicts_without_building_the_operation_and_wait_false_keeps_the_prediction():
+    client = FakeClient()
+    thing = Thing(FakeModule(check_mode=True, size=3), client, {'size': 2})
+    assert thing.run() == {'changed': True, 'thing': {'size': 3}, 'operation_done': False,
+                           'diff': {'before': {'size': 2}, 'after': {'size': 3}, 'before_header': 'thing t1', 'after_header': 'thing t1'}}
+    assert thing.operations == 0 and client.calls == ['check_vault']
+    accepted = Thing(FakeModule(size=3), FakeClient(answer=(None, False)), {'size': 2}).run()  # wait=false: Azure accepted it
+    assert accepted['thing'] == {'size': 3} and accepted['operation_done'] is False
+
+
+def test_arm_property_reads_any_depth_and_missing_levels_are_none():
+    fabric = {'properties': {'friendlyName': 'hq', 'customDetails': {'instanceType': 'HyperVSite'}}}
+    assert arm_property(fabric, 'friendlyName') == 'hq' and fabric_type(fabric) == 'HyperVSite'
+    assert arm_property(fabric) == fabric['properties']
+    assert arm_property({}, 'customDetails', 'instanceType') is None and arm_property(None, 'x') is None
+    assert arm_property({'properties': None}, 'x') is None and fabric_type({'properties': {'customDetails': None}}) is None
 
 
 class Clock:
