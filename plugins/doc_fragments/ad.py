@@ -65,10 +65,4 @@ options:
 requirements:
   - ldap3
   - gssapi (only for O(ad_auth=kerberos))
-attributes:
-  action_group:
-    support: full
-    membership:
-      - hyperv.mobility.ad
-    description: Use C(group/hyperv.mobility.ad) in C(module_defaults) to set the AD options once.
 '''

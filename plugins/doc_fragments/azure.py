@@ -88,12 +88,6 @@ requirements:
   - azure-identity
   - azure-mgmt-recoveryservices
   - azure-mgmt-recoveryservicessiterecovery
-attributes:
-  action_group:
-    support: full
-    membership:
-      - hyperv.mobility.azure
-    description: Use C(group/hyperv.mobility.azure) in C(module_defaults) to set the vault and the login once.
 '''
 
     # Modules whose changes are long-running operations.

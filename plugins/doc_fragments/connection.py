@@ -119,10 +119,4 @@ notes:
 requirements:
   - pypsrp >= 0.8 (for O(hyperv_transport=psrp))
   - pywinrm >= 0.4 (for O(hyperv_transport=winrm))
-attributes:
-  action_group:
-    support: full
-    membership:
-      - hyperv.mobility.hyperv
-    description: Use C(group/hyperv.mobility.hyperv) in C(module_defaults) to set the connection options once.
 '''

@@ -31,13 +31,11 @@ author:
 extends_documentation_fragment:
   - hyperv.mobility.azure
   - hyperv.mobility.azure.wait
+  - hyperv.mobility.attributes
+  - hyperv.mobility.attributes.azure_group
 attributes:
-  check_mode:
-    support: full
-    description: Reports whether the step would run.
   diff_mode:
-    support: full
-    description: Shows the VM's protection state, active location and test failover state before and after.
+    details: The VM's protection state, active location and test failover state.
 options:
   site:
     description: Name of the Hyper-V site, or a VMM server (its fabric name or the server's name; O(cloud) is then required).

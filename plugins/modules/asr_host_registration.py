@@ -32,19 +32,11 @@ extends_documentation_fragment:
   - hyperv.mobility.connection
   - hyperv.mobility.azure
   - hyperv.mobility.azure.wait
+  - hyperv.mobility.attributes
+  - hyperv.mobility.attributes.host_and_azure_groups
 attributes:
-  action_group:
-    support: full
-    membership:
-      - hyperv.mobility.hyperv
-      - hyperv.mobility.azure
-    description: Use C(group/hyperv.mobility.hyperv) for the host connection and C(group/hyperv.mobility.azure) for the login.
   check_mode:
-    support: full
-    description: Reads the vault and reports whether the host would be registered or unregistered; nothing runs on the host.
-  diff_mode:
-    support: full
-    description: Shows the registration before and after.
+    details: Only the vault is read; nothing runs on the host.
 options:
   site:
     description: Name of the Hyper-V site (see M(hyperv.mobility.asr_hyperv_site)) the host registers with.

@@ -25,13 +25,8 @@ author:
 extends_documentation_fragment:
   - hyperv.mobility.azure
   - hyperv.mobility.azure.wait
-attributes:
-  check_mode:
-    support: full
-    description: Reports whether the site would be created or deleted.
-  diff_mode:
-    support: full
-    description: Shows the site before and after.
+  - hyperv.mobility.attributes
+  - hyperv.mobility.attributes.azure_group
 options:
   name:
     description: Name of the Hyper-V site.

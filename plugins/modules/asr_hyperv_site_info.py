@@ -19,7 +19,8 @@ author:
   - hyperv.mobility contributors (@hyperv-mobility)
 extends_documentation_fragment:
   - hyperv.mobility.azure
-  - hyperv.mobility.info_module
+  - hyperv.mobility.attributes.read_only
+  - hyperv.mobility.attributes.azure_group
 options:
   name:
     description: Only this site or VMM server (fabric name, or friendly name - a VMM server's name). A missing one gives an empty list.

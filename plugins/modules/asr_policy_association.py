@@ -25,13 +25,8 @@ author:
 extends_documentation_fragment:
   - hyperv.mobility.azure
   - hyperv.mobility.azure.wait
-attributes:
-  check_mode:
-    support: full
-    description: Reports whether the association would be created or removed.
-  diff_mode:
-    support: full
-    description: Shows the association before and after.
+  - hyperv.mobility.attributes
+  - hyperv.mobility.attributes.azure_group
 options:
   site:
     description:

@@ -23,7 +23,8 @@ author:
   - hyperv.mobility contributors (@hyperv-mobility)
 extends_documentation_fragment:
   - hyperv.mobility.connection
-  - hyperv.mobility.info_module
+  - hyperv.mobility.attributes.read_only
+  - hyperv.mobility.attributes.host_group
 options:
   cloud_environment:
     description:

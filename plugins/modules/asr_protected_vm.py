@@ -33,13 +33,8 @@ author:
 extends_documentation_fragment:
   - hyperv.mobility.azure
   - hyperv.mobility.azure.wait
-attributes:
-  check_mode:
-    support: full
-    description: Reports whether protection would be enabled or disabled.
-  diff_mode:
-    support: full
-    description: Shows the protection before and after.
+  - hyperv.mobility.attributes
+  - hyperv.mobility.attributes.azure_group
 options:
   site:
     description: Name of the Hyper-V site, or a VMM server (its fabric name or the server's name; O(cloud) is then required).

@@ -20,7 +20,8 @@ author:
   - hyperv.mobility contributors (@hyperv-mobility)
 extends_documentation_fragment:
   - hyperv.mobility.azure
-  - hyperv.mobility.info_module
+  - hyperv.mobility.attributes.read_only
+  - hyperv.mobility.attributes.azure_group
 options:
   site:
     description: Name of the Hyper-V site, or a VMM server (its fabric name or the server's name; O(cloud) is then required).

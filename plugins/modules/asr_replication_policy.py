@@ -27,13 +27,8 @@ author:
 extends_documentation_fragment:
   - hyperv.mobility.azure
   - hyperv.mobility.azure.wait
-attributes:
-  check_mode:
-    support: full
-    description: Reports what would be created, changed or deleted.
-  diff_mode:
-    support: full
-    description: Shows the policy settings before and after.
+  - hyperv.mobility.attributes
+  - hyperv.mobility.attributes.azure_group
 options:
   name:
     description: Name of the replication policy.

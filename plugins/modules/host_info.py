@@ -21,7 +21,8 @@ author:
   - hyperv.mobility contributors (@hyperv-mobility)
 extends_documentation_fragment:
   - hyperv.mobility.connection
-  - hyperv.mobility.info_module
+  - hyperv.mobility.attributes.read_only
+  - hyperv.mobility.attributes.host_group
 options: {}
 notes:
   - Cmdlets run, in one pipeline - C(Get-CimInstance -ClassName Win32_ComputerSystem), C(Get-WindowsFeature -Name Hyper-V),

@@ -28,13 +28,11 @@ author:
   - hyperv.mobility contributors (@hyperv-mobility)
 extends_documentation_fragment:
   - hyperv.mobility.ad
+  - hyperv.mobility.attributes
+  - hyperv.mobility.attributes.ad_group
 attributes:
-  check_mode:
-    support: full
-    description: Reports what would change without writing to AD.
   diff_mode:
-    support: full
-    description: Shows the delegated services, allowed principals and flags before and after.
+    details: The delegated services, allowed principals and flags of the computer account.
 options:
   computer:
     description:

@@ -85,13 +85,11 @@ options:
     type: bool
 extends_documentation_fragment:
   - hyperv.mobility.connection
+  - hyperv.mobility.attributes
+  - hyperv.mobility.attributes.host_group
 attributes:
   check_mode:
-    support: full
-    description: Reads the host and reports what would change (RV(changes), RV(after)) without changing it.
-  diff_mode:
-    support: full
-    description: Returns the settings before and after the task.
+    details: What would change is in RV(changes) and RV(after).
 seealso:
   - module: hyperv.mobility.host_info
   - module: hyperv.mobility.kerberos_delegation

@@ -54,14 +54,8 @@ extends_documentation_fragment:
   - hyperv.mobility.destination
   - hyperv.mobility.destination.destinations
   - hyperv.mobility.ad
-  - hyperv.mobility.info_module
-attributes:
-  action_group:
-    support: full
-    membership:
-      - hyperv.mobility.hyperv
-      - hyperv.mobility.ad
-    description: C(group/hyperv.mobility.hyperv) sets the connection options, C(group/hyperv.mobility.ad) the AD options.
+  - hyperv.mobility.attributes.read_only
+  - hyperv.mobility.attributes.host_and_ad_groups
 options:
   destination:
     # The description is the hyperv.mobility.destination fragment's; here it is optional, as O(destinations) may name the destinations.

@@ -110,13 +110,8 @@ options:
     default: true
 extends_documentation_fragment:
   - hyperv.mobility.connection
-attributes:
-  check_mode:
-    support: full
-    description: Reads the host and reports what would change, without changing it.
-  diff_mode:
-    support: full
-    description: Returns the settings before and after the task.
+  - hyperv.mobility.attributes
+  - hyperv.mobility.attributes.host_group
 notes:
   - Changing O(authentication) away from a type does not disable its listener rule; the collection only enables rules.
   - Authorization entries are selected by their primary server name; a wildcard entry such as C(*.corp.example.com) is its own

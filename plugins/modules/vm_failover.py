@@ -45,13 +45,13 @@ author:
 extends_documentation_fragment:
   - hyperv.mobility.connection
   - hyperv.mobility.destination
+  - hyperv.mobility.attributes
+  - hyperv.mobility.attributes.host_group
 attributes:
   check_mode:
-    support: full
-    description: Reads the hosts and reports the steps that would run (RV(steps)); nothing is changed.
+    details: The steps that would run are in RV(steps).
   diff_mode:
-    support: full
-    description: The replication mode and state of the VM on both sites, before and after.
+    details: The replication mode and state of the VM on both sites.
 options:
   name:
     description: Name of the replicated VM (the same on both sites).

@@ -29,10 +29,11 @@ author:
 extends_documentation_fragment:
   - hyperv.mobility.connection
   - hyperv.mobility.destination
+  - hyperv.mobility.attributes
+  - hyperv.mobility.attributes.host_group
 attributes:
   check_mode:
-    support: full
-    description: Runs the reads and C(Compare-VM) only, and reports whether the move would happen and its incompatibilities.
+    details: Runs the reads and C(Compare-VM) only, and reports whether the move would happen and its incompatibilities.
   diff_mode:
     support: none
     description: The result says where the VM was and is.

@@ -35,15 +35,15 @@ author:
   - hyperv.mobility contributors (@hyperv-mobility)
 extends_documentation_fragment:
   - hyperv.mobility.connection
+  - hyperv.mobility.attributes
+  - hyperv.mobility.attributes.host_group
 attributes:
   check_mode:
-    support: full
-    description:
-      - Reports what would change without changing it. The connection test that precedes a new relationship runs in check
-        mode too, so a refusal of the Replica server shows there as well.
+    details:
+      - The connection test that precedes a new relationship runs in check mode too, so a refusal of the Replica server
+        shows there as well.
   diff_mode:
-    support: full
-    description: RV(before) and RV(after) of the relationship.
+    details: RV(before) and RV(after) of the relationship.
 options:
   name:
     description: Name of the VM on the task's host.

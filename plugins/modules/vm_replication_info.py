@@ -31,7 +31,8 @@ options:
     aliases: [vm_name]
 extends_documentation_fragment:
   - hyperv.mobility.connection
-  - hyperv.mobility.info_module
+  - hyperv.mobility.attributes.read_only
+  - hyperv.mobility.attributes.host_group
 seealso:
   - module: hyperv.mobility.vm_replication
   - module: hyperv.mobility.replica_server

@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import pytest
+import yaml
 
 from collection_path import COLLECTIONS_ROOT, REPO_ROOT
 
@@ -55,6 +56,27 @@ def test_module_documentation_is_complete(module_docs, name):
     assert docs[fqcn]['return'], '%s has no RETURN' % fqcn
     for key, spec in docs[fqcn]['return'].items():
         assert spec.get('description') and spec.get('returned') and spec.get('type'), '%s: return value %s is incomplete' % (fqcn, key)
+
+
+def runtime_groups():
+    """{module: sorted FQCNs of the module_defaults groups meta/runtime.yml puts it in}."""
+    with open(os.path.join(REPO_ROOT, 'meta', 'runtime.yml'), encoding='utf-8') as runtime:
+        action_groups = yaml.safe_load(runtime)['action_groups']
+    groups = {}
+    for group, members in action_groups.items():
+        for member in members:
+            groups.setdefault(member, []).append('hyperv.mobility.' + group)
+    return {module: sorted(names) for module, names in groups.items()}
+
+
+@pytest.mark.parametrize('name', MODULES)
+def test_attributes_say_check_and_diff_mode_and_the_runtime_groups(module_docs, name):
+    """The attributes come from the hyperv.mobility.attributes fragment's variants: a module that forgets its group variant, or takes
+    the wrong one, documents a membership meta/runtime.yml does not give it."""
+    attributes = module_docs[1]['hyperv.mobility.' + name]['doc']['attributes']
+    assert attributes['check_mode']['support'] == 'full'
+    assert attributes['diff_mode']['support'] in ('full', 'none')
+    assert sorted(attributes['action_group']['membership']) == runtime_groups()[name]
 
 
 def test_every_module_is_in_the_listing():
