@@ -199,8 +199,9 @@ caveat:
 
 import traceback
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import missing_required_lib
 
+from ansible_collections.hyperv.mobility.plugins.module_utils._framework.ansible_module import AnsibleModule
 from ansible_collections.hyperv.mobility.plugins.module_utils._ad.client import (
     AD_ARGUMENT_SPEC, HAS_LDAP3, LDAP3_IMPORT_ERROR, UF_TRUSTED_TO_AUTH_FOR_DELEGATION, ATTR_ALLOWED_TO_DELEGATE_TO, ATTR_ALLOWED_TO_ACT,
     ADClient, ADConnectionOptions, ADError, DelegationDescriptor, migration_spns, validate_spn)

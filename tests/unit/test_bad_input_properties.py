@@ -1,8 +1,10 @@
 # -*- coding: utf-8 -*-
 """Property-based bad input for every module: each run validates cleanly or fails with a message, never a traceback.
 
-Options are generated from each module's documented options (DOCUMENTATION, which ansible-test sanity keeps equal to
-the argument spec): right types, wrong types, values outside the choices, missing required options, unknown options.
+Options are generated from each module's documented options - its own and those of the doc fragments it extends, as
+ansible-doc shows them, which ansible-test sanity keeps equal to the argument spec: right types, wrong types, values outside
+the choices, missing required options, unknown options. The documentation is the contract: a module whose code loses a
+check it documents (a required option, a choice) fails here, whatever its argument spec says.
 The module's main() runs in-process under ansible.module_utils.testing.patch_module_args with every outbound socket
 connection refused (no host, DC or Azure can be touched); the outcome must be exit_json or fail_json with a non-empty
 msg. Secrets given as options never appear in the output.
@@ -16,13 +18,15 @@ import pkgutil
 import socket
 
 import pytest
-import yaml
 from hypothesis import HealthCheck, given, settings, strategies as st
 
+from ansible.module_utils import basic
 from ansible.module_utils.testing import patch_module_args
+from ansible.plugins.loader import fragment_loader
+from ansible.utils.plugin_docs import get_docstring
 
 import ansible_collections.hyperv.mobility.plugins.modules as modules_package
-from ansible_collections.hyperv.mobility.plugins.module_utils._host import errors
+from ansible_collections.hyperv.mobility.plugins.module_utils._host import errors, session
 
 MODULE_NAMES = sorted(name for _unused1, name, _unused2 in pkgutil.iter_modules(modules_package.__path__))
 SECRET = 'S3cret-never-printed'
@@ -30,8 +34,9 @@ TRACEBACK = 'Traceback (most recent call last)'
 
 
 def documented_options(module):
-    """{option: spec} of the module's own documented options (the doc fragments' options are validated the same way)."""
-    return dict(yaml.safe_load(module.DOCUMENTATION).get('options') or {})
+    """{option: spec} of every option the module documents, with those of its doc fragments (hyperv_host, vault_name, ...)."""
+    doc = get_docstring(module.__file__, fragment_loader, collection_name='hyperv.mobility', is_module=True)[0]
+    return dict(doc.get('options') or {})
 
 
 text = st.text(alphabet=st.characters(blacklist_categories=('Cs',)), max_size=12)
@@ -71,30 +76,41 @@ class NoNetwork:
         raise ConnectionRefusedError('no network in this test')
 
 
+class RetryOnceWithoutWaiting(errors.RetryPolicy):
+    """The host session's retry policy (the same checks of hyperv_retries) without its waits and with at most one retry: every
+    attempt meets the same refused connection, and hyperv_retries may be drawn as high as 70000."""
+
+    def __init__(self, retries=3, **_unused):
+        super().__init__(retries=retries, sleep=lambda seconds: None)
+        self.retries = min(self.retries, 1)
+
+
 def run_module(module, arguments, monkeypatch):
     guard = NoNetwork()
     monkeypatch.setattr(socket.socket, 'connect', lambda sock, address: guard.connect(address))
     monkeypatch.setattr(socket.socket, 'connect_ex', lambda sock, address: guard.connect(address) or 111)
     monkeypatch.setattr(socket, 'create_connection', lambda *args, **kwargs: guard.connect(args))
-    monkeypatch.setattr(errors.time, 'sleep', lambda seconds: None)  # retry backoff after a refused connection
+    monkeypatch.setattr(errors.time, 'sleep', lambda seconds: None)  # the Azure SDK's and MSAL's retry backoff
+    monkeypatch.setattr(session, 'RetryPolicy', RetryOnceWithoutWaiting)
     stdout = io.StringIO()
     with patch_module_args(arguments), contextlib.redirect_stdout(stdout), pytest.raises(SystemExit):
         module.main()
     return json.loads(stdout.getvalue()), guard
 
 
-@pytest.mark.parametrize('name', MODULE_NAMES)
-def test_any_options_validate_or_fail_with_a_message(name, monkeypatch):
-    module = importlib.import_module('%s.%s' % (modules_package.__name__, name))
+def load(name):
+    return importlib.import_module('%s.%s' % (modules_package.__name__, name))
+
+
+def check_any_options_validate_or_fail_with_a_message(name, monkeypatch):
+    module = load(name)
     options = documented_options(module)
+    secret_options = [option for option in options if option.endswith(('password', 'secret'))]
 
     @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
     @given(arguments_for(options))
     def check(arguments):
-        arguments = dict(arguments)
-        for secret_option in ('hyperv_password', 'ad_password', 'client_secret', 'secret'):
-            if secret_option in options:
-                arguments[secret_option] = SECRET
+        arguments = dict(arguments, **dict.fromkeys(secret_options, SECRET))
         result, _unused = run_module(module, arguments, monkeypatch)
         if result.get('failed'):
             assert isinstance(result.get('msg'), str) and result['msg'].strip(), result
@@ -104,11 +120,58 @@ def test_any_options_validate_or_fail_with_a_message(name, monkeypatch):
     check()  # pylint: disable=no-value-for-parameter
 
 
+def check_missing_required_options_fail_before_any_connection(name, monkeypatch):
+    required = sorted(option for option, spec in documented_options(load(name)).items() if spec.get('required'))
+    assert required, '%s documents no required option: every module needs at least a host, a vault or an account' % name
+    result, guard = run_module(load(name), {}, monkeypatch)
+    assert result['failed'] and 'missing required arguments' in result['msg'], result
+    assert [option for option in required if option not in result['msg']] == [], result['msg']
+    assert guard.attempts == 0
+
+
+@pytest.mark.parametrize('name', MODULE_NAMES)
+def test_any_options_validate_or_fail_with_a_message(name, monkeypatch):
+    check_any_options_validate_or_fail_with_a_message(name, monkeypatch)
+
+
 @pytest.mark.parametrize('name', MODULE_NAMES)
 def test_missing_required_options_fail_before_any_connection(name, monkeypatch):
-    module = importlib.import_module('%s.%s' % (modules_package.__name__, name))
-    required = [option for option, spec in documented_options(module).items() if spec.get('required')]
-    result, guard = run_module(module, {}, monkeypatch)
-    if required:
-        assert result['failed'] and 'missing required arguments' in result['msg'], result
-        assert guard.attempts == 0
+    check_missing_required_options_fail_before_any_connection(name, monkeypatch)
+
+
+def without_in_every_spec(monkeypatch, key):
+    """From now on every AnsibleModule is built without ``key`` in its options' specs: a module whose code lost that check."""
+    original = basic.AnsibleModule.__init__
+
+    def init(self, argument_spec, *args, **kwargs):
+        original(self, {name: {k: v for k, v in spec.items() if k != key} for name, spec in argument_spec.items()}, *args, **kwargs)
+    monkeypatch.setattr(basic.AnsibleModule, '__init__', init)
+
+
+@pytest.mark.parametrize('name', ['live_migration', 'asr_replication_policy_info'])  # no required option of their own, only the fragments'
+def test_a_module_that_loses_its_required_options_fails_the_required_test(name, monkeypatch):
+    without_in_every_spec(monkeypatch, 'required')
+    with pytest.raises(AssertionError):
+        check_missing_required_options_fail_before_any_connection(name, monkeypatch)
+
+
+@pytest.mark.parametrize('name', ['live_migration', 'asr_hyperv_site'])
+def test_a_module_that_loses_no_log_fails_the_secret_test(name, monkeypatch):
+    without_in_every_spec(monkeypatch, 'no_log')
+    with pytest.raises(AssertionError, match=SECRET):
+        check_any_options_validate_or_fail_with_a_message(name, monkeypatch)
+
+
+def test_a_wrong_type_for_an_option_with_sub_options_hides_the_parameters(monkeypatch):
+    """ansible-core stops collecting no_log values at such an option (ansible/ansible#81672): the failure must not return them."""
+    result, guard = run_module(load('live_migration'), {'hyperv_host': 'hv01', 'hyperv_password': SECRET, 'networks': 0}, monkeypatch)
+    assert result['failed'] and 'networks' in result['msg'] and guard.attempts == 0
+    assert result['invocation'] == {'module_args': 'HIDDEN DUE TO FAILURE'} and SECRET not in json.dumps(result)
+
+
+def test_a_number_for_a_dict_option_is_a_message_naming_it(monkeypatch):
+    """ansible-core's validator raises a TypeError on it (ansible/ansible#81631); the module names the option and its sub-options."""
+    result, guard = run_module(load('vm_migrate'), {'hyperv_host': 'hv01', 'hyperv_password': SECRET, 'name': 'app01', 'destination': 'hv02',
+                                                    'destination_connection': 0}, monkeypatch)
+    assert result['failed'] and guard.attempts == 0 and SECRET not in json.dumps(result)
+    assert result['msg'].startswith('destination_connection must be a dictionary of its sub-options (') and 'password' in result['msg']

@@ -10,8 +10,9 @@ __metaclass__ = type  # pylint: disable=invalid-name
 import time
 import traceback
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import missing_required_lib
 
+from ansible_collections.hyperv.mobility.plugins.module_utils._framework.ansible_module import AnsibleModule
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import (
     CONNECTION_REQUIRED_IF, CONNECTION_REQUIRED_TOGETHER, connection_argument_spec)
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.options import ConnectionOptions

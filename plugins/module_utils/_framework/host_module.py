@@ -24,8 +24,10 @@ __metaclass__ = type  # pylint: disable=invalid-name
 
 import os
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import missing_required_lib
 from ansible.module_utils.common.parameters import AnsibleFallbackNotFound
+
+from ansible_collections.hyperv.mobility.plugins.module_utils._framework.ansible_module import AnsibleModule
 
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.errors import (
     HostCommandError,

@@ -1,0 +1,58 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, hyperv.mobility contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The AnsibleModule every module of the collection builds: ansible-core's, mended where its validation of options with
+sub-options goes wrong on a value of the wrong type (both open in ansible-core 2.19, found by tests/unit/test_bad_input_properties.py).
+
+- A number or a boolean given to a dict option with sub-options (``destination_connection: 0``) makes the validator raise a
+  TypeError instead of reporting the option (ansible/ansible#81631): the module fails with a message naming the option.
+- A value of the wrong type given to an option with sub-options stops the collection of no_log values there (ansible/ansible#81672),
+  and the validation failure that follows returns every parameter in ``invocation.module_args``, passwords of the options not
+  reached in clear. ansible-core 2.9 hid the invocation in that case (CVE-2019-14858); failures then carry no parameters again.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type  # pylint: disable=invalid-name
+
+from ansible.module_utils import basic
+from ansible.module_utils.errors import NoLogError
+
+# What the result says instead of the parameters when their no_log values could not be collected.
+HIDDEN_INVOCATION = {'module_args': 'HIDDEN DUE TO FAILURE'}
+
+
+def scalars_given_to_dict_options(argument_spec, parameters, prefix=''):
+    """[(name, its sub-options)] of the dict options with sub-options given a number or a boolean ('networks[0].x' when nested)."""
+    found = []
+    for name, spec in argument_spec.items():
+        value = parameters.get(name) if isinstance(parameters, dict) else None
+        if not spec.get('options') or value is None:
+            continue
+        if spec.get('type') == 'dict' and isinstance(value, (bool, int, float)):
+            found.append((prefix + name, sorted(spec['options'])))
+        elements = value if spec.get('type') == 'list' and isinstance(value, list) else [value]
+        for index, element in enumerate(elements):
+            where = '%s%s[%d].' % (prefix, name, index) if spec.get('type') == 'list' else '%s%s.' % (prefix, name)
+            found.extend(scalars_given_to_dict_options(spec['options'], element, where))
+    return found
+
+
+class AnsibleModule(basic.AnsibleModule):
+    """ansible-core's AnsibleModule with the two mends above."""
+
+    def __init__(self, argument_spec, **kwargs):
+        try:
+            super(AnsibleModule, self).__init__(argument_spec, **kwargs)
+        except TypeError:
+            wrong = scalars_given_to_dict_options(argument_spec, getattr(self, 'params', None) or {})
+            if not wrong or hasattr(self, 'validation_result'):
+                raise
+            self.fail_json(msg='; '.join('%s must be a dictionary of its sub-options (%s), not a number or a boolean' % (name, ', '.join(options))
+                                         for name, options in wrong), invocation=HIDDEN_INVOCATION)
+
+    def fail_json(self, msg, **kwargs):
+        validation = getattr(self, 'validation_result', None)
+        if validation is not None and any(isinstance(error, NoLogError) for error in validation.errors):
+            kwargs['invocation'] = HIDDEN_INVOCATION
+        super(AnsibleModule, self).fail_json(msg=msg, **kwargs)
