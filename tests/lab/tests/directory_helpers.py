@@ -1,80 +1,17 @@
-"""A real Samba AD DC for the lab's directory and Kerberos-migration tests, shared by the test modules.
-
-The DC is provisioned once per test process (about 20 s) on a loopback address of its own, so it runs
-next to a DC another suite (or ``make lab-up DC=1``) keeps on 127.0.0.1. hvlab.samba provisions with
-``interfaces = lo`` and Samba's global pid file; both are pointed at this DC's own address and folder
-here (a change to hvlab.samba itself is suggested to the AD owner). The DC is stopped at exit.
-"""
+"""Helpers of the lab's directory and Kerberos-migration tests: write delegation into the test DC the way an admin would, and
+security descriptors built by hand. The DC itself is the ``lab_dc`` fixture (tests/lab/tests/conftest.py)."""
 
 from __future__ import annotations
 
-import atexit
-import re
-import shutil
-import socket
 import ssl
 import struct
-import tempfile
-from pathlib import Path
 
 import ldap3
-import pytest
 
-from hvlab.samba import LDAPS_PORT, SambaDC
+from hvlab.samba import SambaDC
 
 LAB_HOSTS = ('hv01', 'hv02', 'hv03')
 DOMAIN = 'hvlab.test'
-_CANDIDATE_ADDRESSES = ('127.0.31.1', '127.0.31.2', '127.0.31.3', '127.0.31.4')
-_SHARED: dict[str, SambaDC | Exception] = {}
-
-
-def _free(address: str) -> bool:
-    with socket.socket() as probe:
-        probe.settimeout(0.3)
-        return probe.connect_ex((address, LDAPS_PORT)) != 0
-
-
-def _confine_to_own_address(dc: SambaDC) -> None:
-    """Bind only dc.address and keep the pid file in the DC's folder (two DCs may run side by side)."""
-    run_dir = dc.dir / 'run'
-    run_dir.mkdir(exist_ok=True)
-    conf = dc.smb_conf.read_text()
-    conf = re.sub(r'(?m)^(\s*interfaces\s*=).*$', rf'\g<1> {dc.address}/8', conf)
-    conf = conf.replace('[global]\n', f'[global]\n\tpid directory = {run_dir}\n', 1)
-    dc.smb_conf.write_text(conf)
-
-
-def _start_shared_dc() -> SambaDC:
-    address = next((candidate for candidate in _CANDIDATE_ADDRESSES if _free(candidate)), None)
-    if address is None:
-        raise RuntimeError(f'no free loopback address for the test DC among {_CANDIDATE_ADDRESSES}')
-    state_dir = Path(tempfile.mkdtemp(prefix='hvlab-directory-dc-'))
-    dc = SambaDC(state_dir, address=address)
-
-    def cleanup() -> None:
-        dc.stop()
-        shutil.rmtree(state_dir, ignore_errors=True)
-
-    atexit.register(cleanup)
-    dc.provision()
-    _confine_to_own_address(dc)
-    for name in LAB_HOSTS:
-        dc.add_computer(name, f'{name}.{DOMAIN}')
-    dc.start()
-    return dc
-
-
-@pytest.fixture(name='lab_dc')
-def lab_dc_fixture() -> SambaDC:
-    """The process-wide test DC with computer accounts HV01$..HV03$ (no delegation)."""
-    if 'dc' not in _SHARED:
-        try:
-            _SHARED['dc'] = _start_shared_dc()
-        except Exception as error:  # pylint: disable=broad-exception-caught  # remembered: one failed provisioning, not one per test
-            _SHARED['dc'] = error
-    if isinstance(_SHARED['dc'], Exception):
-        raise RuntimeError(f'the test DC could not be started: {_SHARED["dc"]}') from _SHARED['dc']
-    return _SHARED['dc']
 
 
 def admin_connection(dc: SambaDC) -> ldap3.Connection:

@@ -4,8 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from directory_helpers import (ace, lab_dc_fixture, reset_delegation, security_descriptor,  # noqa: F401  pylint: disable=unused-import
-                               set_attribute, sid_bytes)
+from directory_helpers import ace, reset_delegation, security_descriptor, set_attribute, sid_bytes
 from hvlab.model.directory import (TRUSTED_TO_AUTH_FOR_DELEGATION, Directory, DirectoryError, parse_security_descriptor,
                                    sid_to_string)
 

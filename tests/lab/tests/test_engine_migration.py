@@ -1,7 +1,7 @@
 """Compare-VM / Move-VM: every rule of hvlab.engine.cmdlets.migration.
 
 Engine level (no network) for networks, versions, enablement, auth type, CredSSP, concurrency and storage;
-a real Samba DC (directory_helpers) for the Kerberos delegation rule.
+a real Samba DC (the lab_dc fixture) for the Kerberos delegation rule.
 """
 
 import threading
@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from directory_helpers import ace, lab_dc_fixture, reset_delegation, security_descriptor, set_attribute  # noqa: F401  pylint: disable=unused-import
+from directory_helpers import ace, reset_delegation, security_descriptor, set_attribute
 from hvlab.model.directory import TRUSTED_TO_AUTH_FOR_DELEGATION, Directory
 from hvlab.engine import Command, Identity, LabObject
 from hvlab.engine.objects import vm_object

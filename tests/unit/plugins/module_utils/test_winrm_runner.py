@@ -13,7 +13,6 @@ from ansible_collections.hyperv.mobility.plugins.module_utils._host import runne
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.commands import Command
 
 CMDLETS_JSON = os.path.join(os.path.dirname(__file__), '..', '..', '..', '..', 'tests', 'lab', 'hvlab', 'cmdlets.json')
-SHARED_CMDLETS_JSON = '/work/shared/reference/cmdlets.json'
 
 # The lab (and any host-side allow-listing) recognises the runner by this hash: changing the script is a deliberate act
 # that updates this pin together with them.
@@ -21,8 +20,7 @@ PINNED_SHA256 = '3e2a53928bb5f7141c92b982d3a8a1890de8ad280301b7312cd9297b914f9fa
 
 
 def documented_cmdlets():
-    path = CMDLETS_JSON if os.path.exists(CMDLETS_JSON) else SHARED_CMDLETS_JSON
-    with open(path) as handle:
+    with open(CMDLETS_JSON, encoding='utf-8') as handle:
         return set(json.load(handle))
 
 
