@@ -110,5 +110,4 @@ options:
       - When not set, 10 seconds for operations and 2 seconds for initial replication.
       - At least 1.
     type: int
-    version_added: 1.1.0
 '''

@@ -11,7 +11,7 @@ DOCUMENTATION = r'''
 ---
 module: asr_failover
 short_description: Test failover, fail over, commit, fail back and reprotect a VM protected by Azure Site Recovery
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Runs one step of Microsoft's Hyper-V to Azure failover and failback process on a protected VM.
   - V(test_failover) creates a test VM in Azure (disaster recovery drill) and V(test_failover_cleanup) removes it.

@@ -11,7 +11,7 @@ DOCUMENTATION = r'''
 ---
 module: asr_host_registration
 short_description: Install the Site Recovery provider on a Hyper-V host and register the host with a Hyper-V site
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Makes a Hyper-V host a registered server of a Hyper-V site of an Azure Site Recovery vault, with the command lines
     Microsoft documents for installing the provider without the wizard, then checks the registration in the vault.

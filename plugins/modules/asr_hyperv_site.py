@@ -11,7 +11,7 @@ DOCUMENTATION = r'''
 ---
 module: asr_hyperv_site
 short_description: Manage a Hyper-V site (replication fabric) of an Azure Site Recovery vault
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Creates or deletes a Hyper-V site, the Site Recovery fabric that collects the Hyper-V hosts not managed by VMM
     (fabric type C(HyperVSite)).

@@ -11,7 +11,7 @@ DOCUMENTATION = r'''
 ---
 module: asr_hyperv_site_info
 short_description: Read the Hyper-V sites and VMM servers of an Azure Site Recovery vault
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Lists the Hyper-V sites and VMM servers (replication fabrics), or the one named O(name), with their registered hosts and
     protection containers (the VMM clouds of a VMM server) and, for a VMM server, its VM networks (for M(hyperv.mobility.asr_network_mapping)).

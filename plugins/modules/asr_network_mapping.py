@@ -11,7 +11,7 @@ DOCUMENTATION = r'''
 ---
 module: asr_network_mapping
 short_description: Map a VMM VM network to a recovery VM network or Azure virtual network in an Azure Site Recovery vault
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Creates, changes or removes a network mapping of Site Recovery - which network a replicated VM connects to after failover.
   - The primary network is a VM network of a VMM server registered with the vault (O(site), O(network)). It maps to a VM network

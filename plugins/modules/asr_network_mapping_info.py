@@ -11,7 +11,7 @@ DOCUMENTATION = r'''
 ---
 module: asr_network_mapping_info
 short_description: Read the network mappings of an Azure Site Recovery vault
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Lists the network mappings of the vault (VMM VM network to recovery VM network or Azure virtual network), all of them or
     those of one VMM server (O(site)), one VM network (O(network)) or one name (O(name)). One call, whatever the filters.

@@ -11,7 +11,7 @@ DOCUMENTATION = r'''
 ---
 module: asr_policy_association
 short_description: Associate a replication policy with a Hyper-V site or a VMM cloud of an Azure Site Recovery vault
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Manages the protection container mapping that pairs the Hyper-V site's protection container with Azure
     (C(Microsoft Azure)) under a replication policy, so the site's VMs can be protected with that policy.

@@ -10,7 +10,7 @@ DOCUMENTATION = r'''
 ---
 module: asr_prerequisites
 short_description: Check a Hyper-V host against the Site Recovery (Hyper-V to Azure) prerequisites
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Reads, in one PowerShell pipeline, whether the Hyper-V role is installed and which Windows Server release the host
     runs, and reports each prerequisite of Microsoft's Hyper-V to Azure guide with its status and the fix.

@@ -11,7 +11,7 @@ DOCUMENTATION = r'''
 ---
 module: asr_protected_vm
 short_description: Enable or disable Azure Site Recovery replication of a Hyper-V VM to Azure or of a VMM cloud's VM to a secondary site
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Enables replication (protection) of a VM of a Hyper-V site to Azure managed disks in O(target_resource_group_id), or to
     a storage account, with the Azure VM name, network and subnet used at failover; V(absent) disables it.

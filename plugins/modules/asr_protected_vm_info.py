@@ -11,7 +11,7 @@ DOCUMENTATION = r'''
 ---
 module: asr_protected_vm_info
 short_description: Read the replication state and health of the protected VMs of a Hyper-V site or a VMM cloud
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Lists the protected VMs of O(site) (or the one named O(name)) with protection state, replication health,
     initial replication progress, active location and the operations Site Recovery allows next.

@@ -11,7 +11,7 @@ DOCUMENTATION = r'''
 ---
 module: asr_replication_policy
 short_description: Manage a replication policy (Hyper-V to Azure, or VMM to a secondary site) of an Azure Site Recovery vault
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Creates, updates or deletes a replication policy - how often delta changes are copied, how long recovery points are kept,
     how often app-consistent snapshots are taken and when initial replication starts.

@@ -11,7 +11,7 @@ DOCUMENTATION = r'''
 ---
 module: asr_replication_policy_info
 short_description: Read the replication policies of an Azure Site Recovery vault
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Lists the replication policies (or the one named O(name)) with their settings, Hyper-V to Azure (C(HyperVReplicaAzure)) and
     VMM to a secondary site (C(HyperVReplica2012R2), with the on-premises keys such as C(authentication)).

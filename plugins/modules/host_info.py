@@ -10,7 +10,7 @@ DOCUMENTATION = r'''
 ---
 module: host_info
 short_description: Read the live migration and replication facts of a Hyper-V host
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Reads, in one PowerShell pipeline, whether Hyper-V is installed, the VM configuration versions the host supports,
     its name, FQDN and domain, its live migration settings and migration networks, its Hyper-V Replica server

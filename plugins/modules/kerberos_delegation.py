@@ -11,7 +11,7 @@ DOCUMENTATION = r'''
 ---
 module: kerberos_delegation
 short_description: Manage Kerberos constrained delegation of Hyper-V hosts' computer accounts in Active Directory
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Step 1 of Microsoft's procedure for live migration with Kerberos authentication. Each host's computer account
     must be trusted to delegate to the peer's C(cifs) service (storage moves) and C(Microsoft Virtual System Migration Service)

@@ -10,7 +10,7 @@ DOCUMENTATION = r'''
 ---
 module: migration_preflight
 short_description: Check that a VM can live-migrate from one Hyper-V host to another
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Read-only check of a source to destination pair of Hyper-V hosts without failover clustering, against the requirements
     of Microsoft's "Set up hosts for live migration without failover clustering".

@@ -10,7 +10,7 @@ DOCUMENTATION = r'''
 ---
 module: vm_failover
 short_description: Test failover, planned and unplanned failover, reverse replication and failback of a replicated VM
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Runs the failover and failback steps of Microsoft's secondary-site procedure for the Hyper-V Replica relationship of
     the VM O(name), each as one idempotent O(action).

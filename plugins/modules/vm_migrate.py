@@ -10,7 +10,7 @@ DOCUMENTATION = r'''
 ---
 module: vm_migrate
 short_description: Live-migrate a virtual machine from one Hyper-V host to another
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Moves the VM O(name) from the task's host (the source) to O(destination) with C(Move-VM), optionally with its storage.
   - Reads the destination first (C(Get-VMHost), C(Get-VM)); a VM that is already there and no longer on the source is

@@ -10,7 +10,7 @@ DOCUMENTATION = r'''
 ---
 module: vm_replication
 short_description: Hyper-V Replica of one virtual machine, on its primary server
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Enables, changes, suspends, resumes and removes the Hyper-V Replica relationship of the VM O(name) on the task's host
     (the primary server), toward a Replica server prepared with M(hyperv.mobility.replica_server).

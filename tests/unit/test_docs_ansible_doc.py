@@ -79,6 +79,33 @@ def test_attributes_say_check_and_diff_mode_and_the_runtime_groups(module_docs, 
     assert sorted(attributes['action_group']['membership']) == runtime_groups()[name]
 
 
+def galaxy_version():
+    with open(os.path.join(REPO_ROOT, 'galaxy.yml'), encoding='utf-8') as galaxy:
+        return yaml.safe_load(galaxy)['version']
+
+
+def version_key(version):
+    return tuple(int(part) for part in str(version).split('.'))
+
+
+def versions_added(spec, where):
+    """(where, version_added) of an option and of its sub-options, at any depth."""
+    found = [(where, spec['version_added'])] if 'version_added' in spec else []
+    for name, child in (spec.get('suboptions') or {}).items():
+        found.extend(versions_added(child, '%s.%s' % (where, name)))
+    return found
+
+
+@pytest.mark.parametrize('name', MODULES)
+def test_nothing_claims_a_release_after_galaxy_version(module_docs, name):
+    """version_added of the module and of every option is a release this collection has reached (galaxy.yml)."""
+    doc = module_docs[1]['hyperv.mobility.' + name]['doc']
+    claimed = [('module', doc['version_added'])]
+    for option, spec in (doc.get('options') or {}).items():
+        claimed.extend(versions_added(spec, option))
+    assert [entry for entry in claimed if version_key(entry[1]) > version_key(galaxy_version())] == []
+
+
 def test_every_module_is_in_the_listing():
     environment = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS_ROOT, ANSIBLE_COLLECTIONS_SCAN_SYS_PATH='false', ANSIBLE_NOCOLOR='1')
     completed = subprocess.run([os.path.join(BIN, 'ansible-doc'), '-l', '-j', 'hyperv.mobility'], capture_output=True, text=True,
