@@ -364,4 +364,3 @@ def as_dict(model):
     if hasattr(model, 'as_dict'):
         return model.as_dict()
     return dict(model)
-

@@ -248,7 +248,6 @@ class AsrResource(object):
         return candidate
 
 
-
 class AsrInfo(AsrResource):
     """An _info module: read() is the result under ``key``; nothing changes, nothing is waited for."""
 
@@ -257,6 +256,7 @@ class AsrInfo(AsrResource):
     def run(self):
         self.client.check_vault()
         return {'changed': False, self.key: self.read()}
+
 
 def by_either_name(documents, wanted):
     """The first document whose name or friendly name (what VMM calls it) is wanted, ignoring case; None when there is none."""
