@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -109,19 +110,26 @@ def lab(request, tmp_path_factory) -> typing.Iterator[LabHandle]:
         assert stopped.returncode == 0, stopped.stderr
 
 
+def _dc_address_answers(address: str) -> bool:
+    """Whether something listens on one of a DC's ports (LDAP, LDAPS, Kerberos) at address."""
+    for port in (389, 636, 88):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            probe.settimeout(0.2)
+            if probe.connect_ex((address, port)) == 0:
+                return True
+    return False
+
+
 def _free_dc_address() -> str:
-    """A loopback address whose LDAPS and KDC ports are free (each test session gets a DC of its own)."""
-    # pytest-xdist workers (gw0, gw1, ...) start from addresses of their own so two workers never probe the same one at once.
-    worker = os.environ.get('PYTEST_XDIST_WORKER', 'gw0')
-    first = 1 + 20 * int(worker[2:] or 0) if worker.startswith('gw') and worker[2:].isdigit() else 1
-    for number in range(first, 250):
-        address = f'127.0.20.{number}'
-        for port in (389, 636, 88):
-            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-                probe.settimeout(0.2)
-                if probe.connect_ex((address, port)) == 0:
-                    break
-        else:
+    """A loopback address of 127.0.20.0/24 whose LDAP, LDAPS and KDC ports are free (each test session gets a DC of its own).
+
+    The addresses are tried in a random order: test sessions of other worktrees probe at the same time, and provisioning takes
+    seconds between the probe and the start, so two sessions starting from the same address would meet there.
+    """
+    candidates = [f'127.0.20.{number}' for number in range(1, 250)]
+    random.shuffle(candidates)
+    for address in candidates:
+        if not _dc_address_answers(address):
             return address
     raise RuntimeError('no free loopback address for a Samba DC in 127.0.20.0/24')
 
@@ -131,8 +139,11 @@ def samba_dc(tmp_path_factory):
     """A provisioned, running Samba AD DC (hvlab.samba.SambaDC) on a free loopback address for the whole session."""
     from hvlab.samba import SambaDC  # pylint: disable=import-outside-toplevel  # only sessions that need AD pay for it
 
-    dc = SambaDC(tmp_path_factory.mktemp('samba-dc'), address=_free_dc_address())
-    dc.provision()
+    for attempt in range(3):
+        dc = SambaDC(tmp_path_factory.mktemp('samba-dc'), address=_free_dc_address())
+        dc.provision()
+        if not _dc_address_answers(dc.address) or attempt == 2:
+            break  # another session took the address while this one provisioned: provision on another
     dc.start()
     try:
         yield dc
