@@ -2,7 +2,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Fault matrix: every host module under each fault the lab injects, and the Samba DC's faults for kerberos_delegation.
 
-ONE lab (joined to the shared Samba DC) holds a cell of GROUP_SIZE hosts per fault kind, and ONE ansible-playbook run
+ONE lab (joined to the shared Samba DC, its hosts' Site Recovery provider pointed at a fake Azure with a vault and a Hyper-V
+site) holds a cell of GROUP_SIZE hosts per fault kind, and ONE ansible-playbook run
 (forks = one per cell) drives them all: for every module of MODULES a play arms, on every cell at once, that cell's
 fault (through the control endpoint, with ansible.builtin.uri), runs the module, clears the faults, runs it again.
 Cells never share a host, so the faults of one cell cannot reach another; the linear strategy finishes a task on every
@@ -11,7 +12,8 @@ module and fault:
 - the first run never ends in a traceback; when it fails, its message names the host and the fault;
 - the second run converges (no failure, the world in the desired state);
 - no side effect is duplicated: the write cmdlets counted by the lab (which count a pipeline that ran even when its
-  connection was dropped afterwards) are exactly those of one change.
+  connection was dropped afterwards) are exactly those of one change; for asr_host_registration, whose write is a program
+  (the lab counts no cmdlet for it), the host is registered in the vault exactly once.
 
 Command faults (HTTP 500, WSMan fault, drop before/after) hit a module's *write* pipeline (the lab's ``after`` lets
 its reads through) when it has one, so the re-read of an unknown outcome is exercised; read-only modules get enough of
@@ -28,7 +30,9 @@ import ldap3
 import pytest
 import yaml
 
-from migration_lab import MIGRATION_SERVICE, start_migration_lab
+from hvlab.cli import AZURE_CREDENTIALS_PATH, AZURE_INSTALLER_PATH, AZURE_RESOURCE_GROUP, AZURE_SITE, AZURE_VAULT, LabLauncher, start_azure
+from asr_lab import AZURE_ADDRESS
+from migration_lab import MIGRATION_SERVICE, free_port, start_migration_lab
 from vm_replication_lab import make_replica_server
 
 RETRIES = 1                      # hyperv_retries of every task: a fault that outlives one retry fails the task
@@ -95,8 +99,10 @@ class Module:
 
     role: the role the task runs on; faulted: the role the fault hits (for a pair module that only touches its
     destination, the destination). writes: {role: {cmdlet: count}} of ONE change; empty for read-only modules.
-    reads_before_write: pipelines the module runs on the faulted host before its write (the lab lets them through).
+    reads_before_write: pipelines (or programs) the module runs on the faulted host before its write (the lab lets them through).
     prepare(lab, cell): makes the change necessary on a fresh lab; converged(lab, cell): the desired state is in the world.
+    count_writes(lab, host, names, counters): {name: count} of the writes that happened on host (by default the lab's command
+    counters). azure: the play also carries the vault login (module_defaults group/hyperv.mobility.azure).
     """
 
     label: str
@@ -108,6 +114,9 @@ class Module:
     reads_before_write: int = 1
     prepare: typing.Callable[[typing.Any, Cell], None] = lambda lab, cell: None
     converged: typing.Callable[[typing.Any, Cell], bool] = lambda lab, cell: True
+    count_writes: typing.Callable[[typing.Any, str, typing.Iterable[str], dict], dict] = lambda lab, host, names, counters: command_writes(
+        counters, host, names)
+    azure: bool = False
 
     @property
     def fault_role(self) -> str:
@@ -134,6 +143,23 @@ def _replicating(role: str, suffix: str) -> typing.Callable:
     return lambda lab, cell: lab.control.host_state(cell[role])['replication']['relationships'].get(cell[role] + suffix, {}).get('mode') == 'Primary'
 
 
+def _registered(role: str) -> typing.Callable:
+    return lambda lab, cell: lab.registrations(cell[role]) == 1
+
+
+def _registration_count(lab, host: str, names: typing.Iterable[str], counters: dict) -> dict:  # pylint: disable=unused-argument
+    return {'registered in the vault': lab.registrations(host)}
+
+
+def _registration(role: str, transport: str) -> Module:
+    """asr_host_registration on a cell's host: extract and install run, the fault hits the registration program."""
+    return Module(f'asr_host_registration {transport}', 'asr_host_registration', role,
+                  {'site': AZURE_SITE, 'friendly_name': '{{ cell_%s }}.hvlab.test' % role, 'installer_path': AZURE_INSTALLER_PATH,
+                   'vault_credentials_path': AZURE_CREDENTIALS_PATH},
+                  writes={role: {'registered in the vault': 1}}, reads_before_write=2, converged=_registered(role),
+                  count_writes=_registration_count, azure=True)
+
+
 # a and c are reached over psrp, b over winrm. Plays run in this order: the live_migration task on b restores the
 # settings vm_migrate needs on its destination; a's -app VM replicates to b before the matrix (FaultLab).
 MODULES = [
@@ -154,6 +180,8 @@ MODULES = [
     Module('vm_replication_info', 'vm_replication_info', 'a', {'name': '{{ cell_a }}-app'}),
     Module('vm_failover test', 'vm_failover', 'a', {'name': '{{ cell_a }}-app', 'destination': '{{ cell_b }}', 'action': 'test'}, faulted='b',
            writes={'b': {'Start-VMFailover': 1}}, converged=_vm_on('b', 'a', '-app - Test')),
+    _registration('c', 'psrp'),
+    _registration('b', 'winrm'),
 ]
 
 
@@ -168,6 +196,12 @@ class FaultLab:
         # under test must turn it on.
         self.lab.configure_pair()
         self.run_playbook = run_playbook
+        # The portal's part of Site Recovery, as `hvlab up` prepares it: vault, Hyper-V site, the provider setup and the site's
+        # vault credentials on every host, the hosts' provider pointed at this fake Azure.
+        (state_dir / 'azure').mkdir()
+        self.azure_handle, azure = start_azure(state_dir / 'azure', AZURE_ADDRESS, free_port(AZURE_ADDRESS))
+        LabLauncher.prepare_azure(azure, self.control.base_url)
+        self.azure_defaults = dict(self.azure_handle.auth_params(), resource_group=AZURE_RESOURCE_GROUP, vault_name=AZURE_VAULT)
         self.cells = {fault.name: Cell(*(f'hv{GROUP_SIZE * index + offset:02d}' for offset in (1, 2, 3))) for index, fault in enumerate(FAULTS)}
         self.inventory_path = state_dir / 'matrix-inventory.yml'
         self._write_inventory()
@@ -203,8 +237,15 @@ class FaultLab:
     def address(self, host: str) -> str:
         return next(entry['address'] for entry in self.lab.hosts if entry['name'] == host)
 
+    def registrations(self, host: str) -> int:
+        """How often the vault lists host's provider among the Hyper-V site's registered servers."""
+        vault = self.azure_handle.control.state()[f'{AZURE_RESOURCE_GROUP}/{AZURE_VAULT}']
+        fabric = next(fabric for fabric in vault['fabrics'] if fabric['name'] == AZURE_SITE)
+        return [entry['name'] for entry in fabric['properties']['customDetails']['hyperVHosts']].count(f'{host}.hvlab.test')
+
     def stop(self) -> None:
         self.lab.stop()
+        self.azure_handle.stop()
 
 
 def _control_task(name: str, url: str, path: str, body: typing.Any = None, method: str = 'POST', run_once: bool = True) -> dict:
@@ -227,19 +268,23 @@ def arming(module: Module) -> dict:
     return armed
 
 
-def matrix_playbook(control_url: str) -> list:
+def matrix_playbook(lab: FaultLab) -> list:
     """One play per module over its role in every cell: arm each cell's fault, first run, clear all faults, second run."""
+    control_url = lab.control.base_url
     plays = []
     for module in MODULES:
         task = {'hyperv.mobility.' + module.module: module.options, 'ignore_errors': True}
-        plays.append({'name': module.label, 'hosts': f'role_{module.role}', 'gather_facts': False,
-                      'vars': {'arming': arming(module)},
-                      'module_defaults': {'group/hyperv.mobility.hyperv': {'hyperv_retries': RETRIES}},
-                      'tasks': [_control_task('arm', control_url, '{{ arming[fault].path }}', '{{ arming[fault].body }}', run_once=False),
-                                dict(task, name=f'{module.label} first'),
-                                _control_task('clear faults', control_url, '/faults', method='DELETE'),
-                                _control_task('clear latency', control_url, '/latency', {'host': '*', 'ms': 0}),
-                                dict(task, name=f'{module.label} again')]})
+        defaults = {'group/hyperv.mobility.hyperv': {'hyperv_retries': RETRIES}}
+        play = {'name': module.label, 'hosts': f'role_{module.role}', 'gather_facts': False, 'vars': {'arming': arming(module)}}
+        if module.azure:
+            defaults['group/hyperv.mobility.azure'] = lab.azure_defaults
+            play['environment'] = {'REQUESTS_CA_BUNDLE': lab.azure_handle.ca_path}
+        plays.append(dict(play, module_defaults=defaults,
+                          tasks=[_control_task('arm', control_url, '{{ arming[fault].path }}', '{{ arming[fault].body }}', run_once=False),
+                                 dict(task, name=f'{module.label} first'),
+                                 _control_task('clear faults', control_url, '/faults', method='DELETE'),
+                                 _control_task('clear latency', control_url, '/latency', {'host': '*', 'ms': 0}),
+                                 dict(task, name=f'{module.label} again')]))
     return plays
 
 
@@ -273,7 +318,7 @@ def check_cell(lab: FaultLab, run, counters: dict, fault: Fault, module: Module)
         assert again['changed'] is False, ('the write of the first run was applied; the second run must see it', again)
     assert module.converged(lab, cell), 'not in the desired state after the second run'
     for role, expected in module.writes.items():
-        assert command_writes(counters, cell[role], expected) == expected, ('duplicated or missing write', counters.get(cell[role]))
+        assert module.count_writes(lab, cell[role], expected, counters) == expected, ('duplicated or missing write', counters.get(cell[role]))
 
 
 def test_fault_matrix(samba_dc, run_playbook, tmp_path, monkeypatch):
@@ -281,7 +326,7 @@ def test_fault_matrix(samba_dc, run_playbook, tmp_path, monkeypatch):
     try:
         # Every cell's host at once: one fork per cell.
         monkeypatch.setenv('ANSIBLE_FORKS', str(len(FAULTS)))
-        run = run_playbook(matrix_playbook(lab.control.base_url), inventory=lab.inventory_path)
+        run = run_playbook(matrix_playbook(lab), inventory=lab.inventory_path)
         assert TRACEBACK not in run.stdout + run.stderr, run.stderr
         counters = lab.control.counters()
         problems = []
