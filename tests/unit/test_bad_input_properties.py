@@ -175,3 +175,11 @@ def test_a_number_for_a_dict_option_is_a_message_naming_it(monkeypatch):
                                                     'destination_connection': 0}, monkeypatch)
     assert result['failed'] and guard.attempts == 0 and SECRET not in json.dumps(result)
     assert result['msg'].startswith('destination_connection must be a dictionary of its sub-options (') and 'password' in result['msg']
+
+
+@pytest.mark.parametrize('host', ['[]', 'hv01 hv02', 'hv01/wsman'])
+def test_a_host_no_url_can_hold_fails_naming_it_before_any_connection(host, monkeypatch):
+    """urllib raises a bare ValueError on a host such as '[]' while pypsrp or pywinrm builds the endpoint URL."""
+    result, guard = run_module(load('host_info'), {'hyperv_host': host, 'hyperv_password': SECRET}, monkeypatch)
+    assert result['failed'] and guard.attempts == 0 and SECRET not in json.dumps(result)
+    assert result['msg'].startswith("Cannot reach Hyper-V host: %r is not a host name" % host), result['msg']

@@ -7,10 +7,30 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type  # pylint: disable=invalid-name
 
+import ipaddress
+import re
+
 TRANSPORTS = ('psrp', 'winrm')
 AUTH_METHODS = ('negotiate', 'ntlm', 'kerberos', 'credssp', 'certificate', 'basic')
 PROTOCOLS = ('http', 'https')
 DEFAULT_PORTS = {'http': 5985, 'https': 5986}
+# A DNS or NetBIOS name: labels of letters (any script), digits, hyphens and underscores, joined by dots. Underscores and
+# non-ASCII letters are not refused: requests / pywinrm / pypsrp carry them (IDNA), and a name only the resolver can judge.
+HOST_NAME = re.compile(r'^(?!-)[\w-]{1,63}(?<!-)(\.(?!-)[\w-]{1,63}(?<!-))*\.?$')
+
+
+def host_problem(host):
+    """Why host cannot be the host of a WinRM endpoint URL (None when it can): it must be a host name or an IPv4 / IPv6 address."""
+    text = str(host or '')
+    try:
+        ipaddress.ip_address(text[1:-1] if text.startswith('[') and text.endswith(']') else text)
+        return None
+    except ValueError:
+        pass
+    if len(text) <= 253 and HOST_NAME.match(text):
+        return None
+    return ('%r is not a host name (letters, digits and hyphens, in labels joined by dots) or an IPv4 / IPv6 address; '
+            'check hyperv_host (ansible_host) or the destination' % text)
 
 
 class ConnectionOptions:

@@ -38,6 +38,7 @@ from ansible_collections.hyperv.mobility.plugins.module_utils._host.failures imp
     failure_kind,
     failure_reason,
 )
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.options import host_problem
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.psrp import PYPSRP_IMPORT_ERROR, PsrpTransport
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.winrm import PYWINRM_IMPORT_ERROR, WinrmTransport
 
@@ -111,6 +112,10 @@ class HostSession:
         return result
 
     def _open_once(self):
+        # Before any library builds a URL of it (urllib raises a bare ValueError on '[]'): every caller handles HostError here.
+        problem = host_problem(self.options.host)
+        if problem:
+            raise HostConnectionError('Cannot reach Hyper-V host: %s.' % problem, self.options.host)
         try:
             self._transport.open()
         except PipelineNotSent:
