@@ -32,6 +32,9 @@ import time
 import typing
 import uuid
 
+from hvlab.azure import recovery_points
+from hvlab.azure.errors import AzureError, bad_request, not_found  # noqa: F401  re-exported: hvlab.azure.vmm, providers, server
+
 PROVIDER = 'Microsoft.RecoveryServices'
 AZURE_CONTAINER = 'Microsoft Azure'
 HYPERV_AZURE = 'HyperVReplicaAzure'
@@ -52,36 +55,15 @@ PROVIDER_FAILOVER_ACTIONS: dict = {}
 ALLOWED_OPERATIONS = {
     'InitialReplicationInProgress': ['DisableProtection'],
     'Protected': ['TestFailover', 'PlannedFailover', 'UnplannedFailover', 'DisableProtection'],
-    'FailoverCompleted': ['Commit'],
+    'FailoverCompleted': ['Commit', 'ChangePit'],
     'FailoverCommitted': ['PlannedFailover', 'UnplannedFailover'],
     'FailbackCompleted': ['Commit'],
     'FailbackCommitted': ['ReverseReplicate', 'DisableProtection'],
 }
 
 
-class AzureError(Exception):
-    """An ARM error answer: HTTP status, error code and message ({"error": {"code", "message"}})."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-
-    def body(self) -> dict:
-        return {'error': {'code': self.code, 'message': self.message}}
-
-
 def _now() -> str:
     return datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%S.%fZ')
-
-
-def not_found(kind: str, name: str) -> AzureError:
-    return AzureError(404, 'NotFound', "%s '%s' was not found." % (kind, name))
-
-
-def bad_request(code: str, message: str) -> AzureError:
-    return AzureError(400, code, message)
 
 
 class Operation:
@@ -150,6 +132,9 @@ class Vault:  # pylint: disable=too-many-instance-attributes  # one collection p
         self.network_mappings: dict = {}  # primary network id (lower) -> {mapping name (lower): network mapping}
         self.operations: dict = {}
         self.job_failures: list = []
+        self.events: list = []           # what completed, in order (record): tests read the order of operations
+        self.plans: dict = {}            # recovery plan name (lower) -> plan (hvlab.azure.plans)
+        self.vmm_providers: dict = {}    # VMM fabric (lower) -> the providers of its nodes (hvlab.azure.providers)
 
     def document(self) -> dict:
         return {'id': self.id, 'name': self.name, 'type': '%s/vaults' % PROVIDER, 'location': self.location, 'sku': {'name': 'Standard'},
@@ -169,7 +154,23 @@ class Vault:  # pylint: disable=too-many-instance-attributes  # one collection p
             operation.settle()
         for items in self.protected.values():
             for item in items.values():
-                _advance_initial_replication(item)
+                self.advance_initial_replication(item)
+
+    def advance_initial_replication(self, item: dict) -> None:
+        """Initial replication ends when due: the item is protected, and the recovery side holds its first recovery point."""
+        if _advance_initial_replication(item):
+            recovery_points.capture(item, 'CrashConsistent', self.retention(item))
+
+    def retention(self, item: dict) -> int:
+        return recovery_points.retention(self.policy_by_id(item['properties']['policyId']))
+
+    def record(self, scenario: str, item: dict, **details: typing.Any) -> dict:
+        """One completed step on one protected item, in the order steps complete (tests read vault.events through the state)."""
+        event = dict({'sequence': len(self.events) + 1, 'time': time.time(), 'scenario': scenario, 'vm_name': item['properties']['friendlyName'],
+                      'item': item['name'], 'active_location': item['properties']['activeLocation'],
+                      'data_version': recovery_points.active_version(item)}, **details)
+        self.events.append(event)
+        return event
 
     def operation(self, name: str) -> Operation:
         try:
@@ -412,7 +413,7 @@ class Vault:  # pylint: disable=too-many-instance-attributes  # one collection p
             self.protected_items(container)[name.lower()] = protected
             item['properties'].update(protectionStatus='Protected', replicationProtectedItemId=item_id)
             container['properties']['protectedItemCount'] = len(self.protected_items(container))
-            _advance_initial_replication(protected)
+            self.advance_initial_replication(protected)
             return public(protected)
         return self.start('EnableDr', 'Enable protection', {'id': item_id, 'name': name, 'type': 'ProtectionEntity'}, apply)
 
@@ -430,16 +431,51 @@ class Vault:  # pylint: disable=too-many-instance-attributes  # one collection p
         return self.start('DisableDr', 'Disable protection', item, apply)
 
     def act(self, fabric_name: str, container_name: str, name: str, action: str, body: dict) -> Operation:
-        """testFailover, testFailoverCleanup, plannedFailover, unplannedFailover, failoverCommit, reProtect."""
+        """testFailover, testFailoverCleanup, plannedFailover, unplannedFailover, failoverCommit, reProtect, applyRecoveryPoint."""
         item = self.protected_item(fabric_name, container_name, name)
-        actions = PROVIDER_FAILOVER_ACTIONS.get(item['properties']['providerSpecificDetails']['instanceType'], FailoverActions)
-        handler = actions(item, (body or {}).get('properties') or {}, self)
+        handler = failover_actions(item, (body or {}).get('properties') or {}, self)
         change = handler.validate(action)
 
         def apply() -> dict:
             change()
+            self.record(handler.SCENARIOS[action], item)
             return public(item)
         return self.start(handler.SCENARIOS[action], handler.FRIENDLY[action], item, apply)
+
+    def recovery_points(self, fabric_name: str, container_name: str, name: str) -> list:
+        return recovery_points.points(self.protected_item(fabric_name, container_name, name))
+
+    def recovery_point(self, fabric_name: str, container_name: str, name: str, point_name: str) -> dict:
+        return recovery_points.public(recovery_points.point(self.protected_item(fabric_name, container_name, name), point_name))
+
+    def protected_item_by_id(self, item_id: str) -> dict:
+        for items in self.protected.values():
+            for item in items.values():
+                if item['id'].lower() == (item_id or '').lower():
+                    return item
+        raise not_found('Replication protected item', item_id)
+
+    def workload(self, body: dict) -> list:
+        """Lab control: the protected VMs' workload writes (``writes`` times) on their active side, then, with ``replicate``, a
+        replication cycle of every replicating item brings a recovery point (``point_type``); ``vms`` limits it to those VMs."""
+        wanted = {name.lower() for name in body.get('vms') or []}
+        touched = []
+        for items in self.protected.values():
+            for item in items.values():
+                if wanted and item['properties']['friendlyName'].lower() not in wanted:
+                    continue
+                if body.get('writes'):
+                    recovery_points.write(item, int(body['writes']))
+                if body.get('replicate') and item['properties']['protectionState'] == 'Protected':
+                    recovery_points.capture(item, body.get('point_type') or 'CrashConsistent', self.retention(item))
+                touched.append(recovery_points.summary(item))
+        return touched
+
+
+def failover_actions(item: dict, properties: dict, vault: 'Vault', point_type: typing.Optional[str] = None) -> 'FailoverActions':
+    """The failover state machine of the item's replication provider (point_type: what a recovery plan's failover asks for)."""
+    actions = PROVIDER_FAILOVER_ACTIONS.get(item['properties']['providerSpecificDetails']['instanceType'], FailoverActions)
+    return actions(item, properties, vault, point_type)
 
 
 def _azure_protection(item: dict, provider: dict) -> typing.Tuple[dict, dict]:
@@ -500,9 +536,10 @@ def set_protection_state(item: dict, state: str, description: str) -> None:
     properties['allowedOperations'] = allowed
 
 
-def _advance_initial_replication(item: dict) -> None:
+def _advance_initial_replication(item: dict) -> bool:
+    """True when the item's initial replication has just finished."""
     if item['properties']['protectionState'] != 'InitialReplicationInProgress':
-        return
+        return False
     details = item['properties']['providerSpecificDetails']
     now, due = time.monotonic(), item.get('initialReplicationDue', 0)
     if now < due:
@@ -510,30 +547,38 @@ def _advance_initial_replication(item: dict) -> None:
         # initial replication's progress; how Azure paces it is not documented).
         started = item.get('initialReplicationStarted', now)
         details['initialReplicationDetails']['initialReplicationProgressPercentage'] = min(99, int(100 * (now - started) / (due - started)))
-        return
+        return False
     details['initialReplicationDetails']['initialReplicationProgressPercentage'] = 100
     details.update(vmProtectionState='Protected', vmProtectionStateDescription='Protected', lastReplicatedTime=_now())
     set_protection_state(item, 'Protected', 'Protected')
+    return True
 
 
 def public(item: dict) -> dict:
     """A protected item as the REST API returns it (without the lab's bookkeeping)."""
-    return dict((key, copy.deepcopy(value)) for key, value in item.items() if key not in ('initialReplicationDue', 'initialReplicationStarted'))
+    return dict((key, copy.deepcopy(value)) for key, value in item.items()
+                if key not in ('initialReplicationDue', 'initialReplicationStarted', recovery_points.DATA_KEY))
 
 
 class FailoverActions:
     """The failover state machine of one protected item (Hyper-V to Azure)."""
 
     SCENARIOS = {'testFailover': 'TestFailover', 'testFailoverCleanup': 'TestFailoverCleanup', 'plannedFailover': 'PlannedFailover',
-                 'unplannedFailover': 'UnplannedFailover', 'failoverCommit': 'CommitFailover', 'reProtect': 'ReverseReplicate'}
+                 'unplannedFailover': 'UnplannedFailover', 'failoverCommit': 'CommitFailover', 'reProtect': 'ReverseReplicate',
+                 'applyRecoveryPoint': 'ApplyRecoveryPoint'}
     FRIENDLY = {'testFailover': 'Test failover', 'testFailoverCleanup': 'Cleanup test failover', 'plannedFailover': 'Planned failover',
-                'unplannedFailover': 'Unplanned failover', 'failoverCommit': 'Commit', 'reProtect': 'Reverse replicate'}
+                'unplannedFailover': 'Unplanned failover', 'failoverCommit': 'Commit', 'reProtect': 'Reverse replicate',
+                'applyRecoveryPoint': 'Change recovery point'}
     DIRECTIONS = ('PrimaryToRecovery', 'RecoveryToPrimary')
+    # The applyRecoveryPoint provider input of this replication provider (ApplyRecoveryPointProviderSpecificInput.instanceType).
+    APPLY_POINT_INPUT = HYPERV_AZURE
 
-    def __init__(self, item: dict, properties: dict, vault: typing.Optional['Vault'] = None) -> None:
+    def __init__(self, item: dict, properties: dict, vault: typing.Optional['Vault'] = None, point_type: typing.Optional[str] = None) -> None:
         self.item = item
         self.properties = properties
         self.vault = vault
+        # A recovery plan's failover names a kind of recovery point (RecoveryPlanHyperVReplicaAzureFailoverInput.recoveryPointType).
+        self.point_type = point_type
 
     def validate(self, action: str) -> typing.Callable[[], None]:
         validator = getattr(self, '_' + action, None)
@@ -574,14 +619,25 @@ class FailoverActions:
         if direction != expected:
             raise bad_request('InvalidFailoverDirection', "The virtual machine is active on '%s'; failoverDirection must be %s." % (location, expected))
         to_azure = direction == 'PrimaryToRecovery'
+        source = 'Primary' if to_azure else 'Recovery'
+        # Planned: the source shuts down and sends what is left, nothing is lost. Unplanned: the target starts from a recovery point.
+        point = None if operation == 'PlannedFailover' else recovery_points.chosen(self.item, self._point_id(), self.point_type)
 
         def change() -> None:
+            if operation == 'PlannedFailover':
+                recovery_points.synchronize(self.item, source)
+            else:
+                recovery_points.bring_online(self.item, recovery_points.other(source), point)
             self.item['properties'].update(activeLocation='Recovery' if to_azure else 'Primary', lastSuccessfulFailoverTime=_now())
             if to_azure:
                 set_protection_state(self.item, 'FailoverCompleted', 'Failover completed; commit pending')
             else:
                 set_protection_state(self.item, 'FailbackCompleted', 'Failback completed; commit pending')
         return change
+
+    def _point_id(self) -> typing.Optional[str]:
+        """The recovery point a failover input names (HyperVReplicaAzure failover inputs carry recoveryPointId)."""
+        return (self.properties.get('providerSpecificDetails') or {}).get('recoveryPointId')
 
     def _plannedFailover(self) -> typing.Callable[[], None]:  # pylint: disable=invalid-name
         return self._failover('PlannedFailover')
@@ -593,6 +649,7 @@ class FailoverActions:
         require_operation(self.item, 'Commit')
 
         def change() -> None:
+            recovery_points.clear(self.item)
             if self.item['properties']['activeLocation'] == 'Recovery':
                 set_protection_state(self.item, 'FailoverCommitted', 'Failover committed')
             else:
@@ -606,7 +663,23 @@ class FailoverActions:
                               'Hyper-V to Azure replicates again from the primary site: failoverDirection must be PrimaryToRecovery.')
 
         def change() -> None:
+            recovery_points.synchronize(self.item, self.item['properties']['activeLocation'])
             set_protection_state(self.item, 'Protected', 'Protected')
+        return change
+
+    def _applyRecoveryPoint(self) -> typing.Callable[[], None]:  # pylint: disable=invalid-name
+        """Before the commit, bring the VM up from another recovery point (the portal's "Change recovery point")."""
+        require_operation(self.item, 'ChangePit')
+        given = self.properties.get('providerSpecificDetails')
+        if given is None or given.get('instanceType') not in (self.APPLY_POINT_INPUT,):
+            raise bad_request('InvalidProviderInput', "providerSpecificDetails.instanceType must be %s for '%s'; got %r." % (
+                self.APPLY_POINT_INPUT, self.item['properties']['friendlyName'], None if given is None else given.get('instanceType')))
+        if not self.properties.get('recoveryPointId'):
+            raise bad_request('InvalidRecoveryPointId', 'recoveryPointId is required to apply a recovery point.')
+        point = recovery_points.point(self.item, self.properties['recoveryPointId'])
+
+        def change() -> None:
+            recovery_points.bring_online(self.item, self.item['properties']['activeLocation'], point)
         return change
 
 
@@ -644,7 +717,8 @@ class AzureWorld:
         self.settings.update(job_seconds=1.0, poll_seconds=1, initial_replication_seconds=0.0)
 
     def snapshot(self) -> dict:
-        """Everything, as JSON, for tests to assert against."""
+        """Everything, as JSON, for tests to assert against (with the lab's records: events, each item's data and recovery points)."""
+        from hvlab.azure import plans  # pylint: disable=import-outside-toplevel  # plans builds on this module
         result = {}
         for vault in self.vaults.values():
             vault.settle()
@@ -658,6 +732,9 @@ class AzureWorld:
                 'protected_items': [public(i) for items in vault.protected.values() for i in items.values()],
                 'protectable_items': copy.deepcopy([i for items in vault.protectable.values() for i in items.values()]),
                 'jobs': copy.deepcopy(vault.jobs()),
+                'recovery_plans': [plans.document(vault, plan) for plan in vault.plans.values()],
+                'events': copy.deepcopy(vault.events),
+                'data': [recovery_points.summary(i) for items in vault.protected.values() for i in items.values()],
             }
         return result
 

@@ -79,9 +79,15 @@ class FakeAzureControl:
     def create_vault(self, resource_group: str, name: str) -> dict:
         return self.call('POST', 'vaults', {'resource_group': resource_group, 'name': name})
 
-    def vault_credentials(self, resource_group: str, vault: str, site: str) -> str:
-        """A registration key (.VaultCredentials document) for the site, as the portal's download gives it."""
+    def vault_credentials(self, resource_group: str, vault: str, site: typing.Optional[str] = None) -> str:
+        """A registration key (.VaultCredentials document) for the Hyper-V site, or for VMM servers (site None), as the portal gives it."""
         return self.call('POST', 'vault-credentials', {'resource_group': resource_group, 'vault': vault, 'site': site})['document']
+
+    def workload(self, resource_group: str, vault: str, writes: int = 0, replicate: bool = False, point_type: typing.Optional[str] = None,
+                 vms: typing.Optional[list] = None) -> list:
+        """The protected VMs write on their active side, then (replicate) a replication cycle brings a recovery point."""
+        return self.call('POST', 'workload', {'resource_group': resource_group, 'vault': vault, 'writes': writes, 'replicate': replicate,
+                                              'point_type': point_type, 'vms': vms})
 
     def register_host(self, resource_group: str, vault: str, fabric: str, host: str, vms: list) -> dict:
         return self.call('POST', 'register-host', {'resource_group': resource_group, 'vault': vault, 'fabric': fabric, 'host': host, 'vms': vms})

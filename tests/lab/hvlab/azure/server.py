@@ -11,7 +11,9 @@ One HTTPS listener (default ``127.0.10.253:8443``) serves, as the public clouds 
 - ARM: ``/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.RecoveryServices/vaults/<vault>[/...]`` with a
   valid bearer token (401 otherwise). Writes answer ``202 Accepted`` with ``Azure-AsyncOperation``, ``Location`` and
   ``Retry-After``; the operation status and result URLs are polled like ARM's.
-- ``/_control/...`` (JSON, no auth): reset, settings, vaults, host registration, fault injection, request log, state.
+- ``/_control/...`` (JSON, no auth): reset, settings, vaults, host and VMM server registration, the protected VMs' workload
+  (writes and replication cycles: hvlab.azure.recovery_points), fault injection, request log, state (with the order of
+  completed operations, ``events``).
   Faults: ``{"status": 429|500|503, "count": N, "retry_after": s, "path": substring, "method": "PUT"}`` answered before
   the request is handled; ``{"kind": "job_failure", ...}`` makes the next asynchronous operation fail.
 """
@@ -28,7 +30,7 @@ import typing
 import urllib.parse
 import uuid
 
-from hvlab.azure import providers, vmm
+from hvlab.azure import plans, providers, vmm
 from hvlab.azure.asr import AzureError, AzureWorld, Vault, bad_request, not_found, public
 
 API_VERSION = '2025-08-01'
@@ -266,12 +268,14 @@ class AzureRequestHandler(http.server.BaseHTTPRequestHandler):
                 return 200, vmm.register_vmm(world.vault(world.subscription_id, body['resource_group'], body['vault']), body)
             if route == 'vault-credentials' and method == 'POST':
                 vault = world.vault(world.subscription_id, body['resource_group'], body['vault'])
-                return 200, {'document': providers.vault_credentials(vault, world.subscription_id, body['site'])}
+                return 200, {'document': providers.vault_credentials(vault, world.subscription_id, body.get('site'))}
             if route == 'register-provider' and method == 'POST':
                 return 200, providers.register_with_credentials(world, body)
             if route == 'register-host' and method == 'POST':
                 vault = world.vault(world.subscription_id, body['resource_group'], body['vault'])
                 return 200, vault.register_host(body['fabric'], body['host'], body.get('vms', []))
+            if route == 'workload' and method == 'POST':
+                return 200, world.vault(world.subscription_id, body['resource_group'], body['vault']).workload(body)
             if route == 'faults':
                 return self._control_faults(method, body)
             if route == 'requests':
@@ -322,6 +326,8 @@ class ArmRoutes:
             return self._policies(method, parts, body)
         if head in ('replicationnetworks', 'replicationnetworkmappings'):
             return vmm.route_vault(vault, method, parts)
+        if head == 'replicationrecoveryplans':
+            return plans.route(vault, method, parts, body)
         if head == 'replicationprotectioncontainers' and len(parts) == 1:
             return 200, {'value': vault.all_containers(), 'nextLink': None}
         if head == 'replicationfabrics':
@@ -416,6 +422,10 @@ class ArmRoutes:
                 return vault.disable_protection(fabric, container, parts[1])
             if len(parts) == 3 and method == 'POST':
                 return vault.act(fabric, container, parts[1], parts[2], body)
+            if len(parts) == 3 and parts[2].lower() == 'recoverypoints' and method == 'GET':
+                return 200, {'value': vault.recovery_points(fabric, container, parts[1]), 'nextLink': None}
+            if len(parts) == 4 and parts[2].lower() == 'recoverypoints' and method == 'GET':
+                return 200, vault.recovery_point(fabric, container, parts[1], parts[3])
         raise bad_request('UnsupportedOperation', '%s %s is not supported by the fake Azure.' % (method, '/'.join(parts)))
 
 

@@ -25,7 +25,8 @@ Resources have the JSON shapes of the public REST specification (azure-rest-api-
 - Failover between VMM sites follows the Hyper-V to Azure state machine of hvlab.azure.asr, except that a test failover
   attaches the test VM to a VM network of the site it starts on (``VmNetworkAsInput``) or to none (``NoNetworkAttachAsInput``),
   a committed failover allows reverse replication (reProtect, failoverDirection ``RecoveryToPrimary``) before the failback,
-  and reverse replication after a failback goes ``PrimaryToRecovery`` again.
+  and reverse replication after a failback goes ``PrimaryToRecovery`` again. Applying another recovery point before the commit takes a
+  providerSpecificDetails without instanceType: the SDK has no HyperVReplica2012R2 subtype, and Azure PowerShell sends the base input.
 Writes are asynchronous operations of the vault (202 + Azure-AsyncOperation), like every other write of the fake Azure.
 """
 
@@ -33,6 +34,7 @@ import re
 import typing
 import uuid
 
+from hvlab.azure import recovery_points
 from hvlab.azure.asr import (ALLOWED_OPERATIONS, AZURE_CONTAINER, HYPERV_AZURE, POLICY_DETAILS, PROTECTION_PROVIDERS, PROVIDER,
                              PROVIDER_ALLOWED_OPERATIONS, PROVIDER_FAILOVER_ACTIONS, REPLICATION_INTERVALS, AzureError, FailoverActions, Vault,
                              add_protectable_vms, bad_request, not_found, require_operation, set_protection_state)
@@ -91,6 +93,20 @@ def register_vmm(vault: Vault, body: dict) -> dict:
             'properties': {'fabricType': VMM, 'friendlyName': network['name'], 'networkType': 'VmNetwork', 'subnets': subnets},
         }
     return {'fabric': fabric, 'containers': list(containers.values()), 'networks': list(networks.values())}
+
+
+def unregister_vmm(vault: Vault, fabric_name: str) -> None:
+    """A VMM server leaves the vault: its fabric, clouds (with their protectable items and pairings) and VM networks go."""
+    fabric = vault.fabric(fabric_name)
+    for container in vault.containers.pop(fabric_name.lower(), {}).values():
+        key = container['id'].lower()
+        vault.protectable.pop(key, None)
+        vault.mappings.pop(key, None)
+        vault.protected.pop(key, None)
+    for network in vault.networks.pop(fabric_name.lower(), {}).values():
+        vault.network_mappings.pop(network['id'].lower(), None)
+    vault.vmm_providers.pop(fabric_name.lower(), None)
+    vault.fabrics.pop(fabric['name'].lower(), None)
 
 
 def _new_cloud(vault: Vault, fabric: dict, cloud: dict) -> dict:
@@ -234,6 +250,8 @@ class ReplicaFailoverActions(FailoverActions):
     replication from whichever site the VM is active on (failoverDirection RecoveryToPrimary after a failover, PrimaryToRecovery after
     a failback)."""
 
+    APPLY_POINT_INPUT = None
+
     def _active_direction(self) -> str:
         return 'PrimaryToRecovery' if self.item['properties']['activeLocation'] == 'Primary' else 'RecoveryToPrimary'
 
@@ -260,6 +278,7 @@ class ReplicaFailoverActions(FailoverActions):
                 self.item['properties']['activeLocation'], expected))
 
         def change() -> None:
+            recovery_points.synchronize(self.item, self.item['properties']['activeLocation'])
             set_protection_state(self.item, 'Protected', 'Protected')
         return change
 
