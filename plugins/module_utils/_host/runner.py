@@ -66,11 +66,12 @@ NOT_ALLOWED_ERROR_ID = 'HyperVMobility.CommandNotAllowed'
 # The allow-list, grouped by noun to keep the encoded command line short: 'Noun:Verb,Verb' -> Verb-Noun.
 # Together these are every cmdlet name in the lab's copy of the documented signatures (tests/unit checks they agree).
 ALLOWED_GROUPS = (
-    'VMHost:Get,Set', 'VMMigration:Enable,Disable', 'VMMigrationNetwork:Get,Add,Set,Remove', 'VM:Get,Move,Compare',
+    'VMHost:Get,Set', 'VMMigration:Enable,Disable', 'VMMigrationNetwork:Get,Add,Set,Remove', 'VM:Get,Move,Compare,Start',
     'VMHostSupportedVersion:Get', 'VMReplicationServer:Get,Set', 'VMReplicationAuthorizationEntry:Get,New,Set,Remove',
     'VMReplication:Get,Enable,Set,Remove,Measure,Suspend,Resume', 'VMInitialReplication:Start,Stop',
     'VMReplicationConnection:Test', 'VMFailover:Start,Complete,Stop', 'VMProcessor:Set', 'NetFirewallRule:Enable,Get',
     'WindowsFeature:Get', 'ADAccountControl:Set', 'ADComputer:Get,Set', 'CimInstance:Get', 'VMHardDiskDrive:Get', 'Object:Select',
+    'Service:Get,Stop',
 )
 
 

@@ -17,6 +17,10 @@ HV = 'Microsoft.HyperV.PowerShell'
 MIGRATION_AUTH = f'{HV}.MigrationAuthenticationType'
 MIGRATION_PERFORMANCE = f'{HV}.VMMigrationPerformance'
 VM_STATE = f'{HV}.VMState'
+# The decompiled module's VMHeartbeatStatus (Microsoft.HyperV.PowerShell), and System.ServiceProcess's service enums.
+VM_HEARTBEAT = f'{HV}.VMHeartbeatStatus'
+SERVICE_STATUS = 'System.ServiceProcess.ServiceControllerStatus'
+SERVICE_START_MODE = 'System.ServiceProcess.ServiceStartMode'
 INSTALL_STATE = 'Microsoft.Windows.ServerManager.Commands.InstallState'
 # ServerManager's InstallState is the one enum the lab sends that no reference file describes (see fidelity.md, "Facts no
 # source settles": the Feature type); every other enum comes from types.json.
@@ -166,6 +170,8 @@ def vm_object(host: SimHost, vm: VirtualMachine) -> LabObject:
         'MemoryAssigned': vm.memory_startup if running else 0,
         'MemoryStartup': vm.memory_startup,
         'Uptime': LabTimeSpan(86400.0 if running else 0.0),
+        # Null while the VM is off (the decompiled VirtualMachine.Heartbeat), else what the guest's heartbeat service answers.
+        'Heartbeat': None if vm.state == 'Off' else enum(VM_HEARTBEAT, vm.heartbeat()),
         'Generation': vm.generation,
         'Version': vm.version,
         'Path': vm.path,
@@ -228,3 +234,14 @@ def feature_object(host: SimHost, name: str) -> LabObject:
         'SubFeatures': [child for child, entry in FEATURE_CATALOG.items() if entry[2] == name],
     }
     return reference_object('Microsoft.Windows.ServerManager.Commands.Feature', properties, display)
+
+
+def service_object(name: str, display_name: str, status: str, start_mode: str) -> LabObject:
+    """A System.ServiceProcess.ServiceController as Get-Service returns it (a Win32 service of this computer)."""
+    running = status == 'Running'
+    properties = {'Name': name, 'ServiceName': name, 'DisplayName': display_name, 'Status': enum(SERVICE_STATUS, status),
+                  'StartType': enum(SERVICE_START_MODE, start_mode), 'CanStop': running, 'CanShutdown': running,
+                  'CanPauseAndContinue': False, 'MachineName': '.', 'ServiceType': LabEnum('System.ServiceProcess.ServiceType', 'Win32OwnProcess', 16),
+                  'DependentServices': [], 'ServicesDependedOn': []}
+    return LabObject(['System.ServiceProcess.ServiceController', 'System.ComponentModel.Component', 'System.MarshalByRefObject',
+                      'System.Object'], properties, 'System.ServiceProcess.ServiceController')

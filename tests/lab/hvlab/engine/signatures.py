@@ -40,6 +40,7 @@ _SYSTEM_TYPES = {
     'ADAuthenticationPolicy': 'Microsoft.ActiveDirectory.Management.ADAuthenticationPolicy',
     'ADAuthenticationPolicySilo': 'Microsoft.ActiveDirectory.Management.ADAuthenticationPolicySilo',
     'VMDriveController': 'Microsoft.HyperV.PowerShell.VMDriveController', 'Object': 'System.Object', 'Uri': 'System.Uri',
+    'ServiceController': 'System.ServiceProcess.ServiceController',
 }
 
 
@@ -128,7 +129,7 @@ class CmdletSignature:
             return f'Microsoft.ActiveDirectory.Management.Commands.{compact}'
         if self.module == 'CimCmdlets':
             return f'Microsoft.Management.Infrastructure.CimCmdlets.{compact}Command'
-        if self.module == 'Microsoft.PowerShell.Utility':
+        if self.module in ('Microsoft.PowerShell.Utility', 'Microsoft.PowerShell.Management'):
             return f'Microsoft.PowerShell.Commands.{compact}Command'
         # NetSecurity cmdlets are CDXML functions: PowerShell uses the function name.
         return self.name

@@ -16,7 +16,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from hvlab.model.directory import Directory
-from hvlab.model import firewall, programs, replication
+from hvlab.model import firewall, programs, replication, vmm
 from hvlab.engine.executor import Executor
 from hvlab.engine.signatures import find_signature
 from hvlab.engine.reference import (FEATURE_CATALOG, MIGRATION_AUTH_TYPES, MIGRATION_PERFORMANCE_OPTIONS, OS_RELEASES, REPLICA_AUTH_TYPES, VM_STATES,
@@ -52,17 +52,30 @@ class VirtualMachine:
     path: str = ''
     disks: list[VirtualDisk] = field(default_factory=list)
     data_version: int = 0          # the VM's data: grows as the workload writes; Hyper-V Replica copies it
+    # The guest OS: whether it answers the heartbeat integration service, and how long it takes to boot after Start-VM
+    # (the heartbeat reports NoContact until then). Lab choices; Hyper-V documents only the heartbeat's values.
+    guest_responding: bool = True
+    boot_seconds: float = 0.0
+    started_at: float | None = None
+
+    def heartbeat(self) -> str:
+        """VMHeartbeatStatus of a VM that is not off."""
+        if self.state != 'Running':
+            return 'Paused' if self.state == 'Paused' else 'NoContact'
+        booted = self.started_at is None or time.monotonic() - self.started_at >= self.boot_seconds
+        return 'OkApplicationsUnknown' if self.guest_responding and booted else 'NoContact'
 
     def to_state(self) -> dict:
         return {'name': self.name, 'id': self.vm_id, 'state': self.state, 'version': self.version,
                 'generation': self.generation, 'processor_count': self.processor_count,
                 'processor_compatibility': self.processor_compatibility, 'memory_startup': self.memory_startup,
-                'path': self.path, 'disks': [disk.to_state() for disk in self.disks], 'data_version': self.data_version}
+                'path': self.path, 'disks': [disk.to_state() for disk in self.disks], 'data_version': self.data_version,
+                'guest_responding': self.guest_responding, 'boot_seconds': self.boot_seconds}
 
     @classmethod
     def from_state(cls, data: dict) -> VirtualMachine:
         known = {'name', 'id', 'state', 'version', 'generation', 'processor_count', 'processor_compatibility',
-                 'memory_startup', 'path', 'disks', 'data_version'}
+                 'memory_startup', 'path', 'disks', 'data_version', 'guest_responding', 'boot_seconds'}
         _reject_unknown('vm', data, known)
         vm = cls(name=data['name'], vm_id=str(uuid.UUID(str(data.get('id') or uuid.uuid4()))))
         vm.apply(data)
@@ -80,8 +93,10 @@ class VirtualMachine:
                 self.disks = [VirtualDisk(**disk) for disk in value]
             elif key in ('generation', 'processor_count', 'memory_startup', 'data_version'):
                 setattr(self, key, int(value))
-            elif key == 'processor_compatibility':
-                self.processor_compatibility = bool(value)
+            elif key in ('processor_compatibility', 'guest_responding'):
+                setattr(self, key, bool(value))
+            elif key == 'boot_seconds':
+                self.boot_seconds = float(value)
             elif key in ('name', 'version', 'path'):
                 setattr(self, key, str(value))
             else:
@@ -160,7 +175,7 @@ def _require_choice(what: str, value, choices) -> None:
         raise ValueError(f'{what} must be one of {", ".join(choices)}, not {value!r}')
 
 
-_PATCHABLE = {'files', 'site_recovery', 'failing_commands',
+_PATCHABLE = {'files', 'site_recovery', 'failing_commands', 'vmm', 'services',
               'domain', 'os_release', 'supported_vm_versions', 'default_vm_version', 'hyperv_installed', 'features',
               'logical_processors', 'memory_bytes', 'clustered', 'migration', 'migration_networks', 'settings', 'vms',
               'replica_server', 'network_addresses', 'firewall_rules', 'replication'}
@@ -204,6 +219,8 @@ class SimHost:
         # installer and the vault credentials file here, where a playbook would copy them with win_copy.
         self.files: dict[str, str] = {}
         self.site_recovery = programs.SiteRecoveryHost()
+        # A VMM server (hvlab.model.vmm): set through the control endpoint on the lab machine that plays it.
+        self.vmm: vmm.VmmServer | None = None
 
     # ---- identity -------------------------------------------------------------------------------
     @property
@@ -254,9 +271,51 @@ class SimHost:
             else:
                 self.files[path.lower()] = str(content)
 
+    def _patch_vmm(self, value) -> None:
+        if value is None:
+            self.vmm = None
+        elif self.vmm is None:
+            self.vmm = vmm.VmmServer.from_state(value)
+        else:
+            self.vmm.apply(value)
+
+    # ---- services (Get-Service / Stop-Service) ----------------------------------------------------
+    def services(self) -> dict:
+        """The Windows services of what is installed here: name -> {display_name, status, start_mode}."""
+        with self.world.lock:
+            found = {}
+            if self.vmm is not None:
+                # A highly available VMM's service is started by the cluster on the node that owns the role: manual start.
+                found[vmm.VMM_SERVICE] = {'display_name': vmm.VMM_SERVICE_DISPLAY_NAME, 'status': self.vmm.service_status,
+                                          'start_mode': 'Manual' if self.vmm.highly_available else 'Automatic'}
+            found.update(self.site_recovery.services())
+            return found
+
+    def _patch_services(self, value) -> None:
+        """Start or stop installed services ({name: {'status': 'Running' | 'Stopped'}}); what is installed decides which exist."""
+        installed = self.services()
+        for name, entry in dict(value).items():
+            if name not in installed:
+                raise ValueError(f'services: {name!r} is not installed on {self.name}')
+            _reject_unknown('service', entry, {'status', 'display_name', 'start_mode'})
+            for fixed in ('display_name', 'start_mode'):
+                if fixed in entry and entry[fixed] != installed[name][fixed]:
+                    raise ValueError(f'services: the {fixed} of {name} comes with what is installed')
+            if 'status' in entry:
+                _require_choice('service status', entry['status'], vmm.SERVICE_STATUSES)
+                self.set_service_status(name, entry['status'])
+
+    def set_service_status(self, name: str, status: str) -> None:
+        with self.world.lock:
+            if name == vmm.VMM_SERVICE and self.vmm is not None:
+                self.vmm.service_status = status
+            else:
+                self.site_recovery.set_service_status(name, status)
+
     def _patch_site_recovery(self, value) -> None:
-        _reject_unknown('site_recovery', value, {'products', 'registration'})
-        self.site_recovery = programs.SiteRecoveryHost(products=dict(value.get('products') or {}), registration=value.get('registration'))
+        _reject_unknown('site_recovery', value, {'products', 'registration', 'history'})
+        self.site_recovery = programs.SiteRecoveryHost(products=dict(value.get('products') or {}), registration=value.get('registration'),
+                                                       history=[dict(entry) for entry in value.get('history') or []])
 
     # ---- VMs ------------------------------------------------------------------------------------
     def add_vm(self, name: str, **fields) -> VirtualMachine:
@@ -296,6 +355,8 @@ class SimHost:
                 'replication': self.replication.to_state(self),
                 'files': dict(sorted(self.files.items())),
                 'site_recovery': self.site_recovery.to_state(),
+                'vmm': self.vmm.to_state() if self.vmm is not None else None,
+                'services': self.services(),
             }
 
     def patch(self, fields: dict) -> None:

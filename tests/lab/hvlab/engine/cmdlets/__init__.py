@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from hvlab.engine.cmdlets import (
-    cim, failover, features, firewall, host, migration, migration_network, replica_server, replication, utility, vm,
+    cim, failover, features, firewall, host, migration, migration_network, replica_server, replication, services, utility, vm,
 )
 
 REGISTRY = {}
 PIPELINE_INPUT = set()
-for _module in (host, migration_network, vm, features, migration, replica_server, replication, failover, firewall, cim, utility):
+for _module in (host, migration_network, vm, features, migration, replica_server, replication, failover, firewall, cim, utility, services):
     for _name, _function in _module.CMDLETS.items():
         REGISTRY[_name.lower()] = _function
     PIPELINE_INPUT.update(name.lower() for name in getattr(_module, 'PIPELINE_INPUT', ()))

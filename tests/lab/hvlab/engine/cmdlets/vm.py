@@ -1,8 +1,15 @@
-"""Get-VM: by name (wildcards, alias VMName), by Id, or every VM of the host; Get-VMHardDiskDrive: a VM's virtual hard disks."""
+"""Get-VM: by name (wildcards, alias VMName), by Id, or every VM of the host; Get-VMHardDiskDrive: a VM's virtual hard disks.
+Start-VM: by name.
+
+Start-VM (Start-VM.md): no output without -Passthru. Rules the page does not state, modelled from Hyper-V's behaviour:
+a VM that is already running is not started again ("failed to change state ... in its current state"), and a Replica VM
+starts only once it is failed over (Start-VMFailover): until then it receives replication and cannot run.
+"""
 
 from __future__ import annotations
 
 import fnmatch
+import time
 
 from hvlab.engine.context import CmdletContext
 from hvlab.engine.objects import hard_drive_object, vm_object
@@ -66,4 +73,42 @@ def get_vm_hard_disk_drive(ctx: CmdletContext) -> None:
                     ctx.write_output(hard_drive_object(host, vm, disk))
 
 
-CMDLETS = {'Get-VM': get_vm, 'Get-VMHardDiskDrive': get_vm_hard_disk_drive}
+def _vms_by_name(ctx: CmdletContext, host, names: list) -> list:
+    """Start-VM's operands: the VMs its -Name designates."""
+    found = []
+    for name in names:
+        matched = [vm for vm in host.vms if fnmatch.fnmatchcase(vm.name.lower(), name.lower())] if _is_pattern(name) \
+            else [vm for vm in host.vms if vm.name.lower() == name.lower()]
+        if not matched and not _is_pattern(name):
+            ctx.write_error('InvalidParameter', f'Hyper-V was unable to find a virtual machine with name "{name}".', 'InvalidArgument',
+                            target=name)
+        found.extend(vm for vm in matched if vm not in found)
+    return found
+
+
+def start_vm(ctx: CmdletContext) -> None:
+    if ctx.bound.parameter_set == 'VMObject':
+        ctx.write_error('HvLab.NotImplemented', 'The lab starts virtual machines by -Name only.', 'NotImplemented',
+                        exception_type='System.NotImplementedException')
+        return
+    from hvlab.model.replication import FAILOVER_STATES  # pylint: disable=import-outside-toplevel  # the model imports the engine
+    for host in ctx.local_targets():
+        for vm in _vms_by_name(ctx, host, ctx.bound.get('Name')):
+            relationship = host.replication.relationships.get(vm.vm_id)
+            if vm.state == 'Running':
+                ctx.write_error('InvalidState', f"'{vm.name}' failed to change state. The operation cannot be performed while the object is "
+                                                'in its current state.', 'InvalidOperation', target=vm.name)
+                continue
+            if relationship is not None and relationship.mode in ('Replica', 'ExtendedReplica') and relationship.state not in FAILOVER_STATES:
+                ctx.write_error('InvalidState', f"'{vm.name}' failed to start: it is a Replica virtual machine (replication state "
+                                                f'{relationship.state}); fail it over with Start-VMFailover first.', 'InvalidOperation',
+                                target=vm.name)
+                continue
+            if not ctx.should_process(vm.name):
+                continue
+            vm.state, vm.started_at = 'Running', time.monotonic()
+            if ctx.passthru:
+                ctx.write_output(vm_object(host, vm))
+
+
+CMDLETS = {'Get-VM': get_vm, 'Get-VMHardDiskDrive': get_vm_hard_disk_drive, 'Start-VM': start_vm}
