@@ -1,6 +1,8 @@
 """Delayed command faults and the per-host record of commands with their parameters, through unmodified pypsrp and pywinrm."""
 # pylint: disable=redefined-outer-name  # pytest fixtures
 
+import time
+
 import pytest
 import requests
 from pypsrp.powershell import PowerShell, RunspacePool
@@ -50,7 +52,8 @@ def test_psrp_commands_are_recorded_with_their_parameters(lab):
         invoke(pool, 'Get-VM', Name=AWKWARD)
         invoke(pool, 'Get-VMHost')
     recorded = lab.control.commands('hv01')
-    assert recorded == [{'name': 'Get-VM', 'parameters': [['Name', AWKWARD]]}, {'name': 'Get-VMHost', 'parameters': []}]
+    assert without_time(recorded) == [{'name': 'Get-VM', 'parameters': [['Name', AWKWARD]]}, {'name': 'Get-VMHost', 'parameters': []}]
+    assert recorded[0]['time'] <= recorded[1]['time'] <= time.time()
     assert lab.control.commands('hv02') == []
     lab.control.reset_counters()
     assert lab.control.commands('hv01') == []
@@ -59,7 +62,12 @@ def test_psrp_commands_are_recorded_with_their_parameters(lab):
 def test_winrm_runner_commands_are_recorded(lab):
     _unused, stderr, code = run_runner(lab, {'version': 2, 'statements': [{'commands': [{'name': 'Get-VM', 'parameters': {'Name': AWKWARD}}]}]})
     assert code == 0, stderr
-    assert lab.control.commands('hv01') == [{'name': 'Get-VM', 'parameters': [['Name', AWKWARD]]}]
+    assert without_time(lab.control.commands('hv01')) == [{'name': 'Get-VM', 'parameters': [['Name', AWKWARD]]}]
+
+
+def without_time(recorded):
+    """The records without their time stamp (asserted on its own)."""
+    return [{key: value for key, value in entry.items() if key != 'time'} for entry in recorded]
 
 
 def test_the_record_keeps_the_last_commands_only(lab):

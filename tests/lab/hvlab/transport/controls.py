@@ -2,6 +2,7 @@
 
 import collections
 import threading
+import time
 import typing
 
 #: Fault kinds the lab can inject.  The first four hit the next requests that would run a command
@@ -71,9 +72,11 @@ class HostControls:
     def record_commands(self, statements: typing.Iterable[typing.Iterable[typing.Any]]) -> None:
         """Remember the commands about to run, with their parameters exactly as the transport decoded them.
 
-        Tests read them back (GET /hosts/<name>/commands) to prove that values reach the host byte for byte.
+        Tests read them back (GET /hosts/<name>/commands) to prove that values reach the host byte for byte, and with the time
+        (seconds since the epoch) to put them in order with what other parts of the lab recorded (the fake Azure's events).
         """
-        entries = [{'name': command.name, 'parameters': [[name, value] for name, value in command.parameters]}
+        now = time.time()
+        entries = [{'name': command.name, 'parameters': [[name, value] for name, value in command.parameters], 'time': now}
                    for statement in statements for command in statement]
         with self._lock:
             self._recorded.extend(entries)
