@@ -175,8 +175,8 @@ def test_start_vm_and_heartbeat(world):
     (started,) = run(host, 'Start-VM', ('Name', 'hv01-web'), ('Passthru', None)).errors  # already running
     assert started.fully_qualified_error_id == 'InvalidState,Microsoft.HyperV.PowerShell.Commands.StartVM'
     (running,) = run(host, 'Get-VM', ('Name', 'hv01-app')).output
-    assert running['State'].name == 'Running' and running['Heartbeat'] == LabEnum('Microsoft.HyperV.PowerShell.VMHeartbeatStatus',
-                                                                                   'OkApplicationsUnknown', 5)
+    heartbeat = LabEnum('Microsoft.HyperV.PowerShell.VMHeartbeatStatus', 'OkApplicationsUnknown', 5)
+    assert running['State'].name == 'Running' and running['Heartbeat'] == heartbeat
     host.patch({'vms': {'hv01-app': {'state': 'Off', 'boot_seconds': 3600}}})
     run(host, 'Start-VM', ('Name', 'hv01-app'))
     assert run(host, 'Get-VM', ('Name', 'hv01-app')).output[0]['Heartbeat'].name == 'NoContact'  # still booting
