@@ -34,6 +34,7 @@ extends_documentation_fragment:
   - hyperv.mobility.azure.wait
   - hyperv.mobility.attributes
   - hyperv.mobility.attributes.host_and_azure_groups
+  - hyperv.mobility.site_recovery_setup
 attributes:
   check_mode:
     details: Only the vault is read; nothing runs on the host.
@@ -68,21 +69,7 @@ options:
       - Microsoft documents that a registration key is valid for five days after it is generated.
       - Required with O(state=present).
     type: str
-  proxy_address:
-    description: Address of the proxy the provider uses to reach Azure (C(/proxyAddress)); without it the provider connects directly.
-    type: str
-  proxy_port:
-    description: Port of the proxy (C(/proxyport)); required with O(proxy_address).
-    type: int
-  proxy_username:
-    description: User of an authenticating proxy (C(/proxyUsername)).
-    type: str
-  proxy_password:
-    description: Password of O(proxy_username) (C(/proxyPassword)); never shown in the output, where the command line has V(********).
-    type: str
 notes:
-  - Program arguments cannot contain a double quote or a control character (the command line would be ambiguous); such a
-    value is refused before anything runs.
   - Downloading the installer from a URL is a separate task (C(ansible.windows.win_get_url)); the module only runs
     documented programs and cmdlets on the host.
 seealso:
@@ -182,52 +169,19 @@ operation_done:
   type: bool
 '''
 
-import ntpath
-
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.azure_module import AsrResource, run_asr_module
-from ansible_collections.hyperv.mobility.plugins.module_utils._host.errors import HostError, ProgramNotFoundError
-from ansible_collections.hyperv.mobility.plugins.module_utils._host.commands import Program, UNSAFE_ARGUMENT
+from ansible_collections.hyperv.mobility.plugins.module_utils._framework.provider_setup import PROXY_OPTIONS, ProviderSetup, provider_view
 
-INSTALLER_NAME = 'AzureSiteRecoveryProvider.exe'
 DRCONFIGURATOR = r'C:\Program Files\Microsoft Azure Site Recovery Provider\DRConfigurator.exe'
-# What each step's program is, for "... not found at <path>".
-PROGRAM_NAMES = {'extract': 'installer', 'install': 'setup program (setupdr.exe, extracted by the installer)',
-                 'register': 'registration tool (DRConfigurator.exe, installed by the setup)'}
-PROGRAM_ARGUMENT_OPTIONS = ('friendly_name', 'installer_path', 'extract_path', 'vault_credentials_path', 'proxy_address',
-                            'proxy_username', 'proxy_password')
 
 
-def registration_view(site, provider):
-    if not provider:
-        return {}
-    properties = provider.get('properties') or {}
-    return dict(site=site, friendly_name=properties.get('friendlyName'), provider_id=provider.get('name'),
-                provider_version=properties.get('providerVersion'), connection_status=properties.get('connectionStatus'),
-                protected_item_count=properties.get('protectedItemCount') or 0)
-
-
-class HostRegistration(AsrResource):
+class HostRegistration(ProviderSetup, AsrResource):
     """One host's registration with a Hyper-V site: read it in the vault, install and register on the host, or unregister."""
 
+    PROGRAM_ARGUMENT_OPTIONS = ProviderSetup.PROGRAM_ARGUMENT_OPTIONS + ('friendly_name',)
+
     def validate(self):
-        params = self.params
-        if params['state'] == 'present':
-            missing = [name for name in ('installer_path', 'vault_credentials_path') if not params[name]]
-            if missing:
-                self.fail('state=present needs %s (paths on the host).' % ' and '.join(missing))
-        if bool(params['proxy_address']) != bool(params['proxy_port']):
-            self.fail('proxy_address and proxy_port go together: give both or neither.')
-        if bool(params['proxy_username']) != bool(params['proxy_password']):
-            self.fail('proxy_username and proxy_password go together: give both or neither.')
-        if params['proxy_username'] and not params['proxy_address']:
-            self.fail('proxy_username needs proxy_address and proxy_port.')
-        if params['proxy_port'] is not None and not 1 <= params['proxy_port'] <= 65535:
-            self.fail('proxy_port must be between 1 and 65535, got %d.' % params['proxy_port'])
-        for name in PROGRAM_ARGUMENT_OPTIONS:
-            value = params[name]
-            if value and UNSAFE_ARGUMENT.search(value):
-                shown = '(hidden)' if name == 'proxy_password' else repr(value)
-                self.fail('%s cannot contain a double quote or a control character (it becomes a program argument): %s' % (name, shown))
+        self.validate_programs(('installer_path', 'vault_credentials_path') if self.params['state'] == 'present' else ())
 
     def run(self):
         client, params = self.client, self.params
@@ -237,7 +191,7 @@ class HostRegistration(AsrResource):
             self.fail("Hyper-V site '%s' does not exist in vault %s (create it with hyperv.mobility.asr_hyperv_site)." % (site, client.vault_name),
                       error_kind='not_found')
         current = self.registered_provider()
-        before = registration_view(site, current)
+        before = provider_view(current, site=site)
         if (current is not None) == (params['state'] == 'present'):
             return dict(changed=False, registration=before, steps=[])
         if params['state'] == 'absent':
@@ -245,27 +199,13 @@ class HostRegistration(AsrResource):
         return self.register(before)
 
     def registered_provider(self):
-        client, params = self.client, self.params
-        providers = client.list('registered servers of site %s' % params['site'],
-                                client.asr.replication_recovery_services_providers.list_by_replication_fabrics, params['site'])
-        wanted = params['friendly_name'].lower()
-        return next((provider for provider in providers if ((provider.get('properties') or {}).get('friendlyName') or '').lower() == wanted), None)
+        wanted = self.params['friendly_name'].lower()
+        return next((provider for provider in self.providers_of(self.params['site'])
+                     if ((provider.get('properties') or {}).get('friendlyName') or '').lower() == wanted), None)
 
     # ---- present --------------------------------------------------------------------------------------------------
     def programs(self):
-        params = self.params
-        installer = params['installer_path']
-        if not installer.lower().endswith('.exe'):
-            installer = ntpath.join(installer, INSTALLER_NAME)
-        folder = params['extract_path'] or ntpath.dirname(installer)
-        register = ['/r', '/Friendlyname', params['friendly_name'], '/Credentials', params['vault_credentials_path']]
-        if params['proxy_address']:
-            register += ['/proxyAddress', params['proxy_address'], '/proxyport', str(params['proxy_port'])]
-        if params['proxy_username']:
-            register += ['/proxyUsername', params['proxy_username'], '/proxyPassword', params['proxy_password']]
-        return [('extract', Program(installer, ['/x:%s' % folder, '/q'])),
-                ('install', Program(ntpath.join(folder, 'setupdr.exe'), ['/i'])),
-                ('register', Program(DRCONFIGURATOR, register, secrets=[params['proxy_password']]))]
+        return self.provider_programs() + [self.register_program(DRCONFIGURATOR, self.params['friendly_name'])]
 
     def register(self, before):
         params = self.params
@@ -274,38 +214,10 @@ class HostRegistration(AsrResource):
         diff = self.diff(before, predicted, 'registration of %s' % params['friendly_name'])
         if self.module.check_mode:
             return dict(changed=True, registration=predicted, steps=[], diff=diff)
-        steps = []
-        session = self.host_session()
-        for name, program in self.programs():
-            try:
-                outcome = session.run_program(program)
-            except ProgramNotFoundError as error:
-                self.fail_steps('%s: %s not found at %s on %s' % (name, PROGRAM_NAMES[name], program.path, params['hyperv_host']),
-                                steps, host=error.host)
-            except HostError as error:
-                self.fail_steps('%s: %s' % (name, error.message), steps, host=error.host)
-            steps.append(dict(step=name, command_line=program.display(), exit_code=outcome.exit_code,
-                              output=(outcome.stdout + outcome.stderr).strip()))
-            if outcome.exit_code != 0:
-                said = (outcome.stderr or outcome.stdout).strip() or '(no output)'
-                self.fail_steps('%s on %s failed with exit code %s: %s' % (name, params['hyperv_host'], outcome.exit_code, said), steps)
-        provider = self.wait_for_registration()
-        after = registration_view(params['site'], provider)
+        steps = self.run_programs(self.programs(), [])
+        provider = self.wait_for_provider("the registration of %s with site '%s'" % (params['friendly_name'], params['site']), self.registered_provider)
+        after = provider_view(provider, site=params['site'])
         return dict(changed=True, registration=after, steps=steps, diff=self.diff(before, after, 'registration of %s' % params['friendly_name']))
-
-    def fail_steps(self, message, steps, **extra):
-        done = [step['step'] for step in steps if step['exit_code'] == 0]
-        not_done = [entry[0] for entry in self.programs() if entry[0] not in done]
-        self.fail('%s (done: %s; not done: %s; run the task again to converge)' % (message, ', '.join(done) or 'nothing', ', '.join(not_done)),
-                  steps=steps, **extra)
-
-    def wait_for_registration(self):
-        """The provider record of the host; the service may take a moment to list a server that just registered."""
-        if not self.params['wait']:
-            return self.registered_provider()
-        return self.poll_until("the registration of %s with site '%s' (DRConfigurator succeeded; rerun the task to check again)"
-                               % (self.params['friendly_name'], self.params['site']),
-                               lambda: (self.registered_provider(), None), lambda provider: provider is not None)
 
     # ---- absent ---------------------------------------------------------------------------------------------------
     def unregister(self, current, before):
@@ -325,10 +237,7 @@ def main():
         installer_path=dict(type='str'),
         extract_path=dict(type='str'),
         vault_credentials_path=dict(type='str'),
-        proxy_address=dict(type='str'),
-        proxy_port=dict(type='int'),
-        proxy_username=dict(type='str'),
-        proxy_password=dict(type='str', no_log=True),
+        **PROXY_OPTIONS
     ), HostRegistration, host_connection=True)
 
 

@@ -110,7 +110,7 @@ def test_check_mode_predicts_the_registration_and_runs_nothing(azure, lab, run_p
     assert result['changed'] is True and result['steps'] == []
     assert result['registration']['friendly_name'] == 'hv01.hvlab.test' and result['registration']['provider_id'] is None
     assert host_requests(lab) == 0
-    assert lab.control.host_state('hv01')['site_recovery'] == {'products': {}, 'registration': None}
+    assert lab.control.host_state('hv01')['site_recovery'] == {'products': {}, 'registration': None, 'history': []}  # no program ran
     assert providers(azure) == {}
 
 
@@ -173,7 +173,7 @@ def test_bad_input_fails_naming_the_option_and_runs_nothing(azure, lab, run_play
     assert result['failed'] is True
     assert message in result['msg']
     assert host_requests(lab) == 0
-    assert lab.control.host_state('hv01')['site_recovery'] == {'products': {}, 'registration': None}
+    assert lab.control.host_state('hv01')['site_recovery'] == {'products': {}, 'registration': None, 'history': []}  # no program ran
 
 
 def test_proxy_settings_reach_the_tool_and_the_password_never_the_output(azure, lab, run_playbook, site_lab):
