@@ -38,8 +38,8 @@ description:
   - V(failback) - planned failover back from the recovery site to the primary site, with replication reversed again
     (primary site -> recovery site), the same three steps as V(planned) in the other direction. Replication from
     the recovery site must be C(Replicating), and the VM turned off on the recovery site.
-  - This collection does not start or stop VMs (C(Start-VM) / C(Stop-VM) are not among the cmdlets it calls). Turn the
-    VM off before V(planned), V(reverse) and V(failback) and start it where it now runs afterwards.
+  - This module neither starts nor stops VMs. Turn the VM off before V(planned), V(reverse) and V(failback) (the collection calls
+    no C(Stop-VM)), and start it where it now runs afterwards (M(hyperv.mobility.vm_start), which also waits for its heartbeat).
 author:
   - hyperv.mobility contributors (@hyperv-mobility)
 extends_documentation_fragment:

@@ -1,0 +1,158 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) hyperv.mobility contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type  # pylint: disable=invalid-name
+
+DOCUMENTATION = r'''
+---
+module: vm_start
+short_description: Start a Hyper-V VM and verify that its guest answers the heartbeat
+version_added: 1.0.0
+description:
+  - Starts a VM of the host (C(Start-VM)) unless it runs, then waits until its heartbeat integration service reports the guest
+    up (C(Get-VM), property C(Heartbeat) - one of the C(Ok...) values) - the check Microsoft's single-VMM-server recovery asks for
+    before the workloads fail over - "verify the VMM VM is up and running".
+  - A Replica VM starts only once it is failed over (M(hyperv.mobility.vm_failover)); Hyper-V refuses it before, and so does the module.
+  - Idempotent - a running VM whose heartbeat is OK is V(ok); a running VM is never started again.
+author:
+  - hyperv.mobility contributors (@hyperv-mobility)
+extends_documentation_fragment:
+  - hyperv.mobility.connection
+attributes:
+  action_group:
+    support: full
+    membership:
+      - hyperv.mobility.hyperv
+    description: Use C(group/hyperv.mobility.hyperv) for the host connection.
+  check_mode:
+    support: full
+    description: Reads the VM and reports whether it would be started; nothing is started and no heartbeat is awaited.
+  diff_mode:
+    support: full
+    description: Shows the VM's state and heartbeat before and after.
+options:
+  name:
+    description: Name of the VM on the host.
+    type: str
+    required: true
+  wait_for_heartbeat:
+    description: Wait until the guest's heartbeat is OK; the task fails when it is not within O(timeout).
+    type: bool
+    default: true
+  timeout:
+    description: Seconds to wait for the heartbeat (1 to 604800).
+    type: int
+    default: 600
+  poll_interval:
+    description: Seconds between two reads of the heartbeat (1 to 3600).
+    type: int
+    default: 5
+notes:
+  - Cmdlets run - C(Get-VM -Name), C(Start-VM -Name) when the VM is off or saved, then C(Get-VM -Name) until the heartbeat is OK.
+  - A paused VM is refused (resume it first); the heartbeat of a VM without integration services never becomes OK.
+'''
+
+EXAMPLES = r'''
+- name: Start the failed-over VMM VM and verify it is up
+  hyperv.mobility.vm_start:
+    name: vmm01
+'''
+
+RETURN = r'''
+vm:
+  description: The VM after the run (predicted in check mode).
+  returned: success
+  type: dict
+  contains:
+    name:
+      description: Name of the VM.
+      type: str
+    state:
+      description: C(Running), C(Off), ...
+      type: str
+    heartbeat:
+      description: The heartbeat (C(OkApplicationsUnknown), C(OkApplicationsHealthy), C(NoContact), ...), null while the VM is off.
+      type: str
+started:
+  description: Whether the module started the VM.
+  returned: success
+  type: bool
+'''
+
+import time
+
+from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import HypervModule
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.commands import Command
+
+VM_TYPE = 'Microsoft.HyperV.PowerShell.VirtualMachine'
+MAX_TIMEOUT = 7 * 86400
+STARTABLE = ('Off', 'Saved')
+
+
+def heartbeat_ok(heartbeat):
+    """OkApplicationsUnknown / OkApplicationsHealthy / OkApplicationsCritical: the guest OS answers (its applications aside)."""
+    return str(heartbeat or '').startswith('Ok')
+
+
+def vm_view(vm):
+    return dict(name=vm.get('Name'), state=vm.get('State'), heartbeat=vm.get('Heartbeat'))
+
+
+def read_vm(module):
+    result = module.run([Command('Get-VM', {'Name': module.params['name']})], check=False)
+    found = result.of_type(VM_TYPE)
+    if not found:
+        said = '; '.join(error.message for error in result.errors) or 'no such VM'
+        module.fail_json(msg="VM '%s' is not on %s: %s" % (module.params['name'], module.host, said))
+    return vm_view(found[0])
+
+
+def wait_for_heartbeat(module, view, started, sleep=time.sleep, clock=time.time):
+    """Read the VM until its heartbeat is OK, within timeout; fail with what it last said (changed when the module started it)."""
+    params = module.params
+    deadline = clock() + params['timeout']
+    while not heartbeat_ok(view['heartbeat']):
+        remaining = deadline - clock()
+        if remaining <= 0:
+            module.fail_json(msg="VM '%s' on %s is %s but its heartbeat is %s after %d seconds: the guest does not answer (check its operating "
+                                 'system and integration services) - it is not up and running.' % (
+                                     params['name'], module.host, view['state'], view['heartbeat'], params['timeout']), vm=view, changed=started)
+        sleep(min(params['poll_interval'], remaining))
+        view = read_vm(module)
+    return view
+
+
+def main():
+    module = HypervModule(argument_spec=dict(
+        name=dict(type='str', required=True),
+        wait_for_heartbeat=dict(type='bool', default=True),
+        timeout=dict(type='int', default=600),
+        poll_interval=dict(type='int', default=5),
+    ), supports_check_mode=True)
+    params = module.params
+    for option, maximum in (('timeout', MAX_TIMEOUT), ('poll_interval', 3600)):
+        if not 1 <= params[option] <= maximum:
+            module.fail_json(msg='%s must be between 1 and %d seconds, got %d' % (option, maximum, params[option]))
+    before = read_vm(module)
+    if before['state'] not in STARTABLE + ('Running',):
+        module.fail_json(msg="VM '%s' on %s is %s: resume it (or turn it off) before starting it." % (params['name'], module.host, before['state']),
+                         vm=before)
+    start = before['state'] != 'Running'
+    if module.check_mode:
+        after = dict(before, state='Running') if start else before
+        module.exit_json(changed=start, started=False, vm=after, diff=dict(before=before, after=after))
+    after = before
+    if start:
+        module.run([Command('Start-VM', {'Name': params['name']})])
+        after = read_vm(module)
+    if params['wait_for_heartbeat']:
+        after = wait_for_heartbeat(module, after, start)
+    module.exit_json(changed=start, started=start, vm=after, diff=dict(before=before, after=after))
+
+
+if __name__ == '__main__':
+    main()
