@@ -10,10 +10,12 @@ __metaclass__ = type  # pylint: disable=invalid-name
 DOCUMENTATION = r'''
 ---
 module: asr_failover
-short_description: Test failover, fail over, commit, fail back and reprotect a VM protected by Azure Site Recovery
+short_description: Test failover, fail over, commit, fail back and reprotect a VM or a recovery plan protected by Azure Site Recovery
 version_added: 0.1.0
 description:
-  - Runs one step of Microsoft's Hyper-V to Azure failover and failback process on a protected VM.
+  - Runs one step of Microsoft's Hyper-V to Azure failover and failback process on a protected VM (O(site), O(name)), or on every
+    VM of a recovery plan (O(recovery_plan), see M(hyperv.mobility.asr_recovery_plan)) - Site Recovery then shuts the primary
+    VMs down (planned failover), fails every VM over and starts the plan's groups one after the other.
   - V(test_failover) creates a test VM in Azure (disaster recovery drill) and V(test_failover_cleanup) removes it.
   - V(planned_failover) (source VMs shut down first, no data loss) or V(unplanned_failover) (primary site unreachable) fail over in
     O(direction); V(commit) finishes a failover. Failback is a planned failover with O(direction=recovery_to_primary), then commit.
@@ -24,8 +26,13 @@ description:
     V(planned_failover) or V(unplanned_failover), V(commit); V(reprotect) then replicates from the secondary site back to the
     primary site (reverse replication); failback is a planned failover with O(direction=recovery_to_primary), V(commit), and
     V(reprotect) again replicates from the primary site to the secondary site. A test failover starts on the site the VM is active on.
-  - Idempotent, a step already done is C(ok) (a test failover pending cleanup, a VM already active on the target side, a failover already committed).
-    A step Site Recovery does not allow in the VM's current state is an error listing the allowed operations.
+  - Recovery points - a failover starts the VM from the latest recovery point unless O(recovery_point) names another one (see
+    M(hyperv.mobility.asr_recovery_point_info)). To Azure, the point goes with the failover; between VMM sites Hyper-V Replica fails
+    over to the latest point, and another one is chosen with O(action=commit) - the module applies it (Site Recovery's "change
+    recovery point") and then commits, as Microsoft's single-VMM-server recovery says - "commit the failover, and select an
+    alternative recovery point if needed". A recovery plan's failover to Azure takes O(recovery_point_type) instead.
+  - Idempotent, a step already done is C(ok) (a test failover pending cleanup, a VM already active on the target side, a failover already committed;
+    for a plan, when every VM of the plan is there). A step Site Recovery does not allow in the current state is an error listing the allowed operations.
 author:
   - hyperv.mobility contributors (@hyperv-mobility)
 extends_documentation_fragment:
@@ -35,19 +42,21 @@ extends_documentation_fragment:
   - hyperv.mobility.attributes.azure_group
 attributes:
   diff_mode:
-    details: The VM's protection state, active location and test failover state.
+    details: The VM's protection state, active location and test failover state (of each VM, for a recovery plan).
 options:
   site:
-    description: Name of the Hyper-V site, or a VMM server (its fabric name or the server's name; O(cloud) is then required).
+    description:
+      - Name of the Hyper-V site, or a VMM server (its fabric name or the server's name; O(cloud) is then required). Required with O(name).
     type: str
-    required: true
   cloud:
     description: The VMM cloud of the protected VM (its name in VMM, or its protection container name) when O(site) is a VMM server.
     type: str
   name:
-    description: Name of the replication protected item (the O(hyperv.mobility.asr_protected_vm#module:name)).
+    description: Name of the replication protected item (the O(hyperv.mobility.asr_protected_vm#module:name)). One of O(name) and O(recovery_plan).
     type: str
-    required: true
+  recovery_plan:
+    description: Name of a recovery plan; the step runs on every VM of the plan. One of O(name) and O(recovery_plan).
+    type: str
   action:
     description: The step to run.
     type: str
@@ -66,9 +75,19 @@ options:
         VM is active on the recovery site), by its name in VMM, its Site Recovery name or its ARM id. Without it the test VM is
         attached to no network.
     type: str
-  recovery_point_id:
-    description: ARM id of the recovery point to fail over to. Defaults to the latest. Failover to Azure only.
+  recovery_point:
+    description:
+      - The recovery point to bring one VM (O(name)) up from - its name or ARM id (see M(hyperv.mobility.asr_recovery_point_info)),
+        V(latest) (the default) or V(latest_application_consistent).
+      - To Azure - with V(test_failover), V(planned_failover) or V(unplanned_failover) (the point goes with the failover), or with V(commit)
+        (applied before the commit). Between VMM sites - with V(commit) only (applied, then committed).
     type: str
+    aliases: [recovery_point_id]
+  recovery_point_type:
+    description:
+      - A recovery plan's failover to Azure - which recovery point each VM starts from (RecoveryPlanHyperVReplicaAzureFailoverInput).
+    type: str
+    choices: [latest, latest_application_consistent, latest_processed]
   shut_down_source:
     description: With V(unplanned_failover), try to shut down the source VMs first (when the primary site is still reachable).
     type: bool
@@ -106,6 +125,21 @@ EXAMPLES = r'''
     comments: quarterly drill passed
   delegate_to: localhost
 
+- name: Outage - fail the recovery plan over, every VM from its latest recovery point
+  hyperv.mobility.asr_failover:
+    recovery_plan: rp-line-of-business
+    action: unplanned_failover
+  delegate_to: localhost
+
+- name: Commit the failover of app01 on an older recovery point (VMM to a secondary site)
+  hyperv.mobility.asr_failover:
+    site: vmm01.corp.example.com
+    cloud: Gold
+    name: app01
+    action: commit
+    recovery_point: app01-rp0042
+  delegate_to: localhost
+
 - name: VMM to a secondary site - drill on the Corp-DR VM network of the secondary site
   hyperv.mobility.asr_failover:
     site: vmm-hq.contoso.com
@@ -117,9 +151,22 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+recovery_plan:
+  description: The plan after the step, with the keys of M(hyperv.mobility.asr_recovery_plan)'s RV(hyperv.mobility.asr_recovery_plan#module:recovery_plan).
+  returned: success with O(recovery_plan)
+  type: dict
+protected_vms:
+  description: The state of each VM of the plan after the step (predicted in check mode), with the keys of RV(protected_vm) and C(name).
+  returned: success with O(recovery_plan)
+  type: list
+  elements: dict
+recovery_point:
+  description: The recovery point applied before the commit (C(name), C(id), C(time), C(type)).
+  returned: O(action=commit) with O(recovery_point) other than V(latest), when a point was applied
+  type: dict
 protected_vm:
   description: The protected VM's state after the step (predicted in check mode).
-  returned: success
+  returned: success with O(name)
   type: dict
   contains:
     protection_state:
@@ -143,21 +190,31 @@ operation_done:
 
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.azure_module import AsrResource, Operation, run_asr_module
 from ansible_collections.hyperv.mobility.plugins.module_utils._azure.arm import (
-    HYPERV_REPLICA, HYPERV_TO_AZURE, HYPERV_TO_AZURE_FAILBACK, arm_property, provider_of, resource_name)
+    HYPERV_REPLICA, HYPERV_TO_AZURE, HYPERV_TO_AZURE_FAILBACK, arm_property, id_segment, provider_of, resource_name)
 from ansible_collections.hyperv.mobility.plugins.module_utils._azure.client import AzureClientError
+from ansible_collections.hyperv.mobility.plugins.module_utils._azure.recovery import (
+    LATEST, PLAN_OPERATIONS, PLAN_POINT_TYPES, boot_groups, choose_point, describe_points, plan_action_body, plan_view, point_view)
 
 # Options of a failover to or a failback from Azure, and their defaults; a failover between VMM sites refuses them.
-AZURE_ONLY = {'recovery_point_id': None, 'data_sync': 'minimize_downtime', 'create_vm_if_not_found': False}
+AZURE_ONLY = {'data_sync': 'minimize_downtime', 'create_vm_if_not_found': False}
 DIRECTIONS = {'primary_to_recovery': 'PrimaryToRecovery', 'recovery_to_primary': 'RecoveryToPrimary'}
 # Site Recovery's name of each step in allowedOperations.
 OPERATION_OF = {'test_failover': 'TestFailover', 'test_failover_cleanup': 'TestFailoverCleanup', 'planned_failover': 'PlannedFailover',
                 'unplanned_failover': 'UnplannedFailover', 'commit': 'Commit', 'reprotect': 'ReverseReplicate'}
 COMMITTED_STATES = ('FailoverCommitted', 'FailbackCommitted', 'Protected', 'InitialReplicationInProgress')
+# The steps a recovery point goes with (for one VM), and those recovery_point_type goes with (for a plan to Azure).
+POINT_ACTIONS = ('test_failover', 'planned_failover', 'unplanned_failover', 'commit')
+POINT_TYPE_ACTIONS = ('test_failover', 'planned_failover', 'unplanned_failover')
 
 
 def state_view(item):
     return dict(protection_state=arm_property(item, 'protectionState'), active_location=arm_property(item, 'activeLocation'),
                 test_failover_state=arm_property(item, 'testFailoverState'), allowed_operations=list(arm_property(item, 'allowedOperations') or []))
+
+
+def named_state_view(item):
+    """A plan's VM: its state and the name of its protected item."""
+    return dict(state_view(item), name=item['name'])
 
 
 def already_done(action, view, direction):
@@ -194,18 +251,67 @@ def predicted(action, view, direction):
     return after
 
 
-class Failover(AsrResource):
-    """One failover step on one protected VM."""
+def from_active_side(view):
+    """The failover direction that starts on the side a VM is active on."""
+    return 'PrimaryToRecovery' if view['active_location'] == 'Primary' else 'RecoveryToPrimary'
 
-    key = 'protected_vm'
+
+def option_problem(params):
+    """What is wrong with the options together (None when nothing), checked before any call."""
+    if params['name'] and not params['site']:
+        return 'site is required with name (the Hyper-V site or VMM server of the protected VM).'
+    point = params['recovery_point']
+    if point and params['recovery_plan']:
+        return ('recovery_point picks a point of one VM (name); a recovery plan starts each VM from the point recovery_point_type says '
+                '(failover to Azure).')
+    if params['recovery_point_type'] and params['name']:
+        return 'recovery_point_type applies to recovery plans; for one VM give recovery_point.'
+    if point and params['action'] not in POINT_ACTIONS:
+        return 'recovery_point applies to %s; got action=%s.' % (', '.join(POINT_ACTIONS), params['action'])
+    if (point or params['recovery_point_type']) and params['action'] != 'commit' and params['direction'] == 'recovery_to_primary':
+        return 'a recovery point is chosen for a failover from the primary site; a failback (direction=recovery_to_primary) sends what the VM holds.'
+    if params['recovery_point_type'] and params['action'] not in POINT_TYPE_ACTIONS:
+        return 'recovery_point_type applies to %s; got action=%s.' % (', '.join(POINT_TYPE_ACTIONS), params['action'])
+    return None
+
+
+class Failover(AsrResource):
+    """One failover step on one protected VM (the view: its state), or on every VM of a recovery plan (the view: each VM's state)."""
 
     def __init__(self, module, client):
         super(Failover, self).__init__(module, client)
-        self.fabric_name = self.container = self.item = None
+        self.fabric_name = self.container = self.item = self.point = self.plan = None
+        self.items = []
         # A fixed default keeps reruns idempotent: a VM already failed over to Azure is not failed back by the same task.
         self.direction = DIRECTIONS[module.params['direction'] or 'primary_to_recovery']
 
+    @property
+    def key(self):
+        return 'protected_vms' if self.params['recovery_plan'] else 'protected_vm'
+
+    def validate(self):
+        problem = option_problem(self.params)
+        if problem:
+            self.fail(problem)
+
     def read(self):
+        return self.read_plan() if self.params['recovery_plan'] else self.read_vm()
+
+    def desired(self, before):
+        return self.desired_plan(before) if self.params['recovery_plan'] else self.desired_vm(before)
+
+    def operation(self, before, after):
+        return self.plan_operation(before) if self.params['recovery_plan'] else self.vm_operations(before)
+
+    def also_returned(self):
+        if self.plan is not None:
+            return {'recovery_plan': plan_view(self.plan)}
+        if self.point is not None and self.params['action'] == 'commit':
+            return {'recovery_point': point_view(self.point)}
+        return {}
+
+    # ---- one VM ---------------------------------------------------------------------------------------------------
+    def read_vm(self):
         client, params = self.client, self.params
         self.subject = 'protected VM %s' % params['name']
         fabric, self.container = self.protection_container(params['site'], params['cloud'])
@@ -218,32 +324,61 @@ class Failover(AsrResource):
             given = sorted(option for option, default in AZURE_ONLY.items() if params[option] != default)
             if given:
                 self.fail('%s apply to failover to or failback from Azure only; %s replicates between VMM sites' % (', '.join(given), params['name']))
+            if params['recovery_point'] and params['action'] != 'commit':
+                self.fail('%s replicates between VMM sites: Hyper-V Replica fails over to the latest recovery point, and another one is chosen '
+                          'before the commit - give recovery_point with action=commit.' % params['name'])
         return state_view(self.item)
 
-    def between_vmm_sites(self):
-        return provider_of(self.item) == HYPERV_REPLICA
+    def between_vmm_sites(self, item=None):
+        return provider_of(item or self.item) == HYPERV_REPLICA
 
-    def desired(self, before):
+    def desired_vm(self, before):
         action = self.params['action']
         if already_done(action, before, self.direction):
             return before
         if OPERATION_OF[action] not in before['allowed_operations']:
             self.fail("%s is not allowed for '%s' in state %s (active on %s); Site Recovery allows: %s" % (
                 action, self.params['name'], before['protection_state'], before['active_location'], ', '.join(before['allowed_operations']) or 'nothing'))
+        if self.params['recovery_point'] not in (None, LATEST):
+            self.point = self.recovery_point()
         return predicted(action, before, self.direction)
 
-    def operation(self, before, after):
-        action = self.params['action']
+    def recovery_point(self):
+        """The recovery point the recovery_point option names, among the VM's points (the task fails listing them when none matches)."""
+        client, wanted, item = self.client, self.params['recovery_point'], self.item
+        points = client.list('recovery points of %s' % item['name'], client.asr.recovery_points.list_by_replication_protected_items,
+                             self.fabric_name, self.container['name'], item['name'])
+        point = choose_point(points, wanted)
+        if point is None:
+            self.fail("recovery_point: '%s' is not a recovery point of %s (its recovery points, newest first: %s)" % (
+                wanted, item['name'], describe_points(points)))
+        allowed = arm_property(item, 'allowedOperations') or []
+        if self.params['action'] == 'commit' and 'ChangePit' not in allowed:
+            self.fail("recovery_point: Site Recovery does not allow changing the recovery point of '%s' now (it allows: %s); a point is chosen "
+                      'after the failover and before the commit.' % (item['name'], ', '.join(allowed)))
+        return point
+
+    def vm_operations(self, before):
+        """The step's operation; a commit on another recovery point first brings the failed-over VM up from that point."""
+        action, name = self.params['action'], self.params['name']
+        where = (self.fabric_name, self.container['name'], name)
+        operations = []
+        if self.point is not None and action == 'commit':
+            # The SDK has no Hyper-V Replica input of ApplyRecoveryPointInput: between VMM sites none is typed.
+            provider = {} if self.between_vmm_sites() else {'instanceType': HYPERV_TO_AZURE}
+            body = {'properties': {'recoveryPointId': self.point['id'], 'providerSpecificDetails': provider}}
+            operations.append(Operation('apply recovery point %s to %s' % (self.point['name'], name),
+                                        self.client.asr.replication_protected_items.begin_apply_recovery_point, where + (body,)))
         begin, body = self._vmm_request(action, before) if self.between_vmm_sites() else self._request(action)
-        arguments = (self.fabric_name, self.container['name'], self.params['name']) + ((body,) if body is not None else ())
-        return Operation('%s of %s' % (action, self.params['name']), begin, arguments, view=state_view)
+        operations.append(Operation('%s of %s' % (action, name), begin, where + ((body,) if body is not None else ()), view=state_view))
+        return operations
 
     def _request(self, action):
         operations = self.client.asr.replication_protected_items
         params, direction = self.params, self.direction
         provider = {'instanceType': HYPERV_TO_AZURE}
-        if params['recovery_point_id']:
-            provider['recoveryPointId'] = params['recovery_point_id']
+        if self.point is not None and action != 'commit':
+            provider['recoveryPointId'] = self.point['id']
         if action == 'test_failover':
             network = {'networkType': 'VmNetworkAsInput', 'networkId': params['test_network_id']} if params['test_network_id'] else {}
             return operations.begin_test_failover, {'properties': dict(network, failoverDirection=direction, providerSpecificDetails=provider)}
@@ -268,11 +403,11 @@ class Failover(AsrResource):
         operations = self.client.asr.replication_protected_items
         params, direction = self.params, self.direction
         # Test failover and reverse replication start from the site the VM is active on.
-        from_active = 'PrimaryToRecovery' if view['active_location'] == 'Primary' else 'RecoveryToPrimary'
+        from_active = from_active_side(view)
         if action == 'test_failover':
             network = {'networkType': 'NoNetworkAttachAsInput'}
             if params['test_network_id']:
-                network = {'networkType': 'VmNetworkAsInput', 'networkId': self._test_network(from_active)}
+                network = {'networkType': 'VmNetworkAsInput', 'networkId': self._test_network(self.item, from_active)}
             return operations.begin_test_failover, {'properties': dict(network, failoverDirection=from_active)}
         if action == 'planned_failover':
             return operations.begin_planned_failover, {'properties': {'failoverDirection': direction}}
@@ -283,28 +418,80 @@ class Failover(AsrResource):
             return operations.begin_reprotect, {'properties': {'failoverDirection': from_active}}
         return self._request(action)
 
-    def _test_network(self, direction):
+    def _test_network(self, item, direction):
         """The ARM id of test_network_id, a VM network of the VMM server the test VM starts on."""
         wanted = self.params['test_network_id']
         if direction == 'PrimaryToRecovery':
-            fabric = self.fabric(resource_name(arm_property(self.item, 'recoveryFabricId')), 'test_network_id')
+            fabric = self.fabric(resource_name(arm_property(item, 'recoveryFabricId')), 'test_network_id')
         else:
-            fabric = self.fabric(self.item['id'].split('/replicationProtectionContainers/', 1)[0].rsplit('/', 1)[-1], 'test_network_id')
+            fabric = self.fabric(id_segment(item['id'], 'replicationFabrics'), 'test_network_id')
         network = self.vm_network(fabric, resource_name(wanted), 'test_network_id')
         if '/' in wanted and network['id'].lower() != wanted.lower():
             self.fail("test_network_id '%s' is not a VM network of VMM server '%s', where the test VM starts" % (wanted, fabric['name']))
         return network['id']
 
+    # ---- a recovery plan ------------------------------------------------------------------------------------------
+    def read_plan(self):
+        client, name = self.client, self.params['recovery_plan']
+        self.subject = 'recovery plan %s' % name
+        self.plan = client.get_or_none(self.subject, client.asr.replication_recovery_plans.get, name)
+        if self.plan is None:
+            raise AzureClientError("recovery plan '%s' does not exist in vault %s (create it with hyperv.mobility.asr_recovery_plan)" % (
+                name, client.vault_name), kind='not_found')
+        listed = [item_id for group in boot_groups(self.plan) for item_id in group]
+        self.items = [item for item in (self.protected_item_by_id(item_id) for item_id in listed) if item is not None]
+        found = set(item['id'].lower() for item in self.items)
+        missing = [resource_name(item_id) for item_id in listed if item_id.lower() not in found]
+        if missing:
+            self.fail("recovery plan '%s' lists VMs that are no longer protected: %s; change its groups (hyperv.mobility.asr_recovery_plan)" % (
+                name, ', '.join(missing)))
+        return [named_state_view(item) for item in self.items]
+
+    def desired_plan(self, before):
+        action, name = self.params['action'], self.params['recovery_plan']
+        done = [view['name'] for view in before if already_done(action, view, self.direction)]
+        if len(done) == len(before):
+            return before
+        if done:
+            self.fail("%s of recovery plan '%s' is done for %s but not for %s; Site Recovery runs a plan's step on all its VMs: finish the others "
+                      'one by one (name=...)' % (action, name, ', '.join(done), ', '.join(view['name'] for view in before if view['name'] not in done)))
+        allowed = plan_view(self.plan)['allowed_operations']
+        if PLAN_OPERATIONS[action][0] not in allowed:
+            self.fail("%s is not allowed for recovery plan '%s' now; Site Recovery allows: %s" % (action, name, ', '.join(allowed) or 'nothing'))
+        providers = arm_property(self.plan, 'replicationProviders') or []
+        if self.params['recovery_point_type'] and providers != [HYPERV_TO_AZURE]:
+            self.fail("recovery_point_type applies to a plan that fails over to Azure; recovery plan '%s' replicates with %s (Hyper-V Replica "
+                      'between VMM sites fails over to the latest recovery point: choose another one per VM with action=commit and '
+                      'recovery_point)' % (name, ', '.join(providers) or 'no provider'))
+        return [dict(predicted(action, view, self.direction), name=view['name']) for view in before]
+
+    def plan_operation(self, before):
+        """The plan action; a test failover starts where the VMs are active, like a single VM's."""
+        params, name, action = self.params, self.params['recovery_plan'], self.params['action']
+        direction = from_active_side(before[0]) if action == 'test_failover' else self.direction
+        network = params['test_network_id']
+        if action == 'test_failover' and network and all(self.between_vmm_sites(item) for item in self.items):
+            network = self._test_network(self.items[0], direction)
+        body = plan_action_body(action, direction, network, params['shut_down_source'], params['recovery_point_type'], params['comments'])
+        begin = getattr(self.client.asr.replication_recovery_plans, PLAN_OPERATIONS[action][1])
+        return Operation('%s of recovery plan %s' % (action, name), begin, (name,) + ((body,) if body is not None else ()), view=self.plan_after)
+
+    def plan_after(self, plan):
+        """The plan's VMs as Azure left them, read again (the plan action returns the plan)."""
+        self.plan = plan
+        return [named_state_view(self.protected_item_by_id(item['id'])) for item in self.items]
+
 
 def main():
     run_asr_module(dict(
-        site=dict(type='str', required=True), cloud=dict(type='str'), name=dict(type='str', required=True),
+        site=dict(type='str'), cloud=dict(type='str'), name=dict(type='str'), recovery_plan=dict(type='str'),
         action=dict(type='str', required=True, choices=sorted(OPERATION_OF)),
         direction=dict(type='str', choices=sorted(DIRECTIONS), default='primary_to_recovery'),
-        test_network_id=dict(type='str'), recovery_point_id=dict(type='str'), shut_down_source=dict(type='bool', default=False),
+        test_network_id=dict(type='str'), recovery_point=dict(type='str', aliases=['recovery_point_id']),
+        recovery_point_type=dict(type='str', choices=sorted(PLAN_POINT_TYPES)), shut_down_source=dict(type='bool', default=False),
         data_sync=dict(type='str', choices=['minimize_downtime', 'full_download'], default='minimize_downtime'),
         create_vm_if_not_found=dict(type='bool', default=False), comments=dict(type='str'),
-    ), Failover)
+    ), Failover, required_one_of=[['name', 'recovery_plan']], mutually_exclusive=[['name', 'recovery_plan']])
 
 
 if __name__ == '__main__':

@@ -116,7 +116,9 @@ def test_failover_between_vmm_sites_drill_failover_reverse_replication_failback(
     assert sorted(failed) == sorted(expected_failures), run.stdout
     msg = messages(run, steps)
     assert "test_network_id: VM network 'Corp' is not a network of VMM server '%s'" % VMM_RECOVERY['fabric'] in msg['drill on a primary network']
-    assert 'recovery_point_id apply to failover to or failback from Azure only' in msg['recovery point']
+    # A recovery point between VMM sites is chosen before the commit (applied, then committed), never with a test failover.
+    assert 'replicates between VMM sites: Hyper-V Replica fails over to the latest recovery point' in msg['recovery point']
+    assert 'give recovery_point with action=commit' in msg['recovery point']
     assert 'test_failover_cleanup' not in msg['blocked by the drill'] and 'TestFailoverCleanup' in msg['blocked by the drill']
     assert 'planned_failover is not allowed' in msg['failback before reverse replication'] and 'ReverseReplicate' in msg['failback before reverse replication']
     for name in ('test_failover again', 'planned_failover again', 'reprotect again'):

@@ -51,3 +51,10 @@ def provider_of(document):
 def resource_name(resource_id):
     """The last segment of an ARM id."""
     return (resource_id or '').rstrip('/').rsplit('/', 1)[-1]
+
+
+def id_segment(resource_id, kind):
+    """The name after ``kind`` in an ARM id (case-insensitive), e.g. id_segment(item_id, 'replicationFabrics'); None when absent."""
+    segments = (resource_id or '').split('/')
+    lowered = [segment.lower() for segment in segments]
+    return segments[lowered.index(kind.lower()) + 1] if kind.lower() in lowered and lowered.index(kind.lower()) + 1 < len(segments) else None

@@ -7,7 +7,8 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type  # pylint: disable=invalid-name
 
-from ansible_collections.hyperv.mobility.plugins.module_utils._azure.arm import HYPERV_REPLICA, PROVIDERS, arm_property, fabric_type, provider_of
+from ansible_collections.hyperv.mobility.plugins.module_utils._azure.arm import (
+    HYPERV_REPLICA, PROVIDERS, arm_property, fabric_type, id_segment, provider_of)
 
 
 def site_view(fabric):
@@ -64,12 +65,8 @@ def network_mapping_view(mapping):
     """A network mapping, with the primary fabric and network named from its id (.../replicationFabrics/<f>/replicationNetworks/<n>/...)."""
     if not mapping:
         return {}
-    segments = (mapping.get('id') or '').split('/')
-    lowered = [segment.lower() for segment in segments]
-
-    def after(kind):
-        return segments[lowered.index(kind) + 1] if kind in lowered else None
-    return dict(id=mapping.get('id'), name=mapping.get('name'), site=after('replicationfabrics'), network=after('replicationnetworks'),
+    return dict(id=mapping.get('id'), name=mapping.get('name'), site=id_segment(mapping.get('id'), 'replicationFabrics'),
+                network=id_segment(mapping.get('id'), 'replicationNetworks'),
                 network_friendly_name=arm_property(mapping, 'primaryNetworkFriendlyName'),
                 recovery_site=(arm_property(mapping, 'recoveryFabricArmId') or '').rsplit('/', 1)[-1] or None,
                 recovery_network=arm_property(mapping, 'recoveryNetworkFriendlyName'), recovery_network_id=arm_property(mapping, 'recoveryNetworkId'),

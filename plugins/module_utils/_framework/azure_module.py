@@ -17,7 +17,7 @@ from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_mo
     CONNECTION_REQUIRED_IF, CONNECTION_REQUIRED_TOGETHER, connection_argument_spec)
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.options import ConnectionOptions
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.session import HostSession, missing_library
-from ansible_collections.hyperv.mobility.plugins.module_utils._azure.arm import VMM, arm_property, fabric_type
+from ansible_collections.hyperv.mobility.plugins.module_utils._azure.arm import VMM, arm_property, fabric_type, id_segment, resource_name
 from ansible_collections.hyperv.mobility.plugins.module_utils._azure.client import (
     AZURE_AUTH_ARGUMENT_SPEC, AZURE_IMPORT_ERROR, HAS_AZURE, VAULT_ARGUMENT_SPEC, WAIT_ARGUMENT_SPEC, AzureClientError, AzureTimeoutError,
     SiteRecoveryClient)
@@ -89,8 +89,10 @@ class AsrResource(object):
         validate()                  option checks before any network call (optional)
         read()                      the resource as the module returns it ({} when absent); sets self.subject ('policy p1')
         desired(before)             what the options ask for, in the same shape; ``before`` itself when nothing is to change
-        operation(before, after)    the Operation that turns before into after (built only outside check mode)
+        operation(before, after)    the Operation that turns before into after (built only outside check mode), or a list of
+                                    Operations that run one after the other
         settle(view)                waits for more than the operation where the module offers that (optional)
+        also_returned()             result keys besides ``key`` (optional)
 
     run() reads once and reports changed=false when desired(before) is before; otherwise apply() runs the operation (unless in
     check mode) and changed() makes the result: the view under ``key``, operation_done and the diff.
@@ -136,29 +138,40 @@ class AsrResource(object):
         """The resource once Azure has finished the change (or nothing had to change), outside check mode; by default view itself."""
         return view
 
+    def also_returned(self):
+        """Result keys besides ``key``, known after the step (e.g. the recovery plan a plan's failover ran on); none by default."""
+        return {}
+
     def run(self):
         self.client.check_vault()
         before = self.read()
         after = self.desired(before)
         if after == before:
-            return {'changed': False, self.key: before if self.module.check_mode else self.settle(before)}
-        after, done = self.apply(before, after)
-        if done:
-            after = self.settle(after)
-        return self.changed(self.key, before, after, done, self.subject)
+            result = {'changed': False, self.key: before if self.module.check_mode else self.settle(before)}
+        else:
+            after, done = self.apply(before, after)
+            if done:
+                after = self.settle(after)
+            result = self.changed(self.key, before, after, done, self.subject)
+        return dict(result, **self.also_returned())
 
     def apply(self, before, after):
         """Unless in check mode, run the operation from before to after: (after, as Azure returned it when it did; whether Azure finished).
 
-        In check mode the operation is not even built (building it may read more, e.g. a test network of a VMM failover).
+        In check mode the operation is not even built (building it may read more, e.g. a test network of a VMM failover). Of a
+        list of operations each starts once the one before has finished; one Azure has not finished (wait=false) ends the step
+        there, unfinished, and the next run goes on from what the resource then is.
         """
         if self.module.check_mode:
             return after, False
-        operation = self.operation(before, after)
-        result, done = self.client.run_operation(operation.action, operation.begin, *operation.arguments)
-        if done and result and operation.view:
-            after = operation.view(result)
-        return after, done
+        planned = self.operation(before, after)
+        for operation in planned if isinstance(planned, list) else [planned]:
+            result, done = self.client.run_operation(operation.action, operation.begin, *operation.arguments)
+            if not done:
+                return after, False
+            if result and operation.view:
+                after = operation.view(result)
+        return after, True
 
     def fail(self, message, **extra):
         self.module.fail_json(msg=message, **extra)
@@ -236,6 +249,24 @@ class AsrResource(object):
             raise AzureClientError("%s: '%s' is not a cloud of VMM server '%s' (clouds: %s)" % (option, cloud, fabric['name'], shown_names(containers)),
                                    kind='not_found')
         return container
+
+    def protected_item_by_id(self, item_id):
+        """A protected item by its ARM id (fabric, container and name read from it), or None when Azure answers 404."""
+        client = self.client
+        fabric, container = id_segment(item_id, 'replicationFabrics'), id_segment(item_id, 'replicationProtectionContainers')
+        return client.get_or_none('protected VM %s' % resource_name(item_id), client.asr.replication_protected_items.get, fabric, container,
+                                  resource_name(item_id))
+
+    def protected_items_of(self, fabric):
+        """Every protected item of a Hyper-V site or a VMM server (all its clouds)."""
+        client = self.client
+        containers = client.list('protection containers of %s' % fabric['name'], client.asr.replication_protection_containers.list_by_replication_fabrics,
+                                 fabric['name'])
+        items = []
+        listing = client.asr.replication_protected_items.list_by_replication_protection_containers
+        for container in containers:
+            items.extend(client.list('protected VMs of %s' % container['name'], listing, fabric['name'], container['name']))
+        return items
 
     def vm_network(self, fabric, network, option):
         """A VM network of a VMM fabric by its VMM name (friendly name) or Site Recovery name."""
