@@ -9,11 +9,14 @@ __metaclass__ = type  # pylint: disable=invalid-name
 DOCUMENTATION = r'''
 ---
 module: asr_prerequisites
-short_description: Check a Hyper-V host against the Site Recovery (Hyper-V to Azure) prerequisites
+short_description: Check a Hyper-V host or a VMM server against the Site Recovery prerequisites
 version_added: 0.1.0
 description:
   - Reads, in one PowerShell pipeline, whether the Hyper-V role is installed and which Windows Server release the host
     runs, and reports each prerequisite of Microsoft's Hyper-V to Azure guide with its status and the fix.
+  - With O(server_role=vmm_server), checks a System Center VMM server instead, as Microsoft's "Prepare VMM servers" lists it -
+    the VMM service (read with C(Get-Service)), and, reported V(not_checked) with what to allow, HTTPS (443) to the Site Recovery
+    URLs and the Azure datacenter IP ranges of the vault's region (O(region)) and of West US (access control and identity management).
   - Prerequisites that no cmdlet of this collection's reference can check from the host session (outbound HTTPS to the
     cloud's endpoints, time synchronisation, free space for the replication log) are reported as V(not_checked) with
     what to verify, never guessed.
@@ -26,6 +29,18 @@ extends_documentation_fragment:
   - hyperv.mobility.attributes.read_only
   - hyperv.mobility.attributes.host_group
 options:
+  server_role:
+    description:
+      - V(hyperv_host) - a Hyper-V host (Hyper-V to Azure, or a host of a VMM cloud).
+      - V(vmm_server) - a VMM server whose clouds Site Recovery protects (to a secondary site or to Azure).
+    type: str
+    choices: [hyperv_host, vmm_server]
+    default: hyperv_host
+  region:
+    description:
+      - The Azure region of the vault's subscription (for example V(westeurope)); the checks then name its datacenter IP ranges, which
+        IP-based firewall rules must allow besides West US's.
+    type: str
   cloud_environment:
     description:
       - The Azure cloud the host will replicate to; it names the endpoints in the fix of the outbound HTTPS check.
@@ -33,7 +48,8 @@ options:
     type: str
     default: AzureCloud
 notes:
-  - Cmdlets run, in one pipeline - C(Get-WindowsFeature -Name Hyper-V), C(Get-VMHost), C(Get-VMHostSupportedVersion).
+  - Cmdlets run, in one pipeline - C(Get-WindowsFeature -Name Hyper-V), C(Get-VMHost), C(Get-VMHostSupportedVersion); on a VMM
+    server C(Get-Service -Name SCVMMService).
   - The release is the one of the host's default VM configuration version (C(Get-VMHostSupportedVersion), C(IsDefault)).
     Site Recovery supports Hyper-V hosts on Windows Server 2022, 2019, 2016 and 2012 R2; a newer release is reported
     V(not_checked) (see the support matrix), a semi-annual channel release V(failed).
@@ -79,7 +95,9 @@ checks:
   elements: dict
   contains:
     name:
-      description: V(hyperv_role), V(supported_os), V(outbound_https), V(time_sync) or V(replication_log_space).
+      description:
+      - V(hyperv_role), V(supported_os), V(outbound_https), V(time_sync) or V(replication_log_space) (Hyper-V host).
+      - V(vmm_service), V(outbound_https), V(azure_ip_ranges) or V(time_sync) (VMM server).
       type: str
     status:
       description: V(passed), V(failed) or V(not_checked).
@@ -128,9 +146,10 @@ def check(name, status, detail, fix=None):
 class PrerequisiteReport:
     """The checks from the one read pipeline (and what no cmdlet can check, stated as such)."""
 
-    def __init__(self, result, cloud_environment):
+    def __init__(self, result, cloud_environment, region=None):
         self.result = result
         self.cloud_environment = cloud_environment
+        self.region = region
 
     def _missing(self, command_name):
         return any(COMMAND_NOT_FOUND in (error.fully_qualified_error_id or '') and error.command == command_name for error in self.result.errors)
@@ -172,7 +191,8 @@ class PrerequisiteReport:
     def outbound_https(self):
         endpoints = CLOUD_ENDPOINTS.get(self.cloud_environment, 'the login, Site Recovery and storage endpoints of %s' % self.cloud_environment)
         return check('outbound_https', 'not_checked', 'Outbound HTTPS cannot be tested with the cmdlets this collection uses.',
-                     'Allow outbound TCP 443 from the host (directly or through the proxy given at registration) to %s.' % endpoints)
+                     'Allow outbound TCP 443 from the host (directly or through the proxy given at registration) to %s. %s' % (
+                         endpoints, ip_ranges_fix(self.region)))
 
     @staticmethod
     def time_sync():
@@ -191,6 +211,54 @@ class PrerequisiteReport:
         return dict(checks=checks, ready=not [entry for entry in checks if entry['status'] == 'failed'], os_name=self.default_version()[1])
 
 
+VMM_SERVICE = 'SCVMMService'
+VMM_READ_COMMANDS = (Command('Get-Service', {'Name': VMM_SERVICE}),)
+# What Microsoft's VMM guide lists for the VMM servers (and Hyper-V hosts) - HTTPS to these URLs, per public cloud.
+VMM_URLS = {
+    'AzureCloud': '*.hypervrecoverymanager.windowsazure.com, *.accesscontrol.windows.net, *.backup.windowsazure.com, *.blob.core.windows.net, '
+                  '*.store.core.windows.net',
+}
+
+
+def ip_ranges_fix(region):
+    """Microsoft: allow the Azure datacenter IP ranges of the subscription's region and of West US (access control and identity)."""
+    return ('If firewall rules are based on IP addresses, allow HTTPS (443) to the Azure datacenter IP ranges of %s and of West US (used for '
+            "access control and identity management), as Microsoft's datacenter IP ranges download lists them." % (
+                'the vault\'s region %s' % region if region else "the vault's region (give region to name it)"))
+
+
+class VmmServerReport:
+    """The checks of a VMM server: its VMM service from the read pipeline, the network rules stated as such."""
+
+    def __init__(self, result, cloud_environment, region):
+        self.result = result
+        self.cloud_environment = cloud_environment
+        self.region = region
+
+    def vmm_service(self):
+        services = self.result.of_type('System.ServiceProcess.ServiceController')
+        if not services:
+            return check('vmm_service', 'failed', 'There is no System Center Virtual Machine Manager service (%s): this is not a VMM server.' % VMM_SERVICE,
+                         'Run the check on the VMM server; a Hyper-V host is checked with server_role=hyperv_host.')
+        status = services[0].get('Status')
+        if status == 'Running':
+            return check('vmm_service', 'passed', 'The VMM service (%s) runs.' % VMM_SERVICE)
+        return check('vmm_service', 'failed', 'The VMM service (%s) is %s.' % (VMM_SERVICE, status),
+                     'Start the VMM service; on a highly available VMM, check from the node that owns the VMM cluster role.')
+
+    def outbound_https(self):
+        urls = VMM_URLS.get(self.cloud_environment, 'the Site Recovery, access control, backup and storage endpoints of %s' % self.cloud_environment)
+        return check('outbound_https', 'not_checked', 'Outbound HTTPS cannot be tested with the cmdlets this collection uses.',
+                     'The VMM server needs the Internet: allow outbound TCP 443 (directly or through the proxy given at registration) to %s.' % urls)
+
+    def azure_ip_ranges(self):
+        return check('azure_ip_ranges', 'not_checked', 'Firewall rules outside the server are not visible from its session.', ip_ranges_fix(self.region))
+
+    def as_result(self):
+        checks = [self.vmm_service(), self.outbound_https(), self.azure_ip_ranges(), PrerequisiteReport.time_sync()]
+        return dict(checks=checks, ready=not [entry for entry in checks if entry['status'] == 'failed'], os_name=None)
+
+
 def role_installed(result):
     features = [item for item in result.of_type('Microsoft.Windows.ServerManager.Commands.Feature') if str(item.get('Name', '')).lower() == 'hyper-v']
     return bool(features and features[0].get('Installed'))
@@ -205,13 +273,23 @@ def blocking_errors(result):
 
 
 def main():
-    module = HypervModule(argument_spec=dict(cloud_environment=dict(type='str', default='AzureCloud')), supports_check_mode=True)
+    module = HypervModule(argument_spec=dict(cloud_environment=dict(type='str', default='AzureCloud'), region=dict(type='str'),
+                                             server_role=dict(type='str', choices=['hyperv_host', 'vmm_server'], default='hyperv_host')),
+                          supports_check_mode=True)
+    params = module.params
+    if params['server_role'] == 'vmm_server':
+        result = module.run(list(VMM_READ_COMMANDS), check=False)
+        errors = [error for error in result.errors if not (error.fully_qualified_error_id or '').startswith('NoServiceFoundForGivenName')]
+        if errors:
+            module.fail_json(msg='%s: %s' % (module.host, '; '.join('%s failed: %s' % (error.command, error.message) for error in errors)),
+                             errors=[error.to_dict() for error in errors], host=module.host)
+        module.exit_json(changed=False, **VmmServerReport(result, params['cloud_environment'], params['region']).as_result())
     result = module.run(list(READ_COMMANDS), check=False)
     errors = blocking_errors(result)
     if errors:
         lines = ['%s failed: %s (FullyQualifiedErrorId: %s)' % (error.command, error.message, error.fully_qualified_error_id) for error in errors]
         module.fail_json(msg='%s: %s' % (module.host, '; '.join(lines)), errors=[error.to_dict() for error in errors], host=module.host)
-    module.exit_json(changed=False, **PrerequisiteReport(result, module.params['cloud_environment']).as_result())
+    module.exit_json(changed=False, **PrerequisiteReport(result, params['cloud_environment'], params['region']).as_result())
 
 
 if __name__ == '__main__':
