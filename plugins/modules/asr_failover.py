@@ -445,6 +445,11 @@ class Failover(AsrResource):
         if missing:
             self.fail("recovery plan '%s' lists VMs that are no longer protected: %s; change its groups (hyperv.mobility.asr_recovery_plan)" % (
                 name, ', '.join(missing)))
+        providers = arm_property(self.plan, 'replicationProviders') or []
+        if self.params['recovery_point_type'] and providers != [HYPERV_TO_AZURE]:
+            self.fail("recovery_point_type applies to a plan that fails over to Azure; recovery plan '%s' replicates with %s (Hyper-V Replica "
+                      'between VMM sites fails over to the latest recovery point: choose another one per VM with action=commit and '
+                      'recovery_point)' % (name, ', '.join(providers) or 'no provider'))
         return [named_state_view(item) for item in self.items]
 
     def desired_plan(self, before):
@@ -458,11 +463,6 @@ class Failover(AsrResource):
         allowed = plan_view(self.plan)['allowed_operations']
         if PLAN_OPERATIONS[action][0] not in allowed:
             self.fail("%s is not allowed for recovery plan '%s' now; Site Recovery allows: %s" % (action, name, ', '.join(allowed) or 'nothing'))
-        providers = arm_property(self.plan, 'replicationProviders') or []
-        if self.params['recovery_point_type'] and providers != [HYPERV_TO_AZURE]:
-            self.fail("recovery_point_type applies to a plan that fails over to Azure; recovery plan '%s' replicates with %s (Hyper-V Replica "
-                      'between VMM sites fails over to the latest recovery point: choose another one per VM with action=commit and '
-                      'recovery_point)' % (name, ', '.join(providers) or 'no provider'))
         return [dict(predicted(action, view, self.direction), name=view['name']) for view in before]
 
     def plan_operation(self, before):

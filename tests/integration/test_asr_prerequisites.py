@@ -66,3 +66,26 @@ def test_missing_role_and_semi_annual_release_fail_with_the_fix(lab, run_playboo
     assert 'login.microsoftonline.us' in by_name(results['hv01'])['outbound_https']['fix']
     assert by_name(results['hv02'])['supported_os']['status'] == 'not_checked'  # no Hyper-V cmdlet answers without the role
     assert {command['name'] for command in lab.control.commands('hv02')} <= READ_CMDLETS  # read-only: nothing was installed
+
+
+def test_a_vmm_server_is_checked_for_its_vmm_service_and_told_what_to_allow(lab, run_playbook):
+    lab.control.patch_host('hv03', vmm={'name': 'hv03.hvlab.test', 'service_status': 'Running'})
+    lab.control.patch_host('hv02', vmm={'name': 'hv02.hvlab.test', 'service_status': 'Stopped'})
+    try:
+        run = run_playbook(check_play(server_role='vmm_server', region='westeurope'), inventory=lab.inventory_path)
+        assert run.rc == 0, run.stdout
+        results = run.task('prerequisites')
+        vmm = by_name(results['hv03'])
+        assert results['hv03']['ready'] is True
+        assert [entry['name'] for entry in results['hv03']['checks']] == ['vmm_service', 'outbound_https', 'azure_ip_ranges', 'time_sync']
+        assert vmm['vmm_service']['status'] == 'passed'
+        assert '*.hypervrecoverymanager.windowsazure.com' in vmm['outbound_https']['fix'] and vmm['outbound_https']['status'] == 'not_checked'
+        assert "the vault's region westeurope and of West US" in vmm['azure_ip_ranges']['fix']
+        stopped = by_name(results['hv02'])['vmm_service']
+        assert results['hv02']['ready'] is False and stopped['status'] == 'failed' and 'Stopped' in stopped['detail']
+        plain = by_name(results['hv01'])['vmm_service']
+        assert results['hv01']['ready'] is False and 'this is not a VMM server' in plain['detail']
+        assert {command['name'] for command in lab.control.commands('hv01')} == {'Get-Service'}  # read-only
+    finally:
+        for host in ('hv02', 'hv03'):
+            lab.control.patch_host(host, vmm=None)
