@@ -31,7 +31,8 @@ description:
     registration joins the server's; it refuses to run before the server is registered. O(friendly_name) is the VMM cluster
     role's name (Microsoft - "In a cluster configuration specify the VMM cluster role name").
   - The first step that fails stops the run; the result says which steps ran (RV(steps)) and the next run starts again from the
-    VMM service, which is harmless where the provider is already installed.
+    VMM service, which is harmless where the provider is already installed. Until a registration succeeds (C(/startvmmservice))
+    the VMM service stays stopped - VMM is down while a failed run waits for its fix.
   - O(state=absent) unregisters the node in the vault (its provider); the last node's removal removes the VMM server, its clouds
     and VM networks from the vault. Azure refuses while VMs of the server's clouds are protected. The provider stays installed.
   - The Recovery Services agent is not installed on a VMM server - with VMM clouds replicating to Azure it goes on each Hyper-V

@@ -183,3 +183,6 @@ def test_start_vm_and_heartbeat(world):
     host.patch({'vms': {'hv01-db': {'guest_responding': False}}})
     assert run(host, 'Get-VM', ('Name', 'hv01-db')).output[0]['Heartbeat'].name == 'NoContact'
     assert run(host, 'Start-VM', ('Name', 'ghost')).errors[0].message == 'Hyper-V was unable to find a virtual machine with name "ghost".'
+    host.patch({'vms': {'hv01-db': {'state': 'Paused'}}})
+    paused = run(host, 'Start-VM', ('Name', 'hv01-db'))
+    assert paused.errors == [] and 'paused' in paused.warnings[0] and host.to_state()['vms'][1]['state'] == 'Paused'

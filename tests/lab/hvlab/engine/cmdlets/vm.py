@@ -1,9 +1,11 @@
 """Get-VM: by name (wildcards, alias VMName), by Id, or every VM of the host; Get-VMHardDiskDrive: a VM's virtual hard disks.
 Start-VM: by name.
 
-Start-VM (Start-VM.md): no output without -Passthru. Rules the page does not state, modelled from Hyper-V's behaviour:
-a VM that is already running is not started again ("failed to change state ... in its current state"), and a Replica VM
-starts only once it is failed over (Start-VMFailover): until then it receives replication and cannot run.
+Start-VM (Start-VM.md): no output without -Passthru. From the decompiled cmdlet (StartVM.ProcessOneOperand): a paused VM
+gets a warning and is not started (docs/dev/fidelity.md), any other state asks VMMS to start the VM. Rules no source states in
+words, modelled conservatively: VMMS refuses to start a running VM ("failed to change state ... in its current state"), and a
+Replica VM starts only once it is failed over (Start-VMFailover): until then it receives replication and cannot run. Automatic
+checkpoints are not modelled.
 """
 
 from __future__ import annotations
@@ -95,6 +97,9 @@ def start_vm(ctx: CmdletContext) -> None:
     for host in ctx.local_targets():
         for vm in _vms_by_name(ctx, host, ctx.bound.get('Name')):
             relationship = host.replication.relationships.get(vm.vm_id)
+            if vm.state == 'Paused':
+                ctx.write_warning(f"Virtual machine '{vm.name}' is paused; resume it (Resume-VM) to run it.")
+                continue
             if vm.state == 'Running':
                 ctx.write_error('InvalidState', f"'{vm.name}' failed to change state. The operation cannot be performed while the object is "
                                                 'in its current state.', 'InvalidOperation', target=vm.name)
