@@ -182,7 +182,9 @@ def test_start_vm_and_heartbeat(world):
     assert run(host, 'Get-VM', ('Name', 'hv01-app')).output[0]['Heartbeat'].name == 'NoContact'  # still booting
     host.patch({'vms': {'hv01-db': {'guest_responding': False}}})
     assert run(host, 'Get-VM', ('Name', 'hv01-db')).output[0]['Heartbeat'].name == 'NoContact'
-    assert run(host, 'Start-VM', ('Name', 'ghost')).errors[0].message == 'Hyper-V was unable to find a virtual machine with name "ghost".'
+    (missing,) = run(host, 'Start-VM', ('Name', 'ghost')).errors
+    assert missing.message == 'Hyper-V was unable to find a virtual machine with name "ghost".'
+    assert missing.fully_qualified_error_id == 'ObjectNotFound,Microsoft.HyperV.PowerShell.Commands.StartVM' and missing.category == 'ObjectNotFound'
     host.patch({'vms': {'hv01-db': {'state': 'Paused'}}})
     paused = run(host, 'Start-VM', ('Name', 'hv01-db'))
     assert paused.errors == [] and 'paused' in paused.warnings[0] and host.to_state()['vms'][1]['state'] == 'Paused'

@@ -170,8 +170,8 @@ def vm_object(host: SimHost, vm: VirtualMachine) -> LabObject:
         'MemoryAssigned': vm.memory_startup if running else 0,
         'MemoryStartup': vm.memory_startup,
         'Uptime': LabTimeSpan(86400.0 if running else 0.0),
-        # Null while the VM is off (the decompiled VirtualMachine.Heartbeat), else what the guest's heartbeat service answers.
-        'Heartbeat': None if vm.state == 'Off' else enum(VM_HEARTBEAT, vm.heartbeat()),
+        # Null unless the VM runs (types.json: no heartbeat component data), else what the guest's heartbeat service answers.
+        'Heartbeat': enum(VM_HEARTBEAT, vm.heartbeat()) if running else None,
         'Generation': vm.generation,
         'Version': vm.version,
         'Path': vm.path,

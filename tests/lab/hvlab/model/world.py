@@ -59,9 +59,7 @@ class VirtualMachine:
     started_at: float | None = None
 
     def heartbeat(self) -> str:
-        """VMHeartbeatStatus of a VM that is not off."""
-        if self.state != 'Running':
-            return 'Paused' if self.state == 'Paused' else 'NoContact'
+        """VMHeartbeatStatus of a running VM."""
         booted = self.started_at is None or time.monotonic() - self.started_at >= self.boot_seconds
         return 'OkApplicationsUnknown' if self.guest_responding and booted else 'NoContact'
 

@@ -76,13 +76,13 @@ def get_vm_hard_disk_drive(ctx: CmdletContext) -> None:
 
 
 def _vms_by_name(ctx: CmdletContext, host, names: list) -> list:
-    """Start-VM's operands: the VMs its -Name designates."""
+    """Start-VM's operands: a name without wildcards that matches no VM is an ObjectNotFound error (cmdlet_behaviour.json)."""
     found = []
     for name in names:
         matched = [vm for vm in host.vms if fnmatch.fnmatchcase(vm.name.lower(), name.lower())] if _is_pattern(name) \
             else [vm for vm in host.vms if vm.name.lower() == name.lower()]
         if not matched and not _is_pattern(name):
-            ctx.write_error('InvalidParameter', f'Hyper-V was unable to find a virtual machine with name "{name}".', 'InvalidArgument',
+            ctx.write_error('ObjectNotFound', f'Hyper-V was unable to find a virtual machine with name "{name}".', 'ObjectNotFound',
                             target=name)
         found.extend(vm for vm in matched if vm not in found)
     return found
