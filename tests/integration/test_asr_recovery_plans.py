@@ -14,9 +14,8 @@ AZURE_SETUP = [
     {'name': 'policy', 'hyperv.mobility.asr_replication_policy': {'name': POLICY, 'copy_frequency': 300, 'recovery_point_retention': 4}},
 ]
 ASSOCIATE = {'name': 'associate', 'hyperv.mobility.asr_policy_association': {'site': SITE, 'policy': POLICY}}
-PROTECT = [{'name': 'protect %s' % vm, 'hyperv.mobility.asr_protected_vm': {'site': SITE, 'vm_name': vm, 'policy': POLICY,
-                                                                           'target_resource_group_id': TARGET_RG, 'wait_for_initial_replication': True}}
-           for vm in ('app01', 'db01')]
+PROTECT_OPTIONS = {'site': SITE, 'policy': POLICY, 'target_resource_group_id': TARGET_RG, 'wait_for_initial_replication': True}
+PROTECT = [{'name': 'protect %s' % vm, 'hyperv.mobility.asr_protected_vm': dict(PROTECT_OPTIONS, vm_name=vm)} for vm in ('app01', 'db01')]
 PLAN = {'name': 'plan', 'hyperv.mobility.asr_recovery_plan': {'name': 'rp-lob', 'site': SITE, 'groups': [{'vms': ['db01']}, {'vms': ['app01']}]}}
 
 

@@ -13,7 +13,8 @@ from ansible_collections.hyperv.mobility.plugins.modules.asr_recovery_plan impor
 from ansible_collections.hyperv.mobility.plugins.modules.asr_recovery_services_agent import agent_program
 from ansible_collections.hyperv.mobility.plugins.modules.vm_start import heartbeat_ok, wait_for_heartbeat
 
-ITEM = '/subscriptions/s/resourceGroups/rg/providers/Microsoft.RecoveryServices/vaults/v/replicationFabrics/vmm01/replicationProtectionContainers/c1/replicationProtectedItems/app01'
+ITEM = ('/subscriptions/s/resourceGroups/rg/providers/Microsoft.RecoveryServices/vaults/v/replicationFabrics/vmm01/replicationProtectionContainers/c1'
+        '/replicationProtectedItems/app01')
 
 
 def point(name, time, kind='CrashConsistent'):
@@ -108,8 +109,8 @@ def program_params(**overrides):
     (dict(proxy_username='u', proxy_password='x'), 'proxy_username needs proxy_address'),
     (dict(proxy_address='p', proxy_port=0), 'proxy_port must be between 1 and 65535'),
     (dict(installer_path='C:\\"x'), 'installer_path cannot contain a double quote'),
-    (dict(proxy_address='p', proxy_port=1, proxy_username='u', proxy_password='a"b'), 'proxy_password cannot contain a double quote or a control character'
-                                                                                       ' (it becomes a program argument): (hidden)'),
+    (dict(proxy_address='p', proxy_port=1, proxy_username='u', proxy_password='a"b'),
+     'proxy_password cannot contain a double quote or a control character (it becomes a program argument): (hidden)'),
 ])
 def test_program_options(overrides, fragment):
     assert fragment in program_option_problem(program_params(**overrides), ('installer_path', 'vault_credentials_path'),
