@@ -84,7 +84,10 @@ def test_services_come_with_what_is_installed(world):
     assert run(vmm, 'Stop-Service', ('Name', 'SCVMMService')).output == []
     assert run(vmm, 'Stop-Service', ('Name', 'SCVMMService')).errors == []  # not running: not an error
     assert vmm.to_state()['services']['SCVMMService']['status'] == 'Stopped'
-    assert run(vmm, 'Stop-Service', ('Name', 'SCVMMService'), ('Confirm', None)).errors[0].fully_qualified_error_id.startswith('HostException')
+    # -Confirm over the winrm runner (powershell.exe -NonInteractive): the prompt fails, the service is left as it is.
+    (refused,) = run(vmm, 'Stop-Service', ('Name', 'SCVMMService'), ('Confirm', None)).errors
+    assert refused.fully_qualified_error_id == 'InvalidOperation,Microsoft.PowerShell.Commands.StopServiceCommand'
+    assert refused.target == 'System Center Virtual Machine Manager (SCVMMService)'
 
 
 # ---- the provider on a VMM server -----------------------------------------------------------------------------------------
