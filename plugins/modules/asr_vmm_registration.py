@@ -100,7 +100,9 @@ options:
   vmm_install_path:
     description:
       - VMM's installation folder; C(DRConfigurator.exe) is in its C(bin) folder after the provider's setup.
-      - The default is the folder Microsoft's procedure names; give yours for another VMM release.
+      - The default is the folder Microsoft's procedure names; give yours for another VMM release (a full path with its drive,
+        such as C(D:\VMM)). Where the registration tool is not found there, the task fails at the V(register) step naming the
+        path it looked at, after the provider's setup ran; the next run with the right folder converges.
     type: str
     default: C:\Program Files\Microsoft System Center 2012 R2\Virtual Machine Manager
   encryption_certificate_path:
@@ -201,6 +203,7 @@ operation_done:
 '''
 
 import ntpath
+import re
 
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.azure_module import AsrResource, fabric_type, run_asr_module
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.provider_setup import (
@@ -211,6 +214,8 @@ from ansible_collections.hyperv.mobility.plugins.module_utils._host.errors impor
 VMM_SERVICE = 'SCVMMService'
 DEFAULT_VMM_INSTALL_PATH = r'C:\Program Files\Microsoft System Center 2012 R2\Virtual Machine Manager'
 SERVICE_TYPE = 'System.ServiceProcess.ServiceController'
+# A folder on the VMM server's own disks: WinRS starts DRConfigurator.exe by this path, so it cannot be relative.
+FULL_LOCAL_PATH = re.compile(r'^[A-Za-z]:\\')
 
 
 class VmmRegistration(ProviderSetup, AsrResource):
@@ -227,6 +232,9 @@ class VmmRegistration(ProviderSetup, AsrResource):
         self.validate_programs(required if present else ())
         if params['node_role'] != 'standalone' and not params['node_name']:
             self.fail('node_name is required with node_role=%s: the node of the highly available VMM, as the vault lists it.' % params['node_role'])
+        if not FULL_LOCAL_PATH.match(params['vmm_install_path']):
+            self.fail("vmm_install_path must be the full path of VMM's installation folder on the VMM server, with its drive (such as %s); "
+                      'got %r.' % (DEFAULT_VMM_INSTALL_PATH, params['vmm_install_path']))
         path = params['encryption_certificate_path']
         if path and not path.lower().endswith('.pfx'):
             self.fail('encryption_certificate_path must be the full name of a .pfx file (DRConfigurator /EncryptionEnabled); got %r.' % path)

@@ -65,6 +65,7 @@ def test_a_standalone_vmm_server_registers_with_its_clouds_then_reruns_touch_no_
     ({'encryption_certificate_path': 'C:\\ASR\\cert.cer'}, 'encryption_certificate_path must be the full name of a .pfx file'),
     ({'vault_credentials_path': None}, 'state=present needs vault_credentials_path'),
     ({'proxy_address': 'http://proxy'}, 'proxy_address and proxy_port go together'),
+    ({'vmm_install_path': 'Virtual Machine Manager'}, "vmm_install_path must be the full path of VMM's installation folder"),
 ])
 def test_bad_input_fails_naming_the_option_and_touches_nothing(estate, azure, run_playbook, options, message):
     lab = estate
@@ -74,6 +75,28 @@ def test_bad_input_fails_naming_the_option_and_touches_nothing(estate, azure, ru
     result = run.task(TASK)['hv03']
     assert result['failed'] is True and message in result['msg']
     assert host_requests(lab) == 0 and lab.control.host_state('hv03')['site_recovery']['history'] == []
+
+
+def test_vmm_installed_elsewhere_fails_at_the_registration_tool_then_converges_with_vmm_install_path(estate, azure, run_playbook):
+    lab = estate
+    elsewhere = 'C:\\Program Files\\Microsoft System Center\\Virtual Machine Manager'  # a later VMM release's folder
+    make_vmm_server(lab, azure, 'hv03', install_path=elsewhere)
+    run = run_playbook(play_on('hv03', azure, [registration()]), inventory=lab.inventory_path)
+    result = run.task(TASK)['hv03']
+    assert result['failed'] is True
+    # WinRS finds no such program (nothing ran): the message names the program, where it was looked for, and the option.
+    assert ('register: registration tool (DRConfigurator.exe in the bin folder of the VMM installation, installed by the setup; see '
+            'vmm_install_path) not found at %s\\DRConfigurator.exe' % VMM_BIN) in result['msg'], result['msg']
+    assert 'done: stop_vmm_service, extract, install; not done: register' in result['msg']
+    assert vault_state(azure)['fabrics'] == []
+
+    again = run_playbook(play_on('hv03', azure, [registration(vmm_install_path=elsewhere)]), inventory=lab.inventory_path)
+    assert again.rc == 0, again.stdout
+    steps = again.task(TASK)['hv03']['steps']
+    assert [step['step'] for step in steps] == ['extract', 'install', 'register']  # the service is still stopped from the first run
+    assert steps[-1]['command_line'].startswith('"%s\\bin\\DRConfigurator.exe" /r ' % elsewhere)
+    assert lab.control.host_state('hv03')['services']['SCVMMService']['status'] == 'Running'
+    assert vmm_fabric(azure, 'hv03.hvlab.test')['properties']['friendlyName'] == 'hv03.hvlab.test'
 
 
 def test_a_hyperv_host_is_not_a_vmm_server(estate, azure, run_playbook):
