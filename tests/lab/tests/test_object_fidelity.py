@@ -39,7 +39,8 @@ TAGS = {'System.String': 'S', 'System.Boolean': 'B', 'System.Byte': 'By', 'Syste
         'System.Version': 'Version'}
 
 # What each write cmdlet's -Passthru (or a cmdlet that always writes) is made to emit, in an order the state allows:
-# (host index, statement). Host 0 is the primary, host 1 the Replica server.
+# (host index, statement). Host 0 is the primary, host 1 the Replica server; 'advance' lets replication run, 'vmm' makes
+# host 0 a VMM server as well.
 PASSTHRU_STEPS = [
     (1, [('Set-VMReplicationServer', [('ReplicationEnabled', True), ('AllowedAuthenticationType', 'Kerberos'), ('Passthru', None)])]),
     (1, [('Enable-NetFirewallRule', [('Name', [HTTP_RULE]), ('Confirm', False), ('Passthru', None)])]),
@@ -56,6 +57,8 @@ PASSTHRU_STEPS = [
     (0, [('Start-VMInitialReplication', [('VMName', ['hv01-app'])])]),
     (0, [('Stop-VMInitialReplication', [('VMName', ['hv01-app']), ('Passthru', None)])]),
     (0, [('Remove-VMReplication', [('VMName', ['hv01-app']), ('Passthru', None)])]),
+    ('vmm', []),
+    (0, [('Stop-Service', [('Name', ['SCVMMService']), ('PassThru', None)])]),
     ('advance', []),
     (0, [('Set-VMReplication', [('VMName', ['hv01-web']), ('ReplicationFrequencySec', 300), ('Passthru', None)])]),
     (0, [('Suspend-VMReplication', [('VMName', ['hv01-web']), ('Passthru', None)])]),
@@ -89,6 +92,7 @@ READS = [
     (0, [('Get-NetFirewallRule', [])]),
     (0, [('Get-CimInstance', [('ClassName', 'Win32_ComputerSystem')])]),
     (0, [('Get-WindowsFeature', [])]),
+    (0, [('Get-Service', [])]),
     (0, [('Test-VMReplicationConnection', [('ReplicaServerName', 'hv02.hvlab.test'), ('ReplicaServerPort', 80),
                                            ('AuthenticationType', 'Kerberos')])]),
     (0, [('Compare-VM', [('Name', 'hv01-app'), ('DestinationHost', 'hv02.hvlab.test')])]),
@@ -97,8 +101,10 @@ READS = [
     (0, [('Get-VMReplication', []), ('Select-Object', [('ExpandProperty', 'ReplicatedDisks')])]),
     (0, [('Get-VM', []), ('Select-Object', [('ExpandProperty', 'State')])]),
 ]
-# After the reads: a failover of the Replica VM, completed; the authorization entry removed, migration disabled.
+# After the reads: a failover of the Replica VM, completed; the authorization entry removed, migration disabled; the VM that
+# was off started (the reads above see a VM off).
 FINAL_STEPS = [
+    (0, [('Start-VM', [('Name', ['hv01-app']), ('Passthru', None)])]),
     (1, [('Remove-VMReplicationAuthorizationEntry', [('AllowedPrimaryServer', 'hv01.hvlab.test'), ('Passthru', None)])]),
     (0, [('Disable-VMMigration', [('Passthru', None)])]),
     (1, [('Start-VMFailover', [('VMName', ['hv01-web']), ('Confirm', False), ('Passthru', None)])]),
@@ -122,6 +128,9 @@ def prepare(world, steps=None):
     for where, commands in PASSTHRU_STEPS if steps is None else steps:
         if where == 'advance':
             world.advance_replication(model.INITIAL_REPLICATION_SECONDS)
+            continue
+        if where == 'vmm':      # the first host plays a VMM server too: it has the VMM service (Get-Service, Stop-Service)
+            world.hosts[0].patch({'vmm': {'name': world.hosts[0].fqdn}})
             continue
         execution = world.hosts[where].execute([_statement(commands)], identity_for(commands))
         assert execution.errors == [], (commands, execution.errors)
@@ -177,6 +186,7 @@ def test_the_types_emitted_are_those_the_reference_describes(emitted):
                 'VMReplicationAuthorizationEntry', 'VMReplication', 'VMReplicationHealth', 'VMCompatibilityReport',
                 'VMCompatibilityError'}
     assert {'Microsoft.HyperV.PowerShell.' + name for name in modelled} <= emitted_types
+    assert 'System.ServiceProcess.ServiceController' in emitted_types       # Get-Service, Stop-Service -PassThru
 
 
 def _template_text(template, item):

@@ -21,6 +21,8 @@ VM_STATE = f'{HV}.VMState'
 VM_HEARTBEAT = f'{HV}.VMHeartbeatStatus'
 SERVICE_STATUS = 'System.ServiceProcess.ServiceControllerStatus'
 SERVICE_START_MODE = 'System.ServiceProcess.ServiceStartMode'
+SERVICE_TYPE = 'System.ServiceProcess.ServiceType'
+SERVICE_CONTROLLER = 'System.ServiceProcess.ServiceController'
 INSTALL_STATE = 'Microsoft.Windows.ServerManager.Commands.InstallState'
 # ServerManager's InstallState is the one enum the lab sends that no reference file describes (see fidelity.md, "Facts no
 # source settles": the Feature type); every other enum comes from types.json.
@@ -237,11 +239,11 @@ def feature_object(host: SimHost, name: str) -> LabObject:
 
 
 def service_object(name: str, display_name: str, status: str, start_mode: str) -> LabObject:
-    """A System.ServiceProcess.ServiceController as Get-Service returns it (a Win32 service of this computer)."""
+    """A System.ServiceProcess.ServiceController as Get-Service returns it (a Win32 service of this computer); Name and
+    RequiredServices are types.ps1xml's aliases of ServiceName and ServicesDependedOn."""
     running = status == 'Running'
-    properties = {'Name': name, 'ServiceName': name, 'DisplayName': display_name, 'Status': enum(SERVICE_STATUS, status),
+    properties = {'ServiceName': name, 'DisplayName': display_name, 'Status': enum(SERVICE_STATUS, status),
                   'StartType': enum(SERVICE_START_MODE, start_mode), 'CanStop': running, 'CanShutdown': running,
-                  'CanPauseAndContinue': False, 'MachineName': '.', 'ServiceType': LabEnum('System.ServiceProcess.ServiceType', 'Win32OwnProcess', 16),
+                  'CanPauseAndContinue': False, 'MachineName': '.', 'ServiceType': enum(SERVICE_TYPE, 'Win32OwnProcess'),
                   'DependentServices': [], 'ServicesDependedOn': []}
-    return LabObject(['System.ServiceProcess.ServiceController', 'System.ComponentModel.Component', 'System.MarshalByRefObject',
-                      'System.Object'], properties, 'System.ServiceProcess.ServiceController')
+    return reference_object(SERVICE_CONTROLLER, properties, SERVICE_CONTROLLER, extended={'Name': name, 'RequiredServices': []})
