@@ -170,6 +170,7 @@ operation_done:
 '''
 
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.azure_module import AsrResource, run_asr_module
+from ansible_collections.hyperv.mobility.plugins.module_utils._azure.arm import arm_property
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.provider_setup import PROXY_OPTIONS, ProviderSetup, provider_view
 
 DRCONFIGURATOR = r'C:\Program Files\Microsoft Azure Site Recovery Provider\DRConfigurator.exe'
@@ -201,7 +202,7 @@ class HostRegistration(ProviderSetup, AsrResource):
     def registered_provider(self):
         wanted = self.params['friendly_name'].lower()
         return next((provider for provider in self.providers_of(self.params['site'])
-                     if ((provider.get('properties') or {}).get('friendlyName') or '').lower() == wanted), None)
+                     if (arm_property(provider, 'friendlyName') or '').lower() == wanted), None)
 
     # ---- present --------------------------------------------------------------------------------------------------
     def programs(self):

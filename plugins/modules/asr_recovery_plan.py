@@ -11,7 +11,7 @@ DOCUMENTATION = r'''
 ---
 module: asr_recovery_plan
 short_description: Create, change or delete an Azure Site Recovery recovery plan (groups of protected VMs that fail over together)
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - A recovery plan fails several protected VMs over together - Site Recovery shuts the primary VMs down (planned failover),
     fails every VM over, then starts the plan's groups one after the other. Microsoft - "fail over a single machine or create
@@ -28,13 +28,8 @@ author:
 extends_documentation_fragment:
   - hyperv.mobility.azure
   - hyperv.mobility.azure.wait
-attributes:
-  check_mode:
-    support: full
-    description: Reports whether the plan would be created, changed or deleted.
-  diff_mode:
-    support: full
-    description: Shows the plan before and after.
+  - hyperv.mobility.attributes
+  - hyperv.mobility.attributes.azure_group
 options:
   name:
     description: Name of the recovery plan.
@@ -112,9 +107,10 @@ operation_done:
   type: bool
 '''
 
-from ansible_collections.hyperv.mobility.plugins.module_utils._framework.azure_module import AsrResource, run_asr_module
+from ansible_collections.hyperv.mobility.plugins.module_utils._framework.azure_module import AsrResource, Operation, run_asr_module
+from ansible_collections.hyperv.mobility.plugins.module_utils._azure.arm import AZURE_RECOVERY, arm_property, resource_name
 from ansible_collections.hyperv.mobility.plugins.module_utils._azure.client import AzureClientError
-from ansible_collections.hyperv.mobility.plugins.module_utils._azure.recovery import AZURE_FABRIC, boot_groups, plan_groups, plan_view, same_groups
+from ansible_collections.hyperv.mobility.plugins.module_utils._azure.recovery import boot_groups, plan_groups, plan_view, same_groups
 
 
 def group_problem(groups):
@@ -133,7 +129,14 @@ def group_problem(groups):
 
 
 class RecoveryPlan(AsrResource):
-    """A recovery plan: its groups of protected items, in order."""
+    """A recovery plan: its groups of protected items, in order; created, its groups replaced, or deleted."""
+
+    key = 'recovery_plan'
+
+    def __init__(self, module, client):
+        super(RecoveryPlan, self).__init__(module, client)
+        self.current = self.fabric_id = self.recovery_id = None
+        self.groups = []
 
     def validate(self):
         if self.params['state'] == 'present':
@@ -143,44 +146,40 @@ class RecoveryPlan(AsrResource):
             if problem:
                 self.fail(problem)
 
-    def run(self):
-        client, params = self.client, self.params
-        client.check_vault()
-        plans = client.asr.replication_recovery_plans
-        current = client.get_or_none('recovery plan %s' % params['name'], plans.get, params['name'])
-        before = plan_view(current)
-        header = 'recovery plan %s' % params['name']
+    def read(self):
+        client, name = self.client, self.params['name']
+        self.subject = 'recovery plan %s' % name
+        self.current = client.get_or_none(self.subject, client.asr.replication_recovery_plans.get, name)
+        return plan_view(self.current)
+
+    def desired(self, before):
+        params = self.params
         if params['state'] == 'absent':
-            if current is None:
-                return dict(changed=False, recovery_plan={})
-            done = False
-            if not self.module.check_mode:
-                dummy, done = client.run_operation('delete recovery plan %s' % params['name'], plans.begin_delete, params['name'])
-            return self.changed('recovery_plan', before, {}, done, header)
+            return {}
         fabric = self.fabric(params['site'])
-        groups, recovery_id = self.resolve_groups(fabric)
-        if current is not None:
-            properties = current.get('properties') or {}
-            fabrics = ((properties.get('primaryFabricId') or '').lower(), (properties.get('recoveryFabricId') or '').lower())
-            if fabrics != (fabric['id'].lower(), recovery_id.lower()):
+        self.fabric_id = fabric['id']
+        self.groups, self.recovery_id = self.resolve_groups(fabric)
+        if self.current is not None:
+            fabrics = ((arm_property(self.current, 'primaryFabricId') or '').lower(), (arm_property(self.current, 'recoveryFabricId') or '').lower())
+            if fabrics != (self.fabric_id.lower(), self.recovery_id.lower()):
                 self.fail("recovery plan '%s' fails over from %s to %s; a plan's source and target cannot change: delete it (state=absent) and "
-                          'create it again.' % (params['name'], properties.get('primaryFabricFriendlyName'), properties.get('recoveryFabricFriendlyName')))
-            if same_groups(boot_groups(current), groups):
-                return dict(changed=False, recovery_plan=before)
-        wanted = dict(properties=dict(groups=plan_groups(groups)))
-        if current is None:
-            wanted['properties'].update(primaryFabricId=fabric['id'], recoveryFabricId=recovery_id,
-                                        failoverDeploymentModel='ResourceManager' if recovery_id == AZURE_FABRIC else 'NotApplicable')
-        predicted = dict(before or {}, name=params['name'], groups=[dict(vms=[item_id.rsplit('/', 1)[-1] for item_id in group]) for group in groups],
-                         allowed_operations=None)
-        after, done = predicted, False
-        if not self.module.check_mode:
-            begin = plans.begin_create if current is None else plans.begin_update
-            result, done = client.run_operation('%s recovery plan %s' % ('create' if current is None else 'update', params['name']), begin,
-                                                params['name'], wanted)
-            if done and result:
-                after = plan_view(result)
-        return self.changed('recovery_plan', before, after, done, header)
+                          'create it again.' % (params['name'], arm_property(self.current, 'primaryFabricFriendlyName'),
+                                                arm_property(self.current, 'recoveryFabricFriendlyName')))
+            if same_groups(boot_groups(self.current), self.groups):
+                return before
+        return dict(before, name=params['name'], groups=[dict(vms=[resource_name(item_id) for item_id in group]) for group in self.groups],
+                    allowed_operations=None)
+
+    def operation(self, before, after):
+        plans, name = self.client.asr.replication_recovery_plans, self.params['name']
+        if not after:
+            return Operation('delete %s' % self.subject, plans.begin_delete, (name,))
+        wanted = dict(properties=dict(groups=plan_groups(self.groups)))
+        if self.current is not None:
+            return Operation('update %s' % self.subject, plans.begin_update, (name, wanted), view=plan_view)
+        wanted['properties'].update(primaryFabricId=self.fabric_id, recoveryFabricId=self.recovery_id,
+                                    failoverDeploymentModel='ResourceManager' if self.recovery_id == AZURE_RECOVERY else 'NotApplicable')
+        return Operation('create %s' % self.subject, plans.begin_create, (name, wanted), view=plan_view)
 
     def resolve_groups(self, fabric):
         """The groups as lists of protected item ids, and the fabric they replicate to (every VM of the plan must share it)."""
@@ -188,7 +187,7 @@ class RecoveryPlan(AsrResource):
         items = self.protected_items_of(fabric)
         by_name = {}
         for item in items:
-            for name in (item.get('name'), (item.get('properties') or {}).get('friendlyName')):
+            for name in (item.get('name'), arm_property(item, 'friendlyName')):
                 by_name.setdefault((name or '').lower(), item)
         groups, targets = [], set()
         for group in params['groups']:
@@ -196,24 +195,24 @@ class RecoveryPlan(AsrResource):
             for vm in group['vms']:
                 item = by_name.get(vm.lower())
                 if item is None:
-                    known = ', '.join(sorted((i.get('properties') or {}).get('friendlyName') or i['name'] for i in items)) or 'none'
+                    known = ', '.join(sorted(arm_property(i, 'friendlyName') or i['name'] for i in items)) or 'none'
                     raise AzureClientError("groups: '%s' is not a protected VM of %s (its protected VMs: %s); protect it first "
                                            '(hyperv.mobility.asr_protected_vm).' % (vm, params['site'], known), kind='not_found')
                 ids.append(item['id'])
-                targets.add((item.get('properties') or {}).get('recoveryFabricId') or '')
+                targets.add(arm_property(item, 'recoveryFabricId') or '')
             groups.append(ids)
         if len(targets) != 1:
             raise AzureClientError('groups: the VMs replicate to different targets (%s); a plan fails over to one.' % ', '.join(sorted(targets)),
                                    kind='bad_request')
         recovery_id = targets.pop()
         if params['recovery_site'] and not self.is_fabric(recovery_id, params['recovery_site']):
-            raise AzureClientError("recovery_site: the plan's VMs replicate to %s, not to '%s'." % (recovery_id.rsplit('/', 1)[-1], params['recovery_site']),
+            raise AzureClientError("recovery_site: the plan's VMs replicate to %s, not to '%s'." % (resource_name(recovery_id), params['recovery_site']),
                                    kind='bad_request')
         return groups, recovery_id
 
     def is_fabric(self, fabric_id, wanted):
         """Whether an ARM fabric id (or Microsoft Azure) is the fabric ``wanted`` names (fabric name or friendly name)."""
-        if fabric_id == AZURE_FABRIC or wanted.lower() == AZURE_FABRIC.lower():
+        if fabric_id == AZURE_RECOVERY or wanted.lower() == AZURE_RECOVERY.lower():
             return fabric_id.lower() == wanted.lower()
         return self.fabric(wanted, 'recovery_site')['id'].lower() == fabric_id.lower()
 

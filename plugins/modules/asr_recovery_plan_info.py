@@ -11,7 +11,7 @@ DOCUMENTATION = r'''
 ---
 module: asr_recovery_plan_info
 short_description: Read the recovery plans of an Azure Site Recovery vault
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Lists the vault's recovery plans (or the one named O(name)) with their source and target, their groups in the order they
     start, and the operations Site Recovery allows next.
@@ -19,7 +19,8 @@ author:
   - hyperv.mobility contributors (@hyperv-mobility)
 extends_documentation_fragment:
   - hyperv.mobility.azure
-  - hyperv.mobility.info_module
+  - hyperv.mobility.attributes.read_only
+  - hyperv.mobility.attributes.azure_group
 options:
   name:
     description: Only this plan. A missing plan gives an empty list.
@@ -43,21 +44,22 @@ recovery_plans:
   elements: dict
 '''
 
-from ansible_collections.hyperv.mobility.plugins.module_utils._framework.azure_module import AsrResource, run_asr_module
+from ansible_collections.hyperv.mobility.plugins.module_utils._framework.azure_module import AsrInfo, run_asr_module
 from ansible_collections.hyperv.mobility.plugins.module_utils._azure.recovery import plan_view
 
 
-class RecoveryPlanInfo(AsrResource):
-    def run(self):
+class RecoveryPlanInfo(AsrInfo):
+    key = 'recovery_plans'
+
+    def read(self):
         client = self.client
-        client.check_vault()
         plans = client.asr.replication_recovery_plans
         if self.params['name']:
             found = client.get_or_none('recovery plan %s' % self.params['name'], plans.get, self.params['name'])
             listed = [found] if found else []
         else:
             listed = client.list('recovery plans', plans.list)
-        return dict(changed=False, recovery_plans=[plan_view(plan) for plan in listed])
+        return [plan_view(plan) for plan in listed]
 
 
 def main():

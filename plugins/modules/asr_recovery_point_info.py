@@ -11,7 +11,7 @@ DOCUMENTATION = r'''
 ---
 module: asr_recovery_point_info
 short_description: List the recovery points of a VM protected by Azure Site Recovery
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Lists the recovery points Site Recovery keeps for a protected VM, newest first, with their time and kind (application- or
     crash-consistent) - the points a failover can bring the VM up from (M(hyperv.mobility.asr_failover),
@@ -22,7 +22,8 @@ author:
   - hyperv.mobility contributors (@hyperv-mobility)
 extends_documentation_fragment:
   - hyperv.mobility.azure
-  - hyperv.mobility.info_module
+  - hyperv.mobility.attributes.read_only
+  - hyperv.mobility.attributes.azure_group
 options:
   site:
     description: Name of the Hyper-V site, or a VMM server (its fabric name or the server's name; O(cloud) is then required).
@@ -70,22 +71,23 @@ recovery_points:
       type: str
 '''
 
-from ansible_collections.hyperv.mobility.plugins.module_utils._framework.azure_module import AsrResource, run_asr_module
+from ansible_collections.hyperv.mobility.plugins.module_utils._framework.azure_module import AsrInfo, run_asr_module
 from ansible_collections.hyperv.mobility.plugins.module_utils._azure.client import AzureClientError
 from ansible_collections.hyperv.mobility.plugins.module_utils._azure.recovery import newest_first, point_view
 
 
-class RecoveryPointInfo(AsrResource):
-    def run(self):
+class RecoveryPointInfo(AsrInfo):
+    key = 'recovery_points'
+
+    def read(self):
         client, params = self.client, self.params
-        client.check_vault()
         fabric, container = self.protection_container(params['site'], params['cloud'])
         if client.get_or_none('protected VM %s' % params['name'], client.asr.replication_protected_items.get, fabric['name'], container['name'],
                               params['name']) is None:
             raise AzureClientError("'%s' is not a protected VM of %s" % (params['name'], params['cloud'] or params['site']), kind='not_found')
         points = client.list('recovery points of %s' % params['name'], client.asr.recovery_points.list_by_replication_protected_items,
                              fabric['name'], container['name'], params['name'])
-        return dict(changed=False, recovery_points=[point_view(point) for point in newest_first(points)])
+        return [point_view(point) for point in newest_first(points)]
 
 
 def main():

@@ -11,7 +11,7 @@ DOCUMENTATION = r'''
 ---
 module: asr_recovery_services_agent
 short_description: Install the Microsoft Azure Recovery Services agent (only) on a Hyper-V host of a VMM cloud
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - With Hyper-V hosts managed in System Center VMM clouds that replicate to Azure, the Site Recovery provider goes on the VMM
     server (M(hyperv.mobility.asr_vmm_registration)) and the Recovery Services agent, which moves the replicated data, on each
@@ -26,18 +26,13 @@ author:
 extends_documentation_fragment:
   - hyperv.mobility.connection
   - hyperv.mobility.site_recovery_setup
+  - hyperv.mobility.attributes
+  - hyperv.mobility.attributes.host_group
 attributes:
-  action_group:
-    support: full
-    membership:
-      - hyperv.mobility.hyperv
-    description: Use C(group/hyperv.mobility.hyperv) for the host connection.
   check_mode:
-    support: full
-    description: Reads the agent's service and reports whether the agent would be installed or removed; no program runs.
+    details: The agent's service is read; no program runs.
   diff_mode:
-    support: full
-    description: Shows whether the agent is installed before and after.
+    details: Whether the agent is installed.
 options:
   installer_path:
     description:

@@ -11,7 +11,7 @@ DOCUMENTATION = r'''
 ---
 module: asr_vmm_registration
 short_description: Install the Site Recovery provider on a VMM server and register the server with a Recovery Services vault
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Makes a System Center Virtual Machine Manager (VMM) server a registered server of an Azure Site Recovery vault, with the
     command lines Microsoft documents for installing the provider on a VMM server without the wizard, then checks the
@@ -45,19 +45,11 @@ extends_documentation_fragment:
   - hyperv.mobility.azure
   - hyperv.mobility.azure.wait
   - hyperv.mobility.site_recovery_setup
+  - hyperv.mobility.attributes
+  - hyperv.mobility.attributes.host_and_azure_groups
 attributes:
-  action_group:
-    support: full
-    membership:
-      - hyperv.mobility.hyperv
-      - hyperv.mobility.azure
-    description: Use C(group/hyperv.mobility.hyperv) for the host connection and C(group/hyperv.mobility.azure) for the login.
   check_mode:
-    support: full
-    description: Reads the vault and reports whether the node would be registered or unregistered; nothing runs on the host.
-  diff_mode:
-    support: full
-    description: Shows the registration before and after.
+    details: Only the vault is read; nothing runs on the host.
 options:
   friendly_name:
     description:
@@ -205,7 +197,8 @@ operation_done:
 import ntpath
 import re
 
-from ansible_collections.hyperv.mobility.plugins.module_utils._framework.azure_module import AsrResource, fabric_type, run_asr_module
+from ansible_collections.hyperv.mobility.plugins.module_utils._framework.azure_module import AsrResource, run_asr_module
+from ansible_collections.hyperv.mobility.plugins.module_utils._azure.arm import VMM, arm_property, fabric_type
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.provider_setup import (
     PROXY_OPTIONS, ProviderSetup, provider_view, same_machine)
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.commands import Command
@@ -249,20 +242,20 @@ class VmmRegistration(ProviderSetup, AsrResource):
         client = self.client
         wanted = self.params['friendly_name'].lower()
         return next((fabric for fabric in client.list('registered servers', client.asr.replication_fabrics.list)
-                     if fabric_type(fabric) == 'VMM' and ((fabric.get('properties') or {}).get('friendlyName') or '').lower() == wanted), None)
+                     if fabric_type(fabric) == VMM and (arm_property(fabric, 'friendlyName') or '').lower() == wanted), None)
 
     def registration(self):
         """(fabric, providers of the server, this node's provider) as the vault has them."""
         fabric = self.server_fabric()
         providers = self.providers_of(fabric['name']) if fabric else []
-        mine = next((provider for provider in providers if same_machine((provider.get('properties') or {}).get('machineName'), self.node)), None)
+        mine = next((provider for provider in providers if same_machine(arm_property(provider, 'machineName'), self.node)), None)
         return fabric, providers, mine
 
     def view(self, fabric, providers, mine):
         if not mine:
             return {}
-        return provider_view(mine, server=self.params['friendly_name'], site=fabric['name'], node=(mine.get('properties') or {}).get('machineName'),
-                             nodes=sorted((provider.get('properties') or {}).get('machineName') for provider in providers))
+        return provider_view(mine, server=self.params['friendly_name'], site=fabric['name'], node=arm_property(mine, 'machineName'),
+                             nodes=sorted(arm_property(provider, 'machineName') for provider in providers))
 
     def run(self):
         params = self.params

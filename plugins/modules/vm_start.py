@@ -11,7 +11,7 @@ DOCUMENTATION = r'''
 ---
 module: vm_start
 short_description: Start a Hyper-V VM and verify that its guest answers the heartbeat
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Starts a VM of the host (C(Start-VM)) unless it runs, then waits until its heartbeat integration service reports the guest
     up (C(Get-VM), property C(Heartbeat) - one of the C(Ok...) values) - the check Microsoft's single-VMM-server recovery asks for
@@ -22,18 +22,13 @@ author:
   - hyperv.mobility contributors (@hyperv-mobility)
 extends_documentation_fragment:
   - hyperv.mobility.connection
+  - hyperv.mobility.attributes
+  - hyperv.mobility.attributes.host_group
 attributes:
-  action_group:
-    support: full
-    membership:
-      - hyperv.mobility.hyperv
-    description: Use C(group/hyperv.mobility.hyperv) for the host connection.
   check_mode:
-    support: full
-    description: Reads the VM and reports whether it would be started; nothing is started and no heartbeat is awaited.
+    details: Nothing is started and no heartbeat is awaited.
   diff_mode:
-    support: full
-    description: Shows the VM's state and heartbeat before and after.
+    details: The VM's state and heartbeat.
 options:
   name:
     description: Name of the VM on the host.

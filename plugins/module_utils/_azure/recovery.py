@@ -13,9 +13,8 @@ start one after the other.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type  # pylint: disable=invalid-name
 
-from ansible_collections.hyperv.mobility.plugins.module_utils._azure.arm import resource_name
+from ansible_collections.hyperv.mobility.plugins.module_utils._azure.arm import HYPERV_TO_AZURE, arm_property, resource_name
 
-AZURE_FABRIC = 'Microsoft Azure'
 # Step (asr_failover's action) -> the recovery plan's operation in allowedOperations and the SDK's begin_* method.
 PLAN_OPERATIONS = {
     'test_failover': ('TestFailover', 'begin_test_failover'),
@@ -34,7 +33,7 @@ LATEST_APP_CONSISTENT = 'latest_application_consistent'
 
 def boot_groups(plan):
     """The item ids of each Boot group of a plan, in the order the groups start."""
-    groups = ((plan or {}).get('properties') or {}).get('groups') or []
+    groups = arm_property(plan, 'groups') or []
     return [[entry.get('id') for entry in group.get('replicationProtectedItems') or []] for group in groups if group.get('groupType') == 'Boot']
 
 
@@ -59,16 +58,15 @@ def plan_view(plan):
     """A recovery plan as a module returns it."""
     if not plan:
         return {}
-    properties = plan.get('properties') or {}
-    return dict(id=plan.get('id'), name=plan.get('name'), site=properties.get('primaryFabricFriendlyName'),
-                site_id=properties.get('primaryFabricId'), recovery_site=properties.get('recoveryFabricFriendlyName'),
-                recovery_site_id=properties.get('recoveryFabricId'), failover_deployment_model=properties.get('failoverDeploymentModel'),
-                replication_providers=list(properties.get('replicationProviders') or []),
-                allowed_operations=list(properties.get('allowedOperations') or []),
+    return dict(id=plan.get('id'), name=plan.get('name'), site=arm_property(plan, 'primaryFabricFriendlyName'),
+                site_id=arm_property(plan, 'primaryFabricId'), recovery_site=arm_property(plan, 'recoveryFabricFriendlyName'),
+                recovery_site_id=arm_property(plan, 'recoveryFabricId'), failover_deployment_model=arm_property(plan, 'failoverDeploymentModel'),
+                replication_providers=list(arm_property(plan, 'replicationProviders') or []),
+                allowed_operations=list(arm_property(plan, 'allowedOperations') or []),
                 groups=[dict(vms=[resource_name(item_id) for item_id in group]) for group in boot_groups(plan)],
-                last_planned_failover_time=properties.get('lastPlannedFailoverTime'),
-                last_unplanned_failover_time=properties.get('lastUnplannedFailoverTime'),
-                last_test_failover_time=properties.get('lastTestFailoverTime'))
+                last_planned_failover_time=arm_property(plan, 'lastPlannedFailoverTime'),
+                last_unplanned_failover_time=arm_property(plan, 'lastUnplannedFailoverTime'),
+                last_test_failover_time=arm_property(plan, 'lastTestFailoverTime'))
 
 
 def plan_action_body(action, direction, test_network_id=None, shut_down_source=False, point_type=None, comments=None):
@@ -79,7 +77,7 @@ def plan_action_body(action, direction, test_network_id=None, shut_down_source=F
         return dict(properties=dict(comments=comments or ''))
     properties = dict(failoverDirection=direction)
     if point_type:
-        properties['providerSpecificDetails'] = [dict(instanceType='HyperVReplicaAzure', recoveryPointType=PLAN_POINT_TYPES[point_type])]
+        properties['providerSpecificDetails'] = [dict(instanceType=HYPERV_TO_AZURE, recoveryPointType=PLAN_POINT_TYPES[point_type])]
     if action == 'test_failover':
         properties.update(dict(networkType='VmNetworkAsInput', networkId=test_network_id) if test_network_id else dict(networkType='NoNetworkAttachAsInput'))
     if action == 'unplanned_failover':
@@ -89,12 +87,11 @@ def plan_action_body(action, direction, test_network_id=None, shut_down_source=F
 
 def point_view(point):
     """A recovery point as a module returns it."""
-    properties = point.get('properties') or {}
-    return dict(id=point.get('id'), name=point.get('name'), time=properties.get('recoveryPointTime'), type=properties.get('recoveryPointType'))
+    return dict(id=point.get('id'), name=point.get('name'), time=arm_property(point, 'recoveryPointTime'), type=arm_property(point, 'recoveryPointType'))
 
 
 def newest_first(points):
-    return sorted(points, key=lambda point: (point.get('properties') or {}).get('recoveryPointTime') or '', reverse=True)
+    return sorted(points, key=lambda point: arm_property(point, 'recoveryPointTime') or '', reverse=True)
 
 
 def choose_point(points, wanted):
@@ -103,7 +100,7 @@ def choose_point(points, wanted):
     if wanted == LATEST:
         return ordered[0] if ordered else None
     if wanted == LATEST_APP_CONSISTENT:
-        return next((point for point in ordered if (point.get('properties') or {}).get('recoveryPointType') == 'ApplicationConsistent'), None)
+        return next((point for point in ordered if arm_property(point, 'recoveryPointType') == 'ApplicationConsistent'), None)
     name = resource_name(wanted).lower()
     return next((point for point in ordered if (point.get('name') or '').lower() == name
                  and ('/' not in wanted or (point.get('id') or '').lower() == wanted.lower())), None)

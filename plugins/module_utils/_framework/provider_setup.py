@@ -18,6 +18,7 @@ __metaclass__ = type  # pylint: disable=invalid-name
 
 import ntpath
 
+from ansible_collections.hyperv.mobility.plugins.module_utils._azure.arm import arm_property
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.commands import UNSAFE_ARGUMENT, Program
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.errors import HostError, ProgramNotFoundError
 
@@ -56,10 +57,9 @@ def provider_view(provider, **extra):
     """A registered server (replicationRecoveryServicesProviders) as the modules return it."""
     if not provider:
         return {}
-    properties = provider.get('properties') or {}
-    return dict(extra, friendly_name=properties.get('friendlyName'), provider_id=provider.get('name'),
-                provider_version=properties.get('providerVersion'), connection_status=properties.get('connectionStatus'),
-                protected_item_count=properties.get('protectedItemCount') or 0)
+    return dict(extra, friendly_name=arm_property(provider, 'friendlyName'), provider_id=provider.get('name'),
+                provider_version=arm_property(provider, 'providerVersion'), connection_status=arm_property(provider, 'connectionStatus'),
+                protected_item_count=arm_property(provider, 'protectedItemCount') or 0)
 
 
 def same_machine(name, wanted):

@@ -81,6 +81,54 @@ def test_check_mode_predicts_without_building_the_operation_and_wait_false_keeps
     assert accepted['thing'] == {'size': 3} and accepted['operation_done'] is False
 
 
+class Failover(Thing):
+    """A step of two operations (bring the VM up from another point, then commit) that also returns the point it chose."""
+
+    key = 'vm'
+
+    def operation(self, before, after):
+        self.operations += 1
+        return [Operation('apply point p1 to vm1', 'begin_apply_recovery_point', ('vm1', 'p1')),
+                Operation('commit vm1', 'begin_failover_commit', ('vm1',), view=lambda document: {'size': document['properties']['size']})]
+
+    def also_returned(self):
+        return {'recovery_point': 'p1'}
+
+
+class Answers(FakeClient):
+    """run_operation answering each call from a list, in turn."""
+
+    def __init__(self, *answers):
+        super().__init__()
+        self.answers = list(answers)
+
+    def run_operation(self, action, begin, *arguments):
+        self.calls.append(action)
+        return self.answers.pop(0)
+
+
+def test_a_list_of_operations_runs_in_order_and_the_last_one_makes_the_view():
+    client = Answers(({'properties': {'size': 'ignored'}}, True), ({'properties': {'size': 3}}, True))
+    result = Failover(FakeModule(size=3), client, {'size': 2}).run()
+    assert client.calls == ['check_vault', 'apply point p1 to vm1', 'commit vm1']
+    assert result['vm'] == {'size': 3, 'settled': True} and result['operation_done'] is True and result['recovery_point'] == 'p1'
+
+
+def test_an_unfinished_operation_of_a_list_starts_none_after_it():
+    client = Answers((None, False))
+    result = Failover(FakeModule(size=3), client, {'size': 2}).run()  # wait=false: the point is being applied
+    assert client.calls == ['check_vault', 'apply point p1 to vm1']
+    assert result['vm'] == {'size': 3} and result['operation_done'] is False
+
+
+def test_also_returned_goes_with_every_result():
+    client = FakeClient()
+    assert Failover(FakeModule(size=2), client, {'size': 2}).run() == {'changed': False, 'vm': {'size': 2, 'settled': True},
+                                                                       'recovery_point': 'p1'}
+    checked = Failover(FakeModule(check_mode=True, size=3), client, {'size': 2}).run()
+    assert checked['recovery_point'] == 'p1' and checked['operation_done'] is False
+
+
 def test_arm_property_reads_any_depth_and_missing_levels_are_none():
     fabric = {'properties': {'friendlyName': 'hq', 'customDetails': {'instanceType': 'HyperVSite'}}}
     assert arm_property(fabric, 'friendlyName') == 'hq' and fabric_type(fabric) == 'HyperVSite'
