@@ -177,6 +177,21 @@ def test_a_number_for_a_dict_option_is_a_message_naming_it(monkeypatch):
     assert result['msg'].startswith('destination_connection must be a dictionary of its sub-options (') and 'password' in result['msg']
 
 
+@pytest.mark.parametrize('module, arguments, named', [
+    ('asr_hyperv_site', {'name': 'site-hq', 'vault_name': 'v', 'resource_group': 'rg', 'poll_interval': 'INFINITY'}, 'poll_interval'),
+    ('asr_host_registration', {'hyperv_host': 'hv01', 'hyperv_password': SECRET, 'vault_name': 'v', 'resource_group': 'rg', 'site': 'hq',
+                               'friendly_name': 'hv01', 'proxy_port': '-inf'}, 'proxy_port'),
+    ('live_migration', {'hyperv_host': 'hv01', 'hyperv_password': SECRET, 'networks': [{'subnet': '10.0.0.0/24', 'priority': float('inf')}]},
+     'networks[0].priority'),
+])
+def test_an_infinity_for_an_int_option_is_a_message_naming_it(module, arguments, named, monkeypatch):
+    """ansible-core's check_type_int overflows on it (fixed by ansible/ansible#87253, after 2.19); the module names the option."""
+    result, guard = run_module(load(module), arguments, monkeypatch)
+    assert result['failed'] and guard.attempts == 0 and SECRET not in json.dumps(result)
+    assert result['msg'].startswith('%s must be a whole number, not an infinity' % named), result['msg']
+    assert TRACEBACK not in str(result.get('exception', ''))
+
+
 @pytest.mark.parametrize('host', ['[]', 'hv01 hv02', 'hv01/wsman'])
 def test_a_host_no_url_can_hold_fails_naming_it_before_any_connection(host, monkeypatch):
     """urllib raises a bare ValueError on a host such as '[]' while pypsrp or pywinrm builds the endpoint URL."""

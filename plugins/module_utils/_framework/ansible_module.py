@@ -10,10 +10,14 @@ sub-options goes wrong on a value of the wrong type (both open in ansible-core 2
 - A value of the wrong type given to an option with sub-options stops the collection of no_log values there (ansible/ansible#81672),
   and the validation failure that follows returns every parameter in ``invocation.module_args``, passwords of the options not
   reached in clear. ansible-core 2.9 hid the invocation in that case (CVE-2019-14858); failures then carry no parameters again.
+- An infinity given to an int option (``poll_interval: inf``, ``Infinity``) makes check_type_int raise an OverflowError instead
+  of reporting the option (fixed upstream by ansible/ansible#87253, not in 2.19): the module fails with a message naming it.
 """
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type  # pylint: disable=invalid-name
+
+import decimal
 
 from ansible.module_utils import basic
 from ansible.module_utils.errors import NoLogError
@@ -22,24 +26,47 @@ from ansible.module_utils.errors import NoLogError
 HIDDEN_INVOCATION = {'module_args': 'HIDDEN DUE TO FAILURE'}
 
 
-def scalars_given_to_dict_options(argument_spec, parameters, prefix=''):
-    """[(name, its sub-options)] of the dict options with sub-options given a number or a boolean ('networks[0].x' when nested)."""
-    found = []
+def given_options(argument_spec, parameters, prefix=''):
+    """(name as the user reads it, spec, value) of every option given, sub-options too ('networks[0].x'), by its name or an alias."""
     for name, spec in argument_spec.items():
-        value = parameters.get(name) if isinstance(parameters, dict) else None
-        if not spec.get('options') or value is None:
+        if not isinstance(parameters, dict):
+            return
+        given = [key for key in [name] + list(spec.get('aliases') or []) if parameters.get(key) is not None]
+        if not given:
             continue
-        if spec.get('type') == 'dict' and isinstance(value, (bool, int, float)):
-            found.append((prefix + name, sorted(spec['options'])))
+        value = parameters[given[0]]
+        yield prefix + given[0], spec, value
+        if not spec.get('options'):
+            continue
         elements = value if spec.get('type') == 'list' and isinstance(value, list) else [value]
         for index, element in enumerate(elements):
-            where = '%s%s[%d].' % (prefix, name, index) if spec.get('type') == 'list' else '%s%s.' % (prefix, name)
-            found.extend(scalars_given_to_dict_options(spec['options'], element, where))
-    return found
+            where = '%s%s[%d].' % (prefix, given[0], index) if spec.get('type') == 'list' else '%s%s.' % (prefix, given[0])
+            yield from given_options(spec['options'], element, where)
+
+
+def scalars_given_to_dict_options(argument_spec, parameters):
+    """[(name, its sub-options)] of the dict options with sub-options given a number or a boolean ('networks[0].x' when nested)."""
+    return [(name, sorted(spec['options'])) for name, spec, value in given_options(argument_spec, parameters)
+            if spec.get('options') and spec.get('type') == 'dict' and isinstance(value, (bool, int, float))]
+
+
+def is_infinity(value):
+    """Whether a value is one check_type_int overflows on: an infinite float, or text Decimal reads as an infinity."""
+    if isinstance(value, bool) or not isinstance(value, (str, float)):
+        return False
+    try:
+        return decimal.Decimal(value).is_infinite()
+    except (decimal.DecimalException, ValueError):
+        return False
+
+
+def infinities_given_to_int_options(argument_spec, parameters):
+    """[(name, value)] of the int options given an infinity."""
+    return [(name, value) for name, spec, value in given_options(argument_spec, parameters) if spec.get('type') == 'int' and is_infinity(value)]
 
 
 class AnsibleModule(basic.AnsibleModule):
-    """ansible-core's AnsibleModule with the two mends above."""
+    """ansible-core's AnsibleModule with the three mends above."""
 
     def __init__(self, argument_spec, **kwargs):
         try:
@@ -50,6 +77,12 @@ class AnsibleModule(basic.AnsibleModule):
                 raise
             self.fail_json(msg='; '.join('%s must be a dictionary of its sub-options (%s), not a number or a boolean' % (name, ', '.join(options))
                                          for name, options in wrong), invocation=HIDDEN_INVOCATION)
+        except OverflowError:
+            wrong = infinities_given_to_int_options(argument_spec, getattr(self, 'params', None) or {})
+            if not wrong or hasattr(self, 'validation_result'):
+                raise
+            self.fail_json(msg='; '.join('%s must be a whole number, not an infinity (%r)' % (name, value) for name, value in wrong),
+                           invocation=HIDDEN_INVOCATION)
 
     def fail_json(self, msg, **kwargs):
         validation = getattr(self, 'validation_result', None)
