@@ -3,9 +3,6 @@
 # Copyright: (c) 2026, hyperv.mobility contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type  # pylint: disable=invalid-name
-
 DOCUMENTATION = r'''
 ---
 module: asr_prerequisites
@@ -111,11 +108,9 @@ checks:
   sample: [{"name": "hyperv_role", "status": "passed", "detail": "The Hyper-V role is installed.", "fix": null}]
 '''
 
-from ansible_collections.hyperv.mobility.plugins.module_utils._host.commands import Command
-from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import HypervModule
+from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import Command, HypervModule, InfoResource
+from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.hyperv import HV, hyperv_role_installed, is_command_not_found, version_key
 
-HV = 'Microsoft.HyperV.PowerShell.'
-COMMAND_NOT_FOUND = 'CommandNotFoundException'
 READ_COMMANDS = (
     Command('Get-WindowsFeature', {'Name': 'Hyper-V'}),
     Command('Get-VMHost'),
@@ -130,13 +125,8 @@ CLOUD_ENDPOINTS = {
     'AzureUSGovernment': 'login.microsoftonline.us, *.hypervrecoverymanager.windowsazure.us, *.backup.windowsazure.us, *.blob.core.usgovcloudapi.net',
     'AzureChinaCloud': 'login.chinacloudapi.cn, *.hypervrecoverymanager.windowsazure.cn, *.backup.windowsazure.cn, *.blob.core.chinacloudapi.cn',
 }
-
-
-def _version_key(version):
-    try:
-        return tuple(int(part) for part in str(version).split('.'))
-    except ValueError:
-        return (0,)
+# Without the Hyper-V role, Virtual Machine Management is not there to answer these: that is the failed hyperv_role check.
+HYPERV_CMDLETS = ('Get-VMHost', 'Get-VMHostSupportedVersion')
 
 
 def check(name, status, detail, fix=None):
@@ -152,10 +142,10 @@ class PrerequisiteReport:
         self.region = region
 
     def _missing(self, command_name):
-        return any(COMMAND_NOT_FOUND in (error.fully_qualified_error_id or '') and error.command == command_name for error in self.result.errors)
+        return any(is_command_not_found(error) and error.command == command_name for error in self.result.errors)
 
     def role_installed(self):
-        return role_installed(self.result)
+        return hyperv_role_installed(self.result)
 
     def hyperv_role(self):
         if self.role_installed():
@@ -182,7 +172,7 @@ class PrerequisiteReport:
                          '%s Check the release on the host; Windows Server 2012 (not R2) and older are not supported.' % matrix)
         if version in SUPPORTED_RELEASES:
             return check('supported_os', 'passed', '%s (default VM configuration version %s).' % (SUPPORTED_RELEASES[version], version))
-        if _version_key(version) > NEWEST_KNOWN_VERSION:
+        if version_key(version) > NEWEST_KNOWN_VERSION:
             return check('supported_os', 'not_checked', '%s (default VM configuration version %s) is newer than this module knows.' % (name, version),
                          'Check the Hyper-V to Azure support matrix for this release.')
         return check('supported_os', 'failed', '%s (default VM configuration version %s) is not a supported host release.' % (name, version),
@@ -259,37 +249,31 @@ class VmmServerReport:
         return dict(checks=checks, ready=not [entry for entry in checks if entry['status'] == 'failed'], os_name=None)
 
 
-def role_installed(result):
-    features = [item for item in result.of_type('Microsoft.Windows.ServerManager.Commands.Feature') if str(item.get('Name', '')).lower() == 'hyper-v']
-    return bool(features and features[0].get('Installed'))
+class Prerequisites(InfoResource):
+    """The checks of one host (a Hyper-V host or a VMM server), read in one pipeline."""
 
+    def _vmm_server(self):
+        return self.params['server_role'] == 'vmm_server'
 
-def blocking_errors(result):
-    """Errors that fail the module: all but 'this cmdlet does not exist on the host' and, without the Hyper-V role, the Hyper-V
-    cmdlets' errors (Virtual Machine Management is not there to answer them: that is the failed hyperv_role check, not a failure)."""
-    expected = ('Get-VMHost', 'Get-VMHostSupportedVersion') if not role_installed(result) else ()
-    return [error for error in result.errors
-            if COMMAND_NOT_FOUND not in (error.fully_qualified_error_id or '') and error.command not in expected]
+    def read_commands(self):
+        return list(VMM_READ_COMMANDS if self._vmm_server() else READ_COMMANDS)
+
+    def is_answer(self, error, result):
+        """On a VMM server: no VMM service (the failed vmm_service check). On a Hyper-V host: 'this cmdlet does not exist on
+        the host', and without the Hyper-V role the Hyper-V cmdlets' errors (the failed hyperv_role check)."""
+        if self._vmm_server():
+            return (error.fully_qualified_error_id or '').startswith('NoServiceFoundForGivenName')
+        return is_command_not_found(error) or (error.command in HYPERV_CMDLETS and not hyperv_role_installed(result))
+
+    def facts(self, result):
+        report = VmmServerReport if self._vmm_server() else PrerequisiteReport
+        return report(result, self.params['cloud_environment'], self.params['region']).as_result()
 
 
 def main():
-    module = HypervModule(argument_spec=dict(cloud_environment=dict(type='str', default='AzureCloud'), region=dict(type='str'),
-                                             server_role=dict(type='str', choices=['hyperv_host', 'vmm_server'], default='hyperv_host')),
-                          supports_check_mode=True)
-    params = module.params
-    if params['server_role'] == 'vmm_server':
-        result = module.run(list(VMM_READ_COMMANDS), check=False)
-        errors = [error for error in result.errors if not (error.fully_qualified_error_id or '').startswith('NoServiceFoundForGivenName')]
-        if errors:
-            module.fail_json(msg='%s: %s' % (module.host, '; '.join('%s failed: %s' % (error.command, error.message) for error in errors)),
-                             errors=[error.to_dict() for error in errors], host=module.host)
-        module.exit_json(changed=False, **VmmServerReport(result, params['cloud_environment'], params['region']).as_result())
-    result = module.run(list(READ_COMMANDS), check=False)
-    errors = blocking_errors(result)
-    if errors:
-        lines = ['%s failed: %s (FullyQualifiedErrorId: %s)' % (error.command, error.message, error.fully_qualified_error_id) for error in errors]
-        module.fail_json(msg='%s: %s' % (module.host, '; '.join(lines)), errors=[error.to_dict() for error in errors], host=module.host)
-    module.exit_json(changed=False, **PrerequisiteReport(result, params['cloud_environment'], params['region']).as_result())
+    HypervModule(argument_spec=dict(cloud_environment=dict(type='str', default='AzureCloud'), region=dict(type='str'),
+                                    server_role=dict(type='str', choices=['hyperv_host', 'vmm_server'], default='hyperv_host')),
+                 supports_check_mode=True).execute(Prerequisites)
 
 
 if __name__ == '__main__':

@@ -201,8 +201,7 @@ from ansible_collections.hyperv.mobility.plugins.module_utils._framework.azure_m
 from ansible_collections.hyperv.mobility.plugins.module_utils._azure.arm import VMM, arm_property, fabric_type
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.provider_setup import (
     PROXY_OPTIONS, ProviderSetup, provider_view, same_machine)
-from ansible_collections.hyperv.mobility.plugins.module_utils._host.commands import Command
-from ansible_collections.hyperv.mobility.plugins.module_utils._host.errors import HostError
+from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import Command, HostError, Journal, OutcomeUnknownError
 
 VMM_SERVICE = 'SCVMMService'
 DEFAULT_VMM_INSTALL_PATH = r'C:\Program Files\Microsoft System Center 2012 R2\Virtual Machine Manager'
@@ -317,7 +316,10 @@ class VmmRegistration(ProviderSetup, AsrResource):
         try:
             session.run([stop])
         except HostError as error:
-            self.fail('stop_vmm_service: %s (done: nothing; run the task again to converge)' % error.message, steps=[], host=error.host)
+            journal = Journal()
+            journal.plan(['stop_vmm_service'] + [name for name, _program in self.programs()])
+            journal.record(unknown=['stop_vmm_service'] if isinstance(error, OutcomeUnknownError) else [])
+            self.fail_steps('stop_vmm_service: %s' % error.message, [], journal, host=error.host)
         return [dict(step='stop_vmm_service', command_line='Stop-Service -Name %s' % VMM_SERVICE, exit_code=0, output='')]
 
     # ---- absent ---------------------------------------------------------------------------------------------------

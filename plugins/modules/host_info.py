@@ -3,9 +3,6 @@
 # Copyright: (c) 2026, hyperv.mobility contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type  # pylint: disable=invalid-name
-
 DOCUMENTATION = r'''
 ---
 module: host_info
@@ -240,13 +237,9 @@ vms:
       sample: 2
 '''
 
-from ansible_collections.hyperv.mobility.plugins.module_utils._host.commands import Command
-from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import HypervModule
+from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import Command, HypervModule, InfoResource
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.host_identity import IDENTITY_COMMAND, host_identity
-
-HV = 'Microsoft.HyperV.PowerShell.'
-# A cmdlet that does not exist on the host (module not installed) fails like this; its facts are then empty.
-COMMAND_NOT_FOUND = 'CommandNotFoundException'
+from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.hyperv import HV, hyperv_role_installed, is_command_not_found, version_key
 
 READ_COMMANDS = (
     IDENTITY_COMMAND,
@@ -257,13 +250,6 @@ READ_COMMANDS = (
     Command('Get-VM'),
     Command('Get-VMReplicationServer'),
 )
-
-
-def _version_key(version):
-    try:
-        return tuple(int(part) for part in str(version).split('.'))
-    except ValueError:
-        return (0,)
 
 
 class HostFacts:
@@ -277,9 +263,7 @@ class HostFacts:
         return found[0] if found else None
 
     def hyperv_installed(self):
-        features = [item for item in self.result.of_type('Microsoft.Windows.ServerManager.Commands.Feature')
-                    if str(item.get('Name', '')).lower() == 'hyper-v']
-        return bool(features and features[0].get('Installed'))
+        return hyperv_role_installed(self.result)
 
     def identity(self):
         vmhost = self._first('VMHost')
@@ -308,7 +292,7 @@ class HostFacts:
         versions = sorted(
             (dict(version=str(item.get('Version')), name=item.get('Name'), is_default=bool(item.get('IsDefault')))
              for item in self.result.of_type(HV + 'VMHostSupportedVersion')),
-            key=lambda entry: _version_key(entry['version']))
+            key=lambda entry: version_key(entry['version']))
         default = [entry for entry in versions if entry['is_default']]
         return dict(
             supported_vm_versions=versions,
@@ -350,19 +334,21 @@ class HostFacts:
         return facts
 
 
-def blocking_errors(result):
-    """Error records that must fail the module: all but 'this cmdlet does not exist on the host'."""
-    return [error for error in result.errors if COMMAND_NOT_FOUND not in (error.fully_qualified_error_id or '')]
+class HostInfo(InfoResource):
+    """Every fact from one read pipeline; a cmdlet that does not exist on the host leaves its facts empty."""
+
+    def read_commands(self):
+        return list(READ_COMMANDS)
+
+    def is_answer(self, error, result):
+        return is_command_not_found(error)
+
+    def facts(self, result):
+        return HostFacts(result).as_result()
 
 
 def main():
-    module = HypervModule(argument_spec={}, supports_check_mode=True)
-    result = module.run(list(READ_COMMANDS), check=False)
-    errors = blocking_errors(result)
-    if errors:
-        lines = ['%s failed: %s (FullyQualifiedErrorId: %s)' % (error.command, error.message, error.fully_qualified_error_id) for error in errors]
-        module.fail_json(msg='%s: %s' % (module.host, '; '.join(lines)), errors=[error.to_dict() for error in errors], host=module.host)
-    module.exit_json(changed=False, **HostFacts(result).as_result())
+    HypervModule(argument_spec={}, supports_check_mode=True).execute(HostInfo)
 
 
 if __name__ == '__main__':

@@ -3,9 +3,6 @@
 # Copyright (c) hyperv.mobility contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type  # pylint: disable=invalid-name
 
 DOCUMENTATION = r'''
 ---
@@ -204,7 +201,8 @@ from ansible.module_utils.basic import missing_required_lib
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.ansible_module import AnsibleModule
 from ansible_collections.hyperv.mobility.plugins.module_utils._ad.client import (
     AD_ARGUMENT_SPEC, HAS_LDAP3, LDAP3_IMPORT_ERROR, UF_TRUSTED_TO_AUTH_FOR_DELEGATION, ATTR_ALLOWED_TO_DELEGATE_TO, ATTR_ALLOWED_TO_ACT,
-    ADClient, ADConnectionOptions, ADError, DelegationDescriptor, migration_spns, validate_spn)
+    ADClient, ADConnectionOptions, ADError, DelegationDescriptor, computer_name_problem, migration_spns, validate_spn)
+from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import HypervModule, ModuleFailure, OptionError, Resource
 
 if HAS_LDAP3:
     import ldap3
@@ -365,7 +363,7 @@ class KerberosDelegation:
             result, changes, after = self._resource_based(account, current_sids)
         changed = bool(changes)
         if changed and not self.module.check_mode:
-            self.client.modify(account, changes)
+            self.module.run_write('%s of %s' % (', '.join(sorted(changes)), account.dn), lambda: self.client.modify(account, changes), refused=(ADError,))
             account = self.client.find_computer(account.dn)
             sids = account.allowed_to_act.principal_sids if account.allowed_to_act else []
             after = delegation_view(account, account.allowed_to_delegate_to, account.user_account_control, self.principal_names(sids))
@@ -390,34 +388,42 @@ class KerberosDelegation:
         return result, plan.ldap_changes(account.allowed_to_act), after
 
 
-def check_arguments(module):
-    params = module.params
-    if params['mode'] == 'resource_based' and params['services'] is not None:
-        module.fail_json(msg='mode=resource_based lists accounts, not services: use migration_peers')
-    if params['state'] == 'present' and params['services'] is None and params['migration_peers'] is None:
-        module.fail_json(msg='state=present needs services or migration_peers')
-    try:
-        for service in params['services'] or []:
-            validate_spn(service)
-    except ADError as error:
-        module.fail_json(msg=str(error))
+class Delegation(Resource):
+    """The module's resource: options checked without I/O, then one LDAP connection for the read, the write and the read-back."""
+
+    def validate(self):
+        params = self.params
+        if not HAS_LDAP3:
+            raise ModuleFailure(missing_required_lib('ldap3'), exception=LDAP3_IMPORT_ERROR)
+        if params['mode'] == 'resource_based' and params['services'] is not None:
+            raise OptionError('mode=resource_based lists accounts, not services: use migration_peers')
+        if params['state'] == 'present' and params['services'] is None and params['migration_peers'] is None:
+            raise OptionError('state=present needs services or migration_peers')
+        problems = ['computer %r %s' % (params['computer'], computer_name_problem(params['computer']))] if computer_name_problem(params['computer']) else []
+        problems += ['migration_peers entry %r %s' % (peer, computer_name_problem(peer)) for peer in params['migration_peers'] or []
+                     if computer_name_problem(peer)]
+        problems += ADConnectionOptions.from_params(params).problems()
+        if problems:
+            raise OptionError('; '.join(problems))
+        try:
+            for service in params['services'] or []:
+                validate_spn(service)
+        except ADError as error:
+            raise OptionError(str(error))
+
+    def run(self, module):
+        with ADClient(ADConnectionOptions.from_params(self.params)) as client:
+            return KerberosDelegation(module, client).run()
+
+    def translate_error(self, exc):
+        if isinstance(exc, ADError):
+            return ModuleFailure(str(exc), computer=self.params['computer'])
+        return ModuleFailure('unexpected error managing delegation of %s: %s' % (self.params['computer'], exc), exception=traceback.format_exc())
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True,
-                           mutually_exclusive=[('services', 'migration_peers')])
-    if not HAS_LDAP3:
-        module.fail_json(msg=missing_required_lib('ldap3'), exception=LDAP3_IMPORT_ERROR)
-    check_arguments(module)
-    try:
-        with ADClient(ADConnectionOptions.from_params(module.params)) as client:
-            result = KerberosDelegation(module, client).run()
-    except ADError as error:
-        module.fail_json(msg=str(error), computer=module.params['computer'])
-    except Exception as error:  # pylint: disable=broad-except  # an unexpected failure still names the account
-        module.fail_json(msg='unexpected error managing delegation of %s: %s' % (module.params['computer'], error), exception=traceback.format_exc())
-    module.exit_json(**result)
-
+    HypervModule(argument_spec=argument_spec(), supports_check_mode=True, mutually_exclusive=[('services', 'migration_peers')],
+                 host_connection=False).execute(Delegation)
 
 if __name__ == '__main__':
     main()

@@ -3,8 +3,6 @@
 # Copyright: (c) 2026, hyperv.mobility contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type  # pylint: disable=invalid-name
 
 DOCUMENTATION = r'''
 module: live_migration
@@ -186,11 +184,11 @@ not_applied:
   sample: [networks]
 '''
 
-from ansible_collections.hyperv.mobility.plugins.module_utils._host.commands import Command
-from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import ChangeRefused, HostResource, HypervModule
+from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import (
+    ChangeRefused, Command, HostResource, HypervModule, OptionError, describe)
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.host_identity import IDENTITY_COMMAND, host_identity
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.migration_networks import (
-    NetworkSpecError, apply_plan, canonical_subnet, current_networks, parse_networks, plan_networks)
+    apply_plan, canonical_subnet, current_networks, parse_networks, plan_networks)
 
 VMHOST_TYPE = 'Microsoft.HyperV.PowerShell.VMHost'
 NETWORK_TYPE = 'Microsoft.HyperV.PowerShell.VMMigrationNetwork'
@@ -218,7 +216,7 @@ class LiveMigrationSettings(HostResource):
     """Migration enablement, Set-VMHost migration settings and the migration networks of one host."""
 
     def __init__(self, params):
-        super(LiveMigrationSettings, self).__init__(params)
+        super().__init__(params)
         self.desired_networks = parse_networks(params['networks']) if params['networks'] is not None else None
         self.host_subnet_text = {}
         self.identity = None
@@ -278,7 +276,7 @@ class LiveMigrationSettings(HostResource):
             commands.append(Command('Add-VMMigrationNetwork', parameters))
         for network in plan['set_priority']:
             commands.append(Command('Set-VMMigrationNetwork', {'Subnet': self._host_text(network), 'NewPriority': network['priority']}))
-        set_vmhost = dict((parameter, convert(after[key])) for key, parameter, convert in SET_VMHOST_PARAMETERS if after[key] != before[key])
+        set_vmhost = dict(sorted((parameter, convert(after[key])) for key, parameter, convert in SET_VMHOST_PARAMETERS if after[key] != before[key]))
         if set_vmhost:
             commands.append(Command('Set-VMHost', set_vmhost))
         for network in plan['remove']:
@@ -302,11 +300,22 @@ class LiveMigrationSettings(HostResource):
         return self.host_subnet_text.get(network['subnet'], network['subnet'])
 
     def result_extras(self, before, after):
-        return {'changes': [describe(command) for command in self.apply_commands(before, after)] if before != after else []}
+        return {'changes': [change_line(command) for command in self.apply_commands(before, after)] if before != after else []}
+
+    def validate(self):
+        """Option checks the argument spec cannot express; every message names the option and what it accepts."""
+        params = self.params
+        for key in ('max_migrations', 'max_storage_migrations'):
+            if params[key] is not None and not 1 <= params[key] <= 4294967295:
+                raise OptionError('%s must be a positive integer (1..4294967295, UInt32), got %d' % (key, params[key]))
+        if params['networks'] and params['use_any_network'] and params['networks_mode'] != 'remove':
+            raise OptionError('networks and use_any_network=true contradict each other: use_any_network=true accepts incoming '
+                              'live migrations on any network, so the networks list would have no effect. Give networks with '
+                              'use_any_network=false (recommended), or use_any_network=true without networks.')
 
 
-def describe(command):
-    """One readable line per change, e.g. 'Add-VMMigrationNetwork 192.168.10.0/24 (priority 1)'."""
+def change_line(command):
+    """One readable line per change: a migration network by its subnet (and priority), any other command as describe() says."""
     parameters = command.parameters
     if command.name == 'Add-VMMigrationNetwork':
         priority = parameters.get('Priority')
@@ -315,9 +324,7 @@ def describe(command):
         return '%s %s (priority %d)' % (command.name, parameters['Subnet'], parameters['NewPriority'])
     if command.name == 'Remove-VMMigrationNetwork':
         return '%s %s' % (command.name, parameters['Subnet'])
-    if parameters:
-        return '%s %s' % (command.name, ' '.join('%s=%s' % (name, value) for name, value in sorted(parameters.items())))
-    return command.name
+    return describe(command)
 
 
 ARGUMENT_SPEC = dict(
@@ -335,26 +342,9 @@ ARGUMENT_SPEC = dict(
 )
 
 
-def validate(module):
-    """Option checks the argument spec cannot express; every message names the option and what it accepts."""
-    params = module.params
-    for key in ('max_migrations', 'max_storage_migrations'):
-        if params[key] is not None and not 1 <= params[key] <= 4294967295:
-            module.fail_json(msg='%s must be a positive integer (1..4294967295, UInt32), got %d' % (key, params[key]))
-    if params['networks'] and params['use_any_network'] and params['networks_mode'] != 'remove':
-        module.fail_json(msg='networks and use_any_network=true contradict each other: use_any_network=true accepts incoming '
-                             'live migrations on any network, so the networks list would have no effect. Give networks with '
-                             'use_any_network=false (recommended), or use_any_network=true without networks.')
-
 
 def main():
-    module = HypervModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    validate(module)
-    try:
-        resource = LiveMigrationSettings(module.params)
-    except NetworkSpecError as exc:
-        module.fail_json(msg=str(exc))
-    module.run_resource(resource)
+    HypervModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True).execute(LiveMigrationSettings)
 
 
 if __name__ == '__main__':

@@ -3,8 +3,6 @@
 # Copyright: (c) 2026, hyperv.mobility contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type  # pylint: disable=invalid-name
 
 DOCUMENTATION = r'''
 ---
@@ -262,11 +260,10 @@ not_ready:
 
 from ansible_collections.hyperv.mobility.plugins.module_utils._ad.client import (
     AD_ARGUMENT_SPEC, HAS_LDAP3, ADClient, ADConnectionOptions, ADError)
-from ansible_collections.hyperv.mobility.plugins.module_utils._host.errors import HostError
-from ansible_collections.hyperv.mobility.plugins.module_utils._host.session import HostSession
-from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import HypervModule
+from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import HypervModule, ModuleFailure, OptionError, Resource
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.peer_connection import (
     DESTINATION_ARGUMENT_SPEC, DESTINATIONS_ARGUMENT_SPEC, destination_options, destinations_options, destinations_problems)
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.errors import HostError
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.preflight import (
     READ_COMMANDS, DirectoryFacts, HostFacts, PreflightRequest, first_failure, needs_directory, run_checks, should_fail, summarize)
 
@@ -296,9 +293,9 @@ def read_host(session, role, name):
         return HostFacts.unreachable(role, name, exc.message)
 
 
-def read_peer(options, name):
-    """The destination's facts, read in one pipeline of a session of its own."""
-    session = HostSession(options)
+def read_peer(module, options, name):
+    """The destination's facts, read in one pipeline of a session of its own (closed at once: a mesh has many destinations)."""
+    session = module.peer_session(options)
     try:
         return read_host(session, 'destination', name)
     finally:
@@ -356,18 +353,18 @@ def flagged(source, destination, checks, fail_on):
                              '; '.join('%s %s: %s' % (check.name, check.status, check.detail) for check in bad))
 
 
-def check_one(params, source, request):
+def check_one(module, params, source, request):
     """``destination``: one direction, the result keys of a pair."""
-    destination = read_peer(destination_options(params), params['destination'])
+    destination = read_peer(module, destination_options(params), params['destination'])
     checks = run_checks(source, destination, request, read_directory(params, source, [destination])[0])
     result = dict(report(checks), source=source.summary(), destination=destination.summary())
     message = flagged(source, destination, checks, params['fail_on'])
     return result, [message] if message else []
 
 
-def check_many(params, source, request):
+def check_many(module, params, source, request):
     """``destinations``: every direction from the source, each destination read once, AD over one connection."""
-    destinations = [read_peer(options, name) for name, options in destinations_options(params)]
+    destinations = [read_peer(module, options, name) for name, options in destinations_options(params)]
     directions, messages = [], []
     for destination, directory in zip(destinations, read_directory(params, source, destinations)):
         checks = run_checks(source, destination, request, directory)
@@ -380,21 +377,40 @@ def check_many(params, source, request):
     return result, messages
 
 
-def main():
-    module = HypervModule(argument_spec=argument_spec(), supports_check_mode=True, mutually_exclusive=MUTUALLY_EXCLUSIVE,
-                          required_one_of=REQUIRED_ONE_OF)
-    params = module.params
-    if params['destinations'] is not None:
-        problems = destinations_problems(params)
+class Preflight(Resource):
+    """Read-only: the source, each destination and AD once each, then the checks of every direction."""
+
+    def validate(self):
+        params = self.params
+        if params['destinations'] is not None:
+            problems = destinations_problems(params)
+            if problems:
+                raise OptionError('; '.join(problems))
+        problems = ADConnectionOptions.from_params(params).problems()
         if problems:
-            module.fail_json(msg='; '.join(problems))
-    source = read_host(module.session, 'source', params['hyperv_host'])
-    module.close()
-    request = PreflightRequest(vms=params['vms'], include_storage=params['include_storage'], source_connection_auth=params['hyperv_auth'])
-    result, messages = (check_one if params['destinations'] is None else check_many)(params, source, request)
-    if messages:
-        module.fail_json(msg='live migration preflight %s' % ' | '.join(messages), changed=False, **result)
-    module.exit_json(changed=False, **result)
+            raise OptionError('; '.join(problems))
+
+    def peers(self):
+        if self.params['destinations'] is None:
+            return [destination_options(self.params)]
+        return [options for name, options in destinations_options(self.params)]
+
+    def run(self, module):
+        params = self.params
+        for options in self.peers():
+            module.check_connection(options, prefix='destination_connection.')
+        source = read_host(module.session, 'source', params['hyperv_host'])
+        module.close()
+        request = PreflightRequest(vms=params['vms'], include_storage=params['include_storage'], source_connection_auth=params['hyperv_auth'])
+        result, messages = (check_one if params['destinations'] is None else check_many)(module, params, source, request)
+        if messages:
+            raise ModuleFailure('live migration preflight %s' % ' | '.join(messages), changed=False, **result)
+        return dict(result, changed=False)
+
+
+def main():
+    HypervModule(argument_spec=argument_spec(), supports_check_mode=True, mutually_exclusive=MUTUALLY_EXCLUSIVE,
+                 required_one_of=REQUIRED_ONE_OF).execute(Preflight)
 
 
 if __name__ == '__main__':

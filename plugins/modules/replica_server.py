@@ -3,8 +3,6 @@
 # Copyright: (c) 2026, hyperv.mobility contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type  # pylint: disable=invalid-name
 
 DOCUMENTATION = r'''
 module: replica_server
@@ -235,15 +233,16 @@ not_applied:
 
 import re
 
-from ansible_collections.hyperv.mobility.plugins.module_utils._host.commands import Command
-from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import ChangeRefused, HostResource, HypervModule
+from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import (
+    ChangeRefused, Command, HostResource, HypervModule, OptionError, describe)
+from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.replica_relationship import AUTHENTICATION_NAMES as REPLICATION_AUTHENTICATION_NAMES
 
 SERVER_TYPE = 'Microsoft.HyperV.PowerShell.VMReplicationServer'
 ENTRY_TYPE = 'Microsoft.HyperV.PowerShell.VMReplicationAuthorizationEntry'
 FIREWALL_RULE_TYPE = 'Microsoft.Management.Infrastructure.CimInstance'
 
 # Module choice <-> Set-VMReplicationServer -AllowedAuthenticationType (RecoveryAuthenticationType enum).
-AUTHENTICATION_NAMES = {'kerberos': 'Kerberos', 'certificate': 'Certificate', 'both': 'CertificateAndKerberos'}
+AUTHENTICATION_NAMES = dict(REPLICATION_AUTHENTICATION_NAMES, both='CertificateAndKerberos')
 AUTHENTICATION_CHOICES = dict((name, choice) for choice, name in AUTHENTICATION_NAMES.items())
 USES_CERTIFICATE = ('certificate', 'both')
 USES_KERBEROS = ('kerberos', 'both')
@@ -267,10 +266,6 @@ SERVER_PARAMETERS = (
     ('allow_any_server', 'ReplicationAllowedFromAnyServer', bool),
     ('default_storage_location', 'DefaultStorageLocation', str),
 )
-
-
-class OptionError(Exception):
-    """An option value the documentation does not allow; the message names the option and what it accepts."""
 
 
 def normalize_thumbprint(text):
@@ -375,7 +370,7 @@ class ReplicaServer(HostResource):
     """Set-VMReplicationServer settings, authorization entries and listener firewall rules of one host."""
 
     def __init__(self, params):
-        super(ReplicaServer, self).__init__(params)
+        super().__init__(params)
         entries = params['authorization_entries']
         self.desired_entries = parse_entries(entries, params['authorization_entries_mode']) if entries is not None else None
 
@@ -467,7 +462,7 @@ class ReplicaServer(HostResource):
             parameters['CertificateThumbprint'] = after['certificate_thumbprint']
         if 'CertificateAuthenticationPort' in parameters and after['authentication'] not in USES_CERTIFICATE:
             del parameters['CertificateAuthenticationPort']
-        parameters['Force'] = True    # no confirmation prompt in a non-interactive session
+        parameters = dict(sorted(parameters.items()), Force=True)  # by name, as the change line lists them; Force: no prompt
         return Command('Set-VMReplicationServer', parameters)
 
     def apply_commands(self, before, after):
@@ -495,11 +490,14 @@ class ReplicaServer(HostResource):
         return commands
 
     def result_extras(self, before, after):
-        return {'changes': [describe(command) for command in self.apply_commands(before, after)] if before != after else []}
+        return {'changes': [change_line(command) for command in self.apply_commands(before, after)] if before != after else []}
+
+    def validate(self):
+        validate(self.params)
 
 
-def describe(command):
-    """One readable line per change."""
+def change_line(command):
+    """One readable line per change: an authorization entry by its primary server, a rule by name, others as describe() says."""
     parameters = command.parameters
     if command.name in ('New-VMReplicationAuthorizationEntry', 'Set-VMReplicationAuthorizationEntry'):
         return '%s %s (storage %s, trust group %s)' % (command.name, parameters['AllowedPrimaryServer'], parameters['ReplicaStorageLocation'],
@@ -508,7 +506,7 @@ def describe(command):
         return '%s %s' % (command.name, parameters['AllowedPrimaryServer'])
     if command.name == 'Enable-NetFirewallRule':
         return '%s %s' % (command.name, ' '.join(parameters['Name']))
-    return '%s %s' % (command.name, ' '.join('%s=%s' % (name, value) for name, value in sorted(parameters.items()) if name != 'Force'))
+    return describe(command)
 
 
 ARGUMENT_SPEC = dict(
@@ -530,13 +528,7 @@ ARGUMENT_SPEC = dict(
 
 
 def main():
-    module = HypervModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    try:
-        validate(module.params)
-        resource = ReplicaServer(module.params)
-    except OptionError as exc:
-        module.fail_json(msg=str(exc))
-    module.run_resource(resource)
+    HypervModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True).execute(ReplicaServer)
 
 
 if __name__ == '__main__':

@@ -3,8 +3,6 @@
 # Copyright: (c) 2026, hyperv.mobility contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type  # pylint: disable=invalid-name
 
 DOCUMENTATION = r'''
 ---
@@ -205,15 +203,14 @@ test_vm:
   sample: web01 - Test
 '''
 
-from ansible_collections.hyperv.mobility.plugins.module_utils._host.errors import HostError
-from ansible_collections.hyperv.mobility.plugins.module_utils._host.commands import Command
-from ansible_collections.hyperv.mobility.plugins.module_utils._host.session import HostSession
-from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import HypervModule, ModuleFailure
+from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import (
+    Command, HypervModule, ModuleFailure, OptionError, Resource, Step, StepFailed, check_range, describe, describe_errors, explained)
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.peer_connection import DESTINATION_ARGUMENT_SPEC, destination_options
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.errors import HostError
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.host_identity import IDENTITY_COMMAND
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.replica_relationship import (
+    AUTHENTICATION_NAMES,
     FAILOVER_STATES,
-    describe_errors,
     explain_connection_error,
     host_fqdn,
     relationships_of,
@@ -222,7 +219,6 @@ from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.replica_
 
 TEST_SUFFIX = ' - Test'
 ACTIONS = ['test', 'cleanup_test', 'planned', 'unplanned', 'complete', 'cancel', 'reverse', 'failback']
-AUTHENTICATION_NAMES = {'kerberos': 'Kerberos', 'certificate': 'Certificate'}
 # Actions that need only the recovery site: they must work while the primary site is down.
 RECOVERY_SITE_ONLY = ('test', 'cleanup_test', 'unplanned', 'complete')
 RECOVERY_POINT_LIMITATION = (
@@ -232,18 +228,16 @@ RECOVERY_POINT_LIMITATION = (
     'in Hyper-V Manager')
 
 
-def describe(command):
-    """'Cmdlet -Switch Name=value ... -Confirm:$false' (a switch turned off is written as PowerShell writes it)."""
-    parameters = ['%s=%s' % (name, value) for name, value in command.parameters.items() if name != 'VMName' and not isinstance(value, bool)]
-    switches = ['-%s' % name for name, value in command.parameters.items() if value is True]
-    off = ['-%s:$false' % name for name, value in command.parameters.items() if value is False]
-    return ' '.join([command.name] + switches + parameters + off)
+def step_line(command):
+    """A command of a step as the result lists it (every command is about the task's VM, so its name is left out)."""
+    return describe(command, implied=('VMName',))
 
 
 class Site:
     """One host of the pair as far as the VM is concerned: the VM, its relationship and a test failover VM, if any."""
 
     READ = (IDENTITY_COMMAND, Command('Get-VM'), Command('Get-VMReplication'))
+    READ_BACK = (Command('Get-VM'), Command('Get-VMReplication'))
 
     def __init__(self, label, session, vm_name):
         self.label = label
@@ -255,14 +249,15 @@ class Site:
         self.rel = None
         self.test_vm = None
 
-    def _run(self, commands):
-        try:
-            return self.session.run(commands, check=False)
-        except HostError as exc:
-            raise ModuleFailure('%s: %s' % (self.label, exc.message), host=exc.host or self.label)
+    def failure(self, exc):
+        """A host error of this site as the task's failure, named by the site."""
+        return ModuleFailure('%s: %s' % (self.label, exc.message), host=exc.host or self.label)
 
     def read(self):
-        self.absorb(self._run(list(self.READ)))
+        try:
+            self.absorb(self.session.run(list(self.READ), check=False))
+        except HostError as exc:
+            raise self.failure(exc)
         return self
 
     def absorb(self, result):
@@ -275,12 +270,6 @@ class Site:
         self.rel = relationships.get(key)
         test = relationships.get(key + TEST_SUFFIX.lower())
         self.test_vm = test['vm_name'] if test is not None and test['mode'] == 'TestReplica' else None
-
-    def apply(self, commands):
-        """Run the commands and read the VM again in the same pipeline; error records end the task."""
-        result = self._run(list(commands) + [Command('Get-VM'), Command('Get-VMReplication')])
-        self.absorb(result)
-        return result.errors
 
     @property
     def mode(self):
@@ -440,26 +429,21 @@ class FailoverPlan:
         return Command('Set-VMReplication', parameters)
 
 
-class VmFailover:
-    """One task: read the sites the action needs, plan, run each site's commands in one pipeline."""
+class VmFailover(Resource):
+    """One task: read the sites the action needs, plan, run each site's commands as one step (one pipeline)."""
 
-    def __init__(self, module):
-        self.module = module
-        self.params = module.params
-        self.destination_session = None
-        source = Site(self.params['hyperv_host'], module.session, self.params['name'])
-        self.destination_session = HostSession(destination_options(self.params))
-        destination = Site(self.params['destination'], self.destination_session, self.params['name'])
-        self.source, self.destination = source, destination
-
-    def close(self):
-        if self.destination_session is not None:
-            self.destination_session.close()
-
-    def execute(self):
+    def validate(self):
         params = self.params
         if params['recovery_point'].strip().lower() != 'latest' and params['action'] in ('test', 'unplanned'):
-            raise ModuleFailure(RECOVERY_POINT_LIMITATION % params['recovery_point'])
+            raise OptionError(RECOVERY_POINT_LIMITATION % params['recovery_point'])
+        check_range('reverse_port', params['reverse_port'], 1, 65535)
+
+    def run(self, module):
+        params = self.params
+        destination_connection = destination_options(params)
+        module.check_connection(destination_connection, prefix='destination_connection.')
+        self.source = Site(params['hyperv_host'], module.session, params['name'])
+        self.destination = Site(params['destination'], module.peer_session(destination_connection), params['name'])
         self.destination.read()
         if params['action'] not in RECOVERY_SITE_ONLY:
             self.source.read()
@@ -467,30 +451,38 @@ class VmFailover:
             raise ModuleFailure("VM '%s' was not found on %s (the recovery site)" % (params['name'], self.destination.label))
         before = self.snapshot()
         plan = FailoverPlan(params, self.source, self.destination).build()
-        steps = ['%s: %s' % (site.name, describe(command)) for site, commands in plan.steps for command in commands]
-        if plan.steps and not self.module.check_mode:
-            for site, commands in plan.steps:
-                errors = site.apply(commands)
-                if errors:
-                    self.fail_step(site, errors, before)
-        result = dict(changed=bool(plan.steps), action=params['action'], steps=steps, source=self.source.view(),
+        steps = [Step(site.session, commands, ['%s: %s' % (site.name, step_line(command)) for command in commands], site.READ_BACK)
+                 for site, commands in plan.steps]
+        lines = [label for step in steps for label in step.labels]
+        if steps and not module.check_mode:
+            sites = dict((id(site.session), site) for site, commands in plan.steps)
+            try:
+                module.run_steps(steps, on_result=lambda step, result: sites[id(step.session)].absorb(result))
+            except StepFailed as failed:
+                raise self.step_failure(sites[id(failed.step.session)], failed.result.errors, before)
+            except HostError as error:
+                raise self.site_of(error, sites).failure(error)
+        result = dict(changed=bool(steps), action=params['action'], steps=lines, source=self.source.view(),
                       destination=self.destination.view(), test_vm=self.destination.test_vm)
-        if self.module.diff_mode:
+        if module.diff_mode:
             result['diff'] = dict(before=before, after=self.snapshot())
-        result['msg'] = self.message(plan, steps)
+        result['msg'] = self.message(lines, module.check_mode)
         return result
+
+    def site_of(self, error, sites):
+        return next((site for site in sites.values() if site.session.options.host == error.host), self.source)
 
     def snapshot(self):
         return {'source': self.source.view(), 'destination': self.destination.view(), 'test_vm': self.destination.test_vm}
 
-    def message(self, plan, steps):
+    def message(self, lines, check_mode):
         name, action = self.params['name'], self.params['action']
-        if not plan.steps:
+        if not lines:
             return "%s of VM '%s': nothing to do (%s; %s)" % (action, name, self.source.describe_state(), self.destination.describe_state())
-        verb = 'would run' if self.module.check_mode else 'ran'
-        return "%s of VM '%s' %s: %s" % (action, name, verb, '; '.join(steps))
+        verb = 'would run' if check_mode else 'ran'
+        return "%s of VM '%s' %s: %s" % (action, name, verb, '; '.join(lines))
 
-    def fail_step(self, site, errors, before):
+    def step_failure(self, site, errors, before):
         other = self.source if site is self.destination else self.destination
         msg = "%s of VM '%s' failed on %s: %s" % (self.params['action'], self.params['name'], site.name, describe_errors(errors))
         details = dict(errors=[error.to_dict() for error in errors], before=before, source=self.source.view(),
@@ -500,35 +492,28 @@ class VmFailover:
                 explanation = explain_connection_error(error.message, other.name, self.params['reverse_port'],
                                                        self.params['reverse_authentication'] or (site.rel or {}).get('authentication'), site.fqdn)
                 if explanation is not None:
-                    msg += ' -- Why: %s. -- Fix: %s.' % (explanation.why, explanation.fix)
+                    msg = explained(msg, explanation.why, explanation.fix)
                     details['explanation'] = explanation.to_dict()
                     break
-        raise ModuleFailure(msg, **details)
+        return ModuleFailure(msg, **details)
+
+
+ARGUMENT_SPEC = dict(
+    name=dict(type='str', required=True),
+    action=dict(type='str', required=True, choices=ACTIONS),
+    recovery_point=dict(type='str', default='latest'),
+    reverse_replication=dict(type='bool', default=True),
+    reverse_port=dict(type='int'),
+    reverse_authentication=dict(type='str', choices=['kerberos', 'certificate']),
+    reverse_certificate_thumbprint=dict(type='str'),
+    initial_replication=dict(type='str', choices=['network', 'none'], default='network'),
+    **DESTINATION_ARGUMENT_SPEC
+)
 
 
 def main():
-    spec = dict(
-        name=dict(type='str', required=True),
-        action=dict(type='str', required=True, choices=ACTIONS),
-        recovery_point=dict(type='str', default='latest'),
-        reverse_replication=dict(type='bool', default=True),
-        reverse_port=dict(type='int'),
-        reverse_authentication=dict(type='str', choices=['kerberos', 'certificate']),
-        reverse_certificate_thumbprint=dict(type='str'),
-        initial_replication=dict(type='str', choices=['network', 'none'], default='network'),
-    )
-    spec.update(DESTINATION_ARGUMENT_SPEC)
-    module = HypervModule(argument_spec=spec, supports_check_mode=True,
-                          required_if=[['reverse_authentication', 'certificate', ['reverse_certificate_thumbprint']]])
-    failover = VmFailover(module)
-    try:
-        result = failover.execute()
-    except ModuleFailure as exc:
-        failover.close()
-        module.fail_json(msg=exc.msg, **exc.details)
-    failover.close()
-    module.exit_json(**result)
-
+    HypervModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True,
+                 required_if=[['reverse_authentication', 'certificate', ['reverse_certificate_thumbprint']]]).execute(VmFailover)
 
 if __name__ == '__main__':
     main()

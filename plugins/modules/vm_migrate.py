@@ -3,8 +3,6 @@
 # Copyright: (c) 2026, hyperv.mobility contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type  # pylint: disable=invalid-name
 
 DOCUMENTATION = r'''
 ---
@@ -166,17 +164,13 @@ errors:
   elements: dict
 '''
 
-import threading
-import time
-
-from ansible_collections.hyperv.mobility.plugins.module_utils._host.errors import HostError, OutcomeUnknownError
-from ansible_collections.hyperv.mobility.plugins.module_utils._host.commands import Command
-from ansible_collections.hyperv.mobility.plugins.module_utils._host.session import HostSession
-from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import HypervModule
+from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import (
+    MAX_WAIT_SECONDS, Command, HypervModule, ModuleFailure, OptionError, Resource, Step, describe, explained)
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.peer_connection import DESTINATION_ARGUMENT_SPEC, destination_options
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.errors import HostError, OutcomeUnknownError
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.host_identity import IDENTITY_COMMAND, host_identity
+from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.hyperv import HV
 
-HV = 'Microsoft.HyperV.PowerShell.'
 # SEC_E_NO_CREDENTIALS: what a move reports when the source has no credentials to present (CredSSP or delegation).
 NO_CREDENTIALS = '0x8009030E'
 
@@ -242,48 +236,27 @@ def explain(errors, authentication_type, connection_auth, include_storage):
     return None, 'run hyperv.mobility.migration_preflight for the pair to see which precondition fails'
 
 
-class MoveCall(threading.Thread):
-    """Move-VM in a worker thread, so the module can stop waiting after the timeout (the host goes on moving)."""
-
-    def __init__(self, session, command):
-        super(MoveCall, self).__init__(name='Move-VM')
-        self.daemon = True           # the module may exit while the call still waits for the host
-        self.session = session
-        self.command = command
-        self.result = None
-        self.error = None
-        self.seconds = None
-
-    def run(self):
-        started = time.monotonic()
-        try:
-            self.result = self.session.run([self.command], read_only=False, check=False)
-        except Exception as error:  # pylint: disable=broad-except  # handed to the main thread, which reports it
-            self.error = error
-        self.seconds = round(time.monotonic() - started, 3)
-
-
-class VmMigration:
+class VmMigration(Resource):
     """One task: read both hosts (with Compare-VM), decide, move."""
 
-    def __init__(self, module):
-        self.module = module
-        self.params = module.params
-        self.destination_session = HostSession(destination_options(self.params))
-        self.source_name = self.params['hyperv_host']     # the source's FQDN once it answered (for messages)
+    def validate(self):
+        params = self.params
+        if params['destination_storage_path'] and not params['include_storage']:
+            raise OptionError('destination_storage_path needs include_storage=true (Move-VM takes -DestinationStoragePath only with -IncludeStorage)')
+        if not 1 <= params['timeout'] <= MAX_WAIT_SECONDS:
+            raise OptionError('timeout must be a positive number of seconds, at most %d (7 days), got %d' % (MAX_WAIT_SECONDS, params['timeout']))
 
-    def fail(self, msg, **kwargs):
-        self.destination_session.close()
-        self.module.fail_json(msg=msg, **kwargs)
-
-    def read_destination(self):
+    def read_destination(self, module):
+        options = destination_options(self.params)
+        module.check_connection(options, prefix='destination_connection.')
+        self.destination_session = module.peer_session(options)
         try:
-            result = self.destination_session.run([IDENTITY_COMMAND, Command('Get-VMHost'), Command('Get-VM')])
+            result = module.read([IDENTITY_COMMAND, Command('Get-VMHost'), Command('Get-VM')], session=self.destination_session, check=True)
         except HostError as exc:
-            self.fail('destination %s: %s' % (self.params['destination'], exc.message), host=exc.host or self.params['destination'])
+            raise ModuleFailure('destination %s: %s' % (self.params['destination'], exc.message), host=exc.host or self.params['destination'])
         names = host_identity(result)
         if not result.of_type(HV + 'VMHost') or names is None:
-            self.fail('destination %s: Get-VMHost returned no host (is the Hyper-V role installed?)' % self.params['destination'])
+            raise ModuleFailure('destination %s: Get-VMHost returned no host (is the Hyper-V role installed?)' % self.params['destination'])
         return names.fqdn, result
 
     def move_parameters(self, destination_name):
@@ -294,18 +267,11 @@ class VmMigration:
                 parameters['DestinationStoragePath'] = self.params['destination_storage_path']
         return parameters
 
-    def read_source(self, destination_name):
-        commands = [IDENTITY_COMMAND, Command('Get-VMHost'), Command('Get-VM'), compare_statement(self.move_parameters(destination_name))]
-        try:
-            return self.module.session.run(commands, check=False)
-        except HostError as exc:
-            self.destination_session.close()
-            self.module.fail_from_error(exc)
-
-    def run(self):
+    def run(self, module):
         params = self.params
-        destination_name, destination_read = self.read_destination()
-        source_read = self.read_source(destination_name)
+        self.source_name = params['hyperv_host']     # the source's FQDN once it answered (for messages)
+        destination_name, destination_read = self.read_destination(module)
+        source_read = module.read([IDENTITY_COMMAND, Command('Get-VMHost'), Command('Get-VM'), compare_statement(self.move_parameters(destination_name))])
         vmhosts = source_read.of_type(HV + 'VMHost')
         names = host_identity(source_read)
         if names is not None:
@@ -314,88 +280,74 @@ class VmMigration:
         base = dict(source=params['hyperv_host'], destination=destination_name, incompatibilities=[])
         if on_source is None:
             if on_destination is None:
-                self.fail("VM '%s' is on neither %s (the source) nor %s (the destination)" % (params['name'], self.source_name, destination_name),
-                          **base)
+                raise ModuleFailure("VM '%s' is on neither %s (the source) nor %s (the destination)" % (params['name'], self.source_name, destination_name),
+                                    **base)
             return dict(base, changed=False, vm=vm_view(on_destination), host=destination_name, compatible=None,
                         msg="VM '%s' is already on %s" % (params['name'], destination_name))
         authentication_type = str(vmhosts[0].get('VirtualMachineMigrationAuthenticationType')) if vmhosts else None
         compare_errors = [error for error in source_read.errors if (error.command or '').lower() == 'compare-vm' or error.command is None]
         if compare_errors:
-            self.refuse('Compare-VM', compare_errors, authentication_type, base)
+            raise self.refusal('Compare-VM', compare_errors, authentication_type, base)
         found = incompatibilities_of(source_read)
         if found:
             details = dict(base, compatible=False, vm=vm_view(on_source))
             details['incompatibilities'] = found
             listed = '; '.join(entry['message'] for entry in found)
-            self.fail("VM '%s' cannot move from %s to %s: %s" % (params['name'], self.source_name, destination_name, listed), **details)
-        if self.module.check_mode:
+            raise ModuleFailure("VM '%s' cannot move from %s to %s: %s" % (params['name'], self.source_name, destination_name, listed), **details)
+        if module.check_mode:
             return dict(base, changed=True, compatible=True, vm=vm_view(on_source), host=destination_name,
                         msg="VM '%s' would move to %s" % (params['name'], destination_name))
-        return self.move(destination_name, on_source, authentication_type, base)
+        return self.move(module, destination_name, on_source, authentication_type, base)
 
-    def refuse(self, cmdlet, errors, authentication_type, base):
+    def refusal(self, cmdlet, errors, authentication_type, base):
         why, fix = explain(errors, authentication_type, self.params['hyperv_auth'], self.params['include_storage'])
         messages = ' '.join(error.message for error in errors)
         msg = "%s of VM '%s' from %s to %s failed: %s" % (cmdlet, self.params['name'], self.source_name, base['destination'], messages)
-        if why:
-            msg += ' -- Why: %s.' % why
-        msg += ' -- Fix: %s.' % fix
-        self.fail(msg, errors=[error.to_dict() for error in errors], why=why, fix=fix, **base)
+        return ModuleFailure(explained(msg, why, fix), errors=[error.to_dict() for error in errors], why=why, fix=fix, **base)
 
-    def move(self, destination_name, vm, authentication_type, base):
-        call = MoveCall(self.module.session, Command('Move-VM', self.move_parameters(destination_name)))
-        call.start()
-        call.join(self.params['timeout'])
-        if call.is_alive():
-            self.fail("Move-VM of VM '%s' to %s did not finish within %d seconds; Hyper-V goes on with it on %s. Check where the VM is "
-                      '(hyperv.mobility.host_info) before running the task again'
-                      % (self.params['name'], destination_name, self.params['timeout'], self.source_name), **base)
-        if isinstance(call.error, OutcomeUnknownError):
-            return self.settle_unknown(call, destination_name, base)
-        if call.error is not None:
-            message = call.error.message if isinstance(call.error, HostError) else str(call.error)
-            self.fail("Move-VM of VM '%s' to %s: %s" % (self.params['name'], destination_name, message), **base)
-        if call.result.errors:
-            self.refuse('Move-VM', call.result.errors, authentication_type, dict(base, incompatibilities=incompatibilities_of(call.result)))
-        moved = dict(vm_view(vm))
-        return dict(base, changed=True, compatible=True, vm=moved, host=destination_name, duration_seconds=call.seconds,
-                    msg="VM '%s' moved to %s in %.1f s" % (self.params['name'], destination_name, call.seconds))
+    def move(self, module, destination_name, vm, authentication_type, base):
+        command = Command('Move-VM', self.move_parameters(destination_name))
+        outcome = module.run_step_within(Step(module.session, [command], [describe(command)]), self.params['timeout'])
+        if not outcome.finished:
+            raise ModuleFailure("Move-VM of VM '%s' to %s did not finish within %d seconds; Hyper-V goes on with it on %s. Check where the VM is "
+                                '(hyperv.mobility.host_info) before running the task again'
+                                % (self.params['name'], destination_name, self.params['timeout'], self.source_name), **base)
+        if isinstance(outcome.error, OutcomeUnknownError):
+            return self.settle_unknown(module, outcome, describe(command), destination_name, base)
+        if outcome.error is not None:
+            message = outcome.error.message if isinstance(outcome.error, HostError) else str(outcome.error)
+            raise ModuleFailure("Move-VM of VM '%s' to %s: %s" % (self.params['name'], destination_name, message), **base)
+        if outcome.result.errors:
+            raise self.refusal('Move-VM', outcome.result.errors, authentication_type, dict(base, incompatibilities=incompatibilities_of(outcome.result)))
+        return dict(base, changed=True, compatible=True, vm=dict(vm_view(vm)), host=destination_name, duration_seconds=outcome.seconds,
+                    msg="VM '%s' moved to %s in %.1f s" % (self.params['name'], destination_name, outcome.seconds))
 
-    def settle_unknown(self, call, destination_name, base):
+    def settle_unknown(self, module, outcome, label, destination_name, base):
         """The connection failed while Move-VM ran: ask the destination whether the VM arrived."""
         try:
-            now = self.destination_session.run([Command('Get-VM')])
+            now = module.read([Command('Get-VM')], session=self.destination_session, check=True)
         except HostError:
-            self.fail('%s; the destination could not be read afterwards, so whether the VM moved is unknown' % call.error.message,
-                      outcome_unknown=True, **base)
+            raise ModuleFailure('%s; the destination could not be read afterwards, so whether the VM moved is unknown' % outcome.error.message,
+                                outcome_unknown=True, **base)
         arrived = find_vm(now, self.params['name'])
         if arrived is None:
-            self.fail('%s; the VM is not on %s' % (call.error.message, destination_name), outcome_unknown=True, **base)
-        self.module.module.warn('The connection to the source failed during Move-VM; the destination reports the VM, so it moved.')
-        return dict(base, changed=True, compatible=True, vm=vm_view(arrived), host=destination_name, duration_seconds=call.seconds)
+            raise ModuleFailure('%s; the VM is not on %s' % (outcome.error.message, destination_name), outcome_unknown=True, **base)
+        module.journal.settle([label])
+        module.warn('The connection to the source failed during Move-VM; the destination reports the VM, so it moved.')
+        return dict(base, changed=True, compatible=True, vm=vm_view(arrived), host=destination_name, duration_seconds=outcome.seconds)
 
-    def close(self):
-        self.destination_session.close()
+
+ARGUMENT_SPEC = dict(
+    name=dict(type='str', required=True),
+    include_storage=dict(type='bool', default=False),
+    destination_storage_path=dict(type='str'),
+    timeout=dict(type='int', default=1800),
+    **DESTINATION_ARGUMENT_SPEC
+)
 
 
 def main():
-    module = HypervModule(argument_spec=dict(
-        name=dict(type='str', required=True),
-        include_storage=dict(type='bool', default=False),
-        destination_storage_path=dict(type='str'),
-        timeout=dict(type='int', default=1800),
-        **DESTINATION_ARGUMENT_SPEC
-    ), supports_check_mode=True)
-    params = module.params
-    if params['destination_storage_path'] and not params['include_storage']:
-        module.fail_json(msg='destination_storage_path needs include_storage=true (Move-VM takes -DestinationStoragePath only with -IncludeStorage)')
-    if params['timeout'] < 1:
-        module.fail_json(msg='timeout must be a positive number of seconds, got %d' % params['timeout'])
-    migration = VmMigration(module)
-    result = migration.run()
-    migration.close()
-    module.exit_json(**result)
-
+    HypervModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True).execute(VmMigration)
 
 if __name__ == '__main__':
     main()

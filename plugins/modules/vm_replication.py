@@ -3,8 +3,6 @@
 # Copyright: (c) 2026, hyperv.mobility contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type  # pylint: disable=invalid-name
 
 DOCUMENTATION = r'''
 ---
@@ -328,17 +326,15 @@ errors:
   elements: dict
 '''
 
-import time
-
+from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import (
+    MAX_WAIT_SECONDS, Command, HypervModule, ModuleFailure, Resource, Step, StepFailed, WaitStopped, describe, describe_errors, explained)
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.errors import HostError
-from ansible_collections.hyperv.mobility.plugins.module_utils._host.commands import Command
-from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import HypervModule, ModuleFailure
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.host_identity import IDENTITY_COMMAND
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.replica_relationship import (
+    AUTHENTICATION_NAMES,
     DISK_STATEMENTS,
     RESYNCHRONIZE_STATES,
     SUSPENDED_STATES,
-    describe_errors,
     explain_connection_error,
     host_fqdn,
     iso_time,
@@ -349,8 +345,8 @@ from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.replica_
 )
 
 MAX_RECOVERY_HISTORY = 24
+INT32_MAX = 2147483647    # the cmdlets' Int32 parameters
 DEFAULT_PORTS = {'kerberos': 80, 'certificate': 443}
-AUTHENTICATION_NAMES = {'kerberos': 'Kerberos', 'certificate': 'Certificate'}
 # What Enable-VMReplication leaves when an optional setting is not given (Hyper-V's defaults).
 NEW_RELATIONSHIP_DEFAULTS = {'frequency': 300, 'recovery_history': 0, 'app_consistent_frequency_hours': 0, 'compression': True,
                              'excluded_disks': []}
@@ -394,11 +390,9 @@ def summary(view):
     }
 
 
-def describe(command):
-    """'Cmdlet Name=value ...' without the VM name (every command is about the task's VM)."""
-    parameters = ['%s=%s' % (name, value) for name, value in command.parameters.items() if name != 'VMName' and value is not True]
-    switches = ['-%s' % name for name, value in command.parameters.items() if value is True]
-    return ' '.join([command.name] + parameters + switches)
+def command_line(command):
+    """A command as the result lists it (every command is about the task's VM, so its name is left out)."""
+    return describe(command, implied=('VMName',))
 
 
 class Options:
@@ -418,7 +412,7 @@ class Options:
         if history is not None and not 0 <= history <= MAX_RECOVERY_HISTORY:
             raise ModuleFailure('recovery_history must be between 0 and %d (additional recovery points), got %d' % (MAX_RECOVERY_HISTORY, history))
         vss = params['app_consistent_frequency_hours']
-        if vss is not None and vss < 0:
+        if vss is not None and not 0 <= vss <= INT32_MAX:
             raise ModuleFailure('app_consistent_frequency_hours must be 0 (off) or a positive number of hours, got %d' % vss)
         if vss and history == 0:
             raise ModuleFailure('app_consistent_frequency_hours needs recovery_history greater than 0 (application-consistent recovery '
@@ -440,8 +434,8 @@ class Options:
         except ValueError as exc:
             raise ModuleFailure('initial_replication_start_time: %s' % exc)
         for key in ('timeout', 'poll_interval'):
-            if params[key] < 1:
-                raise ModuleFailure('%s must be a positive number of seconds, got %d' % (key, params[key]))
+            if not 1 <= params[key] <= MAX_WAIT_SECONDS:
+                raise ModuleFailure('%s must be a positive number of seconds, at most %d (7 days), got %d' % (key, MAX_WAIT_SECONDS, params[key]))
 
 
 class ReplicationPlan:
@@ -627,25 +621,28 @@ class ReplicationPlan:
         return commands
 
 
-class VmReplication:
-    """One task: read, plan, apply, wait."""
+class VmReplication(Resource):
+    """One task: read, plan, apply (one step), wait."""
 
-    def __init__(self, module):
+    def validate(self):
+        self.options = Options(self.params)
+
+    def run(self, module):
         self.module = module
-        self.params = module.params
-        self.name = module.params['name']
+        self.name = self.params['name']
         self.primary_fqdn = None
+        return self.execute(self.options)
 
     # ---- host access --------------------------------------------------------------------------------------------
-    def run(self, commands, what):
+    def run_pipeline(self, commands, what):
         try:
-            return self.module.session.run(commands, check=False)
+            return self.module.read(commands)
         except HostError as exc:
             self.module.fail_from_error(exc, msg='%s: %s' % (what, exc.message))
 
     def read(self):
-        result = self.run([IDENTITY_COMMAND, Command('Get-VM'), Command('Get-VMReplication')] + list(DISK_STATEMENTS),
-                          'reading replication of %s' % self.name)
+        result = self.run_pipeline([IDENTITY_COMMAND, Command('Get-VM'), Command('Get-VMReplication')] + list(DISK_STATEMENTS),
+                                   'reading replication of %s' % self.name)
         if result.errors:
             raise ModuleFailure('Reading VM %s failed: %s' % (self.name, describe_errors(result.errors)),
                                 errors=[error.to_dict() for error in result.errors])
@@ -658,7 +655,7 @@ class VmReplication:
         return relationships_of(result).get(self.name.lower())
 
     def read_relationship(self):
-        result = self.run([Command('Get-VMReplication', {'VMName': self.name})] + list(DISK_STATEMENTS), 'reading replication of %s' % self.name)
+        result = self.run_pipeline([Command('Get-VMReplication', {'VMName': self.name})] + list(DISK_STATEMENTS), 'reading replication of %s' % self.name)
         return relationships_of(result).get(self.name.lower())
 
     # ---- the task ----------------------------------------------------------------------------------------------
@@ -666,9 +663,9 @@ class VmReplication:
         view = self.read()
         plan = ReplicationPlan(options, view, self.name).build()
         for warning in plan.warnings:
-            self.module.module.warn(warning)
+            self.module.warn(warning)
         before = summary(view)
-        lines = [describe(command) for command in plan.commands]
+        lines = [command_line(command) for command in plan.commands]
         result = dict(changed=bool(plan.commands), before=before, commands=lines)
         if plan.creates:
             self.test_connection(plan)
@@ -677,7 +674,7 @@ class VmReplication:
         elif self.module.check_mode:
             after, after_view = (plan.desired or summary(None)), view
         else:
-            after_view = self.apply(plan, before)
+            after_view = self.apply(plan, before, lines)
             after = summary(after_view)
         result.update(after=after, replication=self.public_view(after_view))
         if self.params['wait'] and not self.module.check_mode and after_view is not None and options['state'] == 'present':
@@ -703,12 +700,16 @@ class VmReplication:
         verb = 'would change' if self.module.check_mode else 'changed'
         return "replication of VM '%s' %s: %s" % (self.name, verb, '; '.join(result['commands']))
 
-    def apply(self, plan, before):
-        result = self.run(plan.commands + [Command('Get-VMReplication')] + list(DISK_STATEMENTS), 'changing replication of %s' % self.name)
-        view = relationships_of(result).get(self.name.lower())
-        if result.errors:
-            self.fail_with_errors(result.errors, plan, before, summary(view))
-        return view
+    def apply(self, plan, before, lines):
+        """The plan's commands and a read-back of the relationship (with its disks), in one step (one pipeline)."""
+        step = Step(self.module.session, plan.commands, lines, read_back=[Command('Get-VMReplication')] + list(DISK_STATEMENTS))
+        try:
+            result = self.module.run_steps([step])[0]
+        except StepFailed as failed:
+            self.fail_with_errors(failed.result.errors, plan, before, summary(relationships_of(failed.result).get(self.name.lower())))
+        except HostError as exc:
+            self.module.fail_from_error(exc, msg='changing replication of %s: %s' % (self.name, exc.message))
+        return relationships_of(result).get(self.name.lower())
 
     def test_connection(self, plan):
         """Would the Replica server accept this primary? Asked before Enable-VMReplication (Test-VMReplicationConnection only reads)."""
@@ -717,7 +718,7 @@ class VmReplication:
                       'AuthenticationType': AUTHENTICATION_NAMES[desired['authentication']]}
         if desired['certificate_thumbprint']:
             parameters['CertificateThumbprint'] = desired['certificate_thumbprint']
-        result = self.run([Command('Test-VMReplicationConnection', parameters)], 'testing the connection to %s' % desired['replica_server'])
+        result = self.run_pipeline([Command('Test-VMReplicationConnection', parameters)], 'testing the connection to %s' % desired['replica_server'])
         if result.errors:
             self.fail_with_errors(result.errors, plan, summary(plan.view), summary(plan.view))
 
@@ -732,7 +733,7 @@ class VmReplication:
         msg = "Replication of VM '%s' on %s failed: %s" % (self.name, self.params['hyperv_host'], describe_errors(errors))
         details = dict(errors=[error.to_dict() for error in errors], before=before, after=after)
         if explanation is not None:
-            msg += ' -- Why: %s. -- Fix: %s.' % (explanation.why, explanation.fix)
+            msg = explained(msg, explanation.why, explanation.fix)
             details['explanation'] = explanation.to_dict()
         raise ModuleFailure(msg, **details)
 
@@ -744,31 +745,31 @@ class VmReplication:
         if view['state'] not in WAITABLE_STATES and view['state'] != 'WaitingForInitialReplication':
             return None, view
         if view['state'] == 'ReadyForInitialReplication' and view['initial_replication_start_time'] is None:
-            self.module.module.warn("wait: the initial replication of VM '%s' is not started (initial_replication=none), nothing to wait for"
-                                    % self.name)
+            self.module.warn("wait: the initial replication of VM '%s' is not started (initial_replication=none), nothing to wait for" % self.name)
             return None, view
-        started = time.monotonic()
-        progress = []
-        while True:
-            elapsed = round(time.monotonic() - started, 1)
-            if not progress or (progress[-1]['state'], progress[-1]['health']) != (view['state'], view['health']):
-                progress.append({'elapsed_seconds': elapsed, 'state': view['state'], 'health': view['health']})
-            report = {'finished': view['state'] in done_states, 'elapsed_seconds': elapsed, 'progress': progress}
-            if report['finished']:
-                return report, view
-            if view['state'] == 'Error' or view['health'] == 'Critical':
-                raise ModuleFailure("The initial replication of VM '%s' stopped in state %s (health %s): see "
-                                    'hyperv.mobility.vm_replication_info for the cause' % (self.name, view['state'], view['health']),
-                                    initial_replication=report, after=summary(view))
-            if elapsed >= self.params['timeout']:
-                raise ModuleFailure("The initial replication of VM '%s' did not finish within %d seconds (state %s); Hyper-V goes on "
-                                    'with it' % (self.name, self.params['timeout'], view['state']), initial_replication=report, after=summary(view))
-            time.sleep(min(self.params['poll_interval'], max(self.params['timeout'] - elapsed, 0.1)))
-            current = self.read_relationship()
+
+        def stopped(current):
             if current is None:
-                raise ModuleFailure("Replication of VM '%s' disappeared while waiting for its initial replication" % self.name,
-                                    initial_replication=report)
-            view = current
+                return "Replication of VM '%s' disappeared while waiting for its initial replication" % self.name
+            if current['state'] == 'Error' or current['health'] == 'Critical':
+                return ("The initial replication of VM '%s' stopped in state %s (health %s): see hyperv.mobility.vm_replication_info for "
+                        'the cause' % (self.name, current['state'], current['health']))
+            return None
+
+        try:
+            waited = self.module.wait_until(self.read_relationship, lambda current: current['state'] in done_states, self.params['timeout'],
+                                            self.params['poll_interval'], state_of=lambda current: {'state': current['state'], 'health': current['health']},
+                                            first=view, stop=stopped)
+        except WaitStopped as stop:
+            details = dict(initial_replication=stop.waited.report())
+            if stop.waited.value is not None:
+                details['after'] = summary(stop.waited.value)
+            raise ModuleFailure(stop.msg, **details)
+        if not waited.finished:
+            raise ModuleFailure("The initial replication of VM '%s' did not finish within %d seconds (state %s); Hyper-V goes on "
+                                'with it' % (self.name, self.params['timeout'], waited.value['state']), initial_replication=waited.report(),
+                                after=summary(waited.value))
+        return waited.report(), waited.value
 
 
 ARGUMENT_SPEC = dict(
@@ -795,13 +796,7 @@ ARGUMENT_SPEC = dict(
 
 
 def main():
-    module = HypervModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    try:
-        options = Options(module.params)
-        result = VmReplication(module).execute(options)
-    except ModuleFailure as exc:
-        module.fail_json(msg=exc.msg, **exc.details)
-    module.exit_json(**result)
+    HypervModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True).execute(VmReplication)
 
 
 if __name__ == '__main__':

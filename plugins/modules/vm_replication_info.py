@@ -3,9 +3,6 @@
 # Copyright: (c) 2026, hyperv.mobility contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type  # pylint: disable=invalid-name
-
 DOCUMENTATION = r'''
 module: vm_replication_info
 short_description: State, health and statistics of Hyper-V Replica relationships on a host
@@ -266,20 +263,17 @@ summary:
       elements: str
 '''
 
-from ansible_collections.hyperv.mobility.plugins.module_utils._host.commands import Command
-from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import HypervModule
+from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import (
+    Command, HypervModule, InfoResource, ModuleFailure, OptionError, describe_errors)
+from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.hyperv import HV
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.replica_relationship import (
     DISK_STATEMENTS, disks_of, initial_replication_percent)
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.replication_health import (
     ADMINISTRATOR, RESYNCHRONIZATION, RETRIED, classify, verdict)
 
-REPLICATION_TYPE = 'Microsoft.HyperV.PowerShell.VMReplication'
-HEALTH_TYPE = 'Microsoft.HyperV.PowerShell.VMReplicationHealth'
-VM_TYPE = 'Microsoft.HyperV.PowerShell.VirtualMachine'
-
-
-def is_pattern(name):
-    return any(char in name for char in '*?[')
+REPLICATION_TYPE = HV + 'VMReplication'
+HEALTH_TYPE = HV + 'VMReplicationHealth'
+VM_TYPE = HV + 'VirtualMachine'
 
 
 def read_commands(name):
@@ -419,26 +413,34 @@ class ReplicationReport:
         return {'replications': replications, 'not_replicated': self.not_replicated(), 'summary': summarize(replications)}
 
 
-def describe_errors(errors):
-    return '; '.join('%s failed: %s (FullyQualifiedErrorId: %s)' % (error.command or 'pipeline', error.message, error.fully_qualified_error_id)
-                     for error in errors)
+class ReplicationInfo(InfoResource):
+    """Replication of one VM (a name, wildcards allowed) or of every replication-enabled VM, in one read pipeline."""
+
+    def validate(self):
+        name = self.params['name']
+        if name is not None and not name.strip():
+            raise OptionError('name must be a VM name (wildcards allowed) or left out to read every replication-enabled VM; got an empty string')
+
+    def read_commands(self):
+        return read_commands(self.params['name'])
+
+    def refuse(self, result, host):
+        report = ReplicationReport(self.params['name'], result)
+        unknown = report.unknown_vm_errors()
+        if unknown:
+            raise ModuleFailure("%s: no virtual machine named '%s' on this host (%s)" % (host, self.params['name'], describe_errors(unknown)),
+                                errors=[error.to_dict() for error in unknown], host=host)
+        super().refuse(result, host)
+
+    def failures(self, result):
+        return ReplicationReport(self.params['name'], result).blocking_errors()
+
+    def facts(self, result):
+        return ReplicationReport(self.params['name'], result).as_result()
 
 
 def main():
-    module = HypervModule(argument_spec=dict(name=dict(type='str', aliases=['vm_name'])), supports_check_mode=True)
-    name = module.params['name']
-    if name is not None and not name.strip():
-        module.fail_json(msg='name must be a VM name (wildcards allowed) or left out to read every replication-enabled VM; got an empty string')
-    report = ReplicationReport(name, module.run(read_commands(name), check=False))
-    unknown = report.unknown_vm_errors()
-    if unknown:
-        module.fail_json(msg="%s: no virtual machine named '%s' on this host (%s)" % (module.host, name, describe_errors(unknown)),
-                         errors=[error.to_dict() for error in unknown], host=module.host)
-    blocking = report.blocking_errors()
-    if blocking:
-        module.fail_json(msg='%s: %s' % (module.host, describe_errors(blocking)), errors=[error.to_dict() for error in blocking],
-                         host=module.host)
-    module.exit_json(changed=False, **report.as_result())
+    HypervModule(argument_spec=dict(name=dict(type='str', aliases=['vm_name'])), supports_check_mode=True).execute(ReplicationInfo)
 
 
 if __name__ == '__main__':

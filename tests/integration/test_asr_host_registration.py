@@ -122,7 +122,8 @@ def test_a_missing_credentials_file_stops_after_the_install_and_the_next_run_con
     assert result['failed'] is True
     assert 'register on 127.0.10.1 failed with exit code 1' in result['msg']
     assert 'The vault credentials file %s was not found' % CREDENTIALS in result['msg']
-    assert 'done: extract, install; not done: register' in result['msg']
+    assert '(applied: extract, install; not applied: register; run the task again to converge)' in result['msg']
+    assert (result['changed'], result['applied'], result['not_applied']) == (True, ['extract', 'install'], ['register'])
     assert [step['exit_code'] for step in result['steps']] == [0, 0, 1]
     assert lab.control.host_state('hv01')['site_recovery']['products']  # installed, not registered
     assert providers(azure) == {}
@@ -143,7 +144,8 @@ def test_a_missing_installer_and_a_foreign_credentials_file_fail_clearly(azure, 
     # to answer with cmd.exe's 'is not recognized' and exit code 1, which no cmd.exe writes when WinRS skips it.
     assert 'extract: installer not found at D:\\Downloads\\AzureSiteRecoveryProvider.exe on 127.0.10.1' in result['msg'], result['msg']
     assert 'outcome' not in result['msg']
-    assert 'done: nothing; not done: extract, install, register' in result['msg']
+    assert '(applied: nothing; not applied: extract, install, register; run the task again to converge)' in result['msg']
+    assert (result['changed'], result['applied'], result['not_applied']) == (False, [], ['extract', 'install', 'register'])
 
     forged = ('<ASRVaultCreds xmlns="http://schemas.datacontract.org/2004/07/Microsoft.Azure.Portal.RecoveryServices.Models.Common">'
               '<SubscriptionId>%s</SubscriptionId><ResourceName>%s</ResourceName><ResourceGroupName>%s</ResourceGroupName><SiteId>%s</SiteId>'
@@ -236,7 +238,8 @@ def test_a_connection_dropped_after_the_registration_ran_is_settled_by_the_vault
     for host, result in dropped.task(TASK).items():
         assert result['failed'] is True, (host, result)
         assert result['msg'].startswith('register: The connection to Hyper-V host 127.0.10.') and 'may or may not have run' in result['msg']
-        assert 'done: extract, install; not done: register' in result['msg']
+        assert '(applied: extract, install; not applied: nothing; outcome unknown: register; run the task again' in result['msg']
+        assert (result['changed'], result['applied'], result['unknown']) == (True, ['extract', 'install'], ['register'])
         assert 'Traceback' not in result.get('exception', '')
     assert sorted(providers(azure)) == ['hv01.hvlab.test', 'hv02.hvlab.test']  # it did run
 

@@ -87,7 +87,8 @@ def test_vmm_installed_elsewhere_fails_at_the_registration_tool_then_converges_w
     # WinRS finds no such program (nothing ran): the message names the program, where it was looked for, and the option.
     assert ('register: registration tool (DRConfigurator.exe in the bin folder of the VMM installation, installed by the setup; see '
             'vmm_install_path) not found at %s\\DRConfigurator.exe' % VMM_BIN) in result['msg'], result['msg']
-    assert 'done: stop_vmm_service, extract, install; not done: register' in result['msg']
+    assert '(applied: stop_vmm_service, extract, install; not applied: register; run the task again to converge)' in result['msg']
+    assert (result['changed'], result['applied'], result['not_applied']) == (True, ['stop_vmm_service', 'extract', 'install'], ['register'])
     assert vault_state(azure)['fabrics'] == []
 
     again = run_playbook(play_on('hv03', azure, [registration(vmm_install_path=elsewhere)]), inventory=lab.inventory_path)

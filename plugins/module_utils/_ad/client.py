@@ -11,10 +11,6 @@
 Every failure is raised as ADError with a message that names the server and the account.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type  # pylint: disable=invalid-name
-
 import os
 import re
 import ssl
@@ -25,6 +21,7 @@ try:
     import ldap3
     from ldap3.core import exceptions as ldap3_exceptions
     from ldap3.utils.conv import escape_filter_chars
+    from ldap3.utils.dn import parse_dn
 except ImportError:
     HAS_LDAP3 = False
     LDAP3_IMPORT_ERROR = traceback.format_exc()
@@ -71,6 +68,39 @@ LDAP_CONSTRAINT_VIOLATION = 19
 
 class ADError(Exception):
     """A failure talking to AD, with a message meant for the playbook's user."""
+
+
+# Computer names (Microsoft, "Naming conventions in Active Directory for computers, domains, sites, and OUs"): a NetBIOS
+# name has 1 to 15 characters, none of \ / : * ? " < > |, does not start with a period and, for a domain member, is not
+# all digits; a DNS host name has labels of letters, digits and hyphens (at most 63 each, 255 in all). Control
+# characters are refused everywhere: no name holds one.
+NETBIOS_DISALLOWED = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]')
+DNS_LABEL = re.compile(r'^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$')
+
+
+def computer_name_problem(identity):
+    """Why identity is not a computer name (sAMAccountName, DNS host name or distinguished name), or None when it is one."""
+    value = (identity or '').strip()
+    if not value:
+        return 'is empty'
+    if re.search(r'[\x00-\x1f\x7f]', value):
+        return 'holds a control character'
+    if '=' in value:
+        if HAS_LDAP3:
+            try:
+                parse_dn(value)
+            except Exception:  # pylint: disable=broad-except  # ldap3 raises LDAPInvalidDnError and, for some inputs, others
+                return 'is not a valid distinguished name'
+        return None
+    if '.' in value:
+        labels = value.rstrip('.').split('.')
+        if len(value) > 255 or not all(DNS_LABEL.match(label) for label in labels):
+            return 'is not a DNS host name (labels of letters, digits and hyphens, at most 63 characters each)'
+        return None
+    name = value[:-1] if value.endswith('$') else value
+    if not 1 <= len(name) <= 15 or NETBIOS_DISALLOWED.search(name) or name.isdigit():
+        return 'is not a computer name (1 to 15 characters, none of \\ / : * ? " < > |, not only digits)'
+    return None
 
 
 # --------------------------------------------------------------------------------------------------
@@ -243,7 +273,19 @@ class ADConnectionOptions:
         scheme = 'ldaps' if self.tls == 'ldaps' else 'ldap'
         return '%s://%s:%s' % (scheme, self.server, self.port)
 
+    def problems(self):
+        """What is wrong with the values themselves (bounds, files), found without connecting; each names the option."""
+        found = []
+        if self.port is not None and not 1 <= self.port <= 65535:
+            found.append('ad_port must be between 1 and 65535, got %d (AD server %s)' % (self.port, self.server))
+        if self.ca_cert and not os.path.isfile(self.ca_cert):
+            found.append('ad_ca_cert %s does not exist (AD server %s)' % (self.ca_cert, self.server))
+        return found
+
     def validate(self):
+        problems = self.problems()
+        if problems:
+            raise ADError('; '.join(problems))
         if not self.server:
             raise ADError('no AD server given: set ad_server (or the HYPERV_AD_SERVER environment variable)')
         if self.auth == 'simple':
@@ -254,8 +296,6 @@ class ADConnectionOptions:
                 raise ADError('simple bind to %s needs ad_username and ad_password' % self.endpoint)
         if self.auth == 'kerberos' and self.password is not None and not self.username:
             raise ADError('ad_password was given for Kerberos without ad_username')
-        if self.ca_cert and not os.path.isfile(self.ca_cert):
-            raise ADError('ad_ca_cert %s does not exist' % self.ca_cert)
         return self
 
 

@@ -2,9 +2,9 @@
 # Copyright: (c) 2026, hyperv.mobility contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Base class of the host modules: connection options, the host session, error translation, check mode and diff.
+"""The one skeleton of the collection's modules: options, sessions, read -> diff -> apply, check mode, diff, results, errors.
 
-A module then holds only its resource logic:
+A module file holds its options, its documentation and its resource; main() hands the resource to the skeleton:
 
     class MigrationSettings(HostResource):
         def read_commands(self):            return [Command('Get-VMHost')]
@@ -13,70 +13,60 @@ A module then holds only its resource logic:
         def apply_commands(self, before, after):  return [Command('Set-VMHost', {...})]
 
     def main():
-        module = HypervModule(argument_spec=dict(...), supports_check_mode=True)
-        module.run_resource(MigrationSettings(module.params))
+        HypervModule(argument_spec=dict(...)).execute(MigrationSettings)
 
-run_resource costs one pipeline when nothing changes and two when something does.
+execute() builds the resource from the options and calls its validate() before any connection (bad input fails naming
+the option), then run(module), then exits with its result. Every failure goes through one path (fail): host errors,
+ModuleFailure raised by the resource, errors of the AD or Azure clients (Resource.translate_error) and anything
+unexpected (a message naming the host, never a bare traceback).
+
+Three kinds of resource:
+- HostResource: one read pipeline, the diff of two state dicts, one write pipeline (run_resource: one pipeline when
+  nothing changes, two when something does);
+- InfoResource: one read pipeline, facts, never a change;
+- Resource: anything else (several hosts, a plan of several write steps, a wait, programs, AD, Azure), written as
+  run(module) with the skeleton's helpers: module.read / module.session / module.peer_session / module.run_steps /
+  module.run_program_step / module.wait_until / module.warn.
+
+The rule of every write (issue 21 class 1): options are checked before the first write, and a failure after a write
+reports ``changed: true`` (when anything was or may have been applied) with ``applied`` and ``not_applied`` (and
+``unknown`` for a step whose outcome the connection hid). Writes go through the module's Journal, so no module has to
+remember it.
 """
 
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type  # pylint: disable=invalid-name
-
-import os
+import threading
+import time
+import traceback
+from typing import Any, Callable, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple
 
 from ansible.module_utils.basic import missing_required_lib
-from ansible.module_utils.common.parameters import AnsibleFallbackNotFound
 
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.ansible_module import AnsibleModule
-
+# Modules import what they need to build commands and programs from here (a module imports from _framework and _mobility only).
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.commands import Command, PipelineResult, Program, ProgramResult, describe  # noqa: F401
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.errors import (
     HostCommandError,
     HostConnectionError,
     HostError,
     OutcomeUnknownError,
+    describe_errors,  # noqa: F401  # re-exported for the modules
 )
-from ansible_collections.hyperv.mobility.plugins.module_utils._host.options import AUTH_METHODS, ConnectionOptions, PROTOCOLS, TRANSPORTS
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.options import (
+    CONNECTION_ARGUMENT_SPEC,
+    CONNECTION_REQUIRED_IF,
+    CONNECTION_REQUIRED_TOGETHER,
+    ConnectionOptions,
+)
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.session import HostSession, missing_library
 
+# The longest a module waits for anything (a move, an initial replication, a registration): a week. Longer is a typo,
+# and Python's clock and thread functions overflow on huge values (issue 21: "timestamp too large").
+MAX_WAIT_SECONDS = 7 * 86400
 
-def set_env_fallback(*names):
-    """The first of the environment variables ``names`` that holds a value; an empty one counts as not set.
-
-    The lowest source of a connection option: below the task, module_defaults and the inventory vars the action plugin fills.
-    AWX's custom credentials inject their env vars whether or not the input was given (an absent one renders empty), so an
-    empty value must leave the option to its default rather than set it to ''.
-    """
-    for name in names:
-        value = os.environ.get(name)
-        if value:
-            return value
-    raise AnsibleFallbackNotFound
+Params = Dict[str, Any]
 
 
-# Mirrors plugins/doc_fragments/connection.py (the action plugin fills these from inventory vars; HYPERV_* env vars come last).
-CONNECTION_ARGUMENT_SPEC = dict(
-    hyperv_host=dict(type='str', required=True),
-    hyperv_port=dict(type='int'),
-    hyperv_user=dict(type='str', fallback=(set_env_fallback, ['HYPERV_USER'])),
-    hyperv_password=dict(type='str', no_log=True, fallback=(set_env_fallback, ['HYPERV_PASSWORD'])),
-    hyperv_transport=dict(type='str', choices=list(TRANSPORTS), default='psrp'),
-    hyperv_auth=dict(type='str', choices=list(AUTH_METHODS), default='negotiate', fallback=(set_env_fallback, ['HYPERV_AUTH'])),
-    hyperv_protocol=dict(type='str', choices=list(PROTOCOLS)),
-    hyperv_validate_certs=dict(type='bool', default=True, fallback=(set_env_fallback, ['HYPERV_VALIDATE_CERTS'])),
-    hyperv_ca_cert=dict(type='path', fallback=(set_env_fallback, ['HYPERV_CA_CERT'])),
-    hyperv_cert_pem=dict(type='path', fallback=(set_env_fallback, ['HYPERV_CERT_PEM'])),
-    hyperv_cert_key_pem=dict(type='path', no_log=False, fallback=(set_env_fallback, ['HYPERV_CERT_KEY_PEM'])),
-    hyperv_connection_timeout=dict(type='int', default=30),
-    hyperv_operation_timeout=dict(type='int', default=20),
-    hyperv_read_timeout=dict(type='int', default=30),
-    hyperv_retries=dict(type='int', default=3),
-)
-
-CONNECTION_REQUIRED_TOGETHER = [['hyperv_cert_pem', 'hyperv_cert_key_pem']]
-CONNECTION_REQUIRED_IF = [['hyperv_auth', 'certificate', ['hyperv_cert_pem', 'hyperv_cert_key_pem']]]
-
-
-def connection_argument_spec(argument_spec=None):
+def connection_argument_spec(argument_spec: Optional[Params] = None) -> Params:
     """The connection options merged with a module's own; a module may not redefine a hyperv_* option."""
     spec = dict(CONNECTION_ARGUMENT_SPEC)
     for name, definition in (argument_spec or {}).items():
@@ -86,163 +76,508 @@ def connection_argument_spec(argument_spec=None):
     return spec
 
 
-def state_diff(before, after):
+def state_diff(before: Params, after: Params) -> List[str]:
     """Names of the keys whose values differ between two state dicts (missing keys count as None)."""
     return sorted(key for key in set(before) | set(after) if before.get(key) != after.get(key))
 
 
-class HostResource:
-    """The resource logic of one host module. Subclasses implement the four methods below."""
+def explained(msg: str, why: Optional[str] = None, fix: Optional[str] = None) -> str:
+    """A failure message with its cause and remedy: 'msg -- Why: why. -- Fix: fix.' (either part may be missing)."""
+    if why:
+        msg += ' -- Why: %s.' % why
+    if fix:
+        msg += ' -- Fix: %s.' % fix
+    return msg
 
-    def __init__(self, params):
-        self.params = params
 
-    def read_commands(self):
-        """Commands of the one read pipeline."""
-        raise NotImplementedError
-
-    def current_state(self, result):
-        """The resource's state (a dict of plain values) from the read pipeline's PipelineResult."""
-        raise NotImplementedError
-
-    def desired_state(self, before):
-        """The state the module's options ask for, starting from before."""
-        raise NotImplementedError
-
-    def apply_commands(self, before, after):
-        """Commands of the one write pipeline that turns before into after."""
-        raise NotImplementedError
-
-    def check_change(self, before, after):  # pylint: disable=unused-argument
-        """Preconditions of the change, checked before anything is applied (and in check mode too).
-
-        Return a list of warnings; raise ChangeRefused to fail the task without changing anything.
-        """
-        return []
-
-    def result_extras(self, before, after):  # pylint: disable=unused-argument
-        """Extra keys for the module result."""
-        return {}
+def check_range(name: str, value: Optional[int], minimum: int, maximum: int, unit: str = '') -> None:
+    """Raise OptionError unless value (when given) is within [minimum, maximum]; the message names the option."""
+    if value is not None and not minimum <= value <= maximum:
+        raise OptionError('%s must be between %d and %d%s, got %d' % (name, minimum, maximum, unit, value))
 
 
 class ModuleFailure(Exception):
-    """Ends the task with fail_json: the message plus result keys (for example why, fix, before)."""
+    """Ends the task with a failure: the message plus result keys (for example why, fix, before)."""
 
-    def __init__(self, msg, **details):
-        super(ModuleFailure, self).__init__(msg)
+    def __init__(self, msg: str, **details: Any) -> None:
+        super().__init__(msg)
         self.msg = msg
         self.details = details
+
+
+class OptionError(ModuleFailure):
+    """An option value the documentation does not allow; raised before anything is read or written."""
 
 
 class ChangeRefused(ModuleFailure):
     """The desired state cannot or must not be applied to this host; the message says why and what to do."""
 
 
-class HypervModule:
-    """AnsibleModule plus the host session. Use it as the only entry point of a host module."""
+class Journal:
+    """What the task has written: the planned steps (by label), those applied, and those whose outcome is unknown."""
 
-    def __init__(self, argument_spec=None, supports_check_mode=True, required_together=None, required_if=None, **kwargs):
-        self.module = AnsibleModule(
-            argument_spec=connection_argument_spec(argument_spec),
-            supports_check_mode=supports_check_mode,
-            required_together=CONNECTION_REQUIRED_TOGETHER + list(required_together or []),
-            required_if=CONNECTION_REQUIRED_IF + list(required_if or []),
-            **kwargs
-        )
-        missing = missing_library(self.module.params['hyperv_transport'])
-        if missing:
-            self.module.fail_json(msg=missing_required_lib(missing[0]), exception=missing[1])
-        self._session = None
+    def __init__(self) -> None:
+        self.planned: List[str] = []
+        self.applied: List[str] = []
+        self.unknown: List[str] = []
+        self.attempted = False
+
+    def plan(self, labels: Iterable[str]) -> None:
+        self.planned.extend(label for label in labels if label not in self.planned)
+
+    def record(self, applied: Iterable[str] = (), unknown: Iterable[str] = ()) -> None:
+        """A write was sent: these labels were applied, these may or may not have been."""
+        self.attempted = True
+        self.plan(list(applied) + list(unknown))
+        self.applied.extend(label for label in applied if label not in self.applied)
+        self.unknown.extend(label for label in unknown if label not in self.unknown and label not in self.applied)
+
+    def settle(self, applied: Iterable[str]) -> None:
+        """A re-read told what was applied: that replaces what was unknown."""
+        self.unknown = []
+        self.record(applied)
 
     @property
-    def params(self):
+    def not_applied(self) -> List[str]:
+        return [label for label in self.planned if label not in self.applied and label not in self.unknown]
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.applied or self.unknown)
+
+    def report(self) -> Params:
+        """The keys a failure carries once a write was attempted."""
+        report: Params = dict(changed=self.changed, applied=list(self.applied), not_applied=self.not_applied)
+        if self.unknown:
+            report['unknown'] = list(self.unknown)
+        return report
+
+    def text(self) -> str:
+        unknown = '; outcome unknown: %s' % ', '.join(self.unknown) if self.unknown else ''
+        return '(applied: %s; not applied: %s%s; run the task again to converge)' % (
+            ', '.join(self.applied) or 'nothing', ', '.join(self.not_applied) or 'nothing', unknown)
+
+
+class Step:
+    """One write of a plan: commands run as one pipeline on a session (a host), each reported by its label.
+
+    read_back: commands appended to the same pipeline that read the state again (no labels, never reported).
+    """
+
+    def __init__(self, session: HostSession, commands: Sequence[Command], labels: Optional[Sequence[str]] = None,
+                 read_back: Sequence[Command] = ()) -> None:
+        self.session = session
+        self.commands = list(commands)
+        self.labels = list(labels) if labels is not None else [describe(command) for command in self.commands]
+        self.read_back = list(read_back)
+
+
+class StepOutcome(NamedTuple):
+    """How a step run with a time limit ended: finished in time, its result or the error it raised, and its duration."""
+
+    finished: bool
+    result: Optional[PipelineResult]
+    error: Optional[BaseException]
+    seconds: float
+
+
+class Waited:
+    """The end of a wait: the last value read, whether it finished, how long it took, and each distinct state seen."""
+
+    def __init__(self, value: Any, finished: bool, elapsed_seconds: float, progress: List[Params]) -> None:
+        self.value = value
+        self.finished = finished
+        self.elapsed_seconds = elapsed_seconds
+        self.progress = progress
+
+    def report(self) -> Params:
+        return {'finished': self.finished, 'elapsed_seconds': self.elapsed_seconds, 'progress': self.progress}
+
+
+class Resource:
+    """The logic of one module. Subclasses implement run(module); validate() checks options without any I/O."""
+
+    def __init__(self, params: Params) -> None:
+        self.params = params
+
+    def validate(self) -> None:
+        """Option checks the argument spec cannot express (ranges, combinations); raise OptionError."""
+
+    def run(self, module: 'HypervModule') -> Params:
+        raise NotImplementedError
+
+    def translate_error(self, exc: Exception) -> Optional[ModuleFailure]:  # pylint: disable=unused-argument
+        """A ModuleFailure for an error of a client the resource uses (AD, Azure), or None for errors it does not know."""
+        return None
+
+
+class HostResource(Resource):
+    """One host's resource: one read pipeline, a state dict, one write pipeline. Subclasses implement the four methods below."""
+
+    def read_commands(self) -> List[Command]:
+        """Commands of the one read pipeline."""
+        raise NotImplementedError
+
+    def current_state(self, result: PipelineResult) -> Params:
+        """The resource's state (a dict of plain values) from the read pipeline's PipelineResult."""
+        raise NotImplementedError
+
+    def desired_state(self, before: Params) -> Params:
+        """The state the module's options ask for, starting from before."""
+        raise NotImplementedError
+
+    def apply_commands(self, before: Params, after: Params) -> List[Command]:
+        """Commands of the one write pipeline that turns before into after."""
+        raise NotImplementedError
+
+    def check_change(self, before: Params, after: Params) -> List[str]:  # pylint: disable=unused-argument
+        """Preconditions of the change, checked before anything is applied (and in check mode too).
+
+        Return a list of warnings; raise ChangeRefused to fail the task without changing anything.
+        """
+        return []
+
+    def result_extras(self, before: Params, after: Params) -> Params:  # pylint: disable=unused-argument
+        """Extra keys for the module result."""
+        return {}
+
+    def run(self, module: 'HypervModule') -> Params:
+        """Read -> diff -> check -> apply (unless check mode) -> changed, diff and before/after."""
+        before = self.current_state(module.read(self.read_commands(), check=True))
+        after = self.desired_state(before)
+        try:
+            warnings = self.check_change(before, after)
+        except ChangeRefused as exc:
+            raise ModuleFailure(exc.msg, before=before, **exc.details)
+        for warning in warnings:
+            module.warn(warning)
+        changed_keys = state_diff(before, after)
+        result: Params = dict(changed=bool(changed_keys), before=before, after=after if changed_keys else before)
+        if changed_keys and not module.check_mode:
+            module.journal.plan(changed_keys)
+            try:
+                module.session.run(self.apply_commands(before, after))
+                module.journal.record(applied=changed_keys)
+            except HostError as exc:
+                module.journal.record(unknown=changed_keys)
+                self._settle_failed_write(module, before, after, exc)
+                result['confirmed_by_reread'] = True
+        result.update(self.result_extras(before, after))
+        if module.diff_mode:
+            result['diff'] = dict(before=before, after=after)
+        return result
+
+    def _settle_failed_write(self, module: 'HypervModule', before: Params, after: Params, exc: HostError) -> None:
+        """The write pipeline failed, or its outcome is unknown: read the host again and say what was and was not applied.
+
+        Returns only when the outcome was unknown and the re-read shows every change in place.
+        """
+        try:
+            now = self.current_state(module.session.run(self.read_commands()))
+        except HostError:
+            module.fail_from_error(exc, before=before)
+        not_applied = state_diff(now, after)
+        module.journal.settle(key for key in state_diff(before, after) if key not in not_applied)
+        if not_applied or not isinstance(exc, OutcomeUnknownError):
+            module.fail_from_error(exc, before=before, after=now)
+        module.warn('The connection failed after the change was sent; reading the state again showed it was applied.')
+
+
+class InfoResource(Resource):
+    """A read-only module: one read pipeline, its facts as the result, never a change and no diff."""
+
+    def read_commands(self) -> List[Command]:
+        raise NotImplementedError
+
+    def is_answer(self, error: Any, result: PipelineResult) -> bool:  # pylint: disable=unused-argument
+        """Whether an error record is an answer (a fact) rather than a failure; by default none is."""
+        return False
+
+    def facts(self, result: PipelineResult) -> Params:
+        raise NotImplementedError
+
+    def failures(self, result: PipelineResult) -> List[Any]:
+        """The error records that fail the module."""
+        return [error for error in result.errors if not self.is_answer(error, result)]
+
+    def refuse(self, result: PipelineResult, host: str) -> None:
+        """Raise ModuleFailure when the read cannot give facts: by default, for every error record that is no answer."""
+        failures = self.failures(result)
+        if failures:
+            raise ModuleFailure('%s: %s' % (host, describe_errors(failures)), errors=[error.to_dict() for error in failures], host=host)
+
+    def run(self, module: 'HypervModule') -> Params:
+        result = module.read(self.read_commands())
+        self.refuse(result, module.host)
+        return dict(changed=False, **self.facts(result))
+
+
+class HypervModule:
+    """AnsibleModule plus the sessions, the journal of writes and the one failure path. The only entry point of a module.
+
+    host_connection: whether the module takes the hyperv_* options and works on a Hyper-V host (False for the AD modules).
+    """
+
+    def __init__(self, argument_spec: Optional[Params] = None, supports_check_mode: bool = True, required_together: Optional[list] = None,
+                 required_if: Optional[list] = None, host_connection: bool = True, **kwargs: Any) -> None:
+        self.host_connection = host_connection
+        self.module = AnsibleModule(
+            argument_spec=connection_argument_spec(argument_spec) if host_connection else dict(argument_spec or {}),
+            supports_check_mode=supports_check_mode,
+            required_together=(CONNECTION_REQUIRED_TOGETHER if host_connection else []) + list(required_together or []),
+            required_if=(CONNECTION_REQUIRED_IF if host_connection else []) + list(required_if or []),
+            **kwargs
+        )
+        self.journal = Journal()
+        self._session: Optional[HostSession] = None
+        self._peers: List[HostSession] = []
+        if host_connection:
+            self.check_connection(self.connection_options)
+
+    # ------------------------------------------------------------------ options
+
+    @property
+    def params(self) -> Params:
         return self.module.params
 
     @property
-    def check_mode(self):
+    def check_mode(self) -> bool:
         return self.module.check_mode
 
     @property
-    def diff_mode(self):
+    def diff_mode(self) -> bool:
         return self.module._diff  # pylint: disable=protected-access
 
     @property
-    def host(self):
-        return self.module.params['hyperv_host']
+    def host(self) -> Optional[str]:
+        return self.module.params.get('hyperv_host')
 
     @property
-    def session(self):
+    def connection_options(self) -> ConnectionOptions:
+        return ConnectionOptions.from_params(self.module.params)
+
+    def check_connection(self, options: ConnectionOptions, prefix: str = 'hyperv_') -> None:
+        """Fail before any connection when the options cannot work: a missing library, a bound, a file, a realm."""
+        missing = missing_library(options.transport)
+        if missing:
+            self.fail(missing_required_lib(missing[0]), exception=missing[1])
+        problems = options.problems(prefix)
+        if problems:
+            self.fail('; '.join(problems))
+
+    def warn(self, message: str) -> None:
+        self.module.warn(message)
+
+    # ------------------------------------------------------------------ sessions
+
+    @property
+    def session(self) -> HostSession:
+        """The session to the task's host, opened on first use."""
         if self._session is None:
-            self._session = HostSession(ConnectionOptions.from_params(self.module.params))
+            self._session = HostSession(self.connection_options)
         return self._session
 
-    def run(self, commands, read_only=None, check=True):
-        """session.run; any host error ends the module with a clear failure."""
+    def peer_session(self, options: ConnectionOptions) -> HostSession:
+        """A session to a second host (a destination); closed with the module."""
+        session = HostSession(options)
+        self._peers.append(session)
+        return session
+
+    def read(self, commands: Sequence[Command], session: Optional[HostSession] = None, check: bool = False) -> PipelineResult:
+        """One read pipeline (repeatable after a transport failure); check=True raises HostCommandError on error records."""
+        return (session or self.session).run(list(commands), check=check)
+
+    def run_steps(self, steps: Sequence[Step], on_result: Optional[Callable[[Step, PipelineResult], None]] = None) -> List[PipelineResult]:
+        """Run a plan's write steps in order, each one pipeline, recording every command in the journal.
+
+        A command is applied when no error record names its cmdlet. The first step with error records ends the plan: its
+        result goes to on_result (to take in what its read-back saw), then StepFailed is raised, so the steps after it
+        are reported as not applied. A transport failure is raised as it is, its step recorded as unknown or not applied.
+        """
+        self._refuse_in_check_mode()
+        self.journal.plan(label for step in steps for label in step.labels)
+        results = []
+        for step in steps:
+            try:
+                result = step.session.run(step.commands + step.read_back, read_only=False, check=False)
+            except OutcomeUnknownError:
+                self.journal.record(unknown=step.labels)
+                raise
+            self.journal.record(*self._attribute(step, result))
+            results.append(result)
+            if on_result is not None:
+                on_result(step, result)
+            if result.errors:
+                raise StepFailed(step, result)
+        return results
+
+    def _refuse_in_check_mode(self) -> None:
+        if self.check_mode:
+            raise RuntimeError('a write was attempted in check mode')  # a bug of the module: execute() reports it
+
+    @staticmethod
+    def _attribute(step: Step, result: PipelineResult) -> Tuple[List[str], List[str]]:
+        """(applied, unknown) labels of a step from its error records (an error record naming no cmdlet taints the whole step)."""
+        if any(not error.command for error in result.errors):
+            return [], list(step.labels)
+        failed = set(error.command.lower() for error in result.errors)
+        return [label for command, label in zip(step.commands, step.labels) if command.name.lower() not in failed], []
+
+    def run_program_step(self, label: str, program: Program, session: Optional[HostSession] = None) -> ProgramResult:
+        """Run one program of a plan (never repeated after a transport failure); exit code 0 records it as applied."""
+        self._refuse_in_check_mode()
+        self.journal.plan([label])
         try:
-            return self.session.run(commands, read_only=read_only, check=check)
-        except HostError as exc:
-            self.fail_from_error(exc)
+            outcome = (session or self.session).run_program(program)
+        except OutcomeUnknownError:
+            self.journal.record(unknown=[label])
+            raise
+        self.journal.record(applied=[label] if outcome.exit_code == 0 else [])
+        return outcome
 
-    def close(self):
-        if self._session is not None:
-            self._session.close()
-            self._session = None
+    def run_write(self, label: str, action: Callable[[], Any], refused: Tuple[type, ...] = ()) -> Any:
+        """A write that is not a host pipeline (an LDAP modify), journaled under label.
 
-    def exit_json(self, **kwargs):
+        Applied when action() returns; not applied when it raises one of refused (the server's answer: nothing changed);
+        unknown for any other exception (the connection may have failed after the server acted).
+        """
+        self._refuse_in_check_mode()
+        self.journal.plan([label])
+        try:
+            value = action()
+        except refused:
+            self.journal.record()
+            raise
+        except Exception:
+            self.journal.record(unknown=[label])
+            raise
+        self.journal.record(applied=[label])
+        return value
+
+    def wait_until(self, read: Callable[[], Any], finished: Callable[[Any], bool], timeout: int, interval: float,
+                   state_of: Optional[Callable[[Any], Params]] = None, first: Any = None, stop: Optional[Callable[[Any], Optional[str]]] = None,
+                   clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep) -> Waited:
+        """Read until finished(value) or timeout seconds have passed; each distinct state_of(value) is kept with its time.
+
+        first: a value already read (no extra read before the first check). stop(value) returns a reason to give up early
+        (the work failed), raised as WaitStopped with what was seen. Returns a Waited, finished False on timeout.
+        """
+        started = clock()
+        value = read() if first is None else first
+        progress: List[Params] = []
+        while True:
+            elapsed = round(clock() - started, 1)
+            state = state_of(value) if state_of is not None else None
+            if state is not None and (not progress or dict((k, v) for k, v in progress[-1].items() if k != 'elapsed_seconds') != state):
+                progress.append(dict(state, elapsed_seconds=elapsed))
+            if finished(value):
+                return Waited(value, True, elapsed, progress)
+            reason = stop(value) if stop is not None else None
+            if reason:
+                raise WaitStopped(reason, Waited(value, False, elapsed, progress))
+            if elapsed >= timeout:
+                return Waited(value, False, elapsed, progress)
+            sleep(min(interval, max(timeout - elapsed, 0.1)))
+            value = read()
+
+    def run_step_within(self, step: Step, timeout: int) -> 'StepOutcome':
+        """Run one step in a worker thread and wait for it at most timeout seconds (the host goes on after that).
+
+        The journal records it as applied (per command, as run_steps does), as unknown when the wait ran out or the
+        connection hid the outcome, or as not applied when it failed before the host could act. The thread is a daemon,
+        so the module may exit while it still waits for the host.
+        """
+        self._refuse_in_check_mode()
+        self.journal.plan(step.labels)
+        outcome: Dict[str, Any] = {}
+
+        def worker() -> None:
+            started = time.monotonic()
+            try:
+                outcome['result'] = step.session.run(step.commands + step.read_back, read_only=False, check=False)
+            except Exception as error:  # pylint: disable=broad-except  # handed to the caller, which reports it
+                outcome['error'] = error
+            outcome['seconds'] = round(time.monotonic() - started, 3)
+
+        thread = threading.Thread(target=worker, name='hyperv.mobility step', daemon=True)
+        thread.start()
+        thread.join(timeout)
+        finished, error = not thread.is_alive(), outcome.get('error')
+        if not finished or isinstance(error, OutcomeUnknownError):
+            self.journal.record(unknown=step.labels)
+        elif error is None:
+            self.journal.record(*self._attribute(step, outcome['result']))
+        else:
+            self.journal.record()
+        return StepOutcome(finished, outcome.get('result'), error, outcome.get('seconds', float(timeout)))
+
+    # ------------------------------------------------------------------ ending
+
+    def close(self) -> None:
+        for session in [self._session] + self._peers:
+            if session is not None:
+                session.close()
+        self._session, self._peers = None, []
+
+    def exit(self, **result: Any) -> None:
         self.close()
-        self.module.exit_json(**kwargs)
+        self.module.exit_json(**result)
 
-    def fail_json(self, msg, **kwargs):
+    def fail(self, msg: str, **details: Any) -> None:
+        """The one way a module fails: once a write was attempted, changed / applied / not_applied say what happened."""
         self.close()
-        self.module.fail_json(msg=msg, **kwargs)
+        if self.journal.attempted:
+            details = dict(details, **self.journal.report())
+            msg = '%s %s' % (msg, self.journal.text())
+        self.module.fail_json(msg=msg, **details)
 
-    def fail_from_error(self, exc, msg=None, **kwargs):
-        """Translate a host session error into fail_json with machine-readable details (msg overrides its message)."""
-        details = dict(kwargs, host=exc.host or self.host)
+    def fail_from_error(self, exc: HostError, msg: Optional[str] = None, **details: Any) -> None:
+        """Fail for a host session error with machine-readable details (msg overrides its message)."""
+        details = dict(details, host=exc.host or self.host)
         if isinstance(exc, HostCommandError):
             details['errors'] = [error.to_dict() for error in exc.errors]
         elif isinstance(exc, OutcomeUnknownError):
             details['outcome_unknown'] = True
         elif isinstance(exc, HostConnectionError):
             details['connection_error'] = True
-        self.fail_json(msg=msg or exc.message, **details)
+        self.fail(msg or exc.message, **details)
 
-    def run_resource(self, resource):
-        """Read -> diff -> check -> apply (unless check mode) -> exit with changed, diff and before/after."""
-        before = resource.current_state(self.run(resource.read_commands()))
-        after = resource.desired_state(before)
+    def execute(self, factory: Callable[[Params], Resource]) -> None:
+        """Build the resource, validate its options (no I/O), run it, exit with its result; every failure is translated."""
         try:
-            warnings = resource.check_change(before, after)
-        except ChangeRefused as exc:
-            self.fail_json(msg=str(exc), before=before)
-        for warning in warnings:
-            self.module.warn(warning)
-        changed_keys = state_diff(before, after)
-        result = dict(changed=bool(changed_keys), before=before, after=after if changed_keys else before)
-        if changed_keys and not self.check_mode:
-            try:
-                self.session.run(resource.apply_commands(before, after))
-            except HostError as exc:
-                self._settle_failed_write(resource, before, after, exc)
-                result['confirmed_by_reread'] = True
-        result.update(resource.result_extras(before, after))
-        if self.diff_mode:
-            result['diff'] = dict(before=before, after=after)
-        self.exit_json(**result)
-
-    def _settle_failed_write(self, resource, before, after, exc):
-        """The write pipeline failed, or its outcome is unknown: read the host again and say what was and was not applied.
-
-        Returns only when the outcome was unknown and the re-read shows every change in place.
-        """
+            resource = factory(self.params)
+            resource.validate()
+        except ModuleFailure as exc:
+            self.fail(exc.msg, **exc.details)
+        except ValueError as exc:  # the resource's option parsing (pure) refused a value; its message names the option
+            self.fail(str(exc))
         try:
-            now = resource.current_state(self.session.run(resource.read_commands()))
-        except HostError:
-            self.fail_from_error(exc, before=before, applied='unknown: the host could not be read again after the failure')
-        not_applied = state_diff(now, after)
-        if not_applied or not isinstance(exc, OutcomeUnknownError):
-            applied = [key for key in state_diff(before, after) if key not in not_applied]
-            msg = '%s (applied: %s; not applied: %s; run the task again to converge)' % (
-                exc.message, ', '.join(applied) or 'nothing', ', '.join(not_applied) or 'nothing')
-            self.fail_from_error(exc, msg=msg, before=before, after=now, applied=applied, not_applied=not_applied)
-        self.module.warn('The connection failed after the change was sent; reading the state again showed it was applied.')
+            result = resource.run(self)
+        except ModuleFailure as exc:
+            self.fail(exc.msg, **exc.details)
+        except HostError as exc:
+            self.fail_from_error(exc)
+        except Exception as exc:  # pylint: disable=broad-except  # never a bare traceback: a message that names the host
+            translated = resource.translate_error(exc)
+            if translated is not None:
+                self.fail(translated.msg, **translated.details)
+            where = ' on %s' % self.host if self.host else ''
+            self.fail('unexpected error%s: %s: %s' % (where, type(exc).__name__, exc), exception=traceback.format_exc())
+        self.exit(**result)
+
+
+class StepFailed(ModuleFailure):
+    """A step of a plan wrote error records; the module turns it into its own message (and why / fix)."""
+
+    def __init__(self, step: Step, result: PipelineResult) -> None:
+        super().__init__('%s: %s' % (step.session.options.host, describe_errors(result.errors)), errors=[error.to_dict() for error in result.errors])
+        self.step = step
+        self.result = result
+
+
+class WaitStopped(ModuleFailure):
+    """A wait gave up before the timeout because the work failed; waited holds what was seen."""
+
+    def __init__(self, reason: str, waited: Waited) -> None:
+        super().__init__(reason)
+        self.waited = waited

@@ -14,39 +14,14 @@ A module that checks several destinations in one run (migration_preflight) takes
 Documented in plugins/doc_fragments/destination.py.
 """
 
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type  # pylint: disable=invalid-name
+from typing import Any, Dict, List, Mapping, Optional, Tuple
 
-from ansible_collections.hyperv.mobility.plugins.module_utils._host.options import AUTH_METHODS, ConnectionOptions, PROTOCOLS, TRANSPORTS
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.options import CONNECTION_OPTIONS, CONNECTION_SUBOPTIONS, ConnectionOptions
 
-# Every key of destination_connection; each is the hyperv_* option of the same name without the prefix.
-CONNECTION_KEYS = ('host', 'port', 'user', 'password', 'transport', 'auth', 'protocol', 'validate_certs', 'ca_cert', 'cert_pem',
-                   'cert_key_pem', 'connection_timeout', 'operation_timeout', 'read_timeout', 'retries')
-
-# Keys that describe the account and the trust rather than the endpoint: a pair of hosts in one domain is usually reached
-# with the same account, CA and timeouts. Endpoint keys (host, port, protocol, transport) are never inherited, because the
-# source's port or transport says nothing about the destination's listener.
-INHERITED_KEYS = ('user', 'password', 'auth', 'validate_certs', 'ca_cert', 'cert_pem', 'cert_key_pem', 'connection_timeout',
-                  'operation_timeout', 'read_timeout', 'retries')
-
-# No defaults in the suboptions: None means "not given", so that inheritance can tell it apart from a chosen value.
-CONNECTION_SUBOPTIONS = dict(
-    host=dict(type='str'),
-    port=dict(type='int'),
-    user=dict(type='str'),
-    password=dict(type='str', no_log=True),
-    transport=dict(type='str', choices=list(TRANSPORTS)),
-    auth=dict(type='str', choices=list(AUTH_METHODS)),
-    protocol=dict(type='str', choices=list(PROTOCOLS)),
-    validate_certs=dict(type='bool'),
-    ca_cert=dict(type='path'),
-    cert_pem=dict(type='path'),
-    cert_key_pem=dict(type='path', no_log=False),
-    connection_timeout=dict(type='int'),
-    operation_timeout=dict(type='int'),
-    read_timeout=dict(type='int'),
-    retries=dict(type='int'),
-)
+# Every key of destination_connection (the hyperv_* options without the prefix), and those a peer takes from the source
+# when its own connection leaves them out (see ConnectionOption.inherited).
+CONNECTION_KEYS = tuple(option.key for option in CONNECTION_OPTIONS)
+INHERITED_KEYS = tuple(option.key for option in CONNECTION_OPTIONS if option.inherited)
 
 DESTINATION_ARGUMENT_SPEC = dict(
     destination=dict(type='str', required=True),
@@ -62,7 +37,7 @@ DESTINATIONS_ARGUMENT_SPEC = dict(
 )
 
 
-def peer_params(params, name, given):
+def peer_params(params: Mapping[str, Any], name: str, given: Optional[Mapping[str, Any]]) -> Dict[str, Any]:
     """The connection of the peer host ``name`` as hyperv_* params (the shape ConnectionOptions.from_params reads).
 
     ``given`` is its destination_connection (or its destination_connections entry), possibly None.
@@ -79,17 +54,17 @@ def peer_params(params, name, given):
     return merged
 
 
-def destination_params(params):
+def destination_params(params: Mapping[str, Any]) -> Dict[str, Any]:
     """The destination's connection as hyperv_* params."""
     return peer_params(params, params['destination'], params.get('destination_connection'))
 
 
-def destination_options(params):
+def destination_options(params: Mapping[str, Any]) -> ConnectionOptions:
     """ConnectionOptions of the destination host."""
     return ConnectionOptions.from_params(destination_params(params))
 
 
-def destinations_problems(params):
+def destinations_problems(params: Mapping[str, Any]) -> List[str]:
     """What is wrong with ``destinations`` / ``destination_connections`` (empty when nothing is), before any connection."""
     names = params['destinations']
     problems = []
@@ -113,11 +88,11 @@ def destinations_problems(params):
     return problems
 
 
-def _same_endpoint(one, other):
+def _same_endpoint(one: ConnectionOptions, other: ConnectionOptions) -> bool:
     return one.host.lower() == other.host.lower() and one.port == other.port
 
 
-def destinations_options(params):
+def destinations_options(params: Mapping[str, Any]) -> List[Tuple[str, ConnectionOptions]]:
     """[(name, ConnectionOptions)] for each host of ``destinations``, in order."""
     given = dict((entry['destination'], entry) for entry in params.get('destination_connections') or [])
     return [(name, ConnectionOptions.from_params(peer_params(params, name, given.get(name)))) for name in params['destinations']]

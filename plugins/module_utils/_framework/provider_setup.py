@@ -19,8 +19,9 @@ __metaclass__ = type  # pylint: disable=invalid-name
 import ntpath
 
 from ansible_collections.hyperv.mobility.plugins.module_utils._azure.arm import arm_property
+from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import Journal
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.commands import UNSAFE_ARGUMENT, Program
-from ansible_collections.hyperv.mobility.plugins.module_utils._host.errors import HostError, ProgramNotFoundError
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.errors import HostError, OutcomeUnknownError, ProgramNotFoundError
 
 PROVIDER_INSTALLER = 'AzureSiteRecoveryProvider.exe'
 PROXY_OPTIONS = dict(
@@ -101,28 +102,34 @@ class ProviderSetup(object):
         return ('register', Program(drconfigurator, arguments, secrets=[params['proxy_password']]))
 
     def run_programs(self, programs, steps):
-        """Run each (step, Program) in order, appending to ``steps``; the first failure ends the task saying what ran."""
+        """Run each (step, Program) in order, appending to ``steps``; the first failure ends the task saying, like every
+        module's journal, which steps were applied, which not, and which may or may not have run."""
         session = self.host_session()
-        planned = [name for name, _program in programs]
+        journal = Journal()
+        journal.plan([step['step'] for step in steps] + [name for name, _program in programs])
+        journal.record(applied=[step['step'] for step in steps if step['exit_code'] == 0])   # steps the module ran before
         for name, program in programs:
             try:
                 outcome = session.run_program(program)
             except ProgramNotFoundError as error:
+                journal.record()        # WinRS found no such file: nothing ran
                 self.fail_steps('%s: %s not found at %s on %s' % (name, self.PROGRAM_NAMES.get(name, 'program'), program.path, self.params['hyperv_host']),
-                                steps, planned, host=error.host)
+                                steps, journal, host=error.host)
+            except OutcomeUnknownError as error:
+                journal.record(unknown=[name])
+                self.fail_steps('%s: %s' % (name, error.message), steps, journal, host=error.host)
             except HostError as error:
-                self.fail_steps('%s: %s' % (name, error.message), steps, planned, host=error.host)
+                journal.record()
+                self.fail_steps('%s: %s' % (name, error.message), steps, journal, host=error.host)
+            journal.record(applied=[name] if outcome.exit_code == 0 else [])
             steps.append(dict(step=name, command_line=program.display(), exit_code=outcome.exit_code, output=(outcome.stdout + outcome.stderr).strip()))
             if outcome.exit_code != 0:
                 said = (outcome.stderr or outcome.stdout).strip() or '(no output)'
-                self.fail_steps('%s on %s failed with exit code %s: %s' % (name, self.params['hyperv_host'], outcome.exit_code, said), steps, planned)
+                self.fail_steps('%s on %s failed with exit code %s: %s' % (name, self.params['hyperv_host'], outcome.exit_code, said), steps, journal)
         return steps
 
-    def fail_steps(self, message, steps, planned, **extra):
-        done = [step['step'] for step in steps if step['exit_code'] == 0]
-        not_done = [name for name in planned if name not in done]
-        self.fail('%s (done: %s; not done: %s; run the task again to converge)' % (message, ', '.join(done) or 'nothing', ', '.join(not_done)),
-                  steps=steps, **extra)
+    def fail_steps(self, message, steps, journal, **extra):
+        self.fail('%s %s' % (message, journal.text()), steps=steps, **dict(extra, **journal.report()))
 
     def wait_for_provider(self, what, find):
         """The provider record find() returns; the service may take a moment to list a server that just registered."""

@@ -9,9 +9,6 @@ Names and parameter values travel as data (pypsrp add_cmdlet/add_parameter, or t
 as script text.
 """
 
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type  # pylint: disable=invalid-name
-
 import re
 
 
@@ -26,6 +23,29 @@ READ_ONLY_VERBS = frozenset(('get', 'test', 'measure', 'compare', 'select'))
 CONFIRM_IMPACT_HIGH = frozenset(name.lower() for name in (
     'Complete-VMFailover', 'Enable-NetFirewallRule', 'Set-ADAccountControl', 'Set-ADComputer', 'Start-VMFailover',
     'Update-VMVersion'))
+
+# The switch parameters of the documented cmdlets (SwitchParameter in cmdlets.json; a unit test keeps the two in step): a
+# switch that is on reads '-Name' in a description, one turned off '-Name:$false' as PowerShell writes it (-Confirm:$false),
+# any other parameter 'Name=value' (a bool parameter too).
+SWITCH_PARAMETERS = frozenset((
+    'All', 'AsJob', 'AsReplica', 'AsTest', 'Confirm', 'Continue', 'Copy', 'Default', 'DisableVSSSnapshotReplication', 'Force',
+    'GenerateNewId', 'IncludeStorage', 'KeyOnly', 'PassThru', 'Passthru', 'Prepare', 'Register', 'RemoveSourceUnmanagedVhds',
+    'Resynchronize', 'RetainVhdCopiesOnSource', 'Reverse', 'Shallow', 'TracePolicyStore', 'Unique', 'UseBackup', 'Wait', 'WhatIf'))
+# -Force only keeps a confirmation prompt away and says nothing about the change, so descriptions leave it out. -Confirm:$false
+# stays: it is part of what is sent to every ConfirmImpact-High cmdlet (CONFIRM_IMPACT_HIGH) and the steps show what is sent.
+QUIET_PARAMETERS = frozenset(('Force',))
+
+
+def describe(command, implied=()):
+    """One readable line for a command: 'Cmdlet -Switch Name=value ... -Switch:$false', in the order the parameters were given.
+
+    implied: parameters every command of the task has (the VM's name), left out of the line.
+    """
+    shown = [(name, value) for name, value in command.parameters.items() if name not in implied and name not in QUIET_PARAMETERS]
+    switches = ['-%s' % name for name, value in shown if name in SWITCH_PARAMETERS and value is True]
+    parameters = ['%s=%s' % (name, value) for name, value in shown if not (name in SWITCH_PARAMETERS and isinstance(value, bool))]
+    off = ['-%s:$false' % name for name, value in shown if name in SWITCH_PARAMETERS and value is False]
+    return ' '.join([command.name] + switches + parameters + off)
 
 
 class Command:

@@ -11,9 +11,6 @@ Three kinds of failure reach a module:
   Repeating it blindly could apply a change twice, so the module must read the state again instead.
 """
 
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type  # pylint: disable=invalid-name
-
 import random
 import time
 
@@ -22,9 +19,18 @@ class HostError(Exception):
     """Base class of every error the host session raises."""
 
     def __init__(self, message, host=None):
-        super(HostError, self).__init__(message)
+        super().__init__(message)
         self.message = message
         self.host = host
+
+
+def describe_errors(errors) -> str:
+    """Error records as one line of text: 'Cmdlet failed: message (FullyQualifiedErrorId: id)' joined by '; '.
+
+    The one place where an error record becomes text; modules put the host (and what they were doing) in front.
+    """
+    return '; '.join('%s failed: %s (FullyQualifiedErrorId: %s)' % (error.command or 'pipeline', error.message, error.fully_qualified_error_id)
+                     for error in errors)
 
 
 class HostCommandError(HostError):
@@ -32,16 +38,14 @@ class HostCommandError(HostError):
 
     def __init__(self, host, errors):
         self.errors = list(errors)
-        lines = ['%s: %s failed: %s (FullyQualifiedErrorId: %s)' % (host, error.command or 'pipeline', error.message, error.fully_qualified_error_id)
-                 for error in self.errors]
-        super(HostCommandError, self).__init__('; '.join(lines), host=host)
+        super().__init__('%s: %s' % (host, describe_errors(self.errors)), host=host)
 
 
 class HostConnectionError(HostError):
     """The host could not be reached or the transport failed; the message says what to check."""
 
     def __init__(self, message, host=None, cause=None):
-        super(HostConnectionError, self).__init__(message, host=host)
+        super().__init__(message, host=host)
         self.cause = cause
 
 

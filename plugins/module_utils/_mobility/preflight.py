@@ -25,17 +25,11 @@ migration without failover clustering" and its Move-VM / Compare-VM behaviour:
 - SMB performance option on both ends when one uses it; concurrency limits above zero.
 """
 
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type  # pylint: disable=invalid-name
-
 import ipaddress
 
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.commands import Command
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.host_identity import IDENTITY_COMMAND, host_identity
-
-HV = 'Microsoft.HyperV.PowerShell.'
-FEATURE_TYPE = 'Microsoft.Windows.ServerManager.Commands.Feature'
-COMMAND_NOT_FOUND = 'CommandNotFoundException'
+from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.hyperv import HV, hyperv_role_installed, is_command_not_found, version_key
 MIGRATION_SERVICE = 'Microsoft Virtual System Migration Service'
 
 OK = 'ok'
@@ -55,13 +49,6 @@ READ_COMMANDS = (
 
 CHECK_NAMES = ('connection', 'hyperv_installed', 'administrator', 'domain', 'migration_enabled', 'networks',
                'authentication_type', 'delegation', 'vm_versions', 'smb_performance', 'concurrency')
-
-
-def version_key(version):
-    try:
-        return tuple(int(part) for part in str(version).split('.'))
-    except ValueError:
-        return (0,)
 
 
 class Check:
@@ -114,9 +101,8 @@ class HostFacts:
     @classmethod
     def from_result(cls, role, name, result):
         facts = cls(role, name)
-        features = [item for item in result.of_type(FEATURE_TYPE) if str(item.get('Name', '')).lower() == 'hyper-v']
-        facts.hyperv_installed = bool(features and features[0].get('Installed'))
-        vmhost_errors = [error for error in result.errors_of('Get-VMHost') if COMMAND_NOT_FOUND not in (error.fully_qualified_error_id or '')]
+        facts.hyperv_installed = hyperv_role_installed(result)
+        vmhost_errors = [error for error in result.errors_of('Get-VMHost') if not is_command_not_found(error)]
         if vmhost_errors:
             facts.hyperv_error = '%s (FullyQualifiedErrorId: %s)' % (vmhost_errors[0].message, vmhost_errors[0].fully_qualified_error_id)
         names = host_identity(result)

@@ -13,17 +13,14 @@ Pure logic, no host access:
 - parse_time: the DateTime values the two transports return (ISO-8601 text) and the user's start times, as aware datetimes.
 """
 
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type  # pylint: disable=invalid-name
-
 import datetime
 import re
 
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.host_identity import host_identity
+from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.hyperv import HV
 
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.commands import Command
 
-HV = 'Microsoft.HyperV.PowerShell.'
 REPLICATION_TYPE = HV + 'VMReplication'
 VM_TYPE = HV + 'VirtualMachine'
 DISK_TYPE = HV + 'HardDiskDrive'
@@ -43,6 +40,10 @@ FAILOVER_STATES = ('FailedOverWaitingCompletion', 'FailedOver')
 SUSPENDED_STATES = ('Suspended', 'ResynchronizeSuspended')
 INITIAL_IN_PROGRESS_STATES = ('InitialReplicationInProgress', 'WaitingForInitialReplication')
 RESYNCHRONIZE_STATES = ('WaitingForStartResynchronize',)
+
+# Module choice -> the Replica authentication type the cmdlets accept (Enable-/Set-VMReplication -AuthenticationType,
+# RecoveryAuthenticationType; Set-VMReplicationServer also takes CertificateAndKerberos).
+AUTHENTICATION_NAMES = {'kerberos': 'Kerberos', 'certificate': 'Certificate'}
 
 # The inbound firewall rules of the Replica listeners (predefined rules of the Hyper-V role), by authentication type.
 LISTENER_RULES = {'kerberos': 'Hyper-V Replica HTTP Listener (TCP-In) (rule name VIRT-HVRHTTPL-In-TCP-NoScope)',
@@ -231,7 +232,3 @@ def explain_connection_error(message, replica_server, port, authentication, prim
                            'location) with hyperv.mobility.replica_server' % (primary_fqdn, replica_server))
     return None
 
-
-def describe_errors(errors):
-    """The error records of a pipeline as one line: 'Cmdlet: message (FullyQualifiedErrorId)' joined by '; '."""
-    return '; '.join('%s: %s (%s)' % (error.command or 'pipeline', error.message, error.fully_qualified_error_id) for error in errors)

@@ -12,8 +12,11 @@ from ansible_collections.hyperv.mobility.plugins.module_utils._host.errors impor
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.commands import Command, PipelineResult
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.options import ConnectionOptions
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.session import HostSession
+from ansible_collections.hyperv.mobility.plugins.module_utils._host import options as options_module
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.options import CONNECTION_ARGUMENT_SPEC
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import (
-    CONNECTION_ARGUMENT_SPEC, HostResource, HypervModule, connection_argument_spec, state_diff,
+    MAX_WAIT_SECONDS, HostResource, HypervModule, ModuleFailure, Resource, Step, StepFailed, WaitStopped, check_range, connection_argument_spec,
+    state_diff,
 )
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.values import ErrorRecordData, PSObjectData
 
@@ -82,7 +85,7 @@ def test_password_is_not_logged_and_options_reach_the_session(capsys):
     def body():
         module = HypervModule()
         options = module.session.options
-        module.exit_json(port=options.port, protocol=options.protocol, validate=options.validate_certs, secret='s3cret')
+        module.exit(port=options.port, protocol=options.protocol, validate=options.validate_certs, secret='s3cret')
 
     result, failed = run_module(capsys, BASE_ARGS, body)
     assert not failed and (result['port'], result['protocol'], result['validate']) == (5986, 'https', True)
@@ -99,7 +102,7 @@ class MigrationSwitch(HostResource):
         return [Command('Get-VMHost')]
 
     def current_state(self, result):
-        return {'enabled': result.of_type('Microsoft.HyperV.PowerShell.VMHost')[0]['VirtualMachineMigrationEnabled']}
+        return {'enabled': result.of_type('Microsoft.HyperV.PowerShell.VMHost')[0].get('VirtualMachineMigrationEnabled')}
 
     def desired_state(self, before):
         return dict(before, enabled=self.params['enabled'])
@@ -124,8 +127,7 @@ def resource_module(transport, check_mode=False, diff=False):
 
 def test_run_resource_unchanged_costs_one_pipeline(capsys):
     transport = ScriptedTransport(run_outcomes=[vmhost(True)])
-    result, failed = run_module(capsys, dict(BASE_ARGS, enabled=True), lambda: resource_module(transport).run_resource(
-        MigrationSwitch({'enabled': True})))
+    result, failed = run_module(capsys, dict(BASE_ARGS, enabled=True), lambda: resource_module(transport).execute(MigrationSwitch))
     assert not failed and result['changed'] is False and result['before'] == result['after'] == {'enabled': True}
     assert transport.runs == [['Get-VMHost']]
 
@@ -133,7 +135,7 @@ def test_run_resource_unchanged_costs_one_pipeline(capsys):
 def test_run_resource_applies_in_one_more_pipeline_with_diff(capsys):
     transport = ScriptedTransport(run_outcomes=[vmhost(False), PipelineResult()])
     result, failed = run_module(capsys, dict(BASE_ARGS, enabled=True, _ansible_diff=True),
-                                lambda: resource_module(transport, diff=True).run_resource(MigrationSwitch({'enabled': True})))
+                                lambda: resource_module(transport, diff=True).execute(MigrationSwitch))
     assert not failed and result['changed'] is True
     assert result['diff'] == {'before': {'enabled': False}, 'after': {'enabled': True}}
     assert transport.runs == [['Get-VMHost'], ['Enable-VMMigration']]
@@ -141,16 +143,14 @@ def test_run_resource_applies_in_one_more_pipeline_with_diff(capsys):
 
 def test_run_resource_check_mode_reports_without_writing(capsys):
     transport = ScriptedTransport(run_outcomes=[vmhost(False)])
-    result, failed = run_module(capsys, dict(BASE_ARGS, enabled=True), lambda: resource_module(transport, check_mode=True).run_resource(
-        MigrationSwitch({'enabled': True})))
+    result, failed = run_module(capsys, dict(BASE_ARGS, enabled=True), lambda: resource_module(transport, check_mode=True).execute(MigrationSwitch))
     assert not failed and result['changed'] is True and result['after'] == {'enabled': True}
     assert transport.runs == [['Get-VMHost']]
 
 
 def test_run_resource_rereads_after_an_unknown_outcome_and_accepts_an_applied_change(capsys):
     transport = ScriptedTransport(run_outcomes=[vmhost(False), dropped_error(), vmhost(True)])
-    result, failed = run_module(capsys, dict(BASE_ARGS, enabled=True), lambda: resource_module(transport).run_resource(
-        MigrationSwitch({'enabled': True})))
+    result, failed = run_module(capsys, dict(BASE_ARGS, enabled=True), lambda: resource_module(transport).execute(MigrationSwitch))
     assert not failed and result['changed'] is True
     assert transport.runs == [['Get-VMHost'], ['Enable-VMMigration'], ['Get-VMHost']]
     assert result['confirmed_by_reread'] is True
@@ -158,8 +158,7 @@ def test_run_resource_rereads_after_an_unknown_outcome_and_accepts_an_applied_ch
 
 def test_run_resource_fails_when_the_reread_shows_the_change_missing(capsys):
     transport = ScriptedTransport(run_outcomes=[vmhost(False), dropped_error(), vmhost(False)])
-    result, failed = run_module(capsys, dict(BASE_ARGS, enabled=True), lambda: resource_module(transport).run_resource(
-        MigrationSwitch({'enabled': True})))
+    result, failed = run_module(capsys, dict(BASE_ARGS, enabled=True), lambda: resource_module(transport).execute(MigrationSwitch))
     assert failed and result['outcome_unknown'] is True and result['not_applied'] == ['enabled']
     assert transport.runs == [['Get-VMHost'], ['Enable-VMMigration'], ['Get-VMHost']]
 
@@ -169,8 +168,7 @@ def test_cmdlet_error_becomes_a_failure_quoting_it(capsys):
                             'NotSpecified', 'Microsoft.HyperV.PowerShell.VirtualizationException')
     # read, the failing write, then the re-read that tells what was and was not applied
     transport = ScriptedTransport(run_outcomes=[vmhost(False), PipelineResult(errors=[error]), vmhost(False)])
-    result, failed = run_module(capsys, dict(BASE_ARGS, enabled=True), lambda: resource_module(transport).run_resource(
-        MigrationSwitch({'enabled': True})))
+    result, failed = run_module(capsys, dict(BASE_ARGS, enabled=True), lambda: resource_module(transport).execute(MigrationSwitch))
     assert failed
     assert 'Enable-VMMigration failed: The operation failed. (FullyQualifiedErrorId: OperationFailed,' in result['msg']
     assert '(applied: nothing; not applied: enabled; run the task again to converge)' in result['msg']
@@ -183,3 +181,191 @@ def test_outcome_unknown_error_is_a_connection_error():
     assert issubclass(OutcomeUnknownError, Exception)
     error = OutcomeUnknownError('m', host='hv01')
     assert error.host == 'hv01' and error.message == 'm'
+
+
+def test_a_failed_write_that_applied_nothing_reports_changed_false(capsys):
+    error = ErrorRecordData('Enable-VMMigration', 'The operation failed.', 'OperationFailed', 'NotSpecified')
+    transport = ScriptedTransport(run_outcomes=[vmhost(False), PipelineResult(errors=[error]), vmhost(False)])
+    result, failed = run_module(capsys, dict(BASE_ARGS, enabled=True), lambda: resource_module(transport).execute(MigrationSwitch))
+    assert failed and result['changed'] is False and result['applied'] == [] and result['not_applied'] == ['enabled']
+
+
+# ------------------------------------------------------------------ a plan of several write steps (issue 21 class 1)
+
+class TwoSteps(Resource):
+    """A plan of two write steps, each one pipeline; then, when asked, something that fails after the writes."""
+
+    def run(self, module):
+        module.read([Command('Get-VMHost')])
+        steps = [Step(module.session, [Command('Enable-VMMigration')]),
+                 Step(module.session, [Command('Set-VMHost', {'MaximumVirtualMachineMigrations': 4}), Command('Add-VMMigrationNetwork', {'Subnet': '10.0.0.0/24'})])]
+        try:
+            module.run_steps(steps)
+        except StepFailed as failed:
+            raise ModuleFailure('step on %s failed: %s' % (failed.step.session.options.host, failed.msg))
+        if self.params['then'] == 'fail':
+            raise ModuleFailure('the wait after the writes timed out')
+        if self.params['then'] == 'crash':
+            raise OverflowError('timestamp too large to convert to C _PyTime_t')
+        return dict(changed=True)
+
+
+def plan_module(transport, check_mode=False):
+    module = HypervModule(argument_spec={'then': {'type': 'str', 'default': 'return'}})
+    module.module.check_mode = check_mode
+    module._session = HostSession(module.connection_options, retry_policy=RetryPolicy(0), transport=transport)  # pylint: disable=protected-access
+    return module
+
+
+STEP_TWO = ['Set-VMHost MaximumVirtualMachineMigrations=4', 'Add-VMMigrationNetwork Subnet=10.0.0.0/24']
+
+
+def test_a_failed_second_step_reports_changed_with_what_was_and_was_not_applied(capsys):
+    denied = ErrorRecordData('Set-VMHost', 'Access is denied.', 'AccessDenied,Microsoft.HyperV.PowerShell.Commands.SetVMHost', 'PermissionDenied')
+    transport = ScriptedTransport(run_outcomes=[vmhost(False), PipelineResult(), PipelineResult(errors=[denied])])
+    result, failed = run_module(capsys, BASE_ARGS, lambda: plan_module(transport).execute(TwoSteps))
+    assert failed and result['changed'] is True
+    # Add-VMMigrationNetwork ran in the same pipeline (PowerShell goes on with the next statement) and wrote no error record.
+    assert result['applied'] == ['Enable-VMMigration', 'Add-VMMigrationNetwork Subnet=10.0.0.0/24']
+    assert result['not_applied'] == ['Set-VMHost MaximumVirtualMachineMigrations=4'] and 'unknown' not in result
+    assert 'Set-VMHost failed: Access is denied.' in result['msg']
+    assert result['msg'].endswith('(applied: Enable-VMMigration, Add-VMMigrationNetwork Subnet=10.0.0.0/24; not applied: '
+                                  'Set-VMHost MaximumVirtualMachineMigrations=4; run the task again to converge)')
+
+
+def test_a_step_never_sent_is_not_applied_and_one_whose_answer_was_lost_is_unknown(capsys):
+    transport = ScriptedTransport(run_outcomes=[vmhost(False), dropped_error(), PipelineResult()])
+    result, failed = run_module(capsys, BASE_ARGS, lambda: plan_module(transport).execute(TwoSteps))
+    assert failed and result['changed'] is True and result['outcome_unknown'] is True
+    assert result['applied'] == [] and result['unknown'] == ['Enable-VMMigration'] and result['not_applied'] == STEP_TWO
+    assert transport.runs == [['Get-VMHost'], ['Enable-VMMigration']]     # the plan stops: step two is never sent
+
+
+def test_a_failure_after_the_writes_still_says_changed_and_what_was_applied(capsys):
+    transport = ScriptedTransport(run_outcomes=[vmhost(False), PipelineResult(), PipelineResult()])
+    result, failed = run_module(capsys, dict(BASE_ARGS, then='fail'), lambda: plan_module(transport).execute(TwoSteps))
+    assert failed and result['changed'] is True and result['applied'] == ['Enable-VMMigration'] + STEP_TWO and result['not_applied'] == []
+    assert result['msg'].startswith('the wait after the writes timed out (applied: Enable-VMMigration, ')
+
+
+def test_an_unexpected_exception_after_a_write_is_a_message_with_changed_not_a_traceback(capsys):
+    transport = ScriptedTransport(run_outcomes=[vmhost(False), PipelineResult(), PipelineResult()])
+    result, failed = run_module(capsys, dict(BASE_ARGS, then='crash'), lambda: plan_module(transport).execute(TwoSteps))
+    assert failed and result['changed'] is True and len(result['applied']) == 3
+    assert result['msg'].startswith('unexpected error on hv01.hvlab.test: OverflowError: timestamp too large')
+    assert 'Traceback' not in result['msg']
+
+
+def test_a_failure_before_any_write_reports_no_outcome(capsys):
+    transport = ScriptedTransport(run_outcomes=[PipelineResult(errors=[ErrorRecordData('Get-VMHost', 'no', 'X', 'NotSpecified')])])
+
+    class ReadFails(Resource):
+        def run(self, module):
+            module.read([Command('Get-VMHost')], check=True)
+
+    result, failed = run_module(capsys, BASE_ARGS, lambda: plan_module(transport).execute(ReadFails))
+    assert failed and 'applied' not in result and not result.get('changed')
+
+
+def test_a_write_in_check_mode_is_refused_by_the_skeleton(capsys):
+    transport = ScriptedTransport(run_outcomes=[vmhost(False)])
+    result, failed = run_module(capsys, BASE_ARGS, lambda: plan_module(transport, check_mode=True).execute(TwoSteps))
+    assert failed and 'a write was attempted in check mode' in result['msg'] and transport.runs == [['Get-VMHost']]
+
+
+def test_options_are_validated_before_anything_is_read(capsys):
+    transport = ScriptedTransport()
+
+    class Bounded(Resource):
+        def validate(self):
+            check_range('timeout', self.params['timeout'], 1, MAX_WAIT_SECONDS)
+
+        def run(self, module):
+            raise AssertionError('never reached')
+
+    def body():
+        module = HypervModule(argument_spec={'timeout': {'type': 'int'}})
+        module._session = HostSession(module.connection_options, transport=transport)  # pylint: disable=protected-access
+        module.execute(Bounded)
+
+    result, failed = run_module(capsys, dict(BASE_ARGS, timeout=10 ** 12), body)
+    assert failed and result['msg'] == 'timeout must be between 1 and %d, got %d' % (MAX_WAIT_SECONDS, 10 ** 12)
+    assert transport.runs == [] and transport.opened == 0
+
+
+# ------------------------------------------------------------------ waiting
+
+def test_wait_until_keeps_each_state_once_and_stops_at_the_timeout(capsys):
+    states = iter(['Ready', 'Ready', 'Copying', 'Copying', 'Copying'])
+    now = [0.0]
+
+    def body():
+        module = plan_module(ScriptedTransport())
+        waited = module.wait_until(lambda: next(states), lambda state: state == 'Done', timeout=3, interval=1,
+                                   state_of=lambda state: {'state': state}, clock=lambda: now[0], sleep=lambda seconds: now.__setitem__(0, now[0] + seconds))
+        module.exit(report=waited.report(), last=waited.value)
+
+    result, failed = run_module(capsys, BASE_ARGS, body)
+    assert not failed and result['last'] == 'Copying' and result['report']['finished'] is False
+    assert result['report']['progress'] == [{'state': 'Ready', 'elapsed_seconds': 0.0}, {'state': 'Copying', 'elapsed_seconds': 2.0}]
+
+
+def test_wait_until_gives_up_when_the_work_failed():
+    module_states = iter(['Copying', 'Error'])
+    with pytest.raises(WaitStopped) as stopped:
+        HypervModule.wait_until(None, lambda: next(module_states), lambda state: state == 'Done', timeout=60, interval=1,
+                                stop=lambda state: 'stopped in %s' % state if state == 'Error' else None, sleep=lambda seconds: None)
+    assert stopped.value.msg == 'stopped in Error' and stopped.value.waited.value == 'Error'
+
+
+# ------------------------------------------------------------------ connection options, before any connection (issue 21 class 3)
+
+@pytest.mark.parametrize('given, words', [
+    ({'hyperv_port': 0}, 'hyperv_port must be between 1 and 65535, got 0 (host hv01.hvlab.test)'),
+    ({'hyperv_port': 70000}, 'hyperv_port must be between 1 and 65535, got 70000'),
+    ({'hyperv_connection_timeout': -5}, 'hyperv_connection_timeout must be between 1 and 86400, got -5'),
+    ({'hyperv_operation_timeout': 10 ** 15}, 'hyperv_operation_timeout must be between 1 and 86400'),
+    ({'hyperv_read_timeout': 0}, 'hyperv_read_timeout must be between 1 and 86400, got 0'),
+    ({'hyperv_retries': -1}, 'hyperv_retries must be between 0 and 20, got -1'),
+    ({'hyperv_retries': 10 ** 9}, 'hyperv_retries must be between 0 and 20'),
+    ({'hyperv_ca_cert': '/nonexistent/ca.pem'}, 'hyperv_ca_cert: /nonexistent/ca.pem does not exist on the controller (host hv01.hvlab.test)'),
+    ({'hyperv_auth': 'certificate', 'hyperv_cert_pem': '/nonexistent/c.pem', 'hyperv_cert_key_pem': '/nonexistent/k.pem'},
+     'hyperv_cert_pem: /nonexistent/c.pem does not exist'),
+])
+def test_bad_connection_options_fail_naming_the_option_and_the_host(capsys, given, words):
+    result, failed = run_module(capsys, dict(BASE_ARGS, **given), HypervModule)
+    assert failed and words in result['msg'] and 'Traceback' not in result['msg']
+
+
+@pytest.mark.parametrize('transport, auth, package', [
+    ('psrp', 'credssp', 'pypsrp[credssp]'), ('psrp', 'kerberos', 'pyspnego[kerberos]'),
+    ('winrm', 'credssp', 'pywinrm[credssp]'), ('winrm', 'kerberos', 'pywinrm[kerberos]'),
+])
+def test_a_missing_authentication_library_is_named_with_its_pip_package(capsys, monkeypatch, transport, auth, package):
+    monkeypatch.setattr(options_module, '_importable', lambda name: False)
+    result, failed = run_module(capsys, dict(BASE_ARGS, hyperv_transport=transport, hyperv_auth=auth, hyperv_user='admin@HVLAB.TEST'), HypervModule)
+    assert failed and 'hyperv_auth=%s over %s needs the Python package %s' % (auth, transport, package) in result['msg']
+    assert 'hv01.hvlab.test' in result['msg']
+
+
+def test_kerberos_without_a_realm_is_refused_unless_the_user_names_one(capsys, monkeypatch):
+    monkeypatch.setattr(options_module, '_importable', lambda name: True)
+    monkeypatch.setattr(options_module, 'kerberos_default_realm', lambda: None)
+    result, failed = run_module(capsys, dict(BASE_ARGS, hyperv_auth='kerberos', hyperv_user='labadmin'), HypervModule)
+    assert failed and "hyperv_auth=kerberos for user 'labadmin': the controller has no Kerberos default realm" in result['msg']
+    assert ConnectionOptions(host='hv01', auth='kerberos', user='labadmin@HVLAB.TEST').problems() == []
+
+
+def test_kerberos_default_realm_is_read_from_the_configuration(tmp_path, monkeypatch):
+    config = tmp_path / 'krb5.conf'
+    config.write_text('[libdefaults]\n  default_realm = HVLAB.TEST\n')
+    monkeypatch.setenv('KRB5_CONFIG', str(config))
+    assert options_module.kerberos_default_realm() == 'HVLAB.TEST'
+    monkeypatch.setenv('KRB5_CONFIG', str(tmp_path / 'absent.conf'))
+    assert options_module.kerberos_default_realm() is None
+
+
+def test_a_destination_connection_is_checked_with_its_own_option_names():
+    problems = ConnectionOptions(host='hv02', port=0, ca_cert='/nonexistent').problems('destination_connection.')
+    assert problems == ['destination_connection.port must be between 1 and 65535, got 0 (host hv02)',
+                        'destination_connection.ca_cert: /nonexistent does not exist on the controller (host hv02)']

@@ -7,7 +7,7 @@ from clixml import Enum, Obj, PSVersion, TimeSpan, clixml_document, pypsrp_objec
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.commands import PipelineResult
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.values import ErrorRecordData, psrp_output, runner_output
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.host_identity import COMPUTER_SYSTEM_TYPE, IDENTITY_COMMAND
-from ansible_collections.hyperv.mobility.plugins.modules.host_info import READ_COMMANDS, HostFacts, blocking_errors
+from ansible_collections.hyperv.mobility.plugins.modules.host_info import READ_COMMANDS, HostFacts, HostInfo
 
 HV = 'Microsoft.HyperV.PowerShell.'
 VIRT = HV + 'VirtualizationObject'
@@ -97,7 +97,7 @@ def test_host_without_hyperv_module_gives_empty_facts():
     missing = [ErrorRecordData(name, "The term '%s' is not recognized as the name of a cmdlet" % name, 'CommandNotFoundException')
                for name in ('Get-VMHost', 'Get-VM')]
     result = PipelineResult([psrp_output(pypsrp_object(feature))], missing)
-    assert blocking_errors(result) == []
+    assert HostInfo({}).failures(result) == []
     facts = HostFacts(result).as_result()
     assert facts['hyperv_installed'] is False and facts['live_migration'] is None and facts['replica_server'] is None
     assert facts['vms'] == [] and facts['fqdn'] is None and facts['domain_joined'] is False and facts['default_vm_version'] is None
@@ -117,4 +117,4 @@ def test_names_come_from_win32_computer_system_not_from_get_vmhost(names, fqdn, 
 
 def test_other_errors_block():
     error = ErrorRecordData('Get-VM', 'Access denied', 'AccessDenied,Microsoft.HyperV.PowerShell.Commands.GetVM', 'PermissionDenied')
-    assert blocking_errors(PipelineResult(errors=[error])) == [error]
+    assert HostInfo({}).failures(PipelineResult(errors=[error])) == [error]

@@ -4,7 +4,7 @@
 import pytest
 
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.commands import PipelineResult
-from ansible_collections.hyperv.mobility.plugins.modules.vm_failover import FailoverPlan, ModuleFailure, Site, describe
+from ansible_collections.hyperv.mobility.plugins.modules.vm_failover import FailoverPlan, ModuleFailure, Site, step_line
 
 from pipeline_objects import computer_system, hyperv_object as obj
 
@@ -32,7 +32,7 @@ def params(action, **given):
 
 def steps(action, source, destination, **given):
     built = FailoverPlan(params(action, **given), source, destination).build()
-    return ['%s: %s' % (where.name.split('.')[0], describe(command)) for where, commands in built.steps for command in commands]
+    return ['%s: %s' % (where.name.split('.')[0], step_line(command)) for where, commands in built.steps for command in commands]
 
 
 def normal():

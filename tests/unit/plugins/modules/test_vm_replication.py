@@ -9,7 +9,7 @@ from ansible_collections.hyperv.mobility.plugins.module_utils._host.commands imp
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.replica_relationship import (
     DISK_STATEMENTS, disks_of, explain_connection_error, parse_time, relationship_view, relationships_of, same_server)
 from ansible_collections.hyperv.mobility.plugins.modules.vm_replication import (
-    ARGUMENT_SPEC, ModuleFailure, Options, ReplicationPlan, describe, summary)
+    ARGUMENT_SPEC, ModuleFailure, Options, ReplicationPlan, command_line, summary)
 
 from pipeline_objects import hard_disk_drive, hyperv_object
 
@@ -50,7 +50,7 @@ def plan(existing=None, **given):
 
 
 def lines(built):
-    return [describe(command) for command in built.commands]
+    return [command_line(command) for command in built.commands]
 
 
 # ---- options ---------------------------------------------------------------------------------------------------
