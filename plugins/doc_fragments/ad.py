@@ -2,10 +2,6 @@
 # Copyright (c) hyperv.mobility contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type  # pylint: disable=invalid-name
-
 
 class ModuleDocFragment:  # pylint: disable=too-few-public-methods
     """Options of every module that talks to Active Directory over LDAP (ldap3) from the controller."""
@@ -20,7 +16,7 @@ options:
     type: str
   ad_port:
     description:
-      - LDAP port. Defaults to V(636) with O(ad_tls=ldaps) and V(389) otherwise.
+      - LDAP port, between 1 and 65535. Defaults to V(636) with O(ad_tls=ldaps) and V(389) otherwise.
       - If not set, the environment variable E(HYPERV_AD_PORT) is used.
     type: int
   ad_username:
@@ -62,6 +58,11 @@ options:
       - If not set, the environment variable E(HYPERV_AD_VALIDATE_CERTS) is used.
     type: bool
     default: true
+notes:
+  - Every option is filled, when the task does not set it, from the host's inventory variable of the same name
+    (C(ad_server), C(ad_username), ...) by the collection's action plugin, also when the task is delegated.
+    Precedence - a task option, then C(module_defaults) (group C(group/hyperv.mobility.ad)), then the inventory
+    variable, then the environment variable named with each option.
 requirements:
   - ldap3
   - gssapi (only for O(ad_auth=kerberos))

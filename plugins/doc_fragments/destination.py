@@ -2,22 +2,20 @@
 # Copyright: (c) 2026, hyperv.mobility contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type  # pylint: disable=invalid-name
 
-
-class ModuleDocFragment(object):  # pylint: disable=too-few-public-methods
+class ModuleDocFragment:  # pylint: disable=too-few-public-methods
 
     # The destination host of a pair module. Kept in sync with peer_connection.DESTINATION_ARGUMENT_SPEC.
     # The connection suboptions repeat under destination_connection and destination_connections: ansible-test reads each
-    # fragment as one string literal, so they cannot be shared by code (peer_connection.CONNECTION_SUBOPTIONS is the spec).
+    # fragment as one string literal, so they cannot be shared by code (_host/options.CONNECTION_SUBOPTIONS is the spec;
+    # tests/unit/plugins/module_utils/test_connection_table.py asserts that they agree).
     DOCUMENTATION = r'''
 options:
   destination:
     description:
       - The destination host of the pair; the task's own host (O(hyperv_host)) is the source.
       - An inventory host name, or a host name or address that is not in the inventory.
-      - When it is an inventory host, the C(hyperv.mobility.hyperv_host) action plugin fills O(destination_connection) from
+      - When it is an inventory host, the C(hyperv.mobility.controller_module) action plugin fills O(destination_connection) from
         that host's connection vars (the same variables it reads for the task's host), unless the task sets
         O(destination_connection) itself.
     type: str
@@ -108,7 +106,7 @@ options:
       - Keys an entry leaves out are filled as for O(destination_connection) (the account from the task's own
         C(hyperv_*) options, V(host) from the destination's name). A destination without an entry is reached by its name
         with the task's account.
-      - The C(hyperv.mobility.hyperv_host) action plugin adds an entry from the inventory vars of each host of O(destinations)
+      - The C(hyperv.mobility.controller_module) action plugin adds an entry from the inventory vars of each host of O(destinations)
         that is an inventory host and has no entry in the task.
       - Mutually exclusive with O(destination).
     type: list

@@ -38,9 +38,13 @@ class Playbooks:
         options.update(overrides)
         return {key: value for key, value in options.items() if value is not None}
 
-    def run(self, args, check=False, diff=False, env=None, ad=None):
-        task_args = dict(self.ad_options(**(ad or {})))
+    def run(self, args, check=False, diff=False, env=None, ad=None, inventory_vars=None):
+        """One task; the AD options in the task, or (inventory_vars given) only what inventory_vars and args say."""
+        task_args = dict(self.ad_options(**(ad or {}))) if inventory_vars is None else {}
         task_args.update(args)
+        if inventory_vars is not None:
+            self.inventory.write_text(yaml.safe_dump({'all': {'hosts': {'localhost': dict(
+                inventory_vars, ansible_connection='local', ansible_python_interpreter=PYTHON)}}}))
         play = [{'hosts': 'localhost', 'gather_facts': False,
                  'tasks': [{'name': 'delegation', 'hyperv.mobility.kerberos_delegation': task_args, 'ignore_errors': True}]}]
         playbook = self.workdir / f'play{next(_names)}.yml'
@@ -117,6 +121,27 @@ def assert_failed_with(result, *fragments):
     for fragment in fragments:
         assert fragment.lower() in result['msg'].lower(), result['msg']
     assert not result.get('changed'), result
+
+
+# ---- where the AD options come from (issue 20 item 1) -------------------------------------------------------------------
+def test_ad_options_come_from_the_inventory_and_the_task_still_wins(samba_dc, playbooks, pair):
+    first, second = pair
+    inventory = playbooks.ad_options()
+    # Only inventory vars: the play names no AD option, the environment points elsewhere and loses to the inventory.
+    result = playbooks.run({'computer': first, 'migration_peers': [second]}, inventory_vars=inventory,
+                           env={'HYPERV_AD_SERVER': '127.0.0.1', 'HYPERV_AD_USERNAME': 'nobody@NOWHERE'})
+    assert result['changed'] is True and not result['failed'], result
+    assert delegation_of(samba_dc, first)['services'] == expected_spns(samba_dc, second)
+    # A task option beats the inventory var of the same name.
+    refused = playbooks.run({'computer': first, 'migration_peers': [second], 'ad_port': 1}, inventory_vars=inventory)
+    assert_failed_with(refused, 'cannot reach AD server', ':1')
+
+
+def test_ad_options_in_the_inventory_are_templated(samba_dc, playbooks, pair):
+    first, second = pair
+    inventory = dict(playbooks.ad_options(), dc_address=samba_dc.address, ad_server='{{ dc_address }}')
+    result = playbooks.run({'computer': first, 'migration_peers': [second]}, inventory_vars=inventory)
+    assert result['changed'] is True and not result['failed'], result
 
 
 # ---- constrained delegation -------------------------------------------------------------------------------------------

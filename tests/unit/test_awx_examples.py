@@ -17,7 +17,7 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from awx_plugins.interfaces._temporary_private_inject_api import ENV_BLOCKLIST
 
-from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import CONNECTION_ARGUMENT_SPEC
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.options import CONNECTION_ARGUMENT_SPEC
 from ansible_collections.hyperv.mobility.plugins.module_utils._ad.client import AD_ARGUMENT_SPEC
 from ansible_collections.hyperv.mobility.plugins.module_utils._azure.client import AZURE_AUTH_ARGUMENT_SPEC, KNOWN_CLOUDS
 

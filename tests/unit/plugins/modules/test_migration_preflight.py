@@ -3,7 +3,7 @@
 
 import pytest
 
-from ansible_collections.hyperv.mobility.plugins.action.hyperv_host import destination_connection_from_vars
+from ansible_collections.hyperv.mobility.plugins.action.controller_module import destination_connection_from_vars
 from ansible_collections.hyperv.mobility.plugins.module_utils._ad.client import ComputerAccount, DelegationDescriptor
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.commands import PipelineResult
 from ansible_collections.hyperv.mobility.plugins.module_utils._ad.client import ADError

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
-"""The hyperv_host action plugin: inventory vars -> hyperv_* options, through ansible's own classes and a real playbook."""
+"""The controller_module action plugin: inventory vars -> module options, through ansible's own classes and a real playbook."""
 
+import copy
 import json
 import os
 import subprocess
@@ -14,13 +15,14 @@ from ansible.playbook.play_context import PlayContext
 from ansible.playbook.task import Task
 from ansible.plugins import loader as plugin_loader
 from ansible.plugins.loader import action_loader
-from ansible.template import Templar
+from ansible.template import Templar, trust_as_template
 from ansible.vars.hostvars import HostVars
 from ansible.vars.manager import VariableManager
 
 import collection_path
-from ansible_collections.hyperv.mobility.plugins.action.hyperv_host import (
-    InventoryConnectionVars, fill_connection_args, fill_destination_connections, transport_of,
+from ansible_collections.hyperv.mobility.plugins.action import controller_module
+from ansible_collections.hyperv.mobility.plugins.action.controller_module import (
+    InventoryConnectionVars, documented_options, fill_connection_args, fill_destination_connections, transport_of,
 )
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.peer_connection import DESTINATIONS_ARGUMENT_SPEC
 
@@ -69,7 +71,7 @@ def fixture_inventory(tmp_path):
 def action_for(loader, task_data, variables):
     task = Task.load(task_data, loader=loader)
     templar = Templar(loader=loader, variables=variables)
-    return action_loader.get('hyperv.mobility.hyperv_host', task=task, connection=None, play_context=PlayContext(),
+    return action_loader.get('hyperv.mobility.controller_module', task=task, connection=None, play_context=PlayContext(),
                              loader=loader, templar=templar, shared_loader_obj=plugin_loader)
 
 
@@ -106,14 +108,84 @@ def test_task_options_win_over_inventory(inventory):
     assert (args['hyperv_port'], args['hyperv_user'], args['hyperv_password']) == (15985, 'other', 's3cret')
 
 
-def test_controller_only_modules_and_delegation_to_localhost_are_not_filled(inventory):
+def executed(inventory, host_name, task_data, extra_vars=None):
+    """What run() hands to _execute_module for a task on host_name: (module_name, module_args, task_vars), and the task vars given."""
+    loader, manager, variable_manager = inventory
+    task_vars = dict(variable_manager.get_vars(host=manager.get_host(host_name)), **(extra_vars or {}))
+    task_vars['hostvars'] = HostVars(manager, variable_manager, loader)
+    action = action_for(loader, task_data, task_vars)
+    calls = []
+    action._execute_module = lambda **kwargs: calls.append(kwargs) or {}  # pylint: disable=protected-access
+    action.run(task_vars=task_vars)
+    assert len(calls) == 1
+    return calls[0]['module_name'], calls[0]['module_args'], calls[0]['task_vars'], task_vars
+
+
+def test_run_fills_the_connection_options_and_runs_the_module_under_the_controllers_python(inventory):
+    name, args, task_vars, _given = executed(inventory, 'hv01', {'hyperv.mobility.host_info': {'hyperv_retries': 0}})
+    assert name == 'hyperv.mobility.host_info'
+    assert args == {'hyperv_retries': 0, 'hyperv_transport': 'psrp', 'hyperv_host': '127.0.10.1', 'hyperv_port': 5985, 'hyperv_user': 'labadmin',
+                    'hyperv_password': 's3cret', 'hyperv_auth': 'ntlm', 'hyperv_protocol': 'http', 'hyperv_validate_certs': False,
+                    'hyperv_read_timeout': 45}
+    assert task_vars['ansible_python_interpreter'] == sys.executable
+
+
+# Inventory values are templates Ansible trusts; a literal in a test is not one until marked so.
+AD_VARS = {'ad_server': trust_as_template('{{ dc_name }}'), 'dc_name': 'dc01.hvlab.test', 'ad_username': 'admin@HVLAB.TEST', 'ad_password': 'adpass',
+           'ad_port': 636, 'ad_validate_certs': False, 'unrelated': 'x'}
+
+
+def test_run_fills_ad_options_from_inventory_vars_and_no_host_option_for_an_ad_module(inventory):
+    name, args, _task_vars, _given = executed(inventory, 'hv01', {'hyperv.mobility.kerberos_delegation': {'computer': 'hv01', 'ad_port': 3269}},
+                                              extra_vars=AD_VARS)
+    assert name == 'hyperv.mobility.kerberos_delegation'
+    # templated, the task's own ad_port kept, no hyperv_* option (the module documents none), nothing else copied
+    assert args == {'computer': 'hv01', 'ad_port': 3269, 'ad_server': 'dc01.hvlab.test', 'ad_username': 'admin@HVLAB.TEST',
+                    'ad_password': 'adpass', 'ad_validate_certs': False}
+
+
+def test_run_fills_both_host_and_ad_options_for_a_module_that_documents_both(inventory):
+    _name, args, _task_vars, _given = executed(inventory, 'hv02', {'hyperv.mobility.migration_preflight': {'destination': 'hv01'}},
+                                               extra_vars=AD_VARS)
+    assert args['hyperv_host'] == '127.0.10.2' and args['ad_server'] == 'dc01.hvlab.test'
+    assert args['destination_connection']['host'] == '127.0.10.1'
+
+
+def test_run_delegated_to_localhost_fills_ad_but_no_connection_options(inventory):
+    _name, args, _task_vars, _given = executed(inventory, 'hv01', {'hyperv.mobility.migration_preflight': {'destination': 'elsewhere'},
+                                                                   'delegate_to': 'localhost'}, extra_vars=AD_VARS)
+    assert not [key for key in args if key.startswith('hyperv_')] and args['ad_server'] == 'dc01.hvlab.test'
+
+
+def test_run_delegated_to_another_host_uses_its_vars_and_leaves_the_shared_delegated_vars_alone(inventory):
+    delegated = {'hv02': {'ansible_host': '127.0.10.2', 'ansible_connection': 'winrm', 'ansible_user': 'other'}}
+    _name, args, task_vars, given = executed(inventory, 'hv01', {'hyperv.mobility.host_info': {}, 'delegate_to': 'hv02'},
+                                             extra_vars={'ansible_delegated_vars': delegated})
+    snapshot = copy.deepcopy(delegated)
+    assert (args['hyperv_host'], args['hyperv_transport'], args['hyperv_user']) == ('127.0.10.2', 'winrm', 'other')
+    assert task_vars['ansible_delegated_vars']['hv02']['ansible_python_interpreter'] == sys.executable
+    assert given['ansible_delegated_vars'] == snapshot and 'ansible_python_interpreter' not in delegated['hv02']
+
+
+def test_the_documented_options_decide_and_are_read_once_per_module(inventory):
     loader = inventory[0]
-    assert action_for(loader, {'hyperv.mobility.host_info': {}, 'delegate_to': 'localhost'}, {})._delegated_to_controller()  # pylint: disable=protected-access
-    assert not action_for(loader, {'hyperv.mobility.host_info': {}, 'delegate_to': 'hv02'}, {})._delegated_to_controller()  # pylint: disable=protected-access
-    ping = action_for(loader, {'ansible.builtin.ping': {}}, {})
-    assert not ping._takes_connection_options(ping._find_module())  # pylint: disable=protected-access
+    documented_options.cache_clear()
     host_info = action_for(loader, {'hyperv.mobility.host_info': {}}, {})
-    assert host_info._takes_connection_options(host_info._find_module())  # pylint: disable=protected-access
+    found = host_info._documented_options(host_info._find_module())  # pylint: disable=protected-access
+    assert 'hyperv_host' in found and 'ad_server' not in found
+    host_info._documented_options(host_info._find_module())  # pylint: disable=protected-access
+    assert documented_options.cache_info().hits == 1 and documented_options.cache_info().misses == 1
+    delegation = action_for(loader, {'hyperv.mobility.kerberos_delegation': {}}, {})
+    assert 'ad_server' in delegation._documented_options(delegation._find_module())  # pylint: disable=protected-access
+    ping = action_for(loader, {'ansible.builtin.ping': {}}, {})
+    assert 'hyperv_host' not in ping._documented_options(ping._find_module())  # pylint: disable=protected-access
+
+
+def test_the_inventory_variables_are_derived_from_the_connection_table():
+    assert controller_module.PSRP_VARS['hyperv_ca_cert'] == ('ansible_psrp_ca_cert', 'ansible_psrp_cert_trust_path')
+    assert controller_module.COMMON_VARS['hyperv_password'] == ('ansible_password',)
+    assert set(controller_module.AD_OPTIONS) == {'ad_server', 'ad_port', 'ad_username', 'ad_password', 'ad_auth', 'ad_tls', 'ad_ca_cert',
+                                                 'ad_validate_certs'}
 
 
 def filled_destination(inventory, task_args):
@@ -183,10 +255,9 @@ def test_winrm_ssl_with_a_client_certificate_means_certificate_auth():
 
 def test_runtime_routes_modules_through_the_action_plugin():
     context = plugin_loader.module_loader.find_plugin_with_context('hyperv.mobility.host_info')
-    assert context.resolved and context.action_plugin == 'hyperv.mobility.hyperv_host'
+    assert context.resolved and context.action_plugin == 'hyperv.mobility.controller_module'
     delegation = plugin_loader.module_loader.find_plugin_with_context('hyperv.mobility.kerberos_delegation')
-    # The module itself is written elsewhere; its routing is already declared.
-    assert delegation.action_plugin == 'hyperv.mobility.hyperv_host' or not delegation.resolved
+    assert delegation.resolved and delegation.action_plugin == 'hyperv.mobility.controller_module'
 
 
 # ------------------------------------------------------------------ a real playbook run on the controller

@@ -2,95 +2,66 @@
 # Copyright: (c) 2026, hyperv.mobility contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Action plugin of every hyperv.mobility module: run the module on the controller.
+"""Action plugin of every hyperv.mobility module: run the module on the controller, its options filled from inventory.
 
-The modules talk to their Hyper-V host over WinRM themselves, so they must not be shipped to the Windows host the
-inventory names. This plugin
+The modules talk to their Hyper-V host over WinRM, to Active Directory over LDAP and to Azure themselves, so they must
+not be shipped to the Windows host the inventory names. This plugin
 - swaps the task's connection for ansible.builtin.local with a POSIX shell and the controller's Python
   (the module is still built as AnsiballZ and runs in a child process, as with any local module);
-- fills every hyperv_* option the task did not set (module_defaults count as set) from the host's inventory vars,
-  using the names of ansible-core's psrp and winrm connection plugins, so `hosts: hyperv_hosts` works with an
-  inventory made for ansible.windows.
-
-It fills nothing when the task is delegated to the controller (the options are then given explicitly) or when the
-module does not take the connection options (controller-only modules such as the Active Directory ones).
-
-Pair modules (those extending the hyperv.mobility.destination fragment) also get ``destination_connection`` filled
-from the inventory vars of the host named by their ``destination`` option, with the same mapping and without the
-hyperv_ prefix, unless the task sets it or ``destination`` is not an inventory host. This is done under delegation
-to the controller as well: the destination is named explicitly, so its inventory vars are the ones to use.
-A module that takes several destinations (``destinations``, migration_preflight) gets one ``destination_connections``
-entry ({destination: name, <the same keys>}) for each of them that is an inventory host and has no entry in the task.
+- reads which options the module documents (its DOCUMENTATION with its doc fragments, once per module file) and fills
+  those the task did not set (module_defaults count as set):
+  - the hyperv_* connection options from the host's inventory vars, with the names of ansible-core's psrp and winrm
+    connection plugins, so `hosts: hyperv_hosts` works with an inventory made for ansible.windows; nothing when the task
+    is delegated to the controller (the options are then given explicitly);
+  - the ad_* options (doc fragment hyperv.mobility.ad) from the host's inventory vars of the same names, also under
+    delegation (the domain controller is not the host's own endpoint). Precedence: task option > module_defaults >
+    inventory var > environment variable (the module's own fallback, HYPERV_AD_*);
+  - ``destination_connection`` (pair modules) from the inventory vars of the host named by ``destination``, with the same
+    mapping and without the hyperv_ prefix, unless the task sets it or the destination is not an inventory host; and for
+    ``destinations`` one ``destination_connections`` entry ({destination: name, <the same keys>}) for each inventory host
+    without an entry in the task.
 """
 
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type  # pylint: disable=invalid-name
-
 import copy
+import functools
 import sys
 
 from ansible import constants as C
 from ansible.module_utils.common.text.converters import to_text
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
-from ansible.plugins.loader import connection_loader, shell_loader
-# The doc fragment every host module extends; a module without it is a controller-only module.
-CONNECTION_FRAGMENT = 'hyperv.mobility.connection'
-# The doc fragment of pair modules: they also take destination / destination_connection.
-DESTINATION_FRAGMENT = 'hyperv.mobility.destination'
-LOCAL_NAMES = frozenset(('localhost', '127.0.0.1', '::1'))
+from ansible.plugins.loader import connection_loader, fragment_loader, shell_loader
+from ansible.utils.plugin_docs import get_docstring
 
-PSRP_CONNECTIONS = frozenset(('psrp', 'ansible.builtin.psrp', 'ansible.legacy.psrp'))
+from ansible_collections.hyperv.mobility.plugins.module_utils._ad.client import AD_ARGUMENT_SPEC
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.options import CONNECTION_OPTIONS
+
+LOCAL_NAMES = frozenset(('localhost', '127.0.0.1', '::1'))
 WINRM_CONNECTIONS = frozenset(('winrm', 'ansible.builtin.winrm', 'ansible.legacy.winrm'))
 
-# Inventory variables per option, highest precedence first (ansible-core: the later var in a plugin's list wins).
-COMMON_VARS = {
-    'hyperv_host': ('ansible_host', 'inventory_hostname'),
-    'hyperv_port': ('ansible_port',),
-    'hyperv_user': ('ansible_user',),
-    'hyperv_password': ('ansible_password',),
-}
-PSRP_VARS = {
-    'hyperv_host': ('ansible_psrp_host',),
-    'hyperv_port': ('ansible_psrp_port',),
-    'hyperv_user': ('ansible_psrp_user',),
-    'hyperv_password': ('ansible_winrm_password', 'ansible_winrm_pass'),
-    'hyperv_auth': ('ansible_psrp_auth',),
-    'hyperv_protocol': ('ansible_psrp_protocol',),
-    'hyperv_validate_certs': ('ansible_psrp_cert_validation',),
-    'hyperv_ca_cert': ('ansible_psrp_ca_cert', 'ansible_psrp_cert_trust_path'),
-    'hyperv_cert_pem': ('ansible_psrp_certificate_pem',),
-    'hyperv_cert_key_pem': ('ansible_psrp_certificate_key_pem',),
-    'hyperv_connection_timeout': ('ansible_psrp_connection_timeout',),
-    'hyperv_operation_timeout': ('ansible_psrp_operation_timeout',),
-    'hyperv_read_timeout': ('ansible_psrp_read_timeout',),
-}
-WINRM_VARS = {
-    'hyperv_host': ('ansible_winrm_host',),
-    'hyperv_port': ('ansible_winrm_port',),
-    'hyperv_user': ('ansible_winrm_user',),
-    'hyperv_password': ('ansible_winrm_password', 'ansible_winrm_pass'),
-    'hyperv_auth': ('ansible_winrm_transport',),
-    'hyperv_protocol': ('ansible_winrm_scheme',),
-    'hyperv_validate_certs': ('ansible_winrm_server_cert_validation',),
-    'hyperv_ca_cert': ('ansible_winrm_ca_trust_path',),
-    'hyperv_cert_pem': ('ansible_winrm_cert_pem',),
-    'hyperv_cert_key_pem': ('ansible_winrm_cert_key_pem',),
-    'hyperv_connection_timeout': ('ansible_winrm_connection_timeout',),
-    'hyperv_operation_timeout': ('ansible_winrm_operation_timeout_sec',),
-    'hyperv_read_timeout': ('ansible_winrm_read_timeout_sec',),
-}
+# Inventory variables per hyperv_* option, highest precedence first; derived from the one table of connection options.
+COMMON_VARS = dict((option.name, option.common_vars) for option in CONNECTION_OPTIONS if option.common_vars)
+PSRP_VARS = dict((option.name, option.psrp_vars) for option in CONNECTION_OPTIONS if option.psrp_vars)
+WINRM_VARS = dict((option.name, option.winrm_vars) for option in CONNECTION_OPTIONS if option.winrm_vars)
+INTEGER_OPTIONS = tuple(option.name for option in CONNECTION_OPTIONS if option.type == 'int')
+# The options of the hyperv.mobility.ad fragment, each filled from the inventory variable of the same name.
+AD_OPTIONS = tuple(AD_ARGUMENT_SPEC)
 
 # ansible_winrm_transport values -> hyperv_auth ('ssl' is basic over HTTPS, or certificate when a client cert is set).
 WINRM_TRANSPORT_AUTH = {'plaintext': 'basic', 'basic': 'basic', 'ntlm': 'ntlm', 'kerberos': 'kerberos',
                         'credssp': 'credssp', 'certificate': 'certificate', 'negotiate': 'negotiate'}
 
-INTEGER_OPTIONS = ('hyperv_port', 'hyperv_connection_timeout', 'hyperv_operation_timeout', 'hyperv_read_timeout')
-
 
 def transport_of(connection):
     """hyperv_transport for an ansible_connection value: winrm for the winrm plugin, psrp for anything else."""
     return 'winrm' if (connection or '') in WINRM_CONNECTIONS else 'psrp'
+
+
+@functools.lru_cache(maxsize=None)
+def documented_options(path, collection_name):
+    """The option names a module documents, its doc fragments included (read once per module file and process)."""
+    doc = get_docstring(path, fragment_loader, collection_name=collection_name, is_module=True)[0] or {}
+    return frozenset(doc.get('options') or {})
 
 
 class InventoryConnectionVars:
@@ -143,13 +114,18 @@ class InventoryConnectionVars:
         return values
 
 
-def fill_connection_args(task_args, host_vars):
-    """task_args with the hyperv_* options the task did not set taken from host_vars."""
+def fill_unset(task_args, values):
+    """task_args with the options the task did not set (None counts as not set) taken from values."""
     filled = dict(task_args)
-    for option, value in InventoryConnectionVars(host_vars).options().items():
+    for option, value in values.items():
         if filled.get(option) is None:
             filled[option] = value
     return filled
+
+
+def fill_connection_args(task_args, host_vars):
+    """task_args with the hyperv_* options the task did not set taken from host_vars."""
+    return fill_unset(task_args, InventoryConnectionVars(host_vars).options())
 
 
 def destination_connection_from_vars(host_vars):
@@ -183,7 +159,7 @@ def fill_destination_connections(destinations, given, connection_of):
 
 
 class ActionModule(ActionBase):
-    """Runs a hyperv.mobility module on the controller with its connection options filled from inventory."""
+    """Runs a hyperv.mobility module on the controller with its options filled from inventory."""
 
     TRANSFERS_FILES = False
     _VALID_ARGS = frozenset()  # the module validates its own arguments
@@ -194,20 +170,27 @@ class ActionModule(ActionBase):
         task_vars = dict(task_vars or {})
         module = self._find_module()
         module_name = module.resolved_fqcn if module.resolved else self._task.action
-        module_args = dict(self._task.args)
-        source = self._module_source(module)
-        if CONNECTION_FRAGMENT in source and not self._delegated_to_controller():
-            module_args = fill_connection_args(module_args, self._templated_host_vars(task_vars))
-        if DESTINATION_FRAGMENT in source:
-            module_args = self._fill_destination(module_args, task_vars)
-        self._run_on_controller(task_vars)
+        module_args = self.filled_args(module, task_vars)
+        task_vars = self._run_on_controller(task_vars)
 
-        result = super(ActionModule, self).run(tmp, task_vars)
+        result = super().run(tmp, task_vars)
         wrap_async = bool(self._task.async_val) and not self._connection.has_native_async
         result.update(self._execute_module(module_name=module_name, module_args=module_args, task_vars=task_vars, wrap_async=wrap_async))
         return result
 
     # ------------------------------------------------------------ what to fill
+
+    def filled_args(self, module, task_vars):
+        """The task's args with every option the module documents and the task left unset filled from inventory."""
+        options = self._documented_options(module)
+        module_args = dict(self._task.args)
+        if 'hyperv_host' in options and not self._delegated_to_controller():
+            module_args = fill_connection_args(module_args, self._templated_host_vars(task_vars))
+        if 'ad_server' in options:
+            module_args = fill_unset(module_args, self._ad_vars(task_vars))
+        if 'destination' in options or 'destinations' in options:
+            module_args = self._fill_destination(module_args, task_vars)
+        return module_args
 
     def _delegated_to_controller(self):
         delegate = self._task.delegate_to
@@ -219,20 +202,18 @@ class ActionModule(ActionBase):
         return self._shared_loader_obj.module_loader.find_plugin_with_context(self._task.action, collection_list=self._task.collections)
 
     @staticmethod
-    def _module_source(module):
-        """The module's source text ('' when it cannot be read): its doc fragments say which options it takes."""
+    def _documented_options(module):
+        """The option names the module documents (empty when it cannot be resolved or read)."""
         if not module.resolved or not module.plugin_resolved_path:
-            return ''
+            return frozenset()
         try:
-            with open(module.plugin_resolved_path, 'rb') as module_file:
-                return to_text(module_file.read(), errors='surrogate_or_strict')
-        except (IOError, OSError):
-            return ''
+            return documented_options(module.plugin_resolved_path, module.plugin_resolved_collection or None)
+        except Exception:  # pylint: disable=broad-except  # a module without readable docs takes nothing from inventory
+            return frozenset()
 
-    @classmethod
-    def _takes_connection_options(cls, module):
-        """Whether the module extends the connection doc fragment (host modules do, controller-only modules do not)."""
-        return CONNECTION_FRAGMENT in cls._module_source(module)
+    def _ad_vars(self, task_vars):
+        """The ad_* options from the task host's own inventory vars, templated."""
+        return dict((name, self._templar.template(task_vars[name])) for name in AD_OPTIONS if task_vars.get(name) is not None)
 
     def _fill_destination(self, module_args, task_vars):
         """module_args with destination_connection (destination_connections) from the inventory vars of the destination
@@ -284,6 +265,7 @@ class ActionModule(ActionBase):
     # ------------------------------------------------------------ where to run
 
     def _run_on_controller(self, task_vars):
+        """Switch to the local connection; returns the task vars with the controller's Python (copies, never the shared ones)."""
         play_context = copy.copy(self._play_context)
         play_context.connection = 'local'
         play_context.shell = 'sh'
@@ -294,10 +276,12 @@ class ActionModule(ActionBase):
         connection.set_become_plugin(None)
         self._connection = connection
         # The module runs under the Python that runs Ansible itself (it has pypsrp / pywinrm installed).
-        task_vars['ansible_python_interpreter'] = sys.executable
-        delegated = task_vars.get('ansible_delegated_vars', {}).get(self._task.delegate_to) if self._task.delegate_to else None
-        if delegated is not None:
-            delegated['ansible_python_interpreter'] = sys.executable
+        task_vars = dict(task_vars, ansible_python_interpreter=sys.executable)
+        delegated_vars = task_vars.get('ansible_delegated_vars') or {}
+        if self._task.delegate_to and self._task.delegate_to in delegated_vars:
+            delegated = dict(delegated_vars[self._task.delegate_to], ansible_python_interpreter=sys.executable)
+            task_vars['ansible_delegated_vars'] = dict(delegated_vars, **{self._task.delegate_to: delegated})
+        return task_vars
 
     @staticmethod
     def _controller_shell():
