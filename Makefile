@@ -35,16 +35,30 @@ ANSIBLE_ENV := ANSIBLE_HOME=$(ANSIBLE_HOME_DIR) ANSIBLE_ASYNC_DIR=$(ANSIBLE_HOME
 ANSIBLE_TEST_HOME := $(CURDIR)/.build/ansible-test-home
 DEMO_PLAYBOOK := playbooks/live_migration.yml
 
-.PHONY: help setup system-packages demo test home-check pytest molecule bench sanity lint changelog-lint lab-up lab-down playbook clean
+.PHONY: help setup system-packages demo test home-check pytest molecule bench sanity lint static static-ruff static-mypy changelog-lint lab-up lab-down playbook clean
 
+# Every target, one line each (`make help`); a test of the repository checks that no target is missing here.
 help:
-	@echo "make demo      set up, start the lab (3 hosts + Samba DC), host facts, the mesh, a VM round the ring, the mesh again (changed=0)"
-	@echo "make test      set up, then unit + lab + integration tests, ansible-test sanity, ansible-lint, changelog lint"
-	@echo "make setup     .venv with pinned Python packages + Debian packages from bindep.txt"
-	@echo "make lab-up    start the lab in the background (HOSTS=$(HOSTS), DC=1 adds a Samba AD DC); state in $(STATE_DIR)"
-	@echo "make lab-down  stop the lab started by lab-up"
-	@echo "make playbook PLAYBOOK=...   run a playbook against the lab-up inventory"
-	@echo "make sanity | lint | pytest | changelog-lint | clean"
+	@echo "make demo            set up, start the lab (3 hosts + Samba DC), host facts, the mesh, a VM round the ring, the mesh again (changed=0)"
+	@echo "make test            set up, then every stage of TEST_STAGES: $(TEST_STAGES), then home-check"
+	@echo "make home-check      after make test: fails when a stage wrote into its home directory (outside the repository)"
+	@echo "make setup           .venv with pinned Python packages + Debian packages from bindep.txt + the collections tree in .build"
+	@echo "make system-packages the Debian packages of bindep.txt (apt-get, skipped when installed)"
+	@echo "make pytest          unit, lab and integration tests (PYTEST_ARGS=..., INTEGRATION_WORKERS=$(INTEGRATION_WORKERS))"
+	@echo "make molecule        the molecule scenarios of extensions/molecule on lab hosts"
+	@echo "make sanity          ansible-test sanity on a copy in .build/ansible_collections/hyperv/mobility"
+	@echo "make lint            ansible-lint (production profile) over playbooks/ and roles/"
+	@echo "make static          ruff (plugins/, tests/lab) and mypy (plugins/)"
+	@echo "make static-ruff     ruff only (make static-mypy: mypy only)"
+	@echo "make changelog-lint  antsibull-changelog lint"
+	@echo "make docs            antsibull-docs lint and reference, guides, sphinx-build -W into .build/docs/html"
+	@echo "make ee              ansible-builder create for execution-environment.yml, and a check of its context"
+	@echo "make release-check   build the collection, install it into a fresh path, ansible-doc -l"
+	@echo "make bench           the benchmarks of benchmarks/ (BENCH_ARGS=--quick for a short run)"
+	@echo "make lab-up          start the lab in the background (HOSTS=$(HOSTS), DC=1 adds a Samba AD DC); state in $(STATE_DIR)"
+	@echo "make lab-down        stop the lab started by lab-up"
+	@echo "make playbook        PLAYBOOK=... against the lab-up inventory"
+	@echo "make clean           stop the lab, remove .venv, .build, tests/output and the lab state"
 
 ## ---- set-up -------------------------------------------------------------------------------------------
 
@@ -93,7 +107,7 @@ demo: setup
 
 # Every stage runs even when an earlier one failed, so one run shows every problem; the exit code is
 # non-zero if any stage failed.
-TEST_STAGES := pytest molecule sanity lint changelog-lint docs ee release-check
+TEST_STAGES := static pytest molecule sanity lint changelog-lint docs ee release-check
 # The stages run with HOME set to this empty folder: whatever a tool writes into a home directory (~/.ansible/collections,
 # ~/.ansible/tmp, ~/.ansible_async, ~/.cache, ...) lands there instead of the user's home, and `make test` fails naming it.
 SENTINEL_HOME := $(CURDIR)/.build/home-sentinel
@@ -163,6 +177,15 @@ sanity: setup
 
 lint: setup
 	$(ANSIBLE_ENV) ansible-lint --offline $(wildcard playbooks roles)
+
+# ruff and mypy with the pinned versions and the repository's ruff.toml / mypy.ini (also the pre-commit hooks).
+static: static-ruff static-mypy
+
+static-ruff: setup
+	$(BIN)/ruff check plugins tests/lab
+
+static-mypy: setup
+	$(BIN)/mypy -p ansible_collections.hyperv.mobility.plugins
 
 changelog-lint: setup
 	$(ANSIBLE_ENV) $(BIN)/antsibull-changelog lint

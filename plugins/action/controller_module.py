@@ -162,7 +162,7 @@ class ActionModule(ActionBase):
     """Runs a hyperv.mobility module on the controller with its options filled from inventory."""
 
     TRANSFERS_FILES = False
-    _VALID_ARGS = frozenset()  # the module validates its own arguments
+    _VALID_ARGS: frozenset[str] = frozenset()  # the module validates its own arguments
     _supports_check_mode = True
     _supports_async = True  # async_wrapper runs the module on the controller like any local module
 

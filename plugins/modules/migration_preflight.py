@@ -366,7 +366,7 @@ def check_many(module, params, source, request):
     """``destinations``: every direction from the source, each destination read once, AD over one connection."""
     destinations = [read_peer(module, options, name) for name, options in destinations_options(params)]
     directions, messages = [], []
-    for destination, directory in zip(destinations, read_directory(params, source, destinations)):
+    for destination, directory in zip(destinations, read_directory(params, source, destinations), strict=True):
         checks = run_checks(source, destination, request, directory)
         directions.append(dict(report(checks), destination=destination.name, destination_facts=destination.summary()))
         message = flagged(source, destination, checks, params['fail_on'])

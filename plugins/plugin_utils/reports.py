@@ -15,8 +15,6 @@ replication_html call this). Three steps, each small and pure:
    direction / relationship, no scripts, no external resources) so the file can be mailed or attached to a ticket.
 """
 
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type  # pylint: disable=invalid-name
 
 import math
 from html import escape

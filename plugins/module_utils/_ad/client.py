@@ -16,6 +16,7 @@ import re
 import ssl
 import struct
 import traceback
+from typing import Optional
 
 try:
     import ldap3
@@ -24,7 +25,7 @@ try:
     from ldap3.utils.dn import parse_dn
 except ImportError:
     HAS_LDAP3 = False
-    LDAP3_IMPORT_ERROR = traceback.format_exc()
+    LDAP3_IMPORT_ERROR: Optional[str] = traceback.format_exc()
 else:
     HAS_LDAP3 = True
     LDAP3_IMPORT_ERROR = None

@@ -8,9 +8,6 @@ The SDK's models come to the modules as the REST JSON (client.as_dict): camelCas
 leaves out what is empty, so every level may be missing.
 """
 
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type  # pylint: disable=invalid-name
-
 # Replication providers (providerSpecificDetails.instanceType / providerSpecificInput.instanceType).
 HYPERV_TO_AZURE = 'HyperVReplicaAzure'
 HYPERV_TO_AZURE_FAILBACK = 'HyperVReplicaAzureFailback'  # the input of a planned failover back from Azure

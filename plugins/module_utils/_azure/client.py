@@ -18,18 +18,13 @@ Long-running operations (202 + Azure-AsyncOperation / Location) are polled by AR
 ``timeout`` seconds, or not at all with ``wait: false``.
 """
 
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type  # pylint: disable=invalid-name
 
 import email.utils
 import os
 import time
 import traceback
 
-try:
-    from configparser import ConfigParser
-except ImportError:  # pragma: no cover - Python 2 is not supported by the Azure SDK anyway
-    ConfigParser = None
+from configparser import ConfigParser
 
 try:
     import requests

@@ -4,9 +4,6 @@
 
 """Module results of Site Recovery resources: the REST documents reduced to what a playbook needs (shared by a module and its _info)."""
 
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type  # pylint: disable=invalid-name
-
 from ansible_collections.hyperv.mobility.plugins.module_utils._azure.arm import (
     HYPERV_REPLICA, PROVIDERS, arm_property, fabric_type, id_segment, provider_of)
 

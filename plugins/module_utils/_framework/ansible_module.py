@@ -14,9 +14,6 @@ sub-options goes wrong on a value of the wrong type (both open in ansible-core 2
   of reporting the option (fixed upstream by ansible/ansible#87253, not in 2.19): the module fails with a message naming it.
 """
 
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type  # pylint: disable=invalid-name
-
 import decimal
 
 from ansible.module_utils import basic

@@ -4,8 +4,6 @@
 
 """What every Site Recovery module shares: its AnsibleModule, the logged-in client, waiting on Azure, and how results and failures are reported."""
 
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type  # pylint: disable=invalid-name
 
 import time
 import traceback

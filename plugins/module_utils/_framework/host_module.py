@@ -37,7 +37,7 @@ remember it.
 import threading
 import time
 import traceback
-from typing import Any, Callable, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple, Type
 
 from ansible.module_utils.basic import missing_required_lib
 
@@ -308,7 +308,7 @@ class InfoResource(Resource):
 
     def run(self, module: 'HypervModule') -> Params:
         result = module.read(self.read_commands())
-        self.refuse(result, module.host)
+        self.refuse(result, module.host or '')
         return dict(changed=False, **self.facts(result))
 
 
@@ -421,7 +421,7 @@ class HypervModule:
         if any(not error.command for error in result.errors):
             return [], list(step.labels)
         failed = set(error.command.lower() for error in result.errors)
-        return [label for command, label in zip(step.commands, step.labels) if command.name.lower() not in failed], []
+        return [label for command, label in zip(step.commands, step.labels, strict=True) if command.name.lower() not in failed], []
 
     def run_program_step(self, label: str, program: Program, session: Optional[HostSession] = None) -> ProgramResult:
         """Run one program of a plan (never repeated after a transport failure); exit code 0 records it as applied."""
@@ -435,7 +435,7 @@ class HypervModule:
         self.journal.record(applied=[label] if outcome.exit_code == 0 else [])
         return outcome
 
-    def run_write(self, label: str, action: Callable[[], Any], refused: Tuple[type, ...] = ()) -> Any:
+    def run_write(self, label: str, action: Callable[[], Any], refused: Tuple[Type[BaseException], ...] = ()) -> Any:
         """A write that is not a host pipeline (an LDAP modify), journaled under label.
 
         Applied when action() returns; not applied when it raises one of refused (the server's answer: nothing changed);

@@ -8,8 +8,6 @@ The exceptions of pypsrp, pywinrm and requests are classified here into a short 
 http, wsman, dropped, access_denied) and a FAILURE_* kind for the retry policy (errors.RetryPolicy).
 """
 
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type  # pylint: disable=invalid-name
 
 import re
 import traceback
@@ -19,19 +17,19 @@ from ansible_collections.hyperv.mobility.plugins.module_utils._host.errors impor
 try:
     from pypsrp import exceptions as pypsrp_exceptions
 except ImportError:  # pragma: no cover - reported to the user by the module (missing_required_lib)
-    pypsrp_exceptions = None
+    pypsrp_exceptions = None  # type: ignore[assignment]
 
 try:
     from winrm import exceptions as winrm_exceptions
 except ImportError:  # pragma: no cover
-    winrm_exceptions = None
+    winrm_exceptions = None  # type: ignore[assignment]
 
 REQUESTS_IMPORT_ERROR = None
 try:
     import requests.exceptions as requests_exceptions
 except ImportError:  # pragma: no cover
     REQUESTS_IMPORT_ERROR = traceback.format_exc()
-    requests_exceptions = None
+    requests_exceptions = None  # type: ignore[assignment]
 
 # WSMan fault codes for access denied: ERROR_ACCESS_DENIED as itself or as its HRESULT 0x80070005 (subcode w:InternalError),
 # both seen from Windows hosts. Retrying cannot help.

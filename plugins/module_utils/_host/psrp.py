@@ -4,8 +4,6 @@
 
 """The psrp transport (pypsrp): one WSMan connection and one RunspacePool per session, a PowerShell pipeline per run."""
 
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type  # pylint: disable=invalid-name
 
 import traceback
 

@@ -53,8 +53,6 @@ The script, line by line, as Windows PowerShell 5.1 (the powershell.exe of Windo
    fails with "Windows PowerShell is in NonInteractive mode. Read and Prompt functionality is not available.").
 """
 
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type  # pylint: disable=invalid-name
 
 import base64
 import hashlib

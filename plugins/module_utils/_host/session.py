@@ -17,8 +17,6 @@ runs through a WinRS shell of the same WSMan endpoint with WINRS_SKIP_CMD_SHELL,
 and WinRS returns the program's exit code.
 """
 
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type  # pylint: disable=invalid-name
 
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.commands import PipelineResult
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.errors import (

@@ -14,9 +14,6 @@ Used on both sides: the collection's hyperv.mobility.fidelity_recording module r
 (``python -m hvlab compare-recording``) records itself with the same code and lists the differences.
 """
 
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type  # pylint: disable=invalid-name
-
 from xml.etree import ElementTree
 
 RECORDING_FORMAT = 'hyperv.mobility fidelity recording 1'

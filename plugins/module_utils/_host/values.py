@@ -15,8 +15,6 @@ property) arrives as its ToString(). An object that still arrives with propertie
 deeper serialization) becomes a dict of its properties, up to MAX_DEPTH.
 """
 
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type  # pylint: disable=invalid-name
 
 import base64
 import re

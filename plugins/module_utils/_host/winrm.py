@@ -4,8 +4,6 @@
 
 """The winrm transport (pywinrm): a WinRS shell per run that executes the fixed runner script with the pipeline on stdin."""
 
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type  # pylint: disable=invalid-name
 
 import re
 import traceback

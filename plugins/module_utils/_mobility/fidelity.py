@@ -12,9 +12,6 @@ purpose (names that cannot exist) record the shape of Hyper-V's error records. N
 The statements come from the modules' read builders (READ_BUILDERS), never from a list kept here.
 """
 
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type  # pylint: disable=invalid-name
-
 import json
 
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.commands import Command

@@ -12,9 +12,6 @@ Active Directory registers for its computer account (a disjoint DNS namespace, w
 the domain, is not seen here); a workgroup host has no DNS domain and its FQDN is its host name.
 """
 
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type  # pylint: disable=invalid-name
-
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.commands import Command
 
 # One statement of a module's read pipeline.

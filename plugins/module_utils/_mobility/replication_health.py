@@ -24,8 +24,6 @@ initial replication never started, an exported initial copy waiting for import);
 that a playbook has one list to act on.
 """
 
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type  # pylint: disable=invalid-name
 
 import re
 
