@@ -403,6 +403,9 @@ class HypervModule:
             except OutcomeUnknownError:
                 self.journal.record(unknown=step.labels)
                 raise
+            except HostError:
+                self.journal.record()       # tried, and the host could not act on it
+                raise
             self.journal.record(*self._attribute(step, result))
             results.append(result)
             if on_result is not None:
@@ -431,6 +434,9 @@ class HypervModule:
             outcome = (session or self.session).run_program(program)
         except OutcomeUnknownError:
             self.journal.record(unknown=[label])
+            raise
+        except HostError:
+            self.journal.record()
             raise
         self.journal.record(applied=[label] if outcome.exit_code == 0 else [])
         return outcome

@@ -359,3 +359,11 @@ def test_a_destination_connection_is_checked_with_its_own_option_names():
     problems = ConnectionOptions(host='hv02', port=0, ca_cert='/nonexistent').problems('destination_connection.')
     assert problems == ['destination_connection.port must be between 1 and 65535, got 0 (host hv02)',
                         'destination_connection.ca_cert: /nonexistent does not exist on the controller (host hv02)']
+
+
+def test_a_plan_whose_first_step_cannot_reach_the_host_reports_nothing_applied(capsys):
+    refused = ConnectionRefusedError(111, 'Connection refused')
+    transport = ScriptedTransport(run_outcomes=[vmhost(False), refused])
+    result, failed = run_module(capsys, BASE_ARGS, lambda: plan_module(transport).execute(TwoSteps))
+    assert failed and result['changed'] is False and result['applied'] == []
+    assert result['not_applied'] == ['Enable-VMMigration'] + STEP_TWO and 'run the task again to converge' in result['msg']
