@@ -425,5 +425,6 @@ def main():
     HypervModule(argument_spec=argument_spec(), supports_check_mode=True, mutually_exclusive=[('services', 'migration_peers')],
                  host_connection=False).execute(Delegation)
 
+
 if __name__ == '__main__':
     main()

@@ -342,7 +342,6 @@ ARGUMENT_SPEC = dict(
 )
 
 
-
 def main():
     HypervModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True).execute(LiveMigrationSettings)
 

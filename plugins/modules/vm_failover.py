@@ -515,5 +515,6 @@ def main():
     HypervModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True,
                  required_if=[['reverse_authentication', 'certificate', ['reverse_certificate_thumbprint']]]).execute(VmFailover)
 
+
 if __name__ == '__main__':
     main()

@@ -349,5 +349,6 @@ ARGUMENT_SPEC = dict(
 def main():
     HypervModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True).execute(VmMigration)
 
+
 if __name__ == '__main__':
     main()

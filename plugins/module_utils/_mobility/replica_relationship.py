@@ -231,4 +231,3 @@ def explain_connection_error(message, replica_server, port, authentication, prim
                            'add an authorization entry for %s on %s (or allow any authenticated server with a default storage '
                            'location) with hyperv.mobility.replica_server' % (primary_fqdn, replica_server))
     return None
-

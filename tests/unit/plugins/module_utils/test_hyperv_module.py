@@ -188,7 +188,8 @@ class TwoSteps(Resource):
     def run(self, module):
         module.read([Command('Get-VMHost')])
         steps = [Step(module.session, [Command('Enable-VMMigration')]),
-                 Step(module.session, [Command('Set-VMHost', {'MaximumVirtualMachineMigrations': 4}), Command('Add-VMMigrationNetwork', {'Subnet': '10.0.0.0/24'})])]
+                 Step(module.session, [Command('Set-VMHost', {'MaximumVirtualMachineMigrations': 4}),
+                                       Command('Add-VMMigrationNetwork', {'Subnet': '10.0.0.0/24'})])]
         try:
             module.run_steps(steps)
         except StepFailed as failed:
