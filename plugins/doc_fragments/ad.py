@@ -13,6 +13,7 @@ options:
       - Domain controller to talk to (DNS name or address). Its TLS certificate must name it.
       - When using Kerberos, the DC must have an C(ldap/) SPN for this name.
       - If not set, the environment variable E(HYPERV_AD_SERVER) is used.
+      - An empty string (V('')) set in the task means no AD server, whatever the inventory or the environment says.
     type: str
   ad_port:
     description:

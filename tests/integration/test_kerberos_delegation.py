@@ -42,14 +42,16 @@ class Playbooks:
         """One task; the AD options in the task, or (inventory_vars given) only what inventory_vars and args say."""
         task_args = dict(self.ad_options(**(ad or {}))) if inventory_vars is None else {}
         task_args.update(args)
+        inventory = self.inventory
         if inventory_vars is not None:
-            self.inventory.write_text(yaml.safe_dump({'all': {'hosts': {'localhost': dict(
+            inventory = self.workdir / 'inventory.yml'
+            inventory.write_text(yaml.safe_dump({'all': {'hosts': {'localhost': dict(
                 inventory_vars, ansible_connection='local', ansible_python_interpreter=PYTHON)}}}))
         play = [{'hosts': 'localhost', 'gather_facts': False,
                  'tasks': [{'name': 'delegation', 'hyperv.mobility.kerberos_delegation': task_args, 'ignore_errors': True}]}]
         playbook = self.workdir / f'play{next(_names)}.yml'
         playbook.write_text(yaml.safe_dump(play, sort_keys=False))
-        command = [ANSIBLE_PLAYBOOK, '-i', str(self.inventory), str(playbook)]
+        command = [ANSIBLE_PLAYBOOK, '-i', str(inventory), str(playbook)]
         if check:
             command.append('--check')
         if diff:

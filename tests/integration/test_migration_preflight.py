@@ -25,11 +25,15 @@ def configured_pair(pair_lab):
     return pair_lab
 
 
+# The lab's inventory holds the DC's ad_* vars, which the action plugin fills in; an empty ad_server in the task turns
+# them off (as a user does to run without AD).
+NO_AD = {'ad_server': ''}
+
+
 def preflight(run_playbook, lab, ad=True, **options):
     """Run migration_preflight on hv01 towards hv02 and return (PlaybookRun, hv01's result)."""
     arguments = dict(destination='hv02', **options)
-    if ad:
-        arguments.update(AD_OPTIONS)
+    arguments.update(AD_OPTIONS if ad else NO_AD)
     play = {'hosts': 'hv01', 'gather_facts': False,
             'tasks': [{'name': 'preflight', 'hyperv.mobility.migration_preflight': arguments, 'ignore_errors': True}]}
     run = run_playbook(play, inventory=lab.inventory_path)
@@ -182,8 +186,7 @@ def delegate_hv01_to(lab, *peers):
 def preflight_many(run_playbook, lab, hosts='hv01', ad=True, **options):
     """Run migration_preflight with ``destinations`` on ``hosts`` and return (PlaybookRun, {host: result})."""
     arguments = dict(options)
-    if ad:
-        arguments.update(AD_OPTIONS)
+    arguments.update(AD_OPTIONS if ad else NO_AD)
     play = {'hosts': hosts, 'gather_facts': False,
             'tasks': [{'name': 'preflight', 'hyperv.mobility.migration_preflight': arguments, 'ignore_errors': True}]}
     run = run_playbook(play, inventory=lab.inventory_path)

@@ -127,6 +127,7 @@ class Journal:
 
     def record(self, applied: Iterable[str] = (), unknown: Iterable[str] = ()) -> None:
         """A write was sent: these labels were applied, these may or may not have been."""
+        applied, unknown = list(applied), list(unknown)
         self.attempted = True
         self.plan(list(applied) + list(unknown))
         self.applied.extend(label for label in applied if label not in self.applied)

@@ -368,3 +368,39 @@ def test_a_plan_whose_first_step_cannot_reach_the_host_reports_nothing_applied(c
     result, failed = run_module(capsys, BASE_ARGS, lambda: plan_module(transport).execute(TwoSteps))
     assert failed and result['changed'] is False and result['applied'] == []
     assert result['not_applied'] == ['Enable-VMMigration'] + STEP_TWO and 'run the task again to converge' in result['msg']
+
+
+class TwoSettings(HostResource):
+    """Migration on and a limit, written in one pipeline (Enable-VMMigration, Set-VMHost)."""
+
+    def read_commands(self):
+        return [Command('Get-VMHost')]
+
+    def current_state(self, result):
+        vmhost = result.of_type('Microsoft.HyperV.PowerShell.VMHost')[0]
+        return {'enabled': vmhost.get('VirtualMachineMigrationEnabled'), 'limit': vmhost.get('MaximumVirtualMachineMigrations')}
+
+    def desired_state(self, before):
+        return {'enabled': True, 'limit': 4}
+
+    def apply_commands(self, before, after):
+        return [Command('Enable-VMMigration'), Command('Set-VMHost', {'MaximumVirtualMachineMigrations': 4})]
+
+
+def vmhost_with(enabled, limit):
+    return PipelineResult([PSObjectData(['Microsoft.HyperV.PowerShell.VMHost'],
+                                        {'VirtualMachineMigrationEnabled': enabled, 'MaximumVirtualMachineMigrations': limit})])
+
+
+def test_a_write_pipeline_that_partly_failed_reports_the_keys_the_reread_found_applied(capsys):
+    denied = ErrorRecordData('Set-VMHost', 'The operation failed.', 'OperationFailed', 'NotSpecified')
+    transport = ScriptedTransport(run_outcomes=[vmhost_with(False, 2), PipelineResult(errors=[denied]), vmhost_with(True, 2)])
+    result, failed = run_module(capsys, BASE_ARGS, lambda: resource_module_of(transport).execute(TwoSettings))
+    assert failed and result['changed'] is True and result['applied'] == ['enabled'] and result['not_applied'] == ['limit']
+    assert result['after'] == {'enabled': True, 'limit': 2} and '(applied: enabled; not applied: limit;' in result['msg']
+
+
+def resource_module_of(transport):
+    module = HypervModule()
+    module._session = HostSession(module.connection_options, retry_policy=RetryPolicy(0), transport=transport)  # pylint: disable=protected-access
+    return module
