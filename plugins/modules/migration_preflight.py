@@ -260,10 +260,10 @@ not_ready:
 
 from ansible_collections.hyperv.mobility.plugins.module_utils._ad.client import (
     AD_ARGUMENT_SPEC, HAS_LDAP3, ADClient, ADConnectionOptions, ADError)
-from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import HypervModule, ModuleFailure, OptionError, Resource
+from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import (
+    HostError, HypervModule, ModuleFailure, OptionError, Resource)
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.peer_connection import (
     DESTINATION_ARGUMENT_SPEC, DESTINATIONS_ARGUMENT_SPEC, destination_options, destinations_options, destinations_problems)
-from ansible_collections.hyperv.mobility.plugins.module_utils._host.errors import HostError
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.preflight import (
     READ_COMMANDS, DirectoryFacts, HostFacts, PreflightRequest, first_failure, needs_directory, run_checks, should_fail, summarize)
 

@@ -204,9 +204,8 @@ test_vm:
 '''
 
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import (
-    Command, HypervModule, ModuleFailure, OptionError, Resource, Step, StepFailed, check_range, describe, describe_errors, explained)
+    Command, HostError, HypervModule, ModuleFailure, OptionError, Resource, Step, StepFailed, check_range, describe, describe_errors, explained)
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.peer_connection import DESTINATION_ARGUMENT_SPEC, destination_options
-from ansible_collections.hyperv.mobility.plugins.module_utils._host.errors import HostError
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.host_identity import IDENTITY_COMMAND
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.replica_relationship import (
     AUTHENTICATION_NAMES,

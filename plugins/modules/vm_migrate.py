@@ -165,9 +165,8 @@ errors:
 '''
 
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import (
-    MAX_WAIT_SECONDS, Command, HypervModule, ModuleFailure, OptionError, Resource, Step, describe, explained)
+    Command, HostError, HypervModule, MAX_WAIT_SECONDS, ModuleFailure, OptionError, OutcomeUnknownError, Resource, Step, describe, explained)
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.peer_connection import DESTINATION_ARGUMENT_SPEC, destination_options
-from ansible_collections.hyperv.mobility.plugins.module_utils._host.errors import HostError, OutcomeUnknownError
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.host_identity import IDENTITY_COMMAND, host_identity
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.hyperv import HV
 

@@ -327,8 +327,7 @@ errors:
 '''
 
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import (
-    MAX_WAIT_SECONDS, Command, HypervModule, ModuleFailure, Resource, Step, StepFailed, WaitStopped, describe, describe_errors, explained)
-from ansible_collections.hyperv.mobility.plugins.module_utils._host.errors import HostError
+    Command, HostError, HypervModule, MAX_WAIT_SECONDS, ModuleFailure, Resource, Step, StepFailed, WaitStopped, describe, describe_errors, explained)
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.host_identity import IDENTITY_COMMAND
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.replica_relationship import (
     AUTHENTICATION_NAMES,

@@ -43,12 +43,14 @@ from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.ansible_module import AnsibleModule
 # Modules import what they need to build commands and programs from here (a module imports from _framework and _mobility only).
-from ansible_collections.hyperv.mobility.plugins.module_utils._host.commands import Command, PipelineResult, Program, ProgramResult, describe  # noqa: F401
-from ansible_collections.hyperv.mobility.plugins.module_utils._host.errors import (
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.commands import (  # noqa: F401
+    UNSAFE_ARGUMENT, Command, PipelineResult, Program, ProgramResult, describe)
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.errors import (  # pylint: disable=unused-import
     HostCommandError,
     HostConnectionError,
     HostError,
     OutcomeUnknownError,
+    ProgramNotFoundError,  # noqa: F401  # re-exported for the modules
     describe_errors,  # noqa: F401  # re-exported for the modules
 )
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.options import (
