@@ -117,3 +117,18 @@ def test_destination_storage_path_needs_include_storage(run_playbook, pair_lab):
     play = {'hosts': 'hv01', 'gather_facts': False, 'tasks': [migrate_task('move', 'hv01-web', 'hv02', destination_storage_path='D:\\VMs')]}
     result = run_playbook(play, inventory=pair_lab.inventory_path).task('move')['hv01']
     assert result['failed'] is True and 'destination_storage_path needs include_storage=true' in result['msg']
+
+
+@pytest.mark.parametrize('options, words', [
+    ({'timeout': 10 ** 12}, 'timeout must be a positive number of seconds, at most 604800'),
+    ({'hyperv_port': 70000}, 'hyperv_port must be between 1 and 65535, got 70000'),
+    ({'destination_connection': {'read_timeout': -1}}, 'destination_connection.read_timeout must be between 1 and 86400, got -1 (host '),
+])
+def test_bad_input_fails_before_anything_reaches_a_host(run_playbook, pair_lab, options, words):
+    # issue 21 class 1: an enormous timeout used to send Move-VM and then fail with "timestamp too large".
+    pair_lab.control.reset_counters()
+    play = {'hosts': 'hv01', 'gather_facts': False, 'tasks': [migrate_task('move', 'hv01-web', 'hv02', **options)]}
+    result = run_playbook(play, inventory=pair_lab.inventory_path).task('move')['hv01']
+    assert result['failed'] is True and words in result['msg'] and not result.get('changed'), result
+    counters = pair_lab.control.counters()
+    assert all(counters[name]['requests'] == 0 for name in ('hv01', 'hv02')), counters
