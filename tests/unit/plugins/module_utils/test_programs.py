@@ -1,11 +1,15 @@
 # -*- coding: utf-8 -*-
-"""Program command lines: what _host.commands.Program writes is what a Windows program reads back (CommandLineToArgvW rules,
+"""Program command lines and command descriptions: what _host.commands.Program writes is what a Windows program reads back (CommandLineToArgvW rules,
 as the lab's hvlab.model.programs parses them), secrets are masked, and ambiguous values are refused."""
+
+import json
+import os
 
 import pytest
 
+from collection_path import REPO_ROOT
 from hvlab.model.programs import command_line_argv
-from ansible_collections.hyperv.mobility.plugins.module_utils._host.commands import Program, quote_argument
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.commands import SWITCH_PARAMETERS, Command, Program, describe, quote_argument
 
 AWKWARD_VALUES = [
     'C:\\Program Files\\Microsoft Azure Site Recovery Provider\\DRConfigurator.exe',
@@ -46,3 +50,25 @@ def test_through_cmd_a_quoted_program_with_quoted_arguments_breaks_as_on_windows
     line = Program('C:\\Program Files\\x.exe', ['a b']).command_line()
     assert command_line_argv(line, skip_cmd_shell=True) == ['C:\\Program Files\\x.exe', 'a b']
     assert command_line_argv(line, skip_cmd_shell=False)[0] == 'C:\\Program'
+
+
+def test_the_switches_a_description_knows_are_the_documented_switch_parameters():
+    # describe() shows '-Name' only for SwitchParameter parameters of the documented cmdlets (the lab's copy of them).
+    path = os.path.join(REPO_ROOT, 'tests', 'lab', 'hvlab', 'cmdlets.json')
+    with open(path, encoding='utf-8') as handle:
+        cmdlets = json.load(handle)
+    documented = set(parameter['name'] for cmdlet in cmdlets.values() for parameter in cmdlet['parameters'] if 'Switch' in parameter['type'])
+    assert SWITCH_PARAMETERS == documented
+
+
+def test_describe_puts_switches_first_and_leaves_out_what_is_implied_or_only_keeps_a_prompt_away():
+    command = Command('Set-VMReplication', {'VMName': 'web01', 'Reverse': True, 'ReplicaServerPort': 8080, 'CompressionEnabled': True,
+                                            'Force': True})
+    assert describe(command, implied=('VMName',)) == 'Set-VMReplication -Reverse ReplicaServerPort=8080 CompressionEnabled=True'
+    assert describe(Command('Enable-VMMigration')) == 'Enable-VMMigration'
+
+
+def test_describe_shows_a_switch_turned_off_as_powershell_writes_it_last():
+    # -Confirm:$false is sent with every ConfirmImpact-High cmdlet (Command adds it), so the line shows it: it is what ran.
+    command = Command('Start-VMFailover', {'VMName': 'web01', 'Prepare': True})
+    assert describe(command, implied=('VMName',)) == 'Start-VMFailover -Prepare -Confirm:$false'
