@@ -43,7 +43,7 @@ from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.ansible_module import AnsibleModule
 # Modules import what they need to build commands and programs from here (a module imports from _framework and _mobility only).
-from ansible_collections.hyperv.mobility.plugins.module_utils._host.commands import (  # noqa: F401
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.commands import (  # noqa: F401  # pylint: disable=unused-import
     UNSAFE_ARGUMENT, Command, PipelineResult, Program, ProgramResult, describe)
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.errors import (  # pylint: disable=unused-import
     HostCommandError,
