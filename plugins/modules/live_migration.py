@@ -194,12 +194,12 @@ VMHOST_TYPE = 'Microsoft.HyperV.PowerShell.VMHost'
 NETWORK_TYPE = 'Microsoft.HyperV.PowerShell.VMMigrationNetwork'
 
 # Module choice -> the enum name Set-VMHost accepts (cmdlets.json: CredSSP, Kerberos / TCPIP, Compression, SMB).
-AUTHENTICATION_NAMES = {'kerberos': 'Kerberos', 'credssp': 'CredSSP'}
+MIGRATION_AUTHENTICATION_NAMES = {'kerberos': 'Kerberos', 'credssp': 'CredSSP'}
 PERFORMANCE_NAMES = {'tcpip': 'TCPIP', 'compression': 'Compression', 'smb': 'SMB', 'smbtransport': 'SMB'}
 
 # State key -> (Set-VMHost parameter, how to turn the module's value into the cmdlet's)
 SET_VMHOST_PARAMETERS = (
-    ('authentication', 'VirtualMachineMigrationAuthenticationType', AUTHENTICATION_NAMES.get),
+    ('authentication', 'VirtualMachineMigrationAuthenticationType', MIGRATION_AUTHENTICATION_NAMES.get),
     ('performance', 'VirtualMachineMigrationPerformanceOption', PERFORMANCE_NAMES.get),
     ('max_migrations', 'MaximumVirtualMachineMigrations', int),
     ('max_storage_migrations', 'MaximumStorageMigrations', int),
