@@ -37,6 +37,10 @@ def test_the_fragment_names_every_inventory_variable_the_action_plugin_reads():
         if option.key == 'transport':
             read = {'ansible_connection'}      # transport_of(ansible_connection)
         assert named == read, (option.name, named ^ read)
+        assert set(re.findall(r'C\((HYPERV_[A-Z_]+)\)', text)) == set(option.env_vars), option.name
+        if option.env_vars:
+            assert CONNECTION_ARGUMENT_SPEC[option.name]['fallback'][1] == list(option.env_vars)
+            assert 'fallback' not in CONNECTION_SUBOPTIONS[option.key]      # a peer inherits the source's value instead
     # Nothing reads ansible_psrp_password (ansible-core's psrp plugin does not either).
     assert 'ansible_psrp_password' not in ConnectionFragment.DOCUMENTATION
 
