@@ -21,7 +21,7 @@ ModuleFailure raised by the resource, errors of the AD or Azure clients (Resourc
 unexpected (a message naming the host, never a bare traceback).
 
 Three kinds of resource:
-- HostResource: one read pipeline, the diff of two state dicts, one write pipeline (run_resource: one pipeline when
+- HostResource: one read pipeline, the diff of two state dicts, one write pipeline (HostResource.run: one pipeline when
   nothing changes, two when something does);
 - InfoResource: one read pipeline, facts, never a change;
 - Resource: anything else (several hosts, a plan of several write steps, a wait, programs, AD, Azure), written as
