@@ -198,7 +198,6 @@ import traceback
 
 from ansible.module_utils.basic import missing_required_lib
 
-from ansible_collections.hyperv.mobility.plugins.module_utils._framework.ansible_module import AnsibleModule
 from ansible_collections.hyperv.mobility.plugins.module_utils._ad.client import (
     AD_ARGUMENT_SPEC, HAS_LDAP3, LDAP3_IMPORT_ERROR, UF_TRUSTED_TO_AUTH_FOR_DELEGATION, ATTR_ALLOWED_TO_DELEGATE_TO, ATTR_ALLOWED_TO_ACT,
     ADClient, ADConnectionOptions, ADError, DelegationDescriptor, computer_name_problem, migration_spns, validate_spn)

@@ -7,6 +7,7 @@
 
 import time
 import traceback
+from typing import Optional
 
 from ansible.module_utils.basic import missing_required_lib
 
@@ -96,7 +97,7 @@ class AsrResource(object):
     check mode) and changed() makes the result: the view under ``key``, operation_done and the diff.
     """
 
-    key = None
+    key: Optional[str] = None
     waits = True  # the module takes the wait options (azure.wait doc fragment)
 
     def __init__(self, module, client):

@@ -12,13 +12,12 @@ the action plugin agree.
 """
 
 import importlib.util
+import ipaddress
 import os
+import re
 from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Tuple
 
 from ansible.module_utils.common.parameters import AnsibleFallbackNotFound
-
-import ipaddress
-import re
 
 TRANSPORTS = ('psrp', 'winrm')
 AUTH_METHODS = ('negotiate', 'ntlm', 'kerberos', 'credssp', 'certificate', 'basic')
@@ -29,7 +28,7 @@ DEFAULT_PORTS = {'http': 5985, 'https': 5986}
 HOST_NAME = re.compile(r'^(?!-)[\w-]{1,63}(?<!-)(\.(?!-)[\w-]{1,63}(?<!-))*\.?$')
 
 
-def host_problem(host):
+def host_problem(host: Any) -> Optional[str]:
     """Why host cannot be the host of a WinRM endpoint URL (None when it can): it must be a host name or an IPv4 / IPv6 address."""
     text = str(host or '')
     try:
@@ -41,6 +40,7 @@ def host_problem(host):
         return None
     return ('%r is not a host name (letters, digits and hyphens, in labels joined by dots) or an IPv4 / IPv6 address; '
             'check hyperv_host (ansible_host) or the destination' % text)
+
 
 # The collection's own bounds: no Windows limit applies on the client side (a WSMan server caps a larger
 # OperationTimeout at its MaxTimeoutms), but a value past a day is a typo, and Python's socket and clock functions

@@ -278,7 +278,7 @@ def transport_world(transport_lab):
     """The transport lab's world after the -Passthru steps (the lab's hosts answer on 127.0.11.N)."""
     world = transport_lab.world
     fresh = make_world(2)
-    for host, new in zip(world.hosts, fresh.hosts):
+    for host, new in zip(world.hosts, fresh.hosts, strict=True):
         host.patch({'vms': [vm.to_state() for vm in new.vms]})
     prepare(world)
     return world
