@@ -2,9 +2,6 @@
 # Copyright: (c) 2026, hyperv.mobility contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type  # pylint: disable=invalid-name
-
 
 class ModuleDocFragment(object):  # pylint: disable=too-few-public-methods
 

@@ -3,10 +3,6 @@
 # Copyright (c) hyperv.mobility contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type  # pylint: disable=invalid-name
-
 DOCUMENTATION = r'''
 ---
 module: asr_host_registration

@@ -3,10 +3,6 @@
 # Copyright (c) hyperv.mobility contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type  # pylint: disable=invalid-name
-
 DOCUMENTATION = r'''
 ---
 module: asr_recovery_services_agent
@@ -88,10 +84,9 @@ steps:
 
 import ntpath
 
-from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import HypervModule
+from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import (
+    Command, HypervModule, ModuleFailure, OptionError, ProgramNotFoundError, Resource, Program)
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.provider_setup import PROXY_OPTIONS, program_option_problem
-from ansible_collections.hyperv.mobility.plugins.module_utils._host.commands import Command, Program
-from ansible_collections.hyperv.mobility.plugins.module_utils._host.errors import HostError, ProgramNotFoundError
 
 INSTALLER = 'MARSAgentInstaller.exe'
 AGENT_SERVICE = 'obengine'
@@ -121,49 +116,52 @@ def agent_program(params):
 
 def agent_state(module):
     """{installed, service_status} from Get-Service -Name obengine (a missing service is not an error here)."""
-    result = module.run([Command('Get-Service', {'Name': AGENT_SERVICE})], check=False)
+    result = module.read([Command('Get-Service', {'Name': AGENT_SERVICE})])
     services = result.of_type('System.ServiceProcess.ServiceController')
     return dict(installed=bool(services), service_status=services[0].get('Status') if services else None)
 
 
+class RecoveryServicesAgent(Resource):
+    """The Recovery Services agent on a host: installed (or removed) by its installer, one program step, read back by its service."""
+
+    def validate(self):
+        problem = program_option_problem(self.params, (), ARGUMENT_OPTIONS)
+        if problem:
+            raise OptionError(problem)
+
+    def run(self, module):
+        wanted = self.params['state'] == 'present'
+        before = agent_state(module)
+        if before['installed'] == wanted:
+            return dict(changed=False, agent=before, steps=[])
+        predicted = dict(installed=wanted, service_status='Running' if wanted else None)
+        if module.check_mode:
+            return dict(changed=True, agent=predicted, steps=[], diff=dict(before=before, after=predicted))
+        step = 'install' if wanted else 'uninstall'
+        program = agent_program(self.params)
+        try:
+            outcome = module.run_program_step(step, program)
+        except ProgramNotFoundError:
+            raise ModuleFailure('%s: installer not found at %s on %s' % (step, program.path, module.host), steps=[])
+        steps = [dict(step=step, command_line=program.display(), exit_code=outcome.exit_code, output=(outcome.stdout + outcome.stderr).strip())]
+        if outcome.exit_code != 0:
+            said = (outcome.stderr or outcome.stdout).strip() or '(no output)'
+            raise ModuleFailure('%s on %s failed with exit code %s: %s' % (INSTALLER, module.host, outcome.exit_code, said), steps=steps)
+        after = agent_state(module)
+        if after['installed'] != wanted:
+            raise ModuleFailure("%s exited 0 but the agent's service (%s) is %s on %s" % (
+                INSTALLER, AGENT_SERVICE, 'still missing' if wanted else 'still there', module.host), steps=steps)
+        return dict(changed=True, agent=after, steps=steps, diff=dict(before=before, after=after))
+
+
 def main():
-    module = HypervModule(argument_spec=dict(
+    HypervModule(argument_spec=dict(
         installer_path=dict(type='str', required=True),
         state=dict(type='str', choices=['present', 'absent'], default='present'),
         install_path=dict(type='str'),
         cache_path=dict(type='str'),
         **PROXY_OPTIONS
-    ), supports_check_mode=True)
-    params = module.params
-    problem = program_option_problem(params, (), ARGUMENT_OPTIONS)
-    if problem:
-        module.fail_json(msg=problem)
-    before = agent_state(module)
-    wanted = params['state'] == 'present'
-    if before['installed'] == wanted:
-        module.exit_json(changed=False, agent=before, steps=[])
-    predicted = dict(installed=wanted, service_status='Running' if wanted else None)
-    diff = dict(before=before, after=predicted)
-    if module.check_mode:
-        module.exit_json(changed=True, agent=predicted, steps=[], diff=diff)
-    program = agent_program(params)
-    try:
-        outcome = module.session.run_program(program)
-    except ProgramNotFoundError as error:
-        module.fail_from_error(error, msg='%s: installer not found at %s on %s (done: nothing)' % (
-            'uninstall' if not wanted else 'install', program.path, module.host), steps=[])
-    except HostError as error:
-        module.fail_from_error(error, msg='%s: %s (done: nothing; run the task again to converge)' % (INSTALLER, error.message), steps=[])
-    steps = [dict(step='uninstall' if not wanted else 'install', command_line=program.display(), exit_code=outcome.exit_code,
-                  output=(outcome.stdout + outcome.stderr).strip())]
-    if outcome.exit_code != 0:
-        said = (outcome.stderr or outcome.stdout).strip() or '(no output)'
-        module.fail_json(msg='%s on %s failed with exit code %s: %s' % (INSTALLER, module.host, outcome.exit_code, said), steps=steps, changed=False)
-    after = agent_state(module)
-    if after['installed'] != wanted:
-        module.fail_json(msg='%s exited 0 but the agent\'s service (%s) is %s on %s' % (
-            INSTALLER, AGENT_SERVICE, 'still missing' if wanted else 'still there', module.host), steps=steps, changed=True)
-    module.exit_json(changed=True, agent=after, steps=steps, diff=dict(before=before, after=after))
+    ), supports_check_mode=True).execute(RecoveryServicesAgent)
 
 
 if __name__ == '__main__':

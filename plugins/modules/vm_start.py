@@ -3,10 +3,6 @@
 # Copyright (c) hyperv.mobility contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type  # pylint: disable=invalid-name
-
 DOCUMENTATION = r'''
 ---
 module: vm_start
@@ -80,11 +76,10 @@ started:
 
 import time
 
-from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import HypervModule
-from ansible_collections.hyperv.mobility.plugins.module_utils._host.commands import Command
+from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import (
+    MAX_WAIT_SECONDS, Command, HypervModule, ModuleFailure, Resource, Step, check_range)
 
 VM_TYPE = 'Microsoft.HyperV.PowerShell.VirtualMachine'
-MAX_TIMEOUT = 7 * 86400
 STARTABLE = ('Off', 'Saved')
 
 
@@ -98,55 +93,60 @@ def vm_view(vm):
 
 
 def read_vm(module):
-    result = module.run([Command('Get-VM', {'Name': module.params['name']})], check=False)
+    result = module.read([Command('Get-VM', {'Name': module.params['name']})])
     found = result.of_type(VM_TYPE)
     if not found:
         said = '; '.join(error.message for error in result.errors) or 'no such VM'
-        module.fail_json(msg="VM '%s' is not on %s: %s" % (module.params['name'], module.host, said))
+        raise ModuleFailure("VM '%s' is not on %s: %s" % (module.params['name'], module.host, said))
     return vm_view(found[0])
 
 
-def wait_for_heartbeat(module, view, started, sleep=time.sleep, clock=time.time):
+def wait_for_heartbeat(module, view, started, sleep=time.sleep, clock=time.monotonic):
     """Read the VM until its heartbeat is OK, within timeout; fail with what it last said (changed when the module started it)."""
     params = module.params
-    deadline = clock() + params['timeout']
-    while not heartbeat_ok(view['heartbeat']):
-        remaining = deadline - clock()
-        if remaining <= 0:
-            module.fail_json(msg="VM '%s' on %s is %s but its heartbeat is %s after %d seconds: the guest does not answer (check its operating "
-                                 'system and integration services) - it is not up and running.' % (
-                                     params['name'], module.host, view['state'], view['heartbeat'], params['timeout']), vm=view, changed=started)
-        sleep(min(params['poll_interval'], remaining))
-        view = read_vm(module)
-    return view
+    waited = module.wait_until(lambda: read_vm(module), lambda vm: heartbeat_ok(vm['heartbeat']), params['timeout'], params['poll_interval'],
+                               first=view, clock=clock, sleep=sleep)
+    if not waited.finished:
+        last = waited.value
+        raise ModuleFailure("VM '%s' on %s is %s but its heartbeat is %s after %d seconds: the guest does not answer (check its operating "
+                            'system and integration services) - it is not up and running.' % (
+                                params['name'], module.host, last['state'], last['heartbeat'], params['timeout']), vm=last, changed=started)
+    return waited.value
+
+
+class StartVM(Resource):
+    """Start the VM unless it runs, then (wait_for_heartbeat) read it until the guest answers."""
+
+    def validate(self):
+        check_range('timeout', self.params['timeout'], 1, MAX_WAIT_SECONDS, ' seconds')
+        check_range('poll_interval', self.params['poll_interval'], 1, 3600, ' seconds')
+
+    def run(self, module):
+        params = self.params
+        before = read_vm(module)
+        if before['state'] not in STARTABLE + ('Running',):
+            raise ModuleFailure("VM '%s' on %s is %s: resume it (or turn it off) before starting it." % (params['name'], module.host, before['state']),
+                                vm=before)
+        start = before['state'] != 'Running'
+        if module.check_mode:
+            after = dict(before, state='Running') if start else before
+            return dict(changed=start, started=False, vm=after, diff=dict(before=before, after=after))
+        after = before
+        if start:
+            module.run_steps([Step(module.session, [Command('Start-VM', {'Name': params['name']})], labels=['start'])])
+            after = read_vm(module)
+        if params['wait_for_heartbeat']:
+            after = wait_for_heartbeat(module, after, start)
+        return dict(changed=start, started=start, vm=after, diff=dict(before=before, after=after))
 
 
 def main():
-    module = HypervModule(argument_spec=dict(
+    HypervModule(argument_spec=dict(
         name=dict(type='str', required=True),
         wait_for_heartbeat=dict(type='bool', default=True),
         timeout=dict(type='int', default=600),
         poll_interval=dict(type='int', default=5),
-    ), supports_check_mode=True)
-    params = module.params
-    for option, maximum in (('timeout', MAX_TIMEOUT), ('poll_interval', 3600)):
-        if not 1 <= params[option] <= maximum:
-            module.fail_json(msg='%s must be between 1 and %d seconds, got %d' % (option, maximum, params[option]))
-    before = read_vm(module)
-    if before['state'] not in STARTABLE + ('Running',):
-        module.fail_json(msg="VM '%s' on %s is %s: resume it (or turn it off) before starting it." % (params['name'], module.host, before['state']),
-                         vm=before)
-    start = before['state'] != 'Running'
-    if module.check_mode:
-        after = dict(before, state='Running') if start else before
-        module.exit_json(changed=start, started=False, vm=after, diff=dict(before=before, after=after))
-    after = before
-    if start:
-        module.run([Command('Start-VM', {'Name': params['name']})])
-        after = read_vm(module)
-    if params['wait_for_heartbeat']:
-        after = wait_for_heartbeat(module, after, start)
-    module.exit_json(changed=start, started=start, vm=after, diff=dict(before=before, after=after))
+    ), supports_check_mode=True).execute(StartVM)
 
 
 if __name__ == '__main__':

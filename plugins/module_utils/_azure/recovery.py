@@ -10,9 +10,6 @@ group and then its Boot groups (Azure PowerShell's "Group 1", "Group 2", ...): t
 start one after the other.
 """
 
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type  # pylint: disable=invalid-name
-
 from ansible_collections.hyperv.mobility.plugins.module_utils._azure.arm import HYPERV_TO_AZURE, arm_property, resource_name
 
 # Step (asr_failover's action) -> the recovery plan's operation in allowedOperations and the SDK's begin_* method.

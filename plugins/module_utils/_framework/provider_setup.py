@@ -13,10 +13,8 @@ agent", command line):
     MARSAgentInstaller.exe /q /nu [/ph:<a> /po:<p> [/pu:<u> /pw:<pw>]]
 """
 
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type  # pylint: disable=invalid-name
-
 import ntpath
+from typing import Tuple
 
 from ansible_collections.hyperv.mobility.plugins.module_utils._azure.arm import arm_property
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import Journal
@@ -73,7 +71,8 @@ class ProviderSetup(object):
     """Mixin of an AsrResource that runs setup programs on its host (host_connection=True) and waits for the vault to list them."""
 
     # Options that become program arguments (checked for quotes and control characters before anything runs).
-    PROGRAM_ARGUMENT_OPTIONS = ('installer_path', 'extract_path', 'vault_credentials_path', 'proxy_address', 'proxy_username', 'proxy_password')
+    PROGRAM_ARGUMENT_OPTIONS: Tuple[str, ...] = ('installer_path', 'extract_path', 'vault_credentials_path', 'proxy_address', 'proxy_username',
+                                                 'proxy_password')
     # What each step's program is, for "<step>: <program> not found at <path>" (WinRS found no such file: nothing ran).
     PROGRAM_NAMES = {'extract': 'installer', 'install': 'setup program (setupdr.exe, extracted by the installer)',
                      'register': 'registration tool (DRConfigurator.exe, installed by the setup)'}

@@ -28,9 +28,10 @@ CONFIRM_IMPACT_HIGH = frozenset(name.lower() for name in (
 # switch that is on reads '-Name' in a description, one turned off '-Name:$false' as PowerShell writes it (-Confirm:$false),
 # any other parameter 'Name=value' (a bool parameter too).
 SWITCH_PARAMETERS = frozenset((
-    'All', 'AsJob', 'AsReplica', 'AsTest', 'Confirm', 'Continue', 'Copy', 'Default', 'DisableVSSSnapshotReplication', 'Force',
-    'GenerateNewId', 'IncludeStorage', 'KeyOnly', 'PassThru', 'Passthru', 'Prepare', 'Register', 'RemoveSourceUnmanagedVhds',
-    'Resynchronize', 'RetainVhdCopiesOnSource', 'Reverse', 'Shallow', 'TracePolicyStore', 'Unique', 'UseBackup', 'Wait', 'WhatIf'))
+    'All', 'AsJob', 'AsReplica', 'AsTest', 'Confirm', 'Continue', 'Copy', 'Default', 'DependentServices', 'DisableVSSSnapshotReplication',
+    'Force', 'GenerateNewId', 'IncludeStorage', 'KeyOnly', 'NoWait', 'PassThru', 'Passthru', 'Prepare', 'Register', 'RemoveSourceUnmanagedVhds',
+    'RequiredServices', 'Resynchronize', 'RetainVhdCopiesOnSource', 'Reverse', 'Shallow', 'TracePolicyStore', 'Unique', 'UseBackup', 'Wait',
+    'WhatIf'))
 # -Force only keeps a confirmation prompt away and says nothing about the change, so descriptions leave it out. -Confirm:$false
 # stays: it is part of what is sent to every ConfirmImpact-High cmdlet (CONFIRM_IMPACT_HIGH) and the steps show what is sent.
 QUIET_PARAMETERS = frozenset(('Force',))

@@ -11,6 +11,7 @@ from ansible_collections.hyperv.mobility.plugins.module_utils._framework.provide
 from ansible_collections.hyperv.mobility.plugins.modules.asr_failover import option_problem
 from ansible_collections.hyperv.mobility.plugins.modules.asr_recovery_plan import group_problem
 from ansible_collections.hyperv.mobility.plugins.modules.asr_recovery_services_agent import agent_program
+from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import HypervModule, ModuleFailure
 from ansible_collections.hyperv.mobility.plugins.modules.vm_start import heartbeat_ok, wait_for_heartbeat
 
 ITEM = ('/subscriptions/s/resourceGroups/rg/providers/Microsoft.RecoveryServices/vaults/v/replicationFabrics/vmm01/replicationProtectionContainers/c1'
@@ -132,17 +133,14 @@ def test_machine_names_match_short_and_full(name, wanted, same):
 
 
 class FakeModule:
-    """What wait_for_heartbeat uses of HypervModule: params, host, fail_json and the reads (here: a list of answers)."""
+    """What wait_for_heartbeat uses of HypervModule: params, host, the skeleton's wait_until and the reads (here: a list of answers)."""
+
+    wait_until = HypervModule.wait_until
 
     def __init__(self, answers, timeout=10):
         self.params = dict(name='vmm01', timeout=timeout, poll_interval=2)
         self.host = 'hv02'
         self.answers = list(answers)
-        self.failed = None
-
-    def fail_json(self, **result):
-        self.failed = result
-        raise SystemExit(1)
 
 
 def test_the_heartbeat_is_awaited_until_ok_or_the_timeout(monkeypatch):
@@ -159,6 +157,6 @@ def test_the_heartbeat_is_awaited_until_ok_or_the_timeout(monkeypatch):
     view = wait_for_heartbeat(module, dict(name='vmm01', state='Running', heartbeat='NoContact'), True, sleep=sleep, clock=lambda: clock['now'])
     assert view['heartbeat'] == 'OkApplicationsUnknown' and sleeps == [2, 2]
     stuck = FakeModule([dict(name='vmm01', state='Running', heartbeat='NoContact')] * 10, timeout=5)
-    with pytest.raises(SystemExit):
+    with pytest.raises(ModuleFailure) as failed:
         wait_for_heartbeat(stuck, dict(name='vmm01', state='Running', heartbeat='NoContact'), True, sleep=sleep, clock=lambda: clock['now'])
-    assert 'not up and running' in stuck.failed['msg'] and stuck.failed['changed'] is True
+    assert 'not up and running' in failed.value.msg and failed.value.details['changed'] is True
