@@ -237,19 +237,12 @@ vms:
       sample: 2
 '''
 
-from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import Command, HypervModule, InfoResource
-from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.host_identity import IDENTITY_COMMAND, host_identity
+from ansible_collections.hyperv.mobility.plugins.module_utils._mobility import reads
+from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import HypervModule, InfoResource
+from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.host_identity import host_identity
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.hyperv import HV, hyperv_role_installed, is_command_not_found, version_key
 
-READ_COMMANDS = (
-    IDENTITY_COMMAND,
-    Command('Get-WindowsFeature', {'Name': 'Hyper-V'}),
-    Command('Get-VMHost'),
-    Command('Get-VMHostSupportedVersion'),
-    Command('Get-VMMigrationNetwork'),
-    Command('Get-VM'),
-    Command('Get-VMReplicationServer'),
-)
+READ_COMMANDS = reads.HOST_FACTS
 
 
 class HostFacts:

@@ -184,9 +184,10 @@ not_applied:
   sample: [networks]
 '''
 
+from ansible_collections.hyperv.mobility.plugins.module_utils._mobility import reads
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import (
     ChangeRefused, Command, HostResource, HypervModule, OptionError, describe)
-from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.host_identity import IDENTITY_COMMAND, host_identity
+from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.host_identity import host_identity
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.migration_networks import (
     apply_plan, canonical_subnet, current_networks, parse_networks, plan_networks)
 
@@ -222,7 +223,7 @@ class LiveMigrationSettings(HostResource):
         self.identity = None
 
     def read_commands(self):
-        return [IDENTITY_COMMAND, Command('Get-VMHost'), Command('Get-VMMigrationNetwork')]
+        return list(reads.LIVE_MIGRATION)
 
     def current_state(self, result):
         hosts = result.of_type(VMHOST_TYPE)

@@ -233,6 +233,7 @@ not_applied:
 
 import re
 
+from ansible_collections.hyperv.mobility.plugins.module_utils._mobility import reads
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import (
     ChangeRefused, Command, HostResource, HypervModule, OptionError, describe)
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.replica_relationship import AUTHENTICATION_NAMES as REPLICATION_AUTHENTICATION_NAMES
@@ -248,9 +249,7 @@ USES_CERTIFICATE = ('certificate', 'both')
 USES_KERBEROS = ('kerberos', 'both')
 
 # The predefined inbound rules of the Replica listeners (installed with the Hyper-V role, disabled by default).
-HTTP_LISTENER_RULE = 'VIRT-HVRHTTPL-In-TCP-NoScope'
-HTTPS_LISTENER_RULE = 'VIRT-HVRHTTPSL-In-TCP-NoScope'
-LISTENER_RULES = (HTTP_LISTENER_RULE, HTTPS_LISTENER_RULE)
+HTTP_LISTENER_RULE, HTTPS_LISTENER_RULE, LISTENER_RULES = reads.HTTP_LISTENER_RULE, reads.HTTPS_LISTENER_RULE, reads.LISTENER_RULES
 
 THUMBPRINT = re.compile(r'^[0-9A-F]{40}$')
 STORAGE_PATH = re.compile(r'^([A-Za-z]:\\|\\\\[^\\]+\\[^\\]+)')
@@ -375,8 +374,7 @@ class ReplicaServer(HostResource):
         self.desired_entries = parse_entries(entries, params['authorization_entries_mode']) if entries is not None else None
 
     def read_commands(self):
-        return [Command('Get-VMReplicationServer'), Command('Get-VMReplicationAuthorizationEntry'),
-                Command('Get-NetFirewallRule', {'Name': list(LISTENER_RULES)})]
+        return list(reads.REPLICA_SERVER)
 
     def current_state(self, result):
         servers = result.of_type(SERVER_TYPE)

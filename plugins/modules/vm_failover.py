@@ -203,10 +203,10 @@ test_vm:
   sample: web01 - Test
 '''
 
+from ansible_collections.hyperv.mobility.plugins.module_utils._mobility import reads
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import (
     Command, HostError, HypervModule, ModuleFailure, OptionError, Resource, Step, StepFailed, check_range, describe, describe_errors, explained)
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.peer_connection import DESTINATION_ARGUMENT_SPEC, destination_options
-from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.host_identity import IDENTITY_COMMAND
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.replica_relationship import (
     AUTHENTICATION_NAMES,
     FAILOVER_STATES,
@@ -235,7 +235,7 @@ def step_line(command):
 class Site:
     """One host of the pair as far as the VM is concerned: the VM, its relationship and a test failover VM, if any."""
 
-    READ = (IDENTITY_COMMAND, Command('Get-VM'), Command('Get-VMReplication'))
+    READ = reads.VM_REPLICATION_STATE
     READ_BACK = (Command('Get-VM'), Command('Get-VMReplication'))
 
     def __init__(self, label, session, vm_name):

@@ -164,6 +164,7 @@ errors:
   elements: dict
 '''
 
+from ansible_collections.hyperv.mobility.plugins.module_utils._mobility import reads
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import (
     Command, HostError, HypervModule, MAX_WAIT_SECONDS, ModuleFailure, OptionError, OutcomeUnknownError, Resource, Step, describe, explained)
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.peer_connection import DESTINATION_ARGUMENT_SPEC, destination_options
@@ -211,10 +212,7 @@ def find_vm(result, name):
     return found[0] if found else None
 
 
-def compare_statement(parameters):
-    """Compare-VM with its report's Incompatibilities expanded: remoting hands nested objects over as their ToString()
-    (the type name, for a VMCompatibilityError), so the errors must come back as top-level objects to keep their message."""
-    return Command('Compare-VM', parameters).pipe(Command('Select-Object', {'ExpandProperty': 'Incompatibilities'}))
+compare_statement = reads.compare_vm
 
 
 def incompatibilities_of(result):

@@ -326,9 +326,9 @@ errors:
   elements: dict
 '''
 
+from ansible_collections.hyperv.mobility.plugins.module_utils._mobility import reads
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import (
     Command, HostError, HypervModule, MAX_WAIT_SECONDS, ModuleFailure, Resource, Step, StepFailed, WaitStopped, describe, describe_errors, explained)
-from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.host_identity import IDENTITY_COMMAND
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.replica_relationship import (
     AUTHENTICATION_NAMES,
     DISK_STATEMENTS,
@@ -640,7 +640,7 @@ class VmReplication(Resource):
             self.module.fail_from_error(exc, msg='%s: %s' % (what, exc.message))
 
     def read(self):
-        result = self.run_pipeline([IDENTITY_COMMAND, Command('Get-VM'), Command('Get-VMReplication')] + list(DISK_STATEMENTS),
+        result = self.run_pipeline(list(reads.VM_REPLICATION_STATE) + list(DISK_STATEMENTS),
                                    'reading replication of %s' % self.name)
         if result.errors:
             raise ModuleFailure('Reading VM %s failed: %s' % (self.name, describe_errors(result.errors)),

@@ -263,11 +263,12 @@ summary:
       elements: str
 '''
 
+from ansible_collections.hyperv.mobility.plugins.module_utils._mobility import reads
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import (
-    Command, HypervModule, InfoResource, ModuleFailure, OptionError, describe_errors)
+    HypervModule, InfoResource, ModuleFailure, OptionError, describe_errors)
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.hyperv import HV
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.replica_relationship import (
-    DISK_STATEMENTS, disks_of, initial_replication_percent)
+    disks_of, initial_replication_percent)
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.replication_health import (
     ADMINISTRATOR, RESYNCHRONIZATION, RETRIED, classify, verdict)
 
@@ -276,12 +277,7 @@ HEALTH_TYPE = HV + 'VMReplicationHealth'
 VM_TYPE = HV + 'VirtualMachine'
 
 
-def read_commands(name):
-    """Get-VM (only for a named VM: tells an unknown VM from one without replication), Get- and Measure-VMReplication, the disks."""
-    if name is None:
-        return [Command('Get-VMReplication'), Command('Measure-VMReplication')] + list(DISK_STATEMENTS)
-    return [Command('Get-VM', {'Name': [name]}), Command('Get-VMReplication', {'VMName': [name]}),
-            Command('Measure-VMReplication', {'VMName': [name]})] + list(DISK_STATEMENTS)
+read_commands = reads.replication_info
 
 
 def _text(value):

@@ -16,7 +16,7 @@ import json
 
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.commands import Command
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.shapes import add_read, new_recording, statement_data
-from ansible_collections.hyperv.mobility.plugins.module_utils._mobility import preflight, replica_relationship
+from ansible_collections.hyperv.mobility.plugins.module_utils._mobility import preflight, reads, replica_relationship
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.host_identity import IDENTITY_COMMAND
 
 VM_PLACEHOLDER = '<vm>'
@@ -24,12 +24,18 @@ DESTINATION_PLACEHOLDER = '<destination>'
 # A name no host has: the failing reads ask for it.
 MISSING = 'hyperv-mobility-probe-missing'
 
-# (what reads it, builder(vm, destination) -> the statements). Modules whose read builders live in their module file are
-# added here as their builders move into module_utils (follow-up of issue 14, after the module skeleton of issue 15).
+# (what reads it, builder(vm, destination) -> the statements): the modules' own read builders (reads.py, preflight, the disks).
+# Reads that name a VM or a destination are recorded only when the user gives one (vm / destination options).
 READ_BUILDERS = (
     ('host identity (every host module)', lambda vm, destination: [IDENTITY_COMMAND]),
+    ('host_info', lambda vm, destination: list(reads.HOST_FACTS)),
     ('migration_preflight', lambda vm, destination: list(preflight.READ_COMMANDS)),
+    ('live_migration', lambda vm, destination: list(reads.LIVE_MIGRATION)),
+    ('replica_server', lambda vm, destination: list(reads.REPLICA_SERVER)),
+    ('vm_failover, vm_replication', lambda vm, destination: list(reads.VM_REPLICATION_STATE)),
     ('vm_replication, vm_replication_info, replica relationships', lambda vm, destination: list(replica_relationship.DISK_STATEMENTS)),
+    ('vm_replication_info', lambda vm, destination: reads.replication_info(None) + (reads.replication_info(vm) if vm else [])),
+    ('vm_migrate', lambda vm, destination: [reads.compare_vm({'Name': vm, 'DestinationHost': destination})] if vm and destination else []),
 )
 
 # Reads that fail on purpose: the shape of the error records Hyper-V, CIM and NetSecurity write for something not found.
@@ -52,7 +58,8 @@ def module_statements(vm, destination):
             if key not in used_by:
                 used_by[key] = []
                 found.append((key, statement))
-            used_by[key].append(reader)
+            if reader not in used_by[key]:
+                used_by[key].append(reader)
     return [(statement, used_by[key]) for key, statement in found]
 
 

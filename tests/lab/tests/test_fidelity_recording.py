@@ -71,11 +71,19 @@ def test_the_failing_reads_record_the_error_shapes_only(engine_recording):
 def test_the_reads_are_the_modules_read_statements_each_once(engine_recording):
     reads = [read for read in engine_recording['reads'] if read['id'].startswith('read:')]
     names = [read['statements'][0][0]['name'] for read in reads]
+    # Every read of every host module (reads.py, preflight, the disks), each distinct statement once; the VM and the destination
+    # as placeholders.
     assert names == ['Get-CimInstance', 'Get-WindowsFeature', 'Get-VMHost', 'Get-VMHostSupportedVersion', 'Get-VMMigrationNetwork',
-                     'Get-VM', 'Get-VMHardDiskDrive', 'Get-VMReplication']
-    assert reads[0]['used_by'] == ['host identity (every host module)', 'migration_preflight']
-    assert reads[-1]['statements'] == [[{'name': 'Get-VMReplication', 'parameters': {}},
+                     'Get-VM', 'Get-VMReplicationServer', 'Get-VMReplicationAuthorizationEntry', 'Get-NetFirewallRule', 'Get-VMReplication',
+                     'Get-VMHardDiskDrive', 'Get-VMReplication', 'Measure-VMReplication', 'Get-VM', 'Get-VMReplication',
+                     'Measure-VMReplication', 'Compare-VM']
+    assert reads[0]['used_by'] == ['host identity (every host module)', 'host_info', 'migration_preflight', 'live_migration',
+                                   'vm_failover, vm_replication']
+    assert reads[11]['statements'] == [[{'name': 'Get-VMReplication', 'parameters': {}},
                                         {'name': 'Select-Object', 'parameters': {'ExpandProperty': 'ExcludedDisks'}}]]
+    assert reads[13]['statements'] == [[{'name': 'Get-VM', 'parameters': {'Name': ['<vm>']}}]]
+    assert reads[-1]['statements'] == [[{'name': 'Compare-VM', 'parameters': {'Name': '<vm>', 'DestinationHost': '<destination>'}},
+                                        {'name': 'Select-Object', 'parameters': {'ExpandProperty': 'Incompatibilities'}}]]
 
 
 def _doctored(recording):

@@ -1,0 +1,50 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, hyperv.mobility contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The reads of the host modules, in one place: each module builds its read pipelines from these, and the fidelity probe
+(fidelity.py) records the shape of what each returns on a user's host - so the probe follows the modules by construction.
+"""
+
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.commands import Command
+from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.host_identity import IDENTITY_COMMAND
+from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.replica_relationship import DISK_STATEMENTS
+
+# host_info: every fact in one pipeline.
+HOST_FACTS = (
+    IDENTITY_COMMAND,
+    Command('Get-WindowsFeature', {'Name': 'Hyper-V'}),
+    Command('Get-VMHost'),
+    Command('Get-VMHostSupportedVersion'),
+    Command('Get-VMMigrationNetwork'),
+    Command('Get-VM'),
+    Command('Get-VMReplicationServer'),
+)
+
+# live_migration: the host's migration settings and networks.
+LIVE_MIGRATION = (IDENTITY_COMMAND, Command('Get-VMHost'), Command('Get-VMMigrationNetwork'))
+
+# replica_server: the server settings, the authorization entries and Hyper-V's two listener rules (Windows' own rule names).
+HTTP_LISTENER_RULE = 'VIRT-HVRHTTPL-In-TCP-NoScope'
+HTTPS_LISTENER_RULE = 'VIRT-HVRHTTPSL-In-TCP-NoScope'
+LISTENER_RULES = (HTTP_LISTENER_RULE, HTTPS_LISTENER_RULE)
+REPLICA_SERVER = (Command('Get-VMReplicationServer'), Command('Get-VMReplicationAuthorizationEntry'),
+                  Command('Get-NetFirewallRule', {'Name': list(LISTENER_RULES)}))
+
+# vm_failover (each site) and vm_replication: the host, its VMs and their replication.
+VM_REPLICATION_STATE = (IDENTITY_COMMAND, Command('Get-VM'), Command('Get-VMReplication'))
+
+
+def replication_info(name):
+    """vm_replication_info: Get-VM (only for a named VM: tells an unknown VM from one without replication), Get- and
+    Measure-VMReplication, the disks."""
+    if name is None:
+        return [Command('Get-VMReplication'), Command('Measure-VMReplication')] + list(DISK_STATEMENTS)
+    return [Command('Get-VM', {'Name': [name]}), Command('Get-VMReplication', {'VMName': [name]}),
+            Command('Measure-VMReplication', {'VMName': [name]})] + list(DISK_STATEMENTS)
+
+
+def compare_vm(parameters):
+    """vm_migrate: Compare-VM with its report's Incompatibilities expanded: remoting hands nested objects over as their
+    ToString() (the type name, for a VMCompatibilityError), so the errors must come back as top-level objects to keep their message."""
+    return Command('Compare-VM', parameters).pipe(Command('Select-Object', {'ExpandProperty': 'Incompatibilities'}))
