@@ -249,7 +249,9 @@ USES_CERTIFICATE = ('certificate', 'both')
 USES_KERBEROS = ('kerberos', 'both')
 
 # The predefined inbound rules of the Replica listeners (installed with the Hyper-V role, disabled by default).
-HTTP_LISTENER_RULE, HTTPS_LISTENER_RULE, LISTENER_RULES = reads.HTTP_LISTENER_RULE, reads.HTTPS_LISTENER_RULE, reads.LISTENER_RULES
+HTTP_LISTENER_RULE = reads.HTTP_LISTENER_RULE
+HTTPS_LISTENER_RULE = reads.HTTPS_LISTENER_RULE
+LISTENER_RULES = reads.LISTENER_RULES
 
 THUMBPRINT = re.compile(r'^[0-9A-F]{40}$')
 STORAGE_PATH = re.compile(r'^([A-Za-z]:\\|\\\\[^\\]+\\[^\\]+)')
