@@ -45,12 +45,19 @@ def load_shapes():
 
 
 def recording_estate() -> World:
-    """Two hosts: hv01-web on hv01 replicating to hv02 (initial copy done), live migration enabled on both."""
+    """Two hosts: hv01-web on hv01 replicating to hv02 (initial copy done), hv01 a Replica server authorizing hv02, live migration
+    enabled on both."""
     world = World.create(2)
     primary, replica = world.hosts
     steps = [
         (replica, 'Set-VMReplicationServer', [('ReplicationEnabled', True), ('AllowedAuthenticationType', 'Kerberos')]),
         (replica, 'Enable-NetFirewallRule', [('Name', ['VIRT-HVRHTTPL-In-TCP-NoScope']), ('Confirm', False)]),
+        # The primary is a Replica server too (for the reverse replication after a failover), which authorizes its partner:
+        # so the estate returns authorization entries, as a host set up by replica_server does.
+        (primary, 'Set-VMReplicationServer', [('ReplicationEnabled', True), ('AllowedAuthenticationType', 'Kerberos'),
+                                              ('ReplicationAllowedFromAnyServer', False)]),
+        (primary, 'New-VMReplicationAuthorizationEntry', [('AllowedPrimaryServer', PLACEHOLDERS['<destination>']),
+                                                          ('ReplicaStorageLocation', 'D:\\Replica'), ('TrustGroup', 'recording')]),
         (primary, 'Enable-VMReplication', [('VMName', [PLACEHOLDERS['<vm>']]), ('ReplicaServerName', PLACEHOLDERS['<destination>']),
                                            ('ReplicaServerPort', 80), ('AuthenticationType', 'Kerberos')]),
         (primary, 'Start-VMInitialReplication', [('VMName', [PLACEHOLDERS['<vm>']])]),
