@@ -83,13 +83,24 @@ class MigrationLab:
     def computer_dn(self, name: str) -> str:
         return f'CN={name.upper()},CN=Computers,{self.dc.base_dn}'
 
-    def set_delegation(self, source: str, services: list[str], protocol_transition: bool = True) -> None:
-        """Write msDS-AllowedToDelegateTo and the protocol-transition bit of SOURCE$ directly (ldap3)."""
+    def set_delegation(self, source: str, services: list[str], protocol_transition: bool = True, purge_tickets: bool = True) -> None:
+        """Write msDS-AllowedToDelegateTo and the protocol-transition bit of SOURCE$ directly (ldap3), then (purge_tickets) empty
+        the source's SYSTEM ticket cache as an admin does after a change (klist -li 0x3e7 purge), so the host uses it at once."""
         uac = WORKSTATION_TRUST_ACCOUNT | (0x1000000 if protocol_transition else 0)
         with self.admin_connection() as connection:
             changes = {'msDS-AllowedToDelegateTo': [(ldap3.MODIFY_REPLACE, list(services))],
                        'userAccountControl': [(ldap3.MODIFY_REPLACE, [str(uac)])]}
             assert connection.modify(self.computer_dn(source), changes), connection.result
+        if purge_tickets:
+            self.purge_system_tickets(source)
+
+    def purge_system_tickets(self, name: str) -> None:
+        outcome = self.world.get_host_by_name(name).run_program('klist -li 0x3e7 purge', skip_cmd_shell=True)
+        assert outcome.exit_code == 0, outcome
+
+    def system_ticket_purges(self) -> dict:
+        """How many times each host's SYSTEM tickets were purged."""
+        return {host['name']: len(self.control.host_state(host['name'])['system_tickets']['purges']) for host in self.hosts}
 
     def clear_delegation(self) -> None:
         for host in self.hosts:

@@ -367,9 +367,20 @@ def kerberos_world_fixture(world, lab_dc):
     return world
 
 
-def delegate(dc, source, services, protocol_transition=True):
+def write_delegation(dc, source, services, protocol_transition=True):
     set_attribute(dc, source, 'msDS-AllowedToDelegateTo', services)
     set_attribute(dc, source, 'userAccountControl', [str(0x1000 | (TRUSTED_TO_AUTH_FOR_DELEGATION if protocol_transition else 0))])
+
+
+def purge_system_tickets(world, name):
+    outcome = world.get_host_by_name(name).run_program('klist -li 0x3e7 purge', skip_cmd_shell=True)
+    assert outcome.exit_code == 0, outcome
+
+
+def delegate(world, dc, source, services, protocol_transition=True):
+    """Write the delegation, then purge the source's SYSTEM tickets as Microsoft's procedure asks (klist -li 0x3e7 purge)."""
+    write_delegation(dc, source, services, protocol_transition)
+    purge_system_tickets(world, source)
 
 
 def kerberos_move(world, destination, *parameters):
@@ -383,24 +394,54 @@ def assert_delegation_missing(execution):
     assert 'failed to authenticate the connection for a Virtual Machine migration at the source host' in error.message
 
 
-def test_kerberos_fails_before_delegation_and_succeeds_after_it(kerberos_world, lab_dc):
+def test_kerberos_fails_before_delegation_and_until_the_system_tickets_are_purged(kerberos_world, lab_dc):
     assert_delegation_missing(kerberos_move(kerberos_world, 'hv02', *STORAGE))
     assert_not_moved(kerberos_world)
-    delegate(lab_dc, 'hv01', ['Microsoft Virtual System Migration Service/hv02', 'cifs/hv02'])
+    write_delegation(lab_dc, 'hv01', ['Microsoft Virtual System Migration Service/hv02', 'cifs/hv02'])
+    # The host's SYSTEM session still holds the tickets it got at boot, issued before the delegation existed.
+    assert_delegation_missing(kerberos_move(kerberos_world, 'hv02', *STORAGE))
+    assert_not_moved(kerberos_world)
+    purge_system_tickets(kerberos_world, 'hv02')             # another host's purge does not help hv01
+    assert_delegation_missing(kerberos_move(kerberos_world, 'hv02', *STORAGE))
+    purge_system_tickets(kerberos_world, 'hv01')
     assert kerberos_move(kerberos_world, 'hv02', *STORAGE).errors == []
     assert 'hv01-web' in vm_names(kerberos_world.hosts[1])
 
 
+def test_kerberos_delegation_is_seen_once_the_cached_tickets_expire(kerberos_world, lab_dc):
+    write_delegation(lab_dc, 'hv01', ['Microsoft Virtual System Migration Service/hv02', 'cifs/hv02'])
+    kerberos_world.advance_replication(10 * 3600 - 60)
+    assert_delegation_missing(kerberos_move(kerberos_world, 'hv02', *STORAGE))
+    kerberos_world.advance_replication(60)                  # the default ticket lifetime: 10 hours
+    assert kerberos_move(kerberos_world, 'hv02', *STORAGE).errors == []
+
+
+def test_a_removed_delegation_fails_at_once(kerberos_world, lab_dc):
+    delegate(kerberos_world, lab_dc, 'hv01', ['Microsoft Virtual System Migration Service/hv02', 'cifs/hv02'])
+    assert kerberos_move(kerberos_world, 'hv02', *STORAGE).errors == []
+    write_delegation(lab_dc, 'hv01', [])
+    # The conservative case (no source settles it): the tickets cached with the delegation do not outlive its removal.
+    assert_delegation_missing(move(kerberos_world.hosts[0], 'hv01-db', 'hv02', *STORAGE, identity=NTLM))
+
+
+def test_the_system_tickets_are_part_of_the_host_state(kerberos_world, lab_dc):
+    state = kerberos_world.hosts[0].to_state()['system_tickets']
+    assert state['obtained_at'] is not None and state['delegates_to'] == [] and state['purges'] == []
+    purge_system_tickets(kerberos_world, 'hv01')
+    state = kerberos_world.hosts[0].to_state()['system_tickets']
+    assert state['obtained_at'] is None and len(state['purges']) == 1
+
+
 def test_kerberos_spn_must_match_the_destination_name_as_written(kerberos_world, lab_dc):
-    delegate(lab_dc, 'hv01', ['Microsoft Virtual System Migration Service/hv02', 'cifs/hv02'])
+    delegate(kerberos_world, lab_dc, 'hv01', ['Microsoft Virtual System Migration Service/hv02', 'cifs/hv02'])
     assert_delegation_missing(kerberos_move(kerberos_world, 'hv02.hvlab.test', *STORAGE))
-    delegate(lab_dc, 'hv01', ['Microsoft Virtual System Migration Service/hv02.hvlab.test', 'cifs/hv02.hvlab.test'])
+    delegate(kerberos_world, lab_dc, 'hv01', ['Microsoft Virtual System Migration Service/hv02.hvlab.test', 'cifs/hv02.hvlab.test'])
     assert kerberos_move(kerberos_world, 'hv02.hvlab.test', *STORAGE).errors == []
 
 
 def test_kerberos_cifs_is_needed_only_when_storage_moves(kerberos_world, lab_dc):
     kerberos_world.hosts[0].patch({'vms': {'hv01-web': {'path': '\\\\fs01\\vms\\web', 'disks': [{'path': '\\\\fs01\\vms\\w.vhdx'}]}}})
-    delegate(lab_dc, 'hv01', ['Microsoft Virtual System Migration Service/hv02'])
+    delegate(kerberos_world, lab_dc, 'hv01', ['Microsoft Virtual System Migration Service/hv02'])
     assert_delegation_missing(kerberos_move(kerberos_world, 'hv02', ('IncludeStorage', None)))
     assert kerberos_move(kerberos_world, 'hv02').errors == []           # shared storage: only the migration service
 
@@ -408,12 +449,12 @@ def test_kerberos_cifs_is_needed_only_when_storage_moves(kerberos_world, lab_dc)
 def test_kerberos_smb_performance_option_needs_cifs(kerberos_world, lab_dc):
     kerberos_world.hosts[0].patch({'vms': {'hv01-web': {'path': '\\\\fs01\\vms\\web', 'disks': [{'path': '\\\\fs01\\vms\\w.vhdx'}]}},
                                    'migration': {'performance_option': 'SMB'}})
-    delegate(lab_dc, 'hv01', ['Microsoft Virtual System Migration Service/hv02'])
+    delegate(kerberos_world, lab_dc, 'hv01', ['Microsoft Virtual System Migration Service/hv02'])
     assert_delegation_missing(kerberos_move(kerberos_world, 'hv02'))
 
 
 def test_kerberos_from_an_ntlm_session_needs_protocol_transition(kerberos_world, lab_dc):
-    delegate(lab_dc, 'hv01', ['Microsoft Virtual System Migration Service/hv02', 'cifs/hv02'], protocol_transition=False)
+    delegate(kerberos_world, lab_dc, 'hv01', ['Microsoft Virtual System Migration Service/hv02', 'cifs/hv02'], protocol_transition=False)
     assert_delegation_missing(kerberos_move(kerberos_world, 'hv02', *STORAGE))
 
 
@@ -428,10 +469,10 @@ def test_kerberos_resource_based_delegation_on_the_destination(kerberos_world, l
 
 
 def test_kerberos_delegation_is_read_fresh_on_every_move(kerberos_world, lab_dc):
-    delegate(lab_dc, 'hv01', ['Microsoft Virtual System Migration Service/hv02', 'cifs/hv02'])
-    delegate(lab_dc, 'hv02', ['Microsoft Virtual System Migration Service/hv01', 'cifs/hv01'])
+    delegate(kerberos_world, lab_dc, 'hv01', ['Microsoft Virtual System Migration Service/hv02', 'cifs/hv02'])
+    delegate(kerberos_world, lab_dc, 'hv02', ['Microsoft Virtual System Migration Service/hv01', 'cifs/hv01'])
     assert kerberos_move(kerberos_world, 'hv02', *STORAGE).errors == []
-    delegate(lab_dc, 'hv02', [])
+    delegate(kerberos_world, lab_dc, 'hv02', [])
     back = move(kerberos_world.hosts[1], 'hv01-web', 'hv01', *STORAGE, identity=NTLM)
     assert_delegation_missing(back)
 
@@ -443,7 +484,7 @@ def test_kerberos_destination_without_a_computer_account(kerberos_world, lab_dc)
     extra.migration.enabled = True
     extra.migration.authentication_type = 'Kerberos'
     extra.add_migration_network('192.168.10.0/24')
-    delegate(lab_dc, 'hv01', ['Microsoft Virtual System Migration Service/hv04', 'cifs/hv04'])
+    delegate(kerberos_world, lab_dc, 'hv01', ['Microsoft Virtual System Migration Service/hv04', 'cifs/hv04'])
     error = only_error(kerberos_move(kerberos_world, 'hv04', *STORAGE))
     assert 'The specified target is unknown or unreachable (0x80090303).' in error.message
 

@@ -4,19 +4,20 @@ The lab's hosts "belong" to the domain: when ``Move-VM`` authenticates with Kerb
 this view for the computer accounts involved and checks their delegation the way the KDC would
 (constrained delegation on the source, or resource-based delegation on the destination).
 
-Every call opens a fresh LDAPS connection and reads the account anew: delegation is changed between
-moves (by the collection's ``kerberos_delegation`` module, by tests), and a Windows host asks its DC
-for a new service ticket on each migration attempt once its ticket cache has been purged, so caching
-here would hide exactly the changes the lab exists to observe.
+Every call opens a fresh LDAPS connection and reads the account anew. What a host *uses* is another matter: its SYSTEM
+logon session (LUID 0x3e7) caches the computer account's Kerberos tickets (SystemTicketCache below), and Microsoft's
+live-migration procedure says a delegation change applies only once it has replicated to the DCs *and* the DC issues a
+new Kerberos ticket. So a move is checked against the account as read now and as the cached tickets carry it.
 
 The lab must not import collection code, so the security-descriptor parser below is the lab's own.
 """
 
 from __future__ import annotations
 
+import datetime
 import ssl
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import ldap3
 from ldap3.core.exceptions import LDAPException
@@ -140,6 +141,47 @@ class ComputerAccount:
     def allows_to_act(self, sid: str) -> bool:
         """Resource-based constrained delegation: may the account with SID delegate to this one?"""
         return sid in self.allowed_to_act_sids
+
+
+# Default Domain Policy, Kerberos Policy: "Maximum lifetime for user ticket" (TGT) 10 hours, "Maximum lifetime for service
+# ticket" 600 minutes. The lab's hosts keep the default.
+TICKET_LIFETIME = datetime.timedelta(hours=10)
+
+
+@dataclass
+class SystemTicketCache:
+    """The Kerberos tickets of a host's SYSTEM logon session (LUID 0x3e7), which the migration service authenticates with.
+
+    The tickets carry the computer account as the KDC saw it when they were issued (``account``, at ``obtained_at`` on the
+    lab clock, World.replication_clock). A domain-joined host holds them from boot (World.configure_directory fills the
+    cache); they are issued anew when the cache is empty (after ``klist -li 0x3e7 purge``) or older than TICKET_LIFETIME.
+    No source says which delegation changes a cached ticket hides (an added SPN, the protocol-transition bit, a removed
+    one); the lab models the conservative case: a move needs the delegation both in the cached tickets and in AD now.
+    Resource-based delegation lives on the destination's account and is read live.
+    """
+
+    account: ComputerAccount | None = None
+    obtained_at: datetime.datetime | None = None
+    purges: list = field(default_factory=list)      # lab clock (ISO) of every purge, for tests
+
+    def fill(self, account: ComputerAccount, now: datetime.datetime) -> None:
+        self.account, self.obtained_at = account, now
+
+    def tickets_for(self, current: ComputerAccount, now: datetime.datetime) -> ComputerAccount:
+        """The account as the tickets in use carry it: issued anew from ``current`` when none are cached or they expired."""
+        if self.account is None or self.obtained_at is None or now >= self.obtained_at + TICKET_LIFETIME:
+            self.fill(current, now)
+        return self.account
+
+    def purge(self, now: datetime.datetime) -> None:
+        self.account, self.obtained_at = None, None
+        self.purges.append(now.isoformat())
+
+    def to_state(self) -> dict:
+        return {'obtained_at': self.obtained_at.isoformat() if self.obtained_at else None,
+                'delegates_to': list(self.account.allowed_to_delegate_to) if self.account else None,
+                'protocol_transition': self.account.protocol_transition if self.account else None,
+                'purges': list(self.purges)}
 
 
 class Directory:

@@ -1,5 +1,6 @@
-"""Windows programs a lab host runs through WinRS: the Azure Site Recovery provider's setup and registration tool, and the
-Microsoft Azure Recovery Services (MARS) agent's installer.
+"""Windows programs a lab host runs through WinRS: the Azure Site Recovery provider's setup and registration tool, the
+Microsoft Azure Recovery Services (MARS) agent's installer, and klist.exe's purge of a logon session's Kerberos tickets
+(``klist -li 0x3e7 purge`` empties the host's SYSTEM ticket cache, hvlab.model.directory.SystemTicketCache).
 
 Microsoft documents the command-line installation of the provider on a Hyper-V host (Hyper-V to Azure tutorial,
 "Install the provider on a Hyper-V core server"; the same lines serve any Hyper-V host):
@@ -58,6 +59,11 @@ AGENT_VERSION = '2.0.9250.0'
 # What the lab writes for a downloaded AzureSiteRecoveryProvider.exe (tests put it where the user's playbook would).
 INSTALLER_CONTENT = 'AzureSiteRecoveryProvider %s' % PROVIDER_VERSION
 VAULT_CREDENTIALS_NS = '{http://schemas.datacontract.org/2004/07/Microsoft.Azure.Portal.RecoveryServices.Models.Common}'
+
+
+# Logon sessions: the well-known LUID of the SYSTEM (LocalSystem) session, and the one the lab gives every WinRS caller.
+SYSTEM_LOGON_ID = 0x3e7
+CALLER_LOGON_ID = 0x5b2d41
 
 
 @dataclasses.dataclass
@@ -192,6 +198,8 @@ class Programs:
             return ProgramOutcome(0)
         path, arguments = argv[0], argv[1:]
         leaf = ntpath.basename(path).lower()
+        if _is_system_program(path, 'klist.exe'):
+            return self._klist(arguments)
         handler = {'azuresiterecoveryprovider.exe': self._extract, 'setupdr.exe': self._install,
                    'drconfigurator.exe': self._configure, 'marsagentinstaller.exe': self._agent}.get(leaf)
         if handler is None or not self.host.has_file(path):
@@ -335,6 +343,53 @@ class Programs:
         folder = switches['p'] if isinstance(switches.get('p'), str) else AGENT_FOLDER
         self.host.put_file(folder + '\\bin\\cbengine.exe', '%s %s' % (AGENT_PRODUCT, AGENT_VERSION))
         return ProgramOutcome(0, '%s %s installed.\r\n' % (AGENT_PRODUCT, AGENT_VERSION))
+
+
+    # ---- klist.exe [-lh <LogonId.HighPart>] [-li <LogonId.LowPart>] purge ------------------------------------------------
+    def _klist(self, arguments: typing.List[str]) -> ProgramOutcome:
+        """Only ``purge`` is modelled, of the SYSTEM session (-li 0x3e7, -lh 0) or of the caller's own network logon session.
+
+        The documented syntax: -lh / -li give the high / low part of a logon session's LUID in hexadecimal, the caller's own
+        session without them; ``purge`` deletes all the tickets of that session. The output lines are those klist prints;
+        no Microsoft page documents them or the exit codes, so the lab ends a failure with 1 and never claims more.
+        """
+        parts = {'lh': '0', 'li': None}
+        words = []
+        index = 0
+        while index < len(arguments):
+            name = arguments[index].lower()
+            if name in ('-lh', '-li') and index + 1 < len(arguments):
+                parts[name[1:]] = arguments[index + 1]
+                index += 2
+                continue
+            words.append(name)
+            index += 1
+        if words != ['purge']:
+            return failed('The lab models only klist [-lh <LogonId.HighPart>] [-li <LogonId.LowPart>] purge, not: klist %s'
+                          % ' '.join(arguments))
+        try:
+            high, low = (int(value, 16) if value is not None else None for value in (parts['lh'], parts['li']))
+        except ValueError:
+            return failed('klist: -lh and -li take the parts of a logon ID in hexadecimal (for example -li 0x3e7).')
+        current = 'Current LogonId is 0:0x%x' % CALLER_LOGON_ID
+        if low is None:
+            return ProgramOutcome(0, '\r\n%s\r\n\tDeleting all tickets:\r\n\tTicket(s) purged!\r\n' % current)
+        if (high, low) != (0, SYSTEM_LOGON_ID):
+            return failed('%s\r\nTargeted LogonId is %x:0x%x\r\nklist failed with 0xc000005f/-1073741729: A specified logon session '
+                          'does not exist. It may already have been terminated.' % (current, high, low))
+        with self.host.world.lock:
+            self.host.world.sync_replication_clock()
+            self.host.system_tickets.purge(self.host.world.replication_clock)
+        return ProgramOutcome(0, '\r\n%s\r\nTargeted LogonId is 0:0x%x\r\n\tDeleting all tickets:\r\n\tTicket(s) purged!\r\n'
+                              % (current, SYSTEM_LOGON_ID))
+
+
+def _is_system_program(path: str, leaf: str) -> bool:
+    """A program of %SystemRoot%\\System32, which CreateProcess finds by its bare name (with or without .exe) or its full path."""
+    folder, name = ntpath.split(path.lower())
+    if name not in (leaf, leaf[:-len('.exe')]):
+        return False
+    return folder in ('', 'c:\\windows\\system32', '%systemroot%\\system32', '%windir%\\system32')
 
 
 class RegistrationRefused(Exception):

@@ -15,7 +15,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
-from hvlab.model.directory import Directory
+from hvlab.model.directory import Directory, DirectoryError, SystemTicketCache
 from hvlab.model import firewall, programs, replication, vmm
 from hvlab.engine.executor import Executor
 from hvlab.engine.signatures import find_signature
@@ -217,6 +217,8 @@ class SimHost:
         # installer and the vault credentials file here, where a playbook would copy them with win_copy.
         self.files: dict[str, str] = {}
         self.site_recovery = programs.SiteRecoveryHost()
+        # The SYSTEM logon session's Kerberos tickets (hvlab.model.directory.SystemTicketCache): what Kerberos moves use.
+        self.system_tickets = SystemTicketCache()
         # A VMM server (hvlab.model.vmm): set through the control endpoint on the lab machine that plays it.
         self.vmm: vmm.VmmServer | None = None
 
@@ -353,6 +355,7 @@ class SimHost:
                 'replication': self.replication.to_state(self),
                 'files': dict(sorted(self.files.items())),
                 'site_recovery': self.site_recovery.to_state(),
+                'system_tickets': self.system_tickets.to_state(),
                 'vmm': self.vmm.to_state() if self.vmm is not None else None,
                 'services': self.services(),
             }
@@ -506,9 +509,23 @@ class World:
         self._replication_synced_at = time.monotonic()
 
     def configure_directory(self, ldap_url: str, user: str, password: str, ca_path: str | None) -> None:
-        """Join the lab to a domain controller: Kerberos live migrations read delegation from it over LDAPS."""
+        """Join the lab to a domain controller: Kerberos live migrations read delegation from it over LDAPS.
+
+        The hosts of the domain "boot" now: each one's SYSTEM session gets its tickets, carrying its computer account as it
+        is now (a host whose account cannot be read gets them at its first Kerberos move).
+        """
         with self.lock:
             self.directory = Directory(ldap_url, user, password, ca_path)
+            for host in self.hosts:
+                host.system_tickets = SystemTicketCache()
+                if not host.domain:
+                    continue
+                try:
+                    account = self.directory.computer(host.name)
+                except DirectoryError:
+                    break               # the DC does not answer: no host got tickets
+                if account is not None:
+                    host.system_tickets.fill(account, self.replication_clock)
 
     def configure_site_recovery(self, url: str, ca_path: str | None) -> None:
         """Where the hosts' Site Recovery provider reaches the service (the cloud's public endpoint, here the fake Azure)."""

@@ -25,7 +25,8 @@ category NotSpecified, VirtualizationException, as Windows writes them):
    performance option is SMB; and, because the session reached the source with NTLM/basic rather than
    Kerberos, "use any authentication protocol" = TRUSTED_TO_AUTH_FOR_DELEGATION), or resource-based
    delegation (the destination account's msDS-AllowedToActOnBehalfOfOtherIdentity grants the source's
-   SID). Missing delegation fails with 0x8009030E and "Failed to authenticate the connection at the
+   SID). Classic delegation must be in AD now and in the source's cached SYSTEM tickets (a change is seen only
+   after ``klist -li 0x3e7 purge`` on the source or after the tickets' 10 hours). Missing delegation fails with 0x8009030E and "Failed to authenticate the connection at the
    source host: no suitable credentials available."; a missing destination account with 0x80090303;
    no directory configured or a DC that does not answer with 0x80090311 "No authority could be
    contacted for authentication."
@@ -322,8 +323,11 @@ class ConnectionRules:
             raise self.request.connection_failed(E_TARGET_UNKNOWN)
         if destination_account.allows_to_act(source_account.sid):
             return          # resource-based constrained delegation covers every service of the destination account
-        missing = [spn for spn in self.required_spns() if not source_account.delegates_to(spn)]
-        transition_missing = self.identity.auth.lower() != 'kerberos' and not source_account.protocol_transition
+        # The source authenticates with its SYSTEM session's tickets: a delegation written after they were issued is not seen
+        # until they are purged (klist -li 0x3e7 purge) or expire (hvlab.model.directory.SystemTicketCache).
+        accounts = (source_account, source.system_tickets.tickets_for(source_account, source.world.replication_clock))
+        missing = [spn for spn in self.required_spns() if not all(account.delegates_to(spn) for account in accounts)]
+        transition_missing = self.identity.auth.lower() != 'kerberos' and not all(account.protocol_transition for account in accounts)
         if missing or transition_missing:
             raise self.request.connection_failed(
                 E_NO_CREDENTIALS, 'The Virtual Machine Management Service failed to authenticate the connection for a Virtual '
