@@ -37,8 +37,9 @@ def summary_rows(run):
 
 def test_mesh_configures_every_direction_moves_vms_round_the_ring_and_reruns_unchanged(run_playbook, pair_lab):
     names = [host['name'] for host in pair_lab.hosts]
-    first = run_playbook(PLAYBOOK, inventory=pair_lab.inventory_path)
+    first = run_playbook(PLAYBOOK, inventory=pair_lab.inventory_path, extra_vars={'live_migration_mesh_purge_tickets': True})
     assert first.rc == 0, first.stdout[-4000:]
+    assert pair_lab.system_ticket_purges() == {name: 1 for name in names}      # every host's delegation changed
     for name in names:
         peers = [peer for peer in names if peer != name]
         assert pair_lab.delegation_of(name) == expected_services(peers)
@@ -60,8 +61,22 @@ def test_mesh_configures_every_direction_moves_vms_round_the_ring_and_reruns_unc
     assert vm in pair_lab.vm_names('hv01') and vm not in pair_lab.vm_names('hv02') + pair_lab.vm_names('hv03')
 
     pair_lab.control.reset_counters()
-    second = run_playbook(PLAYBOOK, inventory=pair_lab.inventory_path)
+    second = run_playbook(PLAYBOOK, inventory=pair_lab.inventory_path, extra_vars={'live_migration_mesh_purge_tickets': True})
     assert second.rc == 0 and second.changed_hosts() == [], second.stdout[-4000:]
+    assert pair_lab.system_ticket_purges() == {name: 1 for name in names}      # nothing changed: no purge
+
+
+def test_without_the_purge_a_kerberos_move_right_after_the_mesh_fails_and_the_notice_names_the_hosts(run_playbook, pair_lab):
+    run = run_playbook(PLAYBOOK, inventory=pair_lab.inventory_path, extra_vars={'live_migration_mesh_pairs': [{'source': 'hv01', 'destination': 'hv02'}]})
+    assert run.rc == 0, run.stdout[-4000:]
+    assert pair_lab.system_ticket_purges() == {'hv01': 0, 'hv02': 0, 'hv03': 0}
+    assert 'klist -li 0x3e7 purge' in run.task('hyperv.mobility.live_migration_mesh : Tell where new Kerberos tickets are needed')['hv01']['msg']
+    vm = pair_lab.vm_names('hv01')[0]
+    task = {'name': 'move', 'hyperv.mobility.vm_migrate': {'name': vm, 'destination': 'hv02', 'include_storage': True}, 'when': "inventory_hostname == 'hv01'"}
+    moved = run_playbook([{'hosts': 'hyperv_hosts', 'gather_facts': False, 'tasks': [task]}], inventory=pair_lab.inventory_path)
+    assert moved.rc != 0
+    assert '0x8009030E' in str(moved.task('move')['hv01'].get('msg')), moved.stdout[-4000:]
+    assert vm in pair_lab.vm_names('hv01')
 
 
 def test_explicit_pairs_delegate_only_their_direction(run_playbook, pair_lab):

@@ -427,9 +427,10 @@ def test_a_removed_delegation_fails_at_once(kerberos_world, lab_dc):
 def test_the_system_tickets_are_part_of_the_host_state(kerberos_world, lab_dc):
     state = kerberos_world.hosts[0].to_state()['system_tickets']
     assert state['obtained_at'] is not None and state['delegates_to'] == [] and state['purges'] == []
+    write_delegation(lab_dc, 'hv01', ['Microsoft Virtual System Migration Service/hv02'])
     purge_system_tickets(kerberos_world, 'hv01')
-    state = kerberos_world.hosts[0].to_state()['system_tickets']
-    assert state['obtained_at'] is None and len(state['purges']) == 1
+    state = kerberos_world.hosts[0].to_state()['system_tickets']           # new tickets at once, with the delegation
+    assert state['delegates_to'] == ['Microsoft Virtual System Migration Service/hv02'] and len(state['purges']) == 1
 
 
 def test_kerberos_spn_must_match_the_destination_name_as_written(kerberos_world, lab_dc):

@@ -380,6 +380,7 @@ class Programs:
         with self.host.world.lock:
             self.host.world.sync_replication_clock()
             self.host.system_tickets.purge(self.host.world.replication_clock)
+        self.host.world.renew_system_tickets(self.host)
         return ProgramOutcome(0, '\r\n%s\r\nTargeted LogonId is 0:0x%x\r\n\tDeleting all tickets:\r\n\tTicket(s) purged!\r\n'
                               % (current, SYSTEM_LOGON_ID))
 

@@ -518,14 +518,22 @@ class World:
             self.directory = Directory(ldap_url, user, password, ca_path)
             for host in self.hosts:
                 host.system_tickets = SystemTicketCache()
-                if not host.domain:
-                    continue
-                try:
-                    account = self.directory.computer(host.name)
-                except DirectoryError:
+                if not self.renew_system_tickets(host):
                     break               # the DC does not answer: no host got tickets
-                if account is not None:
-                    host.system_tickets.fill(account, self.replication_clock)
+
+    def renew_system_tickets(self, host: SimHost) -> bool:
+        """The host's SYSTEM session gets new tickets now (at boot, and right after a purge: a domain member's computer account
+        authenticates again within moments - the conservative case, no source gives the delay). False when the DC did not answer."""
+        with self.lock:
+            if self.directory is None or not host.domain:
+                return True
+            try:
+                account = self.directory.computer(host.name)
+            except DirectoryError:
+                return False
+            if account is not None:
+                host.system_tickets.fill(account, self.replication_clock)
+            return True
 
     def configure_site_recovery(self, url: str, ca_path: str | None) -> None:
         """Where the hosts' Site Recovery provider reaches the service (the cloud's public endpoint, here the fake Azure)."""
