@@ -34,6 +34,12 @@ def delegation_task(source, peer):
 def test_moves_with_kerberos_delegation_both_transports_and_is_idempotent(run_playbook, pair_lab):
     play = {'hosts': 'localhost', 'gather_facts': False, 'tasks': [delegation_task('hv01', 'hv02'), delegation_task('hv02', 'hv03')]}
     assert run_playbook(play, inventory=pair_lab.inventory_path).rc == 0
+    # The sources use the delegation once their SYSTEM tickets are new (Microsoft: a new ticket from the DC).
+    purge = {'hosts': 'hv01,hv02', 'gather_facts': False, 'tasks': [{'name': 'purge', 'hyperv.mobility.kerberos_tickets': {'state': 'purged'}}]}
+    purged = run_playbook(purge, inventory=pair_lab.inventory_path)
+    assert purged.rc == 0, purged.stdout[-4000:]
+    assert all(purged.task('purge')[host]['changed'] is True for host in ('hv01', 'hv02'))
+    assert pair_lab.system_ticket_purges() == {'hv01': 1, 'hv02': 1, 'hv03': 0}
     moves = [
         {'hosts': 'hv01', 'gather_facts': False, 'tasks': [
             migrate_task('compatibility only', 'hv01-web', 'hv02', include_storage=True) | {'check_mode': True},

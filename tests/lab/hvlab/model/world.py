@@ -176,7 +176,7 @@ def _require_choice(what: str, value, choices) -> None:
 _PATCHABLE = {'files', 'site_recovery', 'failing_commands', 'vmm', 'services',
               'domain', 'os_release', 'supported_vm_versions', 'default_vm_version', 'hyperv_installed', 'features',
               'logical_processors', 'memory_bytes', 'clustered', 'migration', 'migration_networks', 'settings', 'vms',
-              'replica_server', 'network_addresses', 'firewall_rules', 'replication'}
+              'replica_server', 'network_addresses', 'firewall_rules', 'replication', 'system_tickets'}
 
 
 def canonical_interface(text: str) -> str:
@@ -389,6 +389,14 @@ class SimHost:
                 setattr(self, key, int(value))
             elif key == 'clustered':
                 self.clustered = bool(value)
+
+    def _patch_system_tickets(self, value) -> None:
+        """The tickets come from the DC, so a patch only keeps them (state as to_state wrote it) or drops them (obtained_at null),
+        and sets the record of purges."""
+        _reject_unknown('system_tickets', value, {'obtained_at', 'delegates_to', 'protocol_transition', 'purges'})
+        if value.get('obtained_at') is None:
+            self.system_tickets.account, self.system_tickets.obtained_at = None, None
+        self.system_tickets.purges = [str(entry) for entry in value.get('purges') or []]
 
     def _patch_domain(self, value) -> None:
         self.domain = str(value) if value else None
