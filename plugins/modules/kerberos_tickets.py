@@ -118,8 +118,8 @@ class TicketPurge(Resource):
         result.update(exit_code=outcome.exit_code, output=said)
         if outcome.exit_code != 0:
             result['changed'] = False
-            raise ModuleFailure('%s on %s failed with exit code %s: %s' % (program.display(), module.host, outcome.exit_code,
-                                                                          said or '(no output)'), **result)
+            message = '%s on %s failed with exit code %s: %s' % (program.display(), module.host, outcome.exit_code, said or '(no output)')
+            raise ModuleFailure(message, **result)
         return result
 
 

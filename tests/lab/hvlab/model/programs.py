@@ -344,7 +344,6 @@ class Programs:
         self.host.put_file(folder + '\\bin\\cbengine.exe', '%s %s' % (AGENT_PRODUCT, AGENT_VERSION))
         return ProgramOutcome(0, '%s %s installed.\r\n' % (AGENT_PRODUCT, AGENT_VERSION))
 
-
     # ---- klist.exe [-lh <LogonId.HighPart>] [-li <LogonId.LowPart>] purge ------------------------------------------------
     def _klist(self, arguments: typing.List[str]) -> ProgramOutcome:
         """Only ``purge`` is modelled, of the SYSTEM session (-li 0x3e7, -lh 0) or of the caller's own network logon session.

@@ -26,8 +26,9 @@ category NotSpecified, VirtualizationException, as Windows writes them):
    Kerberos, "use any authentication protocol" = TRUSTED_TO_AUTH_FOR_DELEGATION), or resource-based
    delegation (the destination account's msDS-AllowedToActOnBehalfOfOtherIdentity grants the source's
    SID). Classic delegation must be in AD now and in the source's cached SYSTEM tickets (a change is seen only
-   after ``klist -li 0x3e7 purge`` on the source or after the tickets' 10 hours). Missing delegation fails with 0x8009030E and "Failed to authenticate the connection at the
-   source host: no suitable credentials available."; a missing destination account with 0x80090303;
+   after ``klist -li 0x3e7 purge`` on the source or after the tickets' 10 hours). Missing delegation fails
+   with 0x8009030E and "Failed to authenticate the connection at the source host: no suitable credentials
+   available."; a missing destination account with 0x80090303;
    no directory configured or a DC that does not answer with 0x80090311 "No authority could be
    contacted for authentication."
 6. Compatibility (Compare-VM's Incompatibilities): the destination supports the VM's configuration
