@@ -108,6 +108,7 @@ checks:
   sample: [{"name": "hyperv_role", "status": "passed", "detail": "The Hyper-V role is installed.", "fix": null}]
 '''
 
+from ansible_collections.hyperv.mobility.plugins.module_utils._mobility import reads
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import Command, HypervModule, InfoResource
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.hyperv import HV, hyperv_role_installed, is_command_not_found, version_key
 
@@ -201,8 +202,8 @@ class PrerequisiteReport:
         return dict(checks=checks, ready=not [entry for entry in checks if entry['status'] == 'failed'], os_name=self.default_version()[1])
 
 
-VMM_SERVICE = 'SCVMMService'
-VMM_READ_COMMANDS = (Command('Get-Service', {'Name': VMM_SERVICE}),)
+VMM_SERVICE = reads.VMM_SERVICE
+VMM_READ_COMMANDS = reads.VMM_SERVICE_READ
 # What Microsoft's VMM guide lists for the VMM servers (and Hyper-V hosts) - HTTPS to these URLs, per public cloud.
 VMM_URLS = {
     'AzureCloud': '*.hypervrecoverymanager.windowsazure.com, *.accesscontrol.windows.net, *.backup.windowsazure.com, *.blob.core.windows.net, '

@@ -84,12 +84,13 @@ steps:
 
 import ntpath
 
+from ansible_collections.hyperv.mobility.plugins.module_utils._mobility import reads
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import (
-    Command, HypervModule, ModuleFailure, OptionError, ProgramNotFoundError, Resource, Program)
+    HypervModule, ModuleFailure, OptionError, ProgramNotFoundError, Resource, Program)
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.provider_setup import PROXY_OPTIONS, program_option_problem
 
 INSTALLER = 'MARSAgentInstaller.exe'
-AGENT_SERVICE = 'obengine'
+AGENT_SERVICE = reads.AGENT_SERVICE
 ARGUMENT_OPTIONS = ('installer_path', 'install_path', 'cache_path', 'proxy_address', 'proxy_username', 'proxy_password')
 
 
@@ -116,7 +117,7 @@ def agent_program(params):
 
 def agent_state(module):
     """{installed, service_status} from Get-Service -Name obengine (a missing service is not an error here)."""
-    result = module.read([Command('Get-Service', {'Name': AGENT_SERVICE})])
+    result = module.read(list(reads.AGENT_SERVICE_READ))
     services = result.of_type('System.ServiceProcess.ServiceController')
     return dict(installed=bool(services), service_status=services[0].get('Status') if services else None)
 

@@ -193,13 +193,14 @@ operation_done:
 import ntpath
 import re
 
+from ansible_collections.hyperv.mobility.plugins.module_utils._mobility import reads
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.azure_module import AsrResource, run_asr_module
 from ansible_collections.hyperv.mobility.plugins.module_utils._azure.arm import VMM, arm_property, fabric_type
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.provider_setup import (
     PROXY_OPTIONS, ProviderSetup, provider_view, same_machine)
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import Command, HostError, Journal, OutcomeUnknownError
 
-VMM_SERVICE = 'SCVMMService'
+VMM_SERVICE = reads.VMM_SERVICE
 DEFAULT_VMM_INSTALL_PATH = r'C:\Program Files\Microsoft System Center 2012 R2\Virtual Machine Manager'
 SERVICE_TYPE = 'System.ServiceProcess.ServiceController'
 # A folder on the VMM server's own disks: WinRS starts DRConfigurator.exe by this path, so it cannot be relative.
@@ -293,7 +294,7 @@ class VmmRegistration(ProviderSetup, AsrResource):
     def stop_vmm_service(self):
         """Microsoft's command line stops the VMM service before the setup: read it, and stop it where it runs (not on other nodes)."""
         session = self.host_session()
-        command = Command('Get-Service', {'Name': VMM_SERVICE})
+        command, = reads.VMM_SERVICE_READ
         try:
             result = session.run([command], check=False)
         except HostError as error:

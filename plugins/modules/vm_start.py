@@ -76,6 +76,7 @@ started:
 
 import time
 
+from ansible_collections.hyperv.mobility.plugins.module_utils._mobility import reads
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import (
     MAX_WAIT_SECONDS, Command, HypervModule, ModuleFailure, Resource, Step, check_range)
 
@@ -92,8 +93,10 @@ def vm_view(vm):
     return dict(name=vm.get('Name'), state=vm.get('State'), heartbeat=vm.get('Heartbeat'))
 
 
-def read_vm(module):
-    result = module.read([Command('Get-VM', {'Name': module.params['name']})])
+def read_vm(module, result=None):
+    """The VM's view, from result (a pipeline that read it back) or from a read of its own."""
+    if result is None:
+        result = module.read([reads.vm_by_name(module.params['name'])])
     found = result.of_type(VM_TYPE)
     if not found:
         said = '; '.join(error.message for error in result.errors) or 'no such VM'
@@ -133,8 +136,9 @@ class StartVM(Resource):
             return dict(changed=start, started=False, vm=after, diff=dict(before=before, after=after))
         after = before
         if start:
-            module.run_steps([Step(module.session, [Command('Start-VM', {'Name': params['name']})], labels=['start'])])
-            after = read_vm(module)
+            started, = module.run_steps([Step(module.session, [Command('Start-VM', {'Name': params['name']})], labels=['start'],
+                                              read_back=[reads.vm_by_name(params['name'])])])
+            after = read_vm(module, started)
         if params['wait_for_heartbeat']:
             after = wait_for_heartbeat(module, after, start)
         return dict(changed=start, started=start, vm=after, diff=dict(before=before, after=after))

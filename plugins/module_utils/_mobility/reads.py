@@ -48,3 +48,16 @@ def compare_vm(parameters):
     """vm_migrate: Compare-VM with its report's Incompatibilities expanded: remoting hands nested objects over as their
     ToString() (the type name, for a VMCompatibilityError), so the errors must come back as top-level objects to keep their message."""
     return Command('Compare-VM', parameters).pipe(Command('Select-Object', {'ExpandProperty': 'Incompatibilities'}))
+
+
+# Site Recovery on a VMM server (asr_prerequisites server_role=vmm_server, asr_vmm_registration) and the Recovery Services
+# agent on a host (asr_recovery_services_agent): the Windows services that tell whether the product is there and runs.
+VMM_SERVICE = 'SCVMMService'
+AGENT_SERVICE = 'obengine'
+VMM_SERVICE_READ = (Command('Get-Service', {'Name': VMM_SERVICE}),)
+AGENT_SERVICE_READ = (Command('Get-Service', {'Name': AGENT_SERVICE}),)
+
+
+def vm_by_name(name):
+    """vm_start: the VM by its name."""
+    return Command('Get-VM', {'Name': name})
