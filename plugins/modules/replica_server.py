@@ -237,6 +237,7 @@ from ansible_collections.hyperv.mobility.plugins.module_utils._mobility import r
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import (
     ChangeRefused, Command, HostResource, HypervModule, OptionError, describe)
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.replica_relationship import AUTHENTICATION_NAMES as REPLICATION_AUTHENTICATION_NAMES
+from ansible_collections.hyperv.mobility.plugins.module_utils._framework.validators import check_port, check_thumbprint, normalize_thumbprint
 
 SERVER_TYPE = 'Microsoft.HyperV.PowerShell.VMReplicationServer'
 ENTRY_TYPE = 'Microsoft.HyperV.PowerShell.VMReplicationAuthorizationEntry'
@@ -253,9 +254,12 @@ HTTP_LISTENER_RULE = reads.HTTP_LISTENER_RULE
 HTTPS_LISTENER_RULE = reads.HTTPS_LISTENER_RULE
 LISTENER_RULES = reads.LISTENER_RULES
 
-THUMBPRINT = re.compile(r'^[0-9A-F]{40}$')
 STORAGE_PATH = re.compile(r'^([A-Za-z]:\\|\\\\[^\\]+\\[^\\]+)')
 HOST_LABEL = re.compile(r'^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$')
+
+# The Kerberos listener speaks HTTP and the certificate listener HTTPS: they cannot share one port (issue 21 class 8).
+SHARED_PORT = ('kerberos_port and certificate_port must differ: the Kerberos (HTTP) and the certificate (HTTPS) Replica listeners '
+               'cannot share port %s; the defaults are 80 and 443')
 
 # Server setting -> (Set-VMReplicationServer parameter, conversion of the module's value)
 SERVER_PARAMETERS = (
@@ -267,10 +271,6 @@ SERVER_PARAMETERS = (
     ('allow_any_server', 'ReplicationAllowedFromAnyServer', bool),
     ('default_storage_location', 'DefaultStorageLocation', str),
 )
-
-
-def normalize_thumbprint(text):
-    return re.sub(r'\s', '', text).upper() if text else None
 
 
 def valid_primary_server(text):
@@ -345,13 +345,11 @@ def validate(params):
     if authentication in USES_CERTIFICATE and not params['certificate_thumbprint']:
         raise OptionError('authentication=%s (certificate-based, HTTPS) requires certificate_thumbprint: the thumbprint of a '
                           'certificate in the host\'s LocalMachine\\My store' % authentication)
-    thumbprint = normalize_thumbprint(params['certificate_thumbprint'])
-    if thumbprint is not None and not THUMBPRINT.match(thumbprint):
-        raise OptionError('certificate_thumbprint must be 40 hexadecimal characters (a SHA-1 thumbprint; spaces are ignored), got %r'
-                          % params['certificate_thumbprint'])
+    check_thumbprint('certificate_thumbprint', params['certificate_thumbprint'])
     for key in ('kerberos_port', 'certificate_port'):
-        if params[key] is not None and not 1 <= params[key] <= 65535:
-            raise OptionError('%s must be a TCP port between 1 and 65535, got %d' % (key, params[key]))
+        check_port(key, params[key])
+    if params['kerberos_port'] is not None and params['kerberos_port'] == params['certificate_port']:
+        raise OptionError(SHARED_PORT % params['kerberos_port'])
     if params['allow_any_server'] and not params['default_storage_location']:
         raise OptionError('allow_any_server=true requires default_storage_location: Hyper-V stores the Replica VMs of any '
                           'authenticated server there (a local path such as D:\\Replica or a UNC path)')
@@ -440,6 +438,8 @@ class ReplicaServer(HostResource):
         if after['authentication'] in USES_CERTIFICATE and not after['certificate_thumbprint']:
             raise ChangeRefused('authentication=%s needs a certificate and the host has none configured: give certificate_thumbprint.'
                                 % after['authentication'])
+        if after['authentication'] == 'both' and after['kerberos_port'] == after['certificate_port']:
+            raise ChangeRefused(SHARED_PORT % after['kerberos_port'])
         if after['allow_any_server'] and not after['default_storage_location']:
             raise ChangeRefused('allow_any_server=true requires default_storage_location and the host has none: give '
                                 'default_storage_location.')

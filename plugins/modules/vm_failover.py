@@ -205,7 +205,8 @@ test_vm:
 
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility import reads
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import (
-    Command, HostError, HypervModule, ModuleFailure, OptionError, Resource, Step, StepFailed, check_range, describe, describe_errors, explained)
+    Command, HostError, HypervModule, ModuleFailure, OptionError, Resource, Step, StepFailed, describe, describe_errors, explained)
+from ansible_collections.hyperv.mobility.plugins.module_utils._framework.validators import check_port, check_thumbprint, normalize_thumbprint, refuse_same_host
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.peer_connection import DESTINATION_ARGUMENT_SPEC, destination_options
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.replica_relationship import (
     AUTHENTICATION_NAMES,
@@ -424,7 +425,7 @@ class FailoverPlan:
         if self.params['reverse_authentication'] is not None:
             parameters['AuthenticationType'] = AUTHENTICATION_NAMES[self.params['reverse_authentication']]
         if self.params['reverse_certificate_thumbprint']:
-            parameters['CertificateThumbprint'] = self.params['reverse_certificate_thumbprint']
+            parameters['CertificateThumbprint'] = normalize_thumbprint(self.params['reverse_certificate_thumbprint'])
         return Command('Set-VMReplication', parameters)
 
 
@@ -435,7 +436,9 @@ class VmFailover(Resource):
         params = self.params
         if params['recovery_point'].strip().lower() != 'latest' and params['action'] in ('test', 'unplanned'):
             raise OptionError(RECOVERY_POINT_LIMITATION % params['recovery_point'])
-        check_range('reverse_port', params['reverse_port'], 1, 65535)
+        check_port('reverse_port', params['reverse_port'])
+        check_thumbprint('reverse_certificate_thumbprint', params['reverse_certificate_thumbprint'])
+        refuse_same_host('destination', params['destination'], 'hyperv_host', params.get('hyperv_host'))
 
     def run(self, module):
         params = self.params

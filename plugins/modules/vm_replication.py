@@ -59,7 +59,8 @@ options:
     default: present
   replica_server:
     description:
-      - Name of the Replica server (FQDN recommended; Kerberos and certificates name it by FQDN).
+      - Name of the Replica server (FQDN recommended; Kerberos and certificates name it by FQDN). It cannot be the primary
+        host itself (O(hyperv_host), by short name or FQDN).
       - Required to create the relationship. For an existing one, a short name and the FQDN of the same server are the same
         server.
     type: str
@@ -79,6 +80,7 @@ options:
   certificate_thumbprint:
     description:
       - Thumbprint of this host's certificate (LocalMachine\My) for V(certificate) authentication. Required for it.
+      - 40 hexadecimal characters (a SHA-1 thumbprint); spaces are ignored, case does not matter.
     type: str
   frequency:
     description:
@@ -94,7 +96,8 @@ options:
     type: int
   app_consistent_frequency_hours:
     description:
-      - Hours between application-consistent (VSS) recovery points (C(VSSSnapshotFrequencyHour)); 0 turns them off.
+      - Hours between application-consistent (VSS) recovery points (C(VSSSnapshotFrequencyHour)), 1 to 12 (the cmdlet's
+        validated range); 0 turns them off.
       - Needs O(recovery_history) greater than 0.
     type: int
     aliases: [vss_frequency_hours]
@@ -329,6 +332,8 @@ errors:
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility import reads
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import (
     Command, HostError, HypervModule, MAX_WAIT_SECONDS, ModuleFailure, Resource, Step, StepFailed, WaitStopped, describe, describe_errors, explained)
+from ansible_collections.hyperv.mobility.plugins.module_utils._framework.validators import (
+    APP_CONSISTENT_HOURS_RANGE, RECOVERY_HISTORY_RANGE, check_port, check_range, check_thumbprint, normalize_thumbprint, refuse_same_host)
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.replica_relationship import (
     AUTHENTICATION_NAMES,
     DISK_STATEMENTS,
@@ -343,8 +348,6 @@ from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.replica_
     vms_of,
 )
 
-MAX_RECOVERY_HISTORY = 24
-INT32_MAX = 2147483647    # the cmdlets' Int32 parameters
 DEFAULT_PORTS = {'kerberos': 80, 'certificate': 443}
 # What Enable-VMReplication leaves when an optional setting is not given (Hyper-V's defaults).
 NEW_RELATIONSHIP_DEFAULTS = {'frequency': 300, 'recovery_history': 0, 'app_consistent_frequency_hours': 0, 'compression': True,
@@ -364,10 +367,6 @@ SETTING_KEYS = ('replica_server',) + tuple(pair[0] for pair in SETTING_PARAMETER
 WAITABLE_STATES = ('ReadyForInitialReplication', 'InitialReplicationInProgress')
 
 
-def thumbprint_text(value):
-    return ''.join(value.split()).upper() if value else None
-
-
 def summary(view):
     """The comparable state (before/after) of a relationship view, or of no relationship."""
     if view is None:
@@ -379,7 +378,7 @@ def summary(view):
         'replica_server': view['replica_server'],
         'replica_port': view['replica_port'],
         'authentication': view['authentication'],
-        'certificate_thumbprint': thumbprint_text(view['certificate_thumbprint']),
+        'certificate_thumbprint': normalize_thumbprint(view['certificate_thumbprint']),
         'frequency': view['frequency'],
         'recovery_history': view['recovery_history'],
         'app_consistent_frequency_hours': view['vss_frequency_hours'],
@@ -408,20 +407,20 @@ class Options:
     def validate(self):
         params = self.params
         history = params['recovery_history']
-        if history is not None and not 0 <= history <= MAX_RECOVERY_HISTORY:
-            raise ModuleFailure('recovery_history must be between 0 and %d (additional recovery points), got %d' % (MAX_RECOVERY_HISTORY, history))
+        check_range('recovery_history', history, RECOVERY_HISTORY_RANGE[0], RECOVERY_HISTORY_RANGE[1], ' (additional recovery points)')
         vss = params['app_consistent_frequency_hours']
-        if vss is not None and not 0 <= vss <= INT32_MAX:
-            raise ModuleFailure('app_consistent_frequency_hours must be 0 (off) or a positive number of hours, got %d' % vss)
+        if vss is not None and vss != 0 and not APP_CONSISTENT_HOURS_RANGE[0] <= vss <= APP_CONSISTENT_HOURS_RANGE[1]:
+            raise ModuleFailure('app_consistent_frequency_hours must be 0 (off) or between %d and %d hours, got %d' % (APP_CONSISTENT_HOURS_RANGE + (vss,)))
         if vss and history == 0:
             raise ModuleFailure('app_consistent_frequency_hours needs recovery_history greater than 0 (application-consistent recovery '
                                 'points are kept among the additional recovery points)')
-        port = params['replica_port']
-        if port is not None and not 1 <= port <= 65535:
-            raise ModuleFailure('replica_port must be between 1 and 65535, got %d' % port)
+        check_port('replica_port', params['replica_port'])
         if params['authentication'] == 'certificate' and not params['certificate_thumbprint']:
             raise ModuleFailure('authentication=certificate needs certificate_thumbprint (the thumbprint of this host\'s certificate '
                                 'in LocalMachine\\My)')
+        check_thumbprint('certificate_thumbprint', params['certificate_thumbprint'])
+        if params['replica_server'] is not None:
+            refuse_same_host('replica_server', params['replica_server'], 'hyperv_host', params.get('hyperv_host'))
         if params['initial_replication'] == 'export' and not params['initial_replication_path']:
             raise ModuleFailure('initial_replication=export needs initial_replication_path (the folder the initial copy is exported to)')
         if params['initial_replication_path'] and params['initial_replication'] != 'export':
@@ -478,7 +477,7 @@ class ReplicationPlan:
         authentication = options['authentication'] or 'kerberos'
         settings = dict(NEW_RELATIONSHIP_DEFAULTS, replica_server=options['replica_server'], authentication=authentication,
                         replica_port=options['replica_port'] or DEFAULT_PORTS[authentication],
-                        certificate_thumbprint=thumbprint_text(options['certificate_thumbprint']) if authentication == 'certificate' else None)
+                        certificate_thumbprint=normalize_thumbprint(options['certificate_thumbprint']) if authentication == 'certificate' else None)
         for key in ('frequency', 'recovery_history', 'app_consistent_frequency_hours', 'compression'):
             if options[key] is not None:
                 settings[key] = options[key]
@@ -528,7 +527,7 @@ class ReplicationPlan:
         if options['replica_port'] is not None:
             desired['replica_port'] = options['replica_port']
         if options['certificate_thumbprint'] is not None and desired['authentication'] == 'certificate':
-            desired['certificate_thumbprint'] = thumbprint_text(options['certificate_thumbprint'])
+            desired['certificate_thumbprint'] = normalize_thumbprint(options['certificate_thumbprint'])
         if desired['authentication'] == 'certificate' and not desired['certificate_thumbprint']:
             raise ModuleFailure('authentication=certificate needs certificate_thumbprint')
         for key in ('frequency', 'recovery_history', 'app_consistent_frequency_hours', 'compression'):

@@ -12,9 +12,14 @@ sub-options goes wrong on a value of the wrong type (both open in ansible-core 2
   reached in clear. ansible-core 2.9 hid the invocation in that case (CVE-2019-14858); failures then carry no parameters again.
 - An infinity given to an int option (``poll_interval: inf``, ``Infinity``) makes check_type_int raise an OverflowError instead
   of reporting the option (fixed upstream by ansible/ansible#87253, not in 2.19): the module fails with a message naming it.
+
+And one check of the collection's own (issue 21 class 4): no text option may hold a character no Windows or Hyper-V name or path
+can hold (control_character_problems), refused naming the option before any I/O, so psrp and winrm behave the same.
 """
 
 import decimal
+import re
+import unicodedata
 
 from ansible.module_utils import basic
 from ansible.module_utils.errors import NoLogError
@@ -62,8 +67,43 @@ def infinities_given_to_int_options(argument_spec, parameters):
     return [(name, value) for name, spec, value in given_options(argument_spec, parameters) if spec.get('type') == 'int' and is_infinity(value)]
 
 
+# Characters no Windows or Hyper-V name or path holds (issue 21 class 4). Win32 file and path names refuse U+0000..U+001F
+# ("Naming Files, Paths, and Namespaces"); XML 1.0, which WS-Man, CIM and CLIXML travel in, has no place for U+0000..U+0008,
+# U+000B, U+000C, U+000E..U+001F, surrogates, U+FFFE and U+FFFF (MS-PSRP 2.2.5.3.2 escapes them as _xHHHH_, but pypsrp
+# writes U+FFFE as the character reference &#65534;, which no XML parser accepts). DEL and the C1 controls are refused too:
+# no source says a VM, switch or server name holds them, so the conservative case.
+UNNAMEABLE_CHARACTER = re.compile('[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]')
+ACCEPTED_TEXT = 'printable characters only (no control character such as a newline or a tab, no U+FFFE / U+FFFF)'
+
+
+def unnameable_character(text):
+    """The first character of text no Windows name or path can hold, as 'U+001B (ESCAPE)', or None."""
+    found = UNNAMEABLE_CHARACTER.search(text)
+    if found is None:
+        return None
+    character = found.group(0)
+    return 'U+%04X%s' % (ord(character), ' (%s)' % unicodedata.name(character) if unicodedata.name(character, '') else '')
+
+
+def control_character_problems(argument_spec, parameters):
+    """['option holds ...'] for every text option given (sub-options and list elements too) that holds a character no Windows
+    name can hold; no_log options (passwords, secrets) are left alone: they are never names, and may be anything."""
+    problems = []
+    for name, spec, value in given_options(argument_spec, parameters):
+        if spec.get('no_log') or spec.get('type', 'str') not in ('str', 'path', 'list'):
+            continue
+        texts = value if isinstance(value, list) else [value]
+        for index, text in enumerate(texts):
+            found = unnameable_character(text) if isinstance(text, str) else None
+            if found:
+                where = '%s[%d]' % (name, index) if isinstance(value, list) else name
+                problems.append('%s holds the character %s, which no Windows or Hyper-V name or path can hold; accepted: %s'
+                                % (where, found, ACCEPTED_TEXT))
+    return problems
+
+
 class AnsibleModule(basic.AnsibleModule):
-    """ansible-core's AnsibleModule with the three mends above."""
+    """ansible-core's AnsibleModule with the three mends above and the collection's refusal of control characters."""
 
     def __init__(self, argument_spec, **kwargs):
         try:
@@ -80,6 +120,9 @@ class AnsibleModule(basic.AnsibleModule):
                 raise
             self.fail_json(msg='; '.join('%s must be a whole number, not an infinity (%r)' % (name, value) for name, value in wrong),
                            invocation=HIDDEN_INVOCATION)
+        problems = control_character_problems(argument_spec, self.params)
+        if problems:
+            self.fail_json(msg='; '.join(problems))
 
     def fail_json(self, msg, **kwargs):
         validation = getattr(self, 'validation_result', None)

@@ -88,9 +88,9 @@ def test_new_relationship_sends_only_given_settings_and_starts_the_initial_copy(
 
 
 def test_new_relationship_defaults_certificate_port_and_keeps_hyperv_defaults_unsent():
-    built = plan(None, authentication='certificate', certificate_thumbprint='ab cd ef')
+    built = plan(None, authentication='certificate', certificate_thumbprint='ab cd ef 0123456789abcdef0123456789abcdef01')
     enable = built.commands[0].parameters
-    assert enable['ReplicaServerPort'] == 443 and enable['AuthenticationType'] == 'Certificate' and enable['CertificateThumbprint'] == 'ABCDEF'
+    assert enable['ReplicaServerPort'] == 443 and enable['AuthenticationType'] == 'Certificate' and enable['CertificateThumbprint'] == 'ABCDEF0123456789ABCDEF0123456789ABCDEF01'
     assert 'ReplicationFrequencySec' not in enable and built.desired['frequency'] == 300
 
 
@@ -126,9 +126,9 @@ def test_settings_change_in_place_and_recovery_history_zero_turns_vss_off():
 
 
 def test_authentication_change_moves_to_the_certificate_port():
-    built = plan(view(), authentication='certificate', certificate_thumbprint='AA')
+    built = plan(view(), authentication='certificate', certificate_thumbprint='AA' * 20)
     assert built.commands[0].parameters == {'VMName': 'web01', 'ReplicaServerPort': 443, 'AuthenticationType': 'Certificate',
-                                            'CertificateThumbprint': 'AA'}
+                                            'CertificateThumbprint': 'AA' * 20}
 
 
 def test_another_replica_server_needs_recreate():

@@ -1,0 +1,80 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, hyperv.mobility contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The option checks several modules share (issue 21 classes 1, 2 and 8), in one place: each raises OptionError naming the
+option and what it accepts, and none does I/O, so a module calls them from Resource.validate(), before the first request.
+
+Control characters in any text option are refused for every module by the AnsibleModule itself (ansible_module.py).
+"""
+
+import re
+import uuid
+
+from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import OptionError, check_range
+
+# A certificate thumbprint as Hyper-V takes it (-CertificateThumbprint): the SHA-1 hash of the certificate, 40 hex digits.
+THUMBPRINT = re.compile(r'^[0-9A-F]{40}$')
+
+# Documented limits (the decompiled Hyper-V module's [ValidateRange] on Enable-/Set-VMReplication, the cmdlets' pages).
+RECOVERY_HISTORY_RANGE = (0, 24)             # -RecoveryHistory: up to 24 additional recovery points
+APP_CONSISTENT_HOURS_RANGE = (1, 12)         # -VSSSnapshotFrequencyHour [ValidateRange(1, 12)]; 0 = off (the module's way to say it)
+TCP_PORT_RANGE = (1, 65535)
+
+
+def normalize_thumbprint(text):
+    """The thumbprint as Hyper-V reports it: no white space, upper case (the certificate MMC shows it spaced, lower case)."""
+    return re.sub(r'\s', '', text).upper() if text else None
+
+
+def check_thumbprint(option, text):
+    """The thumbprint of option normalised (None when not given); OptionError unless it is 40 hex digits."""
+    thumbprint = normalize_thumbprint(text)
+    if thumbprint is not None and not THUMBPRINT.match(thumbprint):
+        raise OptionError('%s must be 40 hexadecimal characters (a SHA-1 certificate thumbprint; spaces are ignored), got %r' % (option, text))
+    return thumbprint
+
+
+def check_port(option, value):
+    check_range(option, value, TCP_PORT_RANGE[0], TCP_PORT_RANGE[1], ' (a TCP port)')
+
+
+def check_vm_id(option, text):
+    """A VM id (Get-VM -Id takes a Guid) in the form Hyper-V reports it (lower case, with hyphens), or None."""
+    if text is None:
+        return None
+    try:
+        return str(uuid.UUID(text.strip()))
+    except ValueError:
+        raise OptionError('%s must be a VM id, a GUID such as 0f8fad5b-d9cb-469f-a165-70867728950e (Get-VM | Select-Object Name, Id), '
+                          'got %r' % (option, text))
+
+
+def check_vm_name_or_id(params, name='name', vm_id='vm_id'):
+    """Exactly one of the VM's name and id (an id is the way to a VM whose name is not unique on its host)."""
+    if (params.get(name) is None) == (params.get(vm_id) is None):
+        raise OptionError('give either %s (the VM\'s name) or %s (its id, for a name several VMs share), not %s'
+                          % (name, vm_id, 'both' if params.get(name) is not None else 'neither'))
+    if params.get(name) is not None and not params[name].strip():
+        raise OptionError('%s must be a VM name, got an empty string' % name)
+    return check_vm_id(vm_id, params.get(vm_id))
+
+
+def host_names_match(first, second):
+    """Whether two names given for hosts name the same host: equal ignoring case and a trailing dot, or one is the short
+    name (first label) of the other FQDN (hv01 and hv01.corp.example.com). Addresses compare as text."""
+    first, second = (str(name or '').strip().rstrip('.').lower() for name in (first, second))
+    if not first or not second:
+        return False
+    if first == second:
+        return True
+    if re.match(r'^[0-9.:\[\]]+$', first) or re.match(r'^[0-9.:\[\]]+$', second):
+        return False
+    short, long_name = sorted((first, second), key=len)
+    return '.' not in short and long_name.split('.')[0] == short
+
+
+def refuse_same_host(option, value, other_option, other):
+    """OptionError when option names the host other_option names ("same host")."""
+    if host_names_match(value, other):
+        raise OptionError('%s %r and %s %r are the same host: a host cannot be its own %s' % (option, value, other_option, other, option))
