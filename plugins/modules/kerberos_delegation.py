@@ -37,6 +37,8 @@ options:
         distinguished name. A name that matches no account or several accounts is an error.
       - With O(mode=constrained) this is the account that delegates (the migration source).
       - With O(mode=resource_based) this is the resource (the migration destination) whose allowed principals are managed.
+      - A domain controller's account (C(userAccountControl) C(SERVER_TRUST_ACCOUNT), or primary group Domain Controllers)
+        is refused with O(state=present), before anything is written.
     type: str
     required: true
   mode:
@@ -51,6 +53,7 @@ options:
     description:
       - Service principal names to delegate to, each C(service/host[:port][/name]), for example C(cifs/hv02.corp.example.com).
       - Only with O(mode=constrained). Mutually exclusive with O(migration_peers).
+      - The ticket-granting service (C(krbtgt/...)) is refused.
     type: list
     elements: str
   migration_peers:
@@ -59,6 +62,7 @@ options:
       - With O(mode=constrained) each peer expands to four services, C(cifs/) and C(Microsoft Virtual System Migration Service/)
         for the peer's short name and FQDN; the FQDN is the peer's C(dNSHostName) read from AD.
       - With O(mode=resource_based) the peers are the accounts allowed to delegate to O(computer).
+      - O(computer) itself (by short name, FQDN or sAMAccountName) is refused as its own peer ("same host").
     type: list
     elements: str
   protocol_transition:
@@ -202,6 +206,7 @@ from ansible_collections.hyperv.mobility.plugins.module_utils._ad.client import 
     AD_ARGUMENT_SPEC, HAS_LDAP3, LDAP3_IMPORT_ERROR, UF_TRUSTED_TO_AUTH_FOR_DELEGATION, ATTR_ALLOWED_TO_DELEGATE_TO, ATTR_ALLOWED_TO_ACT,
     ADClient, ADConnectionOptions, ADError, DelegationDescriptor, computer_name_problem, migration_spns, validate_spn)
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import HypervModule, ModuleFailure, OptionError, Resource
+from ansible_collections.hyperv.mobility.plugins.module_utils._framework.validators import refuse_same_host
 
 if HAS_LDAP3:
     import ldap3
@@ -351,6 +356,10 @@ class KerberosDelegation:
 
     def run(self):
         account = self.client.find_computer(self.params['computer'])
+        if account.domain_controller and self.params['state'] == 'present':
+            raise ADError('computer %r is the account of a domain controller (%s: userAccountControl SERVER_TRUST_ACCOUNT or primary '
+                          'group Domain Controllers); delegation is not configured on a domain controller\'s account. Give the '
+                          'Hyper-V host\'s computer account' % (self.params['computer'], account.dn))
         if account.unconstrained:
             self.module.warn('%s is trusted for unconstrained delegation (TRUSTED_FOR_DELEGATION). This module never sets or '
                              'clears it; consider removing it, constrained delegation is what live migration needs.' % account.sam_account_name)
@@ -401,6 +410,8 @@ class Delegation(Resource):
         problems = ['computer %r %s' % (params['computer'], computer_name_problem(params['computer']))] if computer_name_problem(params['computer']) else []
         problems += ['migration_peers entry %r %s' % (peer, computer_name_problem(peer)) for peer in params['migration_peers'] or []
                      if computer_name_problem(peer)]
+        for index, peer in enumerate(params['migration_peers'] or []):
+            refuse_same_host('migration_peers[%d]' % index, peer, 'computer', params['computer'])
         problems += ADConnectionOptions.from_params(params).problems()
         if problems:
             raise OptionError('; '.join(problems))

@@ -42,10 +42,12 @@ from ansible.module_utils.basic import env_fallback
 # userAccountControl bits (MS-ADTS 2.2.16)
 UF_TRUSTED_FOR_DELEGATION = 0x80000          # unconstrained: this collection never sets it
 UF_TRUSTED_TO_AUTH_FOR_DELEGATION = 0x1000000  # "use any authentication protocol" (protocol transition)
+UF_SERVER_TRUST_ACCOUNT = 0x2000             # the account of a domain controller
+DOMAIN_CONTROLLERS_RID = 516                 # primaryGroupID of a writable DC's account (Domain Controllers, MS-ADTS 6.1.1.6)
 
 ATTR_ALLOWED_TO_DELEGATE_TO = 'msDS-AllowedToDelegateTo'
 ATTR_ALLOWED_TO_ACT = 'msDS-AllowedToActOnBehalfOfOtherIdentity'
-COMPUTER_ATTRIBUTES = ['distinguishedName', 'sAMAccountName', 'dNSHostName', 'objectSid', 'userAccountControl',
+COMPUTER_ATTRIBUTES = ['distinguishedName', 'sAMAccountName', 'dNSHostName', 'objectSid', 'userAccountControl', 'primaryGroupID',
                        ATTR_ALLOWED_TO_DELEGATE_TO, ATTR_ALLOWED_TO_ACT]
 
 # ansible-core argument spec shared by every module that talks to AD (documented in the doc fragment hyperv.mobility.ad).
@@ -122,6 +124,10 @@ def validate_spn(value):
         problem = 'expected service/host[:port][/name]'
     elif match.group('port') is not None and not 0 < int(match.group('port')) < 65536:
         problem = 'the port must be between 1 and 65535'
+    elif match.group('service').lower() == 'krbtgt':
+        # Delegating to the KDC's own service lets the account ask for tickets as anyone to anything: never what migration needs.
+        raise ADError("'%s' names the Kerberos ticket-granting service (krbtgt): delegation to it is refused; delegate to the "
+                      "services of the peers, e.g. cifs/hv02.corp.example.com" % text)
     if problem:
         raise ADError("'%s' is not a service principal name: %s, e.g. cifs/hv02.corp.example.com "
                       "or 'Microsoft Virtual System Migration Service/hv02'" % (text, problem))
@@ -306,8 +312,10 @@ class ADConnectionOptions:
 class ComputerAccount:
     """The delegation-relevant attributes of one computer object, as read from AD."""
 
-    def __init__(self, dn, sam_account_name, dns_host_name, object_sid, user_account_control, allowed_to_delegate_to, allowed_to_act):
+    def __init__(self, dn, sam_account_name, dns_host_name, object_sid, user_account_control, allowed_to_delegate_to, allowed_to_act,
+                 primary_group_id=None):
         self.dn = dn
+        self.primary_group_id = primary_group_id
         self.sam_account_name = sam_account_name
         self.dns_host_name = dns_host_name
         self.object_sid = object_sid
@@ -322,6 +330,11 @@ class ComputerAccount:
     @property
     def unconstrained(self):
         return bool(self.user_account_control & UF_TRUSTED_FOR_DELEGATION)
+
+    @property
+    def domain_controller(self):
+        """Whether the account is a domain controller's (SERVER_TRUST_ACCOUNT, or the Domain Controllers primary group)."""
+        return bool(self.user_account_control & UF_SERVER_TRUST_ACCOUNT) or self.primary_group_id == DOMAIN_CONTROLLERS_RID
 
     @property
     def short_name(self):
@@ -349,7 +362,8 @@ class ComputerAccount:
             delegate_to = [delegate_to]
         return cls(dn=entry['dn'], sam_account_name=single('sAMAccountName', ''), dns_host_name=single('dNSHostName'),
                    object_sid=sid, user_account_control=int(single('userAccountControl', 0)),
-                   allowed_to_delegate_to=delegate_to, allowed_to_act=descriptor)
+                   allowed_to_delegate_to=delegate_to, allowed_to_act=descriptor,
+                   primary_group_id=int(single('primaryGroupID')) if single('primaryGroupID') is not None else None)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -63,7 +63,7 @@ def check_vm_name_or_id(params, name='name', vm_id='vm_id'):
 def host_names_match(first, second):
     """Whether two names given for hosts name the same host: equal ignoring case and a trailing dot, or one is the short
     name (first label) of the other FQDN (hv01 and hv01.corp.example.com). Addresses compare as text."""
-    first, second = (str(name or '').strip().rstrip('.').lower() for name in (first, second))
+    first, second = (str(name or '').strip().rstrip('.').rstrip('$').lower() for name in (first, second))
     if not first or not second:
         return False
     if first == second:

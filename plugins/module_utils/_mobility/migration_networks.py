@@ -29,6 +29,10 @@ def normalize_subnet(value, option='subnet'):
     text = str(value).strip() if value is not None else ''
     if not text:
         raise NetworkSpecError('%s: an IPv4/IPv6 address or CIDR prefix is required' % option)
+    if '%' in text:
+        # Python reads 'fe80::%eth0/64' as a network with a scope; a zone id names an interface of one machine, and the
+        # subnet of Add-VMMigrationNetwork is a network every host matches its own addresses against.
+        raise NetworkSpecError('%s: %r holds an IPv6 zone id (%%...); a migration network is a subnet without one, e.g. fe80::/64' % (option, text))
     try:
         network = ipaddress.ip_network(text, strict=True)
     except ValueError as strict_error:
@@ -39,6 +43,9 @@ def normalize_subnet(value, option='subnet'):
                 '%s: %r is not an IPv4/IPv6 address or CIDR prefix (%s); write e.g. 192.168.10.0/24 or 2001:db8::/64'
                 % (option, text, strict_error))
         raise NetworkSpecError('%s: %r has host bits set; did you mean %s?' % (option, text, suggestion))
+    if network.prefixlen == 0:
+        raise NetworkSpecError('%s: %r is every address, not a restricted network; to accept live migrations on any network set '
+                               'use_any_network: true instead' % (option, text))
     return network.with_prefixlen
 
 
