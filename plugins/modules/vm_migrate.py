@@ -37,9 +37,19 @@ attributes:
     description: The result says where the VM was and is.
 options:
   name:
-    description: Name of the VM on the source host.
+    description:
+      - Name of the VM on the source host. Hyper-V does not require unique VM names - a name that several VMs share on the
+        source (or on the destination) fails naming each with its id, before anything changes; give O(vm_id) for such a VM.
+      - The name is matched exactly (case-insensitive). Wildcard characters (C(*), C(?), C([)) are refused - the VM is then
+        given by O(vm_id).
+      - Exactly one of O(name) and O(vm_id) is required.
     type: str
-    required: true
+  vm_id:
+    description:
+      - The VM's id (C(Get-VM | Select-Object Name, Id)), a GUID; the VM is then read with C(Get-VM -Id) and handed to
+        C(Compare-VM) and C(Move-VM) as an object. The alternative to O(name).
+    type: str
+    version_added: 0.1.0
   include_storage:
     description:
       - Move the VM's files (configuration, checkpoints, virtual hard disks) too (C(Move-VM -IncludeStorage)).
@@ -64,6 +74,8 @@ notes:
   - C(Move-VM) and C(Compare-VM) name the destination by its fully qualified name, C(Win32_ComputerSystem) C(DNSHostName).C(Domain);
     the delegation Kerberos needs is for that name.
   - C(Move-VM) reports no byte count, so the result has the duration of the move only.
+  - O(destination) cannot be the source itself (O(hyperv_host), by short name or FQDN); the task fails saying "same host"
+    before any connection.
 seealso:
   - module: hyperv.mobility.migration_preflight
   - module: hyperv.mobility.kerberos_delegation
@@ -167,6 +179,7 @@ errors:
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility import reads
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import (
     Command, HostError, HypervModule, MAX_WAIT_SECONDS, ModuleFailure, OptionError, OutcomeUnknownError, Resource, Step, describe, explained)
+from ansible_collections.hyperv.mobility.plugins.module_utils._framework.validators import check_vm_name_or_id, find_one_vm, refuse_same_host
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.peer_connection import DESTINATION_ARGUMENT_SPEC, destination_options
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.host_identity import IDENTITY_COMMAND, host_identity
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.hyperv import HV
@@ -206,13 +219,6 @@ def vm_view(vm):
                 version=vm.get('Version') and str(vm.get('Version')))
 
 
-def find_vm(result, name):
-    wanted = name.lower()
-    found = [vm for vm in result.of_type(HV + 'VirtualMachine') if str(vm.get('Name') or '').lower() == wanted]
-    return found[0] if found else None
-
-
-compare_statement = reads.compare_vm
 
 
 def incompatibilities_of(result):
@@ -242,6 +248,18 @@ class VmMigration(Resource):
             raise OptionError('destination_storage_path needs include_storage=true (Move-VM takes -DestinationStoragePath only with -IncludeStorage)')
         if not 1 <= params['timeout'] <= MAX_WAIT_SECONDS:
             raise OptionError('timeout must be a positive number of seconds, at most %d (7 days), got %d' % (MAX_WAIT_SECONDS, params['timeout']))
+        self.vm_id = check_vm_name_or_id(params)
+        self.vm_name = params['name'] or self.vm_id     # how messages name the VM until it is found
+        refuse_same_host('destination', params['destination'], 'hyperv_host', params.get('hyperv_host'))
+
+    def find_vm(self, result, where):
+        return find_one_vm(result.of_type(HV + 'VirtualMachine'), self.params['name'], self.vm_id, where)
+
+    def by_vm(self, command):
+        """The command for the VM the task means: by -Name, or (vm_id) given the VM object Get-VM -Id writes."""
+        if self.vm_id is None:
+            return command
+        return Command('Get-VM', {'Id': self.vm_id}).pipe(command)
 
     def read_destination(self, module):
         options = destination_options(self.params)
@@ -257,7 +275,7 @@ class VmMigration(Resource):
         return names.fqdn, result
 
     def move_parameters(self, destination_name):
-        parameters = {'Name': self.params['name'], 'DestinationHost': destination_name}
+        parameters = {'DestinationHost': destination_name} if self.vm_id else {'Name': self.params['name'], 'DestinationHost': destination_name}
         if self.params['include_storage']:
             parameters['IncludeStorage'] = True
             if self.params['destination_storage_path']:
@@ -268,19 +286,20 @@ class VmMigration(Resource):
         params = self.params
         self.source_name = params['hyperv_host']     # the source's FQDN once it answered (for messages)
         destination_name, destination_read = self.read_destination(module)
-        source_read = module.read([IDENTITY_COMMAND, Command('Get-VMHost'), Command('Get-VM'), compare_statement(self.move_parameters(destination_name))])
+        source_read = module.read([IDENTITY_COMMAND, Command('Get-VMHost'), Command('Get-VM'), reads.compare_vm(self.move_parameters(destination_name), self.vm_id)])
         vmhosts = source_read.of_type(HV + 'VMHost')
         names = host_identity(source_read)
         if names is not None:
             self.source_name = names.fqdn
-        on_source, on_destination = find_vm(source_read, params['name']), find_vm(destination_read, params['name'])
+        on_source, on_destination = self.find_vm(source_read, self.source_name), self.find_vm(destination_read, destination_name)
+        self.vm_name = (on_source or on_destination or {}).get('Name') or self.vm_name
         base = dict(source=params['hyperv_host'], destination=destination_name, incompatibilities=[])
         if on_source is None:
             if on_destination is None:
-                raise ModuleFailure("VM '%s' is on neither %s (the source) nor %s (the destination)" % (params['name'], self.source_name, destination_name),
+                raise ModuleFailure("VM '%s' is on neither %s (the source) nor %s (the destination)" % (self.vm_name, self.source_name, destination_name),
                                     **base)
             return dict(base, changed=False, vm=vm_view(on_destination), host=destination_name, compatible=None,
-                        msg="VM '%s' is already on %s" % (params['name'], destination_name))
+                        msg="VM '%s' is already on %s" % (self.vm_name, destination_name))
         authentication_type = str(vmhosts[0].get('VirtualMachineMigrationAuthenticationType')) if vmhosts else None
         compare_errors = [error for error in source_read.errors if (error.command or '').lower() == 'compare-vm' or error.command is None]
         if compare_errors:
@@ -290,34 +309,34 @@ class VmMigration(Resource):
             details = dict(base, compatible=False, vm=vm_view(on_source))
             details['incompatibilities'] = found
             listed = '; '.join(entry['message'] for entry in found)
-            raise ModuleFailure("VM '%s' cannot move from %s to %s: %s" % (params['name'], self.source_name, destination_name, listed), **details)
+            raise ModuleFailure("VM '%s' cannot move from %s to %s: %s" % (self.vm_name, self.source_name, destination_name, listed), **details)
         if module.check_mode:
             return dict(base, changed=True, compatible=True, vm=vm_view(on_source), host=destination_name,
-                        msg="VM '%s' would move to %s" % (params['name'], destination_name))
+                        msg="VM '%s' would move to %s" % (self.vm_name, destination_name))
         return self.move(module, destination_name, on_source, authentication_type, base)
 
     def refusal(self, cmdlet, errors, authentication_type, base):
         why, fix = explain(errors, authentication_type, self.params['hyperv_auth'], self.params['include_storage'])
         messages = ' '.join(error.message for error in errors)
-        msg = "%s of VM '%s' from %s to %s failed: %s" % (cmdlet, self.params['name'], self.source_name, base['destination'], messages)
+        msg = "%s of VM '%s' from %s to %s failed: %s" % (cmdlet, self.vm_name, self.source_name, base['destination'], messages)
         return ModuleFailure(explained(msg, why, fix), errors=[error.to_dict() for error in errors], why=why, fix=fix, **base)
 
     def move(self, module, destination_name, vm, authentication_type, base):
         command = Command('Move-VM', self.move_parameters(destination_name))
-        outcome = module.run_step_within(Step(module.session, [command], [describe(command)]), self.params['timeout'])
+        outcome = module.run_step_within(Step(module.session, [self.by_vm(command)], [describe(command)]), self.params['timeout'])
         if not outcome.finished:
             raise ModuleFailure("Move-VM of VM '%s' to %s did not finish within %d seconds; Hyper-V goes on with it on %s. Check where the VM is "
                                 '(hyperv.mobility.host_info) before running the task again'
-                                % (self.params['name'], destination_name, self.params['timeout'], self.source_name), **base)
+                                % (self.vm_name, destination_name, self.params['timeout'], self.source_name), **base)
         if isinstance(outcome.error, OutcomeUnknownError):
             return self.settle_unknown(module, outcome, describe(command), destination_name, base)
         if outcome.error is not None:
             message = outcome.error.message if isinstance(outcome.error, HostError) else str(outcome.error)
-            raise ModuleFailure("Move-VM of VM '%s' to %s: %s" % (self.params['name'], destination_name, message), **base)
+            raise ModuleFailure("Move-VM of VM '%s' to %s: %s" % (self.vm_name, destination_name, message), **base)
         if outcome.result.errors:
             raise self.refusal('Move-VM', outcome.result.errors, authentication_type, dict(base, incompatibilities=incompatibilities_of(outcome.result)))
         return dict(base, changed=True, compatible=True, vm=dict(vm_view(vm)), host=destination_name, duration_seconds=outcome.seconds,
-                    msg="VM '%s' moved to %s in %.1f s" % (self.params['name'], destination_name, outcome.seconds))
+                    msg="VM '%s' moved to %s in %.1f s" % (self.vm_name, destination_name, outcome.seconds))
 
     def settle_unknown(self, module, outcome, label, destination_name, base):
         """The connection failed while Move-VM ran: ask the destination whether the VM arrived."""
@@ -326,7 +345,7 @@ class VmMigration(Resource):
         except HostError:
             raise ModuleFailure('%s; the destination could not be read afterwards, so whether the VM moved is unknown' % outcome.error.message,
                                 outcome_unknown=True, **base)
-        arrived = find_vm(now, self.params['name'])
+        arrived = self.find_vm(now, destination_name)
         if arrived is None:
             raise ModuleFailure('%s; the VM is not on %s' % (outcome.error.message, destination_name), outcome_unknown=True, **base)
         module.journal.settle([label])
@@ -335,7 +354,8 @@ class VmMigration(Resource):
 
 
 ARGUMENT_SPEC = dict(
-    name=dict(type='str', required=True),
+    name=dict(type='str'),
+    vm_id=dict(type='str'),
     include_storage=dict(type='bool', default=False),
     destination_storage_path=dict(type='str'),
     timeout=dict(type='int', default=1800),

@@ -11,7 +11,7 @@ Control characters in any text option are refused for every module by the Ansibl
 import re
 import uuid
 
-from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import OptionError, check_range
+from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import ModuleFailure, OptionError, check_range
 
 # A certificate thumbprint as Hyper-V takes it (-CertificateThumbprint): the SHA-1 hash of the certificate, 40 hex digits.
 THUMBPRINT = re.compile(r'^[0-9A-F]{40}$')
@@ -50,16 +50,6 @@ def check_vm_id(option, text):
                           'got %r' % (option, text))
 
 
-def check_vm_name_or_id(params, name='name', vm_id='vm_id'):
-    """Exactly one of the VM's name and id (an id is the way to a VM whose name is not unique on its host)."""
-    if (params.get(name) is None) == (params.get(vm_id) is None):
-        raise OptionError('give either %s (the VM\'s name) or %s (its id, for a name several VMs share), not %s'
-                          % (name, vm_id, 'both' if params.get(name) is not None else 'neither'))
-    if params.get(name) is not None and not params[name].strip():
-        raise OptionError('%s must be a VM name, got an empty string' % name)
-    return check_vm_id(vm_id, params.get(vm_id))
-
-
 def host_names_match(first, second):
     """Whether two names given for hosts name the same host: equal ignoring case and a trailing dot, or one is the short
     name (first label) of the other FQDN (hv01 and hv01.corp.example.com). Addresses compare as text."""
@@ -78,3 +68,47 @@ def refuse_same_host(option, value, other_option, other):
     """OptionError when option names the host other_option names ("same host")."""
     if host_names_match(value, other):
         raise OptionError('%s %r and %s %r are the same host: a host cannot be its own %s' % (option, value, other_option, other, option))
+
+
+# ---- which VM a task means (issue 21 class 2) ------------------------------------------------------------------------------
+# Hyper-V does not require unique VM names, so a name can mean several VMs; the id (Get-VM -Id, a Guid) always means one.
+# Wildcard characters: the cmdlets' pages say the -Name / -VMName of Move-VM, Compare-VM, Start-VM and the replication cmdlets
+# take no wildcards, but Get-VM's -Name does and the Hyper-V module resolves names for several cmdlets through the same
+# lookup, so a '*', '?' or '[' cannot be relied on to be literal: a module that changes a VM refuses them in a name, and such
+# a VM is given by vm_id.
+WILDCARD_CHARACTERS = '*?['
+
+
+def check_vm_name_or_id(params, name='name', vm_id='vm_id'):
+    """Exactly one of the VM's name and id; the id normalised (None when the name is given)."""
+    if (params.get(name) is None) == (params.get(vm_id) is None):
+        raise OptionError("give either %s (the VM's name) or %s (its id, for a name several VMs share), not %s"
+                          % (name, vm_id, 'both' if params.get(name) is not None else 'neither'))
+    given = params.get(name)
+    if given is not None:
+        if not given.strip():
+            raise OptionError('%s must be a VM name, got an empty string' % name)
+        wildcards = sorted(set(WILDCARD_CHARACTERS) & set(given))
+        if wildcards:
+            raise OptionError('%s %r holds the wildcard character(s) %s: a name here means one VM, never a pattern; give the VM by '
+                              '%s (Get-VM | Select-Object Name, Id) instead' % (name, given, ' '.join(wildcards), vm_id))
+    return check_vm_id(vm_id, params.get(vm_id))
+
+
+def vm_label(vm):
+    """'web01 (id 0f8f...)' for a Get-VM object."""
+    return '%s (id %s)' % (vm.get('Name'), str(vm.get('Id') or '').lower())
+
+
+def find_one_vm(vms, name, vm_id, where):
+    """The one Get-VM object of vms the task means (by id, or by name ignoring case), None when there is none; ModuleFailure
+    naming every match with its id when a name matches several VMs (nothing has been changed yet)."""
+    if vm_id is not None:
+        found = [vm for vm in vms if str(vm.get('Id') or '').lower() == vm_id]
+    else:
+        found = [vm for vm in vms if str(vm.get('Name') or '').lower() == name.lower()]
+    if len(found) > 1:
+        raise ModuleFailure("VM name '%s' matches %d VMs on %s: %s. Hyper-V does not require unique names: give the one you mean "
+                            'by vm_id' % (name, len(found), where, ', '.join(vm_label(vm) for vm in found)),
+                            vms=[dict(name=vm.get('Name'), id=str(vm.get('Id') or '').lower()) for vm in found])
+    return found[0] if found else None

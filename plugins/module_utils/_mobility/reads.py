@@ -44,10 +44,14 @@ def replication_info(name):
             Command('Measure-VMReplication', {'VMName': [name]})] + list(DISK_STATEMENTS)
 
 
-def compare_vm(parameters):
+def compare_vm(parameters, vm_id=None):
     """vm_migrate: Compare-VM with its report's Incompatibilities expanded: remoting hands nested objects over as their
-    ToString() (the type name, for a VMCompatibilityError), so the errors must come back as top-level objects to keep their message."""
-    return Command('Compare-VM', parameters).pipe(Command('Select-Object', {'ExpandProperty': 'Incompatibilities'}))
+    ToString() (the type name, for a VMCompatibilityError), so the errors must come back as top-level objects to keep their message.
+    With vm_id, Compare-VM gets the VM object Get-VM -Id writes (a name may mean several VMs)."""
+    compare = Command('Compare-VM', parameters)
+    if vm_id is not None:
+        compare = Command('Get-VM', {'Id': vm_id}).pipe(compare)
+    return compare.pipe(Command('Select-Object', {'ExpandProperty': 'Incompatibilities'}))
 
 
 # Site Recovery on a VMM server (asr_prerequisites server_role=vmm_server, asr_vmm_registration) and the Recovery Services

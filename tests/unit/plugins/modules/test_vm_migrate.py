@@ -5,7 +5,10 @@ import pytest
 
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.commands import PipelineResult
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.values import ErrorRecordData, PSObjectData
-from ansible_collections.hyperv.mobility.plugins.modules.vm_migrate import compare_statement, explain, find_vm, incompatibilities_of, vm_view
+from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import ModuleFailure
+from ansible_collections.hyperv.mobility.plugins.module_utils._framework.validators import find_one_vm
+from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.reads import compare_vm as compare_statement
+from ansible_collections.hyperv.mobility.plugins.modules.vm_migrate import explain, incompatibilities_of, vm_view
 
 HV = 'Microsoft.HyperV.PowerShell.'
 VERSION = "The virtual machine 'web' is using configuration version 10.0, which is not supported by the destination host 'HV02'."
@@ -15,6 +18,15 @@ def test_compare_vm_expands_the_incompatibilities_in_the_same_statement():
     statement = compare_statement({'Name': 'web', 'DestinationHost': 'hv02.hvlab.test'})
     assert [(command.name, command.parameters) for command in statement.commands] == [
         ('Compare-VM', {'Name': 'web', 'DestinationHost': 'hv02.hvlab.test'}),
+        ('Select-Object', {'ExpandProperty': 'Incompatibilities'})]
+    assert statement.read_only
+
+
+def test_compare_vm_of_a_vm_given_by_id_gets_the_vm_object_of_get_vm():
+    statement = compare_statement({'DestinationHost': 'hv02.hvlab.test'}, '0f8fad5b-d9cb-469f-a165-70867728950e')
+    assert [(command.name, command.parameters) for command in statement.commands] == [
+        ('Get-VM', {'Id': '0f8fad5b-d9cb-469f-a165-70867728950e'}),
+        ('Compare-VM', {'DestinationHost': 'hv02.hvlab.test'}),
         ('Select-Object', {'ExpandProperty': 'Incompatibilities'})]
     assert statement.read_only
 
@@ -35,9 +47,20 @@ def test_a_report_read_over_remoting_holds_no_message():
 
 def test_find_vm_is_case_insensitive_and_vm_view_is_plain():
     vm = PSObjectData([HV + 'VirtualMachine'], {'Name': 'Web', 'Id': 'abc', 'State': 'Running', 'Version': '10.0'})
-    result = PipelineResult([vm])
-    assert find_vm(result, 'web') is vm and find_vm(result, 'db') is None
+    vms = PipelineResult([vm]).of_type(HV + 'VirtualMachine')
+    assert find_one_vm(vms, 'web', None, 'hv01') is vm and find_one_vm(vms, 'db', None, 'hv01') is None
+    assert find_one_vm(vms, None, 'abc', 'hv01') is vm and find_one_vm(vms, None, 'abd', 'hv01') is None
     assert vm_view(vm) == {'name': 'Web', 'id': 'abc', 'state': 'Running', 'version': '10.0'}
+
+
+def test_a_name_two_vms_share_fails_naming_both_ids():
+    first = PSObjectData([HV + 'VirtualMachine'], {'Name': 'web', 'Id': 'AAA'})
+    second = PSObjectData([HV + 'VirtualMachine'], {'Name': 'WEB', 'Id': 'bbb'})
+    with pytest.raises(ModuleFailure) as caught:
+        find_one_vm([first, second], 'Web', None, 'hv01')
+    assert caught.value.msg.startswith("VM name 'Web' matches 2 VMs on hv01: web (id aaa), WEB (id bbb).") and 'vm_id' in caught.value.msg
+    assert caught.value.details['vms'] == [{'name': 'web', 'id': 'aaa'}, {'name': 'WEB', 'id': 'bbb'}]
+    assert find_one_vm([first, second], None, 'bbb', 'hv01') is second
 
 
 def error(message):
