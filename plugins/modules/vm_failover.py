@@ -206,14 +206,15 @@ test_vm:
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility import reads
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import (
     Command, HostError, HypervModule, ModuleFailure, OptionError, Resource, Step, StepFailed, describe, describe_errors, explained)
-from ansible_collections.hyperv.mobility.plugins.module_utils._framework.validators import check_port, check_thumbprint, normalize_thumbprint, refuse_same_host
-from ansible_collections.hyperv.mobility.plugins.module_utils._framework.peer_connection import DESTINATION_ARGUMENT_SPEC, destination_options
+from ansible_collections.hyperv.mobility.plugins.module_utils._framework.validators import check_port, check_thumbprint, find_one_vm, normalize_thumbprint
+from ansible_collections.hyperv.mobility.plugins.module_utils._framework.peer_connection import DESTINATION_ARGUMENT_SPEC, destination_options, refuse_destination_is_source
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.replica_relationship import (
     AUTHENTICATION_NAMES,
     FAILOVER_STATES,
     explain_connection_error,
     host_fqdn,
     relationships_of,
+    VM_TYPE,
     vms_of,
 )
 
@@ -265,6 +266,7 @@ class Site:
         self.contacted = True
         self.fqdn = host_fqdn(result) or self.fqdn
         vms, relationships = vms_of(result), relationships_of(result)
+        find_one_vm(result.of_type(VM_TYPE), self.vm_name, None, self.name)  # a name several VMs share fails naming their ids
         key = self.vm_name.lower()
         self.vm = vms.get(key)
         self.rel = relationships.get(key)
@@ -438,7 +440,7 @@ class VmFailover(Resource):
             raise OptionError(RECOVERY_POINT_LIMITATION % params['recovery_point'])
         check_port('reverse_port', params['reverse_port'])
         check_thumbprint('reverse_certificate_thumbprint', params['reverse_certificate_thumbprint'])
-        refuse_same_host('destination', params['destination'], 'hyperv_host', params.get('hyperv_host'))
+        refuse_destination_is_source(params)
 
     def run(self, module):
         params = self.params

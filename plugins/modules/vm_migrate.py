@@ -179,8 +179,8 @@ errors:
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility import reads
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import (
     Command, HostError, HypervModule, MAX_WAIT_SECONDS, ModuleFailure, OptionError, OutcomeUnknownError, Resource, Step, describe, explained)
-from ansible_collections.hyperv.mobility.plugins.module_utils._framework.validators import check_vm_name_or_id, find_one_vm, refuse_same_host
-from ansible_collections.hyperv.mobility.plugins.module_utils._framework.peer_connection import DESTINATION_ARGUMENT_SPEC, destination_options
+from ansible_collections.hyperv.mobility.plugins.module_utils._framework.validators import check_vm_name_or_id, find_one_vm
+from ansible_collections.hyperv.mobility.plugins.module_utils._framework.peer_connection import DESTINATION_ARGUMENT_SPEC, destination_options, refuse_destination_is_source
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.host_identity import IDENTITY_COMMAND, host_identity
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.hyperv import HV
 
@@ -250,7 +250,7 @@ class VmMigration(Resource):
             raise OptionError('timeout must be a positive number of seconds, at most %d (7 days), got %d' % (MAX_WAIT_SECONDS, params['timeout']))
         self.vm_id = check_vm_name_or_id(params)
         self.vm_name = params['name'] or self.vm_id     # how messages name the VM until it is found
-        refuse_same_host('destination', params['destination'], 'hyperv_host', params.get('hyperv_host'))
+        refuse_destination_is_source(params)
 
     def find_vm(self, result, where):
         return find_one_vm(result.of_type(HV + 'VirtualMachine'), self.params['name'], self.vm_id, where)
@@ -280,6 +280,10 @@ class VmMigration(Resource):
             parameters['IncludeStorage'] = True
             if self.params['destination_storage_path']:
                 parameters['DestinationStoragePath'] = self.params['destination_storage_path']
+        elif self.vm_id:
+            # A piped VM and -DestinationHost fit both VMSingleDestination and VMMultipleDestinations, and neither is the default
+            # set: PowerShell's binder refuses the ambiguity. -IncludeStorage (bound, even false) belongs to the single-destination set only.
+            parameters['IncludeStorage'] = False
         return parameters
 
     def run(self, module):

@@ -333,7 +333,7 @@ from ansible_collections.hyperv.mobility.plugins.module_utils._mobility import r
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import (
     Command, HostError, HypervModule, MAX_WAIT_SECONDS, ModuleFailure, Resource, Step, StepFailed, WaitStopped, describe, describe_errors, explained)
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.validators import (
-    APP_CONSISTENT_HOURS_RANGE, RECOVERY_HISTORY_RANGE, check_port, check_range, check_thumbprint, normalize_thumbprint, refuse_same_host)
+    APP_CONSISTENT_HOURS_RANGE, RECOVERY_HISTORY_RANGE, check_port, check_range, check_thumbprint, find_one_vm, normalize_thumbprint, refuse_same_host)
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.replica_relationship import (
     AUTHENTICATION_NAMES,
     DISK_STATEMENTS,
@@ -345,6 +345,7 @@ from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.replica_
     parse_time,
     relationships_of,
     same_server,
+    VM_TYPE,
     vms_of,
 )
 
@@ -645,6 +646,7 @@ class VmReplication(Resource):
             raise ModuleFailure('Reading VM %s failed: %s' % (self.name, describe_errors(result.errors)),
                                 errors=[error.to_dict() for error in result.errors])
         self.primary_fqdn = host_fqdn(result) or self.params['hyperv_host']
+        find_one_vm(result.of_type(VM_TYPE), self.name, None, self.primary_fqdn)  # a name several VMs share fails naming their ids
         vms = vms_of(result)
         if self.name.lower() not in vms:
             names = ', '.join(sorted(vm['name'] for vm in vms.values())) or 'none'

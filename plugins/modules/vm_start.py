@@ -27,9 +27,16 @@ attributes:
     details: The VM's state and heartbeat.
 options:
   name:
-    description: Name of the VM on the host.
+    description:
+      - Name of the VM on the host. Hyper-V does not require unique VM names - a name several VMs share fails naming each
+        with its id, before anything starts; give O(vm_id) for such a VM.
+      - The name is matched exactly (case-insensitive); wildcard characters (C(*), C(?), C([)) are refused.
+      - Exactly one of O(name) and O(vm_id) is required.
     type: str
-    required: true
+  vm_id:
+    description: The VM's id (a GUID, C(Get-VM | Select-Object Name, Id)); the VM is read with C(Get-VM -Id) and started as the object it returns.
+    type: str
+    version_added: 0.1.0
   wait_for_heartbeat:
     description: Wait until the guest's heartbeat is OK; the task fails when it is not within O(timeout).
     type: bool
@@ -79,6 +86,7 @@ import time
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility import reads
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import (
     MAX_WAIT_SECONDS, Command, HypervModule, ModuleFailure, Resource, Step, check_range)
+from ansible_collections.hyperv.mobility.plugins.module_utils._framework.validators import check_vm_id, check_vm_name_or_id, find_one_vm
 
 VM_TYPE = 'Microsoft.HyperV.PowerShell.VirtualMachine'
 STARTABLE = ('Off', 'Saved')
@@ -93,15 +101,22 @@ def vm_view(vm):
     return dict(name=vm.get('Name'), state=vm.get('State'), heartbeat=vm.get('Heartbeat'))
 
 
+def get_vm(params):
+    """Get-VM for the VM the task means: by -Id (vm_id), else by -Name (which returns every VM of that name)."""
+    vm_id = check_vm_id('vm_id', params['vm_id'])
+    return reads.vm_by_id(vm_id) if vm_id else reads.vm_by_name(params['name'])
+
+
 def read_vm(module, result=None):
     """The VM's view, from result (a pipeline that read it back) or from a read of its own."""
+    params = module.params
     if result is None:
-        result = module.read([reads.vm_by_name(module.params['name'])])
-    found = result.of_type(VM_TYPE)
-    if not found:
+        result = module.read([get_vm(params)])
+    found = find_one_vm(result.of_type(VM_TYPE), params['name'], check_vm_id('vm_id', params['vm_id']), module.host)
+    if found is None:
         said = '; '.join(error.message for error in result.errors) or 'no such VM'
-        raise ModuleFailure("VM '%s' is not on %s: %s" % (module.params['name'], module.host, said))
-    return vm_view(found[0])
+        raise ModuleFailure("VM '%s' is not on %s: %s" % (params['name'] or params['vm_id'], module.host, said))
+    return vm_view(found)
 
 
 def wait_for_heartbeat(module, view, started, sleep=time.sleep, clock=time.monotonic):
@@ -113,7 +128,7 @@ def wait_for_heartbeat(module, view, started, sleep=time.sleep, clock=time.monot
         last = waited.value
         raise ModuleFailure("VM '%s' on %s is %s but its heartbeat is %s after %d seconds: the guest does not answer (check its operating "
                             'system and integration services) - it is not up and running.' % (
-                                params['name'], module.host, last['state'], last['heartbeat'], params['timeout']), vm=last, changed=started)
+                                last['name'], module.host, last['state'], last['heartbeat'], params['timeout']), vm=last, changed=started)
     return waited.value
 
 
@@ -121,6 +136,7 @@ class StartVM(Resource):
     """Start the VM unless it runs, then (wait_for_heartbeat) read it until the guest answers."""
 
     def validate(self):
+        check_vm_name_or_id(self.params)
         check_range('timeout', self.params['timeout'], 1, MAX_WAIT_SECONDS, ' seconds')
         check_range('poll_interval', self.params['poll_interval'], 1, 3600, ' seconds')
 
@@ -128,7 +144,7 @@ class StartVM(Resource):
         params = self.params
         before = read_vm(module)
         if before['state'] not in STARTABLE + ('Running',):
-            raise ModuleFailure("VM '%s' on %s is %s: resume it (or turn it off) before starting it." % (params['name'], module.host, before['state']),
+            raise ModuleFailure("VM '%s' on %s is %s: resume it (or turn it off) before starting it." % (before['name'], module.host, before['state']),
                                 vm=before)
         start = before['state'] != 'Running'
         if module.check_mode:
@@ -136,8 +152,8 @@ class StartVM(Resource):
             return dict(changed=start, started=False, vm=after, diff=dict(before=before, after=after))
         after = before
         if start:
-            started, = module.run_steps([Step(module.session, [Command('Start-VM', {'Name': params['name']})], labels=['start'],
-                                              read_back=[reads.vm_by_name(params['name'])])])
+            start_command = get_vm(params).pipe(Command('Start-VM')) if params['vm_id'] else Command('Start-VM', {'Name': params['name']})
+            started, = module.run_steps([Step(module.session, [start_command], labels=['start'], read_back=[get_vm(params)])])
             after = read_vm(module, started)
         if params['wait_for_heartbeat']:
             after = wait_for_heartbeat(module, after, start)
@@ -146,7 +162,8 @@ class StartVM(Resource):
 
 def main():
     HypervModule(argument_spec=dict(
-        name=dict(type='str', required=True),
+        name=dict(type='str'),
+        vm_id=dict(type='str'),
         wait_for_heartbeat=dict(type='bool', default=True),
         timeout=dict(type='int', default=600),
         poll_interval=dict(type='int', default=5),

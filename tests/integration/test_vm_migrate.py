@@ -138,3 +138,31 @@ def test_bad_input_fails_before_anything_reaches_a_host(run_playbook, pair_lab, 
     assert result['failed'] is True and words in result['msg'] and not result.get('changed'), result
     counters = pair_lab.control.counters()
     assert all(counters[name]['requests'] == 0 for name in ('hv01', 'hv02')), counters
+
+
+def test_a_vm_given_by_id_moves_alone_when_its_name_is_shared(run_playbook, pair_lab):
+    """Issue 21 class 2: a name two VMs share is refused naming both ids; vm_id moves exactly that VM (Get-VM -Id | Move-VM)."""
+    assert run_playbook({'hosts': 'localhost', 'gather_facts': False, 'tasks': [delegation_task('hv01', 'hv02')]},
+                        inventory=pair_lab.inventory_path).rc == 0
+    vms = pair_lab.control.host_state('hv01')['vms']
+    first = next(vm for vm in vms if vm['name'] == 'hv01-web')
+    second = dict(first, id='6f1c7a4e-2b1d-4c8e-9a55-3d0e8f6b2a10')
+    pair_lab.control.patch_host('hv01', vms=vms + [second])
+    moves = {'hosts': 'hv01', 'gather_facts': False, 'tasks': [
+        migrate_task('by name', 'hv01-web', 'hv02', include_storage=True),
+        {'name': 'by id', 'hyperv.mobility.vm_migrate': dict(vm_id=second['id'].upper(), destination='hv02', include_storage=True),
+         'ignore_errors': True},
+        {'name': 'by id again', 'hyperv.mobility.vm_migrate': dict(vm_id=second['id'], destination='hv02', include_storage=True),
+         'ignore_errors': True}]}
+    pair_lab.control.reset_counters()
+    run = run_playbook(moves, inventory=pair_lab.inventory_path)
+    refused = run.task('by name')['hv01']
+    assert refused['failed'] is True and "VM name 'hv01-web' matches 2 VMs" in refused['msg'], refused
+    assert first['id'] in refused['msg'] and second['id'] in refused['msg']
+    moved = run.task('by id')['hv01']
+    assert moved.get('failed') is not True and moved['changed'] is True and moved['vm']['id'] == second['id'], moved
+    again = run.task('by id again')['hv01']
+    assert again.get('failed') is not True and again['changed'] is False and 'already on' in again['msg'], again
+    assert [vm['id'] for vm in pair_lab.control.host_state('hv01')['vms'] if vm['name'] == 'hv01-web'] == [first['id']]
+    assert [vm['id'] for vm in pair_lab.control.host_state('hv02')['vms'] if vm['name'] == 'hv01-web'] == [second['id']]
+    assert pair_lab.control.counters()['hv01']['commands'].get('Move-VM') == 1

@@ -120,9 +120,15 @@ class AnsibleModule(basic.AnsibleModule):
                 raise
             self.fail_json(msg='; '.join('%s must be a whole number, not an infinity (%r)' % (name, value) for name, value in wrong),
                            invocation=HIDDEN_INVOCATION)
-        problems = control_character_problems(argument_spec, self.params)
+
+    def _load_params(self):
+        """The parameters as given, refused at once when a text option holds a control character: before ansible-core's own
+        checks (so the message names the option whatever else is wrong) and before any I/O. The invocation is hidden, as the
+        no_log values are not collected yet."""
+        super(AnsibleModule, self)._load_params()
+        problems = control_character_problems(self.argument_spec, self.params)
         if problems:
-            self.fail_json(msg='; '.join(problems))
+            self.fail_json(msg='; '.join(problems), invocation=HIDDEN_INVOCATION)
 
     def fail_json(self, msg, **kwargs):
         validation = getattr(self, 'validation_result', None)

@@ -17,6 +17,8 @@ Documented in plugins/doc_fragments/destination.py.
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.options import CONNECTION_OPTIONS, CONNECTION_SUBOPTIONS, ConnectionOptions
+from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import OptionError
+from ansible_collections.hyperv.mobility.plugins.module_utils._framework.validators import host_names_match
 
 # Every key of destination_connection (the hyperv_* options without the prefix), and those a peer takes from the source
 # when its own connection leaves them out (see ConnectionOption.inherited).
@@ -81,15 +83,24 @@ def destinations_problems(params: Mapping[str, Any]) -> List[str]:
     if twice:
         problems.append('destination_connections has more than one entry for %s' % ', '.join(twice))
     source = ConnectionOptions.from_params(params)
-    itself = [name for name, options in destinations_options(params) if _same_endpoint(source, options) or name.lower() == source.host.lower()]
+    itself = [name for name, options in destinations_options(params) if _same_host(source, name, options)]
     if itself:
         problems.append('destinations names the source host itself (%s): a host cannot be a migration destination of itself'
                         % ', '.join(itself))
     return problems
 
 
-def _same_endpoint(one: ConnectionOptions, other: ConnectionOptions) -> bool:
-    return one.host.lower() == other.host.lower() and one.port == other.port
+def _same_host(source: ConnectionOptions, name: str, peer: ConnectionOptions) -> bool:
+    """Whether the peer called name is the source: the same endpoint, or a name of the source's (short name or FQDN)."""
+    return (source.host.lower() == peer.host.lower() and source.port == peer.port) or host_names_match(name, source.host)
+
+
+def refuse_destination_is_source(params: Mapping[str, Any]) -> None:
+    """OptionError when ``destination`` is the task's own host ("same host"), before any connection."""
+    source = ConnectionOptions.from_params(params)
+    if _same_host(source, params['destination'], destination_options(params)):
+        raise OptionError('destination %r and the source (hyperv_host %r) are the same host: a host cannot be its own destination'
+                          % (params['destination'], source.host))
 
 
 def destinations_options(params: Mapping[str, Any]) -> List[Tuple[str, ConnectionOptions]]:

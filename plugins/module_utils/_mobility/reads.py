@@ -65,3 +65,8 @@ AGENT_SERVICE_READ = (Command('Get-Service', {'Name': AGENT_SERVICE}),)
 def vm_by_name(name):
     """vm_start: the VM by its name."""
     return Command('Get-VM', {'Name': name})
+
+
+def vm_by_id(vm_id):
+    """vm_start: the VM by its id (a name may mean several VMs)."""
+    return Command('Get-VM', {'Id': vm_id})

@@ -8,7 +8,7 @@ from hvlab.engine.context import CmdletContext
 from hvlab.engine.conversion import powershell_text
 from hvlab.engine.should_process import DEFAULT_CONFIRM_PREFERENCE
 from hvlab.engine.signatures import CmdletSignature, find_signature
-from hvlab.engine.values import Command, ErrorInfo, Execution, Identity
+from hvlab.engine.values import Command, ErrorInfo, Execution, Identity, LabObject
 
 
 class StopExecution(Exception):
@@ -40,30 +40,54 @@ class Executor:
         statement's output.
         """
         prepared = []
-        for command in statement:
+        for position, command in enumerate(statement):
             signature = find_signature(command.name)
             if signature is None or not self._module_available(signature):
                 self.execution.errors.append(command_not_found(command.name))
                 return
+            arguments = list(command.parameters)
+            if position > 0 and cmdlets.takes_vm_objects(signature.name):
+                # Bound now with a stand-in for the piped VM (PowerShell binds the named arguments before any input arrives and
+                # leaves the pipeline parameter to each object); bound again per object below.
+                arguments = arguments + [('VM', _vm_argument(signature, LabObject([VM_TYPE, 'System.Object'], {}, VM_TYPE)))]
             try:
-                prepared.append((signature, ParameterBinder(signature).bind(list(command.parameters))))
+                prepared.append((signature, ParameterBinder(signature).bind(arguments), list(command.parameters)))
             except BindingError as failure:
                 self.execution.errors.append(failure.error)
                 return
         piped = None
-        for position, (signature, bound) in enumerate(prepared):
-            ctx = CmdletContext(self.host, self.identity, signature, bound, confirm_preference=self.confirm_preference,
-                                pipeline_input=piped)
-            if piped is None or cmdlets.takes_pipeline_input(signature.name):
-                self._invoke(signature, ctx)
-            else:
+        for position, (signature, bound, arguments) in enumerate(prepared):
+            contexts = []
+            if piped is not None and cmdlets.takes_vm_objects(signature.name):
                 for item in piped:
-                    ctx.errors.append(input_not_bound(signature, item))
-            if position == len(prepared) - 1:
-                self.execution.output.extend(ctx.output)
-            piped = list(ctx.output)
-            self._write_warnings(ctx)
-            self._write_errors(ctx)
+                    contexts.append(self._run_for_vm_object(signature, arguments, item))
+            else:
+                ctx = CmdletContext(self.host, self.identity, signature, bound, confirm_preference=self.confirm_preference,
+                                    pipeline_input=piped)
+                if piped is None or cmdlets.takes_pipeline_input(signature.name):
+                    self._invoke(signature, ctx)
+                else:
+                    for item in piped:
+                        ctx.errors.append(input_not_bound(signature, item))
+                contexts.append(ctx)
+            piped = []
+            for ctx in contexts:
+                if position == len(prepared) - 1:
+                    self.execution.output.extend(ctx.output)
+                piped.extend(ctx.output)
+                self._write_warnings(ctx)
+                self._write_errors(ctx)
+
+    def _run_for_vm_object(self, signature: CmdletSignature, arguments: list, item) -> CmdletContext:
+        """One invocation of a cmdlet for one piped object: a VirtualMachine binds to -VM; anything else is not bound."""
+        if not (isinstance(item, LabObject) and VM_TYPE in item.type_names):
+            ctx = CmdletContext(self.host, self.identity, signature, ParameterBinder(signature).bind(arguments), confirm_preference=self.confirm_preference)
+            ctx.errors.append(input_not_bound(signature, item))
+            return ctx
+        bound = ParameterBinder(signature).bind(arguments + [('VM', _vm_argument(signature, item))])
+        ctx = CmdletContext(self.host, self.identity, signature, bound, confirm_preference=self.confirm_preference)
+        self._invoke(signature, ctx)
+        return ctx
 
     def _module_available(self, signature: CmdletSignature) -> bool:
         """Hyper-V cmdlets exist only where the Hyper-V PowerShell module (feature) is installed."""
@@ -107,6 +131,15 @@ class Executor:
             self.execution.errors.append(ctx.errors[0])
             raise StopExecution()
         self.execution.errors.extend(ctx.errors)
+
+
+VM_TYPE = 'Microsoft.HyperV.PowerShell.VirtualMachine'
+
+
+def _vm_argument(signature: CmdletSignature, vm):
+    """The piped VM as its -VM parameter takes it: VirtualMachine[] (Start-VM) gets a one-element array."""
+    spec = next(spec for spec in signature.parameters if spec.name == 'VM')
+    return [vm] if spec.type.is_array else vm
 
 
 def command_not_found(name: str) -> ErrorInfo:

@@ -319,7 +319,14 @@ class SimHost:
 
     # ---- VMs ------------------------------------------------------------------------------------
     def add_vm(self, name: str, **fields) -> VirtualMachine:
-        vm = VirtualMachine(name=name, vm_id=str(uuid.uuid5(uuid.NAMESPACE_DNS, f'{name}.{self.fqdn}')),
+        # Ids are stable per name and host; Hyper-V does not require unique names, so a second VM of one name gets another id.
+        taken = {vm.vm_id for vm in self.vms}
+        vm_id = str(uuid.uuid5(uuid.NAMESPACE_DNS, f'{name}.{self.fqdn}'))
+        copy = 1
+        while vm_id in taken:
+            copy += 1
+            vm_id = str(uuid.uuid5(uuid.NAMESPACE_DNS, f'{name}.{copy}.{self.fqdn}'))
+        vm = VirtualMachine(name=name, vm_id=vm_id,
                             version=self.default_vm_version,
                             path=f'{self.settings.virtual_machine_path}\\{name}')
         vm.disks = [VirtualDisk(path=f'{self.settings.virtual_hard_disk_path}\\{name}.vhdx')]

@@ -502,6 +502,9 @@ def move_vm(ctx: CmdletContext) -> None:
         ctx.write_output(vm_object(request.destination, request.vm))
 
 
+# Get-VM -Id <guid> | Compare-VM / Move-VM: the piped VirtualMachine binds to -VM (ValueFromPipeline, cmdlets.json).
+VM_OBJECT_INPUT = ('Compare-VM', 'Move-VM')
+
 CMDLETS = {
     'Compare-VM': compare_vm,
     'Move-VM': move_vm,

@@ -1,5 +1,5 @@
 """Get-VM: by name (wildcards, alias VMName), by Id, or every VM of the host; Get-VMHardDiskDrive: a VM's virtual hard disks.
-Start-VM: by name.
+Start-VM: by name, or the VM objects piped into it (Get-VM -Id ... | Start-VM).
 
 Start-VM (Start-VM.md): no output without -Passthru. From the decompiled cmdlet (StartVM.ProcessOneOperand): a paused VM
 gets a warning and is not started (docs/dev/fidelity.md), any other state asks VMMS to start the VM. Rules no source states in
@@ -66,8 +66,7 @@ def get_vm_hard_disk_drive(ctx: CmdletContext) -> None:
         if bound.parameter_set == 'VMName':
             vms = _named_vms(ctx, host, bound.get('VMName'))
         else:
-            ids = {str(item.properties.get('Id') or item.properties.get('VMId') or '').lower() for item in bound.get('VM')}
-            vms = [vm for vm in host.vms if vm.vm_id in ids]
+            vms = _vms_of_objects(host, bound.get('VM'))
         for vm in vms:
             for disk in vm.disks:
                 if all(bound.get(name) is None or str(bound.get(name)) == str(getattr(disk, attribute))
@@ -88,14 +87,17 @@ def _vms_by_name(ctx: CmdletContext, host, names: list) -> list:
     return found
 
 
+def _vms_of_objects(host, objects: list) -> list:
+    """The VMs VirtualMachine objects stand for (by Id), those of this host."""
+    ids = {str(item.properties.get('Id') or item.properties.get('VMId') or '').lower() for item in objects}
+    return [vm for vm in host.vms if vm.vm_id in ids]
+
+
 def start_vm(ctx: CmdletContext) -> None:
-    if ctx.bound.parameter_set == 'VMObject':
-        ctx.write_error('HvLab.NotImplemented', 'The lab starts virtual machines by -Name only.', 'NotImplemented',
-                        exception_type='System.NotImplementedException')
-        return
     from hvlab.model.replication import FAILOVER_STATES  # pylint: disable=import-outside-toplevel  # the model imports the engine
-    for host in ctx.local_targets():
-        for vm in _vms_by_name(ctx, host, ctx.bound.get('Name')):
+    by_object = ctx.bound.parameter_set == 'VMObject'
+    for host in [ctx.host] if by_object else ctx.local_targets():
+        for vm in _vms_of_objects(host, ctx.bound.get('VM')) if by_object else _vms_by_name(ctx, host, ctx.bound.get('Name')):
             relationship = host.replication.relationships.get(vm.vm_id)
             if vm.state == 'Paused':
                 ctx.write_warning(f"Virtual machine '{vm.name}' is paused; resume it (Resume-VM) to run it.")
@@ -115,5 +117,8 @@ def start_vm(ctx: CmdletContext) -> None:
             if ctx.passthru:
                 ctx.write_output(vm_object(host, vm))
 
+
+# Get-VM -Id <guid> | Start-VM: the piped VirtualMachine binds to -VM (ValueFromPipeline, cmdlets.json).
+VM_OBJECT_INPUT = ('Start-VM',)
 
 CMDLETS = {'Get-VM': get_vm, 'Get-VMHardDiskDrive': get_vm_hard_disk_drive, 'Start-VM': start_vm}
