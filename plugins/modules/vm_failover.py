@@ -207,7 +207,8 @@ from ansible_collections.hyperv.mobility.plugins.module_utils._mobility import r
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import (
     Command, HostError, HypervModule, ModuleFailure, OptionError, Resource, Step, StepFailed, describe, describe_errors, explained)
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.validators import check_port, check_thumbprint, find_one_vm, normalize_thumbprint
-from ansible_collections.hyperv.mobility.plugins.module_utils._framework.peer_connection import DESTINATION_ARGUMENT_SPEC, destination_options, refuse_destination_is_source
+from ansible_collections.hyperv.mobility.plugins.module_utils._framework.peer_connection import (
+    DESTINATION_ARGUMENT_SPEC, destination_options, refuse_destination_is_source)
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.replica_relationship import (
     AUTHENTICATION_NAMES,
     FAILOVER_STATES,

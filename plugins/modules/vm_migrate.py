@@ -180,7 +180,8 @@ from ansible_collections.hyperv.mobility.plugins.module_utils._mobility import r
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import (
     Command, HostError, HypervModule, MAX_WAIT_SECONDS, ModuleFailure, OptionError, OutcomeUnknownError, Resource, Step, describe, explained)
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.validators import check_vm_name_or_id, find_one_vm
-from ansible_collections.hyperv.mobility.plugins.module_utils._framework.peer_connection import DESTINATION_ARGUMENT_SPEC, destination_options, refuse_destination_is_source
+from ansible_collections.hyperv.mobility.plugins.module_utils._framework.peer_connection import (
+    DESTINATION_ARGUMENT_SPEC, destination_options, refuse_destination_is_source)
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.host_identity import IDENTITY_COMMAND, host_identity
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.hyperv import HV
 
@@ -217,8 +218,6 @@ KERBEROS_FIX = ('add the delegation with hyperv.mobility.kerberos_delegation (co
 def vm_view(vm):
     return dict(name=vm.get('Name'), id=str(vm.get('Id') or '') or None, state=vm.get('State') and str(vm.get('State')),
                 version=vm.get('Version') and str(vm.get('Version')))
-
-
 
 
 def incompatibilities_of(result):
@@ -290,7 +289,8 @@ class VmMigration(Resource):
         params = self.params
         self.source_name = params['hyperv_host']     # the source's FQDN once it answered (for messages)
         destination_name, destination_read = self.read_destination(module)
-        source_read = module.read([IDENTITY_COMMAND, Command('Get-VMHost'), Command('Get-VM'), reads.compare_vm(self.move_parameters(destination_name), self.vm_id)])
+        compare = reads.compare_vm(self.move_parameters(destination_name), self.vm_id)
+        source_read = module.read([IDENTITY_COMMAND, Command('Get-VMHost'), Command('Get-VM'), compare])
         vmhosts = source_read.of_type(HV + 'VMHost')
         names = host_identity(source_read)
         if names is not None:

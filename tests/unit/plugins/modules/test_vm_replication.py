@@ -90,7 +90,8 @@ def test_new_relationship_sends_only_given_settings_and_starts_the_initial_copy(
 def test_new_relationship_defaults_certificate_port_and_keeps_hyperv_defaults_unsent():
     built = plan(None, authentication='certificate', certificate_thumbprint='ab cd ef 0123456789abcdef0123456789abcdef01')
     enable = built.commands[0].parameters
-    assert enable['ReplicaServerPort'] == 443 and enable['AuthenticationType'] == 'Certificate' and enable['CertificateThumbprint'] == 'ABCDEF0123456789ABCDEF0123456789ABCDEF01'
+    assert enable['ReplicaServerPort'] == 443 and enable['AuthenticationType'] == 'Certificate'
+    assert enable['CertificateThumbprint'] == 'ABCDEF0123456789ABCDEF0123456789ABCDEF01'
     assert 'ReplicationFrequencySec' not in enable and built.desired['frequency'] == 300
 
 
