@@ -52,7 +52,11 @@ attributes:
     details: The replication mode and state of the VM on both sites.
 options:
   name:
-    description: Name of the replicated VM (the same on both sites).
+    description:
+      - Name of the replicated VM (the same on both sites), matched exactly (case-insensitive); wildcard characters (C(*), C(?),
+        C([)) are refused.
+      - Hyper-V does not require unique VM names; a name several VMs share on a site fails naming each with its id, before
+        anything changes.
     type: str
     required: true
   action:
@@ -206,7 +210,7 @@ test_vm:
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility import reads
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import (
     Command, HostError, HypervModule, ModuleFailure, OptionError, Resource, Step, StepFailed, describe, describe_errors, explained)
-from ansible_collections.hyperv.mobility.plugins.module_utils._framework.validators import check_port, check_thumbprint, find_one_vm, normalize_thumbprint
+from ansible_collections.hyperv.mobility.plugins.module_utils._framework.validators import check_port, check_thumbprint, check_vm_name, find_one_vm, normalize_thumbprint
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.peer_connection import (
     DESTINATION_ARGUMENT_SPEC, destination_options, refuse_destination_is_source)
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.replica_relationship import (
@@ -441,6 +445,7 @@ class VmFailover(Resource):
             raise OptionError(RECOVERY_POINT_LIMITATION % params['recovery_point'])
         check_port('reverse_port', params['reverse_port'])
         check_thumbprint('reverse_certificate_thumbprint', params['reverse_certificate_thumbprint'])
+        check_vm_name('name', params['name'])
         refuse_destination_is_source(params)
 
     def run(self, module):

@@ -44,7 +44,9 @@ attributes:
     details: RV(before) and RV(after) of the relationship.
 options:
   name:
-    description: Name of the VM on the task's host.
+    description:
+      - Name of the VM on the task's host, matched exactly (case-insensitive); wildcard characters (C(*), C(?), C([)) are refused.
+      - Hyper-V does not require unique VM names; a name several VMs share fails naming each with its id, before anything changes.
     type: str
     required: true
   state:
@@ -333,7 +335,7 @@ from ansible_collections.hyperv.mobility.plugins.module_utils._mobility import r
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import (
     Command, HostError, HypervModule, MAX_WAIT_SECONDS, ModuleFailure, Resource, Step, StepFailed, WaitStopped, describe, describe_errors, explained)
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.validators import (
-    APP_CONSISTENT_HOURS_RANGE, RECOVERY_HISTORY_RANGE, check_port, check_range, check_thumbprint, find_one_vm, normalize_thumbprint, refuse_same_host)
+    APP_CONSISTENT_HOURS_RANGE, RECOVERY_HISTORY_RANGE, check_port, check_range, check_thumbprint, check_vm_name, find_one_vm, normalize_thumbprint, refuse_same_host)
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.replica_relationship import (
     AUTHENTICATION_NAMES,
     DISK_STATEMENTS,
@@ -420,6 +422,7 @@ class Options:
             raise ModuleFailure('authentication=certificate needs certificate_thumbprint (the thumbprint of this host\'s certificate '
                                 'in LocalMachine\\My)')
         check_thumbprint('certificate_thumbprint', params['certificate_thumbprint'])
+        check_vm_name('name', params['name'])
         if params['replica_server'] is not None:
             refuse_same_host('replica_server', params['replica_server'], 'hyperv_host', params.get('hyperv_host'))
         if params['initial_replication'] == 'export' and not params['initial_replication_path']:

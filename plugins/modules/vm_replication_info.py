@@ -24,6 +24,7 @@ options:
       - Name of the virtual machine. Wildcards (C(*)) select several; without it every replication-enabled VM of the host is read.
       - A name without wildcards that matches no VM on the host is an error. A VM that exists but has no replication is listed
         in RV(not_replicated).
+      - Hyper-V does not require unique VM names; VMs that share the name are each listed, told apart by RV(replications[].vm_id).
     type: str
     aliases: [vm_name]
 extends_documentation_fragment:

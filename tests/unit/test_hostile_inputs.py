@@ -108,6 +108,8 @@ CASES = [
     ('vm_migrate', dict(HOST, vm_id='web01', destination='hv02'), "vm_id must be a VM id, a GUID such as"),
     ('vm_migrate', dict(HOST, name='web*', destination='hv02'), "name 'web*' holds the wildcard character(s) *"),
     ('vm_start', dict(HOST, name='web[1]'), 'holds the wildcard character(s) ['),
+    ('vm_replication', dict(HOST, name='web?'), "name 'web?' holds the wildcard character(s) ?"),
+    ('vm_failover', dict(HOST, name='*', action='planned', destination='hv02'), "name '*' holds the wildcard character(s) *"),
     ('vm_start', dict(HOST, vm_id='{%s}x' % GUID), 'vm_id must be a VM id'),
     ('vm_start', dict(HOST, name=' '), 'name must be a VM name, got an empty string'),
     ('replica_server', dict(HOST, authentication='both', certificate_thumbprint=THUMBPRINT, kerberos_port=443, certificate_port=443),

@@ -84,15 +84,19 @@ def check_vm_name_or_id(params, name='name', vm_id='vm_id'):
     if (params.get(name) is None) == (params.get(vm_id) is None):
         raise OptionError("give either %s (the VM's name) or %s (its id, for a name several VMs share), not %s"
                           % (name, vm_id, 'both' if params.get(name) is not None else 'neither'))
-    given = params.get(name)
-    if given is not None:
-        if not given.strip():
-            raise OptionError('%s must be a VM name, got an empty string' % name)
-        wildcards = sorted(set(WILDCARD_CHARACTERS) & set(given))
-        if wildcards:
-            raise OptionError('%s %r holds the wildcard character(s) %s: a name here means one VM, never a pattern; give the VM by '
-                              '%s (Get-VM | Select-Object Name, Id) instead' % (name, given, ' '.join(wildcards), vm_id))
+    if params.get(name) is not None:
+        check_vm_name(name, params[name], 'give the VM by %s (Get-VM | Select-Object Name, Id) instead' % vm_id)
     return check_vm_id(vm_id, params.get(vm_id))
+
+
+def check_vm_name(option, name, instead='rename the VM'):
+    """A name that means one VM: not empty, no wildcard character."""
+    if not name.strip():
+        raise OptionError('%s must be a VM name, got an empty string' % option)
+    wildcards = sorted(set(WILDCARD_CHARACTERS) & set(name))
+    if wildcards:
+        raise OptionError('%s %r holds the wildcard character(s) %s: a name here means one VM, never a pattern; %s'
+                          % (option, name, ' '.join(wildcards), instead))
 
 
 def vm_label(vm):
