@@ -322,3 +322,15 @@ def test_certificate_that_does_not_validate(samba_dc, playbooks, pair):
     result = playbooks.run({'computer': pair[0], 'migration_peers': [pair[1]]}, ad={'ad_ca_cert': None})
     assert_failed_with(result, 'could not be validated', 'ad_ca_cert', samba_dc.address)
     assert delegation_of(samba_dc, pair[0])['services'] == []
+
+
+def test_delegation_on_a_domain_controller_account_is_refused_naming_it(playbooks, samba_dc, pair):
+    """Issue 21 class 8: the DC's own account (SERVER_TRUST_ACCOUNT, primary group 516) is refused after the read, before any write."""
+    before = delegation_of(samba_dc, samba_dc.host_name)
+    result = playbooks.run(dict(computer=samba_dc.host_name, migration_peers=[pair[0]]))
+    assert result['failed'] is True and result.get('changed') is not True, result
+    assert "computer '%s' is the account of a domain controller" % samba_dc.host_name in result['msg'], result['msg']
+    assert 'OU=Domain Controllers' in result['msg'] or 'Domain Controllers' in result['msg']
+    assert delegation_of(samba_dc, samba_dc.host_name)['services'] == before['services']
+    krbtgt = playbooks.run(dict(computer=pair[0], services=['krbtgt/%s' % samba_dc.realm]))
+    assert krbtgt['failed'] is True and 'krbtgt' in krbtgt['msg'] and delegation_of(samba_dc, pair[0])['services'] == []

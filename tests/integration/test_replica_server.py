@@ -213,7 +213,7 @@ def test_diff_mode_shows_before_and_after(lab, run_playbook):
     ({'authentication': 'certificate'}, 'authentication=certificate (certificate-based, HTTPS) requires certificate_thumbprint'),
     ({'authentication': 'both'}, 'authentication=both (certificate-based, HTTPS) requires certificate_thumbprint'),
     ({'authentication': 'certificate', 'certificate_thumbprint': 'not-a-thumbprint'}, 'certificate_thumbprint must be 40 hexadecimal'),
-    ({'kerberos_port': 70000}, 'kerberos_port must be a TCP port between 1 and 65535'),
+    ({'kerberos_port': 70000}, 'kerberos_port must be between 1 and 65535 (a TCP port), got 70000'),
     ({'authorization_entries': [{'primary_server': 'hv01', 'storage_location': 'D:\\R'}]}, "authorization_entries[0].primary_server 'hv01'"),
     ({'authorization_entries': [{'primary_server': 'hv01.*.test', 'storage_location': 'D:\\R'}]}, 'is not valid'),
     ({'authorization_entries': [{'primary_server': 'hv01.hvlab.test'}]}, 'authorization_entries[0].storage_location is required'),
