@@ -210,7 +210,8 @@ test_vm:
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility import reads
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import (
     Command, HostError, HypervModule, ModuleFailure, OptionError, Resource, Step, StepFailed, describe, describe_errors, explained)
-from ansible_collections.hyperv.mobility.plugins.module_utils._framework.validators import check_port, check_thumbprint, check_vm_name, find_one_vm, normalize_thumbprint
+from ansible_collections.hyperv.mobility.plugins.module_utils._framework.validators import (
+    check_port, check_thumbprint, check_vm_name, find_one_vm, normalize_thumbprint)
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.peer_connection import (
     DESTINATION_ARGUMENT_SPEC, destination_options, refuse_destination_is_source)
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.replica_relationship import (

@@ -335,7 +335,8 @@ from ansible_collections.hyperv.mobility.plugins.module_utils._mobility import r
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import (
     Command, HostError, HypervModule, MAX_WAIT_SECONDS, ModuleFailure, Resource, Step, StepFailed, WaitStopped, describe, describe_errors, explained)
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.validators import (
-    APP_CONSISTENT_HOURS_RANGE, RECOVERY_HISTORY_RANGE, check_port, check_range, check_thumbprint, check_vm_name, find_one_vm, normalize_thumbprint, refuse_same_host)
+    APP_CONSISTENT_HOURS_RANGE, RECOVERY_HISTORY_RANGE, check_port, check_range, check_thumbprint, check_vm_name, find_one_vm, normalize_thumbprint,
+    refuse_same_host)
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.replica_relationship import (
     AUTHENTICATION_NAMES,
     DISK_STATEMENTS,
