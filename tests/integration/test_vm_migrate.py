@@ -144,6 +144,8 @@ def test_a_vm_given_by_id_moves_alone_when_its_name_is_shared(run_playbook, pair
     """Issue 21 class 2: a name two VMs share is refused naming both ids; vm_id moves exactly that VM (Get-VM -Id | Move-VM)."""
     assert run_playbook({'hosts': 'localhost', 'gather_facts': False, 'tasks': [delegation_task('hv01', 'hv02')]},
                         inventory=pair_lab.inventory_path).rc == 0
+    purge = {'hosts': 'hv01', 'gather_facts': False, 'tasks': [{'name': 'purge', 'hyperv.mobility.kerberos_tickets': {'state': 'purged'}}]}
+    assert run_playbook(purge, inventory=pair_lab.inventory_path).rc == 0  # the new delegation reaches hv01's SYSTEM tickets
     vms = pair_lab.control.host_state('hv01')['vms']
     first = next(vm for vm in vms if vm['name'] == 'hv01-web')
     second = dict(first, id='6f1c7a4e-2b1d-4c8e-9a55-3d0e8f6b2a10')
