@@ -11,6 +11,9 @@ SPN host parts and Unicode: [MS-KILE] (its section on SPNs) defines SPN = servic
 hostname per RFC 2396 3.2.2 (letters, digits and hyphens), the FQDN of the system. An internationalized host name
 therefore goes into an SPN in its ASCII (IDNA A-label, xn--) form; a raw Unicode host part is not an SPN and is refused.
 Unicode is free in the servicename part, and AD stores the whole SPN as a Unicode string, so it reaches the DC unchanged.
+
+Control characters (newline, carriage return, tab, ...) no Windows name, path or SPN can hold: every text option refuses
+them, naming the option, before anything is sent (issue 21 classes 4 and 8), so CONTROL values are checked for the refusal.
 """
 
 from __future__ import annotations
@@ -25,9 +28,10 @@ AWKWARD = [
     'a; Stop-Computer -Force',
     '$(Remove-Item C:\\ -Recurse)',
     '`$env:USERNAME` `n',
-    'two\nlines\r\nand a tab\t',
     'Ünïcødé 名前 🚀 \u202ertl',
 ]
+# Values with control characters: refused naming the option, never sent.
+CONTROL = ['ctl-two\nlines\r\nand a tab\t', 'ctl-bell\x07', 'ctl-escape\x1b[2J']
 
 
 TRACEBACK = 'Traceback (most recent call last)'
@@ -68,7 +72,10 @@ def test_vm_names_host_names_and_paths_arrive_unchanged(lab, run_playbook, trans
              # Host names that no DNS name can be: refused by validation, naming the option; never sent.
              {'name': 'bad host', 'hyperv.mobility.replica_server': {'authorization_entries': [{'primary_server': '{{ item }}'}],
                                                                      'authorization_entries_mode': 'add'},
-              'loop': AWKWARD, 'ignore_errors': True}]
+              'loop': AWKWARD, 'ignore_errors': True},
+             {'name': 'control', 'hyperv.mobility.vm_replication_info': {'name': '{{ item }}'}, 'loop': CONTROL, 'ignore_errors': True},
+             {'name': 'control path', 'ignore_errors': True, 'hyperv.mobility.replica_server': {
+                 'state': 'enabled', 'authentication': 'kerberos', 'default_storage_location': 'D:\\Replica\\' + CONTROL[0]}}]
     run = run_playbook([{'hosts': host, 'gather_facts': False, 'tasks': tasks}], inventory=lab.inventory_path)
     assert run.rc == 0, run.stdout[-3000:]
 
@@ -89,6 +96,12 @@ def test_vm_names_host_names_and_paths_arrive_unchanged(lab, run_playbook, trans
     assert [entry['replica_storage_location'] for entry in server['authorization_entries']] == ['E:\\' + ''.join(AWKWARD)]
     for result in run.task('bad host')[host]['results']:
         assert result['failed'] and 'primary_server' in result['msg'] and TRACEBACK not in str(result.get('exception', '')), result
+    # Control characters: refused naming the option (no character a name or path can hold), nothing of them sent.
+    refusals = run.task('control')[host]['results'] + [run.task('control path')[host]]
+    assert [result['msg'].split(' holds ')[0] for result in refusals] == ['name'] * len(CONTROL) + ['default_storage_location'], refusals
+    assert all(result['failed'] and 'printable characters only' in result['msg'] for result in refusals), refusals
+    sent = str([command['parameters'] for command in lab.control.commands(host)])
+    assert 'ctl-' not in sent
 
     # Nothing else ran: every recorded command is one the modules send.
     allowed = {'get-vm', 'get-vmreplication', 'measure-vmreplication', 'get-vmreplicationserver', 'get-vmreplicationauthorizationentry',
@@ -103,17 +116,21 @@ def test_spns_arrive_unchanged_in_active_directory(samba_dc, run_playbook):
     samba_dc.add_computer(computer, f'{computer}.{samba_dc.dns_domain}')
     # SPNs of the documented form service/host[:port][/name] whose parts carry the awkward characters.
     idn_host = 'ünïcødé-hv.hvlab.test'.encode('idna').decode('ascii')    # the A-label form a DNS name has on the wire
-    services = ['MSSQLSvc/hv02.hvlab.test:1433/it\'s;$(x)`y`"z"', 'HTTP/hv02.hvlab.test/a\nb', f'HTTP/{idn_host}/{AWKWARD[5]}']
+    services = ['MSSQLSvc/hv02.hvlab.test:1433/it\'s;$(x)`y`"z"', 'HTTP/hv02.hvlab.test/a`n b', f'HTTP/{idn_host}/{AWKWARD[4]}']
     options = {'computer': computer, 'ad_server': samba_dc.address, 'ad_username': samba_dc.admin_user,
                'ad_password': samba_dc.admin_password, 'ad_ca_cert': samba_dc.ca_path}
     tasks = [{'name': 'spns', 'hyperv.mobility.kerberos_delegation': dict(options, services=services), 'ignore_errors': True},
              {'name': 'not spns', 'hyperv.mobility.kerberos_delegation': dict(options, services=['cifs/' + '{{ item }}'], purge=True),
-              'loop': AWKWARD[:3] + ['ünïcødé-hv.hvlab.test'], 'ignore_errors': True}]
+              'loop': AWKWARD[:3] + ['ünïcødé-hv.hvlab.test'], 'ignore_errors': True},
+             {'name': 'control spn', 'hyperv.mobility.kerberos_delegation': dict(options, services=['HTTP/hv02.hvlab.test/a\nb'], purge=True),
+              'ignore_errors': True}]
     run = run_playbook([{'hosts': 'localhost', 'gather_facts': False, 'tasks': tasks}])
     written = run.task('spns')['localhost']
     assert not written.get('failed'), written['msg']
     refusals = run.task('not spns')['localhost']['results']
     assert len(refusals) == 4
+    control = run.task('control spn')['localhost']
+    assert control['failed'] and control['msg'].startswith('services[0] holds the character U+000A'), control
     for refused in refusals:
         # No host part an SPN can have (a Unicode host goes in its xn-- form): refused before anything is written,
         # with the value and the expected form.
