@@ -204,12 +204,16 @@ from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.hyperv.mobility.plugins.module_utils._ad.client import (
     AD_ARGUMENT_SPEC, HAS_LDAP3, LDAP3_IMPORT_ERROR, UF_TRUSTED_TO_AUTH_FOR_DELEGATION, ATTR_ALLOWED_TO_DELEGATE_TO, ATTR_ALLOWED_TO_ACT,
-    ADClient, ADConnectionOptions, ADError, DelegationDescriptor, computer_name_problem, migration_spns, validate_spn)
+    ADClient, ADConcurrentChange, ADConnectionOptions, ADError, DelegationDescriptor, computer_name_problem, migration_spns, validate_spn)
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import HypervModule, ModuleFailure, OptionError, Resource
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.validators import refuse_same_host
 
 if HAS_LDAP3:
     import ldap3
+
+# A write refused because another writer changed the account since it was read is planned again from a new read, this many
+# times in all: each refusal means some other writer succeeded, so only a crowd of writers can exhaust them.
+CONCURRENT_WRITE_ATTEMPTS = 5
 
 CAVEAT = ('Delegation changes take effect once they have replicated to the domain controllers the Hyper-V hosts use and the hosts '
           'get new Kerberos tickets. To apply them without a reboot, purge the SYSTEM ticket cache on the hosts: klist -li 0x3e7 purge')
@@ -317,6 +321,11 @@ class ResourceBasedPlan:
         return {ATTR_ALLOWED_TO_ACT: [(ldap3.MODIFY_REPLACE, [base.with_principals(self.after_sids).to_bytes()])]}
 
 
+def allowed_sids(account):
+    """The SIDs of the principals in the account's msDS-AllowedToActOnBehalfOfOtherIdentity."""
+    return account.allowed_to_act.principal_sids if account.allowed_to_act else []
+
+
 def delegation_view(account, services, uac, principal_names):
     return dict(
         dn=account.dn,
@@ -363,23 +372,43 @@ class KerberosDelegation:
         if account.unconstrained:
             self.module.warn('%s is trusted for unconstrained delegation (TRUSTED_FOR_DELEGATION). This module never sets or '
                              'clears it; consider removing it, constrained delegation is what live migration needs.' % account.sam_account_name)
-        current_sids = account.allowed_to_act.principal_sids if account.allowed_to_act else []
-        before = delegation_view(account, account.allowed_to_delegate_to, account.user_account_control, self.principal_names(current_sids))
-        if self.params['mode'] == 'constrained':
-            result, changes, after = self._constrained(account, current_sids)
-        else:
-            result, changes, after = self._resource_based(account, current_sids)
+        before = delegation_view(account, account.allowed_to_delegate_to, account.user_account_control, self.principal_names(allowed_sids(account)))
+        result, changes, after = self._plan(account)
         changed = bool(changes)
         if changed and not self.module.check_mode:
-            self.module.run_write('%s of %s' % (', '.join(sorted(changes)), account.dn), lambda: self.client.modify(account, changes), refused=(ADError,))
-            account = self.client.find_computer(account.dn)
-            sids = account.allowed_to_act.principal_sids if account.allowed_to_act else []
-            after = delegation_view(account, account.allowed_to_delegate_to, account.user_account_control, self.principal_names(sids))
+            result, changed, account = self._write(account, result, changes)
+            after = delegation_view(account, account.allowed_to_delegate_to, account.user_account_control, self.principal_names(allowed_sids(account)))
         result.update(changed=changed, delegation=after)
         if changed:
             result['caveat'] = CAVEAT
             result['diff'] = dict(before=before, after=after, before_header=account.dn, after_header=account.dn)
         return result
+
+    def _plan(self, account):
+        """(result keys, LDAP changes, the view after them) for the account as read."""
+        if self.params['mode'] == 'constrained':
+            return self._constrained(account, allowed_sids(account))
+        return self._resource_based(account, allowed_sids(account))
+
+    def _write(self, account, result, changes):
+        """Write the changes; when a concurrent run changed the account first, read it again and plan again, so the task
+        converges and reports only what it changed itself. Returns (result keys, changed, the account read back)."""
+        attempts = 1
+        while True:
+            try:
+                self.module.run_write('%s of %s' % (', '.join(sorted(changes)), account.dn), lambda: self.client.modify(account, changes),
+                                      refused=(ADError,))
+                return result, True, self.client.find_computer(account.dn)
+            except ADConcurrentChange:
+                if attempts == CONCURRENT_WRITE_ATTEMPTS:
+                    raise
+            attempts += 1
+            account = self.client.find_computer(account.dn)
+            result, changes, _after = self._plan(account)
+            if not changes:
+                self.module.warn('%s was changed by another writer while this task ran (a concurrent run); it already holds what '
+                                 'this task asked for, so this task changed nothing' % account.dn)
+                return result, False, account
 
     def _constrained(self, account, current_sids):
         plan = ConstrainedPlan(account.allowed_to_delegate_to, account.user_account_control, self.wanted_services(),

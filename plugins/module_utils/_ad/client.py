@@ -67,10 +67,19 @@ LDAP_INVALID_CREDENTIALS = 49
 LDAP_STRONGER_AUTH_REQUIRED = 8
 LDAP_INSUFFICIENT_ACCESS = 50
 LDAP_CONSTRAINT_VIOLATION = 19
+# RFC 4511 4.6: a modify that adds a value already present, or deletes a value (or attribute) no longer there, fails whole
+# with one of these. Between this task's read and its write, another writer (a concurrent run) changed the attribute.
+LDAP_NO_SUCH_ATTRIBUTE = 16
+LDAP_ATTRIBUTE_OR_VALUE_EXISTS = 20
 
 
 class ADError(Exception):
     """A failure talking to AD, with a message meant for the playbook's user."""
+
+
+class ADConcurrentChange(ADError):
+    """The server refused a modify because the values it adds are there already or those it deletes are gone (nothing changed):
+    the attribute changed since it was read. Read it again and plan again."""
 
 
 # Computer names (Microsoft, "Naming conventions in Active Directory for computers, domains, sites, and OUs"): a NetBIOS
@@ -518,6 +527,9 @@ class ADClient:
         if not self.connection.modify(account.dn, changes):
             result = self.connection.result
             detail = '%s %s' % (result.get('description'), result.get('message') or '')
+            if result.get('result') in (LDAP_ATTRIBUTE_OR_VALUE_EXISTS, LDAP_NO_SUCH_ATTRIBUTE):
+                raise ADConcurrentChange('%s of %s changed on %s since this task read it: %s'
+                                         % (', '.join(sorted(changes)), account.dn, self.options.endpoint, detail.strip()))
             if result.get('result') == LDAP_INSUFFICIENT_ACCESS:
                 raise ADError('%s may not change %s on %s (insufficient access rights): %s'
                               % (self.who, ', '.join(sorted(changes)), self.options.endpoint, detail.strip()))

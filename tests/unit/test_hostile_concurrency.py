@@ -1,0 +1,167 @@
+# -*- coding: utf-8 -*-
+"""Concurrent runs (issue 21 class 5): a write refused because another run made the same change first converges.
+
+kerberos_delegation: the DC refuses a modify whose values are there already (attributeOrValueExists) or gone (noSuchAttribute);
+the task reads the account again, plans again and reports only what it changed itself. The fake directory below answers
+modify as an LDAP server does (RFC 4511 4.6: the whole modify fails, nothing changes), and a hook lets "another run" write
+between this task's read and its write.
+"""
+
+import pytest
+
+from ansible_collections.hyperv.mobility.plugins.module_utils._ad.client import (
+    ATTR_ALLOWED_TO_DELEGATE_TO, UF_TRUSTED_TO_AUTH_FOR_DELEGATION, ADClient, ADConcurrentChange, ADConnectionOptions, ADError, ComputerAccount,
+    migration_spns)
+from ansible_collections.hyperv.mobility.plugins.modules.kerberos_delegation import CONCURRENT_WRITE_ATTEMPTS, KerberosDelegation
+
+ldap3 = pytest.importorskip('ldap3', reason='kerberos_delegation plans its LDAP changes with ldap3 constants')
+
+WORKSTATION = 0x1000
+DN = 'CN=HV01,CN=Computers,DC=corp,DC=test'
+PEER_SERVICES = migration_spns('hv02', 'hv02.corp.test')
+
+
+class FakeDirectory:
+    """One computer account; modify() applies add/delete/replace as one atomic operation, or refuses it whole."""
+
+    def __init__(self, services=(), uac=WORKSTATION):
+        self.services = list(services)
+        self.uac = uac
+        self.before_modify = []      # callables run before each modify: another run writing first
+        self.modifies = []           # every modify asked for, in order
+        self.applied = 0
+
+    def account(self):
+        return ComputerAccount(DN, 'HV01$', 'hv01.corp.test', 'S-1-5-21-1-2-3-1001', self.uac, list(self.services), None)
+
+    def find_computer(self, _identity):
+        return self.account()
+
+    def name_of_sid(self, sid):
+        return sid
+
+    def modify(self, _account, changes):
+        self.modifies.append(changes)
+        if self.before_modify:
+            self.before_modify.pop(0)()
+        services = list(self.services)
+        for operation, values in changes.get(ATTR_ALLOWED_TO_DELEGATE_TO, []):
+            present = [s.lower() for s in services]
+            if operation == ldap3.MODIFY_ADD:
+                if any(v.lower() in present for v in values):
+                    raise ADConcurrentChange('attributeOrValueExists')
+                services += values
+            elif operation == ldap3.MODIFY_DELETE:
+                if any(v.lower() not in present for v in values):
+                    raise ADConcurrentChange('noSuchAttribute')
+                services = [s for s in services if s.lower() not in [v.lower() for v in values]]
+        self.services = services
+        for _operation, values in changes.get('userAccountControl', []):
+            self.uac = int(values[0])
+        self.applied += 1
+
+
+class FakeModule:
+    def __init__(self, **params):
+        self.params = dict(computer='hv01', mode='constrained', services=None, migration_peers=None, protocol_transition=True,
+                           state='present', purge=False)
+        self.params.update(params)
+        self.check_mode = False
+        self.warnings = []
+        self.writes = []
+
+    def warn(self, message):
+        self.warnings.append(message)
+
+    def run_write(self, label, action, refused=()):  # pylint: disable=unused-argument
+        self.writes.append(label)
+        return action()
+
+
+def run(directory, **params):
+    module = FakeModule(**params)
+    return KerberosDelegation(module, directory).run(), module
+
+
+def another_run_adds(directory, services, uac=WORKSTATION | UF_TRUSTED_TO_AUTH_FOR_DELEGATION):
+    def write():
+        directory.services += [s for s in services if s not in directory.services]
+        directory.uac = uac
+    return write
+
+
+def test_another_run_made_the_same_change_first_so_this_run_converges_unchanged():
+    directory = FakeDirectory()
+    directory.before_modify.append(another_run_adds(directory, PEER_SERVICES))
+    result, module = run(directory, services=PEER_SERVICES)
+    assert result['changed'] is False
+    assert result['services_added'] == [] and result['services_removed'] == []
+    assert sorted(result['delegation']['allowed_to_delegate_to']) == sorted(PEER_SERVICES)
+    assert result['delegation']['protocol_transition'] is True
+    assert 'diff' not in result and 'caveat' not in result
+    assert len(directory.modifies) == 1 and directory.applied == 0
+    assert any('another writer' in warning and DN in warning for warning in module.warnings)
+
+
+def test_another_run_added_part_so_this_run_adds_the_rest_and_reports_only_that():
+    directory = FakeDirectory()
+    directory.before_modify.append(another_run_adds(directory, PEER_SERVICES[:2], uac=WORKSTATION))
+    result, _module = run(directory, services=PEER_SERVICES)
+    assert result['changed'] is True
+    assert result['services_added'] == PEER_SERVICES[2:]
+    assert directory.modifies[1] == {ATTR_ALLOWED_TO_DELEGATE_TO: [(ldap3.MODIFY_ADD, PEER_SERVICES[2:])],
+                                     'userAccountControl': [(ldap3.MODIFY_REPLACE, [str(WORKSTATION | UF_TRUSTED_TO_AUTH_FOR_DELEGATION)])]}
+    assert sorted(directory.services) == sorted(PEER_SERVICES)
+    assert directory.applied == 1
+
+
+def test_another_run_removed_a_service_first_so_this_purge_converges():
+    directory = FakeDirectory(services=PEER_SERVICES + ['cifs/old'], uac=WORKSTATION | UF_TRUSTED_TO_AUTH_FOR_DELEGATION)
+
+    def remove_old():
+        directory.services.remove('cifs/old')
+    directory.before_modify.append(remove_old)
+    result, _module = run(directory, services=PEER_SERVICES, purge=True)
+    assert result['changed'] is False and result['services_removed'] == []
+    assert directory.services == PEER_SERVICES
+
+
+def test_writers_that_keep_changing_the_account_exhaust_the_attempts_with_the_servers_answer():
+    directory = FakeDirectory()
+    directory.before_modify.extend(another_run_adds(directory, [f'cifs/other{n}']) for n in range(CONCURRENT_WRITE_ATTEMPTS))
+
+    def modify_always_refused(account, changes):
+        directory.modifies.append(changes)
+        directory.before_modify.pop(0)()
+        raise ADConcurrentChange('msDS-AllowedToDelegateTo of %s changed since this task read it' % account.dn)
+    directory.modify = modify_always_refused
+    with pytest.raises(ADConcurrentChange, match='changed since this task read it'):
+        run(directory, services=PEER_SERVICES)
+    assert len(directory.modifies) == CONCURRENT_WRITE_ATTEMPTS
+
+
+def test_without_a_concurrent_writer_one_modify_is_sent():
+    directory = FakeDirectory()
+    result, module = run(directory, services=PEER_SERVICES)
+    assert result['changed'] is True and result['services_added'] == PEER_SERVICES
+    assert len(directory.modifies) == 1 and module.warnings == []
+
+
+@pytest.mark.parametrize('code, description', [(20, 'attributeOrValueExists'), (16, 'noSuchAttribute')])
+def test_the_client_tells_a_concurrent_change_from_other_refusals(code, description):
+    class RefusingConnection:
+        def __init__(self, result_code, result_description):
+            self.result = {'result': result_code, 'description': result_description, 'message': '00002083: AtrErr: DSID-03151904'}
+
+        def modify(self, _dn, _changes):
+            return False
+
+    client = ADClient(ADConnectionOptions('dc01.corp.test', username='admin@corp.test', password='x'))
+    client.connection = RefusingConnection(code, description)
+    changes = {ATTR_ALLOWED_TO_DELEGATE_TO: [(ldap3.MODIFY_ADD, ['cifs/hv02'])]}
+    with pytest.raises(ADConcurrentChange, match=description):
+        client.modify(FakeDirectory().account(), changes)
+    client.connection = RefusingConnection(50, 'insufficientAccessRights')
+    with pytest.raises(ADError) as refused:
+        client.modify(FakeDirectory().account(), changes)
+    assert not isinstance(refused.value, ADConcurrentChange)
