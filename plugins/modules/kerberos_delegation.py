@@ -198,6 +198,7 @@ caveat:
   type: str
 '''
 
+import functools
 import traceback
 
 from ansible.module_utils.basic import missing_required_lib
@@ -396,7 +397,7 @@ class KerberosDelegation:
         attempts = 1
         while True:
             try:
-                self.module.run_write('%s of %s' % (', '.join(sorted(changes)), account.dn), lambda: self.client.modify(account, changes),
+                self.module.run_write('%s of %s' % (', '.join(sorted(changes)), account.dn), functools.partial(self.client.modify, account, changes),
                                       refused=(ADError,))
                 return result, True, self.client.find_computer(account.dn)
             except ADConcurrentChange:

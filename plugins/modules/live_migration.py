@@ -174,6 +174,15 @@ changes:
   elements: str
   sample: ["Enable-VMMigration", "Add-VMMigrationNetwork 192.168.10.0/24 (priority 1)",
            "Set-VMHost VirtualMachineMigrationAuthenticationType=Kerberos"]
+applied_by_another_run:
+  description:
+    - Changes this task sent that another run (a concurrent playbook run) had made first, so the host refused them as
+      already done (Add-VMMigrationNetwork of a subnet that exists). Reading the host again showed every change in place,
+      so the task succeeded; RV(changes) lists only what this task changed.
+  returned: when a concurrent run made some of the changes
+  type: list
+  elements: str
+  sample: ["Add-VMMigrationNetwork 192.168.10.0/24 (priority 1)"]
 not_applied:
   description:
     - When the change pipeline failed part way, the settings that still differ from what was asked, read back from
@@ -300,8 +309,20 @@ class LiveMigrationSettings(HostResource):
     def _host_text(self, network):
         return self.host_subnet_text.get(network['subnet'], network['subnet'])
 
+    def made_by_another_run(self, command, error):
+        """Add-VMMigrationNetwork's SubnetAlreadyExists (decompiled: CreateOperationFailedException, error id OperationFailed,
+        the -Subnet argument as given in the message): another run added the network after this task read the host."""
+        return (command.name == 'Add-VMMigrationNetwork' and (error.fully_qualified_error_id or '').startswith('OperationFailed,')
+                and "'%s'" % command.parameters['Subnet'] in (error.message or ''))
+
     def result_extras(self, before, after):
-        return {'changes': [change_line(command) for command in self.apply_commands(before, after)] if before != after else []}
+        if before == after:
+            return {'changes': []}
+        elsewhere = [change_line(command) for command in self.applied_elsewhere]
+        extras = {'changes': [line for line in map(change_line, self.apply_commands(before, after)) if line not in elsewhere]}
+        if elsewhere:
+            extras['applied_by_another_run'] = elsewhere
+        return extras
 
     def validate(self):
         """Option checks the argument spec cannot express; every message names the option and what it accepts."""

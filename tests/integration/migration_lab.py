@@ -33,6 +33,9 @@ MIGRATION_SERVICE = 'Microsoft Virtual System Migration Service'
 PRIVATE_NETWORK = '192.168.10.0/24'
 BASELINE_MIGRATION = {'enabled': True, 'authentication_type': 'Kerberos', 'performance_option': 'Compression', 'use_any_network': False,
                       'maximum_vm_migrations': 2, 'maximum_storage_migrations': 2}
+# Live migration as Hyper-V installs it: off, CredSSP, no networks (the state a first run of the mesh meets).
+INSTALLED_MIGRATION = {'enabled': False, 'authentication_type': 'CredSSP', 'performance_option': 'Compression', 'use_any_network': False,
+                       'maximum_vm_migrations': 2, 'maximum_storage_migrations': 2}
 WORKSTATION_TRUST_ACCOUNT = 0x1000
 
 
@@ -72,6 +75,12 @@ class MigrationLab:
         self.clear_delegation()
         for host in self.world.hosts:          # the purges of the reset are not the test's
             host.system_tickets.purges.clear()
+
+    def reset_as_installed(self) -> None:
+        """reset(), then every host's migration settings as Hyper-V installs them (off, CredSSP, no networks)."""
+        self.reset()
+        for host in self.hosts:
+            self.control.patch_host(host['name'], migration=dict(INSTALLED_MIGRATION), migration_networks=[])
 
     def vm_names(self, host: str) -> list[str]:
         return sorted(vm['name'] for vm in self.control.host_state(host)['vms'])
@@ -115,8 +124,29 @@ class MigrationLab:
             connection.search(self.computer_dn(source), '(objectClass=computer)', search_scope=ldap3.BASE, attributes=['msDS-AllowedToDelegateTo'])
             return sorted(connection.entries[0]['msDS-AllowedToDelegateTo'].values) if connection.entries else []
 
+    def mesh_state(self) -> dict:
+        """{host: its delegation, migration enabled, authentication and networks}: what playbooks/live_migration.yml configures."""
+        state = {}
+        for host in self.hosts:
+            settings = self.control.host_state(host['name'])
+            state[host['name']] = {'delegation': self.delegation_of(host['name']), 'enabled': settings['migration']['enabled'],
+                                   'authentication_type': settings['migration']['authentication_type'],
+                                   'networks': settings['migration_networks']}
+        return state
+
     def ad_vars(self) -> dict:
         return {'ad_server': self.dc.address, 'ad_username': self.dc.admin_user, 'ad_password': self.dc.admin_password, 'ad_ca_cert': self.dc.ca_path}
+
+
+def expected_services(peers: list[str]) -> list[str]:
+    """The services a host's account delegates to for these peers of the lab's domain, sorted as delegation_of() returns them."""
+    return sorted(f'{service}/{name}' for peer in peers for service in ('cifs', MIGRATION_SERVICE) for name in (peer, f'{peer}.hvlab.test'))
+
+
+def configured_mesh(names: list[str]) -> dict:
+    """mesh_state() once playbooks/live_migration.yml has configured every direction between names (its default network)."""
+    return {name: {'delegation': expected_services([peer for peer in names if peer != name]), 'enabled': True,
+                   'authentication_type': 'Kerberos', 'networks': [{'subnet': PRIVATE_NETWORK, 'priority': 1}]} for name in names}
 
 
 def _has_computer(dc, name: str) -> bool:

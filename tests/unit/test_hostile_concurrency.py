@@ -1,6 +1,10 @@
 # -*- coding: utf-8 -*-
 """Concurrent runs (issue 21 class 5): a write refused because another run made the same change first converges.
 
+live_migration: Add-VMMigrationNetwork of a subnet another run added fails with SubnetAlreadyExists; the skeleton reads the
+host again and converges (tests/unit/plugins/module_utils/test_hyperv_module.py); here, which errors the module counts as
+another run's change and how it reports them.
+
 kerberos_delegation: the DC refuses a modify whose values are there already (attributeOrValueExists) or gone (noSuchAttribute);
 the task reads the account again, plans again and reports only what it changed itself. The fake directory below answers
 modify as an LDAP server does (RFC 4511 4.6: the whole modify fails, nothing changes), and a hook lets "another run" write
@@ -12,9 +16,12 @@ import pytest
 from ansible_collections.hyperv.mobility.plugins.module_utils._ad.client import (
     ATTR_ALLOWED_TO_DELEGATE_TO, UF_TRUSTED_TO_AUTH_FOR_DELEGATION, ADClient, ADConcurrentChange, ADConnectionOptions, ADError, ComputerAccount,
     migration_spns)
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.commands import Command
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.values import ErrorRecordData
 from ansible_collections.hyperv.mobility.plugins.modules.kerberos_delegation import CONCURRENT_WRITE_ATTEMPTS, KerberosDelegation
+from ansible_collections.hyperv.mobility.plugins.modules.live_migration import LiveMigrationSettings
 
-ldap3 = pytest.importorskip('ldap3', reason='kerberos_delegation plans its LDAP changes with ldap3 constants')
+import ldap3  # noqa: E402  # kerberos_delegation plans its LDAP changes with ldap3's constants
 
 WORKSTATION = 0x1000
 DN = 'CN=HV01,CN=Computers,DC=corp,DC=test'
@@ -165,3 +172,39 @@ def test_the_client_tells_a_concurrent_change_from_other_refusals(code, descript
     with pytest.raises(ADError) as refused:
         client.modify(FakeDirectory().account(), changes)
     assert not isinstance(refused.value, ADConcurrentChange)
+
+
+# ------------------------------------------------------------------ live_migration: Add-VMMigrationNetwork of a subnet another run added
+def live_migration_settings():
+    params = dict(state='enabled', authentication='kerberos', performance=None, max_migrations=None, max_storage_migrations=None,
+                  networks=[{'subnet': '192.168.10.0/24', 'priority': 1}, {'subnet': '10.5.0.0/16', 'priority': 2}],
+                  networks_mode='exclusive', use_any_network=False, hyperv_host='hv01')
+    return LiveMigrationSettings(params)
+
+
+def add_error(message, error_id='OperationFailed,Microsoft.HyperV.PowerShell.Commands.AddVMMigrationNetwork'):
+    return ErrorRecordData('Add-VMMigrationNetwork', message, error_id, 'InvalidOperation')
+
+
+def test_live_migration_takes_subnet_already_exists_of_its_own_subnet_as_made_by_another_run():
+    settings = live_migration_settings()
+    add = Command('Add-VMMigrationNetwork', {'Subnet': '192.168.10.0/24', 'Priority': 1})
+    assert settings.made_by_another_run(add, add_error("The migration network '192.168.10.0/24' already exists."))
+    assert not settings.made_by_another_run(add, add_error("The migration network '10.5.0.0/16' already exists."))
+    assert not settings.made_by_another_run(add, add_error("The subnet '192.168.10.0/24' is not valid.",
+                                                           'InvalidParameter,Microsoft.HyperV.PowerShell.Commands.AddVMMigrationNetwork'))
+    assert not settings.made_by_another_run(Command('Set-VMHost', {'UseAnyNetworkForMigration': False}),
+                                            add_error("The migration network '192.168.10.0/24' already exists."))
+
+
+def test_live_migration_reports_the_changes_another_run_made_apart_from_its_own():
+    settings = live_migration_settings()
+    before = dict(migration_enabled=True, authentication='kerberos', performance='compression', max_migrations=2, max_storage_migrations=2,
+                  use_any_network=False, networks=[])
+    after = settings.desired_state(before)
+    settings.applied_elsewhere = [command for command in settings.apply_commands(before, after) if command.parameters.get('Subnet') == '10.5.0.0/16']
+    extras = settings.result_extras(before, after)
+    assert extras == {'changes': ['Add-VMMigrationNetwork 192.168.10.0/24 (priority 1)'],
+                      'applied_by_another_run': ['Add-VMMigrationNetwork 10.5.0.0/16 (priority 2)']}
+    settings.applied_elsewhere = ()
+    assert 'applied_by_another_run' not in settings.result_extras(before, after)

@@ -217,6 +217,9 @@ class Resource:
 class HostResource(Resource):
     """One host's resource: one read pipeline, a state dict, one write pipeline. Subclasses implement the four methods below."""
 
+    # The commands of the write whose change another run had made first (see made_by_another_run), once run() has written.
+    applied_elsewhere: Sequence[Command] = ()
+
     def read_commands(self) -> List[Command]:
         """Commands of the one read pipeline."""
         raise NotImplementedError
@@ -244,6 +247,12 @@ class HostResource(Resource):
         """Extra keys for the module result."""
         return {}
 
+    def made_by_another_run(self, command: Command, error: Any) -> bool:  # pylint: disable=unused-argument
+        """Whether the error record says that command's own change is already on the host (another run made it between this
+        task's read and its write, e.g. Add-VMMigrationNetwork's SubnetAlreadyExists). Such a write converges when a new
+        read shows the desired state. By default no error does."""
+        return False
+
     def run(self, module: 'HypervModule') -> Params:
         """Read -> diff -> check -> apply (unless check mode) -> changed, diff and before/after."""
         before = self.current_state(module.read(self.read_commands(), check=True))
@@ -256,24 +265,47 @@ class HostResource(Resource):
             module.warn(warning)
         changed_keys = state_diff(before, after)
         result: Params = dict(changed=bool(changed_keys), before=before, after=after if changed_keys else before)
+        self.applied_elsewhere = ()
         if changed_keys and not module.check_mode:
             module.journal.plan(changed_keys)
+            commands = self.apply_commands(before, after)
             try:
-                module.session.run(self.apply_commands(before, after))
+                module.session.run(commands)
                 module.journal.record(applied=changed_keys)
             except HostError as exc:
                 module.journal.record(unknown=changed_keys)
-                self._settle_failed_write(module, before, after, exc)
-                result['confirmed_by_reread'] = True
+                elsewhere = self._applied_elsewhere(commands, exc)
+                self._settle_failed_write(module, before, after, exc, converges=elsewhere is not None)
+                if elsewhere is None:
+                    result['confirmed_by_reread'] = True
+                else:
+                    self.applied_elsewhere = elsewhere
+                    result['changed'] = len(elsewhere) < len(commands)
+                    module.warn('Another run changed %s while this task ran: %s was already done; reading the state again '
+                                'showed every change in place' % (module.host, ', '.join(describe(command) for command in elsewhere)))
         result.update(self.result_extras(before, after))
         if module.diff_mode:
             result['diff'] = dict(before=before, after=after)
         return result
 
-    def _settle_failed_write(self, module: 'HypervModule', before: Params, after: Params, exc: HostError) -> None:
+    def _applied_elsewhere(self, commands: List[Command], exc: HostError) -> Optional[List[Command]]:
+        """The commands whose error records all say another run made their change, or None when any error says otherwise."""
+        if not isinstance(exc, HostCommandError) or not exc.errors:
+            return None
+        elsewhere: List[Command] = []
+        for error in exc.errors:
+            match = next((command for command in commands if command.name.lower() == (error.command or '').lower()
+                          and not any(command is found for found in elsewhere) and self.made_by_another_run(command, error)), None)
+            if match is None:
+                return None
+            elsewhere.append(match)
+        return elsewhere
+
+    def _settle_failed_write(self, module: 'HypervModule', before: Params, after: Params, exc: HostError, converges: bool = False) -> None:
         """The write pipeline failed, or its outcome is unknown: read the host again and say what was and was not applied.
 
-        Returns only when the outcome was unknown and the re-read shows every change in place.
+        Returns only when the re-read shows every change in place and either the outcome was unknown or converges (every
+        error said another run had made that change).
         """
         try:
             now = self.current_state(module.session.run(self.read_commands()))
@@ -281,9 +313,10 @@ class HostResource(Resource):
             module.fail_from_error(exc, before=before)
         not_applied = state_diff(now, after)
         module.journal.settle(key for key in state_diff(before, after) if key not in not_applied)
-        if not_applied or not isinstance(exc, OutcomeUnknownError):
+        if not_applied or not (converges or isinstance(exc, OutcomeUnknownError)):
             module.fail_from_error(exc, before=before, after=now)
-        module.warn('The connection failed after the change was sent; reading the state again showed it was applied.')
+        if not converges:
+            module.warn('The connection failed after the change was sent; reading the state again showed it was applied.')
 
 
 class InfoResource(Resource):

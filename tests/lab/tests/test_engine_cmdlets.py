@@ -172,9 +172,22 @@ def test_add_invalid_subnet(host, subnet):
 def test_add_duplicate_network(host):
     run(host, 'Add-VMMigrationNetwork', ('Subnet', '10.1.0.0/16'))
     error = only_error(run(host, 'Add-VMMigrationNetwork', ('Subnet', '10.1.0.0/16'), ('Priority', 3)))
-    assert error.fully_qualified_error_id == 'ObjectAlreadyExists,Microsoft.HyperV.PowerShell.Commands.AddVMMigrationNetwork'
-    assert error.category == 'ResourceExists'
+    # The decompiled cmdlet: CreateOperationFailedException(SubnetAlreadyExists formatted with -Subnet as given), no target.
+    assert error.fully_qualified_error_id == 'OperationFailed,Microsoft.HyperV.PowerShell.Commands.AddVMMigrationNetwork'
+    assert error.category == 'InvalidOperation'
+    assert error.target is None
+    assert "'10.1.0.0/16'" in error.message and 'already exists' in error.message
     assert len(host.migration_networks) == 1
+
+
+def test_set_to_an_existing_subnet_names_the_selected_subnet(host):
+    run(host, 'Add-VMMigrationNetwork', ('Subnet', '10.1.0.0/16'))
+    run(host, 'Add-VMMigrationNetwork', ('Subnet', '10.2.0.0/16'))
+    error = only_error(run(host, 'Set-VMMigrationNetwork', ('Subnet', '10.2.0.0/16'), ('NewSubnet', '10.1.0.0/16')))
+    assert error.fully_qualified_error_id == 'OperationFailed,Microsoft.HyperV.PowerShell.Commands.SetVMMigrationNetwork'
+    assert error.category == 'InvalidOperation'
+    assert "'10.2.0.0/16'" in error.message
+    assert sorted(network.subnet for network in host.migration_networks) == ['10.1.0.0/16', '10.2.0.0/16']
 
 
 def test_set_network_subnet_and_priority(host):

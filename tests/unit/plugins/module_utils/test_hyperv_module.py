@@ -404,3 +404,76 @@ def resource_module_of(transport):
     module = HypervModule()
     module._session = HostSession(module.connection_options, retry_policy=RetryPolicy(0), transport=transport)  # pylint: disable=protected-access
     return module
+
+
+# ------------------------------------------------------------------ a concurrent run made the change first (issue 21 class 5)
+class AddNetwork(HostResource):
+    """Two networks added in one pipeline; the host refuses an Add whose subnet exists (another run added it)."""
+
+    def read_commands(self):
+        return [Command('Get-VMMigrationNetwork')]
+
+    def current_state(self, result):
+        return {'networks': sorted(item.get('Subnet') for item in result.output)}
+
+    def desired_state(self, before):
+        return {'networks': ['10.1.0.0/16', '10.2.0.0/16']}
+
+    def apply_commands(self, before, after):
+        return [Command('Add-VMMigrationNetwork', {'Subnet': subnet}) for subnet in after['networks'] if subnet not in before['networks']]
+
+    def made_by_another_run(self, command, error):
+        return error.fully_qualified_error_id.startswith('OperationFailed,') and "'%s'" % command.parameters['Subnet'] in error.message
+
+
+def networks(*subnets):
+    return PipelineResult([PSObjectData(['Microsoft.HyperV.PowerShell.VMMigrationNetwork'], {'Subnet': subnet}) for subnet in subnets])
+
+
+def subnet_exists(subnet):
+    return ErrorRecordData('Add-VMMigrationNetwork', "The migration network '%s' already exists." % subnet,
+                           'OperationFailed,Microsoft.HyperV.PowerShell.Commands.AddVMMigrationNetwork', 'InvalidOperation')
+
+
+@pytest.fixture
+def warned(monkeypatch):
+    """The warnings the module gives (ansible-core's own list is process-wide and other tests leave it in any state)."""
+    messages = []
+    monkeypatch.setattr(HypervModule, 'warn', lambda _module, message: messages.append(message))
+    return messages
+
+
+def test_a_change_another_run_made_first_converges_and_reports_only_this_runs_change(capsys, warned):
+    transport = ScriptedTransport(run_outcomes=[networks(), PipelineResult(errors=[subnet_exists('10.2.0.0/16')]),
+                                                networks('10.1.0.0/16', '10.2.0.0/16')])
+    result, failed = run_module(capsys, BASE_ARGS, lambda: resource_module_of(transport).execute(AddNetwork))
+    assert not failed and result['changed'] is True
+    assert result['after'] == {'networks': ['10.1.0.0/16', '10.2.0.0/16']}
+    assert len(warned) == 1 and 'Another run changed hv01.hvlab.test' in warned[0] and 'Subnet=10.2.0.0/16 was already done' in warned[0]
+    assert '10.1.0.0/16' not in warned[0]
+    assert [commands[0] for commands in transport.runs] == ['Get-VMMigrationNetwork', 'Add-VMMigrationNetwork', 'Get-VMMigrationNetwork']
+
+
+def test_every_change_made_by_another_run_reports_unchanged(capsys, warned):
+    transport = ScriptedTransport(run_outcomes=[networks(), PipelineResult(errors=[subnet_exists('10.1.0.0/16'), subnet_exists('10.2.0.0/16')]),
+                                                networks('10.1.0.0/16', '10.2.0.0/16')])
+    result, failed = run_module(capsys, BASE_ARGS, lambda: resource_module_of(transport).execute(AddNetwork))
+    assert not failed and result['changed'] is False
+    assert 'Subnet=10.1.0.0/16, Add-VMMigrationNetwork Subnet=10.2.0.0/16 was already done' in warned[0]
+
+
+def test_a_concurrent_error_does_not_converge_when_the_reread_still_differs(capsys):
+    transport = ScriptedTransport(run_outcomes=[networks(), PipelineResult(errors=[subnet_exists('10.2.0.0/16')]), networks('10.2.0.0/16')])
+    result, failed = run_module(capsys, BASE_ARGS, lambda: resource_module_of(transport).execute(AddNetwork))
+    assert failed and 'already exists' in result['msg'] and result['not_applied'] == ['networks']
+
+
+@pytest.mark.parametrize('error', [
+    ErrorRecordData('Add-VMMigrationNetwork', "The migration network '10.9.0.0/16' already exists.", 'OperationFailed,X', 'InvalidOperation'),
+    ErrorRecordData('Add-VMMigrationNetwork', 'Access denied.', 'AccessDenied,X', 'PermissionDenied'),
+    ErrorRecordData(None, "The migration network '10.1.0.0/16' already exists.", 'OperationFailed,X', 'InvalidOperation'),
+], ids=['another subnet', 'another error', 'no command'])
+def test_an_error_that_is_not_this_runs_change_made_elsewhere_fails_as_before(capsys, error):
+    transport = ScriptedTransport(run_outcomes=[networks(), PipelineResult(errors=[error]), networks('10.1.0.0/16', '10.2.0.0/16')])
+    result, failed = run_module(capsys, BASE_ARGS, lambda: resource_module_of(transport).execute(AddNetwork))
+    assert failed and result['errors'] == [error.to_dict()]

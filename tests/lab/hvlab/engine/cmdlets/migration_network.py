@@ -35,6 +35,13 @@ def _invalid_subnet(ctx: CmdletContext, subnet: str) -> None:
                     'InvalidArgument', target=subnet)
 
 
+def _subnet_exists(ctx: CmdletContext, subnet: str) -> None:
+    """The decompiled Add-/Set-VMMigrationNetwork throw CreateOperationFailedException (error id OperationFailed, category
+    InvalidOperation, no target) with the resource SubnetAlreadyExists formatted with the -Subnet argument as given (Set's
+    too, not its -NewSubnet). The resource's text is not in the decompiled module: the wording here is the lab's."""
+    ctx.write_error('OperationFailed', f"The migration network '{subnet}' already exists.", 'InvalidOperation')
+
+
 def _select(ctx: CmdletContext, host, pattern: str) -> list:
     """Networks matching pattern; an exact subnet that matches nothing is an error (a pattern is not)."""
     selected = [network for network in host.migration_networks if _matches(network, pattern)]
@@ -66,8 +73,7 @@ def add_vmmigration_network(ctx: CmdletContext) -> None:
         return
     for host in ctx.local_targets():
         if any(network.subnet == canonical for network in host.migration_networks):
-            ctx.write_error('ObjectAlreadyExists', f"The migration network '{canonical}' already exists on computer "
-                                                   f"'{host.name.upper()}'.", 'ResourceExists', target=subnet)
+            _subnet_exists(ctx, subnet)
             continue
         if not ctx.should_process(canonical):
             continue
@@ -88,10 +94,13 @@ def set_vmmigration_network(ctx: CmdletContext) -> None:
             return
     for host in ctx.local_targets():
         selected = _select(ctx, host, ctx.bound.get('Subnet'))
-        if canonical_new is not None and (len(selected) > 1 or any(
-                network.subnet == canonical_new and network not in selected for network in host.migration_networks)):
-            ctx.write_error('ObjectAlreadyExists', f"The migration network '{canonical_new}' already exists on computer "
-                                                   f"'{host.name.upper()}'.", 'ResourceExists', target=new_subnet)
+        if canonical_new is not None and len(selected) > 1:
+            # Decompiled: one network is looked up before anything else; several fail with OperationFailed_CannotEditMultipleSubnets.
+            ctx.write_error('OperationFailed', 'Cannot edit more than one migration network at a time: specify a single subnet.',
+                            'InvalidOperation')
+            continue
+        if canonical_new is not None and any(network.subnet == canonical_new and network not in selected for network in host.migration_networks):
+            _subnet_exists(ctx, ctx.bound.get('Subnet'))
             continue
         for network in selected:
             if not ctx.should_process(network.subnet):
