@@ -97,6 +97,7 @@ options:
   timeout:
     description:
       - Seconds to wait for the operation with O(wait=true). When they run out the module fails; the operation goes on in Azure.
+      - 1 to 604800 (a week), checked before Azure is contacted.
     type: int
     default: 1800
   poll_interval:
@@ -104,6 +105,6 @@ options:
       - Seconds between two reads of the status while waiting (the operation's status, and with modules that wait for it the initial
         replication of a VM), used when Azure's answer carries no C(Retry-After) header; a C(Retry-After) of the service is always honoured.
       - When not set, 10 seconds for operations and 2 seconds for initial replication.
-      - At least 1.
+      - 1 to 604800 (a week), checked before Azure is contacted.
     type: int
 '''

@@ -271,7 +271,7 @@ class ADConnectionOptions:
     def __init__(self, server, port=None, username=None, password=None, auth='simple', tls='ldaps', ca_cert=None, validate_certs=True):
         self.server = server
         self.tls = tls or 'ldaps'
-        self.port = port or (636 if self.tls == 'ldaps' else 389)
+        self.port = port if port is not None else (636 if self.tls == 'ldaps' else 389)   # a given 0 is refused by problems(), not defaulted
         self.username = username
         self.password = password
         self.auth = auth or 'simple'

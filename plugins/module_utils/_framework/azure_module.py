@@ -13,7 +13,7 @@ from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.ansible_module import AnsibleModule
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import (
-    CONNECTION_REQUIRED_IF, CONNECTION_REQUIRED_TOGETHER, connection_argument_spec)
+    CONNECTION_REQUIRED_IF, CONNECTION_REQUIRED_TOGETHER, MAX_WAIT_SECONDS, connection_argument_spec)
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.options import ConnectionOptions
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.session import HostSession, missing_library
 from ansible_collections.hyperv.mobility.plugins.module_utils._azure.arm import VMM, arm_property, fabric_type, id_segment, resource_name
@@ -35,6 +35,13 @@ def asr_argument_spec(options, wait=True):
     return spec
 
 
+def wait_problems(params):
+    """What is wrong with the wait options: timeout and poll_interval are 1 second to a week (MAX_WAIT_SECONDS): Python's clock
+    and sleep overflow on huge values, and longer is a typo."""
+    return ['%s must be between 1 and %d seconds (a week), got %d' % (key, MAX_WAIT_SECONDS, params[key])
+            for key in ('timeout', 'poll_interval') if params.get(key) is not None and not 1 <= params[key] <= MAX_WAIT_SECONDS]
+
+
 def run_asr_module(options, resource_class, host_connection=False, **module_kwargs):
     """Build the module, log in, run resource_class(module, client).run() and exit with its result (or fail clearly).
 
@@ -53,8 +60,11 @@ def run_asr_module(options, resource_class, host_connection=False, **module_kwar
     if not HAS_AZURE:
         module.fail_json(msg=missing_required_lib('azure-identity, azure-mgmt-recoveryservices and azure-mgmt-recoveryservicessiterecovery'),
                          exception=AZURE_IMPORT_ERROR)
-    if module.params.get('poll_interval') is not None and module.params['poll_interval'] < 1:
-        module.fail_json(msg='poll_interval must be at least 1 second; got %d' % module.params['poll_interval'])
+    problems = wait_problems(module.params) if resource_class.waits else []
+    if host_connection:
+        problems += ConnectionOptions.from_params(module.params).problems('hyperv_')
+    if problems:  # before Azure and the host are contacted: a bad number must never surface as a Python error mid-run
+        module.fail_json(msg='; '.join(problems))
     resource = resource_class(module, None)
     resource.validate()
     try:
