@@ -25,8 +25,17 @@ options:
       - A name without wildcards that matches no VM on the host is an error. A VM that exists but has no replication is listed
         in RV(not_replicated).
       - Hyper-V does not require unique VM names; VMs that share the name are each listed, told apart by RV(replications[].vm_id).
+      - Mutually exclusive with O(vm_id).
     type: str
     aliases: [vm_name]
+  vm_id:
+    description:
+      - Id of the virtual machine, a GUID as C(Get-VM | Select-Object Name, Id) shows it. Reads the relationships of exactly
+        that VM, whatever its name. An id no VM of the host has is an error; the VM without replication is listed in
+        RV(not_replicated).
+      - Mutually exclusive with O(name).
+    type: str
+    version_added: 0.2.0
 extends_documentation_fragment:
   - hyperv.mobility.connection
   - hyperv.mobility.attributes.read_only
@@ -267,6 +276,7 @@ summary:
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility import reads
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import (
     HypervModule, InfoResource, ModuleFailure, OptionError, describe_errors)
+from ansible_collections.hyperv.mobility.plugins.module_utils._framework.validators import check_vm_id
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.hyperv import HV
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.replica_relationship import (
     disks_of, initial_replication_percent)
@@ -372,15 +382,20 @@ def summarize(replications):
 class ReplicationReport:
     """The read pipeline's result turned into the module's result, or the reason it cannot be."""
 
-    def __init__(self, name, result):
+    def __init__(self, name, result, vm_id=None):
         self.name = name
+        self.vm_id = vm_id
         self.result = result
 
     def unknown_vm_errors(self):
-        """Get-VM's errors: the named VM is not on the host (only asked for a name without wildcards)."""
-        if self.name is None:
+        """Get-VM's errors: the named VM (or the VM of vm_id) is not on the host (only asked for a name without wildcards, or an id)."""
+        if self.name is None and self.vm_id is None:
             return []
         return self.result.errors_of('Get-VM')
+
+    def of_the_vm(self, items, key):
+        """items (replication or VM objects) of the VM of vm_id (all of them when the task gave no id)."""
+        return [item for item in items if self.vm_id is None or str(item.get(key) or '').lower() == self.vm_id]
 
     def blocking_errors(self):
         """Errors other than 'replication is not enabled' for a VM that exists (that one is an answer, not a failure)."""
@@ -396,13 +411,17 @@ class ReplicationReport:
         return blocking
 
     def not_replicated(self):
+        if self.vm_id is not None:
+            replicated_ids = set(str(item.get('VMId') or '').lower() for item in self.result.of_type(REPLICATION_TYPE))
+            return sorted(item.get('Name') for item in self.of_the_vm(self.result.of_type(VM_TYPE), 'Id') if self.vm_id not in replicated_ids)
         replicated = set(item.get('VMName', '').lower() for item in self.result.of_type(REPLICATION_TYPE))
         return sorted(item.get('Name') for item in self.result.of_type(VM_TYPE) if item.get('Name', '').lower() not in replicated)
 
     def replications(self):
         measures = dict((item.get('VMId'), item) for item in self.result.of_type(HEALTH_TYPE))
         disks = disks_of(self.result)
-        entries = [relationship_of(item, measures.get(item.get('VMId')), disks) for item in self.result.of_type(REPLICATION_TYPE)]
+        entries = [relationship_of(item, measures.get(item.get('VMId')), disks)
+                   for item in self.of_the_vm(self.result.of_type(REPLICATION_TYPE), 'VMId')]
         return sorted(entries, key=lambda entry: ((entry['name'] or '').lower(), entry['mode'] or ''))
 
     def as_result(self):
@@ -411,33 +430,40 @@ class ReplicationReport:
 
 
 class ReplicationInfo(InfoResource):
-    """Replication of one VM (a name, wildcards allowed) or of every replication-enabled VM, in one read pipeline."""
+    """Replication of one VM (a name, wildcards allowed, or an id) or of every replication-enabled VM, in one read pipeline."""
+
+    vm_id = None  # the vm_id option, normalised by validate()
 
     def validate(self):
         name = self.params['name']
         if name is not None and not name.strip():
             raise OptionError('name must be a VM name (wildcards allowed) or left out to read every replication-enabled VM; got an empty string')
+        self.vm_id = check_vm_id('vm_id', self.params['vm_id'])
 
     def read_commands(self):
-        return read_commands(self.params['name'])
+        return read_commands(self.params['name'], self.vm_id)
+
+    def report(self, result):
+        return ReplicationReport(self.params['name'], result, self.vm_id)
 
     def refuse(self, result, host):
-        report = ReplicationReport(self.params['name'], result)
-        unknown = report.unknown_vm_errors()
+        unknown = self.report(result).unknown_vm_errors()
         if unknown:
-            raise ModuleFailure("%s: no virtual machine named '%s' on this host (%s)" % (host, self.params['name'], describe_errors(unknown)),
+            which = "named '%s'" % self.params['name'] if self.vm_id is None else 'with id %s' % self.vm_id
+            raise ModuleFailure('%s: no virtual machine %s on this host (%s)' % (host, which, describe_errors(unknown)),
                                 errors=[error.to_dict() for error in unknown], host=host)
         super().refuse(result, host)
 
     def failures(self, result):
-        return ReplicationReport(self.params['name'], result).blocking_errors()
+        return self.report(result).blocking_errors()
 
     def facts(self, result):
-        return ReplicationReport(self.params['name'], result).as_result()
+        return self.report(result).as_result()
 
 
 def main():
-    HypervModule(argument_spec=dict(name=dict(type='str', aliases=['vm_name'])), supports_check_mode=True).execute(ReplicationInfo)
+    HypervModule(argument_spec=dict(name=dict(type='str', aliases=['vm_name']), vm_id=dict(type='str')), supports_check_mode=True,
+                 mutually_exclusive=[('name', 'vm_id')]).execute(ReplicationInfo)
 
 
 if __name__ == '__main__':

@@ -184,3 +184,30 @@ def test_unreachable_host_fails_naming_it(lab, run_playbook):
     lab.control.clear_faults()
     assert result['failed'] is True
     assert 'hv01' in result['msg'] or lab.host('hv01')['address'] in result['msg'], result['msg']
+
+
+def test_vm_id_reads_exactly_that_vm_among_vms_of_one_name(lab, run_playbook):
+    """Hyper-V does not require unique names (issue 21 class 2): a second VM called like the replicated one, without replication."""
+    vms = lab.control.host_state('hv01')['vms']
+    replicated_vm = next(vm for vm in vms if vm['name'] == HEALTHY)
+    twin = dict(new_vm(HEALTHY), state='Off')
+    lab.control.patch_host('hv01', vms=vms + [twin])
+    try:
+        lab.control.reset_counters()
+        run = run_playbook(play({'vm_id': replicated_vm['id'].upper()}, hosts='hv01'), inventory=lab.inventory_path)
+        result = run.task('read')['hv01']
+        assert 'failed' not in result, result
+        assert [(entry['name'], entry['vm_id'].lower()) for entry in result['replications']] == [(HEALTHY, replicated_vm['id'].lower())]
+        assert result['not_replicated'] == [] and lab.control.counters()['hv01']['pipelines'] == 1
+        run = run_playbook(play({'vm_id': twin['id']}, hosts='hv01'), inventory=lab.inventory_path)
+        result = run.task('read')['hv01']
+        assert 'failed' not in result and result['replications'] == [] and result['not_replicated'] == [HEALTHY], result
+        unknown = str(uuid.uuid4())
+        run = run_playbook(play({'vm_id': unknown}, hosts='hv01'), inventory=lab.inventory_path)
+        result = run.task('read')['hv01']
+        assert result['failed'] is True and 'no virtual machine with id %s on this host' % unknown in result['msg'], result
+        run = run_playbook(play({'vm_id': 'not-a-guid'}, hosts='hv01'), inventory=lab.inventory_path)
+        result = run.task('read')['hv01']
+        assert result['failed'] is True and result['msg'].startswith('vm_id must be a VM id, a GUID'), result
+    finally:
+        lab.control.patch_host('hv01', vms=vms)

@@ -35,9 +35,12 @@ REPLICA_SERVER = (Command('Get-VMReplicationServer'), Command('Get-VMReplication
 VM_REPLICATION_STATE = (IDENTITY_COMMAND, Command('Get-VM'), Command('Get-VMReplication'))
 
 
-def replication_info(name):
+def replication_info(name, vm_id=None):
     """vm_replication_info: Get-VM (only for a named VM: tells an unknown VM from one without replication), Get- and
-    Measure-VMReplication, the disks."""
+    Measure-VMReplication, the disks. With vm_id: Get-VM -Id (the same answer for that one VM) and every relationship of the
+    host, which the module filters by VMId (the replication cmdlets select VMs by name, and a name may mean several VMs)."""
+    if vm_id is not None:
+        return [vm_by_id(vm_id)] + replication_info(None)
     if name is None:
         return [Command('Get-VMReplication'), Command('Measure-VMReplication')] + list(DISK_STATEMENTS)
     return [Command('Get-VM', {'Name': [name]}), Command('Get-VMReplication', {'VMName': [name]}),
@@ -68,5 +71,5 @@ def vm_by_name(name):
 
 
 def vm_by_id(vm_id):
-    """vm_start: the VM by its id (a name may mean several VMs)."""
+    """vm_start, vm_replication_info: the VM by its id (a name may mean several VMs)."""
     return Command('Get-VM', {'Id': vm_id})

@@ -99,3 +99,40 @@ def test_an_error_record_without_invocation_info_blocks_and_is_described():
     report = ReplicationReport('web01', PipelineResult([vm('web01')], [unbound]))
     assert report.unknown_vm_errors() == [] and report.blocking_errors() == [unbound]
     assert describe_errors([unbound]).startswith("pipeline failed: A parameter cannot be found that matches parameter name 'Bogus'.")
+
+
+# ---- vm_id (issue 21 class 2): one VM by its id, whatever its name -----------------------------------------------------------
+TWIN_A, TWIN_B = '0f8fad5b-d9cb-469f-a165-70867728950e', '7c9e6679-7425-40de-944b-e07fc1f90ae7'
+
+
+def vm_with_id(name, vm_id):
+    return PSObjectData([HV + 'VirtualMachine', 'System.Object'], {'Name': name, 'Id': vm_id.upper()})
+
+
+def test_read_commands_for_a_vm_id_get_the_vm_by_id_and_every_relationship():
+    commands = read_commands(None, TWIN_B)
+    assert (commands[0].name, commands[0].parameters) == ('Get-VM', {'Id': TWIN_B})
+    assert [repr(command) for command in commands[1:]] == [repr(command) for command in read_commands(None)]
+    assert all(command.read_only for command in commands)
+
+
+def test_a_vm_id_picks_its_relationship_among_vms_of_one_name():
+    result = PipelineResult([vm_with_id('web01', TWIN_B), replication('web01', TWIN_A.upper()), replication('web01', TWIN_B.upper()),
+                             replication('db01', 'c'), measure(TWIN_A.upper()), measure(TWIN_B.upper(), successful=7)])
+    report = ReplicationReport(None, result, TWIN_B).as_result()
+    assert [(entry['name'], entry['vm_id'].lower()) for entry in report['replications']] == [('web01', TWIN_B)]
+    assert report['replications'][0]['statistics']['successful_replication_count'] == 7
+    assert report['not_replicated'] == [] and report['summary']['count'] == 1
+
+
+def test_a_vm_id_without_replication_is_listed_as_not_replicated():
+    result = PipelineResult([vm_with_id('web01', TWIN_B), replication('web01', TWIN_A.upper())])
+    report = ReplicationReport(None, result, TWIN_B)
+    assert report.blocking_errors() == [] and report.as_result() == {
+        'replications': [], 'not_replicated': ['web01'], 'summary': summarize([])}
+
+
+def test_an_unknown_vm_id_is_reported_from_get_vm():
+    missing = ErrorRecordData('Get-VM', 'Hyper-V was unable to find a virtual machine with id "%s".' % TWIN_B,
+                              'InvalidParameter,Microsoft.HyperV.PowerShell.Commands.GetVM', 'InvalidArgument')
+    assert ReplicationReport(None, PipelineResult([], [missing]), TWIN_B).unknown_vm_errors() == [missing]
