@@ -35,7 +35,7 @@ options:
         RV(not_replicated).
       - Mutually exclusive with O(name).
     type: str
-    version_added: 0.2.0
+    version_added: 0.1.0
 extends_documentation_fragment:
   - hyperv.mobility.connection
   - hyperv.mobility.attributes.read_only
