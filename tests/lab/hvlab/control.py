@@ -92,6 +92,11 @@ class ControlRequestHandler(http.server.BaseHTTPRequestHandler):
             for controls in lab.controls.values():
                 controls.reset_counters()
             return 200, {'ok': True}
+        if method == 'GET' and parts == ['migrations']:
+            return 200, lab.world.migrations()
+        if method == 'DELETE' and parts == ['migrations']:
+            lab.world.clear_migrations()
+            return 200, {'ok': True}
         if parts == ['faults']:
             return self._faults(method, body)
         if method == 'POST' and parts == ['latency']:
@@ -206,6 +211,13 @@ class LabControl:
     def configure_site_recovery(self, url: str, ca_path: str | None) -> None:
         """Where the hosts' Site Recovery provider registers (the fake Azure's base URL and its CA)."""
         self._call('POST', '/site-recovery', {'url': url, 'ca_path': ca_path})
+
+    def migrations(self) -> list:
+        """Every move the lab ran or queued: [{vm_name, source, destination, queued, started, finished, result, ...}]."""
+        return self._call('GET', '/migrations')
+
+    def clear_migrations(self) -> None:
+        self._call('DELETE', '/migrations')
 
     def put_files(self, host: str, files: dict) -> dict:
         """Place files on a host ({path: content, or None to delete}), as win_copy would."""

@@ -357,6 +357,69 @@ def test_move_takes_the_configured_duration(world):
     assert 0.25 <= time.monotonic() - started < 1.0
 
 
+def peak_in_flight(records, host):
+    """The most moves transferring at one time on host (as source or destination), from World.migrations()."""
+    edges = sorted([(record['started'], 1) for record in records if record['started'] and host in (record['source'], record['destination'])]
+                   + [(record['finished'], -1) for record in records if record['started'] and host in (record['source'], record['destination'])],
+                   key=lambda edge: (edge[0], edge[1]))
+    peak = current = 0
+    for _unused, step in edges:
+        current += step
+        peak = max(peak, current)
+    return peak
+
+
+def test_the_history_keeps_every_move_with_its_times_and_result(world):
+    world.hosts[1].patch({'migration': {'maximum_vm_migrations': 1}})
+    results, _unused = move_in_parallel(world, [('hv01-web', 'hv02'), ('hv01-db', 'hv02')])
+    assert results == {'hv01-web': [], 'hv01-db': []}
+    records = world.migrations()
+    assert sorted((record['vm_name'], record['destination'], record['result']) for record in records) == [
+        ('hv01-db', 'hv02', 'moved'), ('hv01-web', 'hv02', 'moved')]
+    assert all(record['queued'] <= record['started'] <= record['finished'] for record in records)
+    assert peak_in_flight(records, 'hv02') == 1 and peak_in_flight(records, 'hv01') == 1
+    world.clear_migrations()
+    assert world.migrations() == []
+
+
+# ---- rule 8: memory on the destination --------------------------------------------------------------------
+GIB = 1024 ** 3
+
+
+def test_a_running_vm_needs_its_memory_free_on_the_destination(world):
+    hv01, hv02 = world.hosts[0], world.hosts[1]
+    running_there = sum(vm.memory_startup for vm in hv02.vms if vm.state == 'Running')
+    hv02.patch({'memory_bytes': running_there + GIB})          # 1 GiB left; hv01-web needs 2 GiB
+    error = only_error(move(hv01, 'hv01-web', 'hv02', *STORAGE))
+    assert error.fully_qualified_error_id == MOVE_FQID
+    assert "failed at migration destination 'HV02'" in error.message and '0x8007000E' in error.message
+    assert_not_moved(world)
+    assert world.migrations()[-1]['result'] == 'failed'
+    # Compare-VM checks the configuration, not the destination's load.
+    assert run(hv01, 'Compare-VM', ('Name', 'hv01-web'), ('DestinationHost', 'hv02'), ('IncludeStorage', None)).errors == []
+    # A VM that is off moves without memory on the destination.
+    assert move(hv01, 'hv01-app', 'hv02', *STORAGE).errors == []
+
+
+def test_moves_transferring_to_a_host_hold_their_memory_there(world):
+    hv02 = world.hosts[1]
+    running_there = sum(vm.memory_startup for vm in hv02.vms if vm.state == 'Running')
+    hv02.patch({'memory_bytes': running_there + 3 * GIB})      # room for one 2 GiB VM, not two
+    world.migration_seconds = 0.3
+    results, _unused = move_in_parallel(world, [('hv01-web', 'hv02'), ('hv01-db', 'hv02')])
+    failed = [vm for vm, errors in results.items() if errors]
+    assert len(failed) == 1 and '0x8007000E' in results[failed[0]][0].message
+
+
+def test_win32_operating_system_reports_the_free_memory_in_kilobytes(world):
+    hv01 = world.hosts[0]
+    hv01.patch({'memory_bytes': 16 * GIB})
+    running = sum(vm.memory_startup for vm in hv01.vms if vm.state == 'Running')
+    found = run(hv01, 'Get-CimInstance', ('ClassName', 'Win32_OperatingSystem')).output[0]
+    assert found['TotalVisibleMemorySize'] == 16 * GIB // 1024
+    assert found['FreePhysicalMemory'] == (16 * GIB - running) // 1024
+
+
 # ---- rule 5: Kerberos against a real Samba DC -------------------------------------------------------------------
 @pytest.fixture(name='kerberos_world')
 def kerberos_world_fixture(world, lab_dc):

@@ -170,6 +170,8 @@ def vm_object(host: SimHost, vm: VirtualMachine) -> LabObject:
         'Status': 'Operating normally',
         'CPUUsage': 3 if running else 0,
         'MemoryAssigned': vm.memory_startup if running else 0,
+        # Static memory: what the guest is assigned is what it demands (dynamic memory is not modelled).
+        'MemoryDemand': vm.memory_startup if running else 0,
         'MemoryStartup': vm.memory_startup,
         'Uptime': LabTimeSpan(86400.0 if running else 0.0),
         # Null unless the VM runs (types.json: no heartbeat component data), else what the guest's heartbeat service answers.
@@ -207,6 +209,20 @@ def computer_system_object(host: SimHost) -> LabObject:
     # CimInstance.ToString(): the class name and its key properties.
     return reference_object('Microsoft.Management.Infrastructure.CimInstance#root/cimv2/Win32_ComputerSystem', properties,
                             f'Win32_ComputerSystem (Name = "{netbios_name(host)}")')
+
+
+def operating_system_object(host: SimHost) -> LabObject:
+    """Win32_OperatingSystem (a subset): the class's page gives FreePhysicalMemory and TotalVisibleMemorySize in kilobytes.
+
+    Free memory is the capacity less the running VMs and the moves transferring here (SimHost.available_memory); the host
+    OS's own use is not modelled.
+    """
+    properties = {
+        'CSName': netbios_name(host), 'Caption': host.os.caption, 'Version': host.os.version,
+        'TotalVisibleMemorySize': host.memory_bytes // 1024, 'FreePhysicalMemory': host.available_memory() // 1024,
+    }
+    return reference_object('Microsoft.Management.Infrastructure.CimInstance#root/cimv2/Win32_OperatingSystem', properties,
+                            'Win32_OperatingSystem (Name = "%s")' % host.os.caption)
 
 
 def _feature_depth(name: str) -> int:

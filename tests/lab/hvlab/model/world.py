@@ -334,6 +334,15 @@ class SimHost:
         self.vms.append(vm)
         return vm
 
+    def available_memory(self) -> int:
+        """Bytes a new running VM can get: the capacity less the memory of the running VMs and of the moves transferring
+        to this host now (reserved when their transfer starts). The root partition's own reserve is not modelled."""
+        with self.world.lock:
+            running = sum(vm.memory_startup for vm in self.vms if vm.state == 'Running')
+            incoming = sum(active.memory_bytes for active in self.world.active_migrations
+                           if active.destination == self.name and active.state == 'migrating')
+            return max(self.memory_bytes - running - incoming, 0)
+
     def add_migration_network(self, subnet: str, priority: int = 0) -> MigrationNetwork:
         """Append an incoming live-migration network; ``subnet`` must already be canonical."""
         network = MigrationNetwork(canonical_subnet(subnet), priority)
@@ -513,6 +522,7 @@ class World:
         # the domain's directory (hvlab.model.directory.Directory) that Kerberos moves read delegation from.
         self.migration_seconds = 0.2
         self.active_migrations: list = []
+        self.migration_history: list = []     # every move that was queued, kept (migration.ActiveMigration)
         self.migration_changed = threading.Condition(self.lock)
         self.directory = None
         # The Site Recovery service the hosts' provider registers with ({url, ca_path}: the fake Azure), or None.
@@ -589,6 +599,16 @@ class World:
         with self.lock:
             self.sync_replication_clock()
             return replication.control(self, body)
+
+    def migrations(self) -> list[dict]:
+        """Every move since the lab started or the history was cleared (control endpoint GET /migrations), times in seconds
+        of time.monotonic()."""
+        with self.lock:
+            return [record.to_state() for record in self.migration_history]
+
+    def clear_migrations(self) -> None:
+        with self.lock:
+            self.migration_history = [record for record in self.migration_history if record.finished is None]
 
     def get_host_by_address(self, address: str) -> SimHost | None:
         return next((host for host in self.hosts if host.address == address), None)

@@ -1,4 +1,5 @@
-"""Get-CimInstance (CimCmdlets) for the CIM classes the collection reads: Win32_ComputerSystem, the host's names.
+"""Get-CimInstance (CimCmdlets) for the CIM classes the collection reads: Win32_ComputerSystem, the host's names;
+Win32_OperatingSystem, its free memory (host_drain's placement).
 
 Only the ClassName sets against this computer are modelled (no -ComputerName of another computer, -CimSession, -Query,
 -ResourceUri or -InputObject): the lab says so instead of answering wrongly. A class the lab does not know is what WMI answers
@@ -8,10 +9,10 @@ for a class that does not exist: "Invalid class" (HRESULT 0x80041010, category M
 from __future__ import annotations
 
 from hvlab.engine.context import CmdletContext
-from hvlab.engine.objects import computer_system_object
+from hvlab.engine.objects import computer_system_object, operating_system_object
 
 CIM_EXCEPTION = 'Microsoft.Management.Infrastructure.CimException'
-_CLASSES = {'win32_computersystem': computer_system_object}
+_CLASSES = {'win32_computersystem': computer_system_object, 'win32_operatingsystem': operating_system_object}
 _NAMESPACES = ('root/cimv2', 'root\\cimv2')
 
 

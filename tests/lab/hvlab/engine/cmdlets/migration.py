@@ -40,10 +40,17 @@ category NotSpecified, VirtualizationException, as Windows writes them):
    outgoing together), a move with storage also against MaximumStorageMigrations. Like Hyper-V, which
    queues live migrations beyond the limit instead of refusing them, a move beyond a limit waits (the
    session's command blocks) until a slot is free on both ends, then transfers.
-8. Transfer: the VM stays on the source, listed in World.active_migrations as 'migrating', for
+8. Memory (a running VM): the destination allocates the VM's assigned memory when the transfer starts (the "skeleton VM"
+   is created with its memory before any page is copied); when the destination's available memory (SimHost.available_memory:
+   capacity less the running VMs and the incoming moves already transferring) is smaller, the move fails at the destination
+   with 0x8007000E. A VM that is off needs no memory to move. Compare-VM does not report it (it checks the configuration, not
+   the destination's load): the conservative reading, no source says Compare-VM looks at free memory.
+9. Transfer: the VM stays on the source, listed in World.active_migrations as 'migrating', for
    World.migration_seconds (default 0.2 s; the world lock is released meanwhile so other sessions keep
    working), then moves to the destination; with storage its files move to -DestinationStoragePath
    (or per -Vhds / -VirtualMachinePath). A VM already queued or migrating cannot be moved again.
+   Every move that reached rule 7 is kept in World.migration_history (queued / started / finished times, result), so tests
+   and the benchmark count the moves in flight on each host (control endpoint GET /migrations).
 
 Compare-VM checks 1-5 the same way (it asks the destination over the same authenticated connection, so
 those failures are error records, not incompatibilities) and returns the report of 6. It never moves.
@@ -75,6 +82,7 @@ E_UNSUPPORTED = 'The function requested is not supported (0x80090302).'
 E_NO_CREDENTIALS = 'No credentials are available in the security package (0x8009030E).'
 E_TARGET_UNKNOWN = 'The specified target is unknown or unreachable (0x80090303).'
 E_NO_AUTHORITY = 'No authority could be contacted for authentication. (0x80090311)'
+E_OUT_OF_MEMORY = 'Not enough memory resources are available to complete this operation. (0x8007000E)'
 
 # Incompatibility message ids of the lab's report (VMCompatibilityError.MessageId).
 MSG_VERSION_UNSUPPORTED = 24002
@@ -103,6 +111,15 @@ class ActiveMigration:
     with_storage: bool
     state: str = 'queued'
     started: float | None = None
+    memory_bytes: int = 0           # reserved on the destination while transferring (a running VM's assigned memory)
+    queued: float = field(default_factory=time.monotonic)
+    finished: float | None = None
+    result: str | None = None
+
+    def to_state(self) -> dict:
+        return {'vm_id': self.vm_id, 'vm_name': self.vm_name, 'source': self.source, 'destination': self.destination,
+                'with_storage': self.with_storage, 'state': self.state, 'memory_bytes': self.memory_bytes,
+                'queued': self.queued, 'started': self.started, 'finished': self.finished, 'result': self.result}
 
 
 @dataclass
@@ -124,6 +141,11 @@ class MoveRequest:
     destination: object
     destination_text: str
     storage: StoragePlan
+
+    def failed_at_destination(self, *details: str) -> MigrationFailure:
+        lines = [f"Virtual machine migration operation for '{self.vm.name}' failed at migration destination "
+                 f"'{netbios_name(self.destination)}'. (Virtual machine ID {self.vm.vm_id.upper()})", *details]
+        return MigrationFailure('\n'.join(lines))
 
     def failed_at_source(self, *details: str) -> MigrationFailure:
         lines = [f"Virtual machine migration operation for '{self.vm.name}' failed at migration source "
@@ -401,21 +423,36 @@ class Transfer:
     def __init__(self, request: MoveRequest):
         self.request = request
         self.world = request.source.world
+        running = request.vm.state == 'Running'
         self.record = ActiveMigration(request.vm.vm_id, request.vm.name, request.source.name, request.destination.name,
-                                      request.storage.moves)
+                                      request.storage.moves, memory_bytes=request.vm.memory_startup if running else 0)
 
     def run(self) -> None:
         if any(active.vm_id == self.request.vm.vm_id for active in self.world.active_migrations):
             raise self.request.failed_at_source(f"The virtual machine '{self.request.vm.name}' is already being migrated.")
         self.world.active_migrations.append(self.record)
+        self.world.migration_history.append(self.record)
+        self.record.result = 'failed'
         try:
             self._wait_for_slots()
+            self._reserve_memory()
             self.record.state, self.record.started = 'migrating', time.monotonic()
             self._wait(self.world.migration_seconds)
             self._commit()
+            self.record.result = 'moved'
         finally:
+            self.record.finished = time.monotonic()
             self.world.active_migrations.remove(self.record)
             self.world.migration_changed.notify_all()
+
+    def _reserve_memory(self) -> None:
+        """Rule 8: the destination must hold the running VM's memory besides what it runs and receives already."""
+        destination = self.request.destination
+        if self.record.memory_bytes > destination.available_memory():
+            raise self.request.failed_at_destination(
+                f"'{self.request.vm.name}' could not initialize memory: {E_OUT_OF_MEMORY}",
+                f"The destination host '{netbios_name(destination)}' has {destination.available_memory() // 1024 ** 2} MB available; "
+                f'the virtual machine needs {self.record.memory_bytes // 1024 ** 2} MB.')
 
     def _migrating_on(self, host, storage_only: bool) -> int:
         return sum(1 for active in self.world.active_migrations
