@@ -38,6 +38,8 @@ READ_BUILDERS = (
     ('vm_start', lambda vm, destination: [reads.vm_by_name(vm)] if vm else []),
     ('asr_prerequisites (VMM server), asr_vmm_registration', lambda vm, destination: list(reads.VMM_SERVICE_READ)),
     ('asr_recovery_services_agent', lambda vm, destination: list(reads.AGENT_SERVICE_READ)),
+    ('host_drain (source)', lambda vm, destination: list(reads.DRAIN_SOURCE)),
+    ('host_drain (destination)', lambda vm, destination: list(reads.DRAIN_DESTINATION)),
     ('vm_migrate', lambda vm, destination: [reads.compare_vm({'Name': vm, 'DestinationHost': destination})] if vm and destination else []),
 )
 

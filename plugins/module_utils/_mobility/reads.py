@@ -57,6 +57,13 @@ def compare_vm(parameters, vm_id=None):
     return compare.pipe(Command('Select-Object', {'ExpandProperty': 'Incompatibilities'}))
 
 
+# host_drain: the source's VMs (state, memory, configuration version, path) and disks; each destination's free memory
+# (Win32_OperatingSystem, kilobytes), migration settings and limit (Get-VMHost), the versions it runs and its VMs.
+FREE_MEMORY_COMMAND = Command('Get-CimInstance', {'ClassName': 'Win32_OperatingSystem'})
+DRAIN_SOURCE = (IDENTITY_COMMAND, Command('Get-VMHost'), Command('Get-VM'), Command('Get-VMHardDiskDrive', {'VMName': '*'}))
+DRAIN_DESTINATION = (IDENTITY_COMMAND, FREE_MEMORY_COMMAND, Command('Get-VMHost'), Command('Get-VMHostSupportedVersion'), Command('Get-VM'))
+
+
 # Site Recovery on a VMM server (asr_prerequisites server_role=vmm_server, asr_vmm_registration) and the Recovery Services
 # agent on a host (asr_recovery_services_agent): the Windows services that tell whether the product is there and runs.
 VMM_SERVICE = 'SCVMMService'

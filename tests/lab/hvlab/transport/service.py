@@ -1,6 +1,7 @@
 """The WSMan service of one simulated host: shells, and the Create/Delete/Get/Command/Send/Receive/Signal actions."""
 
 import base64
+import contextlib
 import threading
 import time
 import typing
@@ -26,6 +27,9 @@ class HostService:
         self._runner_loader = runner_loader
         self._shells: typing.Dict[str, typing.Union[PsrpShell, WinrsShell]] = {}
         self._changed = threading.Condition()
+        # One operation at a time per shell; the host's other shells run meanwhile, as a Windows host runs its sessions
+        # concurrently (the world's lock orders what they do to the model, and a live migration releases it while it transfers).
+        self._shell_locks: typing.Dict[str, threading.Lock] = {}
 
     # --- entry point ----------------------------------------------------------------------------------------------
     def handle(self, request: WSManRequest, identity: typing.Any, endpoint: str, client_ip: str) -> bytes:
@@ -51,6 +55,19 @@ class HostService:
             return len(self._shells)
 
     # --- helpers --------------------------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _working(self, request: WSManRequest) -> typing.Iterator[typing.Union[PsrpShell, WinrsShell]]:
+        """The request's shell, held for one operation outside the host-wide lock; receivers are woken when it ends."""
+        with self._changed:
+            shell = self._shell(request)
+            lock = self._shell_locks.setdefault(shell.shell_id, threading.Lock())
+        with lock:
+            try:
+                yield shell
+            finally:
+                with self._changed:
+                    self._changed.notify_all()
+
     def _shell(self, request: WSManRequest) -> typing.Union[PsrpShell, WinrsShell]:
         shell_id = request.selectors.get('ShellId', '')
         shell = self._shells.get(shell_id.upper())
@@ -128,6 +145,7 @@ class HostService:
             shell = self._shell(request)
             shell.close()
             del self._shells[shell.shell_id]
+            self._shell_locks.pop(shell.shell_id, None)
             self._changed.notify_all()
         return wsman.envelope(wsman.ACTION_DELETE + 'Response', request.message_id)
 
@@ -137,16 +155,12 @@ class HostService:
             raise wsman.fault_unsupported('Command without rsp:CommandLine')
         command_id = (line.get('CommandId') or str(uuid.uuid4())).upper()
         arguments = [arg.text or '' for arg in line.findall('rsp:Arguments', NS)]
-        with self._changed:
-            shell = self._shell(request)
-            try:
-                if isinstance(shell, PsrpShell):
-                    command_id = shell.command(command_id, arguments)
-                else:
-                    skip_cmd_shell = request.options.get('WINRS_SKIP_CMD_SHELL', 'FALSE').upper() == 'TRUE'
-                    command_id = shell.command(command_id, arguments, line.findtext('rsp:Command', '', NS), skip_cmd_shell)
-            finally:
-                self._changed.notify_all()
+        with self._working(request) as shell:
+            if isinstance(shell, PsrpShell):
+                command_id = shell.command(command_id, arguments)
+            else:
+                skip_cmd_shell = request.options.get('WINRS_SKIP_CMD_SHELL', 'FALSE').upper() == 'TRUE'
+                command_id = shell.command(command_id, arguments, line.findtext('rsp:Command', '', NS), skip_cmd_shell)
         response = ET.Element(q('rsp', 'CommandResponse'))
         ET.SubElement(response, q('rsp', 'CommandId')).text = command_id
         return wsman.envelope(wsman.ACTION_COMMAND + 'Response', request.message_id, [response])
@@ -154,18 +168,14 @@ class HostService:
     def _send(self, request: WSManRequest) -> bytes:
         send = request.body_element('rsp', 'Send')
         streams = send.findall('rsp:Stream', NS) if send is not None else []
-        with self._changed:
-            shell = self._shell(request)
-            try:
-                for stream in streams:
-                    data = base64.b64decode(stream.text or '')
-                    command_id = (stream.get('CommandId') or '').upper() or None
-                    if isinstance(shell, PsrpShell):
-                        shell.send(command_id, data)
-                    else:
-                        shell.send(command_id, data, (stream.get('End') or '').lower() == 'true')
-            finally:
-                self._changed.notify_all()
+        with self._working(request) as shell:
+            for stream in streams:
+                data = base64.b64decode(stream.text or '')
+                command_id = (stream.get('CommandId') or '').upper() or None
+                if isinstance(shell, PsrpShell):
+                    shell.send(command_id, data)
+                else:
+                    shell.send(command_id, data, (stream.get('End') or '').lower() == 'true')
         return wsman.envelope(wsman.ACTION_SEND + 'Response', request.message_id, [ET.Element(q('rsp', 'SendResponse'))])
 
     def _receive(self, request: WSManRequest) -> bytes:
@@ -174,36 +184,48 @@ class HostService:
         deadline = time.monotonic() + min(request.operation_timeout, MAX_RECEIVE_WAIT)
         with self._changed:
             shell = self._shell(request)
-            while not shell.has_data(command_id):
+            while True:
+                # A shell busy with an operation has nothing to deliver yet (never wait for its lock: it notifies when done).
+                lock = self._shell_locks.setdefault(shell.shell_id, threading.Lock())
+                if lock.acquire(blocking=False):
+                    if shell.has_data(command_id):
+                        break
+                    lock.release()
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     raise wsman.fault_timeout()
                 self._changed.wait(remaining)
                 shell = self._shell(request)
-            response = ET.Element(q('rsp', 'ReceiveResponse'))
-            if isinstance(shell, PsrpShell):
-                chunks, done = shell.receive(command_id)
-                for chunk in chunks:
-                    stream = ET.SubElement(response, q('rsp', 'Stream'), Name='stdout')
-                    if command_id:
-                        stream.set('CommandId', command_id)
-                    stream.text = base64.b64encode(chunk).decode('ascii')
+            try:
+                return self._receive_response(request, shell, command_id)
+            finally:
+                lock.release()
+
+    def _receive_response(self, request: WSManRequest, shell: typing.Union[PsrpShell, WinrsShell], command_id: typing.Optional[str]) -> bytes:
+        response = ET.Element(q('rsp', 'ReceiveResponse'))
+        if isinstance(shell, PsrpShell):
+            chunks, done = shell.receive(command_id)
+            for chunk in chunks:
+                stream = ET.SubElement(response, q('rsp', 'Stream'), Name='stdout')
                 if command_id:
-                    state = ET.SubElement(response, q('rsp', 'CommandState'), CommandId=command_id,
-                                          State=wsman.STATE_DONE if done else wsman.STATE_RUNNING)
-                    if done:
-                        ET.SubElement(state, q('rsp', 'ExitCode')).text = '0'
-            else:
-                streams, exit_code = shell.receive(command_id)
-                for name, data in streams.items():
-                    stream = ET.SubElement(response, q('rsp', 'Stream'), Name=name, CommandId=command_id or '')
-                    stream.text = base64.b64encode(data).decode('ascii')
-                    # WinRS marks each stream's last packet with End=true.
-                    ET.SubElement(response, q('rsp', 'Stream'), Name=name, CommandId=command_id or '', End='true')
-                state = ET.SubElement(response, q('rsp', 'CommandState'), CommandId=command_id or '',
-                                      State=wsman.STATE_DONE if exit_code is not None else wsman.STATE_RUNNING)
-                if exit_code is not None:
-                    ET.SubElement(state, q('rsp', 'ExitCode')).text = str(exit_code)
+                    stream.set('CommandId', command_id)
+                stream.text = base64.b64encode(chunk).decode('ascii')
+            if command_id:
+                state = ET.SubElement(response, q('rsp', 'CommandState'), CommandId=command_id,
+                                      State=wsman.STATE_DONE if done else wsman.STATE_RUNNING)
+                if done:
+                    ET.SubElement(state, q('rsp', 'ExitCode')).text = '0'
+        else:
+            streams, exit_code = shell.receive(command_id)
+            for name, data in streams.items():
+                stream = ET.SubElement(response, q('rsp', 'Stream'), Name=name, CommandId=command_id or '')
+                stream.text = base64.b64encode(data).decode('ascii')
+                # WinRS marks each stream's last packet with End=true.
+                ET.SubElement(response, q('rsp', 'Stream'), Name=name, CommandId=command_id or '', End='true')
+            state = ET.SubElement(response, q('rsp', 'CommandState'), CommandId=command_id or '',
+                                  State=wsman.STATE_DONE if exit_code is not None else wsman.STATE_RUNNING)
+            if exit_code is not None:
+                ET.SubElement(state, q('rsp', 'ExitCode')).text = str(exit_code)
         return wsman.envelope(wsman.ACTION_RECEIVE + 'Response', request.message_id, [response])
 
     def _signal(self, request: WSManRequest) -> bytes:

@@ -1,0 +1,144 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, hyperv.mobility contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Draining a host (host_drain): where each VM goes, and which move may start next. Pure logic, no host access.
+
+- placement: the VMs largest first, each onto the destination with the most free memory where it fits (a running VM needs
+  its assigned memory free there; a VM that is not running needs none, and is spread by the memory it would start with),
+  that supports its configuration version and that Compare-VM has not already refused for it; a pin names the only
+  destination a VM may take;
+- MoveSlots: the moves in flight per host, within MaximumVirtualMachineMigrations of the source and of each destination (a
+  move counts on both ends, as Hyper-V counts it); which pending move may start now, largest first.
+"""
+
+import threading
+
+MB = 1024 ** 2
+
+
+class DrainVM:
+    """A VM of the source as the plan sees it."""
+
+    def __init__(self, name, vm_id, state, memory_bytes, startup_bytes, version):
+        self.name = name
+        self.vm_id = vm_id
+        self.state = state
+        # What the destination must hold when the VM arrives: a running (or paused) VM's assigned memory; none otherwise.
+        self.memory_bytes = memory_bytes if state in ('Running', 'Paused') else 0
+        self.startup_bytes = startup_bytes
+        self.version = version
+
+    @property
+    def size(self):
+        """Largest first: what it needs now, then what it would start with."""
+        return (self.memory_bytes, self.startup_bytes, self.name.lower())
+
+
+class Destination:
+    """A candidate host: its free memory, the VM versions it runs and its live-migration limit."""
+
+    def __init__(self, name, fqdn, free_bytes, versions, max_moves, migration_enabled=True):
+        self.name = name
+        self.fqdn = fqdn
+        self.free_bytes = free_bytes
+        self.versions = list(versions)
+        self.max_moves = max(int(max_moves or 1), 1)
+        self.migration_enabled = migration_enabled
+
+
+class Unplaced:
+    """Why a VM has no destination, and what to do."""
+
+    def __init__(self, reason, fix):
+        self.reason = reason
+        self.fix = fix
+
+
+def place(vms, destinations, pins=None, refused=None, taken=None):
+    """({vm_id: destination name}, {vm_id: Unplaced}) for vms.
+
+    pins: {vm name (lower case): destination name}; refused: {vm_id: {destination names Compare-VM refused}};
+    taken: {destination name: bytes already promised to placements kept from an earlier round}.
+    """
+    pins, refused, taken = pins or {}, refused or {}, taken or {}
+    free = dict((host.name, host.free_bytes - taken.get(host.name, 0)) for host in destinations)
+    projected = dict(free)
+    placed, unplaced = {}, {}
+    for vm in sorted(vms, key=lambda vm: vm.size, reverse=True):
+        pinned = pins.get(vm.name.lower())
+        allowed = [host for host in destinations if (pinned is None or host.name == pinned) and host.name not in refused.get(vm.vm_id, ())]
+        runs_it = [host for host in allowed if vm.version in host.versions]
+        fits = [host for host in runs_it if free[host.name] >= vm.memory_bytes]
+        if not fits:
+            unplaced[vm.vm_id] = _why_unplaced(vm, pinned, allowed, runs_it, free)
+            continue
+        chosen = max(fits, key=lambda host: (projected[host.name], -destinations.index(host)))
+        placed[vm.vm_id] = chosen.name
+        free[chosen.name] -= vm.memory_bytes
+        projected[chosen.name] -= max(vm.memory_bytes, vm.startup_bytes)
+    return placed, unplaced
+
+
+def _why_unplaced(vm, pinned, allowed, runs_it, free):
+    where = 'its pinned destination %s' % pinned if pinned else 'any destination'
+    if not allowed:
+        return Unplaced('Compare-VM found it incompatible with %s' % where,
+                        'fix the incompatibilities listed for it, or add a destination it is compatible with')
+    if not runs_it:
+        return Unplaced('its configuration version %s is not supported by %s' % (vm.version, where),
+                        'upgrade it (Update-VMVersion, while it is off) to a version the destinations support, or add a destination '
+                        'running a Windows Server release that supports version %s' % vm.version)
+    most = max(free[host.name] for host in runs_it)
+    return Unplaced('it runs with %d MB of memory and %s has %d MB free at most' % (vm.memory_bytes // MB, where, max(most, 0) // MB),
+                    'free memory on a destination, add a destination, or shut the VM down and move it off (on_off_vms: move)')
+
+
+class MoveSlots:
+    """The moves in flight per host, for worker threads: take() waits for a move that may start, done() frees its slots."""
+
+    def __init__(self, source, source_limit, limits, moves, clock):
+        """moves: [(vm, destination name)] in the order they should start; limits: {destination name: its limit}."""
+        self.source = source
+        self.limits = dict(limits, **{source: max(int(source_limit or 1), 1)})
+        self.pending = list(moves)
+        self.in_flight = dict((host, 0) for host in self.limits)
+        self.condition = threading.Condition()
+        self.clock = clock
+        self.started = clock()
+        self.timeline = []
+        self.peak = dict((host, 0) for host in self.limits)
+
+    def workers(self):
+        """How many threads can ever move at once."""
+        return max(min(self.limits[self.source], len(self.pending), sum(limit for host, limit in self.limits.items() if host != self.source)), 1) \
+            if self.pending else 0
+
+    def _startable(self):
+        if self.in_flight[self.source] >= self.limits[self.source]:
+            return None
+        return next((move for move in self.pending if self.in_flight[move[1]] < self.limits[move[1]]), None)
+
+    def take(self):
+        """The next (vm, destination) whose hosts both have a free slot (waiting for one), or None when nothing is left."""
+        with self.condition:
+            while self.pending:
+                move = self._startable()
+                if move is not None:
+                    self.pending.remove(move)
+                    self._count(move[1], 1)
+                    return move
+                self.condition.wait()
+            return None
+
+    def done(self, destination):
+        with self.condition:
+            self._count(destination, -1)
+            self.condition.notify_all()
+
+    def _count(self, destination, step):
+        for host in (self.source, destination):
+            self.in_flight[host] += step
+            self.peak[host] = max(self.peak[host], self.in_flight[host])
+        self.timeline.append(dict(elapsed_seconds=round(self.clock() - self.started, 2), in_flight=self.in_flight[self.source],
+                                  pending=len(self.pending)))

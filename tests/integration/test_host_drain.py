@@ -1,0 +1,129 @@
+# Copyright (c) hyperv.mobility contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""hyperv.mobility.host_drain through real ansible-playbook: hv01 emptied onto hv02-hv04 (Kerberos, delegation in a real
+Samba DC). The moves in flight are counted from the lab's own records of every move (GET /migrations), never from timings.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from migration_lab import MIGRATION_SERVICE, start_migration_lab
+
+GIB = 1024 ** 3
+PEERS = ('hv02', 'hv03', 'hv04')
+
+
+@pytest.fixture(scope='module', name='drain_lab')
+def drain_lab_fixture(samba_dc, tmp_path_factory):
+    lab = start_migration_lab(tmp_path_factory.mktemp('drain-lab'), samba_dc, host_count=4)
+    lab.seeded_vms = {host['name']: lab.control.host_state(host['name'])['vms'] for host in lab.hosts}
+    try:
+        yield lab
+    finally:
+        lab.stop()
+
+
+@pytest.fixture(autouse=True, name='configured')
+def configured_lab(drain_lab):
+    drain_lab.reset()
+    services = [f'{service}/{peer}.hvlab.test' for peer in PEERS for service in (MIGRATION_SERVICE, 'cifs')]
+    drain_lab.set_delegation('hv01', services)
+    drain_lab.control.clear_migrations()
+    return drain_lab
+
+
+def vm(name, state='Running', memory_gb=2, vm_id=None, version='10.0'):
+    return {'name': name, 'id': vm_id or str(uuid.uuid5(uuid.NAMESPACE_DNS, name)), 'state': state, 'memory_startup': memory_gb * GIB,
+            'version': version, 'path': f'C:\\VMs\\{name}', 'disks': [{'path': f'C:\\VMs\\{name}\\{name}.vhdx'}]}
+
+
+def drain_play(name, check_mode=False, **options):
+    task = {'name': name, 'hyperv.mobility.host_drain': dict(destinations=list(PEERS), include_storage=True, retry_delay=0.2, **options),
+            'ignore_errors': True}
+    if check_mode:
+        task['check_mode'] = True
+    return {'hosts': 'hv01', 'gather_facts': False, 'tasks': [task]}
+
+
+def peak_in_flight(records, host):
+    """The most moves transferring at once on host (source or destination), from the lab's records."""
+    edges = sorted([(record['started'], 1) for record in records if record['started'] and host in (record['source'], record['destination'])]
+                   + [(record['finished'], -1) for record in records if record['started'] and host in (record['source'], record['destination'])])
+    peak = current = 0
+    for _unused, step in edges:
+        current += step
+        peak = max(peak, current)
+    return peak
+
+
+def test_drains_many_vms_in_parallel_within_the_limits_and_a_rerun_changes_nothing(run_playbook, drain_lab):
+    vms = [vm(f'app{number:02d}', 'Running' if number % 3 else 'Off') for number in range(12)]
+    drain_lab.control.patch_host('hv01', vms=vms, migration={'maximum_vm_migrations': 3})
+    drain_lab.control.patch_host('hv02', migration={'maximum_vm_migrations': 1})
+
+    plan = run_playbook(drain_play('plan', check_mode=True), inventory=drain_lab.inventory_path).task('plan')['hv01']
+    assert plan.get('failed') is not True, plan.get('msg')
+    assert plan['changed'] is True and plan['summary'] == {'planned': 12}
+    assert drain_lab.control.migrations() == [] and len(drain_lab.vm_names('hv01')) == 12
+
+    drained = run_playbook(drain_play('drain'), inventory=drain_lab.inventory_path).task('drain')['hv01']
+    assert drained.get('failed') is not True, drained.get('msg')
+    assert drained['changed'] is True and drained['summary'] == {'moved': 12}
+    assert drain_lab.vm_names('hv01') == []
+    arrived = sorted(name for peer in PEERS for name in drain_lab.vm_names(peer) if name.startswith('app'))
+    assert arrived == sorted(entry['name'] for entry in vms)
+    assert all(entry['attempts'] == 1 and entry['destination'].split('.')[0] in PEERS for entry in drained['vms'])
+    assert set(drained['placements']) == set(arrived)
+
+    records = drain_lab.control.migrations()
+    assert len(records) == 12 and all(record['result'] == 'moved' for record in records)
+    assert 2 <= peak_in_flight(records, 'hv01') <= 3          # in parallel, within the source's limit
+    assert peak_in_flight(records, 'hv02') == 1
+    assert all(peak_in_flight(records, peer) <= 2 for peer in ('hv03', 'hv04'))
+    assert drained['peak_in_flight']['hv01.hvlab.test'] <= 3 and drained['peak_in_flight']['hv02.hvlab.test'] == 1
+
+    again = run_playbook(drain_play('again'), inventory=drain_lab.inventory_path).task('again')['hv01']
+    assert again.get('failed') is not True and again['changed'] is False and again['vms'] == []
+    assert len(drain_lab.control.migrations()) == 12
+
+
+def test_a_vm_that_cannot_fit_or_is_incompatible_is_reported_and_the_others_move(run_playbook, drain_lab):
+    clone_id = str(uuid.uuid4())
+    twin_id = str(uuid.uuid4())
+    drain_lab.control.patch_host('hv01', vms=[
+        vm('huge', memory_gb=512), vm('clone', vm_id=clone_id), vm('twin', vm_id=twin_id), vm('web'), vm('db'),
+        vm('keep'), vm('cold', state='Off')])
+    # hv02 already holds VMs with the ids of 'clone' and 'twin': Compare-VM refuses both there.
+    hv02_vms = drain_lab.control.host_state('hv02')['vms'] + [vm('clone-copy', vm_id=clone_id), vm('twin-copy', vm_id=twin_id)]
+    drain_lab.control.patch_host('hv02', vms=hv02_vms)
+
+    run = run_playbook(drain_play('drain', exclude=['keep'], on_off_vms='leave', pin={'clone': 'hv02'}), inventory=drain_lab.inventory_path)
+    result = run.task('drain')['hv01']
+    assert result.get('failed') is True
+    by_name = {entry['name']: entry for entry in result['vms']}
+    assert {name: entry['result'] for name, entry in by_name.items()} == {
+        'huge': 'not_placed', 'clone': 'not_placed', 'twin': 'moved', 'web': 'moved', 'db': 'moved', 'keep': 'excluded', 'cold': 'left'}
+    assert 'runs with 524288 MB' in by_name['huge']['reason'] and 'free memory' in by_name['huge']['fix']
+    assert 'already exists on host' in by_name['clone']['reason'] and by_name['clone']['incompatibilities'][0]['destination'] == 'hv02.hvlab.test'
+    assert by_name['twin']['destination'] != 'hv02.hvlab.test'      # placed again after Compare-VM refused hv02
+    assert "2 of 7 VMs stay on hv01.hvlab.test" in result['msg'] and "'huge'" in result['msg'] and "'clone'" in result['msg']
+    assert drain_lab.vm_names('hv01') == ['clone', 'cold', 'huge', 'keep']
+    assert sorted(record['vm_name'] for record in drain_lab.control.migrations()) == ['db', 'twin', 'web']
+
+
+def test_a_failed_move_is_tried_again_and_the_attempts_are_reported(run_playbook, drain_lab):
+    drain_lab.control.patch_host('hv01', vms=[vm('web'), vm('db')], failing_commands={'Move-VM': 1})
+    result = run_playbook(drain_play('drain', retries=2), inventory=drain_lab.inventory_path).task('drain')['hv01']
+    assert result.get('failed') is not True, result.get('msg')
+    assert sorted(entry['attempts'] for entry in result['vms']) == [1, 2]
+    assert drain_lab.vm_names('hv01') == []
+
+
+def test_bad_options_fail_before_any_change(run_playbook, drain_lab):
+    drain_lab.control.patch_host('hv01', vms=[vm('web')])
+    result = run_playbook(drain_play('drain', pin={'web': 'hv09'}), inventory=drain_lab.inventory_path).task('drain')['hv01']
+    assert result.get('failed') is True and 'pin names destinations that destinations does not list (web: hv09)' in result['msg']
+    assert drain_lab.vm_names('hv01') == ['web'] and drain_lab.control.migrations() == []

@@ -1,0 +1,98 @@
+# -*- coding: utf-8 -*-
+"""host_drain's placement and its slots for parallel moves (pure logic)."""
+
+import threading
+import time
+
+import pytest
+
+from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.drain import MB, Destination, DrainVM, MoveSlots, place
+
+GB = 1024 * MB
+
+
+def vm(name, gb, state='Running', version='10.0', startup_gb=None):
+    return DrainVM(name, name + '-id', state, gb * GB, (startup_gb if startup_gb is not None else gb) * GB, version)
+
+
+def host(name, free_gb, versions=('9.0', '10.0'), limit=2):
+    return Destination(name, name + '.hvlab.test', free_gb * GB, versions, limit)
+
+
+def test_largest_first_each_onto_the_destination_with_the_most_free_memory():
+    placed, unplaced = place([vm('small', 1), vm('big', 8), vm('mid', 4)], [host('hv02', 10), host('hv03', 9)])
+    assert unplaced == {}
+    # big -> hv02 (10 free, 2 left); mid -> hv03 (9, 5 left); small -> hv03 (5 > 2)
+    assert placed == {'big-id': 'hv02', 'mid-id': 'hv03', 'small-id': 'hv03'}
+
+
+def test_a_vm_that_fits_nowhere_is_reported_with_the_memory_and_the_fix():
+    placed, unplaced = place([vm('huge', 64), vm('web', 2)], [host('hv02', 16), host('hv03', 8)])
+    assert placed == {'web-id': 'hv02'}
+    assert 'runs with 65536 MB' in unplaced['huge-id'].reason and '16384 MB free at most' in unplaced['huge-id'].reason
+    assert 'free memory' in unplaced['huge-id'].fix
+
+
+def test_a_vm_that_is_off_needs_no_memory_but_is_spread():
+    vms = [vm('off1', 0, 'Off', startup_gb=4), vm('off2', 0, 'Off', startup_gb=4)]
+    placed, unplaced = place(vms, [host('hv02', 1), host('hv03', 1)])
+    assert unplaced == {} and sorted(placed.values()) == ['hv02', 'hv03']
+
+
+def test_the_version_must_be_supported_on_the_destination():
+    placed, unplaced = place([vm('old', 1, version='5.0'), vm('new', 1, version='10.0')], [host('hv02', 8, versions=('9.0', '10.0'))])
+    assert placed == {'new-id': 'hv02'}
+    assert 'configuration version 5.0 is not supported by any destination' in unplaced['old-id'].reason
+    assert 'Update-VMVersion' in unplaced['old-id'].fix
+
+
+def test_a_pin_is_the_only_destination_and_refusals_are_not_tried_again():
+    destinations = [host('hv02', 32), host('hv03', 8)]
+    placed, _unused = place([vm('sql', 4)], destinations, pins={'sql': 'hv03'})
+    assert placed == {'sql-id': 'hv03'}
+    placed, unplaced = place([vm('sql', 16)], destinations, pins={'sql': 'hv03'})
+    assert placed == {} and 'its pinned destination hv03' in unplaced['sql-id'].reason
+    placed, _unused = place([vm('web', 1)], destinations, refused={'web-id': {'hv02'}})
+    assert placed == {'web-id': 'hv03'}
+    placed, unplaced = place([vm('web', 1)], destinations, refused={'web-id': {'hv02', 'hv03'}})
+    assert placed == {} and 'Compare-VM found it incompatible' in unplaced['web-id'].reason
+
+
+def test_memory_promised_in_an_earlier_round_is_taken():
+    placed, unplaced = place([vm('web', 4)], [host('hv02', 6), host('hv03', 5)], taken={'hv02': 4 * GB})
+    assert placed == {'web-id': 'hv03'} and unplaced == {}
+
+
+def moves(count, destinations):
+    return [(vm('vm%02d' % number, 1), destinations[number % len(destinations)]) for number in range(count)]
+
+
+def test_slots_never_exceed_the_source_or_a_destination_limit():
+    slots = MoveSlots('hv01', 4, {'hv02': 1, 'hv03': 2, 'hv04': 2}, moves(20, ['hv02', 'hv03', 'hv04']), time.monotonic)
+    assert slots.workers() == 4
+    done = []
+
+    def worker():
+        while True:
+            move = slots.take()
+            if move is None:
+                return
+            time.sleep(0.01)
+            done.append(move[0].name)
+            slots.done(move[1])
+
+    threads = [threading.Thread(target=worker) for _unused in range(slots.workers())]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(done) == 20
+    assert slots.peak['hv01'] <= 4 and slots.peak['hv02'] == 1 and slots.peak['hv03'] <= 2 and slots.peak['hv04'] <= 2
+    assert slots.in_flight == {'hv01': 0, 'hv02': 0, 'hv03': 0, 'hv04': 0}
+    assert max(point['in_flight'] for point in slots.timeline) == slots.peak['hv01']
+
+
+@pytest.mark.parametrize('source_limit, limits, count, workers', [(2, {'hv02': 5}, 10, 2), (8, {'hv02': 1, 'hv03': 2}, 10, 3),
+                                                                  (8, {'hv02': 5}, 2, 2), (2, {'hv02': 2}, 0, 0)])
+def test_workers_are_what_can_ever_run_at_once(source_limit, limits, count, workers):
+    assert MoveSlots('hv01', source_limit, limits, moves(count, list(limits)), time.monotonic).workers() == workers
