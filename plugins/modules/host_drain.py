@@ -186,10 +186,12 @@ summary:
   type: dict
   sample: {moved: 38, not_placed: 1, failed: 1}
 placements:
-  description: VM name -> the destination it went (would go) to and the source, for returning the VMs after maintenance.
+  description:
+    - VM name -> the source, the destination it went (would go) to, and that destination as O(destinations) names it
+      (C(destination_host), an inventory name where it was one); what returns the VMs after maintenance.
   returned: always
   type: dict
-  sample: {web01: {source: hv01.corp.example.com, destination: hv02.corp.example.com}}
+  sample: {web01: {source: hv01.corp.example.com, destination: hv02.corp.example.com, destination_host: hv02}}
 peak_in_flight:
   description: The most moves that ran at once, per host.
   returned: always
@@ -287,6 +289,7 @@ class HostDrain(Resource):
             destinations.append(Destination(name, names.fqdn, _number(system.get('FreePhysicalMemory')) * 1024, versions,
                                             _number(vmhost.get('MaximumVirtualMachineMigrations')),
                                             bool(vmhost.get('VirtualMachineMigrationEnabled'))))
+        self.given_names = dict((host.fqdn, host.name) for host in destinations)
         return destinations
 
     # ------------------------------------------------------------------ plan
@@ -462,7 +465,8 @@ class HostDrain(Resource):
                           duration_seconds=round(time.monotonic() - started, 3))
         listed = [entries[vm.vm_id] for vm in vms]
         result.update(vms=listed, summary=self.summary(listed),
-                      placements=dict((entry['name'], dict(source=self.source, destination=entry['destination']))
+                      placements=dict((entry['name'], dict(source=self.source, destination=entry['destination'],
+                                                           destination_host=self.given_names[entry['destination']]))
                                       for entry in listed if entry['result'] in ('moved', 'planned')))
         stuck = [entry for entry in listed if entry['result'] in ('failed', 'not_placed')]
         if stuck:

@@ -244,6 +244,31 @@ def replication_markdown(data, title='Hyper-V Replica health'):
     return '\n'.join(parts)
 
 
+DRAIN_HEADER = ('VM', 'state', 'memory MB', 'source', 'destination', 'result', 'attempts', 'seconds', 'reason', 'fix')
+DRAIN_RESULT_STATUS = {'moved': OK, 'planned': OK, 'excluded': WARNING, 'left': WARNING, 'failed': FAILED, 'not_placed': FAILED}
+
+
+def drain_rows(data):
+    """The VM entries of host_drain results (one result, a list of them, a registered loop), worst first, then by name."""
+    entries = [entry for result in _flatten(data, 'host_drain') for entry in result.get('vms') or []]
+    order = dict((status, index) for index, status in enumerate(STATUS_ORDER))
+    return sorted(entries, key=lambda entry: (order.get(DRAIN_RESULT_STATUS.get(entry.get('result')), len(order)),
+                                              str(entry.get('source') or '').lower(), str(entry.get('name') or '').lower()))
+
+
+def drain_markdown(data, title='Host drain'):
+    rows = drain_rows(data)
+    counts = {}
+    for entry in rows:
+        counts[entry.get('result')] = counts.get(entry.get('result'), 0) + 1
+    parts = ['# %s\n' % markdown_cell(title)] if title else []
+    parts.append(', '.join('%s: %d' % (result, count) for result, count in sorted(counts.items())) + '\n' if counts else 'No VM to move.\n')
+    parts.append(markdown_table(DRAIN_HEADER, [(entry.get('name'), entry.get('state'), entry.get('memory_mb'), entry.get('source'),
+                                                entry.get('destination'), entry.get('result'), entry.get('attempts'),
+                                                entry.get('duration_seconds'), entry.get('reason'), entry.get('fix')) for entry in rows]))
+    return '\n'.join(parts)
+
+
 # ---------------------------------------------------------------- SVG diagram
 
 class Edge:

@@ -6,6 +6,7 @@ Samba DC). The moves in flight are counted from the lab's own records of every m
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import pytest
@@ -127,3 +128,55 @@ def test_bad_options_fail_before_any_change(run_playbook, drain_lab):
     result = run_playbook(drain_play('drain', pin={'web': 'hv09'}), inventory=drain_lab.inventory_path).task('drain')['hv01']
     assert result.get('failed') is True and 'pin names destinations that destinations does not list (web: hv09)' in result['msg']
     assert drain_lab.vm_names('hv01') == ['web'] and drain_lab.control.migrations() == []
+
+
+# ---- playbooks/drain_host.yml and playbooks/maintenance.yml -------------------------------------------------------------
+def delegate_everyone(lab):
+    """Every host may delegate to every other (maintenance moves VMs both ways)."""
+    names = [host['name'] for host in lab.hosts]
+    for source in names:
+        lab.set_delegation(source, [f'{service}/{peer}.hvlab.test' for peer in names if peer != source
+                                    for service in (MIGRATION_SERVICE, 'cifs')])
+
+
+def test_drain_host_playbook_writes_the_placement_file_and_the_report(run_playbook, drain_lab, tmp_path):
+    drain_lab.control.patch_host('hv01', vms=[vm(f'svc{number}') for number in range(6)] + [vm('huge', memory_gb=512)])
+    extra = {'drain_host': 'hv01', 'drain_report_dir': str(tmp_path), 'drain_include_storage': True}
+    run = run_playbook('playbooks/drain_host.yml', inventory=drain_lab.inventory_path, extra_vars=extra)
+    assert run.rc != 0 and "1 of 7 VMs stay on hv01.hvlab.test: 'huge'" in run.stdout
+    assert drain_lab.vm_names('hv01') == ['huge']
+    placement = json.loads((tmp_path / 'hv01.placement.json').read_text())
+    assert placement['source_host'] == 'hv01' and sorted(placement['placements']) == [f'svc{number}' for number in range(6)]
+    assert all(entry['destination_host'] in PEERS for entry in placement['placements'].values())
+    report = json.loads((tmp_path / 'hv01.drain.json').read_text())
+    assert report['summary'] == {'moved': 6, 'not_placed': 1}
+    markdown = (tmp_path / 'hv01.drain.md').read_text()
+    assert markdown.startswith('# Drain of hv01') and '| huge | Running | 524288 |' in markdown and 'not_placed' in markdown
+
+    # The host is emptied of what can move; a rerun moves nothing and keeps the placements of the first run.
+    drain_lab.control.patch_host('hv01', vms=[])
+    again = run_playbook('playbooks/drain_host.yml', inventory=drain_lab.inventory_path, extra_vars=extra)
+    assert again.rc == 0 and again.task('Drain the host (host_drain)')['hv01']['changed'] is False
+    assert sorted(json.loads((tmp_path / 'hv01.placement.json').read_text())['placements']) == [f'svc{number}' for number in range(6)]
+
+
+def test_maintenance_drains_each_host_runs_the_tasks_on_an_empty_host_and_returns_every_vm(run_playbook, drain_lab, tmp_path):
+    delegate_everyone(drain_lab)
+    seeded = {host['name']: drain_lab.vm_names(host['name']) for host in drain_lab.hosts}
+    maintenance = tmp_path / 'patch.yml'
+    maintenance.write_text(
+        '- name: Read the host under maintenance\n'
+        '  hyperv.mobility.host_info:\n'
+        '  register: maintenance_host\n'
+        '- name: It runs no VM\n'
+        '  ansible.builtin.assert:\n'
+        '    that: maintenance_host.vms | length == 0\n', encoding='utf-8')
+    extra = {'drain_report_dir': str(tmp_path / 'reports'), 'drain_include_storage': True, 'maintenance_tasks': str(maintenance)}
+    run = run_playbook('playbooks/maintenance.yml', inventory=drain_lab.inventory_path, extra_vars=extra)
+    assert run.rc == 0, run.stdout[-6000:]
+    # serial: 1 - one result per host under maintenance, each asserted while that host was drained
+    checked = [(host, bool(outcome.get('failed'))) for entry in run.results if entry['task']['name'] == 'It runs no VM'
+               for host, outcome in entry['hosts'].items()]
+    assert sorted(checked) == [(name, False) for name in sorted(seeded)]
+    assert {host['name']: drain_lab.vm_names(host['name']) for host in drain_lab.hosts} == seeded
+    assert not list((tmp_path / 'reports').glob('*.placement.json'))
