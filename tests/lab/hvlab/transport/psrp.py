@@ -78,6 +78,19 @@ def write_execution(pipeline: ServerPipeline, execution: typing.Any) -> None:
         pipeline.write_warning(warning)
 
 
+def _whole_fragments(buffer: bytearray, limit: int) -> int:
+    """How many bytes of buffer to send in one Receive: whole PSRP fragments (MS-PSRP 2.2.4: object id, fragment id, flags,
+    then the blob's length, big-endian, and the blob), at most limit unless one fragment alone is larger. A client parses the
+    fragments of each stream element on their own (pypsrp's defragment), so a fragment cut in two breaks it."""
+    end = 0
+    while end + 21 <= len(buffer):
+        size = 21 + int.from_bytes(buffer[end + 17:end + 21], 'big')
+        if end and end + size > limit:
+            break
+        end += size
+    return end or len(buffer)
+
+
 class PsrpShell:
     """One runspace pool (a WSMan shell with the Microsoft.PowerShell resource URI)."""
 
@@ -112,7 +125,8 @@ class PsrpShell:
         """(chunks of PSRP data, done) for the pool or a pipeline; done is None for the pool."""
         target = uuid.UUID(command_id) if command_id else None
         buffer = self._outbox.get(target, bytearray())
-        chunk, rest = bytes(buffer[:RECEIVE_CHUNK]), buffer[RECEIVE_CHUNK:]
+        cut = _whole_fragments(buffer, RECEIVE_CHUNK)
+        chunk, rest = bytes(buffer[:cut]), buffer[cut:]
         self._outbox[target] = rest
         if target is None:
             return ([chunk] if chunk else []), None
