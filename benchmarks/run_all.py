@@ -14,6 +14,7 @@ time: the machine running the benchmark is shared, so every figure carries the l
 4. What ansible-core's own psrp/winrm connection sends to run one PowerShell module (the win_ping body in
    benchmarks/library) against what one of our tasks sends in full.
 5. The replica role and 6. Site Recovery against the fake Azure, first run and rerun (roles_bench.py).
+7. Draining a host of 40 VMs onto 4 destinations: host_drain against a serial loop of vm_migrate tasks (drain_bench.py).
 
 `--quick` is the development mode (small sizes, short limits); `--parts` runs some figures and keeps the others from
 docs/performance/results.json; `--render-only` rewrites the document from results.json.
@@ -33,6 +34,7 @@ import typing
 from pathlib import Path
 
 from benchlab import COUNTER_FIELDS, REPO_ROOT, Ansible, Lab, Ports, load_average, table
+from drain_bench import drain_table, measure as measure_drain
 from mesh_bench import MeshBenchmark, MeshPlan, growth_text, mesh_table, plot, skipped_items, skipped_text
 from roles_bench import (AZURE_SETTINGS, REPLICATION_SPEED, measure_replica, measure_site_recovery, replica_table, site_recovery_module_table,
                          site_recovery_table)
@@ -40,7 +42,7 @@ from roles_bench import (AZURE_SETTINGS, REPLICATION_SPEED, measure_replica, mea
 DOC_PATH = REPO_ROOT / 'docs' / 'performance.md'
 PLOT_DIR = REPO_ROOT / 'docs' / 'performance'
 FINDINGS_PATH = REPO_ROOT / 'benchmarks' / 'findings.md'  # written by hand after a run, kept across runs
-PARTS = ('tasks', 'replica', 'asr', 'mesh')
+PARTS = ('tasks', 'replica', 'asr', 'drain', 'mesh')
 
 
 # ---- figure 1: per-task cost of every host module ---------------------------------------------------------------
@@ -260,6 +262,7 @@ def render(results: dict, plot_path: Path | None) -> str:
         site_recovery=_or_not_run(results.get('site_recovery'), site_recovery_table, 'Site Recovery'),
         site_recovery_modules=_or_not_run(results.get('site_recovery'), site_recovery_module_table, 'Site Recovery'),
         azure_settings=', '.join('%s=%s' % item for item in AZURE_SETTINGS.items()), findings=findings,
+        drain=_or_not_run(results.get('drain'), drain_table, 'drain'),
     )
 
 
@@ -372,6 +375,10 @@ def _measure(arguments: argparse.Namespace, results: dict, ansible: Ansible, por
         results['site_recovery'] = measure_site_recovery(ansible, ports, arguments.asr_vms)
         print(site_recovery_table(results['site_recovery']), '\n', flush=True)
         print(site_recovery_module_table(results['site_recovery']), '\n', flush=True)
+    if 'drain' in arguments.parts:
+        print('== playbooks/drain_host.yml against a serial vm_migrate loop (40 VMs, 4 destinations)', flush=True)
+        results['drain'] = measure_drain(ansible, ports)
+        print(drain_table(results['drain']), '\n', flush=True)
     if 'mesh' in arguments.parts:
         print('== playbooks/live_migration.yml mesh', flush=True)
         plan = MeshPlan(arguments.sizes, arguments.forks, arguments.latencies, arguments.max_run_seconds, arguments.budget_seconds,

@@ -11,6 +11,7 @@ import uuid
 
 import pytest
 
+from hvlab.control import peak_in_flight
 from migration_lab import MIGRATION_SERVICE, start_migration_lab
 
 GIB = 1024 ** 3
@@ -47,17 +48,6 @@ def drain_play(name, check_mode=False, **options):
     if check_mode:
         task['check_mode'] = True
     return {'hosts': 'hv01', 'gather_facts': False, 'tasks': [task]}
-
-
-def peak_in_flight(records, host):
-    """The most moves transferring at once on host (source or destination), from the lab's records."""
-    edges = sorted([(record['started'], 1) for record in records if record['started'] and host in (record['source'], record['destination'])]
-                   + [(record['finished'], -1) for record in records if record['started'] and host in (record['source'], record['destination'])])
-    peak = current = 0
-    for _unused, step in edges:
-        current += step
-        peak = max(peak, current)
-    return peak
 
 
 def test_drains_many_vms_in_parallel_within_the_limits_and_a_rerun_changes_nothing(run_playbook, drain_lab):

@@ -3,7 +3,8 @@
 Routes (docs/dev/contracts.md): GET /health, GET /hosts, GET|PATCH /hosts/<name>, GET /counters,
 POST /counters/reset, POST|GET|DELETE /faults, POST /latency, POST /replication (Hyper-V Replica's clock, data
 writes and replication faults: hvlab.model.replication.control), and GET /hosts/<name>/commands (the last commands the host
-ran with their parameters, since the counters were reset; for tests that prove values arrive unchanged).
+ran with their parameters, since the counters were reset; for tests that prove values arrive unchanged), GET|DELETE
+/migrations (every live migration the lab queued or ran, with its times and result: World.migrations).
 """
 
 import http.server
@@ -238,3 +239,21 @@ class LabControl:
         Answers {'clock': ISO time, 'speed': simulated seconds per wall-clock second}; see hvlab.model.replication.control.
         """
         return self._call('POST', '/replication', body)
+
+
+def in_flight_series(records: list, host: str | None = None) -> list:
+    """[(seconds since the first move started, moves transferring then)] from GET /migrations records, at every start and end;
+    host: only the moves from or to that host (short name)."""
+    chosen = [record for record in records if record.get('started') and (host is None or host in (record['source'], record['destination']))]
+    edges = sorted([(record['started'], 1) for record in chosen] + [(record['finished'], -1) for record in chosen if record['finished']])
+    series, current = [], 0
+    first = edges[0][0] if edges else 0.0
+    for moment, step in edges:
+        current += step
+        series.append((moment - first, current))
+    return series
+
+
+def peak_in_flight(records: list, host: str | None = None) -> int:
+    """The most moves that transferred at once (on host, or anywhere)."""
+    return max((count for _moment, count in in_flight_series(records, host)), default=0)

@@ -12,6 +12,7 @@ import pytest
 from directory_helpers import ace, reset_delegation, security_descriptor, set_attribute
 from hvlab.model.directory import TRUSTED_TO_AUTH_FOR_DELEGATION, Directory
 from hvlab.engine import Command, Identity, LabObject
+from hvlab.control import peak_in_flight
 from hvlab.engine.objects import vm_object
 from hvlab.model.world import World
 
@@ -355,18 +356,6 @@ def test_move_takes_the_configured_duration(world):
     started = time.monotonic()
     assert move(world.hosts[0], 'hv01-web', 'hv02', *STORAGE).errors == []
     assert 0.25 <= time.monotonic() - started < 1.0
-
-
-def peak_in_flight(records, host):
-    """The most moves transferring at one time on host (as source or destination), from World.migrations()."""
-    edges = sorted([(record['started'], 1) for record in records if record['started'] and host in (record['source'], record['destination'])]
-                   + [(record['finished'], -1) for record in records if record['started'] and host in (record['source'], record['destination'])],
-                   key=lambda edge: (edge[0], edge[1]))
-    peak = current = 0
-    for _unused, step in edges:
-        current += step
-        peak = max(peak, current)
-    return peak
 
 
 def test_the_history_keeps_every_move_with_its_times_and_result(world):
