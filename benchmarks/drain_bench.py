@@ -37,9 +37,9 @@ def bench_vm(number: int) -> dict:
 
 def setup_plays() -> list:
     """What an operator does once: delegation from the source to each destination, then the source's tickets renewed."""
-    return [{'hosts': 'localhost', 'gather_facts': False, 'tasks': [
-                {'name': 'delegation', 'hyperv.mobility.kerberos_delegation': dict(computer=SOURCE, migration_peers=list(DESTINATIONS), **AD)}]},
-            {'hosts': SOURCE, 'gather_facts': False, 'tasks': [{'name': 'purge', 'hyperv.mobility.kerberos_tickets': {'state': 'purged'}}]}]
+    delegation = {'name': 'delegation', 'hyperv.mobility.kerberos_delegation': dict(computer=SOURCE, migration_peers=list(DESTINATIONS), **AD)}
+    purge = {'name': 'purge', 'hyperv.mobility.kerberos_tickets': {'state': 'purged'}}
+    return [{'hosts': 'localhost', 'gather_facts': False, 'tasks': [delegation]}, {'hosts': SOURCE, 'gather_facts': False, 'tasks': [purge]}]
 
 
 def serial_plays() -> list:

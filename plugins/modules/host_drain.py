@@ -213,7 +213,8 @@ import time
 
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import (
     Command, HostError, HypervModule, ModuleFailure, OptionError, OutcomeUnknownError, Resource, describe)
-from ansible_collections.hyperv.mobility.plugins.module_utils._framework.peer_connection import DESTINATIONS_ARGUMENT_SPEC, destinations_options, destinations_problems
+from ansible_collections.hyperv.mobility.plugins.module_utils._framework.peer_connection import (
+    DESTINATIONS_ARGUMENT_SPEC, destinations_options, destinations_problems)
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility import reads
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.drain import MB, Destination, DrainVM, MoveSlots, place
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.host_identity import host_identity
@@ -470,9 +471,8 @@ class HostDrain(Resource):
                                       for entry in listed if entry['result'] in ('moved', 'planned')))
         stuck = [entry for entry in listed if entry['result'] in ('failed', 'not_placed')]
         if stuck:
-            raise ModuleFailure('%d of %d VMs stay on %s: %s' % (len(stuck), len(listed), self.source,
-                                                                 '; '.join("'%s': %s; fix: %s" % (entry['name'], entry['reason'], entry['fix']) for entry in stuck)),
-                                **result)
+            told = '; '.join("'%s': %s; fix: %s" % (entry['name'], entry['reason'], entry['fix']) for entry in stuck)
+            raise ModuleFailure('%d of %d VMs stay on %s: %s' % (len(stuck), len(listed), self.source, told), **result)
         verb = 'would move' if module.check_mode else 'moved'
         result['msg'] = '%s %d VM(s) off %s' % (verb, result['summary'].get('moved', result['summary'].get('planned', 0)), self.source)
         return result
@@ -493,9 +493,10 @@ ARGUMENT_SPEC = dict(
     include_storage=dict(type='bool', default=False),
     retries=dict(type='int', default=2),
     retry_delay=dict(type='float', default=5),
-    **DESTINATIONS_ARGUMENT_SPEC
+    # The shared spec of several destinations, required here (there is no single destination to give instead).
+    destinations=dict(DESTINATIONS_ARGUMENT_SPEC['destinations'], required=True),
+    destination_connections=DESTINATIONS_ARGUMENT_SPEC['destination_connections'],
 )
-ARGUMENT_SPEC['destinations'] = dict(type='list', elements='str', required=True)
 
 
 def main():

@@ -186,6 +186,7 @@ from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.host_ide
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.hyperv import HV
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.move_errors import explain, incompatibilities_of
 
+
 def vm_view(vm):
     return dict(name=vm.get('Name'), id=str(vm.get('Id') or '') or None, state=vm.get('State') and str(vm.get('State')),
                 version=vm.get('Version') and str(vm.get('Version')))
