@@ -274,7 +274,6 @@ class HostDrain(Resource):
     def read_destinations(self, module):
         self.sessions, destinations = {}, []
         for name, options in destinations_options(self.params):
-            module.check_connection(options, prefix='destination_connections[%s].' % name)
             session = module.peer_session(options)
             try:
                 result = module.read(list(reads.DRAIN_DESTINATION), session=session, check=True)
@@ -439,6 +438,8 @@ class HostDrain(Resource):
     # ------------------------------------------------------------------ run
     def run(self, module):
         params = self.params
+        for name, options in destinations_options(params):      # every connection that cannot work fails before any connects
+            module.check_connection(options, prefix='destination_connections[%s].' % name)
         vms = self.read_source(module)
         destinations = self.read_destinations(module)
         entries = {}

@@ -44,6 +44,7 @@ BASELINE = {
     'asr_replication_policy_info': dict(AZURE),
     'asr_vmm_registration': dict(AZURE, **HYPERV, installer_path='C:\\setup.exe', vault_credentials_path='C:\\vault.VaultCredentials'),
     'fidelity_recording': dict(HYPERV),
+    'host_drain': dict(HYPERV, destinations=['hv02']),
     'host_info': dict(HYPERV),
     'kerberos_delegation': dict(AD, computer='hv01', services=['cifs/hv02']),
     'kerberos_tickets': dict(HYPERV),
