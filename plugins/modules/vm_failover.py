@@ -16,7 +16,7 @@ description:
     operation) and O(destination) the B(recovery site) (its Replica server). Running the same task again after the action
     is done changes nothing.
   - V(test) - test failover on the recovery site (C(Start-VMFailover -AsTest)), a test VM named C(<name> - Test) from
-    the latest recovery point, not connected to replication. Only the recovery site is contacted.
+    the latest recovery point (or O(recovery_point)), not connected to replication. Only the recovery site is contacted.
   - V(cleanup_test) - removes the test VM (C(Stop-VMFailover) on the Replica VM). Only the recovery site is contacted.
   - V(planned) - planned failover from the primary site to the recovery site, with no data loss - the VM must be
     turned off on the primary site; pending changes are sent (C(Start-VMFailover -Prepare) on the primary site), the
@@ -24,7 +24,7 @@ description:
     (C(Set-VMReplication -Reverse)) so that the recovery site now replicates back to the primary site, unless
     O(reverse_replication=false).
   - V(unplanned) - the primary site is lost. The Replica VM on the recovery site fails over to the latest recovery
-    point (C(Start-VMFailover)). Only the recovery site is contacted. Follow it with V(complete), and with V(reverse)
+    point, or to the older one O(recovery_point) names (C(Start-VMFailover)). Only the recovery site is contacted. Follow it with V(complete), and with V(reverse)
     when the primary site is back.
   - V(complete) - commits a failover on the recovery site (C(Complete-VMFailover)); the other recovery points are
     discarded and the failover can no longer be cancelled. Only the recovery site is contacted.
@@ -69,11 +69,14 @@ options:
       - The recovery site - the Replica server of the VM in normal operation. The task's host is the primary site.
   recovery_point:
     description:
-      - The recovery point to fail over to with V(test) and V(unplanned). Only V(latest) is supported.
-      - Choosing another point needs its checkpoint object (C(Get-VMSnapshot)) piped into
-        C(Start-VMFailover -VMRecoverySnapshot). C(Get-VMSnapshot) is not among the documented cmdlets this collection
-        calls, and the WinRM runner runs no pipes, so any other value fails before anything changes. Choose an older
-        point in Hyper-V Manager when it is needed.
+      - The recovery point to fail over to with V(test) and V(unplanned) - V(latest), or the name of one of the Replica VM's
+        recovery checkpoints as C(Get-VMSnapshot -VMName <name> -SnapshotType Replica) lists them (RV(recovery_points) of a
+        V(test) or V(unplanned) run lists them too), for example an older point from before a corruption or ransomware.
+      - The checkpoint is read on the recovery site and piped into C(Start-VMFailover) (its C(-VMRecoverySnapshot) parameter).
+        A name that is not one of the VM's recovery points fails, listing those there are, before anything changes; wildcard
+        characters (C(*), C(?), C([)) are refused (C(Get-VMSnapshot -Name) takes a pattern).
+      - A failover already done (or a test VM already there) is kept whichever point it came from - V(cancel) it (or
+        V(cleanup_test)) to choose another point. Other actions refuse any value but V(latest).
     type: str
     default: latest
   reverse_replication:
@@ -106,8 +109,8 @@ options:
     choices: [network, none]
     default: network
 notes:
-  - Cmdlets run - C(Get-CimInstance -ClassName Win32_ComputerSystem), C(Get-VM), C(Get-VMReplication) on each site the action needs,
-    then as needed
+  - Cmdlets run - C(Get-CimInstance -ClassName Win32_ComputerSystem), C(Get-VM), C(Get-VMReplication) on each site the action needs
+    (with V(test) and V(unplanned) also C(Get-VMSnapshot -SnapshotType Replica) on the recovery site), then as needed
     C(Start-VMFailover), C(Stop-VMFailover), C(Complete-VMFailover), C(Set-VMReplication -Reverse),
     C(Start-VMInitialReplication). An action that is already done costs one pipeline per site it reads.
 seealso:
@@ -205,13 +208,33 @@ test_vm:
   returned: always
   type: str
   sample: web01 - Test
+recovery_point:
+  description: The recovery point the task failed over to - its name, or V(latest).
+  returned: O(action=test) and O(action=unplanned)
+  type: str
+  sample: web01 - Standard Replica - (12/06/2026 - 03:00:00)
+recovery_points:
+  description:
+    - The Replica VM's recovery points on the recovery site, oldest first, as they were before the task (C(Get-VMSnapshot
+      -SnapshotType Replica)); empty when it has none (not a Replica VM, initial replication not done, or failover completed).
+  returned: O(action=test) and O(action=unplanned)
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: The checkpoint's name, what O(recovery_point) takes.
+      type: str
+    created:
+      description: When the point was taken (C(CreationTime)), as the host reports it.
+      type: str
+  sample: [{name: web01 - Standard Replica - (12/06/2026 - 02:00:00), created: '2026-12-06T02:00:00'}]
 '''
 
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility import reads
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import (
     Command, HostError, HypervModule, ModuleFailure, OptionError, Resource, Step, StepFailed, describe, describe_errors, explained)
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.validators import (
-    check_port, check_thumbprint, check_vm_name, find_one_vm, normalize_thumbprint)
+    WILDCARD_CHARACTERS, check_port, check_thumbprint, check_vm_name, find_one_vm, normalize_thumbprint)
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.peer_connection import (
     DESTINATION_ARGUMENT_SPEC, destination_options, refuse_destination_is_source)
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.replica_relationship import (
@@ -228,16 +251,41 @@ TEST_SUFFIX = ' - Test'
 ACTIONS = ['test', 'cleanup_test', 'planned', 'unplanned', 'complete', 'cancel', 'reverse', 'failback']
 # Actions that need only the recovery site: they must work while the primary site is down.
 RECOVERY_SITE_ONLY = ('test', 'cleanup_test', 'unplanned', 'complete')
-RECOVERY_POINT_LIMITATION = (
-    "recovery_point '%s' is not supported: only the latest recovery point can be chosen. Failing over to another point needs its "
-    'checkpoint object from Get-VMSnapshot piped into Start-VMFailover -VMRecoverySnapshot; Get-VMSnapshot is not among the '
-    'documented cmdlets this collection calls and the WinRM runner runs no pipes. Use recovery_point=latest, or choose the point '
-    'in Hyper-V Manager')
+# Actions that fail over from a recovery point (Start-VMFailover on the Replica VM): recovery_point chooses it.
+POINT_ACTIONS = ('test', 'unplanned')
+LATEST = 'latest'
+SNAPSHOT_TYPE = 'Microsoft.HyperV.PowerShell.VMSnapshot'
 
 
 def step_line(command):
-    """A command of a step as the result lists it (every command is about the task's VM, so its name is left out)."""
-    return describe(command, implied=('VMName',))
+    """A command (or piped commands) of a step as the result lists it (every command is about the task's VM, so its name is left
+    out)."""
+    return ' | '.join(describe(item, implied=('VMName',)) for item in command.commands)
+
+
+def chosen_point(params):
+    """The recovery point name the task asks for, None for the latest."""
+    point = params['recovery_point'].strip()
+    return None if point.lower() == LATEST else point
+
+
+def check_recovery_point(params):
+    point = chosen_point(params)
+    if point is None:
+        return
+    if params['action'] not in POINT_ACTIONS:
+        raise OptionError("recovery_point applies to action=%s; got action=%s with recovery_point '%s' (use latest)"
+                          % (' and '.join(POINT_ACTIONS), params['action'], point))
+    wildcards = sorted(set(WILDCARD_CHARACTERS) & set(point))
+    if wildcards:
+        raise OptionError('recovery_point %r holds the wildcard character(s) %s: give latest or the name of one recovery point, as '
+                          'Get-VMSnapshot -SnapshotType Replica lists it' % (point, ' '.join(wildcards)))
+
+
+def recovery_points_of(result, vm_name):
+    """[{name, created}] of the VM's Replica checkpoints in a pipeline result, oldest first (Get-VMSnapshot's order)."""
+    return [dict(name=item.get('Name'), created=item.get('CreationTime')) for item in result.of_type(SNAPSHOT_TYPE)
+            if str(item.get('VMName') or '').lower() == vm_name.lower()]
 
 
 class Site:
@@ -255,16 +303,22 @@ class Site:
         self.vm = None
         self.rel = None
         self.test_vm = None
+        self.recovery_points = None
 
     def failure(self, exc):
         """A host error of this site as the task's failure, named by the site."""
         return ModuleFailure('%s: %s' % (self.label, exc.message), host=exc.host or self.label)
 
-    def read(self):
+    def read(self, recovery_points=False):
+        """The site's state, with recovery_points also the VM's recovery points (the same pipeline)."""
+        extra = [reads.recovery_checkpoints(self.vm_name)] if recovery_points else []
         try:
-            self.absorb(self.session.run(list(self.READ), check=False))
+            result = self.session.run(list(self.READ) + extra, check=False)
         except HostError as exc:
             raise self.failure(exc)
+        self.absorb(result)
+        if recovery_points:
+            self.recovery_points = recovery_points_of(result, self.vm_name)
         return self
 
     def absorb(self, result):
@@ -346,7 +400,7 @@ class FailoverPlan:
         if target.test_vm is not None:
             return
         self.require_replica(target)
-        self.add(target, Command('Start-VMFailover', dict(self.vm, AsTest=True)))
+        self.add(target, self.failover_command(target, AsTest=True))
 
     def plan_cleanup_test(self):
         if self.destination.test_vm is not None:
@@ -357,7 +411,20 @@ class FailoverPlan:
         if target.mode == 'Primary' or (target.mode == 'Replica' and target.state in FAILOVER_STATES):
             return       # already failed over (and perhaps reversed)
         self.require_replica(target)
-        self.add(target, Command('Start-VMFailover', self.vm))
+        self.add(target, self.failover_command(target))
+
+    def failover_command(self, target, **switches):
+        """Start-VMFailover on the Replica VM: from the latest recovery point, or the chosen one's checkpoint piped into it."""
+        point = chosen_point(self.params)
+        if point is None:
+            return Command('Start-VMFailover', dict(self.vm, **switches))
+        names = [item['name'] for item in target.recovery_points or []]
+        match = next((name for name in names if name.lower() == point.lower()), None)
+        if match is None:
+            self.refuse("recovery_point '%s' is not a recovery point of the VM on %s; it has %s" % (
+                point, target.name, ', '.join("'%s'" % name for name in names) if names else 'none'))
+        checkpoint = Command('Get-VMSnapshot', dict(self.vm, Name=match, SnapshotType='Replica'))
+        return checkpoint.pipe(Command('Start-VMFailover', switches))
 
     def plan_complete(self):
         target = self.destination
@@ -442,8 +509,7 @@ class VmFailover(Resource):
 
     def validate(self):
         params = self.params
-        if params['recovery_point'].strip().lower() != 'latest' and params['action'] in ('test', 'unplanned'):
-            raise OptionError(RECOVERY_POINT_LIMITATION % params['recovery_point'])
+        check_recovery_point(params)
         check_port('reverse_port', params['reverse_port'])
         check_thumbprint('reverse_certificate_thumbprint', params['reverse_certificate_thumbprint'])
         check_vm_name('name', params['name'])
@@ -455,7 +521,7 @@ class VmFailover(Resource):
         module.check_connection(destination_connection, prefix='destination_connection.')
         self.source = Site(params['hyperv_host'], module.session, params['name'])
         self.destination = Site(params['destination'], module.peer_session(destination_connection), params['name'])
-        self.destination.read()
+        self.destination.read(recovery_points=params['action'] in POINT_ACTIONS)
         if params['action'] not in RECOVERY_SITE_ONLY:
             self.source.read()
         if self.destination.vm is None and params['action'] in RECOVERY_SITE_ONLY:
@@ -475,6 +541,8 @@ class VmFailover(Resource):
                 raise self.site_of(error, sites).failure(error)
         result = dict(changed=bool(steps), action=params['action'], steps=lines, source=self.source.view(),
                       destination=self.destination.view(), test_vm=self.destination.test_vm)
+        if params['action'] in POINT_ACTIONS:
+            result.update(recovery_point=chosen_point(params) or LATEST, recovery_points=self.destination.recovery_points or [])
         if module.diff_mode:
             result['diff'] = dict(before=before, after=self.snapshot())
         result['msg'] = self.message(lines, module.check_mode)
@@ -512,7 +580,7 @@ class VmFailover(Resource):
 ARGUMENT_SPEC = dict(
     name=dict(type='str', required=True),
     action=dict(type='str', required=True, choices=ACTIONS),
-    recovery_point=dict(type='str', default='latest'),
+    recovery_point=dict(type='str', default=LATEST),
     reverse_replication=dict(type='bool', default=True),
     reverse_port=dict(type='int'),
     reverse_authentication=dict(type='str', choices=['kerberos', 'certificate']),

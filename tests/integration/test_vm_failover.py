@@ -167,8 +167,11 @@ def test_check_mode_lists_the_steps_and_changes_nothing(lab, run_playbook):
 
 
 @pytest.mark.parametrize('action, options, words', [
-    ('unplanned', {'recovery_point': 'hv01-app - Standard Replica - (11/22/2026 - 00:00:00)'}, 'only the latest recovery point'),
-    ('test', {'recovery_point': 'yesterday'}, 'Get-VMSnapshot is not among the documented cmdlets'),
+    ('unplanned', {'recovery_point': 'hv01-app - Standard Replica - (11/22/2026 - 00:00:00)'},
+     "recovery_point 'hv01-app - Standard Replica - (11/22/2026 - 00:00:00)' is not a recovery point of the VM on hv02.hvlab.test; it has "
+     "'hv01-app - Standard Replica - ("),
+    ('test', {'recovery_point': 'hv01-app*'}, "recovery_point 'hv01-app*' holds the wildcard character(s) *"),
+    ('complete', {'recovery_point': 'yesterday'}, "recovery_point applies to action=test and unplanned; got action=complete"),
     ('complete', {}, 'no failover waits for completion on hv02.hvlab.test'),
     ('reverse', {}, 'run action=unplanned (or planned) first'),
     ('test', {'name': 'no-such-vm'}, "VM 'no-such-vm' was not found on hv02"),
@@ -200,3 +203,38 @@ def test_the_playbooks_run_the_drill_the_planned_failover_and_the_failback(lab, 
     back = run_playbook('playbooks/failback.yml', inventory=lab.inventory_path, extra_vars=pairs)
     assert back.rc == 0, back.stdout
     assert sides(lab) == (('Primary', 'Replicating'), ('Replica', 'Replicating')) and vm(lab, PRIMARY, VM)['data_version'] == 8
+
+
+def points_by_version(lab):
+    """{data_version: recovery point name} of the Replica VM on the recovery site (the lab's state)."""
+    return {point['data_version']: point['name'] for point in relationship(lab, RECOVERY, VM)['recovery_points']}
+
+
+def test_unplanned_failover_to_an_older_recovery_point_brings_its_data_back(lab, run_playbook):
+    # Hourly recovery points: one holding data version 7, then the workload writes on (version 10 is the latest replicated).
+    lab.control.replication(write={'host': PRIMARY, 'vm': VM, 'count': 2}, advance_seconds=3600)
+    lab.control.replication(write={'host': PRIMARY, 'vm': VM, 'count': 3}, advance_seconds=3600)
+    assert vm(lab, RECOVERY, VM)['data_version'] == 10
+    older = points_by_version(lab)[7]
+
+    # A test failover from the older point first: the test VM holds that point's data, the Replica VM keeps replicating.
+    tested = failover(run_playbook, lab, 'test', recovery_point=older)
+    assert not tested.get('failed') and tested['recovery_point'] == older, tested
+    assert tested['steps'] == ["hv02.hvlab.test: Get-VMSnapshot Name=%s SnapshotType=Replica | Start-VMFailover -AsTest -Confirm:$false" % older]
+    assert older in [point['name'] for point in tested['recovery_points']]
+    assert vm(lab, RECOVERY, TEST_VM)['data_version'] == 7 and vm(lab, RECOVERY, VM)['data_version'] == 10
+    assert failover(run_playbook, lab, 'cleanup_test')['changed'] is True
+
+    lab.control.inject_fault(PRIMARY, 'host_down', count=1000)               # the primary site is lost
+    try:
+        unplanned = failover(run_playbook, lab, 'unplanned', recovery_point=older.upper())
+        assert not unplanned.get('failed') and unplanned['changed'], unplanned
+        assert relationship(lab, RECOVERY, VM)['state'] == 'FailedOverWaitingCompletion'
+        assert vm(lab, RECOVERY, VM)['data_version'] == 7, "the failover brings the chosen point's data back, not the latest"
+        lab.control.reset_counters()
+        again = failover(run_playbook, lab, 'unplanned', recovery_point=older)
+        assert again['changed'] is False and writes(lab, RECOVERY) == {}, again
+        assert failover(run_playbook, lab, 'complete')['changed'] is True
+    finally:
+        lab.control.clear_faults()
+    assert relationship(lab, RECOVERY, VM)['state'] == 'FailedOver' and vm(lab, RECOVERY, VM)['data_version'] == 7

@@ -35,6 +35,12 @@ REPLICA_SERVER = (Command('Get-VMReplicationServer'), Command('Get-VMReplication
 VM_REPLICATION_STATE = (IDENTITY_COMMAND, Command('Get-VM'), Command('Get-VMReplication'))
 
 
+def recovery_checkpoints(name):
+    """vm_failover (test, unplanned): the recovery points of a Replica VM, the checkpoints of type Replica (Get-VMSnapshot,
+    oldest first). A VM with none is an ObjectNotFound error record of Get-VMSnapshot (the decompiled GetVMSnapshot)."""
+    return Command('Get-VMSnapshot', {'VMName': [name], 'SnapshotType': 'Replica'})
+
+
 def replication_info(name, vm_id=None):
     """vm_replication_info: Get-VM (only for a named VM: tells an unknown VM from one without replication), Get- and
     Measure-VMReplication, the disks. With vm_id: Get-VM -Id (the same answer for that one VM) and every relationship of the

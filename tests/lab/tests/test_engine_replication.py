@@ -562,13 +562,18 @@ def test_cancelling_a_prepared_planned_failover(world, hosts):
     assert state(primary)[0] == 'Replicating'
 
 
-def test_unplanned_failover_to_a_chosen_recovery_point(world, hosts):
-    primary, replica = hosts
+def hourly_points(world, primary, replica):
+    """hv01-web replicating with three hours of history, data versions 1, 2, 3: the Replica VM's recovery points."""
     replicating(world, primary, replica, RecoveryHistory=3)
     for version in (1, 2, 3):
         vm_of(primary).data_version = version
         world.advance_replication(3600)
-    points = replica.replication.relationships[vm_of(replica).vm_id].recovery_points
+    return replica.replication.relationships[vm_of(replica).vm_id].recovery_points
+
+
+def test_unplanned_failover_to_a_chosen_recovery_point(world, hosts):
+    primary, replica = hosts
+    points = hourly_points(world, primary, replica)
     # Hourly points, the newest one following every cycle (it is the latest replicated state).
     assert [point.data_version for point in points] == [1, 2, 3, 3]
     snapshot = recovery_point_object(replica, vm_of(replica), points[0])
@@ -709,3 +714,28 @@ def test_use_backup_needs_a_prepared_replica(hosts):
     make_replica_server(hosts[1])
     ok(enable(hosts[0]))
     assert 'AsReplica' in only_error(run(hosts[0], 'Start-VMInitialReplication', VM, ('UseBackup', None))).message
+
+
+def test_recovery_checkpoints_listed_by_get_vmsnapshot_and_piped_into_start_vmfailover(world, hosts):
+    primary, replica = hosts
+    points = hourly_points(world, primary, replica)
+    listed = ok(run(replica, 'Get-VMSnapshot', VM, ('SnapshotType', 'Replica')))
+    assert [item.properties['Name'] for item in listed] == [point.name for point in points]
+    assert {item.properties['SnapshotType'].name for item in listed} == {'Replica'}
+    # The primary VM has no recovery checkpoints: asking for a type (or a name) that matches none is ObjectNotFound.
+    assert only_error(run(primary, 'Get-VMSnapshot', VM, ('SnapshotType', 'Replica'))).fully_qualified_error_id == \
+        'ObjectNotFound,Microsoft.HyperV.PowerShell.Commands.GetVMSnapshot'
+    assert ok(run(primary, 'Get-VMSnapshot', VM)) == []
+    assert only_error(run(replica, 'Get-VMSnapshot', VM, ('Name', 'no such point'))).category == 'ObjectNotFound'
+    oldest = [Command('Get-VMSnapshot', [('VMName', VM), ('Name', points[0].name), ('SnapshotType', 'Replica')]),
+              Command('Start-VMFailover', [CONFIRMED])]
+    ok(replica.execute([oldest], IDENTITY))
+    assert state(replica)[0] == 'FailedOverWaitingCompletion' and vm_of(replica).data_version == 1
+    # A test failover from a chosen point: the test VM holds that point's data.
+    ok(run(replica, 'Stop-VMFailover', VM))
+    second = [Command('Get-VMSnapshot', [('VMName', VM), ('Name', points[1].name)]), Command('Start-VMFailover', [('AsTest', None), CONFIRMED])]
+    ok(replica.execute([second], IDENTITY))
+    assert vm_of(replica, VM + ' - Test').data_version == 2 and vm_of(replica).data_version == 3
+    # Anything else piped into Start-VMFailover is not bound.
+    wrong = [Command('Get-VMReplication', [('VMName', VM)]), Command('Start-VMFailover', [CONFIRMED])]
+    assert only_error(replica.execute([wrong], IDENTITY)).fully_qualified_error_id.startswith('InputObjectNotBound,')

@@ -88,6 +88,7 @@ READS = [
     (1, [('Get-VMReplicationAuthorizationEntry', [])]),
     (0, [('Get-VMReplication', [])]),
     (1, [('Get-VMReplication', [])]),
+    (1, [('Get-VMSnapshot', [('VMName', ['hv01-web']), ('SnapshotType', 'Replica')])]),
     (0, [('Measure-VMReplication', [])]),
     (0, [('Get-NetFirewallRule', [])]),
     (0, [('Get-CimInstance', [('ClassName', 'Win32_ComputerSystem')])]),

@@ -46,10 +46,12 @@ class Executor:
                 self.execution.errors.append(command_not_found(command.name))
                 return
             arguments = list(command.parameters)
-            if position > 0 and cmdlets.takes_vm_objects(signature.name):
-                # Bound now with a stand-in for the piped VM (PowerShell binds the named arguments before any input arrives and
+            object_input = cmdlets.object_input(signature.name)
+            if position > 0 and object_input:
+                # Bound now with a stand-in for the piped object (PowerShell binds the named arguments before any input arrives and
                 # leaves the pipeline parameter to each object); bound again per object below.
-                arguments = arguments + [('VM', _vm_argument(signature, LabObject([VM_TYPE, 'System.Object'], {}, VM_TYPE)))]
+                type_name, parameter = next(iter(object_input.items()))
+                arguments = arguments + [(parameter, _piped_argument(signature, parameter, LabObject([type_name, 'System.Object'], {}, type_name)))]
             try:
                 prepared.append((signature, ParameterBinder(signature).bind(arguments), list(command.parameters)))
             except BindingError as failure:
@@ -58,9 +60,9 @@ class Executor:
         piped = None
         for position, (signature, bound, arguments) in enumerate(prepared):
             contexts = []
-            if piped is not None and cmdlets.takes_vm_objects(signature.name):
+            if piped is not None and cmdlets.object_input(signature.name):
                 for item in piped:
-                    contexts.append(self._run_for_vm_object(signature, arguments, item))
+                    contexts.append(self._run_for_object(signature, bound, arguments, item))
             else:
                 ctx = CmdletContext(self.host, self.identity, signature, bound, confirm_preference=self.confirm_preference,
                                     pipeline_input=piped)
@@ -78,13 +80,16 @@ class Executor:
                 self._write_warnings(ctx)
                 self._write_errors(ctx)
 
-    def _run_for_vm_object(self, signature: CmdletSignature, arguments: list, item) -> CmdletContext:
-        """One invocation of a cmdlet for one piped object: a VirtualMachine binds to -VM; anything else is not bound."""
-        if not (isinstance(item, LabObject) and VM_TYPE in item.type_names):
-            ctx = CmdletContext(self.host, self.identity, signature, ParameterBinder(signature).bind(arguments), confirm_preference=self.confirm_preference)
+    def _run_for_object(self, signature: CmdletSignature, prebound, arguments: list, item) -> CmdletContext:
+        """One invocation of a cmdlet for one piped object, bound to the parameter its type goes to (a VirtualMachine to -VM, ...);
+        an object of no such type is not bound (reported against the arguments bound with the stand-in)."""
+        object_input = cmdlets.object_input(signature.name)
+        parameter = next((object_input[name] for name in getattr(item, 'type_names', ()) if name in object_input), None)
+        if parameter is None:
+            ctx = CmdletContext(self.host, self.identity, signature, prebound, confirm_preference=self.confirm_preference)
             ctx.errors.append(input_not_bound(signature, item))
             return ctx
-        bound = ParameterBinder(signature).bind(arguments + [('VM', _vm_argument(signature, item))])
+        bound = ParameterBinder(signature).bind(arguments + [(parameter, _piped_argument(signature, parameter, item))])
         ctx = CmdletContext(self.host, self.identity, signature, bound, confirm_preference=self.confirm_preference)
         self._invoke(signature, ctx)
         return ctx
@@ -133,13 +138,10 @@ class Executor:
         self.execution.errors.extend(ctx.errors)
 
 
-VM_TYPE = 'Microsoft.HyperV.PowerShell.VirtualMachine'
-
-
-def _vm_argument(signature: CmdletSignature, vm):
-    """The piped VM as its -VM parameter takes it: VirtualMachine[] (Start-VM) gets a one-element array."""
-    spec = next(spec for spec in signature.parameters if spec.name == 'VM')
-    return [vm] if spec.type.is_array else vm
+def _piped_argument(signature: CmdletSignature, parameter: str, item):
+    """The piped object as its parameter takes it: an array parameter (VirtualMachine[] of Start-VM) gets a one-element array."""
+    spec = next(spec for spec in signature.parameters if spec.name == parameter)
+    return [item] if spec.type.is_array else item
 
 
 def command_not_found(name: str) -> ErrorInfo:

@@ -4,7 +4,9 @@
 import pytest
 
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.commands import PipelineResult
-from ansible_collections.hyperv.mobility.plugins.modules.vm_failover import FailoverPlan, ModuleFailure, Site, step_line
+from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import OptionError
+from ansible_collections.hyperv.mobility.plugins.modules.vm_failover import (
+    FailoverPlan, ModuleFailure, Site, check_recovery_point, recovery_points_of, step_line)
 
 from pipeline_objects import computer_system, hyperv_object as obj
 
@@ -23,7 +25,7 @@ def site(fqdn, mode=None, state=None, vm_state='Off', test_vm=False):
     return found
 
 
-def params(action, **given):
+def params(action='test', **given):
     values = {'name': 'web01', 'action': action, 'recovery_point': 'latest', 'reverse_replication': True, 'reverse_port': None,
               'reverse_authentication': None, 'reverse_certificate_thumbprint': None, 'initial_replication': 'network'}
     values.update(given)
@@ -127,3 +129,49 @@ def test_test_failover_needs_the_replica_side():
         steps('test', NOT_READ, site('hv02.corp.example.com', 'Primary', 'Replicating'))
     with pytest.raises(ModuleFailure, match='holds no replication'):
         steps('test', NOT_READ, site('hv02.corp.example.com'))
+
+
+POINTS = [{'name': 'web01 - Standard Replica - (12/06/2026 - 01:00:00)', 'created': '2026-12-06T01:00:00'},
+          {'name': 'web01 - Standard Replica - (12/06/2026 - 02:00:00)', 'created': '2026-12-06T02:00:00'}]
+
+
+def with_points(points):
+    replica = site('hv02.corp.example.com', 'Replica', 'Replicating')
+    replica.recovery_points = points
+    return replica
+
+
+def test_an_older_recovery_point_is_piped_into_start_vmfailover():
+    older = POINTS[0]['name']
+    assert steps('unplanned', NOT_READ, with_points(POINTS), recovery_point=older.upper()) == [
+        'hv02: Get-VMSnapshot Name=%s SnapshotType=Replica | Start-VMFailover -Confirm:$false' % older]
+    assert steps('test', NOT_READ, with_points(POINTS), recovery_point=older) == [
+        'hv02: Get-VMSnapshot Name=%s SnapshotType=Replica | Start-VMFailover -AsTest -Confirm:$false' % older]
+    # latest (any case, blanks around it) keeps the plain Start-VMFailover.
+    assert steps('unplanned', NOT_READ, with_points(POINTS), recovery_point=' Latest ') == ['hv02: Start-VMFailover -Confirm:$false']
+
+
+def test_a_recovery_point_the_vm_does_not_have_fails_naming_those_it_has():
+    with pytest.raises(ModuleFailure, match=r"recovery_point 'web01 - yesterday' is not a recovery point of the VM on "
+                                            r"hv02.corp.example.com; it has 'web01 - Standard Replica - \(12/06/2026 - 01:00:00\)', "):
+        steps('unplanned', NOT_READ, with_points(POINTS), recovery_point='web01 - yesterday')
+    with pytest.raises(ModuleFailure, match='it has none'):
+        steps('test', NOT_READ, with_points([]), recovery_point='web01 - yesterday')
+
+
+def test_recovery_points_are_read_from_the_get_vmsnapshot_objects():
+    read = [obj('VMSnapshot', Name=POINTS[0]['name'], VMName='web01', CreationTime=POINTS[0]['created'], SnapshotType='Replica'),
+            obj('VMSnapshot', Name='other - Standard Replica', VMName='other', CreationTime=POINTS[1]['created'], SnapshotType='Replica')]
+    assert recovery_points_of(PipelineResult(read), 'WEB01') == [POINTS[0]]
+
+
+@pytest.mark.parametrize('given, words', [
+    ({'action': 'complete', 'recovery_point': 'web01 - x'}, 'recovery_point applies to action=test and unplanned; got action=complete'),
+    ({'action': 'planned', 'recovery_point': 'web01 - x'}, 'got action=planned'),
+    ({'action': 'unplanned', 'recovery_point': 'web01 - *'}, "recovery_point 'web01 - *' holds the wildcard character(s) *"),
+    ({'action': 'test', 'recovery_point': 'web01 [1]'}, 'holds the wildcard character(s) ['),
+])
+def test_bad_recovery_points_are_refused_before_anything_runs(given, words):
+    with pytest.raises(OptionError) as raised:
+        check_recovery_point(params(**given))
+    assert words in str(raised.value)

@@ -8,12 +8,16 @@ from hvlab.engine.cmdlets import (
 
 REGISTRY = {}
 PIPELINE_INPUT = set()
-VM_OBJECT_INPUT = set()
+# cmdlet (lower case) -> {type name of a piped object: the ValueFromPipeline parameter it binds to}, in the order binding tries them
+OBJECT_INPUT = {}
 for _module in (host, migration_network, vm, features, migration, replica_server, replication, failover, firewall, cim, utility, services):
     for _name, _function in _module.CMDLETS.items():
         REGISTRY[_name.lower()] = _function
     PIPELINE_INPUT.update(name.lower() for name in getattr(_module, 'PIPELINE_INPUT', ()))
-    VM_OBJECT_INPUT.update(name.lower() for name in getattr(_module, 'VM_OBJECT_INPUT', ()))
+    for _name in getattr(_module, 'VM_OBJECT_INPUT', ()):
+        OBJECT_INPUT.setdefault(_name.lower(), {})[vm.VM_TYPE] = 'VM'
+    for _name, _parameters in getattr(_module, 'OBJECT_INPUT', {}).items():
+        OBJECT_INPUT.setdefault(_name.lower(), {}).update(_parameters)
 
 
 def implementation(name: str):
@@ -30,7 +34,8 @@ def takes_pipeline_input(name: str) -> bool:
     return name.lower() in PIPELINE_INPUT
 
 
-def takes_vm_objects(name: str) -> bool:
-    """Whether the lab binds VirtualMachine objects piped into the cmdlet to its -VM parameter (ValueFromPipeline), one object
-    per invocation, as ``Get-VM -Id <guid> | Move-VM ...`` does."""
-    return name.lower() in VM_OBJECT_INPUT
+def object_input(name: str) -> dict:
+    """{type name: parameter} of the objects the lab binds when they are piped into the cmdlet (ValueFromPipeline), one object per
+    invocation, as ``Get-VM -Id <guid> | Move-VM ...`` binds the VirtualMachine to -VM and ``Get-VMSnapshot ... | Start-VMFailover``
+    the VMSnapshot to -VMRecoverySnapshot; empty when the lab binds no object piped into it."""
+    return OBJECT_INPUT.get(name.lower(), {})

@@ -1,6 +1,11 @@
-"""Failover of a replicated VM: Start-, Complete- and Stop-VMFailover (test, planned and unplanned failover).
+"""Failover of a replicated VM: Start-, Complete- and Stop-VMFailover (test, planned and unplanned failover), and the recovery
+checkpoints a failover can go back to (Get-VMSnapshot, piped into Start-VMFailover -VMRecoverySnapshot).
 
 Where the pages state a rule it is enforced (planned failover needs the primary VM off, Complete-VMFailover is final, ...).
+Get-VMSnapshot follows the decompiled GetVMSnapshot: the VMs' checkpoints, -SnapshotType then -Name (a wildcard pattern,
+case-insensitive) filter them, ordered by CreationTime; none left while -SnapshotType or -Name was given (or no VM) is an
+ObjectNotFound error (ErrorMessages.SnapshotNotFound: its text is not in the decompiled module, the lab words it). The lab's
+VMs have no standard checkpoints: their checkpoints are the recovery points of a Replica VM (type Replica).
 """
 
 from __future__ import annotations
@@ -8,14 +13,20 @@ from __future__ import annotations
 import datetime
 import uuid
 
+import fnmatch
+
 from hvlab.model import replication as model
 from hvlab.engine.context import CmdletContext
+from hvlab.engine.cmdlets.vm import VM_TYPE, vms_by_name, vms_of_objects
 from hvlab.engine.cmdlets.replication_objects import (
     clock,
     fail,
+    recovery_point_object,
     replicating_targets,
     vm_with_replication,
 )
+
+SNAPSHOT_TYPE = 'Microsoft.HyperV.PowerShell.VMSnapshot'
 
 
 def _failover_targets(ctx: CmdletContext) -> list[tuple]:
@@ -174,8 +185,42 @@ def _stop_one(ctx: CmdletContext, host, vm, rel: model.Relationship) -> bool:
     return False
 
 
+def get_vmsnapshot(ctx: CmdletContext) -> None:
+    bound = ctx.bound
+    if bound.parameter_set not in ('VMName', 'VMObject'):
+        ctx.write_error('HvLab.NotImplemented', f'Get-VMSnapshot parameter set {bound.parameter_set} is documented but not modelled by '
+                                                'the lab.', 'NotImplemented', exception_type='System.NotImplementedException')
+        return
+    by_object = bound.parameter_set == 'VMObject'
+    found = []
+    for host in [ctx.host] if by_object else ctx.local_targets():
+        for vm in vms_of_objects(host, bound.get('VM')) if by_object else vms_by_name(ctx, host, bound.get('VMName')):
+            found += [(host, vm, point) for point in _recovery_checkpoints(host, vm)]
+    wanted_type, name = bound.get('SnapshotType'), bound.get('Name')
+    if wanted_type is not None:
+        found = [item for item in found if wanted_type.name == 'Replica']   # every checkpoint the lab has is a Replica one
+    if name:
+        found = [item for item in found if fnmatch.fnmatchcase(item[2].name.lower(), name.lower())]
+    if not found and (wanted_type is not None or name):
+        ctx.write_error('ObjectNotFound', 'Hyper-V was unable to find a checkpoint matching the given criteria.', 'ObjectNotFound')
+        return
+    for host, vm, point in sorted(found, key=lambda item: item[2].created):
+        ctx.write_output(recovery_point_object(host, vm, point))
+
+
+def _recovery_checkpoints(host, vm) -> list:
+    """The recovery points a Replica VM can fail over to (Complete-VMFailover discards them)."""
+    rel = host.replication.relationships.get(vm.vm_id)
+    return list(rel.recovery_points) if rel is not None and rel.mode == 'Replica' else []
+
+
 CMDLETS = {
+    'Get-VMSnapshot': get_vmsnapshot,
     'Start-VMFailover': start_vmfailover,
     'Complete-VMFailover': complete_vmfailover,
     'Stop-VMFailover': stop_vmfailover,
 }
+
+# Get-VMSnapshot ... | Start-VMFailover binds the checkpoint to -VMRecoverySnapshot, Get-VM ... | Start-VMFailover the VM to -VM (both
+# ValueFromPipeline, cmdlets.json); Get-VM ... | Get-VMSnapshot the VM to -VM.
+OBJECT_INPUT = {'Start-VMFailover': {SNAPSHOT_TYPE: 'VMRecoverySnapshot', VM_TYPE: 'VM'}, 'Get-VMSnapshot': {VM_TYPE: 'VM'}}

@@ -16,6 +16,8 @@ import time
 from hvlab.engine.context import CmdletContext
 from hvlab.engine.objects import hard_drive_object, vm_object
 
+VM_TYPE = 'Microsoft.HyperV.PowerShell.VirtualMachine'
+
 
 def _is_pattern(text: str) -> bool:
     return any(char in text for char in '*?[')
@@ -66,7 +68,7 @@ def get_vm_hard_disk_drive(ctx: CmdletContext) -> None:
         if bound.parameter_set == 'VMName':
             vms = _named_vms(ctx, host, bound.get('VMName'))
         else:
-            vms = _vms_of_objects(host, bound.get('VM'))
+            vms = vms_of_objects(host, bound.get('VM'))
         for vm in vms:
             for disk in vm.disks:
                 if all(bound.get(name) is None or str(bound.get(name)) == str(getattr(disk, attribute))
@@ -74,7 +76,7 @@ def get_vm_hard_disk_drive(ctx: CmdletContext) -> None:
                     ctx.write_output(hard_drive_object(host, vm, disk))
 
 
-def _vms_by_name(ctx: CmdletContext, host, names: list) -> list:
+def vms_by_name(ctx: CmdletContext, host, names: list) -> list:
     """Start-VM's operands: a name without wildcards that matches no VM is an ObjectNotFound error (cmdlet_behaviour.json)."""
     found = []
     for name in names:
@@ -87,7 +89,7 @@ def _vms_by_name(ctx: CmdletContext, host, names: list) -> list:
     return found
 
 
-def _vms_of_objects(host, objects: list) -> list:
+def vms_of_objects(host, objects: list) -> list:
     """The VMs VirtualMachine objects stand for (by Id), those of this host."""
     ids = {str(item.properties.get('Id') or item.properties.get('VMId') or '').lower() for item in objects}
     return [vm for vm in host.vms if vm.vm_id in ids]
@@ -97,7 +99,7 @@ def start_vm(ctx: CmdletContext) -> None:
     from hvlab.model.replication import FAILOVER_STATES  # pylint: disable=import-outside-toplevel  # the model imports the engine
     by_object = ctx.bound.parameter_set == 'VMObject'
     for host in [ctx.host] if by_object else ctx.local_targets():
-        for vm in _vms_of_objects(host, ctx.bound.get('VM')) if by_object else _vms_by_name(ctx, host, ctx.bound.get('Name')):
+        for vm in vms_of_objects(host, ctx.bound.get('VM')) if by_object else vms_by_name(ctx, host, ctx.bound.get('Name')):
             relationship = host.replication.relationships.get(vm.vm_id)
             if vm.state == 'Paused':
                 ctx.write_warning(f"Virtual machine '{vm.name}' is paused; resume it (Resume-VM) to run it.")
