@@ -36,8 +36,12 @@ description:
   - V(failback) - planned failover back from the recovery site to the primary site, with replication reversed again
     (primary site -> recovery site), the same three steps as V(planned) in the other direction. Replication from
     the recovery site must be C(Replicating), and the VM turned off on the recovery site.
-  - This module neither starts nor stops VMs. Turn the VM off before V(planned), V(reverse) and V(failback) (the collection calls
-    no C(Stop-VM)), and start it where it now runs afterwards (M(hyperv.mobility.vm_start), which also waits for its heartbeat).
+  - This module never stops VMs. Turn the VM off before V(planned), V(reverse) and V(failback) (the collection calls
+    no C(Stop-VM)).
+  - With O(start=true) the VM is started where it now runs once the action is done (the test VM after V(test)) and the task
+    waits until its guest answers the heartbeat integration service (C(Get-VM) property C(Heartbeat) C(Ok...)), within
+    O(heartbeat_timeout) - the workload is up, not only failed over. RV(started_vm) reports it; the task fails when the heartbeat
+    is not OK in time (the failover stays done). M(hyperv.mobility.vm_start) does the same on its own.
 author:
   - hyperv.mobility contributors (@hyperv-mobility)
 extends_documentation_fragment:
@@ -101,6 +105,22 @@ options:
       - Certificate of the host that becomes the primary, for certificate authentication of the reversed relationship
         (its own certificate, not the one of the former primary).
     type: str
+  start:
+    description:
+      - Start the VM where the action leaves it running (C(Start-VM)) and verify its heartbeat - after V(test) the test VM on the
+        recovery site, after V(planned), V(unplanned), V(complete) and V(reverse) the VM on the recovery site, after
+        V(failback) the VM on the primary site. A VM that already runs is not started again, only verified.
+      - Refused with V(cleanup_test) and V(cancel), which leave no VM to start.
+    type: bool
+    default: false
+  heartbeat_timeout:
+    description: With O(start=true), seconds to wait for the heartbeat to be OK (1 to 604800).
+    type: int
+    default: 600
+  poll_interval:
+    description: With O(start=true), seconds between two reads of the heartbeat (1 to 3600).
+    type: int
+    default: 5
   initial_replication:
     description:
       - With V(reverse) after an unplanned failover - V(network) starts the initial replication back to the primary site
@@ -112,7 +132,8 @@ notes:
   - Cmdlets run - C(Get-CimInstance -ClassName Win32_ComputerSystem), C(Get-VM), C(Get-VMReplication) on each site the action needs
     (with V(test) and V(unplanned) also C(Get-VMSnapshot -SnapshotType Replica) on the recovery site), then as needed
     C(Start-VMFailover), C(Stop-VMFailover), C(Complete-VMFailover), C(Set-VMReplication -Reverse),
-    C(Start-VMInitialReplication). An action that is already done costs one pipeline per site it reads.
+    C(Start-VMInitialReplication); with O(start=true) C(Get-VM -Name), C(Start-VM -Name) and C(Get-VM -Name) until the heartbeat is OK.
+    An action that is already done costs one pipeline per site it reads.
 seealso:
   - module: hyperv.mobility.vm_replication
   - module: hyperv.mobility.vm_replication_info
@@ -208,6 +229,43 @@ test_vm:
   returned: always
   type: str
   sample: web01 - Test
+started_vm:
+  description: With O(start=true), the VM started (or found running) and verified - where, whether the task started it, and its heartbeat.
+  returned: O(start=true), also when the heartbeat is not OK in time
+  type: dict
+  contains:
+    host:
+      description: The host as the task names it.
+      type: str
+    fqdn:
+      description: The fully qualified name the host reports.
+      type: str
+    name:
+      description: The VM's name (C(<name> - Test) after V(test)).
+      type: str
+    started:
+      description: Whether the task ran C(Start-VM) (false when the VM already ran, and in check mode).
+      type: bool
+    state:
+      description: The VM's state at the end (C(Running)).
+      type: str
+    heartbeat:
+      description: The heartbeat at the end (C(OkApplicationsUnknown), C(OkApplicationsHealthy), C(NoContact), ...).
+      type: str
+    verified:
+      description: Whether the heartbeat was OK within O(heartbeat_timeout) (null in check mode).
+      type: bool
+    elapsed_seconds:
+      description: Seconds from the start (or the first read) until the heartbeat was OK, or until the timeout.
+      type: float
+    progress:
+      description: Each distinct state and heartbeat seen while waiting, with the seconds elapsed when it was first seen.
+      type: list
+      elements: dict
+  sample: {host: hv02, fqdn: hv02.corp.example.com, name: web01 - Test, started: true, state: Running,
+           heartbeat: OkApplicationsUnknown, verified: true, elapsed_seconds: 12.5,
+           progress: [{state: Running, heartbeat: NoContact, elapsed_seconds: 0.0},
+                      {state: Running, heartbeat: OkApplicationsUnknown, elapsed_seconds: 12.5}]}
 recovery_point:
   description: The recovery point the task failed over to - its name, or V(latest).
   returned: O(action=test) and O(action=unplanned)
@@ -230,9 +288,10 @@ recovery_points:
   sample: [{name: web01 - Standard Replica - (12/06/2026 - 02:00:00), created: '2026-12-06T02:00:00'}]
 '''
 
-from ansible_collections.hyperv.mobility.plugins.module_utils._mobility import reads
+from ansible_collections.hyperv.mobility.plugins.module_utils._mobility import heartbeat, reads
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import (
-    Command, HostError, HypervModule, ModuleFailure, OptionError, Resource, Step, StepFailed, describe, describe_errors, explained)
+    MAX_WAIT_SECONDS, Command, HostError, HypervModule, ModuleFailure, OptionError, Resource, Step, StepFailed, check_range, describe,
+    describe_errors, explained)
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.validators import (
     WILDCARD_CHARACTERS, check_port, check_thumbprint, check_vm_name, find_one_vm, normalize_thumbprint)
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.peer_connection import (
@@ -254,6 +313,8 @@ RECOVERY_SITE_ONLY = ('test', 'cleanup_test', 'unplanned', 'complete')
 # Actions that fail over from a recovery point (Start-VMFailover on the Replica VM): recovery_point chooses it.
 POINT_ACTIONS = ('test', 'unplanned')
 LATEST = 'latest'
+# Actions after which no VM is left to start (start: true refused).
+NOTHING_TO_START = ('cleanup_test', 'cancel')
 SNAPSHOT_TYPE = 'Microsoft.HyperV.PowerShell.VMSnapshot'
 
 
@@ -510,6 +571,11 @@ class VmFailover(Resource):
     def validate(self):
         params = self.params
         check_recovery_point(params)
+        if params['start'] and params['action'] in NOTHING_TO_START:
+            raise OptionError('start applies to actions that leave a VM to run (%s); got action=%s' % (
+                ', '.join(action for action in ACTIONS if action not in NOTHING_TO_START), params['action']))
+        check_range('heartbeat_timeout', params['heartbeat_timeout'], 1, MAX_WAIT_SECONDS, ' seconds')
+        check_range('poll_interval', params['poll_interval'], 1, 3600, ' seconds')
         check_port('reverse_port', params['reverse_port'])
         check_thumbprint('reverse_certificate_thumbprint', params['reverse_certificate_thumbprint'])
         check_vm_name('name', params['name'])
@@ -531,6 +597,7 @@ class VmFailover(Resource):
         steps = [Step(site.session, commands, ['%s: %s' % (site.name, step_line(command)) for command in commands], site.READ_BACK)
                  for site, commands in plan.steps]
         lines = [label for step in steps for label in step.labels]
+        self.started_vm = None
         if steps and not module.check_mode:
             sites = dict((id(site.session), site) for site, commands in plan.steps)
             try:
@@ -539,14 +606,73 @@ class VmFailover(Resource):
                 raise self.step_failure(sites[id(failed.step.session)], failed.result.errors, before)
             except HostError as error:
                 raise self.site_of(error, sites).failure(error)
-        result = dict(changed=bool(steps), action=params['action'], steps=lines, source=self.source.view(),
+        if params['start']:
+            self.start_and_verify(module, lines, before)
+        result = dict(changed=bool(lines), action=params['action'], steps=lines, source=self.source.view(),
                       destination=self.destination.view(), test_vm=self.destination.test_vm)
+        if params['start']:
+            result['started_vm'] = self.started_vm
         if params['action'] in POINT_ACTIONS:
             result.update(recovery_point=chosen_point(params) or LATEST, recovery_points=self.destination.recovery_points or [])
         if module.diff_mode:
             result['diff'] = dict(before=before, after=self.snapshot())
         result['msg'] = self.message(lines, module.check_mode)
         return result
+
+    def start_and_verify(self, module, lines, before):
+        """start: Start-VM where the action left the VM (unless it runs), then read it until its heartbeat is OK; lines gets the
+        Start-VM line, self.started_vm the report."""
+        params = self.params
+        site = self.source if params['action'] == 'failback' else self.destination
+        name = (site.test_vm or params['name'] + TEST_SUFFIX) if params['action'] == 'test' else params['name']
+        read = reads.vm_by_name(name)
+        try:
+            view = self.vm_at(site, name, module.read([read], session=site.session))
+        except HostError as error:
+            raise site.failure(error)
+        label = '%s: Start-VM Name=%s' % (site.name, name)
+        report = dict(host=site.label, fqdn=site.fqdn, name=name, started=False, state=None, heartbeat=None, verified=None,
+                      elapsed_seconds=0.0, progress=[])
+        self.started_vm = report
+        if module.check_mode:
+            if view is None or view['state'] != 'Running':
+                lines.append(label)
+            report.update(view or {}, name=name)
+            return
+        if view is None:
+            raise self.start_failure("VM '%s' is not on %s: nothing to start" % (name, site.name), lines, before)
+        refused = heartbeat.not_startable(view, site.name)
+        if refused:
+            raise self.start_failure(refused, lines, before)
+        if view['state'] != 'Running':
+            try:
+                result, = module.run_steps([Step(site.session, [Command('Start-VM', {'Name': name})], [label], read_back=[read])])
+            except StepFailed as failed:
+                raise self.start_failure("VM '%s' could not be started on %s: %s" % (name, site.name, describe_errors(failed.result.errors)),
+                                         lines, before)
+            except HostError as error:
+                raise site.failure(error)
+            lines.append(label)
+            report['started'] = True
+            view = self.vm_at(site, name, result) or view
+        waited = heartbeat.wait_for_heartbeat(module, lambda: self.vm_at(site, name, module.read([read], session=site.session)) or view, view,
+                                              params['heartbeat_timeout'], params['poll_interval'])
+        report.update(waited.value, name=name, verified=waited.finished, elapsed_seconds=waited.elapsed_seconds, progress=waited.progress)
+        if not waited.finished:
+            raise self.start_failure(heartbeat.not_up(waited.value, site.name, params['heartbeat_timeout']), lines, before)
+
+    @staticmethod
+    def vm_at(site, name, result):
+        """The named VM's view (name, state, heartbeat) in a Get-VM result, None when it is not there."""
+        found = find_one_vm(result.of_type(heartbeat.VM_TYPE), name, None, site.name)
+        return heartbeat.vm_view(found) if found is not None else None
+
+    def start_failure(self, msg, lines, before):
+        """The task fails after the action: what ran stays done (changed), the VM report tells what was seen."""
+        return ModuleFailure("%s of VM '%s' is done (%s), but the VM is not verified up: %s" % (
+            self.params['action'], self.params['name'], '; '.join(lines) or 'nothing to do', msg),
+                             changed=bool(lines), steps=lines, started_vm=self.started_vm, before=before, source=self.source.view(),
+                             destination=self.destination.view())
 
     def site_of(self, error, sites):
         return next((site for site in sites.values() if site.session.options.host == error.host), self.source)
@@ -586,6 +712,9 @@ ARGUMENT_SPEC = dict(
     reverse_authentication=dict(type='str', choices=['kerberos', 'certificate']),
     reverse_certificate_thumbprint=dict(type='str'),
     initial_replication=dict(type='str', choices=['network', 'none'], default='network'),
+    start=dict(type='bool', default=False),
+    heartbeat_timeout=dict(type='int', default=600),
+    poll_interval=dict(type='int', default=5),
     **DESTINATION_ARGUMENT_SPEC
 )
 

@@ -83,22 +83,11 @@ started:
 
 import time
 
-from ansible_collections.hyperv.mobility.plugins.module_utils._mobility import reads
+from ansible_collections.hyperv.mobility.plugins.module_utils._mobility import heartbeat, reads
+from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.heartbeat import VM_TYPE, vm_view
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import (
     MAX_WAIT_SECONDS, Command, HypervModule, ModuleFailure, Resource, Step, check_range)
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.validators import check_vm_id, check_vm_name_or_id, find_one_vm
-
-VM_TYPE = 'Microsoft.HyperV.PowerShell.VirtualMachine'
-STARTABLE = ('Off', 'Saved')
-
-
-def heartbeat_ok(heartbeat):
-    """OkApplicationsUnknown / OkApplicationsHealthy / OkApplicationsCritical: the guest OS answers (its applications aside)."""
-    return str(heartbeat or '').startswith('Ok')
-
-
-def vm_view(vm):
-    return dict(name=vm.get('Name'), state=vm.get('State'), heartbeat=vm.get('Heartbeat'))
 
 
 def get_vm(params):
@@ -122,13 +111,10 @@ def read_vm(module, result=None):
 def wait_for_heartbeat(module, view, started, sleep=time.sleep, clock=time.monotonic):
     """Read the VM until its heartbeat is OK, within timeout; fail with what it last said (changed when the module started it)."""
     params = module.params
-    waited = module.wait_until(lambda: read_vm(module), lambda vm: heartbeat_ok(vm['heartbeat']), params['timeout'], params['poll_interval'],
-                               first=view, clock=clock, sleep=sleep)
+    waited = heartbeat.wait_for_heartbeat(module, lambda: read_vm(module), view, params['timeout'], params['poll_interval'], sleep=sleep,
+                                          clock=clock)
     if not waited.finished:
-        last = waited.value
-        raise ModuleFailure("VM '%s' on %s is %s but its heartbeat is %s after %d seconds: the guest does not answer (check its operating "
-                            'system and integration services) - it is not up and running.' % (
-                                last['name'], module.host, last['state'], last['heartbeat'], params['timeout']), vm=last, changed=started)
+        raise ModuleFailure(heartbeat.not_up(waited.value, module.host, params['timeout']), vm=waited.value, changed=started)
     return waited.value
 
 
@@ -143,9 +129,9 @@ class StartVM(Resource):
     def run(self, module):
         params = self.params
         before = read_vm(module)
-        if before['state'] not in STARTABLE + ('Running',):
-            raise ModuleFailure("VM '%s' on %s is %s: resume it (or turn it off) before starting it." % (before['name'], module.host, before['state']),
-                                vm=before)
+        refused = heartbeat.not_startable(before, module.host)
+        if refused:
+            raise ModuleFailure(refused, vm=before)
         start = before['state'] != 'Running'
         if module.check_mode:
             after = dict(before, state='Running') if start else before

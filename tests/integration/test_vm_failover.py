@@ -238,3 +238,41 @@ def test_unplanned_failover_to_an_older_recovery_point_brings_its_data_back(lab,
     finally:
         lab.control.clear_faults()
     assert relationship(lab, RECOVERY, VM)['state'] == 'FailedOver' and vm(lab, RECOVERY, VM)['data_version'] == 7
+
+
+def test_start_brings_the_test_vm_up_and_verifies_its_heartbeat(lab, run_playbook):
+    # The guest boots in a second or so after Start-VM: the heartbeat says NoContact first, then OK.
+    lab.control.patch_host(RECOVERY, vms={VM: {'boot_seconds': 1.5}})
+    tested = failover(run_playbook, lab, 'test', start=True, poll_interval=1)
+    assert not tested.get('failed') and tested['steps'] == ['hv02.hvlab.test: Start-VMFailover -AsTest -Confirm:$false',
+                                                            'hv02.hvlab.test: Start-VM Name=%s' % TEST_VM], tested
+    started = tested['started_vm']
+    assert (started['host'], started['name'], started['started'], started['state'], started['verified']) == (RECOVERY, TEST_VM, True, 'Running', True)
+    assert started['heartbeat'].startswith('Ok') and [item['heartbeat'] for item in started['progress']] == ['NoContact', started['heartbeat']]
+    assert vm(lab, RECOVERY, TEST_VM)['state'] == 'Running' and vm(lab, RECOVERY, VM)['state'] == 'Off'
+
+    lab.control.reset_counters()
+    again = failover(run_playbook, lab, 'test', start=True)
+    assert again['changed'] is False and again['started_vm']['started'] is False and again['started_vm']['verified'] is True, again
+    assert writes(lab, RECOVERY) == {}
+    assert failover(run_playbook, lab, 'cleanup_test')['changed'] is True and vm(lab, RECOVERY, TEST_VM) is None
+
+
+def test_start_fails_clearly_when_the_guest_does_not_answer_and_keeps_the_failover(lab, run_playbook):
+    lab.control.patch_host(RECOVERY, vms={VM: {'guest_responding': False}})
+    planned = failover(run_playbook, lab, 'planned', start=True, heartbeat_timeout=2, poll_interval=1)
+    assert planned['failed'] and planned['changed'], planned
+    assert "planned of VM 'hv01-app' is done" in planned['msg'] and 'heartbeat is NoContact after 2 seconds' in planned['msg'], planned
+    assert planned['started_vm']['verified'] is False and planned['started_vm']['started'] is True
+    assert sides(lab) == (('Replica', 'Replicating'), ('Primary', 'Replicating')) and vm(lab, RECOVERY, VM)['state'] == 'Running'
+    assert vm(lab, RECOVERY, VM)['data_version'] == 5
+
+
+@pytest.mark.parametrize('options, words', [
+    ({'action': 'cancel', 'start': True}, 'start applies to actions that leave a VM to run'),
+    ({'action': 'test', 'start': True, 'heartbeat_timeout': 0}, 'heartbeat_timeout must be between 1 and 604800 seconds, got 0'),
+])
+def test_bad_start_options_change_nothing(lab, run_playbook, options, words):
+    result = failover(run_playbook, lab, **options)
+    assert result['failed'] and words in result['msg'], result
+    assert writes(lab, PRIMARY) == {} and writes(lab, RECOVERY) == {}

@@ -6,7 +6,7 @@ import pytest
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.commands import PipelineResult
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import OptionError
 from ansible_collections.hyperv.mobility.plugins.modules.vm_failover import (
-    FailoverPlan, ModuleFailure, Site, check_recovery_point, recovery_points_of, step_line)
+    FailoverPlan, ModuleFailure, Site, VmFailover, check_recovery_point, recovery_points_of, step_line)
 
 from pipeline_objects import computer_system, hyperv_object as obj
 
@@ -174,4 +174,18 @@ def test_recovery_points_are_read_from_the_get_vmsnapshot_objects():
 def test_bad_recovery_points_are_refused_before_anything_runs(given, words):
     with pytest.raises(OptionError) as raised:
         check_recovery_point(params(**given))
+    assert words in str(raised.value)
+
+
+@pytest.mark.parametrize('given, words', [
+    ({'action': 'cleanup_test', 'start': True}, 'start applies to actions that leave a VM to run'),
+    ({'action': 'cancel', 'start': True}, 'got action=cancel'),
+    ({'action': 'test', 'start': True, 'heartbeat_timeout': 0}, 'heartbeat_timeout must be between 1 and 604800 seconds, got 0'),
+    ({'action': 'test', 'start': True, 'poll_interval': 3601}, 'poll_interval must be between 1 and 3600 seconds, got 3601'),
+])
+def test_bad_start_options_are_refused_before_anything_runs(given, words):
+    values = params(**dict({'start': False, 'heartbeat_timeout': 600, 'poll_interval': 5, 'hyperv_host': 'hv01', 'destination': 'hv02'},
+                           **given))
+    with pytest.raises(OptionError) as raised:
+        VmFailover(values).validate()
     assert words in str(raised.value)

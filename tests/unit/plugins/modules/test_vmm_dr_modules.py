@@ -12,7 +12,8 @@ from ansible_collections.hyperv.mobility.plugins.modules.asr_failover import opt
 from ansible_collections.hyperv.mobility.plugins.modules.asr_recovery_plan import group_problem
 from ansible_collections.hyperv.mobility.plugins.modules.asr_recovery_services_agent import agent_program
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import HypervModule, ModuleFailure
-from ansible_collections.hyperv.mobility.plugins.modules.vm_start import heartbeat_ok, wait_for_heartbeat
+from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.heartbeat import heartbeat_ok
+from ansible_collections.hyperv.mobility.plugins.modules.vm_start import wait_for_heartbeat
 
 ITEM = ('/subscriptions/s/resourceGroups/rg/providers/Microsoft.RecoveryServices/vaults/v/replicationFabrics/vmm01/replicationProtectionContainers/c1'
         '/replicationProtectedItems/app01')

@@ -123,7 +123,8 @@ def _test_failover(ctx: CmdletContext, host, vm, rel: model.Relationship, point_
         return None
     test_vm = VirtualMachine(name=f'{vm.name} - Test', vm_id=str(uuid.uuid4()), state='Off', version=vm.version,
                              generation=vm.generation, processor_count=vm.processor_count, memory_startup=vm.memory_startup,
-                             path=vm.path, disks=list(vm.disks), data_version=point.data_version)
+                             path=vm.path, disks=list(vm.disks), data_version=point.data_version,
+                             guest_responding=vm.guest_responding, boot_seconds=vm.boot_seconds)   # the same guest OS on its disks
     host.vms.append(test_vm)
     host.replication.relationships[test_vm.vm_id] = model.Relationship(
         vm_id=test_vm.vm_id, mode='TestReplica', state='FiredrillInProgress', primary_server=rel.primary_server,
