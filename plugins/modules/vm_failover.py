@@ -132,7 +132,8 @@ notes:
   - Cmdlets run - C(Get-CimInstance -ClassName Win32_ComputerSystem), C(Get-VM), C(Get-VMReplication) on each site the action needs
     (with V(test) and V(unplanned) also C(Get-VMSnapshot -SnapshotType Replica) on the recovery site), then as needed
     C(Start-VMFailover), C(Stop-VMFailover), C(Complete-VMFailover), C(Set-VMReplication -Reverse),
-    C(Start-VMInitialReplication); with O(start=true) C(Get-VM -Name), C(Start-VM -Name) and C(Get-VM -Name) until the heartbeat is OK.
+    C(Start-VMInitialReplication); with O(start=true) C(Get-VM -Name), C(Start-VM -Name), C(Get-VM -Name) until the heartbeat is OK,
+    then C(Get-VMNetworkAdapter).
     An action that is already done costs one pipeline per site it reads.
 seealso:
   - module: hyperv.mobility.vm_replication
@@ -262,10 +263,17 @@ started_vm:
       description: Each distinct state and heartbeat seen while waiting, with the seconds elapsed when it was first seen.
       type: list
       elements: dict
+    network_adapters:
+      description:
+        - Once the heartbeat is OK, each network adapter of the VM - V(name), the V(switch) it is connected to (a test VM's is
+          the test failover switch, M(hyperv.mobility.vm_failover_network)) and the V(addresses) its guest reports (C(IPAddresses)).
+      type: list
+      elements: dict
   sample: {host: hv02, fqdn: hv02.corp.example.com, name: web01 - Test, started: true, state: Running,
            heartbeat: OkApplicationsUnknown, verified: true, elapsed_seconds: 12.5,
            progress: [{state: Running, heartbeat: NoContact, elapsed_seconds: 0.0},
-                      {state: Running, heartbeat: OkApplicationsUnknown, elapsed_seconds: 12.5}]}
+                      {state: Running, heartbeat: OkApplicationsUnknown, elapsed_seconds: 12.5}],
+           network_adapters: [{name: Network Adapter, switch: Isolated, addresses: [10.2.0.15]}]}
 recovery_point:
   description: The recovery point the task failed over to - its name, or V(latest).
   returned: O(action=test) and O(action=unplanned)
@@ -316,6 +324,7 @@ LATEST = 'latest'
 # Actions after which no VM is left to start (start: true refused).
 NOTHING_TO_START = ('cleanup_test', 'cancel')
 SNAPSHOT_TYPE = 'Microsoft.HyperV.PowerShell.VMSnapshot'
+ADAPTER_TYPE = 'Microsoft.HyperV.PowerShell.VMNetworkAdapter'
 
 
 def step_line(command):
@@ -632,7 +641,7 @@ class VmFailover(Resource):
             raise site.failure(error)
         label = '%s: Start-VM Name=%s' % (site.name, name)
         report = dict(host=site.label, fqdn=site.fqdn, name=name, started=False, state=None, heartbeat=None, verified=None,
-                      elapsed_seconds=0.0, progress=[])
+                      elapsed_seconds=0.0, progress=[], network_adapters=[])
         self.started_vm = report
         if module.check_mode:
             if view is None or view['state'] != 'Running':
@@ -660,6 +669,12 @@ class VmFailover(Resource):
         report.update(waited.value, name=name, verified=waited.finished, elapsed_seconds=waited.elapsed_seconds, progress=waited.progress)
         if not waited.finished:
             raise self.start_failure(heartbeat.not_up(waited.value, site.name, params['heartbeat_timeout']), lines, before)
+        try:
+            adapters = module.read([reads.vm_network_adapters(name)], session=site.session).of_type(ADAPTER_TYPE)
+        except HostError as error:
+            raise site.failure(error)
+        report['network_adapters'] = [dict(name=item.get('Name'), switch=item.get('SwitchName'), addresses=list(item.get('IPAddresses') or []))
+                                      for item in adapters]
 
     @staticmethod
     def vm_at(site, name, result):

@@ -276,3 +276,45 @@ def test_bad_start_options_change_nothing(lab, run_playbook, options, words):
     result = failover(run_playbook, lab, **options)
     assert result['failed'] and words in result['msg'], result
     assert writes(lab, PRIMARY) == {} and writes(lab, RECOVERY) == {}
+
+
+def network(run_playbook, lab, host, **options):
+    run = run_playbook(task_play('vm_failover_network', dict({'name': VM}, **options), host), inventory=lab.inventory_path)
+    return run.task('task')[host]
+
+
+def test_the_test_vm_comes_up_on_its_test_switch_with_its_failover_address(lab, run_playbook):
+    identity = dict(failover_ipv4={'address': '10.2.0.15', 'subnet_mask': '255.255.255.0', 'default_gateway': '10.2.0.1',
+                                   'dns_servers': ['10.2.0.10']},
+                    failover_ipv6={'address': '2001:db8:2::15', 'prefix_length': 64}, test_switch='Isolated')
+    configured = network(run_playbook, lab, RECOVERY, **identity)                      # over winrm
+    assert configured['changed'] and configured['before']['failover_ipv4'] is None, configured
+    assert configured['after']['failover_ipv4'] == {'address': '10.2.0.15', 'subnet_mask': '255.255.255.0', 'default_gateway': '10.2.0.1',
+                                                    'dns_servers': ['10.2.0.10']}
+    adapter, = vm(lab, RECOVERY, VM)['network_adapters']
+    assert adapter['test_replica_switch_name'] == 'Isolated' and adapter['failover']['IPv6Address'] == '2001:db8:2::15'
+    lab.control.reset_counters()
+    again = network(run_playbook, lab, RECOVERY, **identity)
+    assert again['changed'] is False and lab.control.counters()[RECOVERY]['pipelines'] == 1 and writes(lab, RECOVERY) == {}, again
+
+    tested = failover(run_playbook, lab, 'test', start=True, poll_interval=1)
+    assert not tested.get('failed'), tested
+    assert tested['started_vm']['network_adapters'] == [{'name': 'Network Adapter', 'switch': 'Isolated', 'addresses': ['10.2.0.15', '2001:db8:2::15']}]
+    assert failover(run_playbook, lab, 'cleanup_test')['changed'] is True
+
+    # The primary VM's identity for a failback (over psrp); {} clears a family, the VM then keeps its own address.
+    primary = network(run_playbook, lab, PRIMARY, failover_ipv4={'address': '10.1.0.15', 'subnet_mask': '255.255.255.0'})
+    assert primary['changed'] and vm(lab, PRIMARY, VM)['network_adapters'][0]['failover']['IPv4Address'] == '10.1.0.15', primary
+    cleared = network(run_playbook, lab, RECOVERY, failover_ipv6={})
+    assert cleared['changed'] and cleared['after']['failover_ipv6'] is None and cleared['after']['failover_ipv4']['address'] == '10.2.0.15'
+
+
+@pytest.mark.parametrize('options, words', [
+    ({'failover_ipv4': {'address': '10.2.0.15'}}, 'failover_ipv4 needs address and subnet_mask together'),
+    ({'failover_ipv6': {'address': '10.2.0.15', 'prefix_length': 64}}, "failover_ipv6.address must be an IPv6 address, got '10.2.0.15'"),
+    ({'adapter': 'No Such Adapter', 'test_switch': 'Isolated'}, "No network adapter named 'No Such Adapter'"),
+])
+def test_bad_failover_network_input_changes_nothing(lab, run_playbook, options, words):
+    result = network(run_playbook, lab, RECOVERY, **options)
+    assert result['failed'] and words in result['msg'], result
+    assert writes(lab, RECOVERY) == {}

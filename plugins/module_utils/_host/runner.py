@@ -68,8 +68,8 @@ ALLOWED_GROUPS = (
     'VMHostSupportedVersion:Get', 'VMReplicationServer:Get,Set', 'VMReplicationAuthorizationEntry:Get,New,Set,Remove',
     'VMReplication:Get,Enable,Set,Remove,Measure,Suspend,Resume', 'VMInitialReplication:Start,Stop',
     'VMReplicationConnection:Test', 'VMFailover:Start,Complete,Stop', 'VMProcessor:Set', 'NetFirewallRule:Enable,Get',
-    'WindowsFeature:Get', 'ADAccountControl:Set', 'ADComputer:Get,Set', 'CimInstance:Get', 'VMHardDiskDrive:Get', 'VMSnapshot:Get', 'Object:Select',
-    'Service:Get,Stop',
+    'WindowsFeature:Get', 'ADAccountControl:Set', 'ADComputer:Get,Set', 'CimInstance:Get', 'VMHardDiskDrive:Get', 'VMSnapshot:Get',
+    'VMNetworkAdapter:Get,Set', 'VMNetworkAdapterFailoverConfiguration:Get,Set', 'Object:Select', 'Service:Get,Stop',
 )
 
 

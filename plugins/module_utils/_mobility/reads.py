@@ -35,6 +35,18 @@ REPLICA_SERVER = (Command('Get-VMReplicationServer'), Command('Get-VMReplication
 VM_REPLICATION_STATE = (IDENTITY_COMMAND, Command('Get-VM'), Command('Get-VMReplication'))
 
 
+def failover_network(name, adapter):
+    """vm_failover_network: the VM (its name may mean several), the adapter (switch, test replica switch) and its failover TCP/IP
+    settings. Get-VMNetworkAdapterFailoverConfiguration's objects name neither the VM nor the adapter, so the adapter is named."""
+    return [Command('Get-VM', {'Name': [name]}), Command('Get-VMNetworkAdapter', {'VMName': [name], 'Name': adapter}),
+            Command('Get-VMNetworkAdapterFailoverConfiguration', {'VMName': [name], 'VMNetworkAdapterName': adapter})]
+
+
+def vm_network_adapters(name):
+    """vm_failover (start): the started VM's adapters - switch and the addresses its guest reports (IPAddresses)."""
+    return Command('Get-VMNetworkAdapter', {'VMName': [name]})
+
+
 def recovery_checkpoints(name):
     """vm_failover (test, unplanned): the recovery points of a Replica VM, the checkpoints of type Replica (Get-VMSnapshot,
     oldest first). A VM with none is an ObjectNotFound error record of Get-VMSnapshot (the decompiled GetVMSnapshot)."""

@@ -739,3 +739,36 @@ def test_recovery_checkpoints_listed_by_get_vmsnapshot_and_piped_into_start_vmfa
     # Anything else piped into Start-VMFailover is not bound.
     wrong = [Command('Get-VMReplication', [('VMName', VM)]), Command('Start-VMFailover', [CONFIRMED])]
     assert only_error(replica.execute([wrong], IDENTITY)).fully_qualified_error_id.startswith('InputObjectNotBound,')
+
+
+def adapter_of(host, name=VM):
+    return vm_of(host, name).network_adapters[0]
+
+
+def test_failover_network_settings_and_the_test_replica_switch(world, hosts):
+    primary, replica = hosts
+    replicating(world, primary, replica)
+    ok(run(replica, 'Set-VMNetworkAdapterFailoverConfiguration', VM, ('VMNetworkAdapterName', 'Network Adapter'), ('IPv4Address', '10.2.0.5'),
+           ('IPv4SubnetMask', '255.255.255.0'), ('IPv4DefaultGateway', '10.2.0.1'), ('IPv4PreferredDNSServer', '10.2.0.10')))
+    ok(run(replica, 'Set-VMNetworkAdapter', VM, ('TestReplicaSwitchName', 'Isolated')))
+    setting, = ok(run(replica, 'Get-VMNetworkAdapterFailoverConfiguration', VM, ('VMNetworkAdapterName', 'network adapter')))
+    assert (setting['IPv4Address'], setting['IPv4SubnetMask'], setting['IPv4DefaultGateway'], setting['IPv6Address']) == \
+        ('10.2.0.5', '255.255.255.0', '10.2.0.1', None)
+    adapter, = ok(run(replica, 'Get-VMNetworkAdapter', VM))
+    assert (adapter['Name'], adapter['SwitchName'], adapter['TestReplicaSwitchName'], adapter['IPAddresses']) == \
+        ('Network Adapter', 'LAN', 'Isolated', [])
+    # The pages' pairing rules, and addresses of the wrong family, fail before anything changes.
+    assert 'requires -IPv4SubnetMask' in only_error(run(replica, 'Set-VMNetworkAdapterFailoverConfiguration', VM, ('IPv4Address', '10.2.0.6'))).message
+    assert only_error(run(replica, 'Set-VMNetworkAdapterFailoverConfiguration', VM, ('IPv6Address', '10.2.0.6'),
+                          ('IPv6SubnetPrefixLength', 64))).category == 'InvalidArgument'
+    assert adapter_of(replica).failover['IPv4Address'] == '10.2.0.5'
+    # A VM without replication has no test replica switch.
+    assert only_error(run(primary, 'Set-VMNetworkAdapter', 'hv01-app', ('TestReplicaSwitchName', 'Isolated'))).category == 'InvalidOperation'
+    # The test VM: its adapter on the test switch, the failover address given to the guest, reported once it runs and answers.
+    ok(run(replica, 'Start-VMFailover', VM, ('AsTest', None), CONFIRMED))
+    ok(run(replica, 'Start-VM', VM + ' - Test'))
+    test_adapter, = ok(run(replica, 'Get-VMNetworkAdapter', VM + ' - Test'))
+    assert (test_adapter['SwitchName'], test_adapter['IPAddresses']) == ('Isolated', ['10.2.0.5'])
+    # Clearing the IPv4 settings: the Replica VM keeps the primary's address after a failover.
+    ok(run(replica, 'Set-VMNetworkAdapterFailoverConfiguration', VM, ('ClearFailoverIPv4Settings', None)))
+    assert adapter_of(replica).failover == {}

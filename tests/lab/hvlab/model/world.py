@@ -37,6 +37,35 @@ class VirtualDisk:
                 'controller_number': self.controller_number, 'controller_location': self.controller_location}
 
 
+# The failover TCP/IP settings of an adapter (Set-VMNetworkAdapterFailoverConfiguration), as VMNetworkAdapterFailoverSetting names them.
+FAILOVER_FIELDS = ('IPv4Address', 'IPv4SubnetMask', 'IPv4DefaultGateway', 'IPv4PreferredDNSServer', 'IPv4AlternateDNSServer',
+                   'IPv6Address', 'IPv6SubnetPrefixLength', 'IPv6DefaultGateway', 'IPv6PreferredDNSServer', 'IPv6AlternateDNSServer')
+
+
+@dataclass
+class NetworkAdapter:
+    """A VM's synthetic network adapter: its switch, the switch a test failover VM connects it to, and the TCP/IP settings the
+    guest gets after a failover (none set: the guest keeps the primary's)."""
+
+    name: str = 'Network Adapter'
+    adapter_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    switch_name: str | None = 'LAN'
+    test_replica_switch_name: str | None = None
+    failover: dict = field(default_factory=dict)
+    guest_addresses: list = field(default_factory=list)     # what the guest was given at failover (reported while it runs)
+
+    def to_state(self) -> dict:
+        return {'name': self.name, 'id': self.adapter_id, 'switch_name': self.switch_name,
+                'test_replica_switch_name': self.test_replica_switch_name, 'failover': dict(self.failover),
+                'guest_addresses': list(self.guest_addresses)}
+
+    def copy(self, **changes) -> NetworkAdapter:
+        fields = dict(name=self.name, switch_name=self.switch_name, test_replica_switch_name=self.test_replica_switch_name,
+                      failover=dict(self.failover))
+        fields.update(changes)
+        return NetworkAdapter(**fields)
+
+
 @dataclass
 class VirtualMachine:
     """A VM registered on a host."""
@@ -57,6 +86,7 @@ class VirtualMachine:
     guest_responding: bool = True
     boot_seconds: float = 0.0
     started_at: float | None = None
+    network_adapters: list[NetworkAdapter] = field(default_factory=lambda: [NetworkAdapter()])
 
     def heartbeat(self) -> str:
         """VMHeartbeatStatus of a running VM."""
@@ -68,12 +98,13 @@ class VirtualMachine:
                 'generation': self.generation, 'processor_count': self.processor_count,
                 'processor_compatibility': self.processor_compatibility, 'memory_startup': self.memory_startup,
                 'path': self.path, 'disks': [disk.to_state() for disk in self.disks], 'data_version': self.data_version,
-                'guest_responding': self.guest_responding, 'boot_seconds': self.boot_seconds}
+                'guest_responding': self.guest_responding, 'boot_seconds': self.boot_seconds,
+                'network_adapters': [adapter.to_state() for adapter in self.network_adapters]}
 
     @classmethod
     def from_state(cls, data: dict) -> VirtualMachine:
         known = {'name', 'id', 'state', 'version', 'generation', 'processor_count', 'processor_compatibility',
-                 'memory_startup', 'path', 'disks', 'data_version', 'guest_responding', 'boot_seconds'}
+                 'memory_startup', 'path', 'disks', 'data_version', 'guest_responding', 'boot_seconds', 'network_adapters'}
         _reject_unknown('vm', data, known)
         vm = cls(name=data['name'], vm_id=str(uuid.UUID(str(data.get('id') or uuid.uuid4()))))
         vm.apply(data)
@@ -89,6 +120,10 @@ class VirtualMachine:
                 self.state = value
             elif key == 'disks':
                 self.disks = [VirtualDisk(**disk) for disk in value]
+            elif key == 'network_adapters':
+                self.network_adapters = [NetworkAdapter(name=item['name'], switch_name=item.get('switch_name'),
+                                                        test_replica_switch_name=item.get('test_replica_switch_name'),
+                                                        failover=dict(item.get('failover') or {})) for item in value]
             elif key in ('generation', 'processor_count', 'memory_startup', 'data_version'):
                 setattr(self, key, int(value))
             elif key in ('processor_compatibility', 'guest_responding'):

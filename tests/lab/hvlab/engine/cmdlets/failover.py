@@ -17,6 +17,7 @@ import fnmatch
 
 from hvlab.model import replication as model
 from hvlab.engine.context import CmdletContext
+from hvlab.engine.cmdlets.network_adapter import inject_failover_addresses
 from hvlab.engine.cmdlets.vm import VM_TYPE, vms_by_name, vms_of_objects
 from hvlab.engine.cmdlets.replication_objects import (
     clock,
@@ -105,6 +106,7 @@ def _failover(ctx: CmdletContext, vm, rel: model.Relationship, point_name: str |
         return None
     rel.failover_undo = {'state': rel.state, 'data_version': vm.data_version}
     vm.data_version = point.data_version
+    inject_failover_addresses(vm)
     rel.state = 'FailedOverWaitingCompletion'
     return vm
 
@@ -124,7 +126,11 @@ def _test_failover(ctx: CmdletContext, host, vm, rel: model.Relationship, point_
     test_vm = VirtualMachine(name=f'{vm.name} - Test', vm_id=str(uuid.uuid4()), state='Off', version=vm.version,
                              generation=vm.generation, processor_count=vm.processor_count, memory_startup=vm.memory_startup,
                              path=vm.path, disks=list(vm.disks), data_version=point.data_version,
-                             guest_responding=vm.guest_responding, boot_seconds=vm.boot_seconds)   # the same guest OS on its disks
+                             guest_responding=vm.guest_responding, boot_seconds=vm.boot_seconds,   # the same guest OS on its disks
+                             # Its adapters on the test replica switch (none set: not connected), with the failover TCP/IP settings.
+                             network_adapters=[adapter.copy(switch_name=adapter.test_replica_switch_name, test_replica_switch_name=None)
+                                               for adapter in vm.network_adapters])
+    inject_failover_addresses(test_vm)
     host.vms.append(test_vm)
     host.replication.relationships[test_vm.vm_id] = model.Relationship(
         vm_id=test_vm.vm_id, mode='TestReplica', state='FiredrillInProgress', primary_server=rel.primary_server,

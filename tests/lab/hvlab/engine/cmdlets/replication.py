@@ -107,7 +107,8 @@ def _replica_vm_for(vm, replica_host, authorization: dict):
     replica_vm = VirtualMachine(name=vm.name, vm_id=vm.vm_id, state='Off', version=vm.version, generation=vm.generation,
                                 processor_count=vm.processor_count, memory_startup=vm.memory_startup,
                                 path=f'{storage}\\Hyper-V Replica\\Virtual Machines\\{vm.vm_id.upper()}',
-                                guest_responding=vm.guest_responding, boot_seconds=vm.boot_seconds)   # the guest OS replicates with the disks
+                                guest_responding=vm.guest_responding, boot_seconds=vm.boot_seconds,   # the guest OS replicates with the disks
+                                network_adapters=[adapter.copy(failover={}, test_replica_switch_name=None) for adapter in vm.network_adapters])
     replica_vm.disks = [VirtualDisk(path=f'{storage}\\Hyper-V Replica\\Virtual hard disks\\{vm.vm_id.upper()}\\'
                                          f"{disk.path.rsplit(chr(92), 1)[-1]}",
                                     controller_type=disk.controller_type, controller_number=disk.controller_number,

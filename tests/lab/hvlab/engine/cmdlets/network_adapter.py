@@ -1,0 +1,184 @@
+"""A VM's network adapters as Hyper-V Replica uses them: Get-VMNetworkAdapter, Set-VMNetworkAdapter -TestReplicaSwitchName (the
+switch a test failover VM's adapter is connected to), Get-/Set-VMNetworkAdapterFailoverConfiguration (the TCP/IP settings the
+guest gets after a failover).
+
+From the pages (cmdlets.json notes): Set-VMNetworkAdapter without -Name configures every adapter of the VM; -TestReplicaSwitchName
+applies to VMs enabled for replication; -IPv4Address needs -IPv4SubnetMask and the other way round, -IPv6Address needs
+-IPv6SubnetPrefixLength and the other way round; -ClearFailoverIPv4Settings / -ClearFailoverIPv6Settings make the Replica VM use
+the primary's address. Get-VMNetworkAdapterFailoverConfiguration writes one VMNetworkAdapterFailoverSetting per synthetic adapter,
+a plain object without the VM's or the adapter's name (types.json), so a reader names the adapter (-VMNetworkAdapterName).
+The lab models the adapters' names, switch, test switch, failover settings and the guest's addresses (IPAddresses, which Hyper-V
+reads from the running guest); any other Set-VMNetworkAdapter parameter is refused as not modelled.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+from hvlab.engine.context import CmdletContext
+from hvlab.engine.objects import HV, netbios_name, reference_object, virtualization_text
+from hvlab.engine.cmdlets.vm import VM_TYPE, vms_by_name, vms_of_objects
+
+FAILOVER_IPV4 = ('IPv4Address', 'IPv4SubnetMask', 'IPv4DefaultGateway', 'IPv4PreferredDNSServer', 'IPv4AlternateDNSServer')
+FAILOVER_IPV6 = ('IPv6Address', 'IPv6SubnetPrefixLength', 'IPv6DefaultGateway', 'IPv6PreferredDNSServer', 'IPv6AlternateDNSServer')
+# Set-VMNetworkAdapter parameters the lab models; the common ones and the VM / adapter selectors are always accepted.
+MODELLED_SET_PARAMETERS = {'VMName', 'VM', 'Name', 'VMNetworkAdapter', 'TestReplicaSwitchName', 'Passthru', 'Confirm', 'WhatIf',
+                           'ErrorAction', 'WarningAction', 'ErrorVariable', 'WarningVariable', 'Verbose', 'Debug', 'InformationAction',
+                           'InformationVariable', 'OutVariable', 'OutBuffer', 'PipelineVariable'}
+
+
+def adapter_object(host, vm, adapter):
+    properties = {
+        'Name': adapter.name, 'Id': f'Microsoft:{vm.vm_id.upper()}\\{adapter.adapter_id.upper()}', 'VMName': vm.name, 'VMId': vm.vm_id,
+        'ComputerName': netbios_name(host), 'SwitchName': adapter.switch_name, 'Connected': adapter.switch_name is not None,
+        'IsLegacy': False, 'IsSynthetic': True, 'TestReplicaSwitchName': adapter.test_replica_switch_name,
+        'IPAddresses': guest_addresses(vm, adapter),
+    }
+    return reference_object(f'{HV}.VMNetworkAdapter', properties,
+                            virtualization_text(f'{HV}.VMNetworkAdapter', {'Name': adapter.name, 'VMName': vm.name},
+                                                {'Id': properties['Id'], 'VMId': vm.vm_id}))
+
+
+def guest_addresses(vm, adapter) -> list:
+    """What the running guest reports on the adapter: the failover addresses injected at failover, once the guest answers."""
+    if vm.state != 'Running' or not vm.heartbeat().startswith('Ok') or not adapter.guest_addresses:
+        return []
+    return list(adapter.guest_addresses)
+
+
+def failover_setting_object(adapter):
+    values = {name: adapter.failover.get(name) for name in FAILOVER_IPV4 + FAILOVER_IPV6}
+    return reference_object(f'{HV}.VMNetworkAdapterFailoverSetting', values, f'{HV}.VMNetworkAdapterFailoverSetting')
+
+
+def inject_failover_addresses(vm) -> None:
+    """A failover (test or real) gives the guest the failover TCP/IP settings of each adapter that has them."""
+    for adapter in vm.network_adapters:
+        adapter.guest_addresses = [adapter.failover[name] for name in ('IPv4Address', 'IPv6Address') if adapter.failover.get(name)]
+
+
+def _vms(ctx: CmdletContext, host) -> list:
+    if ctx.bound.get('VM') is not None:
+        objects = ctx.bound.get('VM')
+        return vms_of_objects(host, objects if isinstance(objects, list) else [objects])
+    names = ctx.bound.get('VMName')
+    return vms_by_name(ctx, host, names if isinstance(names, list) else [names])
+
+
+def _adapters(ctx: CmdletContext, vm, name: str | None) -> list:
+    found = [adapter for adapter in vm.network_adapters if name is None or adapter.name.lower() == name.lower()]
+    if not found and name is not None:
+        ctx.write_error('ObjectNotFound', f"No network adapter named '{name}' was found on virtual machine '{vm.name}'.", 'ObjectNotFound',
+                        target=name)
+    return found
+
+
+def _not_modelled(ctx: CmdletContext, sets: tuple = ('VMName', 'VMObject')) -> bool:
+    if ctx.bound.parameter_set not in sets:
+        ctx.write_error('HvLab.NotImplemented', f'{ctx.signature.name} parameter set {ctx.bound.parameter_set} is documented but not '
+                                                'modelled by the lab.', 'NotImplemented', exception_type='System.NotImplementedException')
+        return True
+    return False
+
+
+def get_vmnetworkadapter(ctx: CmdletContext) -> None:
+    if _not_modelled(ctx):
+        return
+    for host in [ctx.host] if ctx.bound.parameter_set == 'VMObject' else ctx.local_targets():
+        for vm in _vms(ctx, host):
+            for adapter in _adapters(ctx, vm, ctx.bound.get('Name')):
+                ctx.write_output(adapter_object(host, vm, adapter))
+
+
+def set_vmnetworkadapter(ctx: CmdletContext) -> None:
+    unmodelled = sorted(name for name in ctx.bound.values if name not in MODELLED_SET_PARAMETERS and name not in ('ComputerName', 'Credential'))
+    if unmodelled or _not_modelled(ctx):
+        if unmodelled:
+            ctx.write_error('HvLab.NotImplemented', f'Set-VMNetworkAdapter -{", -".join(unmodelled)} is documented but not modelled by the '
+                                                    'lab.', 'NotImplemented', exception_type='System.NotImplementedException')
+        return
+    for host in [ctx.host] if ctx.bound.parameter_set == 'VMObject' else ctx.local_targets():
+        for vm in _vms(ctx, host):
+            adapters = _adapters(ctx, vm, ctx.bound.get('Name'))
+            if 'TestReplicaSwitchName' in ctx.bound and vm.vm_id not in host.replication.relationships:
+                # The page: the test replica switch applies to VMs enabled for replication (no source gives the error's words).
+                ctx.write_error('InvalidOperation', f"Virtual machine '{vm.name}' is not enabled for replication: a test replica switch "
+                                                    'applies only to replicated virtual machines.', 'InvalidOperation', target=vm.name)
+                continue
+            for adapter in adapters:
+                if not ctx.should_process(adapter.name):
+                    continue
+                if 'TestReplicaSwitchName' in ctx.bound:
+                    adapter.test_replica_switch_name = ctx.bound.get('TestReplicaSwitchName') or None
+                if ctx.passthru:
+                    ctx.write_output(adapter_object(host, vm, adapter))
+
+
+def get_vmnetworkadapterfailoverconfiguration(ctx: CmdletContext) -> None:
+    if _not_modelled(ctx):
+        return
+    for host in [ctx.host] if ctx.bound.parameter_set == 'VMObject' else ctx.local_targets():
+        for vm in _vms(ctx, host):
+            for adapter in _adapters(ctx, vm, ctx.bound.get('VMNetworkAdapterName')):
+                ctx.write_output(failover_setting_object(adapter))
+
+
+def set_vmnetworkadapterfailoverconfiguration(ctx: CmdletContext) -> None:
+    if _not_modelled(ctx):
+        return
+    bound = ctx.bound
+    problem = _pairing_problem(bound) or _address_problem(bound)
+    if problem:
+        ctx.write_error('InvalidParameter', problem, 'InvalidArgument')
+        return
+    for host in [ctx.host] if bound.parameter_set == 'VMObject' else ctx.local_targets():
+        for vm in _vms(ctx, host):
+            for adapter in _adapters(ctx, vm, bound.get('VMNetworkAdapterName')):
+                if not ctx.should_process(adapter.name):
+                    continue
+                for family, clear in ((FAILOVER_IPV4, 'ClearFailoverIPv4Settings'), (FAILOVER_IPV6, 'ClearFailoverIPv6Settings')):
+                    if bound.switch(clear):
+                        for name in family:
+                            adapter.failover.pop(name, None)
+                    for name in family:
+                        if bound.get(name) is not None:
+                            adapter.failover[name] = str(bound.get(name))
+                if ctx.passthru:
+                    ctx.write_output(failover_setting_object(adapter))
+
+
+def _pairing_problem(bound) -> str | None:
+    for first, second in (('IPv4Address', 'IPv4SubnetMask'), ('IPv6Address', 'IPv6SubnetPrefixLength')):
+        if (bound.get(first) is None) != (bound.get(second) is None):
+            given, missing = (first, second) if bound.get(first) is not None else (second, first)
+            return f'-{given} requires -{missing}.'
+    return None
+
+
+def _address_problem(bound) -> str | None:
+    """An address that is not one of its family (WMI refuses it; the lab words the error)."""
+    for name, version in (('IPv4Address', 4), ('IPv4DefaultGateway', 4), ('IPv4PreferredDNSServer', 4), ('IPv4AlternateDNSServer', 4),
+                          ('IPv6Address', 6), ('IPv6DefaultGateway', 6), ('IPv6PreferredDNSServer', 6), ('IPv6AlternateDNSServer', 6)):
+        value = bound.get(name)
+        try:
+            if value is not None and ipaddress.ip_address(str(value)).version != version:
+                raise ValueError(value)
+        except ValueError:
+            return f"'{value}' is not a valid IPv{version} address for -{name}."
+    mask = bound.get('IPv4SubnetMask')
+    if mask is not None:
+        try:
+            ipaddress.IPv4Network(f'0.0.0.0/{mask}')
+        except ValueError:
+            return f"'{mask}' is not a valid IPv4 subnet mask for -IPv4SubnetMask."
+    return None
+
+
+OBJECT_INPUT = {'Get-VMNetworkAdapter': {VM_TYPE: 'VM'}}
+
+CMDLETS = {
+    'Get-VMNetworkAdapter': get_vmnetworkadapter,
+    'Set-VMNetworkAdapter': set_vmnetworkadapter,
+    'Get-VMNetworkAdapterFailoverConfiguration': get_vmnetworkadapterfailoverconfiguration,
+    'Set-VMNetworkAdapterFailoverConfiguration': set_vmnetworkadapterfailoverconfiguration,
+}
