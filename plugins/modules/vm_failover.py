@@ -230,6 +230,11 @@ test_vm:
   returned: always
   type: str
   sample: web01 - Test
+elapsed_seconds:
+  description: Seconds the action's steps took (0 when there was nothing to do and in check mode); the start and heartbeat wait aside.
+  returned: always
+  type: float
+  sample: 14.2
 started_vm:
   description: With O(start=true), the VM started (or found running) and verified - where, whether the task started it, and its heartbeat.
   returned: O(start=true), also when the heartbeat is not OK in time
@@ -295,6 +300,8 @@ recovery_points:
       type: str
   sample: [{name: web01 - Standard Replica - (12/06/2026 - 02:00:00), created: '2026-12-06T02:00:00'}]
 '''
+
+import time
 
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility import heartbeat, reads
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import (
@@ -607,6 +614,7 @@ class VmFailover(Resource):
                  for site, commands in plan.steps]
         lines = [label for step in steps for label in step.labels]
         self.started_vm = None
+        began = time.monotonic()
         if steps and not module.check_mode:
             sites = dict((id(site.session), site) for site, commands in plan.steps)
             try:
@@ -615,10 +623,11 @@ class VmFailover(Resource):
                 raise self.step_failure(sites[id(failed.step.session)], failed.result.errors, before)
             except HostError as error:
                 raise self.site_of(error, sites).failure(error)
+        elapsed = round(time.monotonic() - began, 1)
         if params['start']:
-            self.start_and_verify(module, lines, before)
+            self.start_and_verify(module, lines, before, elapsed)
         result = dict(changed=bool(lines), action=params['action'], steps=lines, source=self.source.view(),
-                      destination=self.destination.view(), test_vm=self.destination.test_vm)
+                      destination=self.destination.view(), test_vm=self.destination.test_vm, elapsed_seconds=elapsed)
         if params['start']:
             result['started_vm'] = self.started_vm
         if params['action'] in POINT_ACTIONS:
@@ -628,7 +637,7 @@ class VmFailover(Resource):
         result['msg'] = self.message(lines, module.check_mode)
         return result
 
-    def start_and_verify(self, module, lines, before):
+    def start_and_verify(self, module, lines, before, elapsed):
         """start: Start-VM where the action left the VM (unless it runs), then read it until its heartbeat is OK; lines gets the
         Start-VM line, self.started_vm the report."""
         params = self.params
@@ -649,16 +658,16 @@ class VmFailover(Resource):
             report.update(view or {}, name=name)
             return
         if view is None:
-            raise self.start_failure("VM '%s' is not on %s: nothing to start" % (name, site.name), lines, before)
+            raise self.start_failure("VM '%s' is not on %s: nothing to start" % (name, site.name), lines, before, elapsed)
         refused = heartbeat.not_startable(view, site.name)
         if refused:
-            raise self.start_failure(refused, lines, before)
+            raise self.start_failure(refused, lines, before, elapsed)
         if view['state'] != 'Running':
             try:
                 result, = module.run_steps([Step(site.session, [Command('Start-VM', {'Name': name})], [label], read_back=[read])])
             except StepFailed as failed:
                 raise self.start_failure("VM '%s' could not be started on %s: %s" % (name, site.name, describe_errors(failed.result.errors)),
-                                         lines, before)
+                                         lines, before, elapsed)
             except HostError as error:
                 raise site.failure(error)
             lines.append(label)
@@ -668,7 +677,7 @@ class VmFailover(Resource):
                                               params['heartbeat_timeout'], params['poll_interval'])
         report.update(waited.value, name=name, verified=waited.finished, elapsed_seconds=waited.elapsed_seconds, progress=waited.progress)
         if not waited.finished:
-            raise self.start_failure(heartbeat.not_up(waited.value, site.name, params['heartbeat_timeout']), lines, before)
+            raise self.start_failure(heartbeat.not_up(waited.value, site.name, params['heartbeat_timeout']), lines, before, elapsed)
         try:
             adapters = module.read([reads.vm_network_adapters(name)], session=site.session).of_type(ADAPTER_TYPE)
         except HostError as error:
@@ -682,12 +691,12 @@ class VmFailover(Resource):
         found = find_one_vm(result.of_type(heartbeat.VM_TYPE), name, None, site.name)
         return heartbeat.vm_view(found) if found is not None else None
 
-    def start_failure(self, msg, lines, before):
+    def start_failure(self, msg, lines, before, elapsed):
         """The task fails after the action: what ran stays done (changed), the VM report tells what was seen."""
         return ModuleFailure("%s of VM '%s' is done (%s), but the VM is not verified up: %s" % (
             self.params['action'], self.params['name'], '; '.join(lines) or 'nothing to do', msg),
                              changed=bool(lines), steps=lines, started_vm=self.started_vm, before=before, source=self.source.view(),
-                             destination=self.destination.view())
+                             destination=self.destination.view(), action=self.params['action'], elapsed_seconds=elapsed)
 
     def site_of(self, error, sites):
         return next((site for site in sites.values() if site.session.options.host == error.host), self.source)

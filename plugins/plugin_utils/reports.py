@@ -2,7 +2,8 @@
 # Copyright: (c) 2026, hyperv.mobility contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Reports people read: the live-migration preflight and the Hyper-V Replica health, as Markdown and as HTML.
+"""Reports people read: the live-migration preflight and the Hyper-V Replica health, as Markdown and as HTML; the evidence of a
+failover drill (test failover, planned failover, failback) as JSON rows and Markdown.
 
 Controller-side only (the filter plugins hyperv.mobility.preflight_markdown / preflight_html / replication_markdown /
 replication_html call this). Three steps, each small and pure:
@@ -189,6 +190,94 @@ def replication_rows(data):
                 row = ReplicationRow.from_entry(entry)
                 rows.setdefault(row.key, row)     # the same relationship read twice (two tasks) is one row
     return sorted(rows.values(), key=lambda row: (row.values['name'].lower(), row.values['mode'].lower()))
+
+
+# ---------------------------------------------------------------- failover drill
+
+# The words a drill report uses for the actions of hyperv.mobility.vm_failover.
+DRILL_ACTIONS = {'test': 'test failover', 'cleanup_test': 'test failover cleanup', 'planned': 'planned failover',
+                 'unplanned': 'unplanned failover', 'complete': 'complete failover', 'cancel': 'cancel failover',
+                 'reverse': 'reverse replication', 'failback': 'failback'}
+SKIPPED = 'skipped'
+CHANGED = 'changed'
+
+
+def _drill_vm(result):
+    item = result.get('item')
+    if isinstance(item, dict) and item.get('vm'):
+        return str(item['vm']), str(item.get('replica') or '')
+    arguments = (result.get('invocation') or {}).get('module_args') or {}
+    return str(arguments.get('name') or ''), str(arguments.get('destination') or '')
+
+
+def _action_row(vm, replica, result, start_failed):
+    action = result.get('action') or ((result.get('invocation') or {}).get('module_args') or {}).get('action') or ''
+    if result.get('failed') and not start_failed:
+        outcome, detail = FAILED, result.get('msg') or ''
+    else:
+        outcome = CHANGED if result.get('changed') else OK
+        steps = [step for step in result.get('steps') or [] if ': Start-VM ' not in step]
+        detail = '; '.join(steps) if steps else 'already done'
+        if result.get('recovery_point') and result.get('recovery_point') != 'latest':
+            detail = 'recovery point %s: %s' % (result['recovery_point'], detail)
+    return dict(vm=vm, replica=replica, step=DRILL_ACTIONS.get(action, action), result=outcome, seconds=result.get('elapsed_seconds'),
+                detail=detail)
+
+
+def _start_row(vm, replica, result):
+    started = result.get('started_vm')
+    if not isinstance(started, dict):
+        return None
+    failed = bool(result.get('failed')) and started.get('verified') is not True
+    if result.get('failed') and started.get('verified') is None and not started.get('started'):
+        return dict(vm=vm, replica=replica, step='start and verify', result=SKIPPED, seconds=None, detail='the action failed')
+    addresses = ', '.join('%s on %s: %s' % (adapter.get('name'), adapter.get('switch') or 'no switch', ', '.join(adapter.get('addresses') or []) or
+                                            'no address') for adapter in started.get('network_adapters') or [])
+    detail = '%s %s on %s, heartbeat %s' % (started.get('name'), started.get('state'), started.get('fqdn') or started.get('host'),
+                                             started.get('heartbeat'))
+    if addresses:
+        detail += '; ' + addresses
+    if failed:
+        detail = result.get('msg') or detail
+    return dict(vm=vm, replica=replica, step='start and verify', result=FAILED if failed else (CHANGED if started.get('started') else OK),
+                seconds=started.get('elapsed_seconds'), detail=detail)
+
+
+def drill_rows(data):
+    """One row per VM and step (the vm_failover action, then start and verify when it was asked) from vm_failover results: one
+    result, a list (nested lists flattened) or registered loops. A result skipped by a condition gives no row."""
+    rows = []
+    for result in _flatten(data, 'drill report'):
+        if result.get('skipped'):
+            continue
+        vm, replica = _drill_vm(result)
+        start = _start_row(vm, replica, result)
+        rows.append(_action_row(vm, replica, result, start is not None and start['result'] == FAILED))
+        if start is not None:
+            rows.append(start)
+    return rows
+
+
+def drill_report(data, drill='failover drill', when=None):
+    """The drill's evidence as one JSON-able document: what, when, the overall result and the rows."""
+    rows = drill_rows(data)
+    failed = [row for row in rows if row['result'] == FAILED]
+    return dict(drill=drill, time=when, result=FAILED if failed else OK, vms=len(set(row['vm'] for row in rows)), failed_steps=len(failed),
+                rows=rows)
+
+
+DRILL_HEADER = ('VM', 'replica', 'step', 'result', 'seconds', 'detail')
+
+
+def drill_markdown(data, drill='failover drill', when=None):
+    """The drill report as Markdown: a heading with the overall result, then the rows' table."""
+    report = data if isinstance(data, dict) and 'rows' in data and 'drill' in data else drill_report(data, drill, when)
+    parts = ['# %s: %s\n' % (markdown_cell(report['drill'].capitalize()), report['result'].upper()),
+             '%s%d VM(s), %d failed step(s).\n' % ('%s - ' % markdown_cell(report['time']) if report.get('time') else '', report['vms'],
+                                                 report['failed_steps']),
+             markdown_table(DRILL_HEADER, [(row['vm'], row['replica'], row['step'], row['result'],
+                                            '' if row['seconds'] is None else row['seconds'], row['detail']) for row in report['rows']])]
+    return '\n'.join(parts)
 
 
 # ---------------------------------------------------------------- Markdown

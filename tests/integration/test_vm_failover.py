@@ -10,6 +10,8 @@ the host where the VM runs, and the tests check that every failover brings the l
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from vm_replication_lab import make_replica_server, relationship, reset_replication, task_play, vm, writes
@@ -184,25 +186,81 @@ def test_impossible_actions_fail_clearly(lab, run_playbook, action, options, wor
     assert writes(lab, PRIMARY) == {} and writes(lab, RECOVERY) == {}
 
 
-def test_the_playbooks_run_the_drill_the_planned_failover_and_the_failback(lab, run_playbook):
-    pairs = {'replication_pairs': [{'primary': PRIMARY, 'replica': RECOVERY, 'vms': [VM]}]}
+def drill_report(folder, drill):
+    """The one JSON drill report of that name in folder, and its Markdown page."""
+    found = sorted(folder.glob(drill + '-*.json'))
+    assert len(found) == 1, found
+    return json.loads(found[0].read_text()), found[0].with_suffix('.md').read_text()
+
+
+def steps_of(report):
+    return [(row['vm'], row['step'], row['result']) for row in report['rows']]
+
+
+RECOVERY_IDENTITY = dict(failover_ipv4={'address': '10.2.0.15', 'subnet_mask': '255.255.255.0', 'default_gateway': '10.2.0.1'},
+                         test_switch='Isolated')
+
+
+def test_the_monthly_drill_starts_verifies_cleans_up_and_keeps_the_evidence(lab, run_playbook, tmp_path):
+    pairs = {'replication_pairs': [{'primary': PRIMARY, 'replica': RECOVERY, 'vms': [VM]}], 'failover_report_dir': str(tmp_path)}
+    assert network(run_playbook, lab, RECOVERY, **RECOVERY_IDENTITY)['changed'] is True
+    drill = run_playbook('playbooks/failover_test.yml', inventory=lab.inventory_path, extra_vars=dict(pairs, failover_drill=True))
+    assert drill.rc == 0, drill.stdout
+    assert vm(lab, RECOVERY, TEST_VM) is None and sides(lab) == (('Primary', 'Replicating'), ('Replica', 'Replicating'))
+    report, markdown = drill_report(tmp_path, 'test_failover_drill')
+    assert report['result'] == 'ok' and report['vms'] == 1 and report['failed_steps'] == 0 and report['time'].endswith('Z'), report
+    assert steps_of(report) == [(VM, 'test failover', 'changed'), (VM, 'start and verify', 'changed'), (VM, 'test failover cleanup', 'changed')]
+    started = report['rows'][1]
+    assert 'heartbeat Ok' in started['detail'] and 'Network Adapter on Isolated: 10.2.0.15' in started['detail'], started
+    assert all(isinstance(row['seconds'], (int, float)) for row in report['rows'])
+    assert markdown.startswith('# Test failover drill: OK') and '| %s | %s | start and verify | changed |' % (VM, RECOVERY) in markdown
+
+
+def test_a_drill_whose_test_vm_does_not_answer_fails_after_cleaning_up_and_reports_it(lab, run_playbook, tmp_path):
+    lab.control.patch_host(RECOVERY, vms={VM: {'guest_responding': False}})
+    pairs = {'replication_pairs': [{'primary': PRIMARY, 'replica': RECOVERY, 'vms': [VM]}], 'failover_report_dir': str(tmp_path)}
+    drill = run_playbook('playbooks/failover_test.yml', inventory=lab.inventory_path,
+                         extra_vars=dict(pairs, failover_drill=True, failover_heartbeat_timeout=2))
+    assert drill.rc != 0 and vm(lab, RECOVERY, TEST_VM) is None, drill.stdout
+    report, markdown = drill_report(tmp_path, 'test_failover_drill')
+    assert report['result'] == 'failed' and report['failed_steps'] == 1
+    assert steps_of(report) == [(VM, 'test failover', 'changed'), (VM, 'start and verify', 'failed'), (VM, 'test failover cleanup', 'changed')]
+    assert 'heartbeat is NoContact after 2 seconds' in report['rows'][1]['detail']
+    assert markdown.startswith('# Test failover drill: FAILED')
+
+
+def test_the_playbooks_run_the_drill_the_planned_failover_and_the_failback(lab, run_playbook, tmp_path):
+    pairs = {'replication_pairs': [{'primary': PRIMARY, 'replica': RECOVERY, 'vms': [VM]}], 'failover_report_dir': str(tmp_path)}
+    network(run_playbook, lab, RECOVERY, **RECOVERY_IDENTITY)
     drill = run_playbook('playbooks/failover_test.yml', inventory=lab.inventory_path, extra_vars=pairs)
     assert drill.rc == 0, drill.stdout
-    assert vm(lab, RECOVERY, TEST_VM) is not None and drill.changed_hosts() == [PRIMARY]
+    assert vm(lab, RECOVERY, TEST_VM)['state'] == 'Running'
     cleanup = run_playbook('playbooks/failover_test.yml', inventory=lab.inventory_path, extra_vars=dict(pairs, failover_test_cleanup=True))
     assert cleanup.rc == 0 and vm(lab, RECOVERY, TEST_VM) is None, cleanup.stdout
+    assert steps_of(drill_report(tmp_path, 'test_failover_cleanup')[0]) == [(VM, 'test failover cleanup', 'changed')]
 
     lab.control.replication(write={'host': PRIMARY, 'vm': VM, 'count': 1})
     planned = run_playbook('playbooks/failover_planned.yml', inventory=lab.inventory_path, extra_vars=pairs)
     assert planned.rc == 0, planned.stdout
     assert sides(lab) == (('Replica', 'Replicating'), ('Primary', 'Replicating')) and vm(lab, RECOVERY, VM)['data_version'] == 6
+    report, _markdown = drill_report(tmp_path, 'planned_failover')
+    assert steps_of(report) == [(VM, 'planned failover', 'changed'), (VM, 'start and verify', 'changed')]
+    assert 'Network Adapter on LAN: 10.2.0.15' in report['rows'][1]['detail'], 'the VM comes up with its failover address'
+    for old in tmp_path.glob('planned_failover-*'):
+        old.unlink()
     again = run_playbook('playbooks/failover_planned.yml', inventory=lab.inventory_path, extra_vars=pairs)
-    assert again.rc == 0 and again.changed_hosts() == [], again.stdout
+    # The failover and the start are done: the VMs' tasks change nothing; only the run's new report file is written.
+    assert again.rc == 0 and again.changed_hosts() in ([], [PRIMARY]), again.stdout
+    assert [result['changed'] for result in again.task('Fail over to the Replica server and reverse replication')[PRIMARY]['results']] == [False]
+    assert steps_of(drill_report(tmp_path, 'planned_failover')[0]) == [(VM, 'planned failover', 'ok'), (VM, 'start and verify', 'ok')]
 
     lab.control.replication(write={'host': RECOVERY, 'vm': VM, 'count': 2})
+    lab.control.patch_host(RECOVERY, vms={VM: {'state': 'Off'}})          # shut down on the recovery site before the failback
     back = run_playbook('playbooks/failback.yml', inventory=lab.inventory_path, extra_vars=pairs)
     assert back.rc == 0, back.stdout
     assert sides(lab) == (('Primary', 'Replicating'), ('Replica', 'Replicating')) and vm(lab, PRIMARY, VM)['data_version'] == 8
+    assert vm(lab, PRIMARY, VM)['state'] == 'Running' and vm(lab, RECOVERY, VM)['network_adapters'][0]['failover']['IPv4Address'] == '10.2.0.15'
+    assert steps_of(drill_report(tmp_path, 'failback')[0]) == [(VM, 'failback', 'changed'), (VM, 'start and verify', 'changed')]
 
 
 def points_by_version(lab):

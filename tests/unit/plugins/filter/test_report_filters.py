@@ -218,3 +218,43 @@ def test_filters_resolve_by_fqcn_and_render_in_a_template(name):
     templar = Templar(loader=None, variables={'data': data})
     rendered = templar.template(trust_as_template('{{ data | hyperv.mobility.%s }}' % name))
     assert ('hv01' in rendered) and ('hv02' in rendered)
+
+
+# ---------------------------------------------------------------- failover drill
+
+def failover_result(action, vm='web01', replica='hv02', changed=True, failed=False, started=None, msg='', steps=None, seconds=1.5, **extra):
+    result = dict(action=action, changed=changed, failed=failed, steps=steps if steps is not None else ['hv02: Start-VMFailover -AsTest'],
+                  elapsed_seconds=seconds, item={'vm': vm, 'replica': replica}, msg=msg, **extra)
+    if started is not None:
+        result['started_vm'] = started
+    return result
+
+
+UP = dict(host='hv02', fqdn='hv02.corp', name='web01 - Test', started=True, state='Running', heartbeat='OkApplicationsUnknown', verified=True,
+          elapsed_seconds=12.5, network_adapters=[{'name': 'Network Adapter', 'switch': 'Isolated', 'addresses': ['10.2.0.15']}])
+
+
+def test_drill_rows_one_per_vm_and_step_with_result_and_time():
+    loops = {'results': [failover_result('test', started=UP, steps=['hv02: Start-VMFailover -AsTest', 'hv02: Start-VM Name=web01 - Test']),
+                         failover_result('test', vm='db01', changed=False, steps=[], recovery_point='db01 - Standard Replica - (1)'),
+                         {'skipped': True, 'item': {'vm': 'skipped01'}}]}
+    rows = reports.drill_rows([loops])
+    assert [(row['vm'], row['step'], row['result'], row['seconds']) for row in rows] == [
+        ('web01', 'test failover', 'changed', 1.5), ('web01', 'start and verify', 'changed', 12.5), ('db01', 'test failover', 'ok', 1.5)]
+    assert rows[0]['detail'] == 'hv02: Start-VMFailover -AsTest', 'the Start-VM line belongs to the start row'
+    assert rows[1]['detail'] == 'web01 - Test Running on hv02.corp, heartbeat OkApplicationsUnknown; Network Adapter on Isolated: 10.2.0.15'
+    assert rows[2]['detail'] == 'recovery point db01 - Standard Replica - (1): already done'
+
+
+def test_a_failed_action_and_a_silent_guest_are_failed_rows_and_the_report_fails():
+    silent = dict(UP, heartbeat='NoContact', verified=False, network_adapters=[])
+    results = [failover_result('planned', failed=True, started=silent, msg="planned of VM 'web01' is done (...), but the VM is not verified up"),
+               failover_result('planned', vm='db01', failed=True, msg='planned of VM db01 is not possible: turned on', changed=False, steps=[])]
+    report = reports.drill_report(results, 'planned failover', '2026-12-06T04:00:00Z')
+    assert (report['result'], report['vms'], report['failed_steps']) == ('failed', 2, 2)
+    assert [(row['vm'], row['step'], row['result']) for row in report['rows']] == [
+        ('web01', 'planned failover', 'changed'), ('web01', 'start and verify', 'failed'), ('db01', 'planned failover', 'failed')]
+    markdown = reports.drill_markdown(report)
+    assert markdown.startswith('# Planned failover: FAILED\n\n2026-12-06T04:00:00Z - 2 VM(s), 2 failed step(s).\n')
+    assert '| db01 | hv02 | planned failover | failed | 1.5 | planned of VM db01 is not possible: turned on |' in markdown
+    assert reports.drill_markdown([], 'failback').startswith('# Failback: OK')
