@@ -24,8 +24,8 @@ description:
     (C(Set-VMReplication -Reverse)) so that the recovery site now replicates back to the primary site, unless
     O(reverse_replication=false).
   - V(unplanned) - the primary site is lost. The Replica VM on the recovery site fails over to the latest recovery
-    point, or to the older one O(recovery_point) names (C(Start-VMFailover)). Only the recovery site is contacted. Follow it with V(complete), and with V(reverse)
-    when the primary site is back.
+    point, or to the older one O(recovery_point) names (C(Start-VMFailover)). Only the recovery site is contacted. Follow it with
+    V(complete), and with V(reverse) when the primary site is back.
   - V(complete) - commits a failover on the recovery site (C(Complete-VMFailover)); the other recovery points are
     discarded and the failover can no longer be cancelled. Only the recovery site is contacted.
   - V(cancel) - cancels a failover that is not completed (C(Stop-VMFailover)) - on the recovery site a failed-over VM
@@ -693,9 +693,9 @@ class VmFailover(Resource):
 
     def start_failure(self, msg, lines, before, elapsed):
         """The task fails after the action: what ran stays done (changed), the VM report tells what was seen."""
-        return ModuleFailure("%s of VM '%s' is done (%s), but the VM is not verified up: %s" % (
-            self.params['action'], self.params['name'], '; '.join(lines) or 'nothing to do', msg),
-                             changed=bool(lines), steps=lines, started_vm=self.started_vm, before=before, source=self.source.view(),
+        msg = "%s of VM '%s' is done (%s), but the VM is not verified up: %s" % (
+            self.params['action'], self.params['name'], '; '.join(lines) or 'nothing to do', msg)
+        return ModuleFailure(msg, changed=bool(lines), steps=lines, started_vm=self.started_vm, before=before, source=self.source.view(),
                              destination=self.destination.view(), action=self.params['action'], elapsed_seconds=elapsed)
 
     def site_of(self, error, sites):

@@ -234,7 +234,7 @@ def _start_row(vm, replica, result):
     addresses = ', '.join('%s on %s: %s' % (adapter.get('name'), adapter.get('switch') or 'no switch', ', '.join(adapter.get('addresses') or []) or
                                             'no address') for adapter in started.get('network_adapters') or [])
     detail = '%s %s on %s, heartbeat %s' % (started.get('name'), started.get('state'), started.get('fqdn') or started.get('host'),
-                                             started.get('heartbeat'))
+                                            started.get('heartbeat'))
     if addresses:
         detail += '; ' + addresses
     if failed:
@@ -272,9 +272,9 @@ DRILL_HEADER = ('VM', 'replica', 'step', 'result', 'seconds', 'detail')
 def drill_markdown(data, drill='failover drill', when=None):
     """The drill report as Markdown: a heading with the overall result, then the rows' table."""
     report = data if isinstance(data, dict) and 'rows' in data and 'drill' in data else drill_report(data, drill, when)
+    when_text = '%s - ' % markdown_cell(report['time']) if report.get('time') else ''
     parts = ['# %s: %s\n' % (markdown_cell(report['drill'].capitalize()), report['result'].upper()),
-             '%s%d VM(s), %d failed step(s).\n' % ('%s - ' % markdown_cell(report['time']) if report.get('time') else '', report['vms'],
-                                                 report['failed_steps']),
+             '%s%d VM(s), %d failed step(s).\n' % (when_text, report['vms'], report['failed_steps']),
              markdown_table(DRILL_HEADER, [(row['vm'], row['replica'], row['step'], row['result'],
                                             '' if row['seconds'] is None else row['seconds'], row['detail']) for row in report['rows']])]
     return '\n'.join(parts)

@@ -70,7 +70,7 @@ def test_settings_are_compared_canonically_and_written_once():
     ]
     # The same settings as the host writes them back: nothing to do.
     now = wanted.current_state(read(IPv4Address='10.2.0.5', IPv4SubnetMask='255.255.255.0', IPv4DefaultGateway='10.2.0.1',
-                                     IPv4PreferredDNSServer='10.2.0.10', IPv6Address='2001:db8:0:0::5', IPv6SubnetPrefixLength='64'))
+                                    IPv4PreferredDNSServer='10.2.0.10', IPv6Address='2001:db8:0:0::5', IPv6SubnetPrefixLength='64'))
     assert wanted.desired_state(now)['failover_ipv4'] == now['failover_ipv4'] and wanted.desired_state(now)['failover_ipv6'] == now['failover_ipv6']
 
 
