@@ -121,9 +121,11 @@ class VirtualMachine:
             elif key == 'disks':
                 self.disks = [VirtualDisk(**disk) for disk in value]
             elif key == 'network_adapters':
-                self.network_adapters = [NetworkAdapter(name=item['name'], switch_name=item.get('switch_name'),
+                self.network_adapters = [NetworkAdapter(name=item['name'], adapter_id=str(item.get('id') or uuid.uuid4()),
+                                                        switch_name=item.get('switch_name'),
                                                         test_replica_switch_name=item.get('test_replica_switch_name'),
-                                                        failover=dict(item.get('failover') or {})) for item in value]
+                                                        failover=dict(item.get('failover') or {}),
+                                                        guest_addresses=list(item.get('guest_addresses') or [])) for item in value]
             elif key in ('generation', 'processor_count', 'memory_startup', 'data_version'):
                 setattr(self, key, int(value))
             elif key in ('processor_compatibility', 'guest_responding'):
