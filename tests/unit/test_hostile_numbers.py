@@ -52,6 +52,7 @@ BASELINE = {
     'migration_preflight': dict(HYPERV, destination='hv02'),
     'replica_server': dict(HYPERV),
     'vm_failover': dict(HYPERV, name='vm1'),
+    'vm_failover_network': dict(HYPERV, name='vm1'),
     'vm_migrate': dict(HYPERV, name='vm1', destination='hv02'),
     'vm_replication': dict(HYPERV, name='vm1'),
     'vm_replication_info': dict(HYPERV),
