@@ -17,6 +17,10 @@ description:
   - V(planned_failover) (source VMs shut down first, no data loss) or V(unplanned_failover) (primary site unreachable) fail over in
     O(direction); V(commit) finishes a failover. Failback is a planned failover with O(direction=recovery_to_primary), then commit.
   - V(reprotect) starts replicating to Azure again after a failback (reverse replication).
+  - V(resynchronize) resynchronizes one VM (O(name)) that Site Recovery marked for resynchronization (the portal's "VM > Resynchronize",
+    Site Recovery's C(repairReplication) operation), instead of waiting for the automatic resynchronization outside office hours. Idempotent -
+    the module decides from the VM's C(allowedOperations) - when Site Recovery does not list C(RepairReplication) there, the VM needs no
+    resynchronization and the task is C(ok). M(hyperv.mobility.asr_protected_vm_info) shows it as C(resynchronization_required).
   - VMM to a secondary site - with O(site) a VMM server and O(cloud) the VM's cloud, the same steps run between the two VMM sites
     (Hyper-V Replica, provider C(HyperVReplica2012R2)) as Microsoft documents them - V(test_failover) starts a test VM on the
     secondary site attached to the VM network O(test_network_id) of that site (none without it), then V(test_failover_cleanup);
@@ -58,7 +62,7 @@ options:
     description: The step to run.
     type: str
     required: true
-    choices: [test_failover, test_failover_cleanup, planned_failover, unplanned_failover, commit, reprotect]
+    choices: [test_failover, test_failover_cleanup, planned_failover, unplanned_failover, commit, reprotect, resynchronize]
   direction:
     description:
       - Direction of a planned or unplanned failover. V(primary_to_recovery) fails over to Azure; failback is V(recovery_to_primary).
@@ -189,6 +193,7 @@ from ansible_collections.hyperv.mobility.plugins.module_utils._framework.azure_m
 from ansible_collections.hyperv.mobility.plugins.module_utils._azure.arm import (
     HYPERV_REPLICA, HYPERV_TO_AZURE, HYPERV_TO_AZURE_FAILBACK, arm_property, id_segment, provider_of, resource_name)
 from ansible_collections.hyperv.mobility.plugins.module_utils._azure.client import AzureClientError
+from ansible_collections.hyperv.mobility.plugins.module_utils._azure.views import RESYNCHRONIZE
 from ansible_collections.hyperv.mobility.plugins.module_utils._azure.recovery import (
     LATEST, PLAN_OPERATIONS, PLAN_POINT_TYPES, boot_groups, choose_point, describe_points, plan_action_body, plan_view, point_view)
 
@@ -197,7 +202,7 @@ AZURE_ONLY = {'data_sync': 'minimize_downtime', 'create_vm_if_not_found': False}
 DIRECTIONS = {'primary_to_recovery': 'PrimaryToRecovery', 'recovery_to_primary': 'RecoveryToPrimary'}
 # Site Recovery's name of each step in allowedOperations.
 OPERATION_OF = {'test_failover': 'TestFailover', 'test_failover_cleanup': 'TestFailoverCleanup', 'planned_failover': 'PlannedFailover',
-                'unplanned_failover': 'UnplannedFailover', 'commit': 'Commit', 'reprotect': 'ReverseReplicate'}
+                'unplanned_failover': 'UnplannedFailover', 'commit': 'Commit', 'reprotect': 'ReverseReplicate', 'resynchronize': RESYNCHRONIZE}
 COMMITTED_STATES = ('FailoverCommitted', 'FailbackCommitted', 'Protected', 'InitialReplicationInProgress')
 # The steps a recovery point goes with (for one VM), and those recovery_point_type goes with (for a plan to Azure).
 POINT_ACTIONS = ('test_failover', 'planned_failover', 'unplanned_failover', 'commit')
@@ -228,6 +233,9 @@ def already_done(action, view, direction):
         return state in COMMITTED_STATES
     if action == 'reprotect':
         return state in ('Protected', 'InitialReplicationInProgress')
+    if action == 'resynchronize':
+        # Site Recovery lists RepairReplication only while the VM is marked for resynchronization: without it there is nothing to do.
+        return RESYNCHRONIZE not in view['allowed_operations']
     return False
 
 
@@ -257,6 +265,8 @@ def option_problem(params):
     """What is wrong with the options together (None when nothing), checked before any call."""
     if params['name'] and not params['site']:
         return 'site is required with name (the Hyper-V site or VMM server of the protected VM).'
+    if params['action'] == 'resynchronize' and params['recovery_plan']:
+        return 'action=resynchronize applies to one protected VM (name); a recovery plan has no resynchronization.'
     point = params['recovery_point']
     if point and params['recovery_plan']:
         return ('recovery_point picks a point of one VM (name); a recovery plan starts each VM from the point recovery_point_type says '
@@ -392,6 +402,8 @@ class Failover(AsrResource):
                                                                         'sourceSiteOperations': 'Required' if params['shut_down_source'] else 'NotRequired'}}
         if action == 'commit':
             return operations.begin_failover_commit, None
+        if action == 'resynchronize':
+            return operations.begin_repair_replication, None
         return operations.begin_reprotect, {'properties': {'failoverDirection': 'PrimaryToRecovery',
                                                            'providerSpecificDetails': {'instanceType': HYPERV_TO_AZURE}}}
 

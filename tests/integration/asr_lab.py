@@ -79,6 +79,14 @@ def register_hosts_task(azure_handle: FakeAzureHandle) -> dict:
         'body': {'resource_group': RESOURCE_GROUP, 'vault': VAULT, 'fabric': SITE, 'host': 'hv01.hvlab.test', 'vms': VMS}}}
 
 
+def replication_error_task(azure_handle: FakeAzureHandle, kind: str, vms: list, **error) -> dict:
+    """A replication error of seed 004's class kind (fatal, transient, resynchronization) on vms, as a task of the play (the lab's
+    control route): what Site Recovery reports when replication of those VMs fails."""
+    return {'name': 'replication error', 'ansible.builtin.uri': {
+        'url': azure_handle.base_url + '/_control/replication-error', 'method': 'POST', 'body_format': 'json', 'ca_path': azure_handle.ca_path,
+        'body': dict(error, resource_group=RESOURCE_GROUP, vault=VAULT, kind=kind, vms=vms)}}
+
+
 def register_hosts(azure_handle: FakeAzureHandle) -> dict:
     """What the Site Recovery provider does on hv01: join the site, which brings the container and the VMs."""
     return azure_handle.control.register_host(RESOURCE_GROUP, VAULT, SITE, 'hv01.hvlab.test', VMS)

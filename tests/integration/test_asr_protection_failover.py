@@ -9,7 +9,8 @@ costs seconds.
 
 from __future__ import annotations
 
-from asr_lab import POLICY, SITE, azure, fake_azure, named, only, play, register_hosts_task, vault_state  # noqa: F401  pylint: disable=unused-import
+from asr_lab import (POLICY, SITE, azure, fake_azure, named, only, play, register_hosts_task, replication_error_task,  # noqa: F401  pylint: disable=unused-import
+                     vault_state)
 
 TARGET_RG = '/subscriptions/0000/resourceGroups/rg-dr-vms'
 VNET = '/subscriptions/0000/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/vnet-dr'
@@ -116,3 +117,30 @@ def test_info_modules_report_the_vault(azure, run_playbook):
     site = only(run, 'sites')['sites'][0]
     assert site['name'] == SITE and site['hyperv_hosts'] == ['hv01.hvlab.test'] and len(site['containers']) == 1
     assert only(run, 'policies')['policies'][0]['recovery_point_retention'] == 4
+
+
+def test_health_errors_and_their_retry_class_then_a_manual_resynchronization(azure, run_playbook):
+    info = {'name': 'info', 'hyperv.mobility.asr_protected_vm_info': {'site': SITE, 'name': 'app01'}}
+    error = replication_error_task(azure, 'transient', ['app01'], code='33012', message='The network connection to Azure failed',
+                                   possible_causes='A proxy blocks the host', recommended_action='Check the proxy settings')
+    run = run_playbook(play(azure, prepared(azure, ASSOCIATE, PROTECT, named(failover('resynchronize'), 'nothing to resync'), error, info)))
+    assert run.rc == 0, run.stdout
+    assert only(run, 'nothing to resync')['changed'] is False  # RepairReplication is not allowed: no resynchronization pending
+    vm = only(run, 'info')['protected_vms'][0]
+    assert vm['retry_class'] == 'transient' and vm['resynchronization_required'] is False and vm['replication_health'] == 'Warning'
+    assert [(e['error_code'], e['error_message'], e['possible_causes'], e['recommended_action']) for e in vm['health_errors']] == [
+        ('33012', 'The network connection to Azure failed', 'A proxy blocks the host', 'Check the proxy settings')]
+
+    marked = replication_error_task(azure, 'resynchronization', ['app01'], code='33010', message='Resynchronization required')
+    resync = failover('resynchronize')
+    run = run_playbook(play(azure, [marked, named(info, 'before'), named(resync, 'resync check', check_mode=True), named(info, 'still pending'),
+                                    resync, named(resync, 'resync again'), named(info, 'after')]), diff=True)
+    assert run.rc == 0, run.stdout
+    before = only(run, 'before')['protected_vms'][0]
+    assert before['retry_class'] == 'fatal' and before['resynchronization_required'] is True and len(before['health_errors']) == 2
+    assert only(run, 'resync check')['changed'] is True and only(run, 'still pending')['protected_vms'][0]['resynchronization_required'] is True
+    assert only(run, 'resynchronize')['changed'] is True and only(run, 'resynchronize')['operation_done'] is True
+    assert only(run, 'resync again')['changed'] is False
+    after = only(run, 'after')['protected_vms'][0]
+    assert after['health_errors'] == [] and after['retry_class'] is None and after['resynchronization_required'] is False
+    assert [event['scenario'] for event in vault_state(azure)['events']] == ['RepairReplication']

@@ -84,3 +84,35 @@ def protected_view(item):
         view.update(recovery_site=arm_property(item, 'recoveryFabricFriendlyName'),
                     recovery_cloud=arm_property(item, 'recoveryProtectionContainerFriendlyName'))
     return view
+
+
+# Seed 004 (Hyper-V to Azure architecture, "retry process"): a replication error is retried by default (transient: network, disk space,
+# memory - every replication interval with an exponential backoff, then every 30 minutes); a fatal one (broken virtual disk chain, invalid
+# replica VM state, authentication, authorization, VM not found) is not retried, the VM is Critical and an administrator must act.
+# No documented field of a health error names its class: the item's replicationHealth does (Critical: fatal, as the seed says).
+RETRY_CLASSES = {'fatal': 'not retried; the VM stays Critical until an administrator fixes the cause',
+                 'transient': 'retried by Site Recovery every replication interval (backoff 1, 2, 4, 8, 10 minutes, then every 30 minutes)'}
+# Site Recovery lists this operation (ReplicationProtectedItemOperation) when an item can be resynchronized (repairReplication).
+RESYNCHRONIZE = 'RepairReplication'
+
+
+def health_error_view(error):
+    """One HealthError of a protected item, with the documented fields a playbook reports."""
+    return dict(error_code=error.get('errorCode'), error_message=error.get('errorMessage'), possible_causes=error.get('possibleCauses'),
+                recommended_action=error.get('recommendedAction'), error_level=error.get('errorLevel'), error_category=error.get('errorCategory'),
+                error_source=error.get('errorSource'), error_type=error.get('errorType'), customer_resolvability=error.get('customerResolvability'),
+                summary_message=error.get('summaryMessage'), creation_time=error.get('creationTimeUtc'), entity_id=error.get('entityId'),
+                error_id=error.get('errorId'),
+                inner_errors=[dict(error_code=inner.get('errorCode'), error_message=inner.get('errorMessage'),
+                                   recommended_action=inner.get('recommendedAction')) for inner in error.get('innerHealthErrors') or []])
+
+
+def health_view(item):
+    """The health of a protected item: its health errors, seed 004's retry class, and whether it needs (and allows) a resynchronization."""
+    errors = [health_error_view(error) for error in arm_property(item, 'healthErrors') or []]
+    health = arm_property(item, 'replicationHealth')
+    retry_class = None
+    if errors or health == 'Critical':
+        retry_class = 'fatal' if health == 'Critical' else 'transient'
+    return dict(health_errors=errors, failover_health=arm_property(item, 'failoverHealth'), retry_class=retry_class,
+                retry_behaviour=RETRY_CLASSES.get(retry_class), resynchronization_required=RESYNCHRONIZE in (arm_property(item, 'allowedOperations') or []))

@@ -60,6 +60,13 @@ ALLOWED_OPERATIONS = {
     'FailbackCompleted': ['Commit'],
     'FailbackCommitted': ['ReverseReplicate', 'DisableProtection'],
 }
+# The lab's mark of an item Site Recovery flagged for resynchronization (seed 004: delta replication failed and a full one would cost
+# too much); while it is set, a protected item's allowedOperations also list RepairReplication (ReplicationProtectedItemOperation).
+RESYNC_KEY = '_resynchronizationRequired'
+# Seed 004's retry classes as the item shows them: a fatal error leaves the VM Critical until an administrator acts; a transient one is
+# retried each interval (the health the item shows meanwhile is not documented: the lab says Warning); a VM marked for
+# resynchronization is Critical until it is resynchronized (not documented either).
+ERROR_HEALTH = {'fatal': 'Critical', 'transient': 'Warning', 'resynchronization': 'Critical'}
 
 
 def _now() -> str:
@@ -448,6 +455,28 @@ class Vault:  # pylint: disable=too-many-instance-attributes  # one collection p
     def recovery_point(self, fabric_name: str, container_name: str, name: str, point_name: str) -> dict:
         return recovery_points.public(recovery_points.point(self.protected_item(fabric_name, container_name, name), point_name))
 
+    def replication_error(self, body: dict) -> list:
+        """Lab control: a replication error on the protected VMs ``vms`` of seed 004's class ``kind`` (fatal, transient, or
+        resynchronization: the VM is marked for resynchronization), as health errors (HealthError) of the item."""
+        kind = body.get('kind') or 'fatal'
+        if kind not in ERROR_HEALTH:
+            raise bad_request('InvalidErrorKind', 'kind must be one of %s.' % ', '.join(sorted(ERROR_HEALTH)))
+        touched = []
+        for item in self.items_named(body.get('vms')):
+            error = {'errorCode': str(body.get('code') or ''), 'errorMessage': body.get('message') or '', 'possibleCauses': body.get('possible_causes') or '',
+                     'recommendedAction': body.get('recommended_action') or '', 'errorLevel': 'Error' if ERROR_HEALTH[kind] == 'Critical' else 'Warning',
+                     'errorCategory': 'Replication', 'errorSource': 'ReplicationProtectedItem', 'errorType': 'ReplicationError',
+                     'customerResolvability': 'Allowed' if kind == 'fatal' else 'NotAllowed', 'creationTimeUtc': _now(),
+                     'entityId': item['id'], 'errorId': str(uuid.uuid4()), 'summaryMessage': body.get('message') or '', 'innerHealthErrors': []}
+            properties = item['properties']
+            properties['healthErrors'] = list(properties.get('healthErrors') or []) + [error]
+            properties['replicationHealth'] = 'Critical' if 'Critical' in (properties['replicationHealth'], ERROR_HEALTH[kind]) else ERROR_HEALTH[kind]
+            if kind == 'resynchronization':
+                item[RESYNC_KEY] = True
+                set_protection_state(item, properties['protectionState'], properties['protectionStateDescription'])
+            touched.append(public(item))
+        return touched
+
     def protected_item_by_id(self, item_id: str) -> dict:
         for items in self.protected.values():
             for item in items.values():
@@ -458,18 +487,20 @@ class Vault:  # pylint: disable=too-many-instance-attributes  # one collection p
     def workload(self, body: dict) -> list:
         """Lab control: the protected VMs' workload writes (``writes`` times) on their active side, then, with ``replicate``, a
         replication cycle of every replicating item brings a recovery point (``point_type``); ``vms`` limits it to those VMs."""
-        wanted = {name.lower() for name in body.get('vms') or []}
         touched = []
-        for items in self.protected.values():
-            for item in items.values():
-                if wanted and item['properties']['friendlyName'].lower() not in wanted:
-                    continue
-                if body.get('writes'):
-                    recovery_points.write(item, int(body['writes']))
-                if body.get('replicate') and item['properties']['protectionState'] == 'Protected':
-                    recovery_points.capture(item, body.get('point_type') or 'CrashConsistent', self.retention(item))
-                touched.append(recovery_points.summary(item))
+        for item in self.items_named(body.get('vms')):
+            if body.get('writes'):
+                recovery_points.write(item, int(body['writes']))
+            if body.get('replicate') and item['properties']['protectionState'] == 'Protected':
+                recovery_points.capture(item, body.get('point_type') or 'CrashConsistent', self.retention(item))
+            touched.append(recovery_points.summary(item))
         return touched
+
+    def items_named(self, vms: typing.Optional[list]) -> list:
+        """The protected items of the VMs named (every protected item when vms is empty), for the lab's control routes."""
+        wanted = {name.lower() for name in vms or []}
+        return [item for items in self.protected.values() for item in items.values()
+                if not wanted or item['properties']['friendlyName'].lower() in wanted]
 
 
 def failover_actions(item: dict, properties: dict, vault: 'Vault', point_type: typing.Optional[str] = None) -> 'FailoverActions':
@@ -531,6 +562,8 @@ def set_protection_state(item: dict, state: str, description: str) -> None:
     properties.update(protectionState=state, protectionStateDescription=description)
     table = PROVIDER_ALLOWED_OPERATIONS.get(properties['providerSpecificDetails']['instanceType'], ALLOWED_OPERATIONS)
     allowed = list(table.get(state, []))
+    if item.get(RESYNC_KEY) and state == 'Protected':
+        allowed.append('RepairReplication')
     if properties['testFailoverState'] != 'None':
         allowed = ['TestFailoverCleanup'] + [op for op in allowed if op in ('DisableProtection',)]
     properties['allowedOperations'] = allowed
@@ -557,7 +590,7 @@ def _advance_initial_replication(item: dict) -> bool:
 def public(item: dict) -> dict:
     """A protected item as the REST API returns it (without the lab's bookkeeping)."""
     return dict((key, copy.deepcopy(value)) for key, value in item.items()
-                if key not in ('initialReplicationDue', 'initialReplicationStarted', recovery_points.DATA_KEY))
+                if key not in ('initialReplicationDue', 'initialReplicationStarted', recovery_points.DATA_KEY, RESYNC_KEY))
 
 
 class FailoverActions:
@@ -565,10 +598,10 @@ class FailoverActions:
 
     SCENARIOS = {'testFailover': 'TestFailover', 'testFailoverCleanup': 'TestFailoverCleanup', 'plannedFailover': 'PlannedFailover',
                  'unplannedFailover': 'UnplannedFailover', 'failoverCommit': 'CommitFailover', 'reProtect': 'ReverseReplicate',
-                 'applyRecoveryPoint': 'ApplyRecoveryPoint'}
+                 'applyRecoveryPoint': 'ApplyRecoveryPoint', 'repairReplication': 'RepairReplication'}
     FRIENDLY = {'testFailover': 'Test failover', 'testFailoverCleanup': 'Cleanup test failover', 'plannedFailover': 'Planned failover',
                 'unplannedFailover': 'Unplanned failover', 'failoverCommit': 'Commit', 'reProtect': 'Reverse replicate',
-                'applyRecoveryPoint': 'Change recovery point'}
+                'applyRecoveryPoint': 'Change recovery point', 'repairReplication': 'Resynchronize'}
     DIRECTIONS = ('PrimaryToRecovery', 'RecoveryToPrimary')
     # The applyRecoveryPoint provider input of this replication provider (ApplyRecoveryPointProviderSpecificInput.instanceType).
     APPLY_POINT_INPUT = HYPERV_AZURE
@@ -680,6 +713,18 @@ class FailoverActions:
 
         def change() -> None:
             recovery_points.bring_online(self.item, self.item['properties']['activeLocation'], point)
+        return change
+
+
+    def _repairReplication(self) -> typing.Callable[[], None]:  # pylint: disable=invalid-name
+        """Resynchronize an item marked for it (seed 004: only the differing blocks are sent, then delta replication goes on)."""
+        require_operation(self.item, 'RepairReplication')
+
+        def change() -> None:
+            self.item.pop(RESYNC_KEY, None)
+            recovery_points.synchronize(self.item, self.item['properties']['activeLocation'])
+            self.item['properties'].update(replicationHealth='Normal', healthErrors=[])
+            set_protection_state(self.item, self.item['properties']['protectionState'], self.item['properties']['protectionStateDescription'])
         return change
 
 

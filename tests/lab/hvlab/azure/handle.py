@@ -89,6 +89,11 @@ class FakeAzureControl:
         return self.call('POST', 'workload', {'resource_group': resource_group, 'vault': vault, 'writes': writes, 'replicate': replicate,
                                               'point_type': point_type, 'vms': vms})
 
+    def replication_error(self, resource_group: str, vault: str, kind: str, vms: typing.Optional[list] = None, **error: typing.Any) -> list:
+        """A replication error of seed 004's class kind (fatal, transient, resynchronization) on the protected VMs vms (all without);
+        error: code, message, possible_causes, recommended_action of the health error."""
+        return self.call('POST', 'replication-error', dict(error, resource_group=resource_group, vault=vault, kind=kind, vms=vms))
+
     def register_host(self, resource_group: str, vault: str, fabric: str, host: str, vms: list) -> dict:
         return self.call('POST', 'register-host', {'resource_group': resource_group, 'vault': vault, 'fabric': fabric, 'host': host, 'vms': vms})
 

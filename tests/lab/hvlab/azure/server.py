@@ -12,6 +12,7 @@ One HTTPS listener (default ``127.0.10.253:8443``) serves, as the public clouds 
   valid bearer token (401 otherwise). Writes answer ``202 Accepted`` with ``Azure-AsyncOperation``, ``Location`` and
   ``Retry-After``; the operation status and result URLs are polled like ARM's.
 - ``/_control/...`` (JSON, no auth): reset, settings, vaults, host and VMM server registration, the protected VMs' workload
+  and replication errors (seed 004's retry classes, a VM marked for resynchronization)
   (writes and replication cycles: hvlab.azure.recovery_points), fault injection, request log, state (with the order of
   completed operations, ``events``).
   Faults: ``{"status": 429|500|503, "count": N, "retry_after": s, "path": substring, "method": "PUT"}`` answered before
@@ -276,6 +277,8 @@ class AzureRequestHandler(http.server.BaseHTTPRequestHandler):
                 return 200, vault.register_host(body['fabric'], body['host'], body.get('vms', []))
             if route == 'workload' and method == 'POST':
                 return 200, world.vault(world.subscription_id, body['resource_group'], body['vault']).workload(body)
+            if route == 'replication-error' and method == 'POST':
+                return 200, world.vault(world.subscription_id, body['resource_group'], body['vault']).replication_error(body)
             if route == 'faults':
                 return self._control_faults(method, body)
             if route == 'requests':

@@ -4,8 +4,8 @@
 import pytest
 
 from ansible_collections.hyperv.mobility.plugins.module_utils._azure.client import AuthSettings, AzureClientError, CloudEndpoints
-from ansible_collections.hyperv.mobility.plugins.modules.asr_failover import already_done, predicted
-from ansible_collections.hyperv.mobility.plugins.module_utils._azure.views import network_mapping_view, policy_view
+from ansible_collections.hyperv.mobility.plugins.modules.asr_failover import already_done, option_problem, predicted
+from ansible_collections.hyperv.mobility.plugins.module_utils._azure.views import health_view, network_mapping_view, policy_view
 from ansible_collections.hyperv.mobility.plugins.modules.asr_network_mapping import validate_options as validate_mapping
 from ansible_collections.hyperv.mobility.plugins.modules.asr_replication_policy import (
     changed_settings, normalize_start_time, provider_input, validate_settings, wanted_view)
@@ -112,3 +112,46 @@ def test_network_mapping_options_and_view():
                                  'properties': {'recoveryFabricArmId': '/s/x/vaults/v/replicationFabrics/dr', 'state': 'Paired',
                                                 'fabricSpecificSettings': {'instanceType': 'VmmToVmm'}}})
     assert view == dict(view, site='hq', network='n1', recovery_site='dr', mapping_type='VmmToVmm')
+
+
+def health_item(health='Normal', errors=(), allowed=('TestFailover',)):
+    return {'properties': {'replicationHealth': health, 'failoverHealth': 'Normal', 'healthErrors': list(errors), 'allowedOperations': list(allowed)}}
+
+
+HEALTH_ERROR = {'errorCode': '78069', 'errorMessage': 'Replication failed', 'possibleCauses': 'The disk chain is broken',
+                'recommendedAction': 'Disable and enable replication', 'errorLevel': 'Error', 'customerResolvability': 'Allowed',
+                'innerHealthErrors': [{'errorCode': '1', 'errorMessage': 'inner', 'recommendedAction': 'none'}]}
+
+
+def test_health_of_a_healthy_vm_has_no_retry_class():
+    health = health_view(health_item())
+    assert health['health_errors'] == [] and health['retry_class'] is None and health['retry_behaviour'] is None
+    assert health['resynchronization_required'] is False and health['failover_health'] == 'Normal'
+
+
+def test_a_critical_vm_is_fatal_and_its_errors_keep_the_documented_fields():
+    health = health_view(health_item('Critical', [HEALTH_ERROR]))
+    assert health['retry_class'] == 'fatal' and 'administrator' in health['retry_behaviour']
+    error = health['health_errors'][0]
+    assert (error['error_code'], error['error_message'], error['possible_causes'], error['recommended_action']) == (
+        '78069', 'Replication failed', 'The disk chain is broken', 'Disable and enable replication')
+    assert error['customer_resolvability'] == 'Allowed' and error['inner_errors'] == [
+        {'error_code': '1', 'error_message': 'inner', 'recommended_action': 'none'}]
+
+
+def test_errors_of_a_vm_that_is_not_critical_are_retried_and_repair_replication_means_resync():
+    health = health_view(health_item('Warning', [dict(HEALTH_ERROR, errorLevel='Warning')], allowed=('RepairReplication', 'TestFailover')))
+    assert health['retry_class'] == 'transient' and 'retried' in health['retry_behaviour']
+    assert health['resynchronization_required'] is True
+
+
+def test_resynchronize_is_done_unless_site_recovery_allows_repair_replication():
+    assert already_done('resynchronize', view(allowed=('TestFailover', 'PlannedFailover')), 'PrimaryToRecovery')
+    assert not already_done('resynchronize', view(allowed=('RepairReplication', 'TestFailover')), 'PrimaryToRecovery')
+
+
+def test_resynchronize_of_a_recovery_plan_is_refused_naming_the_option():
+    params = dict(name=None, site=None, recovery_plan='rp1', action='resynchronize', recovery_point=None, recovery_point_type=None,
+                  direction='primary_to_recovery')
+    assert 'action=resynchronize applies to one protected VM (name)' in option_problem(params)
+    assert option_problem(dict(params, recovery_plan=None, name='app01', site='site-hq')) is None
