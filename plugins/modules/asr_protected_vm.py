@@ -23,8 +23,12 @@ description:
   - Enabling starts initial replication (a snapshot of the VM, then its disks copied to Azure). With O(wait_for_initial_replication)
     the module waits, within O(timeout), until the VM is C(Protected), reading the VM's state every O(poll_interval) seconds
     (2 when not set) or after what the service's C(Retry-After) asks.
-  - An already protected VM is left as it is (C(ok)); the module warns when its target settings differ, since they are changed
-    by disabling and enabling protection again.
+  - The Azure VM of a failover - O(target_vm_name), O(target_vm_size), O(target_network_id), O(target_subnet) and, per network
+    adapter, O(target_nics) (subnet and static IP address) - is set when protection is enabled (the adapters right after, once
+    Site Recovery lists them) and changed in place on an already protected VM (Site Recovery's C(updateProtectedItem)), while the
+    VM is not failed over; a setting the task does not give is left as it is, so a rerun is C(ok).
+  - O(policy) of an already protected VM is not changed - the module warns when it differs - since that takes disabling and enabling
+    protection again.
 author:
   - hyperv.mobility contributors (@hyperv-mobility)
 extends_documentation_fragment:
@@ -66,8 +70,33 @@ options:
     description: Name of the subnet of O(target_network_id). Replication to Azure only.
     type: str
   target_vm_name:
-    description: Name of the Azure VM created at failover. Defaults to O(vm_name). Replication to Azure only.
+    description:
+      - Name of the Azure VM created at failover. Defaults to O(vm_name) when protection is enabled. Replication to Azure only.
+      - At most 64 characters, without spaces nor C(~!@#$%^&*()=+_[]{}\|;:.'",<>/?), not ending with a hyphen.
     type: str
+  target_vm_size:
+    description:
+      - Size of the Azure VM created at failover, as Azure names it (for example V(Standard_D2s_v3)); Site Recovery picks one from the
+        VM's processors and memory when it is not set. Replication to Azure only.
+    type: str
+  target_nics:
+    description:
+      - The network adapters of the Azure VM created at failover, each in the subnet of O(target_network_id) and with the static
+        IP address given here. Replication to Azure only.
+      - An entry names its adapter with O(target_nics[].nic_id) (see RV(protected_vm.target_nics)), else it is the adapter at its
+        position in that list. Adapters left out keep their settings.
+    type: list
+    elements: dict
+    suboptions:
+      nic_id:
+        description: Site Recovery's id of the VM's network adapter.
+        type: str
+      subnet:
+        description: Subnet of O(target_network_id) for this adapter. Defaults to O(target_subnet), else the adapter's current one.
+        type: str
+      static_ip:
+        description: The IPv4 address of the adapter in Azure. Without it the adapter gets a dynamic address.
+        type: str
   os_type:
     description: Operating system of the VM. Defaults to what the host reports. Replication to Azure only.
     type: str
@@ -95,6 +124,19 @@ EXAMPLES = r'''
     wait_for_initial_replication: true
     resource_group: rg-dr
     vault_name: vault-dr
+  delegate_to: localhost
+
+- name: app01 (already protected) fails over as a Standard_D4s_v3, its second adapter at 10.20.2.15 in the subnet backup
+  hyperv.mobility.asr_protected_vm:
+    site: site-hq
+    vm_name: app01
+    policy: hyperv-to-azure
+    target_resource_group_id: "{{ dr_resource_group_id }}"
+    target_vm_size: Standard_D4s_v3
+    target_nics:
+      - nic_id: "{{ app01_nics[1].nic_id }}"  # from protected_vm.target_nics
+        subnet: backup
+        static_ip: 10.20.2.15
   delegate_to: localhost
 
 - name: VMM to a secondary site - replicate app01 of the Gold cloud of vmm-hq to the cloud Gold is associated with
@@ -146,8 +188,28 @@ protected_vm:
       description: Azure network used at failover.
       type: str
     target_subnet:
-      description: Subnet used at failover.
+      description: Subnet used at failover (of the first network adapter).
       type: str
+    target_vm_size:
+      description: Size of the Azure VM created at failover (null until one is set; Site Recovery then picks one at failover).
+      type: str
+    target_nics:
+      description: The VM's network adapters and what each becomes in Azure (empty between VMM sites).
+      type: list
+      elements: dict
+      contains:
+        nic_id:
+          description: Site Recovery's id of the adapter (O(target_nics[].nic_id)).
+          type: str
+        network_name:
+          description: The network the adapter is connected to on the Hyper-V host.
+          type: str
+        subnet:
+          description: The subnet of the Azure network the adapter gets at failover.
+          type: str
+        static_ip:
+          description: Its static IP address in Azure; null for a dynamic one.
+          type: str
     recovery_site:
       description: VMM to a secondary site only. The VMM server of the recovery cloud.
       type: str
@@ -163,10 +225,14 @@ operation_done:
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.azure_module import AsrResource, Operation, run_asr_module
 from ansible_collections.hyperv.mobility.plugins.module_utils._azure.arm import HYPERV_REPLICA, HYPERV_TO_AZURE, arm_property, provider_of, resource_name
 from ansible_collections.hyperv.mobility.plugins.module_utils._azure.client import AzureClientError
+from ansible_collections.hyperv.mobility.plugins.module_utils._azure.targets import problems as target_problems, update_input, wanted_nics
 from ansible_collections.hyperv.mobility.plugins.module_utils._azure.views import protected_view
 
 # Options that describe the Azure side; replication to a VMM cloud of a secondary site takes none of them.
-AZURE_OPTIONS = ('target_resource_group_id', 'target_storage_account_id', 'target_network_id', 'target_subnet', 'target_vm_name', 'os_type')
+AZURE_OPTIONS = ('target_resource_group_id', 'target_storage_account_id', 'target_network_id', 'target_subnet', 'target_vm_name', 'os_type',
+                 'target_vm_size', 'target_nics')
+# The settings of the Azure VM updateProtectedItem changes in place; Azure compares names and ids without case.
+UPDATABLE = ('target_vm_name', 'target_vm_size', 'target_network_id')
 
 
 class ProtectedVm(AsrResource):
@@ -181,6 +247,8 @@ class ProtectedVm(AsrResource):
 
     def validate(self):
         params = self.params
+        for problem in target_problems(params):
+            self.fail(problem)
         if params['state'] == 'present':
             if not params['policy']:
                 self.fail('state=present needs policy')
@@ -205,9 +273,10 @@ class ProtectedVm(AsrResource):
         if params['state'] == 'absent':
             return {}
         if before:
-            self._refuse_azure_options(provider_of(self.current) == HYPERV_REPLICA, arm_property(self.current, 'recoveryProtectionContainerFriendlyName'))
+            to_vmm = provider_of(self.current) == HYPERV_REPLICA
+            self._refuse_azure_options(to_vmm, arm_property(self.current, 'recoveryProtectionContainerFriendlyName'))
             self._warn_on_drift(before)
-            return before
+            return before if to_vmm else self._updated(before)
         self.item = self._protectable_item()
         self.policy = client.get_or_none('policy %s' % params['policy'], client.asr.replication_policies.get, params['policy'])
         if self.policy is None:
@@ -217,7 +286,11 @@ class ProtectedVm(AsrResource):
             self._need_azure_target()
         after = dict(id=None, name=self.name, vm_name=params['vm_name'], policy=self.policy['name'], protection_state=None, replication_health=None,
                      active_location='Primary', initial_replication_progress=0, target_vm_name=params['target_vm_name'] or params['vm_name'],
-                     target_network_id=params['target_network_id'], target_subnet=params['target_subnet'])
+                     target_network_id=params['target_network_id'], target_subnet=params['target_subnet'], target_vm_size=params['target_vm_size'],
+                     target_nics=[dict(nic_id=nic.get('nic_id'), network_name=None, subnet=nic.get('subnet') or params['target_subnet'],
+                                       static_ip=nic.get('static_ip')) for nic in params['target_nics'] or []])
+        if params['target_nics'] and not params['target_network_id']:
+            self.fail('target_nics needs target_network_id, the Azure network the adapters join at failover')
         if self.recovery is not None:
             after.update(target_vm_name=None, recovery_site=arm_property(self.recovery, 'targetFabricFriendlyName'),
                          recovery_cloud=arm_property(self.recovery, 'targetProtectionContainerFriendlyName'))
@@ -228,10 +301,50 @@ class ProtectedVm(AsrResource):
         where = (self.fabric_name, self.container['name'])
         if not after:
             return Operation('disable replication of %s' % before['vm_name'], items.begin_purge, where + (self.current['name'],))
+        if before:
+            return Operation('update the Azure VM settings of %s' % before['vm_name'], items.begin_update,
+                             where + (self.current['name'], update_input(arm_property(self.current, 'providerSpecificDetails'), after)), view=protected_view)
         body = {'properties': {'policyId': self.policy['id'], 'protectableItemId': self.item['id']}}
         if self.recovery is None:
             body['properties']['providerSpecificDetails'] = self._azure_input()
-        return Operation('enable replication of %s' % self.params['vm_name'], items.begin_create, where + (self.name, body), view=protected_view)
+        enable = Operation('enable replication of %s' % self.params['vm_name'], items.begin_create, where + (self.name, body), view=protected_view)
+        if not self.params['target_nics']:
+            return enable
+        # The adapters appear in the item once protection is enabled: their settings follow in an update built from it.
+        return [enable, Operation('set the network adapters of %s' % self.params['vm_name'], items.begin_update, self._nic_update, view=protected_view)]
+
+    def _updated(self, before):
+        """The protected VM with the Azure VM settings the options change (before itself when none changes)."""
+        after = dict(before)
+        for option in UPDATABLE:
+            wanted = self.params[option]
+            if wanted is not None and (before.get(option) or '').lower() != wanted.lower():
+                after[option] = wanted
+        nics, problem = wanted_nics(before['target_nics'], self.params)
+        if problem:
+            self.fail(problem)
+        after['target_nics'] = nics
+        if nics:
+            after['target_subnet'] = nics[0]['subnet']
+        elif self.params['target_subnet'] is not None:
+            after['target_subnet'] = self.params['target_subnet']
+        if after != before and before['active_location'] != 'Primary':
+            self.fail("%s is failed over (active on %s): its Azure VM settings change once it is protected again (commit, then reprotect "
+                      'with hyperv.mobility.asr_failover)' % (before['vm_name'], before['active_location']))
+        return after
+
+    def _nic_update(self):
+        """The update that gives the adapters of a VM just protected their subnet and address (arguments of an Operation)."""
+        client = self.client
+        self.current = client.get_or_none('protected VM %s' % self.name, client.asr.replication_protected_items.get, self.fabric_name,
+                                          self.container['name'], self.name)
+        current = protected_view(self.current)
+        nics, problem = wanted_nics(current['target_nics'], self.params)
+        if problem:
+            raise AzureClientError('%s; replication of %s is enabled, its network adapters are as Site Recovery chose them: fix target_nics '
+                                   'and run the task again.' % (problem, self.params['vm_name']), kind='bad_request')
+        after = dict(current, target_nics=nics)
+        return (self.fabric_name, self.container['name'], self.name, update_input(arm_property(self.current, 'providerSpecificDetails'), after))
 
     def settle(self, view):
         """With wait_for_initial_replication, the VM once its initial replication is over."""
@@ -297,22 +410,23 @@ class ProtectedVm(AsrResource):
             provider['targetStorageAccountId'] = params['target_storage_account_id']
         if params['target_network_id']:
             provider.update(targetAzureNetworkId=params['target_network_id'], targetAzureSubnetId=params['target_subnet'])
+        if params['target_vm_size']:
+            provider['targetVmSize'] = params['target_vm_size']
         return provider
 
     def _warn_on_drift(self, current):
-        wanted = dict(policy=self.params['policy'], target_vm_name=self.params['target_vm_name'], target_network_id=self.params['target_network_id'],
-                      target_subnet=self.params['target_subnet'])
-        drift = sorted(key for key, value in wanted.items() if value is not None and (current.get(key) or '').lower() != value.lower())
-        if drift:
-            self.module.warn('%s is already protected with different %s; this module does not change a protected VM: disable (state=absent) '
-                             'and enable it again to apply them.' % (current['vm_name'], ', '.join(drift)))
+        wanted = self.params['policy']
+        if wanted is not None and (current.get('policy') or '').lower() != wanted.lower():
+            self.module.warn('%s is already protected with policy %s, not %s; a protected VM keeps its policy: disable (state=absent) and enable '
+                             'it again to change it.' % (current['vm_name'], current.get('policy'), wanted))
 
 
 def main():
     run_asr_module(dict(
         site=dict(type='str', required=True), cloud=dict(type='str'), vm_name=dict(type='str', required=True), name=dict(type='str'),
         policy=dict(type='str'), target_resource_group_id=dict(type='str'), target_storage_account_id=dict(type='str'),
-        target_network_id=dict(type='str'), target_subnet=dict(type='str'), target_vm_name=dict(type='str'),
+        target_network_id=dict(type='str'), target_subnet=dict(type='str'), target_vm_name=dict(type='str'), target_vm_size=dict(type='str'),
+        target_nics=dict(type='list', elements='dict', options=dict(nic_id=dict(type='str'), subnet=dict(type='str'), static_ip=dict(type='str'))),
         os_type=dict(type='str', choices=['Windows', 'Linux']), wait_for_initial_replication=dict(type='bool', default=False),
         state=dict(type='str', choices=['present', 'absent'], default='present'),
     ), ProtectedVm)

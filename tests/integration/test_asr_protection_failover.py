@@ -144,3 +144,46 @@ def test_health_errors_and_their_retry_class_then_a_manual_resynchronization(azu
     after = only(run, 'after')['protected_vms'][0]
     assert after['health_errors'] == [] and after['retry_class'] is None and after['resynchronization_required'] is False
     assert [event['scenario'] for event in vault_state(azure)['events']] == ['RepairReplication']
+
+
+def target_task(name, **options):
+    return {'name': name, 'hyperv.mobility.asr_protected_vm': dict(PROTECT['hyperv.mobility.asr_protected_vm'], wait_for_initial_replication=False, **options)}
+
+
+def app01_details(azure_handle):
+    return vault_state(azure_handle)['protected_items'][0]['properties']['providerSpecificDetails']
+
+
+def test_target_vm_size_and_static_address_at_enable_then_changed_in_place(azure, run_playbook):
+    protect = target_task('protect', target_vm_size='Standard_B2ms', target_nics=[{'static_ip': '10.20.1.15'}])
+    run = run_playbook(play(azure, prepared(azure, ASSOCIATE, protect, named(protect, 'protect again'))))
+    assert run.rc == 0, run.stdout
+    vm = only(run, 'protect')['protected_vm']
+    assert vm['target_vm_size'] == 'Standard_B2ms' and [(nic['subnet'], nic['static_ip']) for nic in vm['target_nics']] == [('apps', '10.20.1.15')]
+    assert only(run, 'protect again')['changed'] is False
+    details = app01_details(azure)
+    assert details['recoveryAzureVMSize'] == 'Standard_B2ms' and details['vmNics'][0]['ipConfigs'][0]['recoveryStaticIPAddress'] == '10.20.1.15'
+
+    change = target_task('change', target_vm_size='Standard_D4s_v3', target_subnet='db', target_nics=[{'static_ip': '10.20.2.20'}])
+    run = run_playbook(play(azure, [named(change, 'change check', check_mode=True), change, named(change, 'change again')]), diff=True)
+    assert run.rc == 0, run.stdout
+    checked = only(run, 'change check')
+    assert checked['changed'] is True and checked['diff']['before']['target_vm_size'] == 'Standard_B2ms'
+    assert checked['diff']['after']['target_vm_size'] == 'Standard_D4s_v3' and checked['diff']['after']['target_nics'][0]['static_ip'] == '10.20.2.20'
+    assert only(run, 'change')['changed'] is True and only(run, 'change again')['changed'] is False
+    vm = only(run, 'change')['protected_vm']
+    assert (vm['target_vm_size'], vm['target_subnet'], vm['target_nics'][0]['static_ip']) == ('Standard_D4s_v3', 'db', '10.20.2.20')
+    assert [event['scenario'] for event in vault_state(azure)['events']] == ['UpdateVmProperties', 'UpdateVmProperties']  # enable's adapters, the change
+
+
+def test_bad_target_settings_are_refused_before_anything_changes(azure, run_playbook):
+    bad = [named(target_task('x', target_nics=[{'static_ip': '10.20.1.256'}]), 'bad address', ignore_errors=True),
+           named(target_task('x', target_vm_size='XL'), 'bad size', ignore_errors=True),
+           named(target_task('x', target_nics=[{'nic_id': 'nic-9', 'static_ip': '10.20.1.9'}]), 'unknown adapter', ignore_errors=True)]
+    run = run_playbook(play(azure, prepared(azure, ASSOCIATE, *bad[:2])))
+    assert "target_nics[0].static_ip: '10.20.1.256' is not an IPv4 address" in only(run, 'bad address')['msg']
+    assert "target_vm_size: 'XL' is not an Azure VM size" in only(run, 'bad size')['msg']
+    assert vault_state(azure)['protected_items'] == []
+    run = run_playbook(play(azure, [target_task('protect'), bad[2]]))
+    assert "target_nics[0].nic_id: 'nic-9' is not a network adapter of the VM" in only(run, 'unknown adapter')['msg']
+    assert vault_state(azure)['events'] == []

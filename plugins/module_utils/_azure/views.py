@@ -6,6 +6,7 @@
 
 from ansible_collections.hyperv.mobility.plugins.module_utils._azure.arm import (
     HYPERV_REPLICA, PROVIDERS, arm_property, fabric_type, id_segment, provider_of)
+from ansible_collections.hyperv.mobility.plugins.module_utils._azure.targets import nic_views
 
 
 def site_view(fabric):
@@ -79,7 +80,9 @@ def protected_view(item):
                 active_location=arm_property(item, 'activeLocation'),
                 initial_replication_progress=(details.get('initialReplicationDetails') or {}).get('initialReplicationProgressPercentage'),
                 target_vm_name=details.get('recoveryAzureVmName'), target_network_id=details.get('selectedRecoveryAzureNetworkId'),
-                target_subnet=details.get('targetAzureSubnetId'))
+                target_subnet=details.get('targetAzureSubnetId'), target_vm_size=details.get('recoveryAzureVMSize'), target_nics=nic_views(details))
+    if view['target_nics']:  # the subnet of the selected adapter, as updateProtectedItem leaves it
+        view['target_subnet'] = view['target_nics'][0]['subnet']
     if provider_of(item) == HYPERV_REPLICA:  # VMM to a secondary site: where the VM replicates to
         view.update(recovery_site=arm_property(item, 'recoveryFabricFriendlyName'),
                     recovery_cloud=arm_property(item, 'recoveryProtectionContainerFriendlyName'))

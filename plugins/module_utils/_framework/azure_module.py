@@ -81,13 +81,20 @@ def run_asr_module(options, resource_class, host_connection=False, **module_kwar
 
 class Operation(object):  # pylint: disable=too-few-public-methods
     """One long-running ARM operation: what it does (named in messages), the SDK's begin_* method, its arguments after the resource
-    group and the vault, and how to make the module's view of the document Azure returns (None: nothing to read, e.g. a delete)."""
+    group and the vault, and how to make the module's view of the document Azure returns (None: nothing to read, e.g. a delete).
+
+    arguments may be a function returning them, called when the operation starts: an operation of a list that needs what the one
+    before made (the network adapters of a VM protection was just enabled for).
+    """
 
     def __init__(self, action, begin, arguments, view=None):
         self.action = action
         self.begin = begin
-        self.arguments = tuple(arguments)
+        self.arguments = arguments if callable(arguments) else tuple(arguments)
         self.view = view
+
+    def start_arguments(self):
+        return tuple(self.arguments()) if callable(self.arguments) else self.arguments
 
 
 class AsrResource(object):
@@ -175,7 +182,7 @@ class AsrResource(object):
             return after, False
         planned = self.operation(before, after)
         for operation in planned if isinstance(planned, list) else [planned]:
-            result, done = self.client.run_operation(operation.action, operation.begin, *operation.arguments)
+            result, done = self.client.run_operation(operation.action, operation.begin, *operation.start_arguments())
             if not done:
                 return after, False
             if result and operation.view:

@@ -27,6 +27,8 @@ and the change happens when the job completes (``job_seconds`` later); until the
 
 import copy
 import datetime
+import ipaddress
+import re
 import threading
 import time
 import typing
@@ -142,6 +144,7 @@ class Vault:  # pylint: disable=too-many-instance-attributes  # one collection p
         self.events: list = []           # what completed, in order (record): tests read the order of operations
         self.plans: dict = {}            # recovery plan name (lower) -> plan (hvlab.azure.plans)
         self.vmm_providers: dict = {}    # VMM fabric (lower) -> the providers of its nodes (hvlab.azure.providers)
+        self.source_nics: dict = {}      # protectable item id (lower) -> the VM's network adapters on its host (lab bookkeeping)
 
     def document(self) -> dict:
         return {'id': self.id, 'name': self.name, 'type': '%s/vaults' % PROVIDER, 'location': self.location, 'sku': {'name': 'Standard'},
@@ -399,7 +402,7 @@ class Vault:  # pylint: disable=too-many-instance-attributes  # one collection p
         if other_provider is not None:  # hvlab.azure.vmm: HyperVReplica2012R2, a VMM cloud to a VMM cloud
             details, sides = other_provider(self, container, item, policy, properties)
         else:
-            details, sides = _azure_protection(item, provider)
+            details, sides = _azure_protection(item, provider, self.source_nics.get(item['id'].lower(), []))
         item_id = '%s/replicationProtectedItems/%s' % (container['id'], name)
         seconds = float(self.settings.get('initial_replication_seconds', 0))
 
@@ -509,18 +512,21 @@ def failover_actions(item: dict, properties: dict, vault: 'Vault', point_type: t
     return actions(item, properties, vault, point_type)
 
 
-def _azure_protection(item: dict, provider: dict) -> typing.Tuple[dict, dict]:
+def _azure_protection(item: dict, provider: dict, nics: list) -> typing.Tuple[dict, dict]:
     """HyperVReplicaAzureReplicationDetails from HyperVReplicaAzureEnableProtectionInput, and the recovery side (Azure)."""
     if provider.get('instanceType') != HYPERV_AZURE:
         raise bad_request('InvalidProviderInput', "providerSpecificDetails.instanceType must be '%s'." % HYPERV_AZURE)
     if not provider.get('targetAzureV2ResourceGroupId') and not provider.get('targetStorageAccountId'):
         raise bad_request('InvalidProviderInput', 'Give targetAzureV2ResourceGroupId (managed disks) or targetStorageAccountId.')
+    _check_vm_size(provider.get('targetVmSize'))
     details = {'instanceType': HYPERV_AZURE, 'vmId': item['name'],
                'recoveryAzureVmName': provider.get('targetAzureVmName') or item['properties']['friendlyName'],
                'recoveryAzureStorageAccount': provider.get('targetStorageAccountId'),
                'recoveryAzureLogStorageAccountId': provider.get('logStorageAccountId'),
                'recoveryAzureResourceGroupId': provider.get('targetAzureV2ResourceGroupId'),
-               'selectedRecoveryAzureNetworkId': provider.get('targetAzureNetworkId'), 'selectedSourceNicId': None,
+               'selectedRecoveryAzureNetworkId': provider.get('targetAzureNetworkId'), 'selectedSourceNicId': nics[0]['id'] if nics else None,
+               'recoveryAzureVMSize': provider.get('targetVmSize'),
+               'vmNics': [_vm_nic(nic, provider.get('targetAzureNetworkId'), provider.get('targetAzureSubnetId')) for nic in nics],
                'targetAzureSubnetId': provider.get('targetAzureSubnetId'), 'useManagedDisks': provider.get('useManagedDisks', 'true'),
                'osDetails': copy.deepcopy(item['properties']['customDetails']['osDetails']), 'lastReplicatedTime': None,
                'initialReplicationDetails': {'initialReplicationType': 'InitialReplication', 'initialReplicationProgressPercentage': 0},
@@ -530,12 +536,80 @@ def _azure_protection(item: dict, provider: dict) -> typing.Tuple[dict, dict]:
     return details, sides
 
 
+def _vm_nic(nic: dict, network_id: typing.Optional[str], subnet: typing.Optional[str]) -> dict:
+    """VMNicDetails of a source network adapter once protected: it fails over to the selected network, dynamic address."""
+    return {'nicId': nic['id'], 'vMNetworkName': nic['network'], 'recoveryVMNetworkId': network_id, 'selectionType': 'SelectedByDefault',
+            'ipConfigs': [{'name': 'ipconfig1', 'isPrimary': True, 'subnetName': None, 'staticIPAddress': None, 'ipAddressType': 'Dynamic',
+                           'isSeletedForFailover': True, 'recoverySubnetName': subnet, 'recoveryStaticIPAddress': None, 'recoveryIPAddressType': 'Dynamic'}]}
+
+
+def _check_vm_size(size: typing.Optional[str]) -> None:
+    """Azure VM sizes are named <tier>_<size> (Standard_D2s_v3, Basic_A1); whether the region offers one is not modelled."""
+    if size is not None and (not isinstance(size, str) or not re.match(r'^(Standard|Basic)_[A-Za-z0-9_]+$', size)):
+        raise bad_request('InvalidRecoveryAzureVmSize', "'%s' is not an Azure virtual machine size." % size)
+
+
+def update_protection(vault: 'Vault', item: dict, body: dict) -> 'Operation':
+    """updateProtectedItem (PATCH, UpdateReplicationProtectedItemInput) of a Hyper-V to Azure item: the Azure VM's name, size, network
+    and, per source network adapter, the subnet and static address it gets at failover."""
+    properties = body.get('properties') or {}
+    details = item['properties']['providerSpecificDetails']
+    if details['instanceType'] != HYPERV_AZURE:
+        raise bad_request('OperationNotSupported', "'%s' replicates with %s; its Azure virtual machine settings cannot be updated." % (
+            item['properties']['friendlyName'], details['instanceType']))
+    given = properties.get('providerSpecificDetails')
+    if given is not None and given.get('instanceType') != HYPERV_AZURE:
+        raise bad_request('InvalidProviderInput', "providerSpecificDetails.instanceType must be '%s'." % HYPERV_AZURE)
+    if item['properties']['activeLocation'] != 'Primary':
+        raise bad_request('OperationNotAllowed', "'%s' is failed over to Azure; update its settings once it is protected again." % item['properties']['friendlyName'])
+    _check_vm_size(properties.get('recoveryAzureVMSize'))
+    nics = {nic['nicId'].lower(): nic for nic in details.get('vmNics') or []}
+    changes = []
+    for nic_input in properties.get('vmNics') or []:
+        nic = nics.get((nic_input.get('nicId') or '').lower())
+        if nic is None:
+            raise bad_request('InvalidNicId', "Network adapter '%s' is not a network adapter of '%s' (its adapters: %s)." % (
+                nic_input.get('nicId'), item['properties']['friendlyName'], ', '.join(n['nicId'] for n in details.get('vmNics') or []) or 'none'))
+        for config in nic_input.get('ipConfigs') or []:
+            address = config.get('recoveryStaticIPAddress')
+            if address:
+                try:
+                    ipaddress.IPv4Address(address)
+                except ValueError:
+                    raise bad_request('InvalidStaticIpAddress', "'%s' is not an IPv4 address." % address) from None
+        changes.append((nic, nic_input))
+
+    def apply() -> dict:
+        for key, detail in (('recoveryAzureVMName', 'recoveryAzureVmName'), ('recoveryAzureVMSize', 'recoveryAzureVMSize'),
+                            ('selectedRecoveryAzureNetworkId', 'selectedRecoveryAzureNetworkId')):
+            if properties.get(key) is not None:
+                details[detail] = properties[key]
+        for nic, nic_input in changes:
+            nic['selectionType'] = nic_input.get('selectionType') or 'SelectedByUser'
+            nic['recoveryVMNetworkId'] = details['selectedRecoveryAzureNetworkId']
+            for config in nic_input.get('ipConfigs') or []:
+                target = next((c for c in nic['ipConfigs'] if c['name'] == config.get('ipConfigName')), nic['ipConfigs'][0])
+                address = config.get('recoveryStaticIPAddress') or None
+                target.update(recoverySubnetName=config.get('recoverySubnetName'), recoveryStaticIPAddress=address,
+                              recoveryIPAddressType='Static' if address else 'Dynamic')
+        vault.record('UpdateVmProperties', item)
+        return public(item)
+    return vault.start('UpdateVmProperties', 'Update the virtual machine', item, apply)
+
+
 def add_protectable_vms(vault: 'Vault', container: dict, provider_id: str, vms: list, providers: list) -> None:
-    """The VMs of a Hyper-V host (or of a VMM cloud) as protectable items of the container; a VM already there is kept."""
+    """The VMs of a Hyper-V host (or of a VMM cloud) as protectable items of the container; a VM already there is kept.
+
+    A VM's network adapters (``nics``: [{network}], one on 'External' when not given) are what the host reports; they appear as the
+    protected item's vmNics."""
     items = vault.protectable.setdefault(container['id'].lower(), {})
     for vm in vms:
         vm_id = vm.get('id') or str(uuid.uuid4())
         disk_id = vm.get('vhd_id') or str(uuid.uuid4())
+        item_id = '%s/replicationProtectableItems/%s' % (container['id'], vm_id)
+        vault.source_nics.setdefault(item_id.lower(), [{'id': nic.get('id') or str(uuid.uuid5(uuid.NAMESPACE_URL, '%s/nic%d' % (vm_id, index))),
+                                                        'network': nic.get('network', 'External')}
+                                                       for index, nic in enumerate(vm.get('nics') or [{}])])
         items.setdefault(vm_id.lower(), {
             'id': '%s/replicationProtectableItems/%s' % (container['id'], vm_id), 'name': vm_id,
             'type': '%s/vaults/replicationFabrics/replicationProtectionContainers/replicationProtectableItems' % PROVIDER,

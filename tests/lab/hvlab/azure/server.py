@@ -32,7 +32,7 @@ import urllib.parse
 import uuid
 
 from hvlab.azure import plans, providers, vmm
-from hvlab.azure.asr import AzureError, AzureWorld, Vault, bad_request, not_found, public
+from hvlab.azure.asr import AzureError, AzureWorld, Vault, bad_request, not_found, public, update_protection
 
 API_VERSION = '2025-08-01'
 VAULT_PATH = re.compile(r'^/subscriptions/(?P<sub>[^/]+)/resourceGroups/(?P<rg>[^/]+)/providers/Microsoft\.RecoveryServices/vaults/(?P<vault>[^/]+)'
@@ -421,6 +421,8 @@ class ArmRoutes:
                 return 200, public(vault.protected_item(fabric, container, parts[1]))
             if len(parts) == 2 and method == 'PUT':
                 return vault.enable_protection(fabric, container, parts[1], body)
+            if len(parts) == 2 and method == 'PATCH':
+                return update_protection(vault, vault.protected_item(fabric, container, parts[1]), body)
             if (len(parts) == 2 and method == 'DELETE') or (len(parts) == 3 and parts[2].lower() == 'remove' and method == 'POST'):
                 return vault.disable_protection(fabric, container, parts[1])
             if len(parts) == 3 and method == 'POST':

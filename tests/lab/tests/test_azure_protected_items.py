@@ -1,13 +1,15 @@
-"""The fake Azure's replication errors (seed 004's retry classes) and resynchronization of a Hyper-V to Azure item (no HTTP)."""
+"""The fake Azure's Hyper-V to Azure items: replication errors (seed 004's retry classes), resynchronization, and updates of the Azure VM
+settings (updateProtectedItem) (no HTTP)."""
 # pylint: disable=redefined-outer-name  # pytest fixtures
 
 import pytest
 
 from hvlab.azure import recovery_points
-from hvlab.azure.asr import AzureError, AzureWorld
+from hvlab.azure.asr import AzureError, AzureWorld, update_protection
 
+VNET = '/subscriptions/s/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/vnet-dr'
 POLICY = {'instanceType': 'HyperVReplicaAzure', 'replicationInterval': 300, 'recoveryPointHistoryDuration': 2}
-VMS = [{'name': 'app01', 'id': 'vm-app01'}, {'name': 'db01', 'id': 'vm-db01'}]
+VMS = [{'name': 'app01', 'id': 'vm-app01', 'nics': [{'network': 'External'}, {'network': 'Backup'}]}, {'name': 'db01', 'id': 'vm-db01'}]
 
 
 @pytest.fixture
@@ -24,7 +26,8 @@ def vault():
     for item in vault.protectable_items('site-hq', container['name']):
         vault.enable_protection('site-hq', container['name'], item['properties']['friendlyName'], {'properties': {
             'policyId': vault.policy('to-azure')['id'], 'protectableItemId': item['id'],
-            'providerSpecificDetails': {'instanceType': 'HyperVReplicaAzure', 'targetAzureV2ResourceGroupId': '/subscriptions/s/resourceGroups/rg-vms'}}})
+            'providerSpecificDetails': {'instanceType': 'HyperVReplicaAzure', 'targetAzureV2ResourceGroupId': '/subscriptions/s/resourceGroups/rg-vms',
+                                        'targetAzureNetworkId': VNET, 'targetAzureSubnetId': 'apps', 'targetVmSize': 'Standard_B2ms'}}})
     vault.settle()
     return vault
 
@@ -76,3 +79,52 @@ def test_an_unknown_error_class_is_refused(vault):
     with pytest.raises(AzureError) as refused:
         vault.replication_error({'kind': 'sometimes'})
     assert 'fatal, resynchronization, transient' in refused.value.message
+
+
+def update(vault, name, properties):
+    update_protection(vault, item(vault, name), {'properties': dict(properties, providerSpecificDetails={'instanceType': 'HyperVReplicaAzure'})})
+    vault.settle()
+    return item(vault, name)['properties']['providerSpecificDetails']
+
+
+def test_enabled_protection_lists_the_vms_adapters_in_the_target_network(vault):
+    details = item(vault, 'app01')['properties']['providerSpecificDetails']
+    assert details['recoveryAzureVMSize'] == 'Standard_B2ms' and details['selectedSourceNicId'] == details['vmNics'][0]['nicId']
+    assert [(nic['vMNetworkName'], nic['recoveryVMNetworkId'], nic['ipConfigs'][0]['recoverySubnetName'], nic['ipConfigs'][0]['recoveryIPAddressType'])
+            for nic in details['vmNics']] == [('External', VNET, 'apps', 'Dynamic'), ('Backup', VNET, 'apps', 'Dynamic')]
+    assert len(item(vault, 'db01')['properties']['providerSpecificDetails']['vmNics']) == 1  # a VM without nics given has one adapter
+
+
+def test_update_changes_size_name_and_an_adapters_subnet_and_static_address_in_place(vault):
+    nic = item(vault, 'app01')['properties']['providerSpecificDetails']['vmNics'][1]
+    details = update(vault, 'app01', {'recoveryAzureVMName': 'app01-dr', 'recoveryAzureVMSize': 'Standard_D4s_v3', 'vmNics': [
+        {'nicId': nic['nicId'], 'selectionType': 'SelectedByUser', 'ipConfigs': [
+            {'ipConfigName': 'ipconfig1', 'isPrimary': True, 'recoverySubnetName': 'backup', 'recoveryStaticIPAddress': '10.20.2.7'}]}]})
+    assert (details['recoveryAzureVmName'], details['recoveryAzureVMSize']) == ('app01-dr', 'Standard_D4s_v3')
+    first, second = details['vmNics']
+    assert first['ipConfigs'][0]['recoveryStaticIPAddress'] is None and first['selectionType'] == 'SelectedByDefault'
+    assert (second['ipConfigs'][0]['recoverySubnetName'], second['ipConfigs'][0]['recoveryStaticIPAddress'], second['ipConfigs'][0]['recoveryIPAddressType'],
+            second['selectionType']) == ('backup', '10.20.2.7', 'Static', 'SelectedByUser')
+    assert [event['scenario'] for event in vault.events] == ['UpdateVmProperties']
+
+
+@pytest.mark.parametrize('properties, code', [
+    ({'recoveryAzureVMSize': 'huge'}, 'InvalidRecoveryAzureVmSize'),
+    ({'vmNics': [{'nicId': 'nic-x', 'ipConfigs': []}]}, 'InvalidNicId'),
+    ({'vmNics': [{'nicId': 'NIC', 'ipConfigs': [{'recoveryStaticIPAddress': '10.1.1'}]}]}, 'InvalidStaticIpAddress'),
+])
+def test_update_refuses_what_azure_refuses(vault, properties, code):
+    nic_id = item(vault, 'app01')['properties']['providerSpecificDetails']['vmNics'][0]['nicId']
+    for nic in properties.get('vmNics', []):
+        nic['nicId'] = nic_id if nic['nicId'] == 'NIC' else nic['nicId']
+    with pytest.raises(AzureError) as refused:
+        update(vault, 'app01', properties)
+    assert refused.value.code == code
+
+
+def test_a_failed_over_item_is_not_updated(vault):
+    vault.act('site-hq', vault.containers_of('site-hq')[0]['name'], 'app01', 'plannedFailover', {'properties': {'failoverDirection': 'PrimaryToRecovery'}})
+    vault.settle()
+    with pytest.raises(AzureError) as refused:
+        update(vault, 'app01', {'recoveryAzureVMSize': 'Standard_D4s_v3'})
+    assert refused.value.code == 'OperationNotAllowed' and 'failed over' in refused.value.message
