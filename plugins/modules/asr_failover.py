@@ -17,6 +17,12 @@ description:
   - V(planned_failover) (source VMs shut down first, no data loss) or V(unplanned_failover) (primary site unreachable) fail over in
     O(direction); V(commit) finishes a failover. Failback is a planned failover with O(direction=recovery_to_primary), then commit.
   - V(reprotect) starts replicating to Azure again after a failback (reverse replication).
+  - Failback with O(data_sync=minimize_downtime) (Site Recovery's C(ForDownTime)) is two steps, as Microsoft describes it - V(planned_failover)
+    with O(direction=recovery_to_primary) synchronizes the data while the Azure VM keeps running; its Site Recovery job is then
+    suspended, waiting for you. The module waits (within O(timeout)) until the job is suspended and returns it in RV(job). Then
+    V(complete_failback) resumes the job - the Azure VM is stopped, the last changes are copied and the VM fails back - and waits until
+    the job has succeeded and the VM is active on the primary site; then V(commit). A rerun of either step is C(ok) once it is done;
+    on timeout the message lists the job's tasks and their states.
   - V(resynchronize) resynchronizes one VM (O(name)) that Site Recovery marked for resynchronization (the portal's "VM > Resynchronize",
     Site Recovery's C(repairReplication) operation), instead of waiting for the automatic resynchronization outside office hours. Idempotent -
     the module decides from the VM's C(allowedOperations) - when Site Recovery does not list C(RepairReplication) there, the VM needs no
@@ -62,7 +68,7 @@ options:
     description: The step to run.
     type: str
     required: true
-    choices: [test_failover, test_failover_cleanup, planned_failover, unplanned_failover, commit, reprotect, resynchronize]
+    choices: [test_failover, test_failover_cleanup, planned_failover, unplanned_failover, commit, reprotect, resynchronize, complete_failback]
   direction:
     description:
       - Direction of a planned or unplanned failover. V(primary_to_recovery) fails over to Azure; failback is V(recovery_to_primary).
@@ -105,7 +111,7 @@ options:
     type: bool
     default: false
   comments:
-    description: Notes recorded with V(test_failover_cleanup).
+    description: Notes recorded with V(test_failover_cleanup), or with the job V(complete_failback) resumes.
     type: str
 '''
 
@@ -179,10 +185,37 @@ protected_vm:
     test_failover_state:
       description: V(None), or the state of a test failover that waits for cleanup.
       type: str
+    failback_waiting:
+      description: Whether a failback from Azure has synchronized the data and waits for V(complete_failback).
+      type: bool
     allowed_operations:
       description: What Site Recovery allows next.
       type: list
       elements: str
+job:
+  description:
+    - The Site Recovery job of a failback from Azure with O(data_sync=minimize_downtime) - suspended after V(planned_failover) until
+      V(complete_failback), then done.
+  returned: when the VM has such a job (O(name))
+  type: dict
+  contains:
+    name:
+      description: Name of the job.
+      type: str
+    state:
+      description: V(Suspended) while it waits for V(complete_failback), then V(InProgress) and V(Succeeded) (or V(Failed)).
+      type: str
+    state_description:
+      description: Site Recovery's description of the state, for example V(WaitingForManualAction).
+      type: str
+    tasks:
+      description: The job's tasks in order, each with C(name) and C(state).
+      type: list
+      elements: dict
+    errors:
+      description: The job's errors (C(code), C(message)), empty when it has none.
+      type: list
+      elements: dict
 operation_done:
   description: Whether Azure finished the step (false with O(wait=false) or in check mode).
   returned: changed
@@ -202,16 +235,40 @@ AZURE_ONLY = {'data_sync': 'minimize_downtime', 'create_vm_if_not_found': False}
 DIRECTIONS = {'primary_to_recovery': 'PrimaryToRecovery', 'recovery_to_primary': 'RecoveryToPrimary'}
 # Site Recovery's name of each step in allowedOperations.
 OPERATION_OF = {'test_failover': 'TestFailover', 'test_failover_cleanup': 'TestFailoverCleanup', 'planned_failover': 'PlannedFailover',
-                'unplanned_failover': 'UnplannedFailover', 'commit': 'Commit', 'reprotect': 'ReverseReplicate', 'resynchronize': RESYNCHRONIZE}
+                'unplanned_failover': 'UnplannedFailover', 'commit': 'Commit', 'reprotect': 'ReverseReplicate', 'resynchronize': RESYNCHRONIZE,
+                'complete_failback': None}  # not an operation of the VM: its suspended job is resumed
 COMMITTED_STATES = ('FailoverCommitted', 'FailbackCommitted', 'Protected', 'InitialReplicationInProgress')
 # The steps a recovery point goes with (for one VM), and those recovery_point_type goes with (for a plan to Azure).
 POINT_ACTIONS = ('test_failover', 'planned_failover', 'unplanned_failover', 'commit')
 POINT_TYPE_ACTIONS = ('test_failover', 'planned_failover', 'unplanned_failover')
 
 
-def state_view(item):
+# A Site Recovery job that waits for the user (a failback optimized for downtime once its data is synchronized), and the states it ends in.
+SUSPENDED = 'Suspended'
+JOB_ENDED = ('Succeeded', 'Failed', 'Cancelled', 'CompletedWithInformation', 'Skipped')
+
+
+def state_view(item, job=None):
+    """The VM's failover state; job: the job of its current scenario, when one was read."""
     return dict(protection_state=arm_property(item, 'protectionState'), active_location=arm_property(item, 'activeLocation'),
-                test_failover_state=arm_property(item, 'testFailoverState'), allowed_operations=list(arm_property(item, 'allowedOperations') or []))
+                test_failover_state=arm_property(item, 'testFailoverState'), allowed_operations=list(arm_property(item, 'allowedOperations') or []),
+                failback_waiting=bool(job) and arm_property(job, 'state') == SUSPENDED)
+
+
+def job_view(job):
+    return dict(name=job.get('name'), state=arm_property(job, 'state'), state_description=arm_property(job, 'stateDescription'),
+                tasks=[dict(name=task.get('friendlyName') or task.get('name'), state=task.get('state')) for task in arm_property(job, 'tasks') or []],
+                errors=[dict(code=(error.get('serviceErrorDetails') or {}).get('code'), message=(error.get('serviceErrorDetails') or {}).get('message'))
+                        for error in arm_property(job, 'errors') or []])
+
+
+def describe_tasks(job):
+    return ', '.join('%s: %s' % (task['name'], task['state']) for task in job_view(job)['tasks']) or 'no tasks yet'
+
+
+def waits_for_completion(params, direction):
+    """Whether the step is the first half of a failback from Azure optimized for downtime (its job then waits for complete_failback)."""
+    return params['action'] == 'planned_failover' and direction == 'RecoveryToPrimary' and params['data_sync'] == 'minimize_downtime'
 
 
 def named_state_view(item):
@@ -227,8 +284,13 @@ def already_done(action, view, direction):
     if action == 'test_failover_cleanup':
         return test_state in (None, 'None')
     if action in ('planned_failover', 'unplanned_failover'):
-        # Done once the VM is active on the side the failover goes to (failed over, or already committed there).
+        # Done once the VM is active on the side the failover goes to (failed over, or already committed there), or once a failback
+        # optimized for downtime has synchronized the data and waits for complete_failback.
+        if direction == 'RecoveryToPrimary' and view.get('failback_waiting'):
+            return True
         return location == ('Recovery' if direction == 'PrimaryToRecovery' else 'Primary')
+    if action == 'complete_failback':
+        return not view.get('failback_waiting') and location == 'Primary'
     if action == 'commit':
         return state in COMMITTED_STATES
     if action == 'reprotect':
@@ -239,9 +301,14 @@ def already_done(action, view, direction):
     return False
 
 
-def predicted(action, view, direction):
+def predicted(action, view, direction, waits=False):
+    """The VM's state once the step is done; waits: the step is a failback that synchronizes and then waits for complete_failback."""
     after = dict(view)
-    if action == 'test_failover':
+    if waits:
+        after['failback_waiting'] = True
+    elif action == 'complete_failback':
+        after.update(active_location='Primary', protection_state='FailbackCompleted', failback_waiting=False)
+    elif action == 'test_failover':
         after['test_failover_state'] = 'TestFailoverCompleted'
     elif action == 'test_failover_cleanup':
         after['test_failover_state'] = 'None'
@@ -265,8 +332,8 @@ def option_problem(params):
     """What is wrong with the options together (None when nothing), checked before any call."""
     if params['name'] and not params['site']:
         return 'site is required with name (the Hyper-V site or VMM server of the protected VM).'
-    if params['action'] == 'resynchronize' and params['recovery_plan']:
-        return 'action=resynchronize applies to one protected VM (name); a recovery plan has no resynchronization.'
+    if params['action'] in ('resynchronize', 'complete_failback') and params['recovery_plan']:
+        return 'action=%s applies to one protected VM (name), not to a recovery plan.' % params['action']
     point = params['recovery_point']
     if point and params['recovery_plan']:
         return ('recovery_point picks a point of one VM (name); a recovery plan starts each VM from the point recovery_point_type says '
@@ -287,7 +354,7 @@ class Failover(AsrResource):
 
     def __init__(self, module, client):
         super(Failover, self).__init__(module, client)
-        self.fabric_name = self.container = self.item = self.point = self.plan = None
+        self.fabric_name = self.container = self.item = self.point = self.plan = self.job = None
         self.items = []
         # A fixed default keeps reruns idempotent: a VM already failed over to Azure is not failed back by the same task.
         self.direction = DIRECTIONS[module.params['direction'] or 'primary_to_recovery']
@@ -313,9 +380,12 @@ class Failover(AsrResource):
     def also_returned(self):
         if self.plan is not None:
             return {'recovery_plan': plan_view(self.plan)}
+        returned = {}
         if self.point is not None and self.params['action'] == 'commit':
-            return {'recovery_point': point_view(self.point)}
-        return {}
+            returned['recovery_point'] = point_view(self.point)
+        if self.job is not None:
+            returned['job'] = job_view(self.job)
+        return returned
 
     # ---- one VM ---------------------------------------------------------------------------------------------------
     def read_vm(self):
@@ -334,7 +404,46 @@ class Failover(AsrResource):
             if params['recovery_point'] and params['action'] != 'commit':
                 self.fail('%s replicates between VMM sites: Hyper-V Replica fails over to the latest recovery point, and another one is chosen '
                           'before the commit - give recovery_point with action=commit.' % params['name'])
-        return state_view(self.item)
+            if params['action'] == 'complete_failback':
+                self.fail('complete_failback applies to a failback from Azure; %s replicates between VMM sites' % params['name'])
+        self.job = self.current_job(self.item)
+        return state_view(self.item, self.job)
+
+    def current_job(self, item):
+        """The Site Recovery job of the VM's current scenario (currentScenario.jobId), None when it has none."""
+        job_id = (arm_property(item, 'currentScenario') or {}).get('jobId')
+        if not job_id:
+            return None
+        client = self.client
+        return client.get_or_none('job %s' % resource_name(job_id), client.asr.replication_jobs.get, resource_name(job_id))
+
+    def watch_job(self, name, what, finished):
+        """Read the job every poll_interval (or its Retry-After) until finished(state), within timeout; then the VM as it is now."""
+        client = self.client
+
+        def read():
+            return client.get_with_retry_after('job %s' % name, client.asr.replication_jobs.get, name)
+        self.job = self.poll_until(what, read, lambda job: finished(arm_property(job, 'state')), progress=describe_tasks)
+        if arm_property(self.job, 'state') not in (SUSPENDED, 'Succeeded', 'CompletedWithInformation'):
+            errors = '; '.join('%s (%s)' % (error['message'], error['code']) for error in job_view(self.job)['errors']) or describe_tasks(self.job)
+            raise AzureClientError('%s: Site Recovery job %s ended %s: %s' % (what, name, arm_property(self.job, 'state'), errors), kind='failed')
+        return client.get_or_none(self.subject, client.asr.replication_protected_items.get, self.fabric_name, self.container['name'], self.params['name'])
+
+    def failback_synchronized(self):
+        """After the start of a failback optimized for downtime: its job once the data is synchronized and it waits (Suspended)."""
+        client, name = self.client, self.params['name']
+        item = client.get_or_none(self.subject, client.asr.replication_protected_items.get, self.fabric_name, self.container['name'], name)
+        job_id = (arm_property(item, 'currentScenario') or {}).get('jobId')
+        if not job_id:  # the job is over already
+            return item
+        return self.watch_job(resource_name(job_id), 'synchronization of the failback of %s' % name, lambda state: state == SUSPENDED or state in JOB_ENDED)
+
+    def failback_completed(self):
+        """After resuming the failback's job: the VM once the job has succeeded (the Azure VM stopped, the VM active on the primary site)."""
+        return self.watch_job(self.job['name'], 'completion of the failback of %s' % self.params['name'], lambda state: state in JOB_ENDED)
+
+    def view_with_job(self, item):
+        return state_view(item, self.job)
 
     def between_vmm_sites(self, item=None):
         return provider_of(item or self.item) == HYPERV_REPLICA
@@ -343,12 +452,21 @@ class Failover(AsrResource):
         action = self.params['action']
         if already_done(action, before, self.direction):
             return before
+        if action == 'complete_failback':
+            if not before['failback_waiting']:
+                self.fail("complete_failback: no failback of '%s' waits to be completed (active on %s, %s); start one with action=planned_failover, "
+                          'direction=recovery_to_primary and data_sync=minimize_downtime' % (
+                              self.params['name'], before['active_location'], 'job %s' % describe_tasks(self.job) if self.job else 'no job running'))
+            return predicted(action, before, self.direction)
         if OPERATION_OF[action] not in before['allowed_operations']:
             self.fail("%s is not allowed for '%s' in state %s (active on %s); Site Recovery allows: %s" % (
                 action, self.params['name'], before['protection_state'], before['active_location'], ', '.join(before['allowed_operations']) or 'nothing'))
         if self.params['recovery_point'] not in (None, LATEST):
             self.point = self.recovery_point()
-        return predicted(action, before, self.direction)
+        return predicted(action, before, self.direction, waits=self.failback_waits())
+
+    def failback_waits(self):
+        return waits_for_completion(self.params, self.direction) and not self.between_vmm_sites()
 
     def recovery_point(self):
         """The recovery point the recovery_point option names, among the VM's points (the task fails listing them when none matches)."""
@@ -376,8 +494,14 @@ class Failover(AsrResource):
             body = {'properties': {'recoveryPointId': self.point['id'], 'providerSpecificDetails': provider}}
             operations.append(Operation('apply recovery point %s to %s' % (self.point['name'], name),
                                         self.client.asr.replication_protected_items.begin_apply_recovery_point, where + (body,)))
+        if action == 'complete_failback':
+            resume = {'properties': {'comments': self.params['comments'] or ''}}
+            return [Operation('complete the failback of %s' % name, self.client.asr.replication_jobs.begin_resume, (self.job['name'], resume),
+                              view=self.view_with_job, watch=self.failback_completed)]
         begin, body = self._vmm_request(action, before) if self.between_vmm_sites() else self._request(action)
-        operations.append(Operation('%s of %s' % (action, name), begin, where + ((body,) if body is not None else ()), view=state_view))
+        watch = self.failback_synchronized if self.failback_waits() else None
+        operations.append(Operation('%s of %s' % (action, name), begin, where + ((body,) if body is not None else ()),
+                                    view=self.view_with_job if watch else state_view, watch=watch))
         return operations
 
     def _request(self, action):

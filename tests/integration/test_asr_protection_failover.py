@@ -9,7 +9,7 @@ costs seconds.
 
 from __future__ import annotations
 
-from asr_lab import (POLICY, SITE, azure, fake_azure, named, only, play, register_hosts_task, replication_error_task,  # noqa: F401  pylint: disable=unused-import
+from asr_lab import (POLICY, RESOURCE_GROUP, SITE, VAULT, azure, fake_azure, named, only, play, register_hosts_task, replication_error_task,  # noqa: F401  pylint: disable=unused-import
                      vault_state)
 
 TARGET_RG = '/subscriptions/0000/resourceGroups/rg-dr-vms'
@@ -187,3 +187,42 @@ def test_bad_target_settings_are_refused_before_anything_changes(azure, run_play
     run = run_playbook(play(azure, [target_task('protect'), bad[2]]))
     assert "target_nics[0].nic_id: 'nic-9' is not a network adapter of the VM" in only(run, 'unknown adapter')['msg']
     assert vault_state(azure)['events'] == []
+
+
+def test_failback_minimizing_downtime_synchronizes_waits_then_completes(azure, run_playbook):
+    run = run_playbook(play(azure, prepared(azure, ASSOCIATE, PROTECT, failover('planned_failover'), failover('commit'))))
+    assert run.rc == 0, run.stdout
+    azure.control.workload(RESOURCE_GROUP, VAULT, writes=2, vms=['app01'])  # the Azure VM works
+    back = failover('planned_failover', direction='recovery_to_primary')
+    run = run_playbook(play(azure, [back, named(back, 'failback again')]))
+    assert run.rc == 0, run.stdout
+    started = only(run, 'planned_failover')
+    assert started['changed'] is True and started['job']['state'] == 'Suspended' and started['job']['state_description'] == 'WaitingForManualAction'
+    assert started['protected_vm']['failback_waiting'] is True and started['protected_vm']['active_location'] == 'Recovery'
+    assert [task['state'] for task in started['job']['tasks']] == ['Succeeded', 'NotStarted']
+    assert only(run, 'failback again')['changed'] is False and only(run, 'failback again')['job']['name'] == started['job']['name']
+    data = vault_state(azure)['data'][0]
+    assert data['versions'] == {'Primary': 2, 'Recovery': 2} and data['active_location'] == 'Recovery'  # synchronized, Azure VM running
+
+    azure.control.workload(RESOURCE_GROUP, VAULT, writes=1, vms=['app01'])  # until the failback completes
+    complete = failover('complete_failback', comments='change window 22:00')
+    run = run_playbook(play(azure, [named(complete, 'complete check', check_mode=True), complete, named(complete, 'complete again'), failover('commit'),
+                                    failover('reprotect')]), diff=True)
+    checked = only(run, 'complete check')
+    assert checked['changed'] is True and checked['diff']['after']['active_location'] == 'Primary' and checked['job']['state'] == 'Suspended'
+    assert run.rc == 0, run.stdout
+    done = only(run, 'complete_failback')
+    assert done['changed'] is True and done['job']['state'] == 'Succeeded' and [task['state'] for task in done['job']['tasks']] == ['Succeeded', 'Succeeded']
+    assert done['protected_vm']['active_location'] == 'Primary' and done['protected_vm']['failback_waiting'] is False
+    assert only(run, 'complete again')['changed'] is False
+    assert only(run, 'reprotect')['protected_vm']['protection_state'] == 'Protected'
+    data = vault_state(azure)['data'][0]
+    assert data['versions'] == {'Primary': 3, 'Recovery': 3} and data['active_location'] == 'Primary'  # the last write came back too
+    resumed = [job for job in vault_state(azure)['jobs'] if job['properties']['scenarioName'] == 'PlannedFailover'][-1]
+    assert resumed['properties']['customDetails']['comments'] == 'change window 22:00'
+
+
+def test_complete_failback_without_a_waiting_failback_is_refused_with_the_way_to_start_one(azure, run_playbook):
+    run = run_playbook(play(azure, prepared(azure, ASSOCIATE, PROTECT, failover('planned_failover'), named(failover('complete_failback'), 'complete'))))
+    message = only(run, 'complete')['msg']
+    assert run.rc != 0 and "no failback of 'app01' waits to be completed (active on Recovery" in message and 'data_sync=minimize_downtime' in message

@@ -319,10 +319,17 @@ class SiteRecoveryClient(object):
         return [as_dict(item) for item in self.call(action, lambda: list(function(self.resource_group, self.vault_name, *args)))]
 
     def run_operation(self, action, begin, *args, **kwargs):
-        """Start a long-running operation and wait for it (unless wait=false); returns (result dict or None, done)."""
+        """Start a long-running operation and wait for it (unless wait=false); returns (result dict or None, done).
+
+        watch: a function that waits for what the task needs instead of the operation's end, and returns the result (an operation
+        whose job waits for the user, as a failback from Azure optimized for downtime does, ends only once it is resumed).
+        """
+        watch = kwargs.pop('watch', None)
         poller = self.call(action, begin, self.resource_group, self.vault_name, *args, **kwargs)
         if not self.wait:
             return None, False
+        if watch is not None:
+            return watch(), True
         try:
             poller.wait(timeout=self.timeout)
         except Exception as error:  # pylint: disable=broad-except

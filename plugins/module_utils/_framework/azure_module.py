@@ -84,14 +84,16 @@ class Operation(object):  # pylint: disable=too-few-public-methods
     group and the vault, and how to make the module's view of the document Azure returns (None: nothing to read, e.g. a delete).
 
     arguments may be a function returning them, called when the operation starts: an operation of a list that needs what the one
-    before made (the network adapters of a VM protection was just enabled for).
+    before made (the network adapters of a VM protection was just enabled for). watch (SiteRecoveryClient.run_operation) waits
+    for what the step needs instead of the operation's end and returns the document to view.
     """
 
-    def __init__(self, action, begin, arguments, view=None):
+    def __init__(self, action, begin, arguments, view=None, watch=None):  # pylint: disable=too-many-arguments
         self.action = action
         self.begin = begin
         self.arguments = arguments if callable(arguments) else tuple(arguments)
         self.view = view
+        self.watch = watch
 
     def start_arguments(self):
         return tuple(self.arguments()) if callable(self.arguments) else self.arguments
@@ -182,7 +184,7 @@ class AsrResource(object):
             return after, False
         planned = self.operation(before, after)
         for operation in planned if isinstance(planned, list) else [planned]:
-            result, done = self.client.run_operation(operation.action, operation.begin, *operation.start_arguments())
+            result, done = self.client.run_operation(operation.action, operation.begin, *operation.start_arguments(), watch=operation.watch)
             if not done:
                 return after, False
             if result and operation.view:

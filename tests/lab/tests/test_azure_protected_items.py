@@ -128,3 +128,50 @@ def test_a_failed_over_item_is_not_updated(vault):
     with pytest.raises(AzureError) as refused:
         update(vault, 'app01', {'recoveryAzureVMSize': 'Standard_D4s_v3'})
     assert refused.value.code == 'OperationNotAllowed' and 'failed over' in refused.value.message
+
+
+def act(vault, name, action, properties):
+    operation = vault.act('site-hq', vault.containers_of('site-hq')[0]['name'], name, action, {'properties': properties})
+    vault.settle()
+    return operation
+
+
+def failed_over(vault, name):
+    act(vault, name, 'plannedFailover', {'failoverDirection': 'PrimaryToRecovery'})
+    act(vault, name, 'failoverCommit', {})
+    return item(vault, name)
+
+
+def failback(vault, name, data_sync):
+    return act(vault, name, 'plannedFailover', {'failoverDirection': 'RecoveryToPrimary', 'providerSpecificDetails': {
+        'instanceType': 'HyperVReplicaAzureFailback', 'dataSyncOption': data_sync, 'recoveryVmCreationOption': 'NoAction'}})
+
+
+def test_a_failback_for_downtime_synchronizes_then_waits_suspended_until_resumed(vault):
+    failed_over(vault, 'app01')
+    vault.workload({'vms': ['app01'], 'writes': 2})  # the Azure VM writes
+    operation = failback(vault, 'app01', 'ForDownTime')
+    job = operation.job['properties']
+    assert (job['state'], job['stateDescription'], operation.status) == ('Suspended', 'WaitingForManualAction', 'InProgress')
+    assert [task['state'] for task in job['tasks']] == ['Succeeded', 'NotStarted']
+    properties = item(vault, 'app01')['properties']
+    assert properties['activeLocation'] == 'Recovery' and properties['allowedOperations'] == []
+    assert properties['currentScenario'] == {'scenarioName': 'PlannedFailover', 'jobId': operation.job['id'], 'startTime': properties['currentScenario']['startTime']}
+    assert recovery_points.summary(item(vault, 'app01'))['versions'] == {'Primary': 2, 'Recovery': 2}  # synchronized, Azure VM still running
+    vault.workload({'vms': ['app01'], 'writes': 1})  # it still runs until the failover is completed
+    vault.resume_job(operation.name, {'properties': {'comments': 'complete'}})
+    vault.settle()
+    assert operation.status == 'Succeeded' and operation.job['properties']['state'] == 'Succeeded'
+    assert [task['state'] for task in operation.job['properties']['tasks']] == ['Succeeded', 'Succeeded']
+    properties = item(vault, 'app01')['properties']
+    assert (properties['activeLocation'], properties['protectionState'], properties['currentScenario']) == ('Primary', 'FailbackCompleted', {'scenarioName': 'None'})
+    assert recovery_points.summary(item(vault, 'app01'))['versions'] == {'Primary': 3, 'Recovery': 3}  # the last change came along
+
+
+def test_only_a_suspended_job_is_resumed_and_a_failback_for_synchronization_does_not_wait(vault):
+    failed_over(vault, 'app01')
+    operation = failback(vault, 'app01', 'ForSynchronization')
+    assert operation.status == 'Succeeded' and item(vault, 'app01')['properties']['activeLocation'] == 'Primary'
+    with pytest.raises(AzureError) as refused:
+        vault.resume_job(operation.name, {})
+    assert refused.value.code == 'JobNotSuspended'

@@ -79,12 +79,14 @@ class Operation:
     """One asynchronous operation and the Site Recovery job that records it."""
 
     def __init__(self, vault: 'Vault', scenario: str, friendly_name: str, target: dict, apply: typing.Callable[[], typing.Any],
-                 seconds: float, fail_with: typing.Optional[AzureError] = None) -> None:
+                 seconds: float, fail_with: typing.Optional[AzureError] = None, pause: typing.Optional['Pause'] = None) -> None:
         self.vault = vault
         self.name = str(uuid.uuid4())
         self.apply = apply
+        self.seconds = seconds
         self.due = time.monotonic() + seconds
         self.fail_with = fail_with
+        self.pause = pause
         self.status = 'InProgress'
         self.result: typing.Any = None
         self.error: typing.Optional[AzureError] = None
@@ -98,8 +100,12 @@ class Operation:
         }
 
     def settle(self) -> None:
-        """Complete the operation once it is due: apply the change (or fail) and close the job."""
-        if self.status != 'InProgress' or time.monotonic() < self.due:
+        """Complete the operation once it is due: apply the change (or fail) and close the job; an operation with a pause first runs
+        its first part and waits, suspended, until it is resumed."""
+        if self.status != 'InProgress' or time.monotonic() < self.due or self.job['properties']['state'] == 'Suspended':
+            return
+        if self.pause is not None and not self.pause.done:
+            self.pause.run(self)
             return
         try:
             if self.fail_with is not None:
@@ -111,6 +117,19 @@ class Operation:
             self.job['properties']['errors'] = [{'serviceErrorDetails': {'code': error.code, 'message': error.message}}]
         properties = self.job['properties']
         properties.update(state=self.status, stateDescription='Completed' if self.status == 'Succeeded' else 'Failed', endTime=_now(), allowedActions=[])
+        for task in properties['tasks']:
+            if task['state'] != 'Succeeded':
+                task.update(state=self.status, stateDescription=properties['stateDescription'], endTime=_now())
+
+    def resume(self) -> None:
+        """Go on with a suspended job (replicationJobs/{name}/resume): the rest of the operation is due job_seconds from now."""
+        self.job['properties'].update(state='InProgress', stateDescription='InProgress', allowedActions=['Cancel'])
+        self.due = time.monotonic() + self.seconds
+        for task in self.job['properties']['tasks']:
+            if task['state'] == 'NotStarted':
+                task.update(state='InProgress', stateDescription='InProgress', startTime=_now())
+                break
+
 
     def status_document(self) -> dict:
         document = {'id': '%s/replicationOperationStatus/%s' % (self.vault.id, self.name), 'name': self.name, 'status': self.status,
@@ -120,6 +139,30 @@ class Operation:
         if self.error is not None:
             document['error'] = {'code': self.error.code, 'message': self.error.message}
         return document
+
+
+class Pause:  # pylint: disable=too-few-public-methods
+    """The first part of an operation whose job then waits for the user (a failback from Azure optimized for downtime): what it does,
+    and the job's tasks before and after the wait (the names are the lab's: Azure's task names are not documented)."""
+
+    def __init__(self, first: typing.Callable[[], None], before: str, after: str) -> None:
+        self.first = first
+        self.before = before
+        self.after = after
+        self.done = False
+
+    def run(self, operation: 'Operation') -> None:
+        self.first()
+        self.done = True
+        properties = operation.job['properties']
+        properties['tasks'] = [_task(self.before, 'Succeeded'), _task(self.after, 'NotStarted')]
+        properties.update(state='Suspended', stateDescription='WaitingForManualAction', allowedActions=['Resume', 'Cancel'])
+
+
+def _task(friendly_name: str, state: str) -> dict:
+    return {'taskId': str(uuid.uuid4()), 'name': friendly_name.replace(' ', ''), 'friendlyName': friendly_name, 'state': state, 'stateDescription': state,
+            'startTime': _now() if state != 'NotStarted' else None, 'endTime': _now() if state == 'Succeeded' else None, 'allowedActions': [],
+            'taskType': 'TaskDetails', 'errors': []}
 
 
 class Vault:  # pylint: disable=too-many-instance-attributes  # one collection per Site Recovery resource type
@@ -152,9 +195,10 @@ class Vault:  # pylint: disable=too-many-instance-attributes  # one collection p
 
     # ------------------------------------------------------------------ operations
 
-    def start(self, scenario: str, friendly_name: str, target: dict, apply: typing.Callable[[], typing.Any]) -> Operation:
+    def start(self, scenario: str, friendly_name: str, target: dict, apply: typing.Callable[[], typing.Any],
+              pause: typing.Optional[Pause] = None) -> Operation:
         fail_with = self.job_failures.pop(0) if self.job_failures else None
-        operation = Operation(self, scenario, friendly_name, target, apply, float(self.settings.get('job_seconds', 1.0)), fail_with)
+        operation = Operation(self, scenario, friendly_name, target, apply, float(self.settings.get('job_seconds', 1.0)), fail_with, pause)
         self.operations[operation.name.lower()] = operation
         operation.settle()
         return operation
@@ -190,6 +234,20 @@ class Vault:  # pylint: disable=too-many-instance-attributes  # one collection p
 
     def jobs(self) -> list:
         return [operation.job for operation in self.operations.values()]
+
+    def resume_job(self, name: str, body: dict) -> Operation:
+        """replicationJobs/{name}/resume (ResumeJobParams: comments): a suspended job goes on; the answer is the job."""
+        suspended = self.operation(name)
+        if suspended.job['properties']['state'] != 'Suspended':
+            raise bad_request('JobNotSuspended', "Job '%s' is %s; only a suspended job can be resumed." % (name, suspended.job['properties']['state']))
+        comments = ((body or {}).get('properties') or {}).get('comments')
+
+        def apply() -> dict:
+            return suspended.job
+        suspended.resume()
+        if comments:
+            suspended.job['properties'].setdefault('customDetails', {})['comments'] = comments
+        return self.start('ResumeJob', 'Resume job', suspended.job, apply)
 
     # ------------------------------------------------------------------ fabrics (sites)
 
@@ -448,9 +506,15 @@ class Vault:  # pylint: disable=too-many-instance-attributes  # one collection p
 
         def apply() -> dict:
             change()
+            item['properties']['currentScenario'] = {'scenarioName': 'None'}
             self.record(handler.SCENARIOS[action], item)
             return public(item)
-        return self.start(handler.SCENARIOS[action], handler.FRIENDLY[action], item, apply)
+        operation = self.start(handler.SCENARIOS[action], handler.FRIENDLY[action], item, apply, handler.pause)
+        if operation.status == 'InProgress':
+            item['properties']['currentScenario'] = {'scenarioName': handler.SCENARIOS[action], 'jobId': operation.job['id'], 'startTime': _now()}
+            if handler.pause is not None:  # nothing else is allowed while a failback waits to be completed
+                item['properties']['allowedOperations'] = []
+        return operation
 
     def recovery_points(self, fabric_name: str, container_name: str, name: str) -> list:
         return recovery_points.points(self.protected_item(fabric_name, container_name, name))
@@ -686,6 +750,8 @@ class FailoverActions:
         self.vault = vault
         # A recovery plan's failover names a kind of recovery point (RecoveryPlanHyperVReplicaAzureFailoverInput.recoveryPointType).
         self.point_type = point_type
+        # A failback optimized for downtime synchronizes first and waits for the user to complete it (Pause).
+        self.pause: typing.Optional[Pause] = None
 
     def validate(self, action: str) -> typing.Callable[[], None]:
         validator = getattr(self, '_' + action, None)
@@ -730,6 +796,12 @@ class FailoverActions:
         # Planned: the source shuts down and sends what is left, nothing is lost. Unplanned: the target starts from a recovery point.
         point = None if operation == 'PlannedFailover' else recovery_points.chosen(self.item, self._point_id(), self.point_type)
 
+        if operation == 'PlannedFailover' and not to_azure and self._data_sync() == 'ForDownTime':
+            # Seed 004 / Az's -Optimize ForDownTime: the data is synchronized while the Azure VM runs, then the job is suspended;
+            # resumed, it shuts the Azure VM down, copies the last changes and fails over.
+            self.pause = Pause(lambda: recovery_points.synchronize(self.item, source), 'Synchronize data while the Azure VM runs',
+                               'Shut down the Azure VM, synchronize the last changes and fail back')
+
         def change() -> None:
             if operation == 'PlannedFailover':
                 recovery_points.synchronize(self.item, source)
@@ -741,6 +813,10 @@ class FailoverActions:
             else:
                 set_protection_state(self.item, 'FailbackCompleted', 'Failback completed; commit pending')
         return change
+
+    def _data_sync(self) -> typing.Optional[str]:
+        """HyperVReplicaAzureFailbackProviderInput.dataSyncOption of a failback (ForDownTime or ForSynchronization)."""
+        return (self.properties.get('providerSpecificDetails') or {}).get('dataSyncOption')
 
     def _point_id(self) -> typing.Optional[str]:
         """The recovery point a failover input names (HyperVReplicaAzure failover inputs carry recoveryPointId)."""

@@ -324,6 +324,8 @@ class ArmRoutes:
         if head == 'replicationjobs':
             if len(parts) == 1:
                 return 200, {'value': vault.jobs(), 'nextLink': None}
+            if len(parts) == 3 and parts[2].lower() == 'resume' and method == 'POST':
+                return vault.resume_job(parts[1], body)
             return 200, vault.operation(parts[1]).job
         if head == 'replicationpolicies':
             return self._policies(method, parts, body)

@@ -27,7 +27,7 @@ class FakeClient:
     def check_vault(self):
         self.calls.append('check_vault')
 
-    def run_operation(self, action, begin, *arguments):
+    def run_operation(self, action, begin, *arguments, watch=None):  # pylint: disable=unused-argument  # the client waits through watch
         self.calls.append((action, begin, arguments))
         return self.answer
 
@@ -102,7 +102,7 @@ class Answers(FakeClient):
         super().__init__()
         self.answers = list(answers)
 
-    def run_operation(self, action, begin, *arguments):
+    def run_operation(self, action, begin, *arguments, watch=None):  # pylint: disable=unused-argument  # the client waits through watch
         self.calls.append(action)
         return self.answers.pop(0)
 

@@ -153,5 +153,26 @@ def test_resynchronize_is_done_unless_site_recovery_allows_repair_replication():
 def test_resynchronize_of_a_recovery_plan_is_refused_naming_the_option():
     params = dict(name=None, site=None, recovery_plan='rp1', action='resynchronize', recovery_point=None, recovery_point_type=None,
                   direction='primary_to_recovery')
-    assert 'action=resynchronize applies to one protected VM (name)' in option_problem(params)
+    assert 'action=resynchronize applies to one protected VM (name), not to a recovery plan' in option_problem(params)
     assert option_problem(dict(params, recovery_plan=None, name='app01', site='site-hq')) is None
+
+
+def test_a_failback_that_waits_for_completion_is_done_for_its_start_and_not_for_its_completion():
+    waiting = dict(view('FailoverCommitted', 'Recovery', allowed=()), failback_waiting=True)
+    assert already_done('planned_failover', waiting, 'RecoveryToPrimary') and not already_done('complete_failback', waiting, 'RecoveryToPrimary')
+    assert already_done('complete_failback', dict(view('FailbackCompleted', 'Primary'), failback_waiting=False), 'PrimaryToRecovery')
+    assert not already_done('complete_failback', dict(view('FailoverCommitted', 'Recovery'), failback_waiting=False), 'PrimaryToRecovery')
+
+
+def test_predicted_state_of_the_two_halves_of_a_failback_for_downtime():
+    committed = dict(view('FailoverCommitted', 'Recovery'), failback_waiting=False)
+    started = predicted('planned_failover', committed, 'RecoveryToPrimary', waits=True)
+    assert (started['active_location'], started['failback_waiting']) == ('Recovery', True)
+    completed = predicted('complete_failback', started, 'PrimaryToRecovery')
+    assert (completed['active_location'], completed['protection_state'], completed['failback_waiting']) == ('Primary', 'FailbackCompleted', False)
+
+
+def test_complete_failback_of_a_recovery_plan_is_refused():
+    params = dict(name=None, site=None, recovery_plan='rp1', action='complete_failback', recovery_point=None, recovery_point_type=None,
+                  direction='primary_to_recovery')
+    assert 'action=complete_failback applies to one protected VM (name), not to a recovery plan' in option_problem(params)
