@@ -21,8 +21,8 @@ def vault():
     vault.create_fabric('site-hq', {'properties': {'customDetails': {'instanceType': 'HyperVSite'}}})
     container = vault.register_host('site-hq', 'hv01.hvlab.test', VMS)
     vault.create_policy('to-azure', {'properties': {'providerSpecificInput': POLICY}})
-    vault.create_mapping('site-hq', container['name'], 'map', {'properties': {'policyId': vault.policy('to-azure')['id'],
-                                                                               'targetProtectionContainerId': 'Microsoft Azure'}})
+    vault.create_mapping('site-hq', container['name'], 'map', {'properties': {
+        'policyId': vault.policy('to-azure')['id'], 'targetProtectionContainerId': 'Microsoft Azure'}})
     for item in vault.protectable_items('site-hq', container['name']):
         vault.enable_protection('site-hq', container['name'], item['properties']['friendlyName'], {'properties': {
             'policyId': vault.policy('to-azure')['id'], 'protectableItemId': item['id'],
@@ -156,7 +156,8 @@ def test_a_failback_for_downtime_synchronizes_then_waits_suspended_until_resumed
     assert [task['state'] for task in job['tasks']] == ['Succeeded', 'NotStarted']
     properties = item(vault, 'app01')['properties']
     assert properties['activeLocation'] == 'Recovery' and properties['allowedOperations'] == []
-    assert properties['currentScenario'] == {'scenarioName': 'PlannedFailover', 'jobId': operation.job['id'], 'startTime': properties['currentScenario']['startTime']}
+    scenario = properties['currentScenario']
+    assert scenario == {'scenarioName': 'PlannedFailover', 'jobId': operation.job['id'], 'startTime': scenario['startTime']}
     assert recovery_points.summary(item(vault, 'app01'))['versions'] == {'Primary': 2, 'Recovery': 2}  # synchronized, Azure VM still running
     vault.workload({'vms': ['app01'], 'writes': 1})  # it still runs until the failover is completed
     vault.resume_job(operation.name, {'properties': {'comments': 'complete'}})
@@ -164,7 +165,8 @@ def test_a_failback_for_downtime_synchronizes_then_waits_suspended_until_resumed
     assert operation.status == 'Succeeded' and operation.job['properties']['state'] == 'Succeeded'
     assert [task['state'] for task in operation.job['properties']['tasks']] == ['Succeeded', 'Succeeded']
     properties = item(vault, 'app01')['properties']
-    assert (properties['activeLocation'], properties['protectionState'], properties['currentScenario']) == ('Primary', 'FailbackCompleted', {'scenarioName': 'None'})
+    assert (properties['activeLocation'], properties['protectionState']) == ('Primary', 'FailbackCompleted')
+    assert properties['currentScenario'] == {'scenarioName': 'None'}
     assert recovery_points.summary(item(vault, 'app01'))['versions'] == {'Primary': 3, 'Recovery': 3}  # the last change came along
 
 

@@ -130,7 +130,6 @@ class Operation:
                 task.update(state='InProgress', stateDescription='InProgress', startTime=_now())
                 break
 
-
     def status_document(self) -> dict:
         document = {'id': '%s/replicationOperationStatus/%s' % (self.vault.id, self.name), 'name': self.name, 'status': self.status,
                     'startTime': self.job['properties']['startTime']}
@@ -625,7 +624,8 @@ def update_protection(vault: 'Vault', item: dict, body: dict) -> 'Operation':
     if given is not None and given.get('instanceType') != HYPERV_AZURE:
         raise bad_request('InvalidProviderInput', "providerSpecificDetails.instanceType must be '%s'." % HYPERV_AZURE)
     if item['properties']['activeLocation'] != 'Primary':
-        raise bad_request('OperationNotAllowed', "'%s' is failed over to Azure; update its settings once it is protected again." % item['properties']['friendlyName'])
+        raise bad_request('OperationNotAllowed', "'%s' is failed over to Azure; update its settings once it is protected again." % (
+            item['properties']['friendlyName']))
     _check_vm_size(properties.get('recoveryAzureVMSize'))
     nics = {nic['nicId'].lower(): nic for nic in details.get('vmNics') or []}
     changes = []
@@ -864,7 +864,6 @@ class FailoverActions:
         def change() -> None:
             recovery_points.bring_online(self.item, self.item['properties']['activeLocation'], point)
         return change
-
 
     def _repairReplication(self) -> typing.Callable[[], None]:  # pylint: disable=invalid-name
         """Resynchronize an item marked for it (seed 004: only the differing blocks are sent, then delta replication goes on)."""
