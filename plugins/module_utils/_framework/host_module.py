@@ -156,9 +156,15 @@ class Journal:
         return report
 
     def text(self) -> str:
-        unknown = '; outcome unknown: %s' % ', '.join(self.unknown) if self.unknown else ''
-        return '(applied: %s; not applied: %s%s; run the task again to converge)' % (
-            ', '.join(self.applied) or 'nothing', ', '.join(self.not_applied) or 'nothing', unknown)
+        # Only the lists that hold something: "not applied: nothing" beside a failure read as if the failed write counted.
+        parts = ['applied: %s' % (', '.join(self.applied) or 'nothing')]
+        if self.not_applied:
+            parts.append('not applied: %s' % ', '.join(self.not_applied))
+        if self.unknown:
+            parts.append('outcome unknown: %s' % ', '.join(self.unknown))
+        if self.applied and not self.not_applied and not self.unknown:
+            parts.append('the failure came after every planned change')
+        return '(%s; run the task again to converge)' % '; '.join(parts)
 
 
 class Step:

@@ -477,3 +477,18 @@ def test_an_error_that_is_not_this_runs_change_made_elsewhere_fails_as_before(ca
     transport = ScriptedTransport(run_outcomes=[networks(), PipelineResult(errors=[error]), networks('10.1.0.0/16', '10.2.0.0/16')])
     result, failed = run_module(capsys, BASE_ARGS, lambda: resource_module_of(transport).execute(AddNetwork))
     assert failed and result['errors'] == [error.to_dict()]
+
+
+def test_journal_text_names_only_the_lists_that_hold_something():
+    """A failure's text never says "not applied: nothing" (issue 21 class 7): it lists what was applied, what was not and
+    what is unknown, and says so when the failure came after every planned change."""
+    from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import Journal
+    journal = Journal()
+    journal.plan(['networks', 'enabled'])
+    journal.record(applied=['networks'])
+    assert journal.text() == '(applied: networks; not applied: enabled; run the task again to converge)'
+    journal.record(unknown=['enabled'])
+    assert journal.text() == '(applied: networks; outcome unknown: enabled; run the task again to converge)'
+    journal.settle(['networks', 'enabled'])
+    assert journal.text() == '(applied: networks, enabled; the failure came after every planned change; run the task again to converge)'
+    assert journal.report() == dict(changed=True, applied=['networks', 'enabled'], not_applied=[])
