@@ -98,3 +98,45 @@ def test_a_broken_direction_is_named_in_the_summary_and_fails_the_play(run_playb
     assert any(row.startswith('hv03 | hv01 | ok') for row in rows), rows
     failure = run.task('hyperv.mobility.live_migration_mesh : Fail when a direction is not ready')['hv01']
     assert failure.get('failed') and 'hv01 -> hv03: vm_versions' in failure['msg']
+
+
+def test_each_host_costs_at_most_three_pipelines_from_scratch_and_one_on_a_rerun(run_playbook, pair_lab):
+    # Phase 1 reads each host for its settings (1), writes them (1, only when they change) and reads its mesh facts (1);
+    # phase 2 evaluates every direction on the controller from those facts: no host round trip, whatever N is.
+    first = run_playbook(PLAYBOOK, inventory=pair_lab.inventory_path)
+    assert first.rc == 0, first.stdout[-4000:]
+    counters = pair_lab.control.counters()
+    assert {name: counters[name]['pipelines'] for name in counters} == {host['name']: 3 for host in pair_lab.hosts}
+    pair_lab.control.reset_counters()
+    second = run_playbook(PLAYBOOK, inventory=pair_lab.inventory_path)
+    assert second.rc == 0 and second.changed_hosts() == [], second.stdout[-4000:]
+    counters = pair_lab.control.counters()
+    assert {name: counters[name]['pipelines'] for name in counters} == {host['name']: 2 for host in pair_lab.hosts}
+
+
+def test_a_host_down_has_its_directions_listed_as_not_checked(run_playbook, pair_lab):
+    pair_lab.control.inject_fault('hv03', 'host_down', count=50)
+    try:
+        run = run_playbook(PLAYBOOK, inventory=pair_lab.inventory_path)
+    finally:
+        pair_lab.control.clear_faults()
+    assert run.rc != 0
+    rows = summary_rows(run)
+    assert len(rows) == 1 + 6, rows                                   # no direction dropped
+    for row in rows[1:]:
+        source, destination, status = row.split(' | ')[:3]
+        if 'hv03' in (source, destination):
+            assert status == 'not checked (host unreachable)', row
+        else:
+            assert status == 'ok', row
+
+
+def test_check_mode_finishes_reports_the_changes_and_which_directions_would_then_be_ready(run_playbook, pair_lab):
+    run = run_playbook(PLAYBOOK, inventory=pair_lab.inventory_path, check=True)
+    assert run.rc == 0, run.stdout[-4000:]
+    names = [host['name'] for host in pair_lab.hosts]
+    assert sorted(run.changed_hosts()) == sorted(names)               # what the run would change
+    assert sorted(summary_rows(run)[1:]) == sorted(f'{source} | {destination} | ok | ' for source in names for destination in names if source != destination)
+    for name in names:                                               # and nothing changed
+        assert pair_lab.delegation_of(name) == []
+        assert pair_lab.control.host_state(name)['migration'] == FRESH_MIGRATION
