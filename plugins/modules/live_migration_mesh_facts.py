@@ -8,7 +8,7 @@ DOCUMENTATION = r'''
 ---
 module: live_migration_mesh_facts
 short_description: Read what the live-migration preflight needs of a Hyper-V host, as facts for the mesh's evaluation
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Phase 1 of the mesh (role P(hyperv.mobility.live_migration_mesh#role)), once per host - reads in one pipeline every fact
     the checks of M(hyperv.mobility.migration_preflight) use and returns them as C(ansible_facts) under the one key

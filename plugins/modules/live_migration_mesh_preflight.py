@@ -8,7 +8,7 @@ DOCUMENTATION = r'''
 ---
 module: live_migration_mesh_preflight
 short_description: Check every direction of a live-migration mesh from its hosts' facts, once, on the controller
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Phase 2 of the mesh (role P(hyperv.mobility.live_migration_mesh#role)) - evaluates every direction from the facts that
     M(hyperv.mobility.live_migration_mesh_facts) read on each host (phase 1), with the checks of

@@ -232,9 +232,11 @@ def roles_of_playbook(path):
         if name in found:
             continue
         found.append(name)
-        tasks_file = os.path.join(REPO_ROOT, 'roles', name, 'tasks', 'main.yml')
-        assert os.path.isfile(tasks_file), 'role %s does not exist' % name
-        pending.extend(included_roles(load(tasks_file)))
+        tasks_dir = os.path.join(REPO_ROOT, 'roles', name, 'tasks')
+        assert os.path.isfile(os.path.join(tasks_dir, 'main.yml')), 'role %s does not exist' % name
+        for tasks_file in sorted(os.listdir(tasks_dir)):   # main.yml and the task files it includes (a role's phases)
+            if tasks_file.endswith('.yml'):
+                pending.extend(included_roles(load(os.path.join(tasks_dir, tasks_file))))
     return found
 
 
@@ -321,8 +323,10 @@ def test_drift_check_playbook_runs_in_check_mode_with_diff_and_fails_on_change()
     # the registered results it inspects are the ones the roles register
     registered = set()
     for name in roles_of_playbook(os.path.join(REPO_ROOT, 'playbooks', 'drift_check.yml')):
-        with open(os.path.join(REPO_ROOT, 'roles', name, 'tasks', 'main.yml'), encoding='utf-8') as handle:
-            registered.update(re.findall(r'register:\s*(\w+)', handle.read()))
+        tasks_dir = os.path.join(REPO_ROOT, 'roles', name, 'tasks')
+        for tasks_file in sorted(os.listdir(tasks_dir)):   # main.yml and the task files it includes
+            with open(os.path.join(tasks_dir, tasks_file), encoding='utf-8') as handle:
+                registered.update(re.findall(r'register:\s*(\w+)', handle.read()))
     inspected = set(re.findall(r'(?<![.\w])(\w+)\s*\|\s*default\(', str(gate['vars'])))
     assert inspected and inspected <= registered, inspected - registered
 
