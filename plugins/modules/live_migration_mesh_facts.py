@@ -39,7 +39,9 @@ EXAMPLES = r'''
 
 - name: Phase 2 - every direction, once, from the facts
   hyperv.mobility.live_migration_mesh_preflight:
-    host_facts: "{{ dict(groups['hyperv_hosts'] | zip(groups['hyperv_hosts'] | map('extract', hostvars, ['ansible_facts', 'hyperv_mobility_mesh'], default=none))) }}"
+    host_facts: >-
+      {{ dict(groups['hyperv_hosts'] | zip(groups['hyperv_hosts'] | map('extract', hostvars, ['ansible_facts', 'hyperv_mobility_mesh'])
+         | map('default', none))) }}
   run_once: true
 '''
 

@@ -14,7 +14,7 @@ description:
     M(hyperv.mobility.live_migration_mesh_facts) read on each host (phase 1), with the checks of
     M(hyperv.mobility.migration_preflight) (the same functions), and reads the computer accounts of every host in one LDAP
     search. No host is contacted.
-  - A host of O(hosts) without facts (unreachable in phase 1, or its phase-1 tasks failed) is not dropped - each of its
+  - A host of O(host_facts) without facts (V(null)) (unreachable in phase 1, or its phase-1 tasks failed) is not dropped - each of its
     directions is reported with status C(not checked (host unreachable)).
   - In check mode the role passes O(planned) - the settings and delegation the phase-1 tasks would have written - and the
     directions are evaluated as they would be after the run's changes.
@@ -61,7 +61,9 @@ seealso:
 EXAMPLES = r'''
 - name: Phase 2 from the fact cache, once
   hyperv.mobility.live_migration_mesh_preflight:
-    host_facts: "{{ dict(groups['hyperv_hosts'] | zip(groups['hyperv_hosts'] | map('extract', hostvars, ['ansible_facts', 'hyperv_mobility_mesh'], default=none))) }}"
+    host_facts: >-
+      {{ dict(groups['hyperv_hosts'] | zip(groups['hyperv_hosts'] | map('extract', hostvars, ['ansible_facts', 'hyperv_mobility_mesh'])
+         | map('default', none))) }}
     include_storage: true
     ad_server: dc01.corp.example.com
   run_once: true
@@ -167,7 +169,8 @@ class MeshPreflight(Resource):
         for index, direction in enumerate(self.directions()):
             for end in ('source', 'destination'):
                 if direction.get(end) not in hosts:
-                    problems.append('directions[%d].%s %r is not a key of host_facts (accepted: %s)' % (index, end, direction.get(end), ', '.join(sorted(hosts))))
+                    problems.append('directions[%d].%s %r is not a key of host_facts (accepted: %s)'
+                                    % (index, end, direction.get(end), ', '.join(sorted(hosts))))
             if direction.get('source') == direction.get('destination'):
                 problems.append('directions[%d] names %r as its own destination (same host)' % (index, direction.get('source')))
         problems += ADConnectionOptions.from_params(params).problems()

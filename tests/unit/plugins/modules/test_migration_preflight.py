@@ -12,7 +12,6 @@ from ansible_collections.hyperv.mobility.plugins.module_utils._framework.peer_co
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.preflight import (
     CHECK_NAMES, DirectoryFacts, HostFacts, PreflightRequest, first_failure, run_checks, should_fail, summarize)
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.values import ErrorRecordData, PSObjectData
-from ansible_collections.hyperv.mobility.plugins.modules import migration_preflight
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework import preflight_directory
 
 from pipeline_objects import computer_system
@@ -275,7 +274,7 @@ def test_directory_is_not_read_for_directions_that_do_not_need_it(directory):
 def test_a_failed_search_leaves_the_delegation_of_every_kerberos_direction_unread(directory):
     directory.fail = True
     credssp = facts('source', 'hv04', auth='CredSSP')
-    found = preflight_directory.read_directories({'ad_server': 'dc'}, pairs(facts('source', 'hv01'), [facts('destination', 'hv02'), facts('destination', 'hv03')])
-                                                 + [(credssp, facts('destination', 'hv02'))])
+    kerberos = pairs(facts('source', 'hv01'), [facts('destination', 'hv02'), facts('destination', 'hv03')])
+    found = preflight_directory.read_directories({'ad_server': 'dc'}, kerberos + [(credssp, facts('destination', 'hv02'))])
     assert [entry.error for entry in found] == ['the domain controller went away'] * 2 + [None]
     assert found[2].skipped == 'the source does not use Kerberos'
