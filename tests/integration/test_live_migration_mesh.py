@@ -11,19 +11,14 @@ from __future__ import annotations
 
 import pytest
 
-from migration_lab import MIGRATION_SERVICE, pair_lab_fixture  # noqa: F401  pylint: disable=unused-import  # the pair_lab fixture
-
-FRESH_MIGRATION = {'enabled': False, 'authentication_type': 'CredSSP', 'performance_option': 'Compression', 'use_any_network': False,
-                   'maximum_vm_migrations': 2, 'maximum_storage_migrations': 2}
+from migration_lab import INSTALLED_MIGRATION, MIGRATION_SERVICE, pair_lab_fixture  # noqa: F401  pylint: disable=unused-import  # the pair_lab fixture
 PLAYBOOK = 'playbooks/live_migration.yml'
 
 
 @pytest.fixture(autouse=True)
 def fresh_domain_hosts(pair_lab):
     """Seeded VMs, no delegation, and hosts as Hyper-V installs them (migration off, CredSSP, no networks)."""
-    pair_lab.reset()
-    for host in pair_lab.hosts:
-        pair_lab.control.patch_host(host['name'], migration=dict(FRESH_MIGRATION), migration_networks=[])
+    pair_lab.reset_as_installed()
     pair_lab.control.reset_counters()
 
 
@@ -141,7 +136,7 @@ def test_check_mode_finishes_reports_the_changes_and_which_directions_would_then
     assert sorted(summary_rows(run)[1:]) == sorted(f'{source} | {destination} | ok | ' for source in names for destination in names if source != destination)
     for name in names:                                               # and nothing changed
         assert pair_lab.delegation_of(name) == []
-        assert pair_lab.control.host_state(name)['migration'] == FRESH_MIGRATION
+        assert pair_lab.control.host_state(name)['migration'] == INSTALLED_MIGRATION
 
 
 def test_a_host_failing_after_its_delegation_changed_still_gets_its_tickets_purged(run_playbook, pair_lab):

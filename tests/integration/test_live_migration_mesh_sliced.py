@@ -16,8 +16,6 @@ import pytest
 
 from migration_lab import start_migration_lab
 
-FRESH_MIGRATION = {'enabled': False, 'authentication_type': 'CredSSP', 'performance_option': 'Compression', 'use_any_network': False,
-                   'maximum_vm_migrations': 2, 'maximum_storage_migrations': 2}
 PLAYBOOK = 'playbooks/live_migration.yml'
 CHECK_TASK = "hyperv.mobility.live_migration_mesh : Check every direction of the mesh from the hosts' facts"
 HOSTS = 8
@@ -46,14 +44,6 @@ def fact_cache_fixture():
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def fresh(lab):
-    """Seeded VMs, no delegation, hosts as Hyper-V installs them."""
-    lab.reset()
-    for host in lab.hosts:
-        lab.control.patch_host(host['name'], migration=dict(FRESH_MIGRATION), migration_networks=[])
-    lab.control.reset_counters()
-
-
 def directions_of(run):
     """{(source, destination): (status, checks)} from the one evaluation of phase 2."""
     results = run.task(CHECK_TASK)
@@ -63,7 +53,8 @@ def directions_of(run):
 
 def test_four_slices_then_one_evaluation_give_exactly_the_result_of_one_run(run_playbook, mesh_lab, fact_cache):
     names = [host['name'] for host in mesh_lab.hosts]
-    fresh(mesh_lab)
+    mesh_lab.reset_as_installed()
+    mesh_lab.control.reset_counters()
     for number in range(SLICES):
         part = names[number::SLICES]
         run = run_playbook(PLAYBOOK, inventory=mesh_lab.inventory_path, extra_vars={'live_migration_mesh_phase': 'hosts'},
@@ -83,7 +74,8 @@ def test_four_slices_then_one_evaluation_give_exactly_the_result_of_one_run(run_
     sliced = directions_of(evaluation)
     assert len(sliced) == HOSTS * (HOSTS - 1)
 
-    fresh(mesh_lab)
+    mesh_lab.reset_as_installed()
+    mesh_lab.control.reset_counters()
     one = run_playbook(PLAYBOOK, inventory=mesh_lab.inventory_path)
     assert one.rc == 0, one.stdout[-4000:]
     assert directions_of(one) == sliced
