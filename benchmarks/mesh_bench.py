@@ -21,21 +21,21 @@ from pathlib import Path
 from benchlab import REPO_ROOT, Ansible, Directory, Lab, Ports, load_average, table
 
 PLAYBOOK = REPO_ROOT / 'playbooks' / 'live_migration.yml'
-# The role checks every direction of a source host in one migration_preflight task (destinations): a stopped run has
-# checked the directions of the hosts whose result line that task printed.
-PREFLIGHT_TASK = re.compile(r'^TASK \[[^\]]*: Check every direction from this host\]', re.MULTILINE)
+# The role checks every direction of the mesh in one task of its phase 2 (run once): a stopped run has checked every
+# direction when that task printed its result, none otherwise.
+PREFLIGHT_TASK = re.compile(r"^TASK \[[^\]]*: Check every direction of the mesh from the hosts' facts\]", re.MULTILINE)
 HOST_RESULT = re.compile(r'^(?:ok|changed|failed|fatal): \[([^\]]+)\]', re.MULTILINE)
 
 
 def directions_checked(output: str, destinations_per_host: dict) -> int:
-    """Directions whose preflight finished in a (stopped) run's output: the destinations of each host that printed a result."""
+    """Directions whose preflight finished in a (stopped) run's output: all of them once phase 2 printed its one result."""
     match = PREFLIGHT_TASK.search(output)
     if match is None:
         return 0
     section = output[match.end():]
     following = re.search(r'^TASK \[', section, re.MULTILINE)
     section = section[:following.start()] if following else section
-    return sum(destinations_per_host.get(host, 0) for host in set(HOST_RESULT.findall(section)))
+    return sum(destinations_per_host.values()) if HOST_RESULT.search(section) else 0
 
 
 @dataclasses.dataclass

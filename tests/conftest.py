@@ -206,17 +206,21 @@ class PlaybookRunner:
         return environment
 
     def __call__(self, playbook: typing.Any, inventory: str | os.PathLike | None = None, extra_vars: dict | None = None,
-                 check: bool = False, diff: bool = False, verbosity: int = 0, timeout: float = 600) -> PlaybookRun:
+                 check: bool = False, diff: bool = False, verbosity: int = 0, timeout: float = 600, limit: str | None = None,
+                 environment: dict[str, str] | None = None) -> PlaybookRun:
+        """limit: ansible-playbook --limit (a slice of a sliced run); environment: extra ANSIBLE_* settings (a fact cache)."""
         command = [ANSIBLE_PLAYBOOK, '-i', str(inventory or self.local_inventory), str(self._playbook_path(playbook))]
         if extra_vars:
             command += ['--extra-vars', json.dumps(extra_vars)]
+        if limit:
+            command += ['--limit', limit]
         if check:
             command.append('--check')
         if diff:
             command.append('--diff')
         if verbosity:
             command.append('-' + 'v' * verbosity)
-        completed = subprocess.run(command, capture_output=True, text=True, env=self.environment(), cwd=str(self.workdir),
+        completed = subprocess.run(command, capture_output=True, text=True, env=dict(self.environment(), **(environment or {})), cwd=str(self.workdir),
                                    stdin=subprocess.DEVNULL, check=False, timeout=timeout)
         document = _last_json_document(completed.stdout)
         results = [task for play in document.get('plays', []) for task in play['tasks']]

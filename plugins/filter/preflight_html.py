@@ -40,7 +40,7 @@ EXAMPLES = r'''
     dest: preflight.html
     mode: "0640"
     content: >-
-      {{ ansible_play_hosts | map('extract', hostvars, ['live_migration_mesh_preflight', 'results']) | flatten
+      {{ live_migration_mesh_preflight
          | hyperv.mobility.preflight_html(title='Mesh preflight ' ~ now(utc=true).isoformat()) }}
 '''
 

@@ -258,14 +258,14 @@ not_ready:
   sample: [hv03]
 '''
 
-from ansible_collections.hyperv.mobility.plugins.module_utils._ad.client import (
-    AD_ARGUMENT_SPEC, HAS_LDAP3, ADClient, ADConnectionOptions, ADError)
+from ansible_collections.hyperv.mobility.plugins.module_utils._ad.client import AD_ARGUMENT_SPEC, ADConnectionOptions
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import (
     HostError, HypervModule, ModuleFailure, OptionError, Resource)
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.peer_connection import (
     DESTINATION_ARGUMENT_SPEC, DESTINATIONS_ARGUMENT_SPEC, destination_options, destinations_options, destinations_problems)
+from ansible_collections.hyperv.mobility.plugins.module_utils._framework.preflight_directory import read_directories
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.preflight import (
-    READ_COMMANDS, DirectoryFacts, HostFacts, PreflightRequest, first_failure, needs_directory, run_checks, should_fail, summarize)
+    READ_COMMANDS, HostFacts, PreflightRequest, flagged, report, run_checks)
 
 
 def argument_spec():
@@ -302,61 +302,10 @@ def read_peer(module, options, name):
         session.close()
 
 
-def find_account(client, host):
-    """The host's computer account by DNS host name (then by short name), or None when AD has none."""
-    for identity in ([host.fqdn] if host.domain else []) + [host.short_name]:
-        try:
-            return client.find_computer(identity)
-        except ADError as error:
-            if 'not found' not in str(error):
-                raise
-    return None
-
-
-def read_directory(params, source, destinations):
-    """DirectoryFacts for each destination (in order), all read over one LDAP connection; the source's account once."""
-    facts = [DirectoryFacts.not_read('the source does not use Kerberos') for destination in destinations]
-    wanted = [index for index, destination in enumerate(destinations) if needs_directory(source, destination)]
-    if not wanted:
-        return facts
-    problem = None
-    if not params['ad_server']:
-        problem = DirectoryFacts.not_read('no Active Directory options were given (ad_server), so the delegation in AD was not read')
-    elif not HAS_LDAP3:
-        problem = DirectoryFacts.failed('the Python package ldap3 is missing on the controller')
-    if problem is not None:
-        return [problem if index in wanted else facts[index] for index in range(len(destinations))]
-    try:
-        with ADClient(ADConnectionOptions.from_params(params)) as client:
-            source_account = find_account(client, source)
-            for index in list(wanted):
-                facts[index] = DirectoryFacts(source_account, find_account(client, destinations[index]))
-                wanted.remove(index)
-    except ADError as error:
-        for index in wanted:  # the directions whose accounts were not read
-            facts[index] = DirectoryFacts.failed(str(error))
-    return facts
-
-
-def report(checks):
-    """The part of a result that describes one direction's checks."""
-    summary = summarize(checks)
-    return dict(checks=[check.to_dict() for check in checks], summary=summary, first_failure=first_failure(checks), ready=summary['failed'] == 0)
-
-
-def flagged(source, destination, checks, fail_on):
-    """'hv01 -> hv02: networks failed: ...' for the checks fail_on turns into a failure, or None when there are none."""
-    if not should_fail(checks, fail_on):
-        return None
-    bad = [check for check in checks if check.status == 'failed' or (fail_on == 'warning' and check.status == 'warning')]
-    return '%s -> %s: %s' % (source.display_name, destination.display_name,
-                             '; '.join('%s %s: %s' % (check.name, check.status, check.detail) for check in bad))
-
-
 def check_one(module, params, source, request):
     """``destination``: one direction, the result keys of a pair."""
     destination = read_peer(module, destination_options(params), params['destination'])
-    checks = run_checks(source, destination, request, read_directory(params, source, [destination])[0])
+    checks = run_checks(source, destination, request, read_directories(params, [(source, destination)])[0])
     result = dict(report(checks), source=source.summary(), destination=destination.summary())
     message = flagged(source, destination, checks, params['fail_on'])
     return result, [message] if message else []
@@ -366,7 +315,7 @@ def check_many(module, params, source, request):
     """``destinations``: every direction from the source, each destination read once, AD over one connection."""
     destinations = [read_peer(module, options, name) for name, options in destinations_options(params)]
     directions, messages = [], []
-    for destination, directory in zip(destinations, read_directory(params, source, destinations), strict=True):
+    for destination, directory in zip(destinations, read_directories(params, [(source, destination) for destination in destinations]), strict=True):
         checks = run_checks(source, destination, request, directory)
         directions.append(dict(report(checks), destination=destination.name, destination_facts=destination.summary()))
         message = flagged(source, destination, checks, params['fail_on'])

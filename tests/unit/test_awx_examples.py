@@ -28,6 +28,7 @@ AWX = os.path.join(REPO_ROOT, 'docs', 'awx')
 CREDENTIAL_TYPES = sorted(glob.glob(os.path.join(AWX, 'credential_types', '*.yml')))
 JOB_TEMPLATES = sorted(glob.glob(os.path.join(AWX, 'job_templates', '*.yml')))
 SCHEDULES = sorted(glob.glob(os.path.join(AWX, 'schedules', '*.yml')))
+WORKFLOW_TEMPLATES = sorted(glob.glob(os.path.join(AWX, 'workflow_templates', '*.yml')))
 IDENTIFIER = re.compile(r'\b([A-Za-z_][A-Za-z0-9_]*)\b(?!\s*\()')
 
 
@@ -232,9 +233,11 @@ def roles_of_playbook(path):
         if name in found:
             continue
         found.append(name)
-        tasks_file = os.path.join(REPO_ROOT, 'roles', name, 'tasks', 'main.yml')
-        assert os.path.isfile(tasks_file), 'role %s does not exist' % name
-        pending.extend(included_roles(load(tasks_file)))
+        tasks_dir = os.path.join(REPO_ROOT, 'roles', name, 'tasks')
+        assert os.path.isfile(os.path.join(tasks_dir, 'main.yml')), 'role %s does not exist' % name
+        for tasks_file in sorted(os.listdir(tasks_dir)):   # main.yml and the task files it includes (a role's phases)
+            if tasks_file.endswith('.yml'):
+                pending.extend(included_roles(load(os.path.join(tasks_dir, tasks_file))))
     return found
 
 
@@ -321,8 +324,10 @@ def test_drift_check_playbook_runs_in_check_mode_with_diff_and_fails_on_change()
     # the registered results it inspects are the ones the roles register
     registered = set()
     for name in roles_of_playbook(os.path.join(REPO_ROOT, 'playbooks', 'drift_check.yml')):
-        with open(os.path.join(REPO_ROOT, 'roles', name, 'tasks', 'main.yml'), encoding='utf-8') as handle:
-            registered.update(re.findall(r'register:\s*(\w+)', handle.read()))
+        tasks_dir = os.path.join(REPO_ROOT, 'roles', name, 'tasks')
+        for tasks_file in sorted(os.listdir(tasks_dir)):   # main.yml and the task files it includes
+            with open(os.path.join(tasks_dir, tasks_file), encoding='utf-8') as handle:
+                registered.update(re.findall(r'register:\s*(\w+)', handle.read()))
     inspected = set(re.findall(r'(?<![.\w])(\w+)\s*\|\s*default\(', str(gate['vars'])))
     assert inspected and inspected <= registered, inspected - registered
 
@@ -374,7 +379,7 @@ def test_apply_playbook_creates_everything_the_templates_name():
     tasks = plays[0]['tasks']
     created = dict((module, [task[module] for task in tasks if module in task]) for module in (
         'awx.awx.execution_environment', 'awx.awx.project', 'awx.awx.inventory', 'awx.awx.inventory_source', 'awx.awx.credential_type',
-        'awx.awx.credential', 'awx.awx.job_template', 'awx.awx.schedule'))
+        'awx.awx.credential', 'awx.awx.job_template', 'awx.awx.workflow_job_template', 'awx.awx.schedule'))
     assert all(created.values()), [module for module, found in created.items() if not found]
     names = dict((module, set(str(entry['name']) for entry in entries if isinstance(entry, dict))) for module, entries in created.items())
     credentials = set(plays[0]['vars']['hyperv_awx_credential_types'])
@@ -389,6 +394,25 @@ def test_apply_playbook_creates_everything_the_templates_name():
     # The templates, types and schedules come from the files of this folder, in an order where each exists before it is named.
     order = [next(module for module in created if module in task) for task in tasks]
     assert order == sorted(order, key=['awx.awx.execution_environment', 'awx.awx.project', 'awx.awx.inventory', 'awx.awx.inventory_source',
-                                       'awx.awx.credential_type', 'awx.awx.credential', 'awx.awx.job_template', 'awx.awx.schedule'].index)
+                                       'awx.awx.credential_type', 'awx.awx.credential', 'awx.awx.job_template', 'awx.awx.workflow_job_template',
+                                       'awx.awx.schedule'].index)
     assert [task['loop'] for task in tasks if 'awx.awx.job_template' in task] == [
         "{{ query('ansible.builtin.fileglob', 'job_templates/*.yml') | sort }}"]
+
+
+@pytest.mark.parametrize('path', WORKFLOW_TEMPLATES, ids=os.path.basename)
+def test_workflow_nodes_run_job_templates_of_this_folder(path):
+    workflow = load(path)
+    templates = set(load(template)['name'] for template in JOB_TEMPLATES)
+    identifiers = set(node['identifier'] for node in workflow['workflow_nodes'])
+    for node in workflow['workflow_nodes']:
+        assert node['unified_job_template']['type'] == 'job_template' and node['unified_job_template']['name'] in templates, node
+        for successor in node.get('related', {}).get('success_nodes', []):
+            assert successor['identifier'] in identifiers, successor
+
+
+def test_the_sliced_mesh_runs_phase_one_sliced_then_phase_two_once_both_on_the_fact_cache():
+    phase_one, phase_two = template_named('Hyper-V live migration mesh - phase 1 (sliced)'), template_named('Hyper-V live migration mesh - phase 2 (evaluate)')
+    assert phase_one['job_slice_count'] > 1 and phase_one['extra_vars']['live_migration_mesh_phase'] == 'hosts'
+    assert phase_two['job_slice_count'] == 1 and phase_two['extra_vars']['live_migration_mesh_phase'] == 'evaluate'
+    assert phase_one['use_fact_cache'] and phase_two['use_fact_cache']

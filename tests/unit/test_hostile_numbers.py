@@ -23,6 +23,11 @@ AZURE = {'vault_name': 'vault', 'resource_group': 'rg', 'subscription_id': '0000
 HYPERV = {'hyperv_host': HOST, 'hyperv_password': SECRET}
 AD = {'ad_server': HOST, 'ad_username': 'admin@corp.test', 'ad_password': SECRET}
 
+# What live_migration_mesh_facts returns for a Kerberos host that answered: its directions read the computer accounts in AD.
+MESH_FACTS = {'reachable': True, 'hyperv_installed': True, 'domain': 'corp.example.com', 'migration_networks': [], 'supported_vm_versions': ['10.0'],
+              'vms': [], 'live_migration': {'enabled': True, 'authentication_type': 'Kerberos', 'performance_option': 'Compression',
+                                            'use_any_network': True, 'maximum_vm_migrations': 2, 'maximum_storage_migrations': 2}}
+
 # Options that get each module as far as connecting (to the host, the DC or Azure).
 BASELINE = {
     'asr_failover': dict(AZURE, name='vm1', site='hq'),
@@ -49,6 +54,8 @@ BASELINE = {
     'kerberos_delegation': dict(AD, computer='hv01', services=['cifs/hv02']),
     'kerberos_tickets': dict(HYPERV),
     'live_migration': dict(HYPERV),
+    'live_migration_mesh_facts': dict(HYPERV),
+    'live_migration_mesh_preflight': dict(AD, host_facts={name: MESH_FACTS for name in ('hv01', 'hv02')}),
     'migration_preflight': dict(HYPERV, destination='hv02'),
     'replica_server': dict(HYPERV),
     'vm_failover': dict(HYPERV, name='vm1'),

@@ -510,6 +510,21 @@ class ADClient:
                           % (identity, self.options.endpoint, ', '.join(sorted(e['dn'] for e in entries))))
         return ComputerAccount.from_entry(entries[0])
 
+    def find_computers(self, names):
+        """Every computer account whose dNSHostName (a name with a dot) or sAMAccountName (a short name) is among `names`, in one
+        search (the mesh reads all its hosts' accounts at once); the caller matches accounts to hosts."""
+        clauses = []
+        for name in names:
+            name = name.strip()
+            if '.' in name:
+                clauses.append('(dNSHostName=%s)' % escape_filter_chars(name))
+            elif name:
+                clauses.append('(sAMAccountName=%s)' % escape_filter_chars(name if name.endswith('$') else name + '$'))
+        if not clauses:
+            return []
+        entries = self._search(self.base_dn, '(&(objectClass=computer)(|%s))' % ''.join(clauses), ldap3.SUBTREE)
+        return [ComputerAccount.from_entry(entry) for entry in entries]
+
     def name_of_sid(self, sid):
         """sAMAccountName of the object with SID (or the SID itself when no object has it)."""
         self.connection.search(self.base_dn, '(objectSid=%s)' % escape_filter_chars(sid), attributes=['sAMAccountName'])

@@ -16,7 +16,7 @@ import json
 
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.commands import Command
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.shapes import add_read, new_recording, statement_data
-from ansible_collections.hyperv.mobility.plugins.module_utils._mobility import preflight, reads, replica_relationship
+from ansible_collections.hyperv.mobility.plugins.module_utils._mobility import reads, replica_relationship
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.host_identity import IDENTITY_COMMAND
 
 VM_PLACEHOLDER = '<vm>'
@@ -29,7 +29,7 @@ MISSING = 'hyperv-mobility-probe-missing'
 READ_BUILDERS = (
     ('host identity (every host module)', lambda vm, destination: [IDENTITY_COMMAND]),
     ('host_info', lambda vm, destination: list(reads.HOST_FACTS)),
-    ('migration_preflight', lambda vm, destination: list(preflight.READ_COMMANDS)),
+    ('migration_preflight, live_migration_mesh_facts', lambda vm, destination: list(reads.PREFLIGHT)),
     ('live_migration', lambda vm, destination: list(reads.LIVE_MIGRATION)),
     ('replica_server', lambda vm, destination: list(reads.REPLICA_SERVER)),
     ('vm_failover, vm_replication', lambda vm, destination: list(reads.VM_REPLICATION_STATE)),

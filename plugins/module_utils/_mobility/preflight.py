@@ -27,9 +27,10 @@ migration without failover clustering" and its Move-VM / Compare-VM behaviour:
 
 import ipaddress
 
-from ansible_collections.hyperv.mobility.plugins.module_utils._host.commands import Command
-from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.host_identity import IDENTITY_COMMAND, host_identity
+from ansible_collections.hyperv.mobility.plugins.module_utils._mobility import reads
+from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.host_identity import host_identity
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.hyperv import HV, hyperv_role_installed, is_command_not_found, version_key
+
 MIGRATION_SERVICE = 'Microsoft Virtual System Migration Service'
 
 OK = 'ok'
@@ -37,15 +38,8 @@ WARNING = 'warning'
 FAILED = 'failed'
 STATUSES = (OK, WARNING, FAILED)
 
-# One read pipeline per host.
-READ_COMMANDS = (
-    IDENTITY_COMMAND,
-    Command('Get-WindowsFeature', {'Name': 'Hyper-V'}),
-    Command('Get-VMHost'),
-    Command('Get-VMHostSupportedVersion'),
-    Command('Get-VMMigrationNetwork'),
-    Command('Get-VM'),
-)
+# One read pipeline per host (migration_preflight and the mesh's phase 1 read the same).
+READ_COMMANDS = reads.PREFLIGHT
 
 CHECK_NAMES = ('connection', 'hyperv_installed', 'administrator', 'domain', 'migration_enabled', 'networks',
                'authentication_type', 'delegation', 'vm_versions', 'smb_performance', 'concurrency')
@@ -141,6 +135,46 @@ class HostFacts:
         return dict(name=self.name, reachable=self.reachable, computer_name=self.computer_name, fqdn=self.fqdn, domain=self.domain,
                     hyperv_installed=self.hyperv_installed, live_migration=self.migration, migration_networks=self.networks,
                     supported_vm_versions=self.supported_versions)
+
+    def to_facts(self):
+        """Every fact the checks use, as plain values (the mesh's phase 1 returns them as ansible_facts); from_facts reads them back."""
+        return dict(self.summary(), error=self.error, hyperv_error=self.hyperv_error, vms=[dict(vm) for vm in self.vms])
+
+    @classmethod
+    def from_facts(cls, role, name, facts):
+        """The HostFacts that to_facts wrote (read in phase 1, maybe by another job of a sliced run), for the host `name`."""
+        host = cls(role, name, reachable=bool(facts.get('reachable', True)), error=facts.get('error'))
+        host.hyperv_installed = bool(facts.get('hyperv_installed'))
+        host.hyperv_error = facts.get('hyperv_error')
+        host.computer_name, host.fqdn, host.domain = facts.get('computer_name'), facts.get('fqdn'), facts.get('domain')
+        host.migration = dict(facts['live_migration']) if facts.get('live_migration') is not None else None
+        host.networks = [dict(network) for network in facts.get('migration_networks') or []]
+        host.supported_versions = [str(version) for version in facts.get('supported_vm_versions') or []]
+        host.vms = [dict(vm) for vm in facts.get('vms') or []]
+        return host
+
+    def with_settings(self, settings):
+        """These facts as they will be once hyperv.mobility.live_migration applied `settings` (its result's `after`): what
+        check mode evaluates, since nothing was written."""
+        if not settings or not self.answered:
+            return self
+        planned = HostFacts.from_facts(self.role, self.name, self.to_facts())
+        planned.migration = dict(
+            enabled=bool(settings['migration_enabled']),
+            authentication_type=AUTHENTICATION_TYPES[settings['authentication']],
+            performance_option=PERFORMANCE_OPTIONS[settings['performance']],
+            use_any_network=bool(settings['use_any_network']),
+            maximum_vm_migrations=int(settings['max_migrations']),
+            maximum_storage_migrations=int(settings['max_storage_migrations']),
+        )
+        planned.networks = sorted((dict(subnet=network['subnet'], priority=network['priority']) for network in settings['networks']),
+                                  key=lambda entry: entry['subnet'])
+        return planned
+
+
+# hyperv.mobility.live_migration's state values -> the enum names Get-VMHost reports.
+AUTHENTICATION_TYPES = {'kerberos': 'Kerberos', 'credssp': 'CredSSP'}
+PERFORMANCE_OPTIONS = {'tcpip': 'TCPIP', 'compression': 'Compression', 'smb': 'SMB'}
 
 
 def _migration(vmhost):
@@ -447,3 +481,73 @@ def should_fail(checks, fail_on):
 def needs_directory(source, destination):
     """Whether the delegation check will read AD (both hosts answered and the source uses Kerberos)."""
     return source.answered and destination.answered and source.migration['authentication_type'] == 'Kerberos'
+
+
+def report(checks):
+    """The part of a result that describes one direction's checks."""
+    summary = summarize(checks)
+    return dict(checks=[check.to_dict() for check in checks], summary=summary, first_failure=first_failure(checks), ready=summary[FAILED] == 0)
+
+
+def flagged(source, destination, checks, fail_on):
+    """'hv01 -> hv02: networks failed: ...' for the checks fail_on turns into a failure, or None when there are none."""
+    if not should_fail(checks, fail_on):
+        return None
+    bad = [check for check in checks if check.status == FAILED or (fail_on == 'warning' and check.status == WARNING)]
+    return '%s -> %s: %s' % (source.display_name, destination.display_name,
+                             '; '.join('%s %s: %s' % (check.name, check.status, check.detail) for check in bad))
+
+
+# ---------------------------------------------------------------- the directory of many directions
+
+def account_identities(hosts):
+    """The names to look the hosts' computer accounts up by, in one search: each FQDN (domain hosts) and short name."""
+    names = []
+    for host in hosts:
+        for name in ([host.fqdn.lower()] if host.domain and host.fqdn else []) + [host.short_name]:
+            if name not in names:
+                names.append(name)
+    return names
+
+
+def account_of(host, accounts):
+    """The host's computer account among `accounts` (one search's answer): by DNS host name, then by sAMAccountName, as
+    find_computer looks it up; None when AD has none. Raises ValueError when a name matches several accounts."""
+    candidates = []
+    if host.domain and host.fqdn:
+        candidates.append([account for account in accounts if (account.dns_host_name or '').lower() == host.fqdn.lower()])
+    candidates.append([account for account in accounts if account.sam_account_name.lower().rstrip('$') == host.short_name])
+    for found in candidates:
+        if len(found) > 1:
+            raise ValueError('computer name %r is ambiguous in AD: it matches %s' % (host.short_name, ', '.join(sorted(account.dn for account in found))))
+        if found:
+            return found[0]
+    return None
+
+
+def directories(pairs, accounts=None, problem=None):
+    """DirectoryFacts of each (source, destination) pair from the accounts one search returned, or `problem` (a
+    DirectoryFacts saying why AD was not read) for the pairs whose check reads AD."""
+    facts = []
+    for source, destination in pairs:
+        if not needs_directory(source, destination):
+            facts.append(DirectoryFacts.not_read('the source does not use Kerberos'))
+        elif problem is not None:
+            facts.append(problem)
+        else:
+            try:
+                facts.append(DirectoryFacts(account_of(source, accounts), account_of(destination, accounts)))
+            except ValueError as error:
+                facts.append(DirectoryFacts.failed(str(error)))
+    return facts
+
+
+NOT_CHECKED_UNREACHABLE = 'not checked (host unreachable)'
+
+
+def direction_status(checks):
+    """ok | warning | failed, or 'not checked (host unreachable)' when a host of the direction could not be read."""
+    if checks and checks[0].name == 'connection' and checks[0].status == FAILED:
+        return NOT_CHECKED_UNREACHABLE
+    summary = summarize(checks)
+    return FAILED if summary[FAILED] else (WARNING if summary[WARNING] else OK)

@@ -10,16 +10,18 @@ from ansible_collections.hyperv.mobility.plugins.module_utils._host.commands imp
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.host_identity import IDENTITY_COMMAND
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.replica_relationship import DISK_STATEMENTS
 
-# host_info: every fact in one pipeline.
-HOST_FACTS = (
+# migration_preflight (each host of a pair) and live_migration_mesh_facts (phase 1 of the mesh): everything the checks need.
+PREFLIGHT = (
     IDENTITY_COMMAND,
     Command('Get-WindowsFeature', {'Name': 'Hyper-V'}),
     Command('Get-VMHost'),
     Command('Get-VMHostSupportedVersion'),
     Command('Get-VMMigrationNetwork'),
     Command('Get-VM'),
-    Command('Get-VMReplicationServer'),
 )
+
+# host_info: every fact in one pipeline (the preflight's, and the replica server).
+HOST_FACTS = PREFLIGHT + (Command('Get-VMReplicationServer'),)
 
 # live_migration: the host's migration settings and networks.
 LIVE_MIGRATION = (IDENTITY_COMMAND, Command('Get-VMHost'), Command('Get-VMMigrationNetwork'))

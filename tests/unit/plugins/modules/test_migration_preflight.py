@@ -12,7 +12,7 @@ from ansible_collections.hyperv.mobility.plugins.module_utils._framework.peer_co
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.preflight import (
     CHECK_NAMES, DirectoryFacts, HostFacts, PreflightRequest, first_failure, run_checks, should_fail, summarize)
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.values import ErrorRecordData, PSObjectData
-from ansible_collections.hyperv.mobility.plugins.modules import migration_preflight
+from ansible_collections.hyperv.mobility.plugins.module_utils._framework import preflight_directory
 
 from pipeline_objects import computer_system
 
@@ -212,11 +212,11 @@ def test_same_address_on_another_port_is_not_the_source():
 
 
 class CountingDirectory:
-    """A stand-in for ADClient: counts the connections opened and the accounts looked up."""
+    """A stand-in for ADClient: counts the connections opened and the searches made (with the names each asked for)."""
 
     connections = 0
-    lookups = []
-    fail_on = None
+    searches = []
+    fail = False
 
     def __init__(self, options):
         self.options = options
@@ -228,32 +228,34 @@ class CountingDirectory:
     def __exit__(self, *exc_info):
         return False
 
-    def find_computer(self, identity):
-        CountingDirectory.lookups.append(identity)
-        if identity == CountingDirectory.fail_on:
+    def find_computers(self, names):
+        CountingDirectory.searches.append(list(names))
+        if CountingDirectory.fail:
             raise ADError('the domain controller went away')
-        name = identity.split('.')[0]
-        if name == 'hv09':
-            raise ADError('computer account %s not found' % identity)
-        return account(name, FULL if name == 'hv01' else (), sid='S-1-5-21-1-2-3-%d' % (1100 + int(name[2:])))
+        short = sorted(set(name.split('.')[0] for name in names if name.split('.')[0] != 'hv09'))   # AD has no hv09
+        return [account(name, FULL if name == 'hv01' else (), sid='S-1-5-21-1-2-3-%d' % (1100 + int(name[2:]))) for name in short]
 
 
 @pytest.fixture(name='directory')
 def fixture_directory(monkeypatch):
-    monkeypatch.setattr(migration_preflight, 'ADClient', CountingDirectory)
-    monkeypatch.setattr(migration_preflight, 'HAS_LDAP3', True)
-    monkeypatch.setattr(migration_preflight.ADConnectionOptions, 'from_params', classmethod(lambda cls, params: params))
+    monkeypatch.setattr(preflight_directory, 'ADClient', CountingDirectory)
+    monkeypatch.setattr(preflight_directory, 'HAS_LDAP3', True)
+    monkeypatch.setattr(preflight_directory.ADConnectionOptions, 'from_params', classmethod(lambda cls, params: params))
     monkeypatch.setattr(CountingDirectory, 'connections', 0)
-    monkeypatch.setattr(CountingDirectory, 'lookups', [])
-    monkeypatch.setattr(CountingDirectory, 'fail_on', None)
+    monkeypatch.setattr(CountingDirectory, 'searches', [])
+    monkeypatch.setattr(CountingDirectory, 'fail', False)
     return CountingDirectory
 
 
-def test_directory_is_read_over_one_connection_for_every_destination(directory):
+def pairs(source, destinations):
+    return [(source, destination) for destination in destinations]
+
+
+def test_directory_is_read_in_one_search_for_every_destination(directory):
     destinations = [facts('destination', name) for name in ('hv02', 'hv03', 'hv09')]
-    found = migration_preflight.read_directory({'ad_server': 'dc'}, facts('source', 'hv01'), destinations)
-    assert directory.connections == 1
-    assert directory.lookups.count('hv01.hvlab.test') == 1      # the source's account once, not once per direction
+    found = preflight_directory.read_directories({'ad_server': 'dc'}, pairs(facts('source', 'hv01'), destinations))
+    assert directory.connections == 1 and len(directory.searches) == 1
+    assert directory.searches[0].count('hv01.hvlab.test') == 1      # the source's account asked for once, not once per direction
     assert [entry.destination_account.sam_account_name if entry.destination_account else None for entry in found] == ['HV02$', 'HV03$', None]
     assert all(entry.source_account.sam_account_name == 'HV01$' for entry in found)
 
@@ -261,17 +263,18 @@ def test_directory_is_read_over_one_connection_for_every_destination(directory):
 def test_directory_is_not_read_for_directions_that_do_not_need_it(directory):
     silent = facts('destination', 'hv03')
     silent.migration = None                                      # Hyper-V did not answer: no delegation check
-    found = migration_preflight.read_directory({'ad_server': 'dc'}, facts('source', 'hv01'), [facts('destination', 'hv02'), silent])
-    assert directory.lookups == ['hv01.hvlab.test', 'hv02.hvlab.test'] and found[1].skipped
-    credssp = migration_preflight.read_directory({'ad_server': 'dc'}, facts('source', 'hv01', auth='CredSSP'), [facts('destination', 'hv02')])
+    found = preflight_directory.read_directories({'ad_server': 'dc'}, pairs(facts('source', 'hv01'), [facts('destination', 'hv02'), silent]))
+    assert directory.searches == [['hv01.hvlab.test', 'hv01', 'hv02.hvlab.test', 'hv02']] and found[1].skipped
+    credssp = preflight_directory.read_directories({'ad_server': 'dc'}, pairs(facts('source', 'hv01', auth='CredSSP'), [facts('destination', 'hv02')]))
     assert directory.connections == 1 and credssp[0].skipped == 'the source does not use Kerberos'
-    no_ad = migration_preflight.read_directory({'ad_server': None}, facts('source', 'hv01'), [facts('destination', 'hv02')])
+    no_ad = preflight_directory.read_directories({'ad_server': None}, pairs(facts('source', 'hv01'), [facts('destination', 'hv02')]))
     assert 'ad_server' in no_ad[0].skipped and directory.connections == 1
 
 
-def test_a_directory_failure_mid_run_fails_only_the_directions_not_read(directory):
-    directory.fail_on = 'hv03.hvlab.test'
-    found = migration_preflight.read_directory({'ad_server': 'dc'}, facts('source', 'hv01'),
-                                               [facts('destination', 'hv02'), facts('destination', 'hv03'), facts('destination', 'hv04')])
-    assert found[0].error is None and found[0].destination_account.sam_account_name == 'HV02$'
-    assert [entry.error for entry in found[1:]] == ['the domain controller went away'] * 2
+def test_a_failed_search_leaves_the_delegation_of_every_kerberos_direction_unread(directory):
+    directory.fail = True
+    credssp = facts('source', 'hv04', auth='CredSSP')
+    kerberos = pairs(facts('source', 'hv01'), [facts('destination', 'hv02'), facts('destination', 'hv03')])
+    found = preflight_directory.read_directories({'ad_server': 'dc'}, kerberos + [(credssp, facts('destination', 'hv02'))])
+    assert [entry.error for entry in found] == ['the domain controller went away'] * 2 + [None]
+    assert found[2].skipped == 'the source does not use Kerberos'
