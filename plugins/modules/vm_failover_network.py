@@ -236,7 +236,7 @@ def set_parameters(family, settings):
     _option, _version, names, _clear, subnet_key = family
     servers = settings['dns_servers'] + [None, None]
     values = (settings['address'], settings[subnet_key], settings['default_gateway'], servers[0], servers[1])
-    return dict((name, value) for name, value in zip(names, values) if value is not None)
+    return dict((name, value) for name, value in zip(names, values, strict=True) if value is not None)
 
 
 def check_single_name(option, text, what):

@@ -33,7 +33,7 @@ DESTINATION_ARGUMENT_SPEC = dict(
 # Several destinations checked in one run (migration_preflight): ``destinations`` instead of ``destination``, and one
 # entry of ``destination_connections`` per destination that needs one (a list rather than a mapping, so that each
 # password is a no_log suboption). Documented in plugins/doc_fragments/destination.py (DESTINATIONS).
-DESTINATIONS_ARGUMENT_SPEC = dict(
+DESTINATIONS_ARGUMENT_SPEC: Dict[str, Dict[str, Any]] = dict(
     destinations=dict(type='list', elements='str'),
     destination_connections=dict(type='list', elements='dict', options=dict(destination=dict(type='str', required=True), **CONNECTION_SUBOPTIONS)),
 )
