@@ -119,6 +119,19 @@ def test_playbook_registers_every_host_then_protects_the_vms_and_reruns_unchange
     assert sorted(item['item']['item']['vm_name'] for item in collected if item['changed']) == failed
     assert sorted(item['properties']['friendlyName'] for item in vault_state(azure)['protected_items']) == sorted(PROTECTED_VMS + ['hv01-db', 'hv03-web'])
 
+    # Target settings through the role (site_recovery_azure_vms[].target_vm_size / target_nics): changed in place on a
+    # protected VM, then a rerun changes nothing.
+    sized = [dict(vm, target_vm_size='Standard_D4s_v3', target_nics=[{'subnet': 'apps', 'static_ip': '10.20.1.15'}])
+             if vm['vm_name'] == PROTECTED_VMS[0] else vm for vm in more_vms]
+    resized = run_playbook('playbooks/site_recovery_azure.yml', inventory=lab.inventory_path, extra_vars=dict(more_vars, site_recovery_azure_vms=sized))
+    assert resized.rc == 0, resized.stdout
+    item = next(item for item in vault_state(azure)['protected_items'] if item['properties']['friendlyName'] == PROTECTED_VMS[0])
+    details = item['properties']['providerSpecificDetails']
+    assert details['recoveryAzureVMSize'] == 'Standard_D4s_v3', details
+    assert [config['recoveryStaticIPAddress'] for config in details['vmNics'][0]['ipConfigs']] == ['10.20.1.15'], details['vmNics']
+    unchanged = run_playbook('playbooks/site_recovery_azure.yml', inventory=lab.inventory_path, extra_vars=dict(more_vars, site_recovery_azure_vms=sized))
+    assert unchanged.rc == 0 and unchanged.changed_hosts() == [], unchanged.stats
+
 
 def test_playbook_without_vms_registers_the_hosts_and_sets_up_the_policy(azure, lab, run_playbook):
     """No VM listed (the role's default): Microsoft's first steps run, and the report says that nothing is protected yet."""
