@@ -9,7 +9,7 @@ short_description: A failover drill's evidence as Markdown - per VM and step, it
 version_added: 0.1.0
 description:
   - Writes a heading with the drill's overall result and a table with one row per VM and step (VM, replica, step, result, seconds,
-    detail), from the results of M(hyperv.mobility.vm_failover) or from the document M(hyperv.mobility.drill_report) made of them.
+    detail), from the results of M(hyperv.mobility.vm_failover) or from the document P(hyperv.mobility.drill_report#filter) made of them.
 options:
   _input:
     description: The vm_failover results, or a drill_report document.

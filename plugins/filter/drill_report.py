@@ -13,7 +13,7 @@ description:
     row per VM and step - the action, then V(start and verify) when O(hyperv.mobility.vm_failover#module:start) was set - with
     C(vm), C(replica), C(step), C(result) (V(ok), V(changed), V(failed), V(skipped)), C(seconds) and C(detail) (the commands run,
     the recovery point, the heartbeat and the addresses the guest reports, or the failure).
-  - M(hyperv.mobility.drill_markdown) writes the same rows as Markdown.
+  - P(hyperv.mobility.drill_markdown#filter) writes the same rows as Markdown.
 options:
   _input:
     description: The vm_failover results.
