@@ -360,7 +360,7 @@ class HostDrain(Resource):
     # ------------------------------------------------------------------ moves
     def move_one(self, module, session, vm, destination):
         """One VM, with bounded retries: its result entry."""
-        command = Command('Get-VM', {'Id': vm.vm_id}).pipe(Command('Move-VM', self.move_parameters(destination)))
+        command = reads.for_vm(Command('Move-VM', self.move_parameters(destination)), vm.vm_id)
         label = '%s -> %s' % (describe(Command('Move-VM', {'Name': vm.name})), destination.fqdn)
         started, delay, attempts = time.monotonic(), self.params['retry_delay'], 0
         with self.lock:

@@ -210,9 +210,7 @@ class VmMigration(Resource):
 
     def by_vm(self, command):
         """The command for the VM the task means: by -Name, or (vm_id) given the VM object Get-VM -Id writes."""
-        if self.vm_id is None:
-            return command
-        return Command('Get-VM', {'Id': self.vm_id}).pipe(command)
+        return reads.for_vm(command, self.vm_id)
 
     def read_destination(self, module):
         options = destination_options(self.params)

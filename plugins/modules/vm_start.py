@@ -138,7 +138,8 @@ class StartVM(Resource):
             return dict(changed=start, started=False, vm=after, diff=dict(before=before, after=after))
         after = before
         if start:
-            start_command = get_vm(params).pipe(Command('Start-VM')) if params['vm_id'] else Command('Start-VM', {'Name': params['name']})
+            vm_id = check_vm_id('vm_id', params['vm_id'])
+            start_command = reads.for_vm(Command('Start-VM', {} if vm_id else {'Name': params['name']}), vm_id)
             started, = module.run_steps([Step(module.session, [start_command], labels=['start'], read_back=[get_vm(params)])])
             after = read_vm(module, started)
         if params['wait_for_heartbeat']:

@@ -71,10 +71,7 @@ def compare_vm(parameters, vm_id=None):
     """vm_migrate: Compare-VM with its report's Incompatibilities expanded: remoting hands nested objects over as their
     ToString() (the type name, for a VMCompatibilityError), so the errors must come back as top-level objects to keep their message.
     With vm_id, Compare-VM gets the VM object Get-VM -Id writes (a name may mean several VMs)."""
-    compare = Command('Compare-VM', parameters)
-    if vm_id is not None:
-        compare = Command('Get-VM', {'Id': vm_id}).pipe(compare)
-    return compare.pipe(Command('Select-Object', {'ExpandProperty': 'Incompatibilities'}))
+    return for_vm(Command('Compare-VM', parameters), vm_id).pipe(Command('Select-Object', {'ExpandProperty': 'Incompatibilities'}))
 
 
 # host_drain: the source's VMs (state, memory, configuration version, path) and disks; each destination's free memory
@@ -100,3 +97,8 @@ def vm_by_name(name):
 def vm_by_id(vm_id):
     """vm_start, vm_replication_info: the VM by its id (a name may mean several VMs)."""
     return Command('Get-VM', {'Id': vm_id})
+
+
+def for_vm(command, vm_id):
+    """command as given (it names its VM with -Name), or, with vm_id, given the VM object Get-VM -Id writes (bound to -VM)."""
+    return command if vm_id is None else vm_by_id(vm_id).pipe(command)
