@@ -155,6 +155,21 @@ class Journal:
             report['unknown'] = list(self.unknown)
         return report
 
+    def run_program(self, session: HostSession, label: str, program: Program) -> ProgramResult:
+        """Run one program under label (never repeated after a transport failure): applied when it exits 0, not applied when
+        it exits otherwise or the host refused it, unknown when the connection failed while it may have run."""
+        self.plan([label])
+        try:
+            outcome = session.run_program(program)
+        except OutcomeUnknownError:
+            self.record(unknown=[label])
+            raise
+        except HostError:
+            self.record()
+            raise
+        self.record(applied=[label] if outcome.exit_code == 0 else [])
+        return outcome
+
     def text(self) -> str:
         # Only the lists that hold something: "not applied: nothing" beside a failure read as if the failed write counted.
         parts = ['applied: %s' % (', '.join(self.applied) or 'nothing')]
@@ -471,17 +486,7 @@ class HypervModule:
     def run_program_step(self, label: str, program: Program, session: Optional[HostSession] = None) -> ProgramResult:
         """Run one program of a plan (never repeated after a transport failure); exit code 0 records it as applied."""
         self._refuse_in_check_mode()
-        self.journal.plan([label])
-        try:
-            outcome = (session or self.session).run_program(program)
-        except OutcomeUnknownError:
-            self.journal.record(unknown=[label])
-            raise
-        except HostError:
-            self.journal.record()
-            raise
-        self.journal.record(applied=[label] if outcome.exit_code == 0 else [])
-        return outcome
+        return self.journal.run_program(session or self.session, label, program)
 
     def run_write(self, label: str, action: Callable[[], Any], refused: Tuple[Type[BaseException], ...] = ()) -> Any:
         """A write that is not a host pipeline (an LDAP modify), journaled under label.

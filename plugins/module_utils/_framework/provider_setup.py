@@ -19,7 +19,7 @@ from typing import Tuple
 from ansible_collections.hyperv.mobility.plugins.module_utils._azure.arm import arm_property
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import Journal
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.commands import UNSAFE_ARGUMENT, Program
-from ansible_collections.hyperv.mobility.plugins.module_utils._host.errors import HostError, OutcomeUnknownError, ProgramNotFoundError
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.errors import HostError, ProgramNotFoundError
 
 PROVIDER_INSTALLER = 'AzureSiteRecoveryProvider.exe'
 PROXY_OPTIONS = dict(
@@ -109,18 +109,12 @@ class ProviderSetup(object):
         journal.record(applied=[step['step'] for step in steps if step['exit_code'] == 0])   # steps the module ran before
         for name, program in programs:
             try:
-                outcome = session.run_program(program)
-            except ProgramNotFoundError as error:
-                journal.record()        # WinRS found no such file: nothing ran
+                outcome = journal.run_program(session, name, program)
+            except ProgramNotFoundError as error:   # WinRS found no such file: nothing ran
                 self.fail_steps('%s: %s not found at %s on %s' % (name, self.PROGRAM_NAMES.get(name, 'program'), program.path, self.params['hyperv_host']),
                                 steps, journal, host=error.host)
-            except OutcomeUnknownError as error:
-                journal.record(unknown=[name])
-                self.fail_steps('%s: %s' % (name, error.message), steps, journal, host=error.host)
             except HostError as error:
-                journal.record()
                 self.fail_steps('%s: %s' % (name, error.message), steps, journal, host=error.host)
-            journal.record(applied=[name] if outcome.exit_code == 0 else [])
             steps.append(dict(step=name, command_line=program.display(), exit_code=outcome.exit_code, output=(outcome.stdout + outcome.stderr).strip()))
             if outcome.exit_code != 0:
                 said = (outcome.stderr or outcome.stdout).strip() or '(no output)'
