@@ -61,6 +61,17 @@ options:
       - Folder on the destination for all the VM's files (C(-DestinationStoragePath)). Needs O(include_storage=true).
       - Default is the same paths as on the source.
     type: str
+  processor_compatibility:
+    description:
+      - Processor compatibility for migration (C(Set-VMProcessor -CompatibilityForMigrationEnabled)), set before the move when the VM's
+        setting differs. V(true) limits the processor features the VM sees, so a running or saved VM can move to a host whose
+        processors are of another generation of the same manufacturer; no setting moves a running VM between Intel and AMD hosts.
+      - Hyper-V changes processor settings only while the VM is off, so when the setting differs and the VM is not V(Off) the task
+        fails naming the option, the VM and its state, before anything changes. Microsoft recommends turning it off again once the VM
+        has moved, so that it uses every feature of its new host's processors.
+      - Not given, the setting is left as it is. A VM already on the destination is left as it is.
+    type: bool
+    version_added: 0.1.0
   timeout:
     description:
       - Seconds to wait for C(Move-VM) to finish. When it has not finished by then the task fails and says so; the move
@@ -69,7 +80,8 @@ options:
     default: 1800
 notes:
   - Cmdlets run - on the destination C(Get-CimInstance -ClassName Win32_ComputerSystem), C(Get-VMHost), C(Get-VM); on the
-    source the same and C(Compare-VM | Select-Object -ExpandProperty Incompatibilities), then C(Move-VM). An unchanged run
+    source the same and C(Compare-VM | Select-Object -ExpandProperty Incompatibilities) (and C(Get-VMProcessor) with
+    O(processor_compatibility)), then C(Set-VMProcessor) when the processor setting differs, and C(Move-VM). An unchanged run
     costs one pipeline per host.
   - C(Move-VM) and C(Compare-VM) name the destination by its fully qualified name, C(Win32_ComputerSystem) C(DNSHostName).C(Domain);
     the delegation Kerberos needs is for that name.
@@ -82,6 +94,9 @@ seealso:
   - name: Move-VM
     description: The cmdlet that moves the VM.
     link: https://learn.microsoft.com/powershell/module/hyper-v/move-vm
+  - name: Processor compatibility mode in Hyper-V
+    description: When processor compatibility is needed, and that it does not span processor manufacturers.
+    link: https://learn.microsoft.com/windows-server/virtualization/hyper-v/manage/processor-compatibility-mode-hyper-v
 '''
 
 EXAMPLES = r'''
@@ -92,6 +107,13 @@ EXAMPLES = r'''
     include_storage: true
     destination_storage_path: D:\VMs\web01
   when: inventory_hostname == 'hv01'
+
+- name: Move a VM that is off to a host with newer processors, so that it can later move back while running
+  hyperv.mobility.vm_migrate:
+    name: app01
+    destination: hv03
+    include_storage: true
+    processor_compatibility: true
 
 - name: Only report whether db01 could move (Compare-VM)
   hyperv.mobility.vm_migrate:
@@ -164,6 +186,11 @@ incompatibilities:
       description: Hyper-V's message id.
       type: int
   sample: [{message_id: 24002, message: "The virtual machine 'web01' is using configuration version 10.0, which is not supported..."}]
+processor_compatibility:
+  description: The VM's processor compatibility for migration after the task (in check mode, what it would be).
+  returned: when O(processor_compatibility) is given and the VM was on the source
+  type: bool
+  sample: true
 duration_seconds:
   description: How long C(Move-VM) took.
   returned: when the VM moved
@@ -178,7 +205,8 @@ errors:
 
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility import reads
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import (
-    Command, HostError, HypervModule, MAX_WAIT_SECONDS, ModuleFailure, OptionError, OutcomeUnknownError, Resource, Step, describe, explained)
+    Command, HostError, HypervModule, MAX_WAIT_SECONDS, ModuleFailure, OptionError, OutcomeUnknownError, Resource, Step, StepFailed, describe,
+    explained)
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.validators import check_vm_name_or_id, find_one_vm
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.peer_connection import (
     DESTINATION_ARGUMENT_SPEC, destination_options, refuse_destination_is_source)
@@ -242,7 +270,8 @@ class VmMigration(Resource):
         self.source_name = params['hyperv_host']     # the source's FQDN once it answered (for messages)
         destination_name, destination_read = self.read_destination(module)
         compare = reads.compare_vm(self.move_parameters(destination_name), self.vm_id)
-        source_read = module.read([IDENTITY_COMMAND, Command('Get-VMHost'), Command('Get-VM'), compare])
+        processor_read = [] if params['processor_compatibility'] is None else [reads.vm_processor(params['name'], self.vm_id)]
+        source_read = module.read([IDENTITY_COMMAND, Command('Get-VMHost'), Command('Get-VM'), compare] + processor_read)
         vmhosts = source_read.of_type(HV + 'VMHost')
         names = host_identity(source_read)
         if names is not None:
@@ -257,9 +286,12 @@ class VmMigration(Resource):
             return dict(base, changed=False, vm=vm_view(on_destination), host=destination_name, compatible=None,
                         msg="VM '%s' is already on %s" % (self.vm_name, destination_name))
         authentication_type = str(vmhosts[0].get('VirtualMachineMigrationAuthenticationType')) if vmhosts else None
+        set_processor = self.processor_change(source_read, on_source, base)
         compare_errors = [error for error in source_read.errors if (error.command or '').lower() == 'compare-vm' or error.command is None]
         if compare_errors:
             raise self.refusal('Compare-VM', compare_errors, authentication_type, base)
+        if params['processor_compatibility'] is not None:
+            base['processor_compatibility'] = params['processor_compatibility']
         found = incompatibilities_of(source_read)
         if found:
             details = dict(base, compatible=False, vm=vm_view(on_source))
@@ -269,7 +301,45 @@ class VmMigration(Resource):
         if module.check_mode:
             return dict(base, changed=True, compatible=True, vm=vm_view(on_source), host=destination_name,
                         msg="VM '%s' would move to %s" % (self.vm_name, destination_name))
+        if set_processor is not None:
+            self.set_processor(module, set_processor, base)
         return self.move(module, destination_name, on_source, authentication_type, base)
+
+    def processor_change(self, source_read, vm, base):
+        """The Set-VMProcessor command processor_compatibility needs (None when it is not given or already so); refused unless the VM is
+        off, as Hyper-V changes processor settings only then."""
+        wanted = self.params['processor_compatibility']
+        if wanted is None:
+            return None
+        vm_id = str(vm.get('Id') or '').lower()
+        settings = [item for item in source_read.of_type(HV + 'VMProcessor') if str(item.get('VMId') or '').lower() == vm_id]
+        if not settings:
+            errors = [error for error in source_read.errors if (error.command or '').lower() == 'get-vmprocessor']
+            raise ModuleFailure("Get-VMProcessor of VM '%s' on %s returned no processor settings: %s"
+                                % (self.vm_name, self.source_name, ' '.join(error.message for error in errors) or 'no output'),
+                                errors=[error.to_dict() for error in errors], **base)
+        current = settings[0].get('CompatibilityForMigrationEnabled')
+        if isinstance(current, str):
+            current = current.lower() == 'true'
+        if bool(current) == wanted:
+            return None
+        state = vm_view(vm)['state']
+        if state != 'Off':
+            raise ModuleFailure("processor_compatibility=%s needs VM '%s' off: Hyper-V changes processor settings only while the VM is off, and it "
+                                'is %s on %s (its setting is %s). Shut the VM down first, or leave processor_compatibility out to move it '
+                                'with its current setting' % (wanted, self.vm_name, state, self.source_name, bool(current)),
+                                vm=vm_view(vm), processor_compatibility=bool(current), **base)
+        parameters = {'CompatibilityForMigrationEnabled': wanted} if self.vm_id else {'VMName': [self.params['name']],
+                                                                                       'CompatibilityForMigrationEnabled': wanted}
+        return Command('Set-VMProcessor', parameters)
+
+    def set_processor(self, module, command, base):
+        try:
+            module.run_steps([Step(module.session, [self.by_vm(command)], [describe(command)])])
+        except StepFailed as failed:
+            raise ModuleFailure("Set-VMProcessor of VM '%s' on %s failed, so it did not move: %s"
+                                % (self.vm_name, self.source_name, ' '.join(error.message for error in failed.result.errors)),
+                                errors=failed.details.get('errors'), **base)
 
     def refusal(self, cmdlet, errors, authentication_type, base):
         why, fix = explain(errors, authentication_type, self.params['hyperv_auth'], self.params['include_storage'])
@@ -314,6 +384,7 @@ ARGUMENT_SPEC = dict(
     vm_id=dict(type='str'),
     include_storage=dict(type='bool', default=False),
     destination_storage_path=dict(type='str'),
+    processor_compatibility=dict(type='bool'),
     timeout=dict(type='int', default=1800),
     **DESTINATION_ARGUMENT_SPEC
 )

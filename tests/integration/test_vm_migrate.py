@@ -168,3 +168,71 @@ def test_a_vm_given_by_id_moves_alone_when_its_name_is_shared(run_playbook, pair
     assert [vm['id'] for vm in pair_lab.control.host_state('hv01')['vms'] if vm['name'] == 'hv01-web'] == [first['id']]
     assert [vm['id'] for vm in pair_lab.control.host_state('hv02')['vms'] if vm['name'] == 'hv01-web'] == [second['id']]
     assert pair_lab.control.counters()['hv01']['commands'].get('Move-VM') == 1
+
+
+NEWER_PROCESSOR = 'Intel(R) Xeon(R) Gold 6430 CPU @ 2.10GHz'
+
+
+def vm_state(pair_lab, host, name):
+    return next(vm for vm in pair_lab.control.host_state(host)['vms'] if vm['name'] == name)
+
+
+def test_processor_compatibility_is_set_while_the_vm_is_off_and_refused_while_it_runs(run_playbook, pair_lab):
+    """A running VM cannot move to another processor model without processor compatibility (Compare-VM); the option sets it
+    (Set-VMProcessor) only while the VM is off, and fails before any change, naming the option, the VM and its state, otherwise."""
+    pair_lab.set_delegation('hv01', [f'{MIGRATION_SERVICE}/hv02.hvlab.test', 'cifs/hv02.hvlab.test'])
+    pair_lab.control.patch_host('hv02', processor_model=NEWER_PROCESSOR)
+    pair_lab.control.patch_host('hv01', vms={'hv01-web': {'state': 'Running'}})
+    pair_lab.control.reset_counters()
+    play = {'hosts': 'hv01', 'gather_facts': False, 'tasks': [
+        migrate_task('plain', 'hv01-web', 'hv02', include_storage=True),
+        migrate_task('running', 'hv01-web', 'hv02', include_storage=True, processor_compatibility=True)]}
+    run = run_playbook(play, inventory=pair_lab.inventory_path)
+    plain = run.task('plain')['hv01']
+    assert plain['failed'] is True and [entry['message_id'] for entry in plain['incompatibilities']] == [24004]
+    assert 'processor-specific features' in plain['msg']
+    running = run.task('running')['hv01']
+    assert running['failed'] is True and running['processor_compatibility'] is False
+    assert "processor_compatibility=True needs VM 'hv01-web' off" in running['msg'] and 'is Running on hv01.hvlab.test' in running['msg']
+    commands = pair_lab.control.counters()['hv01']['commands']
+    assert commands.get('Set-VMProcessor') in (None, 0) and commands.get('Move-VM') in (None, 0)
+    assert vm_state(pair_lab, 'hv01', 'hv01-web')['processor_compatibility'] is False
+
+    pair_lab.control.patch_host('hv01', vms={'hv01-web': {'state': 'Off'}})
+    pair_lab.control.reset_counters()
+    play = {'hosts': 'hv01', 'gather_facts': False, 'tasks': [
+        migrate_task('check', 'hv01-web', 'hv02', include_storage=True, processor_compatibility=True) | {'check_mode': True},
+        migrate_task('off', 'hv01-web', 'hv02', include_storage=True, processor_compatibility=True),
+        migrate_task('again', 'hv01-web', 'hv02', include_storage=True, processor_compatibility=True)]}
+    run = run_playbook(play, inventory=pair_lab.inventory_path)
+    check = run.task('check')['hv01']
+    assert check['changed'] is True and check['processor_compatibility'] is True and 'would move' in check['msg']
+    moved = run.task('off')['hv01']
+    assert moved.get('failed') is not True and moved['changed'] is True and moved['processor_compatibility'] is True, moved
+    again = run.task('again')['hv01']
+    assert again.get('failed') is not True and again['changed'] is False
+    assert vm_state(pair_lab, 'hv02', 'hv01-web')['processor_compatibility'] is True
+    commands = pair_lab.control.counters()['hv01']['commands']
+    assert commands.get('Set-VMProcessor') == 1 and commands.get('Move-VM') == 1, commands
+
+
+def test_processor_compatibility_already_set_moves_a_running_vm_without_a_change(run_playbook, pair_lab):
+    pair_lab.set_delegation('hv01', [f'{MIGRATION_SERVICE}/hv02.hvlab.test', 'cifs/hv02.hvlab.test'])
+    pair_lab.control.patch_host('hv02', processor_model=NEWER_PROCESSOR)
+    pair_lab.control.patch_host('hv01', vms={'hv01-web': {'state': 'Running', 'processor_compatibility': True}})
+    pair_lab.control.reset_counters()
+    play = {'hosts': 'hv01', 'gather_facts': False, 'tasks': [
+        migrate_task('move', 'hv01-web', 'hv02', include_storage=True, processor_compatibility=True)]}
+    moved = run_playbook(play, inventory=pair_lab.inventory_path).task('move')['hv01']
+    assert moved.get('failed') is not True and moved['changed'] is True, moved
+    commands = pair_lab.control.counters()['hv01']['commands']
+    assert commands.get('Set-VMProcessor') in (None, 0) and commands.get('Move-VM') == 1, commands
+
+
+def test_processor_compatibility_must_be_a_boolean(run_playbook, pair_lab):
+    pair_lab.control.reset_counters()
+    play = {'hosts': 'hv01', 'gather_facts': False, 'tasks': [migrate_task('move', 'hv01-web', 'hv02', processor_compatibility='sometimes')]}
+    result = run_playbook(play, inventory=pair_lab.inventory_path).task('move')['hv01']
+    assert result['failed'] is True and 'processor_compatibility' in result['msg'] and 'bool' in result['msg'], result
+    counters = pair_lab.control.counters()
+    assert all(counters[name]['requests'] == 0 for name in ('hv01', 'hv02')), counters

@@ -67,7 +67,7 @@ ALLOWED_GROUPS = (
     'VMHost:Get,Set', 'VMMigration:Enable,Disable', 'VMMigrationNetwork:Get,Add,Set,Remove', 'VM:Get,Move,Compare,Start',
     'VMHostSupportedVersion:Get', 'VMReplicationServer:Get,Set', 'VMReplicationAuthorizationEntry:Get,New,Set,Remove',
     'VMReplication:Get,Enable,Set,Remove,Measure,Suspend,Resume', 'VMInitialReplication:Start,Stop',
-    'VMReplicationConnection:Test', 'VMFailover:Start,Complete,Stop', 'VMProcessor:Set', 'NetFirewallRule:Enable,Get',
+    'VMReplicationConnection:Test', 'VMFailover:Start,Complete,Stop', 'VMProcessor:Get,Set', 'NetFirewallRule:Enable,Get',
     'WindowsFeature:Get', 'ADAccountControl:Set', 'ADComputer:Get,Set', 'CimInstance:Get', 'VMHardDiskDrive:Get', 'VMSnapshot:Get',
     'VMNetworkAdapter:Get,Set', 'VMNetworkAdapterFailoverConfiguration:Get,Set', 'Object:Select', 'Service:Get,Stop',
 )

@@ -43,6 +43,7 @@ READ_BUILDERS = (
     ('asr_recovery_services_agent', lambda vm, destination: list(reads.AGENT_SERVICE_READ)),
     ('host_drain (source)', lambda vm, destination: list(reads.DRAIN_SOURCE)),
     ('host_drain (destination)', lambda vm, destination: list(reads.DRAIN_DESTINATION)),
+    ('vm_migrate (processor_compatibility)', lambda vm, destination: [reads.vm_processor(vm)] if vm else []),
     ('vm_migrate', lambda vm, destination: [reads.compare_vm({'Name': vm, 'DestinationHost': destination})] if vm and destination else []),
 )
 

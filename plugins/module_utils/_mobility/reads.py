@@ -74,6 +74,12 @@ def compare_vm(parameters, vm_id=None):
     return for_vm(Command('Compare-VM', parameters), vm_id).pipe(Command('Select-Object', {'ExpandProperty': 'Incompatibilities'}))
 
 
+def vm_processor(name, vm_id=None):
+    """vm_migrate (processor_compatibility): the VM's processor settings (VMProcessor.CompatibilityForMigrationEnabled), by name,
+    or with vm_id of the VM object Get-VM -Id writes (bound to -VM)."""
+    return for_vm(Command('Get-VMProcessor', {} if vm_id is not None else {'VMName': [name]}), vm_id)
+
+
 # host_drain: the source's VMs (state, memory, configuration version, path) and disks; each destination's free memory
 # (Win32_OperatingSystem, kilobytes), migration settings and limit (Get-VMHost), the versions it runs and its VMs.
 FREE_MEMORY_COMMAND = Command('Get-CimInstance', {'ClassName': 'Win32_OperatingSystem'})

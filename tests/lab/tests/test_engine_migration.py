@@ -270,6 +270,74 @@ def test_same_vm_id_on_the_destination_is_incompatible(world):
     assert 'already exists on host' in only_error(move(world.hosts[0], 'hv01-web', 'hv02', *STORAGE)).message
 
 
+NEWER_MODEL = 'Intel(R) Xeon(R) Gold 6430 CPU @ 2.10GHz'
+
+
+def processor_messages(world, vm='hv01-web'):
+    report = run(world.hosts[0], 'Compare-VM', (None, vm), (None, 'hv02'), *STORAGE).output[0]
+    return {item['MessageId']: item['Message'] for item in report['Incompatibilities']}
+
+
+def test_another_processor_model_needs_processor_compatibility_for_a_running_vm(world):
+    world.hosts[1].patch({'processor_model': NEWER_MODEL})
+    world.hosts[0].patch({'vms': {'hv01-web': {'state': 'Running'}}})
+    assert 'processor-specific features' in processor_messages(world)[24004]
+    assert 'processor-specific features' in only_error(move(world.hosts[0], 'hv01-web', 'hv02', *STORAGE)).message
+    assert_not_moved(world)
+    world.hosts[0].patch({'vms': {'hv01-web': {'processor_compatibility': True}}})
+    assert processor_messages(world) == {}
+    assert move(world.hosts[0], 'hv01-web', 'hv02', *STORAGE).errors == []
+
+
+@pytest.mark.parametrize('state', ['Saved', 'Paused'])
+def test_a_saved_or_paused_vm_keeps_its_processor_state(world, state):
+    world.hosts[1].patch({'processor_model': NEWER_MODEL})
+    world.hosts[0].patch({'vms': {'hv01-web': {'state': state}}})
+    assert 24004 in processor_messages(world)
+
+
+def test_a_vm_that_is_off_moves_between_processor_models_and_manufacturers(world):
+    world.hosts[1].patch({'processor_model': 'AMD EPYC 9354 32-Core Processor', 'processor_manufacturer': 'AuthenticAMD'})
+    world.hosts[0].patch({'vms': {'hv01-web': {'state': 'Off'}}})
+    assert processor_messages(world) == {}
+
+
+def test_processor_compatibility_does_not_span_manufacturers(world):
+    world.hosts[1].patch({'processor_model': 'AMD EPYC 9354 32-Core Processor', 'processor_manufacturer': 'AuthenticAMD'})
+    world.hosts[0].patch({'vms': {'hv01-web': {'state': 'Running', 'processor_compatibility': True}}})
+    assert 'AuthenticAMD' in processor_messages(world)[24006]
+
+
+def test_get_and_set_vmprocessor_compatibility_only_while_the_vm_is_off(world):
+    hv01 = world.hosts[0]
+    hv01.patch({'vms': {'hv01-web': {'state': 'Off'}}})
+    (processor,) = run(hv01, 'Get-VMProcessor', ('VMName', ['hv01-web'])).output
+    assert processor.type_names[0] == f'{HV}.VMProcessor' and processor['CompatibilityForMigrationEnabled'] is False
+    assert processor['VMName'] == 'hv01-web' and processor['Count'] == 2
+    assert run(hv01, 'Set-VMProcessor', ('VMName', ['hv01-web']), ('CompatibilityForMigrationEnabled', True)).output == []
+    assert hv01.vms[0].processor_compatibility is True
+    hv01.patch({'vms': {'hv01-web': {'state': 'Running'}}})
+    error = only_error(run(hv01, 'Set-VMProcessor', ('VMName', ['hv01-web']), ('CompatibilityForMigrationEnabled', False)))
+    assert error.category == 'InvalidOperation' and 'Running' in error.message
+    assert hv01.vms[0].processor_compatibility is True
+    assert only_error(run(hv01, 'Get-VMProcessor', ('VMName', ['nope']))).category == 'ObjectNotFound'
+
+
+def test_vmprocessor_takes_the_vm_object_get_vm_writes(world):
+    hv01 = world.hosts[0]
+    hv01.patch({'vms': {'hv01-web': {'state': 'Off'}}})
+    vm_id = hv01.vms[0].vm_id
+    execution = hv01.execute([[Command('Get-VM', [('Id', vm_id)]), Command('Set-VMProcessor', [('CompatibilityForMigrationEnabled', True),
+                                                                                                  ('Passthru', None)])]], CREDSSP)
+    assert execution.errors == [] and execution.output[0]['CompatibilityForMigrationEnabled'] is True
+    assert hv01.vms[0].processor_compatibility is True
+
+
+def test_set_vmprocessor_refuses_what_the_lab_does_not_model(world):
+    error = only_error(run(world.hosts[0], 'Set-VMProcessor', ('VMName', ['hv01-web']), ('ExposeVirtualizationExtensions', True)))
+    assert error.category == 'NotImplemented' and world.hosts[0].vms[0].processor_compatibility is False
+
+
 # ---- rules 7-8: concurrency and the transfer ------------------------------------------------------------------
 class PeakWatcher:
     """Samples world.active_migrations to find the largest number of simultaneous transfers."""

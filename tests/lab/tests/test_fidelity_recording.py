@@ -77,7 +77,7 @@ def test_the_reads_are_the_modules_read_statements_each_once(engine_recording):
                      'Get-VM', 'Get-VMReplicationServer', 'Get-VMReplicationAuthorizationEntry', 'Get-NetFirewallRule', 'Get-VMReplication',
                      'Get-VMHardDiskDrive', 'Get-VMReplication', 'Measure-VMReplication', 'Get-VM', 'Get-VMReplication',
                      'Measure-VMReplication', 'Get-VM', 'Get-VMSnapshot', 'Get-VMNetworkAdapter', 'Get-VMNetworkAdapterFailoverConfiguration',
-                     'Get-VMNetworkAdapter', 'Get-Service', 'Get-Service', 'Get-CimInstance', 'Compare-VM']
+                     'Get-VMNetworkAdapter', 'Get-Service', 'Get-Service', 'Get-CimInstance', 'Get-VMProcessor', 'Compare-VM']
     assert reads[0]['used_by'] == ['host identity (every host module)', 'host_info', 'migration_preflight, live_migration_mesh_facts', 'live_migration',
                                    'vm_failover, vm_replication', 'host_drain (source)', 'host_drain (destination)']
     assert reads[11]['statements'] == [[{'name': 'Get-VMReplication', 'parameters': {}},
@@ -90,6 +90,8 @@ def test_the_reads_are_the_modules_read_statements_each_once(engine_recording):
     assert reads[22]['statements'] == [[{'name': 'Get-Service', 'parameters': {'Name': 'obengine'}}]]
     assert reads[23]['statements'] == [[{'name': 'Get-CimInstance', 'parameters': {'ClassName': 'Win32_OperatingSystem'}}]]
     assert reads[23]['used_by'] == ['host_drain (destination)']
+    assert reads[24]['statements'] == [[{'name': 'Get-VMProcessor', 'parameters': {'VMName': ['<vm>']}}]]
+    assert reads[24]['used_by'] == ['vm_migrate (processor_compatibility)']
     assert reads[-1]['statements'] == [[{'name': 'Compare-VM', 'parameters': {'Name': '<vm>', 'DestinationHost': '<destination>'}},
                                         {'name': 'Select-Object', 'parameters': {'ExpandProperty': 'Incompatibilities'}}]]
 

@@ -77,6 +77,7 @@ PASSTHRU_STEPS = [
     (0, [('Set-VMHost', [('VirtualMachineMigrationAuthenticationType', 'CredSSP')])]),
     (1, [('Set-VMHost', [('VirtualMachineMigrationAuthenticationType', 'CredSSP')])]),
     (0, [('Move-VM', [('Name', 'hv01-db'), ('DestinationHost', 'hv02.hvlab.test'), ('IncludeStorage', None), ('Passthru', None)])]),
+    (0, [('Set-VMProcessor', [('VMName', ['hv01-app']), ('CompatibilityForMigrationEnabled', True), ('Passthru', None)])]),
     (0, [('Add-VMMigrationNetwork', [('Subnet', '10.9.0.0/24')])]),
     (0, [('Remove-VMMigrationNetwork', [('Subnet', '10.9.0.0/24'), ('Passthru', None)])]),
 ]
@@ -94,6 +95,7 @@ READS = [
     (1, [('Get-VMSnapshot', [('VMName', ['hv01-web']), ('SnapshotType', 'Replica')])]),
     (1, [('Get-VMNetworkAdapter', [('VMName', ['hv01-web'])])]),
     (1, [('Get-VMNetworkAdapterFailoverConfiguration', [('VMName', ['hv01-web'])])]),
+    (0, [('Get-VMProcessor', [('VMName', ['hv01-app'])])]),
     (0, [('Measure-VMReplication', [])]),
     (0, [('Get-NetFirewallRule', [])]),
     (0, [('Get-CimInstance', [('ClassName', 'Win32_ComputerSystem')])]),

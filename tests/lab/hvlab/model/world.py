@@ -212,7 +212,7 @@ def _require_choice(what: str, value, choices) -> None:
 
 _PATCHABLE = {'files', 'site_recovery', 'failing_commands', 'vmm', 'services',
               'domain', 'os_release', 'supported_vm_versions', 'default_vm_version', 'hyperv_installed', 'features',
-              'logical_processors', 'memory_bytes', 'clustered', 'migration', 'migration_networks', 'settings', 'vms',
+              'logical_processors', 'processor_manufacturer', 'processor_model', 'memory_bytes', 'clustered', 'migration', 'migration_networks', 'settings', 'vms',
               'replica_server', 'network_addresses', 'firewall_rules', 'replication', 'system_tickets'}
 
 
@@ -235,6 +235,11 @@ class SimHost:
         self.supported_vm_versions = list(self.os.supported_vm_versions)
         self.default_vm_version = self.os.default_vm_version
         self.logical_processors = 16
+        # The host's processors: their manufacturer (CPUID vendor, as Win32_Processor.Manufacturer reports it) and model, the
+        # lab's stand-in for the feature set a generation exposes. A running or saved VM moves only between hosts of one
+        # manufacturer, and between models only with processor compatibility (Compare-VM, hvlab.engine.cmdlets.migration).
+        self.processor_manufacturer = 'GenuineIntel'
+        self.processor_model = 'Intel(R) Xeon(R) Gold 6230R CPU @ 2.10GHz'
         self.memory_bytes = 128 * 1024 ** 3
         self.clustered = False
         self.features = {feature: feature in _SEEDED_FEATURES for feature in FEATURE_CATALOG}
@@ -396,6 +401,7 @@ class SimHost:
                 'supported_vm_versions': list(self.supported_vm_versions), 'default_vm_version': self.default_vm_version,
                 'hyperv_installed': self.hyperv_installed, 'features': dict(self.features),
                 'logical_processors': self.logical_processors, 'memory_bytes': self.memory_bytes,
+                'processor_manufacturer': self.processor_manufacturer, 'processor_model': self.processor_model,
                 'clustered': self.clustered,
                 'migration': vars(self.migration).copy(),
                 'migration_networks': [network.to_state() for network in self.migration_networks],
@@ -442,6 +448,10 @@ class SimHost:
                 setattr(self, key, int(value))
             elif key == 'clustered':
                 self.clustered = bool(value)
+            elif key in ('processor_manufacturer', 'processor_model'):
+                if not str(value).strip():
+                    raise ValueError(f'{key} must be a non-empty string')
+                setattr(self, key, str(value))
 
     def _patch_system_tickets(self, value) -> None:
         """The tickets come from the DC, so a patch only keeps them (state as to_state wrote it) or drops them (obtained_at null),

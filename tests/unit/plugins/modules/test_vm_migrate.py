@@ -7,7 +7,7 @@ from ansible_collections.hyperv.mobility.plugins.module_utils._host.commands imp
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.values import ErrorRecordData, PSObjectData
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import ModuleFailure
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.validators import find_one_vm
-from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.reads import compare_vm as compare_statement
+from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.reads import compare_vm as compare_statement, vm_processor as processor_statement
 from ansible_collections.hyperv.mobility.plugins.modules.vm_migrate import explain, incompatibilities_of, vm_view
 
 HV = 'Microsoft.HyperV.PowerShell.'
@@ -90,3 +90,12 @@ def test_connection_errors_are_explained(code, words):
 def test_unknown_errors_point_to_the_preflight():
     why, fix = explain([error('The operation failed.')], 'Kerberos', 'ntlm', False)
     assert why is None and 'migration_preflight' in fix
+
+
+def test_the_processor_settings_are_read_by_name_or_from_the_vm_object_of_get_vm():
+    by_name = processor_statement('web')
+    assert [(command.name, command.parameters) for command in by_name.commands] == [('Get-VMProcessor', {'VMName': ['web']})]
+    by_id = processor_statement(None, '0f8fad5b-d9cb-469f-a165-70867728950e')
+    assert [(command.name, command.parameters) for command in by_id.commands] == [
+        ('Get-VM', {'Id': '0f8fad5b-d9cb-469f-a165-70867728950e'}), ('Get-VMProcessor', {})]
+    assert by_name.read_only and by_id.read_only

@@ -32,7 +32,9 @@ category NotSpecified, VirtualizationException, as Windows writes them):
    no directory configured or a DC that does not answer with 0x80090311 "No authority could be
    contacted for authentication."
 6. Compatibility (Compare-VM's Incompatibilities): the destination supports the VM's configuration
-   version (Get-VMHostSupportedVersion); no VM with the same Id on the destination; without
+   version (Get-VMHostSupportedVersion); a running, paused or saved VM only between hosts of one processor manufacturer,
+   and between processor models (SimHost.processor_model) only with CompatibilityForMigrationEnabled (Get-VMProcessor);
+   no VM with the same Id on the destination; without
    -IncludeStorage / -Vhds every VM file must be on shared storage (an SMB path), as Move-VM's page
    assumes. Move-VM writes the messages as an error record and, as its page documents, outputs the
    VMCompatibilityReport.
@@ -88,6 +90,10 @@ E_OUT_OF_MEMORY = 'Not enough memory resources are available to complete this op
 MSG_VERSION_UNSUPPORTED = 24002
 MSG_ID_EXISTS = 21016
 MSG_STORAGE_NOT_SHARED = 40010
+MSG_PROCESSOR_FEATURES = 24004
+MSG_PROCESSOR_MANUFACTURER = 24006
+# VM states that keep the processor state a move carries over (Microsoft: running or saved VMs, not VMs that are shut down).
+PROCESSOR_STATE_KEPT = ('Running', 'Paused', 'Saved')
 
 
 class MigrationFailure(Exception):
@@ -385,6 +391,7 @@ def incompatibilities(request: MoveRequest) -> list[Incompatibility]:
             f"The virtual machine '{vm.name}' is using configuration version {vm.version}, which is not supported by the destination "
             f"host '{netbios_name(destination)}'. Supported versions: {', '.join(destination.supported_vm_versions)}.",
             MSG_VERSION_UNSUPPORTED))
+    found += _processor_incompatibilities(request)
     if any(other.vm_id == vm.vm_id for other in destination.vms):
         found.append(Incompatibility(
             f"A virtual machine with the identifier '{vm.vm_id.upper()}' already exists on host '{netbios_name(destination)}'.",
@@ -397,6 +404,26 @@ def incompatibilities(request: MoveRequest) -> list[Incompatibility]:
                     'its storage requires its files on shared storage (an SMB share). Use -IncludeStorage or -Vhds to move the '
                     'storage too.', MSG_STORAGE_NOT_SHARED))
     return found
+
+
+def _processor_incompatibilities(request: MoveRequest) -> list[Incompatibility]:
+    """A running, paused or saved VM keeps its processor state: it moves only to a host of the same processor manufacturer, and to
+    another processor model only with processor compatibility for migration (Get-VMProcessor CompatibilityForMigrationEnabled). A VM
+    that is off enumerates the destination's processor when it starts, so nothing is checked."""
+    vm, source, destination = request.vm, request.source, request.destination
+    if vm.state not in PROCESSOR_STATE_KEPT:
+        return []
+    if source.processor_manufacturer != destination.processor_manufacturer:
+        return [Incompatibility(
+            f"The virtual machine '{vm.name}' cannot be moved to host '{netbios_name(destination)}': its processor manufacturer "
+            f"({destination.processor_manufacturer}) differs from this host's ({source.processor_manufacturer}). Processor compatibility "
+            'does not span manufacturers: shut the virtual machine down to move it.', MSG_PROCESSOR_MANUFACTURER)]
+    if source.processor_model != destination.processor_model and not vm.processor_compatibility:
+        return [Incompatibility(
+            f"Virtual machine '{vm.name}' is using processor-specific features not supported on host '{netbios_name(destination)}'. "
+            'Turn on processor compatibility for migration (Set-VMProcessor -CompatibilityForMigrationEnabled) while the virtual '
+            'machine is off to move it to a host with another processor model.', MSG_PROCESSOR_FEATURES)]
+    return []
 
 
 def compatibility_report(request: MoveRequest, found: list[Incompatibility]) -> LabObject:

@@ -17,7 +17,7 @@ import ipaddress
 
 from hvlab.engine.context import CmdletContext
 from hvlab.engine.objects import HV, netbios_name, reference_object, virtualization_text
-from hvlab.engine.cmdlets.vm import VM_TYPE, vms_by_name, vms_of_objects
+from hvlab.engine.cmdlets.vm import VM_TYPE, each_selected_vm, parameter_set_not_modelled
 
 FAILOVER_IPV4 = ('IPv4Address', 'IPv4SubnetMask', 'IPv4DefaultGateway', 'IPv4PreferredDNSServer', 'IPv4AlternateDNSServer')
 FAILOVER_IPV6 = ('IPv6Address', 'IPv6SubnetPrefixLength', 'IPv6DefaultGateway', 'IPv6PreferredDNSServer', 'IPv6AlternateDNSServer')
@@ -57,14 +57,6 @@ def inject_failover_addresses(vm) -> None:
         adapter.guest_addresses = [adapter.failover[name] for name in ('IPv4Address', 'IPv6Address') if adapter.failover.get(name)]
 
 
-def _vms(ctx: CmdletContext, host) -> list:
-    if ctx.bound.get('VM') is not None:
-        objects = ctx.bound.get('VM')
-        return vms_of_objects(host, objects if isinstance(objects, list) else [objects])
-    names = ctx.bound.get('VMName')
-    return vms_by_name(ctx, host, names if isinstance(names, list) else [names])
-
-
 def _adapters(ctx: CmdletContext, vm, name: str | None) -> list:
     found = [adapter for adapter in vm.network_adapters if name is None or adapter.name.lower() == name.lower()]
     if not found and name is not None:
@@ -73,78 +65,66 @@ def _adapters(ctx: CmdletContext, vm, name: str | None) -> list:
     return found
 
 
-def _not_modelled(ctx: CmdletContext, sets: tuple = ('VMName', 'VMObject')) -> bool:
-    if ctx.bound.parameter_set not in sets:
-        ctx.write_error('HvLab.NotImplemented', f'{ctx.signature.name} parameter set {ctx.bound.parameter_set} is documented but not '
-                                                'modelled by the lab.', 'NotImplemented', exception_type='System.NotImplementedException')
-        return True
-    return False
-
-
 def get_vmnetworkadapter(ctx: CmdletContext) -> None:
-    if _not_modelled(ctx):
+    if parameter_set_not_modelled(ctx):
         return
-    for host in [ctx.host] if ctx.bound.parameter_set == 'VMObject' else ctx.local_targets():
-        for vm in _vms(ctx, host):
-            for adapter in _adapters(ctx, vm, ctx.bound.get('Name')):
-                ctx.write_output(adapter_object(host, vm, adapter))
+    for host, vm in each_selected_vm(ctx):
+        for adapter in _adapters(ctx, vm, ctx.bound.get('Name')):
+            ctx.write_output(adapter_object(host, vm, adapter))
 
 
 def set_vmnetworkadapter(ctx: CmdletContext) -> None:
     unmodelled = sorted(name for name in ctx.bound.values if name not in MODELLED_SET_PARAMETERS and name not in ('ComputerName', 'Credential'))
-    if unmodelled or _not_modelled(ctx):
+    if unmodelled or parameter_set_not_modelled(ctx):
         if unmodelled:
             ctx.write_error('HvLab.NotImplemented', f'Set-VMNetworkAdapter -{", -".join(unmodelled)} is documented but not modelled by the '
                                                     'lab.', 'NotImplemented', exception_type='System.NotImplementedException')
         return
-    for host in [ctx.host] if ctx.bound.parameter_set == 'VMObject' else ctx.local_targets():
-        for vm in _vms(ctx, host):
-            adapters = _adapters(ctx, vm, ctx.bound.get('Name'))
-            if 'TestReplicaSwitchName' in ctx.bound and vm.vm_id not in host.replication.relationships:
-                # The page: the test replica switch applies to VMs enabled for replication (no source gives the error's words).
-                ctx.write_error('InvalidOperation', f"Virtual machine '{vm.name}' is not enabled for replication: a test replica switch "
-                                                    'applies only to replicated virtual machines.', 'InvalidOperation', target=vm.name)
+    for host, vm in each_selected_vm(ctx):
+        adapters = _adapters(ctx, vm, ctx.bound.get('Name'))
+        if 'TestReplicaSwitchName' in ctx.bound and vm.vm_id not in host.replication.relationships:
+            # The page: the test replica switch applies to VMs enabled for replication (no source gives the error's words).
+            ctx.write_error('InvalidOperation', f"Virtual machine '{vm.name}' is not enabled for replication: a test replica switch "
+                                                'applies only to replicated virtual machines.', 'InvalidOperation', target=vm.name)
+            continue
+        for adapter in adapters:
+            if not ctx.should_process(adapter.name):
                 continue
-            for adapter in adapters:
-                if not ctx.should_process(adapter.name):
-                    continue
-                if 'TestReplicaSwitchName' in ctx.bound:
-                    adapter.test_replica_switch_name = ctx.bound.get('TestReplicaSwitchName') or None
-                if ctx.passthru:
-                    ctx.write_output(adapter_object(host, vm, adapter))
+            if 'TestReplicaSwitchName' in ctx.bound:
+                adapter.test_replica_switch_name = ctx.bound.get('TestReplicaSwitchName') or None
+            if ctx.passthru:
+                ctx.write_output(adapter_object(host, vm, adapter))
 
 
 def get_vmnetworkadapterfailoverconfiguration(ctx: CmdletContext) -> None:
-    if _not_modelled(ctx):
+    if parameter_set_not_modelled(ctx):
         return
-    for host in [ctx.host] if ctx.bound.parameter_set == 'VMObject' else ctx.local_targets():
-        for vm in _vms(ctx, host):
-            for adapter in _adapters(ctx, vm, ctx.bound.get('VMNetworkAdapterName')):
-                ctx.write_output(failover_setting_object(adapter))
+    for _host, vm in each_selected_vm(ctx):
+        for adapter in _adapters(ctx, vm, ctx.bound.get('VMNetworkAdapterName')):
+            ctx.write_output(failover_setting_object(adapter))
 
 
 def set_vmnetworkadapterfailoverconfiguration(ctx: CmdletContext) -> None:
-    if _not_modelled(ctx):
+    if parameter_set_not_modelled(ctx):
         return
     bound = ctx.bound
     problem = _pairing_problem(bound) or _address_problem(bound)
     if problem:
         ctx.write_error('InvalidParameter', problem, 'InvalidArgument')
         return
-    for host in [ctx.host] if bound.parameter_set == 'VMObject' else ctx.local_targets():
-        for vm in _vms(ctx, host):
-            for adapter in _adapters(ctx, vm, bound.get('VMNetworkAdapterName')):
-                if not ctx.should_process(adapter.name):
-                    continue
-                for family, clear in ((FAILOVER_IPV4, 'ClearFailoverIPv4Settings'), (FAILOVER_IPV6, 'ClearFailoverIPv6Settings')):
-                    if bound.switch(clear):
-                        for name in family:
-                            adapter.failover.pop(name, None)
+    for _host, vm in each_selected_vm(ctx):
+        for adapter in _adapters(ctx, vm, bound.get('VMNetworkAdapterName')):
+            if not ctx.should_process(adapter.name):
+                continue
+            for family, clear in ((FAILOVER_IPV4, 'ClearFailoverIPv4Settings'), (FAILOVER_IPV6, 'ClearFailoverIPv6Settings')):
+                if bound.switch(clear):
                     for name in family:
-                        if bound.get(name) is not None:
-                            adapter.failover[name] = str(bound.get(name))
-                if ctx.passthru:
-                    ctx.write_output(failover_setting_object(adapter))
+                        adapter.failover.pop(name, None)
+                for name in family:
+                    if bound.get(name) is not None:
+                        adapter.failover[name] = str(bound.get(name))
+            if ctx.passthru:
+                ctx.write_output(failover_setting_object(adapter))
 
 
 def _pairing_problem(bound) -> str | None:

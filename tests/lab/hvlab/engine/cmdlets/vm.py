@@ -95,6 +95,31 @@ def vms_of_objects(host, objects: list) -> list:
     return [vm for vm in host.vms if vm.vm_id in ids]
 
 
+def vms_selected(ctx: CmdletContext, host) -> list:
+    """The VMs of a cmdlet's VMObject set (-VM, the objects piped in) or VMName set (names, wildcards allowed)."""
+    if ctx.bound.get('VM') is not None:
+        objects = ctx.bound.get('VM')
+        return vms_of_objects(host, objects if isinstance(objects, list) else [objects])
+    names = ctx.bound.get('VMName')
+    return vms_by_name(ctx, host, names if isinstance(names, list) else [names])
+
+
+def each_selected_vm(ctx: CmdletContext):
+    """(host, VM) for each VM the command selects: the objects piped in (on this host) or the names on each -ComputerName."""
+    for host in [ctx.host] if ctx.bound.parameter_set == 'VMObject' else ctx.local_targets():
+        for vm in vms_selected(ctx, host):
+            yield host, vm
+
+
+def parameter_set_not_modelled(ctx: CmdletContext, sets: tuple = ('VMName', 'VMObject')) -> bool:
+    """Write the lab's NotImplemented error and say so when the bound parameter set is not one of sets."""
+    if ctx.bound.parameter_set not in sets:
+        ctx.write_error('HvLab.NotImplemented', f'{ctx.signature.name} parameter set {ctx.bound.parameter_set} is documented but not '
+                                                'modelled by the lab.', 'NotImplemented', exception_type='System.NotImplementedException')
+        return True
+    return False
+
+
 def start_vm(ctx: CmdletContext) -> None:
     from hvlab.model.replication import FAILOVER_STATES  # pylint: disable=import-outside-toplevel  # the model imports the engine
     by_object = ctx.bound.parameter_set == 'VMObject'
