@@ -303,6 +303,9 @@ def parse_arguments(argv: list | None) -> argparse.Namespace:
                         help='the whole benchmark\'s time: mesh runs that would end past it are estimated instead (default 3600)')
     parser.add_argument('--no-ring', action='store_true', help='skip the ring runs (N directions) at each mesh size')
     parser.add_argument('--replica-sizes', type=integers, default=[3, 10], help='replica role: lab sizes, the last host replicates the others (default 3,10)')
+    parser.add_argument('--drain-move-seconds', type=float, default=None,
+                        help='drain: how long each move transfers in the lab (default the lab\'s, 0.2); a longer time makes the '
+                             'migration limits bind, so the moves in flight show them')
     parser.add_argument('--asr-vms', type=integers, default=[2, 10], help='Site Recovery: numbers of protected VMs (default 2,10)')
     parser.add_argument('--quick', action='store_true', help='development mode: ' + ', '.join('%s=%s' % item for item in QUICK.items()))
     parser.add_argument('--parts', type=parts, default=list(PARTS),
@@ -377,7 +380,7 @@ def _measure(arguments: argparse.Namespace, results: dict, ansible: Ansible, por
         print(site_recovery_module_table(results['site_recovery']), '\n', flush=True)
     if 'drain' in arguments.parts:
         print('== playbooks/drain_host.yml against a serial vm_migrate loop (40 VMs, 4 destinations)', flush=True)
-        results['drain'] = measure_drain(ansible, ports)
+        results['drain'] = measure_drain(ansible, ports, arguments.drain_move_seconds)
         print(drain_table(results['drain']), '\n', flush=True)
     if 'mesh' in arguments.parts:
         print('== playbooks/live_migration.yml mesh', flush=True)

@@ -20,7 +20,7 @@ description:
   - Moves run in parallel, never more at once than the source's C(MaximumVirtualMachineMigrations) allows, nor more to one
     destination than that destination's own limit (Hyper-V counts a move on both hosts; moves beyond a limit would queue on
     the host). Each move runs in its own session to the source. A failed move is tried again after O(retry_delay) seconds,
-    doubled each time, at most O(retries) times.
+    doubled each time, at most O(retries) times; a move that does not finish within O(move_timeout) is reported and left to Hyper-V.
   - Idempotent - a host with nothing left to move is V(ok) with no change.
   - The task fails when a VM that should have left the source is still there; its result still lists every VM.
 author:
@@ -88,9 +88,19 @@ options:
     type: int
     default: 2
   retry_delay:
-    description: Seconds before the first retry of a move; each later retry waits twice as long as the one before (0-600).
+    description:
+      - Seconds before the first retry of a move; each later retry waits twice as long as the one before (0-600).
+      - A move waiting for its retry holds no slot of the limits, so other moves run meanwhile.
     type: float
     default: 5
+  move_timeout:
+    description:
+      - Seconds to wait for one C(Move-VM) (from when it is sent, so a move Hyper-V queues counts its queueing too). A move not
+        finished by then is reported as V(failed) with the reason and is not tried again - Hyper-V does not cancel it and goes
+        on with it on the source, so check where the VM is before draining again. The other moves go on.
+    type: int
+    default: 1800
+    version_added: 0.1.0
 notes:
   - Cmdlets run - on the source C(Get-CimInstance -ClassName Win32_ComputerSystem), C(Get-VMHost), C(Get-VM), C(Get-VMHardDiskDrive),
     then C(Get-VM -Id | Compare-VM | Select-Object -ExpandProperty Incompatibilities) per placement (one pipeline per destination)
@@ -212,7 +222,7 @@ import threading
 import time
 
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import (
-    Command, HostError, HypervModule, ModuleFailure, OptionError, OutcomeUnknownError, Resource, describe)
+    MAX_WAIT_SECONDS, Command, HostError, HypervModule, ModuleFailure, OptionError, OutcomeUnknownError, Resource, describe, run_within)
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.peer_connection import (
     DESTINATIONS_ARGUMENT_SPEC, destinations_options, destinations_problems)
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility import reads
@@ -247,6 +257,9 @@ class HostDrain(Resource):
             raise OptionError('retries must be between 0 and %d, got %d' % (MAX_RETRIES, params['retries']))
         if not 0 <= params['retry_delay'] <= MAX_RETRY_DELAY:
             raise OptionError('retry_delay must be between 0 and %d seconds, got %s' % (MAX_RETRY_DELAY, params['retry_delay']))
+        if not 1 <= params['move_timeout'] <= MAX_WAIT_SECONDS:
+            raise OptionError('move_timeout must be a positive number of seconds, at most %d (7 days), got %d'
+                              % (MAX_WAIT_SECONDS, params['move_timeout']))
         stray = sorted('%s: %s' % (vm, host) for vm, host in params['pin'].items() if host not in params['destinations'])
         if stray:
             raise OptionError('pin names destinations that destinations does not list (%s); accepted: %s'
@@ -358,36 +371,33 @@ class HostDrain(Resource):
         return self.entry(vm, 'not_placed', reason=reason, fix=fix, incompatibilities=incompatibilities)
 
     # ------------------------------------------------------------------ moves
-    def move_one(self, module, session, vm, destination):
-        """One VM, with bounded retries: its result entry."""
-        command = reads.for_vm(Command('Move-VM', self.move_parameters(destination)), vm.vm_id)
-        label = '%s -> %s' % (describe(Command('Move-VM', {'Name': vm.name})), destination.fqdn)
-        started, delay, attempts = time.monotonic(), self.params['retry_delay'], 0
+    def finish(self, module, vm, destination, progress, outcome, why, fix, found):
+        """A VM's result entry once its moves are over (moved, or no retry left), recorded in the journal."""
         with self.lock:
-            module.journal.plan([label])
-        while True:
-            attempts += 1
-            outcome, why, fix, found = self.attempt(module, session, vm, destination, command)
-            if outcome in ('moved', 'incompatible') or attempts > self.params['retries']:
-                break
-            time.sleep(delay)
-            delay *= 2
-        with self.lock:
-            module.journal.record(applied=[label] if outcome == 'moved' else [])
-        entry = self.entry(vm, 'moved' if outcome == 'moved' else 'failed', destination=destination.fqdn, attempts=attempts,
-                           duration_seconds=round(time.monotonic() - started, 3))
+            module.journal.record(applied=[progress['label']] if outcome == 'moved' else [],
+                                  unknown=[progress['label']] if outcome == 'timed_out' else [])
+        entry = self.entry(vm, 'moved' if outcome == 'moved' else 'failed', destination=destination.fqdn, attempts=progress['attempts'],
+                           duration_seconds=round(time.monotonic() - progress['started'], 3))
         if outcome != 'moved':
             entry.update(reason=why, fix=fix, incompatibilities=[dict(item, destination=destination.fqdn) for item in found])
         return entry
 
-    def attempt(self, module, session, vm, destination, command):
-        """(outcome: moved | incompatible | failed, why, fix, incompatibilities) of one Move-VM."""
-        try:
-            result = session.run([command], read_only=False, check=False)
-        except OutcomeUnknownError as exc:
-            return ('moved' if self.arrived(vm, destination) else 'failed'), exc.message, 'the move is tried again', []
-        except HostError as exc:
-            return 'failed', exc.message, 'check that the source answers (hyperv.mobility.host_info)', []
+    def attempt(self, session, vm, destination):
+        """(outcome: moved | incompatible | failed | timed_out, why, fix, incompatibilities) of one Move-VM, waited for at most
+        move_timeout seconds."""
+        command = reads.for_vm(Command('Move-VM', self.move_parameters(destination)), vm.vm_id)
+        waited = run_within(lambda: session.run([command], read_only=False, check=False), self.params['move_timeout'])
+        if not waited.finished:
+            return ('timed_out', 'Move-VM did not finish within move_timeout (%d seconds); Hyper-V goes on with the move on %s'
+                    % (self.params['move_timeout'], self.source),
+                    'check where the VM is (hyperv.mobility.host_info) before draining again, or give a longer move_timeout', [])
+        if isinstance(waited.error, OutcomeUnknownError):
+            return ('moved' if self.arrived(vm, destination) else 'failed'), waited.error.message, 'the move is tried again', []
+        if isinstance(waited.error, HostError):
+            return 'failed', waited.error.message, 'check that the source answers (hyperv.mobility.host_info)', []
+        if waited.error is not None:
+            raise waited.error
+        result = waited.result
         if not result.errors:
             return 'moved', None, None, []
         found = incompatibilities_of(result)
@@ -403,26 +413,46 @@ class HostDrain(Resource):
         return any(str(item.get('Id')).lower() == vm.vm_id for item in now.of_type(HV + 'VirtualMachine'))
 
     def move_all(self, module, moves, destinations):
+        """Move every VM, in parallel within the limits. A failed move gives its slots back while it waits for its retry; a move
+        that runs past move_timeout is left to Hyper-V, and its worker goes on with a new session (the old one still waits)."""
         by_name = dict((host.name, host) for host in destinations)
         slots = MoveSlots(self.source, self.source_limit, dict((host.name, host.max_moves) for host in destinations),
                           [(vm, destination.name) for vm, destination in moves], time.monotonic)
+        progress = dict((vm.vm_id, dict(attempts=0, delay=self.params['retry_delay'], started=None,
+                                        label='%s -> %s' % (describe(Command('Move-VM', {'Name': vm.name})), destination.fqdn)))
+                        for vm, destination in moves)
         entries = []
 
-        def worker():
+        def new_session():
             with self.lock:
-                session = module.peer_session(module.connection_options)
+                return module.peer_session(module.connection_options)
+
+        def worker():
+            session = new_session()
             while True:
                 move = slots.take()
                 if move is None:
                     return
                 vm, name = move
+                state = progress[vm.vm_id]
                 try:
-                    entry = self.move_one(module, session, vm, by_name[name])
+                    if state['started'] is None:
+                        state['started'] = time.monotonic()
+                        with self.lock:
+                            module.journal.plan([state['label']])
+                    state['attempts'] += 1
+                    outcome, why, fix, found = self.attempt(session, vm, by_name[name])
+                    if outcome == 'timed_out':
+                        session = new_session()
+                    if outcome == 'failed' and state['attempts'] <= self.params['retries']:
+                        slots.retry_later(move, state['delay'])
+                        state['delay'] *= 2
+                        continue
+                    entry = self.finish(module, vm, by_name[name], state, outcome, why, fix, found)
                 except Exception as exc:  # pylint: disable=broad-except  # one VM's unexpected error must not hide the others' results
                     entry = self.entry(vm, 'failed', destination=by_name[name].fqdn, reason='%s: %s' % (type(exc).__name__, exc),
-                                       fix='run the task again; report the error if it repeats')
-                finally:
-                    slots.done(name)
+                                       fix='run the task again; report the error if it repeats', attempts=state['attempts'])
+                slots.done(name)
                 with self.lock:
                     entries.append(entry)
 
@@ -494,6 +524,7 @@ ARGUMENT_SPEC = dict(
     include_storage=dict(type='bool', default=False),
     retries=dict(type='int', default=2),
     retry_delay=dict(type='float', default=5),
+    move_timeout=dict(type='int', default=1800),
     # The shared spec of several destinations, required here (there is no single destination to give instead).
     destinations=dict(DESTINATIONS_ARGUMENT_SPEC['destinations'], required=True),
     destination_connections=DESTINATIONS_ARGUMENT_SPEC['destination_connections'],

@@ -56,6 +56,8 @@ class MigrationLab:
     dc: typing.Any
     hosts: list[dict]
     seeded_vms: dict = dataclasses.field(default_factory=dict)
+    # Each host's processors as the lab starts them (manufacturer, model): reset() restores them.
+    seeded_processors: dict = dataclasses.field(default_factory=dict)
 
     def stop(self) -> None:
         self.server.stop()
@@ -71,7 +73,7 @@ class MigrationLab:
         """Baseline settings, the seeded VMs back where they were, Windows Server 2022, no delegation."""
         self.configure_pair()
         for host in self.hosts:
-            self.control.patch_host(host['name'], vms=self.seeded_vms[host['name']], os_release='2022')
+            self.control.patch_host(host['name'], vms=self.seeded_vms[host['name']], os_release='2022', **self.seeded_processors[host['name']])
         self.clear_delegation()
         for host in self.world.hosts:          # the purges of the reset are not the test's
             host.system_tickets.purges.clear()
@@ -177,8 +179,10 @@ def start_migration_lab(state_dir: Path, dc, host_count: int = 3) -> MigrationLa
            'dc': {'server': dc.address, 'admin_user': dc.admin_user, 'admin_password': dc.admin_password, 'ca_path': dc.ca_path}}
     inventory_path = state_dir / 'inventory.yml'
     inventory_path.write_text(yaml.safe_dump(build_inventory(lab), sort_keys=False), encoding='utf-8')
+    processors = {host.name: {'processor_manufacturer': host.processor_manufacturer, 'processor_model': host.processor_model}
+                  for host in world.hosts}
     return MigrationLab(world=world, server=server, control=LabControl(f'http://127.0.10.254:{ports["control"]}'), inventory_path=inventory_path,
-                        dc=dc, hosts=hosts)
+                        dc=dc, hosts=hosts, seeded_processors=processors)
 
 
 @pytest.fixture(scope='module', name='pair_lab')

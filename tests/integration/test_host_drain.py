@@ -7,6 +7,7 @@ Samba DC). The moves in flight are counted from the lab's own records of every m
 from __future__ import annotations
 
 import json
+import time
 import uuid
 
 import pytest
@@ -43,7 +44,7 @@ def vm(name, state='Running', memory_gb=2, vm_id=None, version='10.0'):
 
 
 def drain_play(name, check_mode=False, **options):
-    task = {'name': name, 'hyperv.mobility.host_drain': dict(destinations=list(PEERS), include_storage=True, retry_delay=0.2, **options),
+    task = {'name': name, 'hyperv.mobility.host_drain': dict(dict(destinations=list(PEERS), include_storage=True, retry_delay=0.2), **options),
             'ignore_errors': True}
     if check_mode:
         task['check_mode'] = True
@@ -111,6 +112,50 @@ def test_a_failed_move_is_tried_again_and_the_attempts_are_reported(run_playbook
     assert result.get('failed') is not True, result.get('msg')
     assert sorted(entry['attempts'] for entry in result['vms']) == [1, 2]
     assert drain_lab.vm_names('hv01') == []
+
+
+def test_a_move_waiting_for_its_retry_holds_no_slot(run_playbook, drain_lab):
+    """hv01 moves one VM at a time. The largest VM's first move fails; while it waits for its retry, the smaller VM takes the
+    slot and moves, then the largest moves (the lab's records give the order, not timings)."""
+    drain_lab.control.patch_host('hv01', vms=[vm('big', memory_gb=4), vm('small', memory_gb=2)], failing_commands={'Move-VM': 1},
+                                 migration={'maximum_vm_migrations': 1})
+    result = run_playbook(drain_play('drain', retries=1, retry_delay=3), inventory=drain_lab.inventory_path).task('drain')['hv01']
+    assert result.get('failed') is not True, result.get('msg')
+    assert {entry['name']: entry['attempts'] for entry in result['vms']} == {'big': 2, 'small': 1}
+    moved = sorted(drain_lab.control.migrations(), key=lambda record: record['started'])
+    assert [record['vm_name'] for record in moved] == ['small', 'big'] and all(record['result'] == 'moved' for record in moved)
+    assert result['peak_in_flight']['hv01.hvlab.test'] == 1
+
+
+def test_moves_past_move_timeout_are_reported_and_left_to_hyper_v(run_playbook, drain_lab):
+    """move_timeout bounds each Move-VM: a move still running then is reported (failed, not tried again) and Hyper-V finishes it."""
+    drain_lab.control.patch_host('hv01', vms=[vm('slow'), vm('web', state='Off')])
+    drain_lab.control.patch_host('hv02', vms=[])
+    saved = drain_lab.world.migration_seconds
+    drain_lab.control.set_migration_time(4.0)        # every move takes 4 s in the lab; move_timeout is 2 s
+    try:
+        result = run_playbook(drain_play('drain', move_timeout=2, pin={'slow': 'hv02', 'web': 'hv03'}),
+                              inventory=drain_lab.inventory_path).task('drain')['hv01']
+        by_name = {entry['name']: entry for entry in result['vms']}
+        assert result.get('failed') is True and '2 of 2 VMs stay on hv01.hvlab.test' in result['msg']
+        for name in ('slow', 'web'):
+            assert by_name[name]['result'] == 'failed' and by_name[name]['attempts'] == 1
+            assert 'did not finish within move_timeout (2 seconds)' in by_name[name]['reason'] and 'host_info' in by_name[name]['fix']
+    finally:
+        for _unused in range(100):                   # Hyper-V goes on with the moves: the lab finishes them
+            if all(record['finished'] is not None for record in drain_lab.control.migrations()):
+                break
+            time.sleep(0.2)
+        drain_lab.control.set_migration_time(saved)
+    assert sorted(record['vm_name'] for record in drain_lab.control.migrations()) == ['slow', 'web']
+    assert drain_lab.vm_names('hv02') == ['slow'] and 'web' in drain_lab.vm_names('hv03')
+
+
+def test_move_timeout_must_be_a_positive_number_of_seconds(run_playbook, drain_lab):
+    drain_lab.control.patch_host('hv01', vms=[vm('web')])
+    result = run_playbook(drain_play('drain', move_timeout=0), inventory=drain_lab.inventory_path).task('drain')['hv01']
+    assert result.get('failed') is True and 'move_timeout must be a positive number of seconds, at most 604800 (7 days), got 0' in result['msg']
+    assert drain_lab.vm_names('hv01') == ['web'] and drain_lab.control.migrations() == []
 
 
 def test_bad_options_fail_before_any_change(run_playbook, drain_lab):

@@ -205,6 +205,28 @@ class StepOutcome(NamedTuple):
     seconds: float
 
 
+def run_within(call: Callable[[], PipelineResult], timeout: float) -> StepOutcome:
+    """Run call() (a pipeline on a host) in a daemon thread and wait for it at most timeout seconds: whether it finished, its
+    result or the error it raised, and how long it took. A host goes on with what it was sent after the wait, and the module
+    may exit while the thread still waits for it."""
+    outcome: Dict[str, Any] = {}
+
+    def worker() -> None:
+        started = time.monotonic()
+        try:
+            outcome['result'] = call()
+        except Exception as error:  # pylint: disable=broad-except  # handed to the caller, which reports it
+            outcome['error'] = error
+        outcome['seconds'] = round(time.monotonic() - started, 3)
+
+    thread = threading.Thread(target=worker, name='hyperv.mobility step', daemon=True)
+    thread.start()
+    thread.join(timeout)
+    finished = not thread.is_alive()
+    return StepOutcome(finished, outcome.get('result') if finished else None, outcome.get('error') if finished else None,
+                       outcome.get('seconds', float(timeout)) if finished else float(timeout))
+
+
 class Waited:
     """The end of a wait: the last value read, whether it finished, how long it took, and each distinct state seen."""
 
@@ -542,27 +564,14 @@ class HypervModule:
         """
         self._refuse_in_check_mode()
         self.journal.plan(step.labels)
-        outcome: Dict[str, Any] = {}
-
-        def worker() -> None:
-            started = time.monotonic()
-            try:
-                outcome['result'] = step.session.run(step.commands + step.read_back, read_only=False, check=False)
-            except Exception as error:  # pylint: disable=broad-except  # handed to the caller, which reports it
-                outcome['error'] = error
-            outcome['seconds'] = round(time.monotonic() - started, 3)
-
-        thread = threading.Thread(target=worker, name='hyperv.mobility step', daemon=True)
-        thread.start()
-        thread.join(timeout)
-        finished, error = not thread.is_alive(), outcome.get('error')
-        if not finished or isinstance(error, OutcomeUnknownError):
+        outcome = run_within(lambda: step.session.run(step.commands + step.read_back, read_only=False, check=False), timeout)
+        if not outcome.finished or isinstance(outcome.error, OutcomeUnknownError):
             self.journal.record(unknown=step.labels)
-        elif error is None:
-            self.journal.record(*self._attribute(step, outcome['result']))
+        elif outcome.result is not None:
+            self.journal.record(*self._attribute(step, outcome.result))
         else:
             self.journal.record()
-        return StepOutcome(finished, outcome.get('result'), error, outcome.get('seconds', float(timeout)))
+        return outcome
 
     # ------------------------------------------------------------------ ending
 

@@ -95,13 +95,16 @@ def _why_unplaced(vm, pinned, allowed, runs_it, free):
 
 
 class MoveSlots:
-    """The moves in flight per host, for worker threads: take() waits for a move that may start, done() frees its slots."""
+    """The moves in flight per host, for worker threads: take() waits for a move that may start, done() frees its slots, and
+    retry_later() frees them and puts the move back, to start again no sooner than its delay."""
 
     def __init__(self, source, source_limit, limits, moves, clock):
         """moves: [(vm, destination name)] in the order they should start; limits: {destination name: its limit}."""
         self.source = source
         self.limits = dict(limits, **{source: max(int(source_limit or 1), 1)})
-        self.pending = list(moves)
+        # [(vm, destination name), earliest start on clock]; a move tried again goes back to its place in the order.
+        self.pending = [[move, None] for move in moves]
+        self.order = dict((id(move[0]), number) for number, move in enumerate(moves))
         self.in_flight = dict((host, 0) for host in self.limits)
         self.condition = threading.Condition()
         self.clock = clock
@@ -114,26 +117,38 @@ class MoveSlots:
         return max(min(self.limits[self.source], len(self.pending), sum(limit for host, limit in self.limits.items() if host != self.source)), 1) \
             if self.pending else 0
 
-    def _startable(self):
+    def _startable(self, now):
         if self.in_flight[self.source] >= self.limits[self.source]:
             return None
-        return next((move for move in self.pending if self.in_flight[move[1]] < self.limits[move[1]]), None)
+        return next((entry for entry in self.pending
+                     if (entry[1] is None or entry[1] <= now) and self.in_flight[entry[0][1]] < self.limits[entry[0][1]]), None)
 
     def take(self):
-        """The next (vm, destination) whose hosts both have a free slot (waiting for one), or None when nothing is left."""
+        """The next (vm, destination) whose hosts both have a free slot and whose retry is due (waiting for one), or None when
+        nothing is left."""
         with self.condition:
             while self.pending:
-                move = self._startable()
-                if move is not None:
-                    self.pending.remove(move)
-                    self._count(move[1], 1)
-                    return move
-                self.condition.wait()
+                now = self.clock()
+                entry = self._startable(now)
+                if entry is not None:
+                    self.pending.remove(entry)
+                    self._count(entry[0][1], 1)
+                    return entry[0]
+                due = [entry[1] - now for entry in self.pending if entry[1] is not None and entry[1] > now]
+                self.condition.wait(min(due) if due else None)
             return None
 
     def done(self, destination):
         with self.condition:
             self._count(destination, -1)
+            self.condition.notify_all()
+
+    def retry_later(self, move, delay):
+        """Free the move's slots and put it back, startable again delay seconds from now."""
+        with self.condition:
+            self.pending.append([move, self.clock() + delay])
+            self.pending.sort(key=lambda entry: self.order[id(entry[0][0])])
+            self._count(move[1], -1)
             self.condition.notify_all()
 
     def _count(self, destination, step):

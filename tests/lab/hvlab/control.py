@@ -98,6 +98,12 @@ class ControlRequestHandler(http.server.BaseHTTPRequestHandler):
         if method == 'DELETE' and parts == ['migrations']:
             lab.world.clear_migrations()
             return 200, {'ok': True}
+        if method == 'POST' and parts == ['migration-time']:
+            seconds = float(body.get('seconds')) if isinstance(body, dict) and body.get('seconds') is not None else None
+            if seconds is None or not 0 <= seconds <= 3600:
+                raise ValueError('POST /migration-time body must be a JSON object with seconds, from 0 to 3600')
+            lab.world.migration_seconds = seconds
+            return 200, {'seconds': seconds}
         if parts == ['faults']:
             return self._faults(method, body)
         if method == 'POST' and parts == ['latency']:
@@ -219,6 +225,10 @@ class LabControl:
 
     def clear_migrations(self) -> None:
         self._call('DELETE', '/migrations')
+
+    def set_migration_time(self, seconds: float) -> float:
+        """How long every move transfers from now on (World.migration_seconds); answers the time set."""
+        return self._call('POST', '/migration-time', {'seconds': seconds})['seconds']
 
     def put_files(self, host: str, files: dict) -> dict:
         """Place files on a host ({path: content, or None to delete}), as win_copy would."""

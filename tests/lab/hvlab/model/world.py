@@ -212,8 +212,8 @@ def _require_choice(what: str, value, choices) -> None:
 
 _PATCHABLE = {'files', 'site_recovery', 'failing_commands', 'vmm', 'services',
               'domain', 'os_release', 'supported_vm_versions', 'default_vm_version', 'hyperv_installed', 'features',
-              'logical_processors', 'processor_manufacturer', 'processor_model', 'memory_bytes', 'clustered', 'migration', 'migration_networks', 'settings', 'vms',
-              'replica_server', 'network_addresses', 'firewall_rules', 'replication', 'system_tickets'}
+              'logical_processors', 'processor_manufacturer', 'processor_model', 'memory_bytes', 'clustered', 'migration', 'migration_networks',
+              'settings', 'vms', 'replica_server', 'network_addresses', 'firewall_rules', 'replication', 'system_tickets'}
 
 
 def canonical_interface(text: str) -> str:

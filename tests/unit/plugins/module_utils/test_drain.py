@@ -96,3 +96,30 @@ def test_slots_never_exceed_the_source_or_a_destination_limit():
                                                                   (8, {'hv02': 5}, 2, 2), (2, {'hv02': 2}, 0, 0)])
 def test_workers_are_what_can_ever_run_at_once(source_limit, limits, count, workers):
     assert MoveSlots('hv01', source_limit, limits, moves(count, list(limits)), time.monotonic).workers() == workers
+
+
+def test_a_move_waiting_for_its_retry_holds_no_slot():
+    """The backoff before a retry gives the move's slots back: another move starts meanwhile, and the retried move starts again
+    only once its delay has passed, in its place in the order."""
+    now = [100.0]
+    first, second, third = (vm('big', 8), 'hv02'), (vm('mid', 4), 'hv02'), (vm('small', 1), 'hv02')
+    slots = MoveSlots('hv01', 1, {'hv02': 1}, [first, second, third], lambda: now[0])
+    assert slots.take() is first
+    slots.retry_later(first, 30)
+    assert slots.in_flight == {'hv01': 0, 'hv02': 0}
+    assert slots.take() is second           # the retry is not due: the next move takes the slot
+    slots.done('hv02')
+    now[0] += 30
+    assert slots.take() is first            # due again, and ahead of the smaller move
+    slots.done('hv02')
+    assert slots.take() is third
+    slots.done('hv02')
+    assert slots.take() is None and slots.peak == {'hv01': 1, 'hv02': 1}
+
+
+def test_take_wakes_up_for_a_retry_that_falls_due_without_any_other_move_ending():
+    only = (vm('web', 1), 'hv02')
+    slots = MoveSlots('hv01', 2, {'hv02': 2}, [only], time.monotonic)
+    assert slots.take() is only
+    slots.retry_later(only, 0.05)
+    assert slots.take() is only and slots.pending == []
