@@ -329,8 +329,8 @@ class VmMigration(Resource):
                                 'is %s on %s (its setting is %s). Shut the VM down first, or leave processor_compatibility out to move it '
                                 'with its current setting' % (wanted, self.vm_name, state, self.source_name, bool(current)),
                                 vm=vm_view(vm), processor_compatibility=bool(current), **base)
-        parameters = {'CompatibilityForMigrationEnabled': wanted} if self.vm_id else {'VMName': [self.params['name']],
-                                                                                       'CompatibilityForMigrationEnabled': wanted}
+        parameters = {} if self.vm_id else {'VMName': [self.params['name']]}
+        parameters['CompatibilityForMigrationEnabled'] = wanted
         return Command('Set-VMProcessor', parameters)
 
     def set_processor(self, module, command, base):

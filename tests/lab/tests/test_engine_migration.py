@@ -327,8 +327,8 @@ def test_vmprocessor_takes_the_vm_object_get_vm_writes(world):
     hv01 = world.hosts[0]
     hv01.patch({'vms': {'hv01-web': {'state': 'Off'}}})
     vm_id = hv01.vms[0].vm_id
-    execution = hv01.execute([[Command('Get-VM', [('Id', vm_id)]), Command('Set-VMProcessor', [('CompatibilityForMigrationEnabled', True),
-                                                                                                  ('Passthru', None)])]], CREDSSP)
+    set_processor = Command('Set-VMProcessor', [('CompatibilityForMigrationEnabled', True), ('Passthru', None)])
+    execution = hv01.execute([[Command('Get-VM', [('Id', vm_id)]), set_processor]], CREDSSP)
     assert execution.errors == [] and execution.output[0]['CompatibilityForMigrationEnabled'] is True
     assert hv01.vms[0].processor_compatibility is True
 
