@@ -203,10 +203,13 @@ class DelegationDescriptor:
     The principals allowed to delegate to the account are the SIDs of the DACL's ACCESS_ALLOWED entries.
     """
 
-    def __init__(self, owner_sid=SID_BUILTIN_ADMINISTRATORS, group_sid=None, aces=None):
+    def __init__(self, owner_sid=SID_BUILTIN_ADMINISTRATORS, group_sid=None, aces=None, stored=None):
         self.owner_sid = owner_sid
         self.group_sid = group_sid
         self.aces = list(aces or [])
+        # The value exactly as read from AD (from_bytes), None for a descriptor built here: a write deletes this value, so the DC
+        # refuses it (noSuchAttribute) when another writer replaced the descriptor since it was read.
+        self.stored = stored
 
     @classmethod
     def for_principals(cls, sids):
@@ -247,7 +250,7 @@ class DelegationDescriptor:
                     offset += size
         except (struct.error, ValueError, IndexError) as error:
             raise ADError('%s holds a security descriptor that cannot be parsed: %s' % (ATTR_ALLOWED_TO_ACT, error))
-        return cls(owner, group, aces)
+        return cls(owner, group, aces, stored=bytes(data))
 
     def to_bytes(self):
         ace_bytes = b''.join(ace.to_bytes() for ace in self.aces)
