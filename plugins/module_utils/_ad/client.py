@@ -11,6 +11,7 @@
 Every failure is raised as ADError with a message that names the server and the account.
 """
 
+import ipaddress
 import os
 import re
 import ssl
@@ -75,6 +76,16 @@ LDAP_ATTRIBUTE_OR_VALUE_EXISTS = 20
 
 class ADError(Exception):
     """A failure talking to AD, with a message meant for the playbook's user."""
+
+
+def _is_server_address(text):
+    """A DNS name (labels of letters, digits and hyphens) or an IPv4/IPv6 address: what ldap3 takes as a server's host (it
+    reads a colon as the start of a port, and failed on anything else with a bare error)."""
+    try:
+        ipaddress.ip_address(text)
+        return True
+    except ValueError:
+        return len(text) <= 255 and all(DNS_LABEL.match(label) for label in text.rstrip('.').split('.'))
 
 
 class ADConcurrentChange(ADError):
@@ -297,6 +308,8 @@ class ADConnectionOptions:
         found = []
         if self.port is not None and not 1 <= self.port <= 65535:
             found.append('ad_port must be between 1 and 65535, got %d (AD server %s)' % (self.port, self.server))
+        if self.server and not _is_server_address(self.server):
+            found.append("ad_server must be a domain controller's DNS name or IP address, got %r" % self.server)
         if self.ca_cert and not os.path.isfile(self.ca_cert):
             found.append('ad_ca_cert %s does not exist (AD server %s)' % (self.ca_cert, self.server))
         return found
