@@ -293,4 +293,3 @@ def test_two_runs_enabling_the_same_replica_server_at_once_both_succeed(lab, run
         assert any(result['changed'] for result in results), [(result.get('msg'), result.get('changes')) for result in results]
         entry_adds = [line for result in results for line in result.get('changes', []) if line.startswith('New-VMReplicationAuthorizationEntry')]
         assert len(entry_adds) == 1, results    # the entry is reported as added by exactly one run
-

@@ -108,6 +108,7 @@ def check_authority_url(url):
         raise AzureClientError('adfs_authority_url must be the https URL of the AD FS authority, such as https://adfs.corp.example.com/adfs; '
                                'got %r' % url, kind='bad_request')
 
+
 class AzureClientError(Exception):
     """A failure the module reports as is; ``kind`` says which class it belongs to (auth, not_found, bad_request, ...)."""
 
