@@ -314,12 +314,18 @@ class ResourceBasedPlan:
         return bool(self.add or self.remove)
 
     def ldap_changes(self, descriptor):
+        """The descriptor is one value: the value read is deleted and the new one added in one modify (no REPLACE), so a
+        concurrent writer cannot be overwritten - the DC refuses the delete of a value that is no longer there (noSuchAttribute)
+        or the add of a second value to this single-valued attribute, and the task reads again (KerberosDelegation._write)."""
         if not self.changed:
             return {}
-        if not self.after_sids:
-            return {ATTR_ALLOWED_TO_ACT: [(ldap3.MODIFY_REPLACE, [])]}  # clears the attribute, as Set-ADComputer ... $null
-        base = descriptor or DelegationDescriptor()
-        return {ATTR_ALLOWED_TO_ACT: [(ldap3.MODIFY_REPLACE, [base.with_principals(self.after_sids).to_bytes()])]}
+        operations = []
+        if descriptor is not None and descriptor.stored:
+            operations.append((ldap3.MODIFY_DELETE, [descriptor.stored]))
+        if self.after_sids:
+            base = descriptor or DelegationDescriptor()
+            operations.append((ldap3.MODIFY_ADD, [base.with_principals(self.after_sids).to_bytes()]))
+        return {ATTR_ALLOWED_TO_ACT: operations}
 
 
 def allowed_sids(account):

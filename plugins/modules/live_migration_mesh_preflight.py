@@ -166,6 +166,8 @@ class MeshPreflight(Resource):
         params = self.params
         problems = []
         hosts = params['host_facts']
+        problems += ['host_facts[%r] must be the facts live_migration_mesh_facts returned for that host (a dictionary) or null, got %r'
+                     % (name, facts) for name, facts in sorted(hosts.items()) if facts is not None and not isinstance(facts, dict)]
         for index, direction in enumerate(self.directions()):
             for end in ('source', 'destination'):
                 if direction.get(end) not in hosts:

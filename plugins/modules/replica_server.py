@@ -221,6 +221,15 @@ changes:
   sample: ["Set-VMReplicationServer AllowedAuthenticationType=Kerberos ReplicationAllowedFromAnyServer=False ReplicationEnabled=True",
            "New-VMReplicationAuthorizationEntry *.corp.example.com (storage D:\\Replica, trust group CORP)",
            "Enable-NetFirewallRule VIRT-HVRHTTPL-In-TCP-NoScope"]
+applied_by_another_run:
+  description:
+    - Changes this task sent that another run (a concurrent playbook run) had made first, so the host refused them
+      (New-VMReplicationAuthorizationEntry of an entry that exists). Reading the host again showed every change in place, so
+      the task succeeded; RV(changes) lists only what this task changed.
+  returned: when a concurrent run made some of the changes
+  type: list
+  elements: str
+  sample: ["New-VMReplicationAuthorizationEntry *.corp.example.com (storage D:\\Replica, trust group CORP)"]
 not_applied:
   description:
     - When the change pipeline failed part way, the settings that still differ from what was asked, read back from
@@ -490,7 +499,15 @@ class ReplicaServer(HostResource):
         return commands
 
     def result_extras(self, before, after):
-        return {'changes': [change_line(command) for command in self.apply_commands(before, after)] if before != after else []}
+        return self.change_report(before, after, change_line)
+
+    def made_by_another_run(self, command, error):
+        """New-VMReplicationAuthorizationEntry refused for the primary server it adds: another run added that entry after this
+        task read the host (two runs enabling one Replica server at once). No source gives the error Hyper-V writes then (the
+        decompiled cmdlet passes on what the WMI method AddAuthorizationEntry returns), so any refusal naming that server counts,
+        and the skeleton's new read decides: the task succeeds only when the host then holds every change it asked for."""
+        server = command.parameters.get('AllowedPrimaryServer') if command.name == 'New-VMReplicationAuthorizationEntry' else None
+        return bool(server) and server.lower() in ('%s %s' % (error.message or '', error.target or '')).lower()
 
     def validate(self):
         validate(self.params)

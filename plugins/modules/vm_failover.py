@@ -60,9 +60,16 @@ options:
       - Name of the replicated VM (the same on both sites), matched exactly (case-insensitive); wildcard characters (C(*), C(?),
         C([)) are refused.
       - Hyper-V does not require unique VM names; a name several VMs share on a site fails naming each with its id, before
-        anything changes.
+        anything changes; give O(vm_id) for such a VM.
+      - Exactly one of O(name) and O(vm_id) is required.
     type: str
-    required: true
+  vm_id:
+    description:
+      - The VM's id (a GUID, C(Get-VM | Select-Object Name, Id)), the alternative to O(name) for a VM whose name other VMs share.
+        Hyper-V Replica keeps the id on both sites, so it names the VM on each.
+      - Every command then gets the VM object C(Get-VM -Id) writes, piped into it (their C(-VM) parameter), rather than a name.
+        The test VM of V(test) has an id of its own and is still found by its name, C(<name> - Test).
+    type: str
   action:
     description: The step to bring about; see the description.
     type: str
@@ -156,6 +163,13 @@ EXAMPLES = r'''
     name: web01
     destination: hv02
     action: cleanup_test
+  when: inventory_hostname == 'hv01'
+
+- name: Test failover of one of two VMs called web01, by its id (the same on both sites)
+  hyperv.mobility.vm_failover:
+    vm_id: 0f8fad5b-d9cb-469f-a165-70867728950e
+    destination: hv02
+    action: test
   when: inventory_hostname == 'hv01'
 
 - name: Planned failover to the recovery site (web01 is turned off on hv01), replication reversed
@@ -308,7 +322,7 @@ from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_mo
     MAX_WAIT_SECONDS, Command, HostError, HypervModule, ModuleFailure, OptionError, Resource, Step, StepFailed, check_range, describe,
     describe_errors, explained)
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.validators import (
-    WILDCARD_CHARACTERS, check_port, check_thumbprint, check_vm_name, find_one_vm, normalize_thumbprint)
+    WILDCARD_CHARACTERS, check_port, check_thumbprint, check_vm_id, check_vm_name_or_id, find_one_vm, normalize_thumbprint)
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.peer_connection import (
     DESTINATION_ARGUMENT_SPEC, destination_options, refuse_destination_is_source)
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.replica_relationship import (
@@ -316,9 +330,10 @@ from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.replica_
     FAILOVER_STATES,
     explain_connection_error,
     host_fqdn,
+    relationship_of_vm,
     relationships_of,
     VM_TYPE,
-    vms_of,
+    vm_summary,
 )
 
 TEST_SUFFIX = ' - Test'
@@ -359,10 +374,15 @@ def check_recovery_point(params):
                           'Get-VMSnapshot -SnapshotType Replica lists it' % (point, ' '.join(wildcards)))
 
 
-def recovery_points_of(result, vm_name):
+def recovery_points_of(result, vm_id):
     """[{name, created}] of the VM's Replica checkpoints in a pipeline result, oldest first (Get-VMSnapshot's order)."""
     return [dict(name=item.get('Name'), created=item.get('CreationTime')) for item in result.of_type(SNAPSHOT_TYPE)
-            if str(item.get('VMName') or '').lower() == vm_name.lower()]
+            if str(item.get('VMId') or '').lower() == str(vm_id or '').lower()]
+
+
+def task_vm(params):
+    """The VM as messages name it: the task's name, or its id."""
+    return params['name'] or params['vm_id']
 
 
 class Site:
@@ -371,10 +391,11 @@ class Site:
     READ = reads.VM_REPLICATION_STATE
     READ_BACK = (Command('Get-VM'), Command('Get-VMReplication'))
 
-    def __init__(self, label, session, vm_name):
+    def __init__(self, label, session, vm_name, vm_id=None):
         self.label = label
         self.session = session
-        self.vm_name = vm_name
+        self.vm_name = vm_name      # the task's name of the VM (None with vm_id)
+        self.vm_id = vm_id          # the task's id of the VM (None with a name)
         self.contacted = False
         self.fqdn = None
         self.vm = None
@@ -388,26 +409,26 @@ class Site:
 
     def read(self, recovery_points=False):
         """The site's state, with recovery_points also the VM's recovery points (the same pipeline)."""
-        extra = [reads.recovery_checkpoints(self.vm_name)] if recovery_points else []
+        extra = [reads.recovery_checkpoints(self.vm_name, self.vm_id)] if recovery_points else []
         try:
             result = self.session.run(list(self.READ) + extra, check=False)
         except HostError as exc:
             raise self.failure(exc)
         self.absorb(result)
         if recovery_points:
-            self.recovery_points = recovery_points_of(result, self.vm_name)
+            self.recovery_points = recovery_points_of(result, self.vm['id'] if self.vm else None)
         return self
 
     def absorb(self, result):
         """Take the VM's state from the Get-VM / Get-VMReplication objects of a pipeline result."""
         self.contacted = True
         self.fqdn = host_fqdn(result) or self.fqdn
-        vms, relationships = vms_of(result), relationships_of(result)
-        find_one_vm(result.of_type(VM_TYPE), self.vm_name, None, self.name)  # a name several VMs share fails naming their ids
-        key = self.vm_name.lower()
-        self.vm = vms.get(key)
-        self.rel = relationships.get(key)
-        test = relationships.get(key + TEST_SUFFIX.lower())
+        # a name several VMs share fails naming their ids
+        found = find_one_vm(result.of_type(VM_TYPE), self.vm_name, self.vm_id, self.name)
+        self.vm = vm_summary(found) if found is not None else None
+        self.rel = relationship_of_vm(result, self.vm['id']) if self.vm else None
+        key = (self.vm['name'] if self.vm else self.vm_name or '').lower()
+        test = relationships_of(result).get(key + TEST_SUFFIX.lower()) if key else None
         self.test_vm = test['vm_name'] if test is not None and test['mode'] == 'TestReplica' else None
 
     @property
@@ -435,9 +456,9 @@ class Site:
         if not self.contacted:
             return '%s: not contacted' % self.name
         if self.vm is None:
-            return '%s: no VM %s' % (self.name, self.vm_name)
+            return '%s: no VM %s' % (self.name, self.vm_name or 'with id %s' % self.vm_id)
         if self.rel is None:
-            return '%s: VM %s (%s) without replication' % (self.name, self.vm_name, self.vm_state)
+            return '%s: VM %s (%s) without replication' % (self.name, self.vm['name'], self.vm_state)
         return '%s: %s, %s (VM %s)' % (self.name, self.mode, self.state, self.vm_state)
 
 
@@ -449,7 +470,13 @@ class FailoverPlan:
         self.source = source
         self.destination = destination
         self.steps = []
-        self.vm = {'VMName': params['name']}
+        self.vm_id = check_vm_id('vm_id', params.get('vm_id'))
+        # How the commands name the VM: by -VMName, or (vm_id) by the VM object Get-VM -Id writes, piped into them (-VM).
+        self.vm = {} if self.vm_id else {'VMName': params['name']}
+
+    def for_vm(self, command):
+        """command (built with self.vm) for the task's VM: as built, or given the VM object Get-VM -Id writes (vm_id)."""
+        return reads.for_vm(command, self.vm_id)
 
     def add(self, site, *commands):
         if self.steps and self.steps[-1][0] is site:
@@ -463,7 +490,7 @@ class FailoverPlan:
 
     def refuse(self, why):
         raise ModuleFailure("%s of VM '%s' is not possible: %s (%s; %s)" % (
-            self.params['action'], self.params['name'], why, self.source.describe_state(), self.destination.describe_state()))
+            self.params['action'], task_vm(self.params), why, self.source.describe_state(), self.destination.describe_state()))
 
     def require_replica(self, site):
         if site.rel is None:
@@ -481,7 +508,7 @@ class FailoverPlan:
 
     def plan_cleanup_test(self):
         if self.destination.test_vm is not None:
-            self.add(self.destination, Command('Stop-VMFailover', self.vm))
+            self.add(self.destination, self.for_vm(Command('Stop-VMFailover', self.vm)))
 
     def plan_unplanned(self):
         target = self.destination
@@ -494,13 +521,13 @@ class FailoverPlan:
         """Start-VMFailover on the Replica VM: from the latest recovery point, or the chosen one's checkpoint piped into it."""
         point = chosen_point(self.params)
         if point is None:
-            return Command('Start-VMFailover', dict(self.vm, **switches))
+            return self.for_vm(Command('Start-VMFailover', dict(self.vm, **switches)))
         names = [item['name'] for item in target.recovery_points or []]
         match = next((name for name in names if name.lower() == point.lower()), None)
         if match is None:
             self.refuse("recovery_point '%s' is not a recovery point of the VM on %s; it has %s" % (
                 point, target.name, ', '.join("'%s'" % name for name in names) if names else 'none'))
-        checkpoint = Command('Get-VMSnapshot', dict(self.vm, Name=match, SnapshotType='Replica'))
+        checkpoint = self.for_vm(Command('Get-VMSnapshot', dict(self.vm, Name=match, SnapshotType='Replica')))
         return checkpoint.pipe(Command('Start-VMFailover', switches))
 
     def plan_complete(self):
@@ -509,16 +536,16 @@ class FailoverPlan:
             return
         if target.state != 'FailedOverWaitingCompletion':
             self.refuse('no failover waits for completion on %s: run action=unplanned or action=planned first' % target.name)
-        self.add(target, Command('Complete-VMFailover', self.vm))
+        self.add(target, self.for_vm(Command('Complete-VMFailover', self.vm)))
 
     # ---- both sites ---------------------------------------------------------------------------------------------
     def plan_cancel(self):
         if self.destination.mode == 'Replica' and self.destination.state == 'FailedOverWaitingCompletion':
-            self.add(self.destination, Command('Stop-VMFailover', self.vm))
+            self.add(self.destination, self.for_vm(Command('Stop-VMFailover', self.vm)))
         if self.destination.mode == 'Replica' and self.destination.state == 'FailedOver':
             self.refuse('the failover on %s was completed and can no longer be cancelled' % self.destination.name)
         if self.source.mode == 'Primary' and self.source.state == 'PreparedForFailover':
-            self.add(self.source, Command('Stop-VMFailover', self.vm))
+            self.add(self.source, self.for_vm(Command('Stop-VMFailover', self.vm)))
 
     def plan_planned(self):
         self.planned_failover(self.source, self.destination)
@@ -546,10 +573,10 @@ class FailoverPlan:
                 if primary.vm_state != 'Off':
                     self.refuse("a planned failover needs the VM turned off on %s (it is %s): shut it down first; this collection does not "
                                 'stop VMs' % (primary.name, primary.vm_state))
-                self.add(primary, Command('Start-VMFailover', dict(self.vm, Prepare=True)))
+                self.add(primary, self.for_vm(Command('Start-VMFailover', dict(self.vm, Prepare=True))))
             elif primary.state != 'PreparedForFailover':
                 self.refuse('a planned failover needs replication in state Replicating on %s' % primary.name)
-            self.add(replica, Command('Start-VMFailover', self.vm))
+            self.add(replica, self.for_vm(Command('Start-VMFailover', self.vm)))
         if reverse:
             self.add(replica, self.reverse_command())
 
@@ -557,7 +584,7 @@ class FailoverPlan:
         target, former = self.destination, self.source
         if target.mode == 'Primary':
             if target.state == 'ReadyForInitialReplication' and self.params['initial_replication'] == 'network':
-                self.add(target, Command('Start-VMInitialReplication', self.vm))
+                self.add(target, self.for_vm(Command('Start-VMInitialReplication', self.vm)))
             return
         self.require_replica(target)
         if target.state not in FAILOVER_STATES:
@@ -568,21 +595,23 @@ class FailoverPlan:
         self.add(target, self.reverse_command())
         planned = former.mode == 'Primary' and former.state == 'PreparedForFailover'
         if not planned and self.params['initial_replication'] == 'network':
-            self.add(target, Command('Start-VMInitialReplication', self.vm))
+            self.add(target, self.for_vm(Command('Start-VMInitialReplication', self.vm)))
 
     def reverse_command(self):
-        parameters = dict(self.vm, Reverse=True)
+        parameters = dict(Reverse=True)
         if self.params['reverse_port'] is not None:
             parameters['ReplicaServerPort'] = self.params['reverse_port']
         if self.params['reverse_authentication'] is not None:
             parameters['AuthenticationType'] = AUTHENTICATION_NAMES[self.params['reverse_authentication']]
         if self.params['reverse_certificate_thumbprint']:
             parameters['CertificateThumbprint'] = normalize_thumbprint(self.params['reverse_certificate_thumbprint'])
-        return Command('Set-VMReplication', parameters)
+        return self.for_vm(Command('Set-VMReplication', dict(self.vm, **parameters)))
 
 
 class VmFailover(Resource):
     """One task: read the sites the action needs, plan, run each site's commands as one step (one pipeline)."""
+
+    vm_id = None  # the vm_id option, normalised by validate()
 
     def validate(self):
         params = self.params
@@ -594,20 +623,20 @@ class VmFailover(Resource):
         check_range('poll_interval', params['poll_interval'], 1, 3600, ' seconds')
         check_port('reverse_port', params['reverse_port'])
         check_thumbprint('reverse_certificate_thumbprint', params['reverse_certificate_thumbprint'])
-        check_vm_name('name', params['name'])
+        self.vm_id = check_vm_name_or_id(params)
         refuse_destination_is_source(params)
 
     def run(self, module):
         params = self.params
         destination_connection = destination_options(params)
         module.check_connection(destination_connection, prefix='destination_connection.')
-        self.source = Site(params['hyperv_host'], module.session, params['name'])
-        self.destination = Site(params['destination'], module.peer_session(destination_connection), params['name'])
+        self.source = Site(params['hyperv_host'], module.session, params['name'], self.vm_id)
+        self.destination = Site(params['destination'], module.peer_session(destination_connection), params['name'], self.vm_id)
         self.destination.read(recovery_points=params['action'] in POINT_ACTIONS)
         if params['action'] not in RECOVERY_SITE_ONLY:
             self.source.read()
         if self.destination.vm is None and params['action'] in RECOVERY_SITE_ONLY:
-            raise ModuleFailure("VM '%s' was not found on %s (the recovery site)" % (params['name'], self.destination.label))
+            raise ModuleFailure("VM '%s' was not found on %s (the recovery site)" % (task_vm(params), self.destination.label))
         before = self.snapshot()
         plan = FailoverPlan(params, self.source, self.destination).build()
         steps = [Step(site.session, commands, ['%s: %s' % (site.name, step_line(command)) for command in commands], site.READ_BACK)
@@ -642,13 +671,18 @@ class VmFailover(Resource):
         Start-VM line, self.started_vm the report."""
         params = self.params
         site = self.source if params['action'] == 'failback' else self.destination
-        name = (site.test_vm or params['name'] + TEST_SUFFIX) if params['action'] == 'test' else params['name']
-        read = reads.vm_by_name(name)
+        known = site.vm['name'] if site.vm else params['name'] or self.vm_id
+        testing = params['action'] == 'test'
+        # The test VM has an id of its own: it is found by its name, the VM by the task's name or id.
+        vm_id = None if testing else self.vm_id
+        name = (site.test_vm or known + TEST_SUFFIX) if testing else known
+        read = reads.vm_by_id(vm_id) if vm_id else reads.vm_by_name(name)
+        start = reads.for_vm(Command('Start-VM', {} if vm_id else {'Name': name}), vm_id)
         try:
-            view = self.vm_at(site, name, module.read([read], session=site.session))
+            view = self.vm_at(site, name, vm_id, module.read([read], session=site.session))
         except HostError as error:
             raise site.failure(error)
-        label = '%s: Start-VM Name=%s' % (site.name, name)
+        label = '%s: %s' % (site.name, step_line(start))
         report = dict(host=site.label, fqdn=site.fqdn, name=name, started=False, state=None, heartbeat=None, verified=None,
                       elapsed_seconds=0.0, progress=[], network_adapters=[])
         self.started_vm = report
@@ -664,7 +698,7 @@ class VmFailover(Resource):
             raise self.start_failure(refused, lines, before, elapsed)
         if view['state'] != 'Running':
             try:
-                result, = module.run_steps([Step(site.session, [Command('Start-VM', {'Name': name})], [label], read_back=[read])])
+                result, = module.run_steps([Step(site.session, [start], [label], read_back=[read])])
             except StepFailed as failed:
                 raise self.start_failure("VM '%s' could not be started on %s: %s" % (name, site.name, describe_errors(failed.result.errors)),
                                          lines, before, elapsed)
@@ -672,29 +706,29 @@ class VmFailover(Resource):
                 raise site.failure(error)
             lines.append(label)
             report['started'] = True
-            view = self.vm_at(site, name, result) or view
-        waited = heartbeat.wait_for_heartbeat(module, lambda: self.vm_at(site, name, module.read([read], session=site.session)) or view, view,
+            view = self.vm_at(site, name, vm_id, result) or view
+        waited = heartbeat.wait_for_heartbeat(module, lambda: self.vm_at(site, name, vm_id, module.read([read], session=site.session)) or view, view,
                                               params['heartbeat_timeout'], params['poll_interval'])
         report.update(waited.value, name=name, verified=waited.finished, elapsed_seconds=waited.elapsed_seconds, progress=waited.progress)
         if not waited.finished:
             raise self.start_failure(heartbeat.not_up(waited.value, site.name, params['heartbeat_timeout']), lines, before, elapsed)
         try:
-            adapters = module.read([reads.vm_network_adapters(name)], session=site.session).of_type(ADAPTER_TYPE)
+            adapters = module.read([reads.vm_network_adapters(name, vm_id)], session=site.session).of_type(ADAPTER_TYPE)
         except HostError as error:
             raise site.failure(error)
         report['network_adapters'] = [dict(name=item.get('Name'), switch=item.get('SwitchName'), addresses=list(item.get('IPAddresses') or []))
                                       for item in adapters]
 
     @staticmethod
-    def vm_at(site, name, result):
-        """The named VM's view (name, state, heartbeat) in a Get-VM result, None when it is not there."""
-        found = find_one_vm(result.of_type(heartbeat.VM_TYPE), name, None, site.name)
+    def vm_at(site, name, vm_id, result):
+        """The VM's view (name, state, heartbeat) in a Get-VM result, by vm_id or name; None when it is not there."""
+        found = find_one_vm(result.of_type(heartbeat.VM_TYPE), name, vm_id, site.name)
         return heartbeat.vm_view(found) if found is not None else None
 
     def start_failure(self, msg, lines, before, elapsed):
         """The task fails after the action: what ran stays done (changed), the VM report tells what was seen."""
         msg = "%s of VM '%s' is done (%s), but the VM is not verified up: %s" % (
-            self.params['action'], self.params['name'], '; '.join(lines) or 'nothing to do', msg)
+            self.params['action'], task_vm(self.params), '; '.join(lines) or 'nothing to do', msg)
         return ModuleFailure(msg, changed=bool(lines), steps=lines, started_vm=self.started_vm, before=before, source=self.source.view(),
                              destination=self.destination.view(), action=self.params['action'], elapsed_seconds=elapsed)
 
@@ -705,7 +739,7 @@ class VmFailover(Resource):
         return {'source': self.source.view(), 'destination': self.destination.view(), 'test_vm': self.destination.test_vm}
 
     def message(self, lines, check_mode):
-        name, action = self.params['name'], self.params['action']
+        name, action = task_vm(self.params), self.params['action']
         if not lines:
             return "%s of VM '%s': nothing to do (%s; %s)" % (action, name, self.source.describe_state(), self.destination.describe_state())
         verb = 'would run' if check_mode else 'ran'
@@ -713,7 +747,7 @@ class VmFailover(Resource):
 
     def step_failure(self, site, errors, before):
         other = self.source if site is self.destination else self.destination
-        msg = "%s of VM '%s' failed on %s: %s" % (self.params['action'], self.params['name'], site.name, describe_errors(errors))
+        msg = "%s of VM '%s' failed on %s: %s" % (self.params['action'], task_vm(self.params), site.name, describe_errors(errors))
         details = dict(errors=[error.to_dict() for error in errors], before=before, source=self.source.view(),
                        destination=self.destination.view())
         for error in errors:
@@ -728,7 +762,8 @@ class VmFailover(Resource):
 
 
 ARGUMENT_SPEC = dict(
-    name=dict(type='str', required=True),
+    name=dict(type='str'),
+    vm_id=dict(type='str'),
     action=dict(type='str', required=True, choices=ACTIONS),
     recovery_point=dict(type='str', default=LATEST),
     reverse_replication=dict(type='bool', default=True),

@@ -46,9 +46,15 @@ options:
   name:
     description:
       - Name of the VM on the task's host, matched exactly (case-insensitive); wildcard characters (C(*), C(?), C([)) are refused.
-      - Hyper-V does not require unique VM names; a name several VMs share fails naming each with its id, before anything changes.
+      - Hyper-V does not require unique VM names; a name several VMs share fails naming each with its id, before anything changes;
+        give O(vm_id) for such a VM.
+      - Exactly one of O(name) and O(vm_id) is required.
     type: str
-    required: true
+  vm_id:
+    description:
+      - The VM's id (a GUID, C(Get-VM | Select-Object Name, Id)), the alternative to O(name) for a VM whose name other VMs share.
+      - Every command then gets the VM object C(Get-VM -Id) writes, piped into it (their C(-VM) parameter), rather than a name.
+    type: str
   state:
     description:
       - V(present) - the VM replicates to O(replica_server) (created if needed, resumed if suspended or in error).
@@ -218,6 +224,11 @@ EXAMPLES = r'''
   hyperv.mobility.vm_replication:
     name: web01
     state: absent
+
+- name: Replicate one of two VMs called web01 (Hyper-V does not require unique names), by its id
+  hyperv.mobility.vm_replication:
+    vm_id: 0f8fad5b-d9cb-469f-a165-70867728950e
+    replica_server: hv02.corp.example.com
 '''
 
 RETURN = r'''
@@ -335,8 +346,8 @@ from ansible_collections.hyperv.mobility.plugins.module_utils._mobility import r
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import (
     Command, HostError, HypervModule, MAX_WAIT_SECONDS, ModuleFailure, Resource, Step, StepFailed, WaitStopped, describe, describe_errors, explained)
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.validators import (
-    APP_CONSISTENT_HOURS_RANGE, RECOVERY_HISTORY_RANGE, check_port, check_range, check_thumbprint, check_vm_name, find_one_vm, normalize_thumbprint,
-    refuse_same_host)
+    APP_CONSISTENT_HOURS_RANGE, RECOVERY_HISTORY_RANGE, check_port, check_range, check_thumbprint, check_vm_name_or_id, find_one_vm,
+    normalize_thumbprint, refuse_same_host, vm_label)
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.replica_relationship import (
     AUTHENTICATION_NAMES,
     DISK_STATEMENTS,
@@ -346,10 +357,9 @@ from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.replica_
     host_fqdn,
     iso_time,
     parse_time,
-    relationships_of,
+    relationship_of_vm,
     same_server,
     VM_TYPE,
-    vms_of,
 )
 
 DEFAULT_PORTS = {'kerberos': 80, 'certificate': 443}
@@ -403,6 +413,7 @@ class Options:
     def __init__(self, params):
         self.params = params
         self.start_time = None
+        self.vm_id = None   # the vm_id option, normalised
         self.validate()
 
     def __getitem__(self, key):
@@ -423,7 +434,7 @@ class Options:
             raise ModuleFailure('authentication=certificate needs certificate_thumbprint (the thumbprint of this host\'s certificate '
                                 'in LocalMachine\\My)')
         check_thumbprint('certificate_thumbprint', params['certificate_thumbprint'])
-        check_vm_name('name', params['name'])
+        self.vm_id = check_vm_name_or_id(params)
         if params['replica_server'] is not None:
             refuse_same_host('replica_server', params['replica_server'], 'hyperv_host', params.get('hyperv_host'))
         if params['initial_replication'] == 'export' and not params['initial_replication_path']:
@@ -448,6 +459,8 @@ class ReplicationPlan:
         self.options = options
         self.view = view
         self.vm_name = vm_name
+        # How the commands name the VM: by -VMName, or (vm_id) by nothing, the VM object Get-VM -Id writes piped in when sent.
+        self.vm = {} if options.vm_id else {'VMName': vm_name}
         self.commands = []
         self.warnings = []
         self.desired = None        # summary() shape of the relationship asked for (None = absent)
@@ -457,7 +470,7 @@ class ReplicationPlan:
         state = self.options['state']
         if state == 'absent':
             if self.view is not None:
-                self.commands.append(Command('Remove-VMReplication', {'VMName': self.vm_name}))
+                self.commands.append(Command('Remove-VMReplication', self.vm))
             return self
         if self.view is not None and self.view['mode'] != 'Primary':
             raise ModuleFailure("VM '%s' is the %s side of a replication relationship on this host (primary server: %s): replication "
@@ -494,7 +507,7 @@ class ReplicationPlan:
 
     def _create(self):
         settings = self._new_settings()
-        parameters = {'VMName': self.vm_name, 'ReplicaServerName': settings['replica_server']}
+        parameters = dict(self.vm, ReplicaServerName=settings['replica_server'])
         for key, parameter in SETTING_PARAMETERS:
             if settings[key] is None or (key in NEW_RELATIONSHIP_DEFAULTS and self.options[key] is None):
                 continue       # left to Hyper-V's default
@@ -518,7 +531,7 @@ class ReplicationPlan:
                                 "'%s' (a full initial replication follows)" % (self.vm_name, self.view['replica_server'],
                                                                                self.options['replica_server'], self.options['replica_server']),
                                 setting='replica_server')
-        self.commands.append(Command('Remove-VMReplication', {'VMName': self.vm_name}))
+        self.commands.append(Command('Remove-VMReplication', self.vm))
         self._create()
 
     # ---- existing relationship ----------------------------------------------------------------------------------
@@ -566,14 +579,14 @@ class ReplicationPlan:
             parameters['ReplicatedDiskPaths'] = [path for path in self.view['replicated_disks'] + self.view['excluded_disks']
                                                  if path.lower() not in excluded]
         if parameters:
-            self.commands.append(Command('Set-VMReplication', dict({'VMName': self.vm_name}, **parameters)))
+            self.commands.append(Command('Set-VMReplication', dict(self.vm, **parameters)))
         desired['state'] = self.options['state']
         desired['replication_state'] = self._status_commands()
         self.desired = desired
 
     def _status_commands(self):
         """Commands that bring the relationship's state where the options ask; returns the state expected afterwards."""
-        state, vm = self.view['state'], {'VMName': self.vm_name}
+        state, vm = self.view['state'], self.vm
         if self.options['state'] == 'suspended':
             if state in SUSPENDED_STATES:
                 return state
@@ -614,8 +627,8 @@ class ReplicationPlan:
         commands = []
         if scheduled is not None:
             # A pending schedule blocks Start-VMInitialReplication; stopping it puts the VM back to ready.
-            commands.append(Command('Stop-VMInitialReplication', {'VMName': self.vm_name}))
-        parameters = {'VMName': self.vm_name}
+            commands.append(Command('Stop-VMInitialReplication', self.vm))
+        parameters = dict(self.vm)
         if options['initial_replication'] == 'export':
             parameters['DestinationPath'] = options['initial_replication_path']
         if wanted is not None:
@@ -632,7 +645,8 @@ class VmReplication(Resource):
 
     def run(self, module):
         self.module = module
-        self.name = self.params['name']
+        self.name = self.params['name'] or self.options.vm_id   # the VM's name once read
+        self.vm_id = self.options.vm_id                          # the VM's id once read
         self.primary_fqdn = None
         return self.execute(self.options)
 
@@ -650,17 +664,26 @@ class VmReplication(Resource):
             raise ModuleFailure('Reading VM %s failed: %s' % (self.name, describe_errors(result.errors)),
                                 errors=[error.to_dict() for error in result.errors])
         self.primary_fqdn = host_fqdn(result) or self.params['hyperv_host']
-        find_one_vm(result.of_type(VM_TYPE), self.name, None, self.primary_fqdn)  # a name several VMs share fails naming their ids
-        vms = vms_of(result)
-        if self.name.lower() not in vms:
-            names = ', '.join(sorted(vm['name'] for vm in vms.values())) or 'none'
-            raise ModuleFailure("VM '%s' was not found on %s (VMs there: %s)" % (self.name, self.params['hyperv_host'], names))
-        self.name = vms[self.name.lower()]['name']
-        return relationships_of(result).get(self.name.lower())
+        # a name several VMs share fails naming their ids
+        vm = find_one_vm(result.of_type(VM_TYPE), self.params['name'], self.options.vm_id, self.primary_fqdn)
+        if vm is None:
+            names = ', '.join(sorted(vm_label(item) for item in result.of_type(VM_TYPE))) or 'none'
+            raise ModuleFailure("VM %s was not found on %s (VMs there: %s)" % (self.wanted(), self.params['hyperv_host'], names))
+        self.name, self.vm_id = str(vm.get('Name')), str(vm.get('Id')).lower()
+        return relationship_of_vm(result, self.vm_id)
+
+    def wanted(self):
+        """The VM as the task names it."""
+        return "'%s'" % self.params['name'] if self.options.vm_id is None else 'with id %s' % self.options.vm_id
+
+    def for_vm(self, command):
+        """command as sent: as built (by -VMName), or given the VM object Get-VM -Id writes (vm_id)."""
+        return reads.for_vm(command, self.options.vm_id)
 
     def read_relationship(self):
-        result = self.run_pipeline([Command('Get-VMReplication', {'VMName': self.name})] + list(DISK_STATEMENTS), 'reading replication of %s' % self.name)
-        return relationships_of(result).get(self.name.lower())
+        read = self.for_vm(Command('Get-VMReplication', {} if self.options.vm_id else {'VMName': self.name}))
+        result = self.run_pipeline([read] + list(DISK_STATEMENTS), 'reading replication of %s' % self.name)
+        return relationship_of_vm(result, self.vm_id)
 
     # ---- the task ----------------------------------------------------------------------------------------------
     def execute(self, options):
@@ -706,14 +729,15 @@ class VmReplication(Resource):
 
     def apply(self, plan, before, lines):
         """The plan's commands and a read-back of the relationship (with its disks), in one step (one pipeline)."""
-        step = Step(self.module.session, plan.commands, lines, read_back=[Command('Get-VMReplication')] + list(DISK_STATEMENTS))
+        step = Step(self.module.session, [self.for_vm(command) for command in plan.commands], lines,
+                    read_back=[Command('Get-VMReplication')] + list(DISK_STATEMENTS))
         try:
             result = self.module.run_steps([step])[0]
         except StepFailed as failed:
-            self.fail_with_errors(failed.result.errors, plan, before, summary(relationships_of(failed.result).get(self.name.lower())))
+            self.fail_with_errors(failed.result.errors, plan, before, summary(relationship_of_vm(failed.result, self.vm_id)))
         except HostError as exc:
             self.module.fail_from_error(exc, msg='changing replication of %s: %s' % (self.name, exc.message))
-        return relationships_of(result).get(self.name.lower())
+        return relationship_of_vm(result, self.vm_id)
 
     def test_connection(self, plan):
         """Would the Replica server accept this primary? Asked before Enable-VMReplication (Test-VMReplicationConnection only reads)."""
@@ -777,7 +801,8 @@ class VmReplication(Resource):
 
 
 ARGUMENT_SPEC = dict(
-    name=dict(type='str', required=True),
+    name=dict(type='str'),
+    vm_id=dict(type='str'),
     state=dict(type='str', choices=['present', 'absent', 'suspended'], default='present'),
     replica_server=dict(type='str'),
     replica_port=dict(type='int'),

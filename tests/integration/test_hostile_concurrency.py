@@ -93,3 +93,41 @@ def test_a_network_another_run_adds_between_read_and_write_converges(run_playboo
     assert result['after']['networks'] == [{'subnet': '192.168.10.0/24', 'priority': 1}]
     assert 'Another run changed' in str(result['warnings'])
     assert pair_lab.control.host_state(host)['migration_networks'] == [{'subnet': '192.168.10.0/24', 'priority': 1}]
+
+
+FRESH_REPLICA_SERVER = {'enabled': False, 'allowed_authentication_type': 'Kerberos', 'kerberos_port': 80, 'certificate_port': 443,
+                        'certificate_thumbprint': None, 'allow_any_server': True,
+                        'default_storage_location': 'C:\\ProgramData\\Microsoft\\Windows\\Hyper-V', 'authorization_entries': []}
+ENTRY_LINE = 'New-VMReplicationAuthorizationEntry *.hvlab.test (storage D:\\Replica, trust group HVLAB)'
+
+
+@pytest.mark.parametrize('host', ['hv01', 'hv02'], ids=['psrp', 'winrm'])
+def test_an_authorization_entry_another_run_adds_between_read_and_write_converges(run_playbook, pair_lab, monkeypatch, host):
+    """replica_server: "another run" adds the entry just before this task's New-VMReplicationAuthorizationEntry, which the lab
+    refuses (an entry for that primary server exists); the task reads again, finds every change in place and succeeds,
+    reporting the entry as applied by another run. tests/integration/test_replica_server.py races two real runs."""
+    real_new = lab_cmdlets.REGISTRY['new-vmreplicationauthorizationentry']
+    raced = []
+    entry = {'allowed_primary_server': '*.hvlab.test', 'replica_storage_location': 'D:\\Replica', 'trust_group': 'HVLAB'}
+
+    def another_run_adds_first(ctx):
+        if not raced:
+            raced.append(ctx.host.name)
+            ctx.host.replica_server.authorization_entries.append(dict(entry))
+        real_new(ctx)
+
+    monkeypatch.setitem(lab_cmdlets.REGISTRY, 'new-vmreplicationauthorizationentry', another_run_adds_first)
+    pair_lab.control.patch_host(host, replica_server=FRESH_REPLICA_SERVER)
+    try:
+        task = {'hyperv.mobility.replica_server': {'state': 'enabled', 'authentication': 'kerberos', 'kerberos_port': 80, 'authorization_entries': [
+            {'primary_server': '*.hvlab.test', 'storage_location': 'D:\\Replica', 'trust_group': 'HVLAB'}]}}
+        done = run_playbook([{'hosts': host, 'gather_facts': False, 'tasks': [task]}], inventory=pair_lab.inventory_path)
+        assert done.rc == 0, done.stdout[-4000:]
+        assert raced == [host]
+        result = done.task('hyperv.mobility.replica_server')[host]
+        assert result['changed'] is True and result['applied_by_another_run'] == [ENTRY_LINE], result
+        assert ENTRY_LINE not in result['changes'] and any(line.startswith('Set-VMReplicationServer') for line in result['changes'])
+        assert 'Another run changed' in str(result['warnings'])
+        assert pair_lab.control.host_state(host)['replica_server']['authorization_entries'] == [entry]
+    finally:
+        pair_lab.control.patch_host(host, replica_server=FRESH_REPLICA_SERVER)

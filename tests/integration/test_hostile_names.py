@@ -2,8 +2,9 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Hostile names against lab hosts over psrp (hv01) and winrm (hv02) (issue 21 classes 2, 4 and 8).
 
-- Hyper-V does not require unique VM names: with two VMs of one name on a host, vm_start, vm_migrate and vm_replication fail
-  naming both ids and change nothing; vm_id starts (or moves) exactly the VM it names.
+- Hyper-V does not require unique VM names: with two VMs of one name on a host, vm_start, vm_migrate, vm_replication and
+  vm_failover fail naming both ids and change nothing; vm_id starts (moves, replicates, fails over) exactly the VM it names, the
+  lab binding the VM object Get-VM -Id writes to the -VM parameter of each cmdlet piped into, as Hyper-V does.
 - Control characters in a VM or server name are refused naming the option before any request reaches a host, so both
   transports behave the same (over psrp they once crashed the reply parsing).
 - A destination that is the source itself is refused ("same host") before any request.
@@ -16,7 +17,7 @@ import uuid
 
 import pytest
 
-from vm_replication_lab import reset_replication
+from vm_replication_lab import make_replica_server, relationship, reset_replication, writes
 
 HOSTS = ('hv01', 'hv02')  # psrp, winrm
 CONTROL_CHARACTERS = ['\x00', '\x01', '\x08', '\x0b', '\x1b', '\ufffe']
@@ -91,6 +92,46 @@ def test_vm_migrate_and_vm_replication_refuse_a_shared_name_before_any_write(hos
     commands = lab.control.counters()['hv01']['commands']
     assert 'Move-VM' not in commands and not any(name.startswith(('Enable-', 'Set-', 'Start-')) for name in commands), commands
     assert sorted(vm['name'] for vm in lab.control.host_state('hv01')['vms']).count('hv01-web') == 2
+
+
+def test_vm_replication_and_vm_failover_by_vm_id_when_two_vms_share_the_name(hosts, run_playbook):
+    """hv01 (psrp) replicates the second of two VMs called hv01-app to hv02 (winrm), then fails it over, both by its id."""
+    lab = hosts
+    make_replica_server(lab, 'hv01')
+    make_replica_server(lab, 'hv02')
+    first, second = twin(lab, 'hv01', 'hv01-app')
+    lab.control.reset_counters()
+    replicate = dict(vm_id=second.upper(), replica_server='hv02.hvlab.test', recovery_history=2)
+    run = run_playbook(play('hv01', task('vm_replication', 'replicate', **replicate), task('vm_replication', 'again', **replicate)),
+                       inventory=lab.inventory_path)
+    created, again = run.task('replicate')['hv01'], run.task('again')['hv01']
+    assert created.get('failed') is not True and created['changed'] is True, created
+    assert created['commands'][0].startswith('Enable-VMReplication ReplicaServerName=hv02.hvlab.test'), created['commands']
+    assert again.get('failed') is not True and again['changed'] is False, again
+    side = relationship(lab, 'hv01', 'hv01-app')
+    assert side['vm_id'] == second and side['mode'] == 'Primary', side
+    assert len(lab.control.host_state('hv01')['replication']['relationships']) == 1, 'the other hv01-app does not replicate'
+    lab.control.replication(advance_seconds=200)
+    assert relationship(lab, 'hv01', 'hv01-app')['state'] == 'Replicating'
+
+    lab.control.reset_counters()
+    failover = dict(destination='hv02', action='planned')
+    run = run_playbook(play('hv01', task('vm_failover', 'by name', name='hv01-app', **failover)), inventory=lab.inventory_path)
+    refused = run.task('by name')['hv01']
+    assert refused['failed'] is True and refused['msg'].startswith("VM name 'hv01-app' matches 2 VMs on hv01.hvlab.test"), refused
+    assert first in refused['msg'] and second in refused['msg'], refused['msg']
+    assert writes(lab, 'hv01') == {} and writes(lab, 'hv02') == {}
+
+    run = run_playbook(play('hv01', task('vm_failover', 'by id', vm_id=second, **failover), task('vm_failover', 'again', vm_id=second, **failover)),
+                       inventory=lab.inventory_path)
+    done, rerun = run.task('by id')['hv01'], run.task('again')['hv01']
+    piped = 'Get-VM Id=%s | ' % second
+    assert done.get('failed') is not True and done['steps'] == [
+        'hv01.hvlab.test: ' + piped + 'Start-VMFailover -Prepare -Confirm:$false', 'hv02.hvlab.test: ' + piped + 'Start-VMFailover -Confirm:$false',
+        'hv02.hvlab.test: ' + piped + 'Set-VMReplication -Reverse'], done['msg']
+    assert rerun.get('failed') is not True and rerun['changed'] is False, rerun
+    assert (relationship(lab, 'hv01', 'hv01-app')['mode'], relationship(lab, 'hv02', 'hv01-app')['mode']) == ('Replica', 'Primary')
+    assert relationship(lab, 'hv02', 'hv01-app')['vm_id'] == second
 
 
 @pytest.mark.parametrize('character', CONTROL_CHARACTERS, ids=lambda character: 'U+%04X' % ord(character))

@@ -334,3 +334,80 @@ def test_delegation_on_a_domain_controller_account_is_refused_naming_it(playbook
     assert delegation_of(samba_dc, samba_dc.host_name)['services'] == before['services']
     krbtgt = playbooks.run(dict(computer=pair[0], services=['krbtgt/%s' % samba_dc.realm]))
     assert krbtgt['failed'] is True and 'krbtgt' in krbtgt['msg'] and delegation_of(samba_dc, pair[0])['services'] == []
+
+
+# ---- resource-based delegation written by two runs at once (issue 21 class 5) -------------------------------------------
+class _Module:
+    """What KerberosDelegation needs of an Ansible module, for driving two runs in one process against the real DC."""
+
+    def __init__(self, **params):
+        self.params = dict(mode='resource_based', services=None, protocol_transition=False, state='present', purge=False, **params)
+        self.check_mode = False
+        self.warnings = []
+
+    def warn(self, message):
+        self.warnings.append(message)
+
+    @staticmethod
+    def run_write(_label, action, refused=()):  # pylint: disable=unused-argument
+        return action()
+
+
+class _OvertakenClient:
+    """An ADClient whose first modify is overtaken: another run writes the same account between this run's read and its write."""
+
+    def __init__(self, client, other_write):
+        self.client = client
+        self.other_write = other_write
+        self.refusals = []
+
+    def __getattr__(self, name):
+        return getattr(self.client, name)
+
+    def modify(self, account, changes):
+        if self.other_write is not None:
+            other_write, self.other_write = self.other_write, None
+            other_write()
+        try:
+            return self.client.modify(account, changes)
+        except Exception as refused:
+            self.refusals.append(refused)
+            raise
+
+
+@pytest.mark.parametrize('existing', [False, True], ids=['no descriptor yet', 'a descriptor already'])
+def test_resource_based_two_runs_adding_different_principals_at_once_keep_both(samba_dc, pair, existing, collections_root, monkeypatch):
+    """The descriptor is one value: the task deletes the value it read and adds its new one in one modify, so the DC refuses the
+    write another run overtook (the value read is gone, or a second value for this single-valued attribute), and the task
+    reads again and merges. Against the real Samba DC: both principals end up present, each reported by its own run."""
+    monkeypatch.syspath_prepend(str(collections_root))   # the two runs are driven in this process, over the module's own code
+    from ansible_collections.hyperv.mobility.plugins.module_utils._ad.client import (  # pylint: disable=import-outside-toplevel
+        ADClient, ADConcurrentChange, ADConnectionOptions)
+    from ansible_collections.hyperv.mobility.plugins.modules.kerberos_delegation import KerberosDelegation  # pylint: disable=import-outside-toplevel
+
+    resource, first = pair
+    second, third = (f'kd{next(_names):03d}' for _unused in range(2))
+    for name in (second, third):
+        samba_dc.add_computer(name, f'{name}.{samba_dc.dns_domain}')
+    options = ADConnectionOptions.from_params(dict(ad_server=samba_dc.address, ad_username=samba_dc.admin_user, ad_password=samba_dc.admin_password,
+                                                   ad_ca_cert=samba_dc.ca_path, ad_auth='simple', ad_tls='ldaps', ad_validate_certs=True))
+    already = [third] if existing else []
+    if existing:
+        with ADClient(options) as client:
+            KerberosDelegation(_Module(computer=resource, migration_peers=already), client).run()
+    with ADClient(options) as this_client, ADClient(options) as other_client:
+        other = _Module(computer=resource, migration_peers=already + [second])
+        other_result = {}
+        overtaken = _OvertakenClient(this_client, lambda: other_result.update(KerberosDelegation(other, other_client).run()))
+        this = _Module(computer=resource, migration_peers=already + [first])
+        result = KerberosDelegation(this, overtaken).run()
+    assert other_result['changed'] is True and other_result['principals_added'] == [f'{second.upper()}$'], other_result
+    assert len(overtaken.refusals) == 1 and isinstance(overtaken.refusals[0], ADConcurrentChange), overtaken.refusals
+    # The DC's answer: noSuchAttribute (16) for the delete of the value read, attributeOrValueExists (20) for a second value.
+    refusal = str(overtaken.refusals[0])
+    assert ('noSuchAttribute' if existing else 'attributeOrValueExists') in refusal, refusal
+    assert result['changed'] is True and result['principals_added'] == [f'{first.upper()}$'], result
+    expected = sorted(f'CN={name.upper()},CN=Computers,{samba_dc.base_dn}' for name in already + [first, second])
+    seen = delegation_of(samba_dc, resource)
+    assert sorted(seen['principals']) == expected, seen['text']
+    assert len(ldb_attribute(samba_dc, resource, 'msDS-AllowedToActOnBehalfOfOtherIdentity')) == 1, 'one descriptor value'

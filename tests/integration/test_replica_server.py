@@ -10,6 +10,8 @@ the lab's Enable-NetFirewallRule without a selector enables every rule, as Windo
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 HTTP_RULE = 'VIRT-HVRHTTPL-In-TCP-NoScope'
@@ -253,3 +255,41 @@ def test_unknown_certificate_is_the_hosts_error_quoted(lab, run_playbook):
     server, rules = replica_server_of(lab, host)
     assert (server['allowed_authentication_type'], server['enabled']) == ('Kerberos', False)
     assert rules == dict(UNRELATED_RULES, **{HTTP_RULE: False, HTTPS_RULE: True})
+
+
+def test_two_runs_enabling_the_same_replica_server_at_once_both_succeed(lab, run_playbook):
+    """Two runs of one play at once, over psrp (hv01) and winrm (hv02), the hosts slowed down so that both read before either
+    writes. Set-VMReplicationServer with the values the other run just set is no error (the decompiled cmdlet writes the
+    settings it is given, compared with nothing), and the authorization entry the other run added first is taken as its change
+    (issue 21 class 5): both runs succeed, the server is configured once, and what each run reports it changed is on the host."""
+    for host in lab.hosts:
+        lab.control.set_latency(host['name'], 150)
+    start = threading.Barrier(2)
+    runs = [None, None]
+
+    def run(index):
+        start.wait()
+        runs[index] = run_playbook(play(KERBEROS_WITH_ENTRY), inventory=lab.inventory_path)
+
+    threads = [threading.Thread(target=run, args=(index,)) for index in range(2)]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        for host in lab.hosts:
+            lab.control.set_latency(host['name'], 0)
+    for done in runs:
+        assert done.rc == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    for host in lab.hosts:
+        server, rules = replica_server_of(lab, host['name'])
+        assert server['enabled'] is True and server['allow_any_server'] is False
+        assert server['authorization_entries'] == [{'allowed_primary_server': '*.hvlab.test', 'replica_storage_location': 'D:\\Replica',
+                                                    'trust_group': 'HVLAB'}]
+        assert rules[HTTP_RULE] is True
+        results = [done.task('configure')[host['name']] for done in runs]
+        assert not any(result.get('failed') for result in results), [result.get('msg') for result in results]
+        assert any(result['changed'] for result in results), [(result.get('msg'), result.get('changes')) for result in results]
+        entry_adds = [line for result in results for line in result.get('changes', []) if line.startswith('New-VMReplicationAuthorizationEntry')]
+        assert len(entry_adds) == 1, results    # the entry is reported as added by exactly one run

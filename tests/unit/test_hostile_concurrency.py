@@ -208,3 +208,23 @@ def test_live_migration_reports_the_changes_another_run_made_apart_from_its_own(
                       'applied_by_another_run': ['Add-VMMigrationNetwork 10.5.0.0/16 (priority 2)']}
     settings.applied_elsewhere = ()
     assert 'applied_by_another_run' not in settings.result_extras(before, after)
+
+
+def test_resource_based_changes_delete_the_descriptor_read_and_add_the_new_one_never_replace():
+    """msDS-AllowedToActOnBehalfOfOtherIdentity is one value: REPLACE would overwrite what a concurrent run wrote since the read.
+    Deleting the value read makes the DC refuse the write when it changed (noSuchAttribute); with none read, a concurrent
+    value makes the add a second value of a single-valued attribute (attributeOrValueExists, both seen from Samba)."""
+    from ansible_collections.hyperv.mobility.plugins.module_utils._ad.client import ATTR_ALLOWED_TO_ACT, DelegationDescriptor
+    from ansible_collections.hyperv.mobility.plugins.modules.kerberos_delegation import ResourceBasedPlan
+
+    first, second = 'S-1-5-21-1-2-3-1101', 'S-1-5-21-1-2-3-1102'
+    stored = DelegationDescriptor.for_principals([first]).to_bytes()
+    read = DelegationDescriptor.from_bytes(stored)
+    assert read.stored == stored and DelegationDescriptor.for_principals([first]).stored is None
+    changes = ResourceBasedPlan([first], [second], 'present', False, True).ldap_changes(read)[ATTR_ALLOWED_TO_ACT]
+    assert [operation for operation, _values in changes] == [ldap3.MODIFY_DELETE, ldap3.MODIFY_ADD]
+    assert changes[0][1] == [stored] and DelegationDescriptor.from_bytes(changes[1][1][0]).principal_sids == [first, second]
+    assert ResourceBasedPlan([first], [], 'absent', False, False).ldap_changes(read) == {ATTR_ALLOWED_TO_ACT: [(ldap3.MODIFY_DELETE, [stored])]}
+    fresh = ResourceBasedPlan([], [second], 'present', False, True).ldap_changes(None)[ATTR_ALLOWED_TO_ACT]
+    assert [operation for operation, _values in fresh] == [ldap3.MODIFY_ADD]
+    assert ResourceBasedPlan([first], [first], 'present', False, True).ldap_changes(read) == {}

@@ -118,6 +118,20 @@ CASES = [
     ('kerberos_delegation', dict(AD, computer='hv01', services=['KRBTGT/corp']), 'krbtgt'),
     ('kerberos_delegation', dict(AD, computer='HV01$', migration_peers=['hv02', 'hv01.corp.example.com']),
      "migration_peers[1] 'hv01.corp.example.com' and computer 'HV01$' are the same host"),
+    # Found by tests/unit/test_hostile_properties.py: each ended as "unexpected error" (a library's bare exception) before.
+    ('host_info', dict(HOST, hyperv_auth='basic', hyperv_password=SECRET), 'hyperv_auth=basic over psrp needs hyperv_user (host hv01)'),
+    ('host_info', dict(HOST, hyperv_transport='winrm', hyperv_auth='ntlm', hyperv_user='admin', hyperv_password=None),
+     'hyperv_auth=ntlm over winrm needs hyperv_password'),
+    ('host_info', dict(HOST, hyperv_connection_timeout=True), 'hyperv_connection_timeout must be a number, not a boolean (True)'),
+    ('live_migration', dict(HOST, networks=[{'subnet': '10.0.0.0/24', 'priority': False}]), 'networks[0].priority must be a number, not a boolean'),
+    ('kerberos_delegation', dict(AD, ad_server="{'': ''}", computer='hv01', services=['cifs/hv02']),
+     "ad_server must be a domain controller's DNS name or IP address, got \"{'': ''}\""),
+    ('asr_hyperv_site_info', dict(vault_name='v', resource_group='rg', subscription_id=GUID, auth_source='env', client_id=GUID, secret=SECRET,
+                                  tenant='{'), "tenant must be a tenant id (a GUID) or a domain name"),
+    ('asr_hyperv_site_info', dict(vault_name='v', resource_group='rg', subscription_id=GUID, auth_source='env', client_id=GUID, secret=SECRET,
+                                  adfs_authority_url='A:'), 'adfs_authority_url must be the https URL of the AD FS authority'),
+    ('live_migration_mesh_preflight', dict(AD, host_facts={'hv01': 'up', 'hv02': None}),
+     "host_facts['hv01'] must be the facts live_migration_mesh_facts returned for that host (a dictionary) or null, got 'up'"),
 ]
 
 

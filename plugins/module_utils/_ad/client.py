@@ -11,6 +11,7 @@
 Every failure is raised as ADError with a message that names the server and the account.
 """
 
+import ipaddress
 import os
 import re
 import ssl
@@ -75,6 +76,16 @@ LDAP_ATTRIBUTE_OR_VALUE_EXISTS = 20
 
 class ADError(Exception):
     """A failure talking to AD, with a message meant for the playbook's user."""
+
+
+def _is_server_address(text):
+    """A DNS name (labels of letters, digits and hyphens) or an IPv4/IPv6 address: what ldap3 takes as a server's host (it
+    reads a colon as the start of a port, and failed on anything else with a bare error)."""
+    try:
+        ipaddress.ip_address(text)
+        return True
+    except ValueError:
+        return len(text) <= 255 and all(DNS_LABEL.match(label) for label in text.rstrip('.').split('.'))
 
 
 class ADConcurrentChange(ADError):
@@ -203,10 +214,13 @@ class DelegationDescriptor:
     The principals allowed to delegate to the account are the SIDs of the DACL's ACCESS_ALLOWED entries.
     """
 
-    def __init__(self, owner_sid=SID_BUILTIN_ADMINISTRATORS, group_sid=None, aces=None):
+    def __init__(self, owner_sid=SID_BUILTIN_ADMINISTRATORS, group_sid=None, aces=None, stored=None):
         self.owner_sid = owner_sid
         self.group_sid = group_sid
         self.aces = list(aces or [])
+        # The value exactly as read from AD (from_bytes), None for a descriptor built here: a write deletes this value, so the DC
+        # refuses it (noSuchAttribute) when another writer replaced the descriptor since it was read.
+        self.stored = stored
 
     @classmethod
     def for_principals(cls, sids):
@@ -247,7 +261,7 @@ class DelegationDescriptor:
                     offset += size
         except (struct.error, ValueError, IndexError) as error:
             raise ADError('%s holds a security descriptor that cannot be parsed: %s' % (ATTR_ALLOWED_TO_ACT, error))
-        return cls(owner, group, aces)
+        return cls(owner, group, aces, stored=bytes(data))
 
     def to_bytes(self):
         ace_bytes = b''.join(ace.to_bytes() for ace in self.aces)
@@ -294,6 +308,8 @@ class ADConnectionOptions:
         found = []
         if self.port is not None and not 1 <= self.port <= 65535:
             found.append('ad_port must be between 1 and 65535, got %d (AD server %s)' % (self.port, self.server))
+        if self.server and not _is_server_address(self.server):
+            found.append("ad_server must be a domain controller's DNS name or IP address, got %r" % self.server)
         if self.ca_cert and not os.path.isfile(self.ca_cert):
             found.append('ad_ca_cert %s does not exist (AD server %s)' % (self.ca_cert, self.server))
         return found

@@ -21,8 +21,10 @@ Long-running operations (202 + Azure-AsyncOperation / Location) are polled by AR
 
 import email.utils
 import os
+import re
 import time
 import traceback
+from urllib.parse import urlsplit
 
 from configparser import ConfigParser
 
@@ -88,6 +90,23 @@ WAIT_ARGUMENT_SPEC = dict(
 ENV_NAMES = {'subscription_id': 'AZURE_SUBSCRIPTION_ID', 'client_id': 'AZURE_CLIENT_ID', 'secret': 'AZURE_SECRET', 'tenant': 'AZURE_TENANT',
              'cloud_environment': 'AZURE_CLOUD_ENVIRONMENT', 'adfs_authority_url': 'AZURE_ADFS_AUTHORITY_URL'}
 CREDENTIAL_KEYS = ('subscription_id', 'client_id', 'secret', 'tenant', 'cloud_environment', 'adfs_authority_url', 'cert_validation_mode')
+
+
+TENANT = re.compile(r'^[A-Za-z0-9.-]+$')
+
+
+def check_authority_url(url):
+    """adfs_authority_url as azure-identity takes it - an https URL, or a host and path it prefixes with https:// - with a host;
+    AzureClientError naming the option otherwise (azure-identity raised a bare ValueError, or failed only when connecting)."""
+    try:
+        parts = urlsplit(url)
+        parts = parts if parts.scheme else urlsplit('https://' + url.strip())
+        host = parts.hostname
+    except ValueError:
+        parts, host = None, None
+    if parts is None or parts.scheme != 'https' or not host:
+        raise AzureClientError('adfs_authority_url must be the https URL of the AD FS authority, such as https://adfs.corp.example.com/adfs; '
+                               'got %r' % url, kind='bad_request')
 
 
 class AzureClientError(Exception):
@@ -268,6 +287,10 @@ class SiteRecoveryClient(object):
 
     def _credential(self, settings, verify):
         transport = RequestsTransport(connection_verify=verify)
+        if settings['tenant'] and not TENANT.match(settings['tenant']):
+            # azure-identity refuses any other character with a bare ValueError.
+            raise AzureClientError("tenant must be a tenant id (a GUID) or a domain name (letters, digits, '-' and '.'); got %r"
+                                   % settings['tenant'], kind='bad_request')
         if settings.source == 'cli':
             return AzureCliCredential(tenant_id=settings['tenant'])
         if settings.source == 'msi':
@@ -277,6 +300,8 @@ class SiteRecoveryClient(object):
             missing = [name for name in missing if name != 'tenant']
         if missing:
             raise AzureClientError('incomplete service principal (auth_source=%s): missing %s.' % (settings.source, ', '.join(missing)), kind='auth')
+        if settings['adfs_authority_url']:
+            check_authority_url(settings['adfs_authority_url'])
         authority = settings['adfs_authority_url'] or self.endpoints.authority
         tenant = 'adfs' if settings['adfs_authority_url'] else settings['tenant']
         discovery_off = settings['disable_instance_discovery']

@@ -13,8 +13,10 @@ sub-options goes wrong on a value of the wrong type (both open in ansible-core 2
 - An infinity given to an int option (``poll_interval: inf``, ``Infinity``) makes check_type_int raise an OverflowError instead
   of reporting the option (fixed upstream by ansible/ansible#87253, not in 2.19): the module fails with a message naming it.
 
-And one check of the collection's own (issue 21 class 4): no text option may hold a character no Windows or Hyper-V name or path
-can hold (control_character_problems), refused naming the option before any I/O, so psrp and winrm behave the same.
+And checks of the collection's own: no text option may hold a character no Windows or Hyper-V name or path can hold
+(control_character_problems; issue 21 class 4), refused naming the option before any I/O, so psrp and winrm behave the same;
+and no number option takes a boolean (check_type_int keeps True as 1 in value but not in type; found by
+tests/unit/test_hostile_properties.py).
 """
 
 import decimal
@@ -65,6 +67,13 @@ def is_infinity(value):
 def infinities_given_to_int_options(argument_spec, parameters):
     """[(name, value)] of the int options given an infinity."""
     return [(name, value) for name, spec, value in given_options(argument_spec, parameters) if spec.get('type') == 'int' and is_infinity(value)]
+
+
+def booleans_given_to_number_options(argument_spec, parameters):
+    """[(name, value)] of the int and float options given a boolean: check_type_int keeps it (a bool is an int in Python), and
+    it then reaches code that takes no boolean (requests' timeouts raise a bare ValueError on hyperv_connection_timeout: true)."""
+    return [(name, value) for name, spec, value in given_options(argument_spec, parameters)
+            if spec.get('type') in ('int', 'float') and isinstance(value, bool)]
 
 
 # Characters no Windows or Hyper-V name or path holds (issue 21 class 4). Win32 file and path names refuse U+0000..U+001F
@@ -127,6 +136,8 @@ class AnsibleModule(basic.AnsibleModule):
         no_log values are not collected yet."""
         super(AnsibleModule, self)._load_params()
         problems = control_character_problems(self.argument_spec, self.params)
+        problems += ['%s must be a number, not a boolean (%r)' % (name, value)
+                     for name, value in booleans_given_to_number_options(self.argument_spec, self.params)]
         if problems:
             self.fail_json(msg='; '.join(problems), invocation=HIDDEN_INVOCATION)
 

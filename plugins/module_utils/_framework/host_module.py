@@ -290,6 +290,17 @@ class HostResource(Resource):
         """Extra keys for the module result."""
         return {}
 
+    def change_report(self, before: Params, after: Params, line: Callable[[Command], str]) -> Params:
+        """Result keys of the write: 'changes' (line of each command this task changed) and, when another run had made some of
+        them first, 'applied_by_another_run' (theirs)."""
+        if before == after:
+            return {'changes': []}
+        elsewhere = [line(command) for command in self.applied_elsewhere]
+        report: Params = {'changes': [text for text in map(line, self.apply_commands(before, after)) if text not in elsewhere]}
+        if elsewhere:
+            report['applied_by_another_run'] = elsewhere
+        return report
+
     def made_by_another_run(self, command: Command, error: Any) -> bool:  # pylint: disable=unused-argument
         """Whether the error record says that command's own change is already on the host (another run made it between this
         task's read and its write, e.g. Add-VMMigrationNetwork's SubnetAlreadyExists). Such a write converges when a new

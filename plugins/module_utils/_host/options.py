@@ -259,6 +259,11 @@ class ConnectionOptions:
         if library and not _importable(library[0]):
             found.append('%sauth=%s over %s needs the Python package %s on the controller (pip install "%s")'
                          % (prefix, self.auth, self.transport, library[1], library[1]))
+        # pypsrp refuses basic without both (a bare ValueError), pywinrm every authentication but Kerberos and certificates.
+        if self.auth == 'basic' or (self.transport == 'winrm' and self.auth not in ('kerberos', 'certificate')):
+            missing = [key for key, value in (('user', self.user), ('password', self.password)) if not value]
+            if missing:
+                found.append('%sauth=%s over %s needs %s' % (prefix, self.auth, self.transport, ' and '.join(prefix + key for key in missing)))
         if self.auth == 'kerberos' and self.user and '@' not in self.user and kerberos_default_realm() is None:
             found.append('%sauth=kerberos for user %r: the controller has no Kerberos default realm (no default_realm in %s): give the user '
                          'as user@REALM or configure the realm' % (prefix, self.user, os.environ.get('KRB5_CONFIG') or '/etc/krb5.conf'))

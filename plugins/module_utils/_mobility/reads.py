@@ -44,15 +44,15 @@ def failover_network(name, adapter):
             Command('Get-VMNetworkAdapterFailoverConfiguration', {'VMName': [name], 'VMNetworkAdapterName': adapter})]
 
 
-def vm_network_adapters(name):
+def vm_network_adapters(name, vm_id=None):
     """vm_failover (start): the started VM's adapters - switch and the addresses its guest reports (IPAddresses)."""
-    return Command('Get-VMNetworkAdapter', {'VMName': [name]})
+    return for_vm(Command('Get-VMNetworkAdapter', {} if vm_id else {'VMName': [name]}), vm_id)
 
 
-def recovery_checkpoints(name):
+def recovery_checkpoints(name, vm_id=None):
     """vm_failover (test, unplanned): the recovery points of a Replica VM, the checkpoints of type Replica (Get-VMSnapshot,
     oldest first). A VM with none is an ObjectNotFound error record of Get-VMSnapshot (the decompiled GetVMSnapshot)."""
-    return Command('Get-VMSnapshot', {'VMName': [name], 'SnapshotType': 'Replica'})
+    return for_vm(Command('Get-VMSnapshot', dict({} if vm_id else {'VMName': [name]}, SnapshotType='Replica')), vm_id)
 
 
 def replication_info(name, vm_id=None):

@@ -151,13 +151,22 @@ def relationships_of(result):
     return views
 
 
+def relationship_of_vm(result, vm_id):
+    """relationship_view of the VM with that id in a pipeline result, None when it has none: a VM's relationship told by its id,
+    since Hyper-V does not require unique VM names."""
+    disks = disks_of(result)
+    return next((relationship_view(obj, disks) for obj in result.of_type(REPLICATION_TYPE)
+                 if str(obj.get('VMId') or '').lower() == str(vm_id or '').lower()), None)
+
+
+def vm_summary(obj):
+    """{'name', 'id', 'state'} of a Get-VM object."""
+    return {'name': _text(obj.get('Name')) or '', 'id': _text(obj.get('Id')), 'state': _text(obj.get('State'))}
+
+
 def vms_of(result):
-    """{vm name (lower case): {'name', 'id', 'state'}} of every Get-VM object in a pipeline result."""
-    vms = {}
-    for obj in result.of_type(VM_TYPE):
-        name = _text(obj.get('Name')) or ''
-        vms[name.lower()] = {'name': name, 'id': _text(obj.get('Id')), 'state': _text(obj.get('State'))}
-    return vms
+    """{vm name (lower case): vm_summary} of every Get-VM object in a pipeline result."""
+    return dict((vm['name'].lower(), vm) for vm in (vm_summary(obj) for obj in result.of_type(VM_TYPE)))
 
 
 def host_fqdn(result):

@@ -1,7 +1,9 @@
 """Hyper-V Replica in the lab: Replica server, authorization, firewall, relationships, time passing, failover cycles."""
 
+import dataclasses
 import datetime
 import json
+import uuid
 
 import pytest
 
@@ -82,6 +84,47 @@ def replicating(world, primary, replica, **settings):
     ok(run(primary, 'Start-VMInitialReplication', ('VMName', VM)))
     world.advance_replication(model.INITIAL_REPLICATION_SECONDS)
     assert state(primary)[0] == 'Replicating'
+
+
+def piped(host, *commands):
+    """One statement of commands piped together; each command is (name, (parameter, value), ...)."""
+    return host.execute([[Command(name, list(parameters)) for name, *parameters in commands]], IDENTITY)
+
+
+def twin_of(host, name=VM):
+    """A second VM called name on host, turned off (Hyper-V does not require unique names); returns it."""
+    twin = dataclasses.replace(vm_of(host, name), vm_id=str(uuid.uuid4()), state='Off')
+    host.vms.append(twin)
+    return twin
+
+
+def test_vm_objects_piped_into_the_replication_and_failover_cmdlets_select_one_of_two_vms_of_a_name(world, hosts):
+    """Get-VM -Id ... | <cmdlet> binds the VirtualMachine to -VM (ValueFromPipeline in each cmdlet's VMObject set, cmdlets.json):
+    only that VM of the name changes, from Enable-VMReplication to Set-VMReplication -Reverse."""
+    primary, replica = hosts
+    make_replica_server(primary)
+    make_replica_server(replica)
+    first, twin = vm_of(primary), twin_of(primary)
+    by_id = ('Get-VM', ('Id', twin.vm_id))
+    ok(piped(primary, by_id, ('Enable-VMReplication', ('ReplicaServerName', 'hv02.hvlab.test'), ('ReplicaServerPort', 80),
+                              ('AuthenticationType', 'Kerberos'))))
+    ok(piped(primary, by_id, ('Start-VMInitialReplication',)))
+    assert set(primary.replication.relationships) == {twin.vm_id}
+    world.advance_replication(model.INITIAL_REPLICATION_SECONDS)
+    ok(piped(primary, by_id, ('Set-VMReplication', ('RecoveryHistory', 3))))
+    (item,) = ok(piped(primary, by_id, ('Get-VMReplication',)))
+    assert (item['VMId'], item['RecoveryHistory'], item['ReplicationState'].name) == (twin.vm_id, 3, 'Replicating')
+    assert [obj['VMId'] for obj in ok(piped(primary, by_id, ('Measure-VMReplication',)))] == [twin.vm_id]
+    # -VMName selects every VM of the name: the twin's relationship, and an error for the other (it has none).
+    by_name = run(primary, 'Get-VMReplication', ('VMName', VM))
+    assert [obj['VMId'] for obj in by_name.output] == [twin.vm_id]
+    assert [error.target for error in by_name.errors] == [first.name]
+    # A planned failover: -Prepare on the primary, the failover and -Reverse on the Replica, each with the piped VM.
+    ok(piped(primary, by_id, ('Start-VMFailover', ('Prepare', True), CONFIRMED)))
+    ok(piped(replica, by_id, ('Start-VMFailover', CONFIRMED)))
+    ok(piped(replica, by_id, ('Set-VMReplication', ('Reverse', True))))
+    assert replica.replication.relationships[twin.vm_id].mode == 'Primary'
+    assert primary.replication.relationships[twin.vm_id].mode == 'Replica' and first.vm_id not in primary.replication.relationships
 
 
 # ---- Replica server ------------------------------------------------------------------------------------------

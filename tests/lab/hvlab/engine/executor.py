@@ -45,15 +45,8 @@ class Executor:
             if signature is None or not self._module_available(signature):
                 self.execution.errors.append(command_not_found(command.name))
                 return
-            arguments = list(command.parameters)
-            object_input = cmdlets.object_input(signature.name)
-            if position > 0 and object_input:
-                # Bound now with a stand-in for the piped object (PowerShell binds the named arguments before any input arrives and
-                # leaves the pipeline parameter to each object); bound again per object below.
-                type_name, parameter = next(iter(object_input.items()))
-                arguments = arguments + [(parameter, _piped_argument(signature, parameter, LabObject([type_name, 'System.Object'], {}, type_name)))]
             try:
-                prepared.append((signature, ParameterBinder(signature).bind(arguments), list(command.parameters)))
+                prepared.append((signature, self._prebind(signature, list(command.parameters), piped=position > 0), list(command.parameters)))
             except BindingError as failure:
                 self.execution.errors.append(failure.error)
                 return
@@ -79,6 +72,24 @@ class Executor:
                 piped.extend(ctx.output)
                 self._write_warnings(ctx)
                 self._write_errors(ctx)
+
+    @staticmethod
+    def _prebind(signature: CmdletSignature, arguments: list, piped: bool):
+        """The named arguments bound before any input arrives. PowerShell binds them and leaves the pipeline parameter to each
+        object; the lab binds them with a stand-in for the piped object, of each type the cmdlet takes in turn (Start-VMFailover
+        -Prepare binds with a VirtualMachine, which -VM takes, not with a VMSnapshot), and reports the first type's error when
+        none binds. Bound again per object in _run_for_object."""
+        object_input = cmdlets.object_input(signature.name)
+        if not piped or not object_input:
+            return ParameterBinder(signature).bind(arguments)
+        first_failure = None
+        for type_name, parameter in object_input.items():
+            stand_in = _piped_argument(signature, parameter, LabObject([type_name, 'System.Object'], {}, type_name))
+            try:
+                return ParameterBinder(signature).bind(arguments + [(parameter, stand_in)])
+            except BindingError as failure:
+                first_failure = first_failure or failure
+        raise first_failure
 
     def _run_for_object(self, signature: CmdletSignature, prebound, arguments: list, item) -> CmdletContext:
         """One invocation of a cmdlet for one piped object, bound to the parameter its type goes to (a VirtualMachine to -VM, ...);

@@ -11,16 +11,26 @@ from ansible_collections.hyperv.mobility.plugins.modules.vm_failover import (
 from pipeline_objects import computer_system, hyperv_object as obj
 
 
-def site(fqdn, mode=None, state=None, vm_state='Off', test_vm=False):
-    """A Site that has read its host: its names (Win32_ComputerSystem), the VM and, when mode is given, its side of the relationship."""
+WEB01_ID = '0f8fad5b-d9cb-469f-a165-70867728950e'
+TWIN_ID = '7c9e6679-7425-40de-944b-e07fc1f90ae7'    # another VM called web01
+TEST_VM_ID = '16fd2706-8baf-433b-82eb-8c7fada847da'
+
+
+def site(fqdn, mode=None, state=None, vm_state='Off', test_vm=False, vm_id=None, twin=False):
+    """A Site that has read its host: its names (Win32_ComputerSystem), the VM and, when mode is given, its side of the relationship
+    (Get-VMReplication objects carry the VM's id, VMId); twin adds a second VM called web01, without replication. vm_id: the
+    Site looks for the VM by id, not by name."""
     read = [computer_system(fqdn)]
     if vm_state is not None:
-        read.append(obj('VirtualMachine', Name='web01', Id='0f8fad5b-d9cb-469f-a165-70867728950e', State=vm_state))
+        read.append(obj('VirtualMachine', Name='web01', Id=WEB01_ID, State=vm_state))
+    if twin:
+        read.append(obj('VirtualMachine', Name='web01', Id=TWIN_ID, State='Running'))
     if mode is not None:
-        read.append(obj('VMReplication', VMName='web01', ReplicationMode=mode, ReplicationState=state))
+        read.append(obj('VMReplication', VMName='web01', VMId=WEB01_ID, ReplicationMode=mode, ReplicationState=state))
     if test_vm:
-        read.append(obj('VMReplication', VMName='web01 - Test', ReplicationMode='TestReplica', ReplicationState='FiredrillInProgress'))
-    found = Site(fqdn.split('.')[0], None, 'web01')
+        read.append(obj('VMReplication', VMName='web01 - Test', VMId=TEST_VM_ID, ReplicationMode='TestReplica',
+                        ReplicationState='FiredrillInProgress'))
+    found = Site(fqdn.split('.')[0], None, None if vm_id else 'web01', vm_id)
     found.absorb(PipelineResult(read))
     return found
 
@@ -160,9 +170,34 @@ def test_a_recovery_point_the_vm_does_not_have_fails_naming_those_it_has():
 
 
 def test_recovery_points_are_read_from_the_get_vmsnapshot_objects():
-    read = [obj('VMSnapshot', Name=POINTS[0]['name'], VMName='web01', CreationTime=POINTS[0]['created'], SnapshotType='Replica'),
-            obj('VMSnapshot', Name='other - Standard Replica', VMName='other', CreationTime=POINTS[1]['created'], SnapshotType='Replica')]
-    assert recovery_points_of(PipelineResult(read), 'WEB01') == [POINTS[0]]
+    """The VM's checkpoints are told by its id (VMId): another VM of the same name has checkpoints of its own."""
+    read = [obj('VMSnapshot', Name=POINTS[0]['name'], VMName='web01', VMId=WEB01_ID, CreationTime=POINTS[0]['created'], SnapshotType='Replica'),
+            obj('VMSnapshot', Name='web01 - Standard Replica', VMName='web01', VMId=TWIN_ID, CreationTime=POINTS[1]['created'],
+                SnapshotType='Replica')]
+    assert recovery_points_of(PipelineResult(read), WEB01_ID.upper()) == [POINTS[0]]
+
+
+def test_a_name_two_vms_share_fails_naming_both_ids_and_vm_id_picks_one():
+    with pytest.raises(ModuleFailure, match="VM name 'web01' matches 2 VMs on hv02.corp.example.com: .*%s.*%s" % (WEB01_ID, TWIN_ID)):
+        site('hv02.corp.example.com', 'Replica', 'Replicating', twin=True)
+    replica = site('hv02.corp.example.com', 'Replica', 'Replicating', twin=True, vm_id=WEB01_ID, test_vm=True)
+    assert replica.vm == {'name': 'web01', 'id': WEB01_ID, 'state': 'Off'} and replica.mode == 'Replica'
+    assert replica.test_vm == 'web01 - Test'
+    twin = site('hv02.corp.example.com', 'Replica', 'Replicating', twin=True, vm_id=TWIN_ID)
+    assert twin.rel is None and twin.vm['state'] == 'Running'   # the other web01 has no replication
+
+
+def test_with_vm_id_every_command_gets_the_vm_object_of_get_vm_id():
+    """Get-VM -Id piped into each command (its -VM parameter), which then names no VM itself."""
+    primary = site('hv01.corp.example.com', 'Primary', 'Replicating', vm_id=WEB01_ID)
+    replica = site('hv02.corp.example.com', 'Replica', 'Replicating', vm_id=WEB01_ID)
+    by_id = 'Get-VM Id=%s | ' % WEB01_ID
+    assert steps('planned', primary, replica, name=None, vm_id=WEB01_ID) == [
+        'hv01: ' + by_id + 'Start-VMFailover -Prepare -Confirm:$false', 'hv02: ' + by_id + 'Start-VMFailover -Confirm:$false',
+        'hv02: ' + by_id + 'Set-VMReplication -Reverse']
+    replica.recovery_points = POINTS
+    assert steps('unplanned', NOT_READ, replica, name=None, vm_id=WEB01_ID, recovery_point=POINTS[0]['name']) == [
+        'hv02: ' + by_id + 'Get-VMSnapshot Name=%s SnapshotType=Replica | Start-VMFailover -Confirm:$false' % POINTS[0]['name']]
 
 
 @pytest.mark.parametrize('given, words', [

@@ -229,5 +229,6 @@ CMDLETS = {
 }
 
 # Get-VMSnapshot ... | Start-VMFailover binds the checkpoint to -VMRecoverySnapshot, Get-VM ... | Start-VMFailover the VM to -VM (both
-# ValueFromPipeline, cmdlets.json); Get-VM ... | Get-VMSnapshot the VM to -VM.
-OBJECT_INPUT = {'Start-VMFailover': {SNAPSHOT_TYPE: 'VMRecoverySnapshot', VM_TYPE: 'VM'}, 'Get-VMSnapshot': {VM_TYPE: 'VM'}}
+# ValueFromPipeline, cmdlets.json); Get-VM ... | Get-VMSnapshot, Complete-VMFailover or Stop-VMFailover the VM to -VM.
+OBJECT_INPUT = {'Start-VMFailover': {SNAPSHOT_TYPE: 'VMRecoverySnapshot', VM_TYPE: 'VM'}, 'Get-VMSnapshot': {VM_TYPE: 'VM'},
+                'Complete-VMFailover': {VM_TYPE: 'VM'}, 'Stop-VMFailover': {VM_TYPE: 'VM'}}

@@ -514,3 +514,8 @@ CMDLETS = {
     'Resume-VMReplication': resume_vmreplication,
     'Test-VMReplicationConnection': test_vmreplication_connection,
 }
+
+# Get-VM ... | <cmdlet> binds the VirtualMachine to -VM (ValueFromPipeline in the VMObject sets of every one of them, cmdlets.json), as
+# ``Get-VM -Id <guid> | Enable-VMReplication ...`` selects one VM of a name several share. Test-VMReplicationConnection takes no VM.
+VM_OBJECT_INPUT = ('Get-VMReplication', 'Measure-VMReplication', 'Enable-VMReplication', 'Set-VMReplication', 'Remove-VMReplication',
+                   'Start-VMInitialReplication', 'Stop-VMInitialReplication', 'Suspend-VMReplication', 'Resume-VMReplication')

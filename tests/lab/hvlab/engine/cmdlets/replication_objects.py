@@ -213,11 +213,12 @@ def vm_targets(ctx: CmdletContext) -> list[tuple]:
             if is_pattern(name):
                 found += [(host, vm, False) for vm in host.vms if fnmatch.fnmatchcase(vm.name.lower(), name.lower())]
                 continue
-            vm = model.find_vm(host, name)
-            if vm is None:
+            # Every VM of that name: Hyper-V does not require unique names, and -VMName selects them all.
+            named = [vm for vm in host.vms if vm.name.lower() == name.lower()]
+            if not named:
                 fail(ctx, 'argument', f'Hyper-V was unable to find a virtual machine with name "{name}".', name)
                 continue
-            found.append((host, vm, True))
+            found += [(host, vm, True) for vm in named]
     return found
 
 
