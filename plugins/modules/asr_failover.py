@@ -456,7 +456,8 @@ class Failover(AsrResource):
 
     def complete_failback_operation(self, view):
         """Resume the suspended job of a failback optimized for downtime; view: what the VM or the plan then is."""
-        resume = {'properties': {'comments': self.params['comments'] or ''}}
+        # Without comments, Az's Resume-AzRecoveryServicesAsrJob sends one space: the value known to be accepted.
+        resume = {'properties': {'comments': self.params['comments'] or ' '}}
         return Operation('complete the failback of %s' % self.subject, self.client.asr.replication_jobs.begin_resume, (self.job['name'], resume),
                          view=view, watch=self.failback_completed)
 

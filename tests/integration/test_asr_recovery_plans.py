@@ -188,7 +188,7 @@ def test_a_plan_resynchronizes_the_vms_that_need_it_and_completes_a_failback_min
     assert {name: entry['active_location'] for name, entry in data(azure).items()} == {'app01': 'Recovery', 'db01': 'Recovery'}
 
     azure.control.workload(RESOURCE_GROUP, VAULT, writes=1, vms=['app01'])  # the Azure VMs run until the failback completes
-    complete = plan_step('complete_failback', comments='window')
+    complete = plan_step('complete_failback')
     run = run_playbook(play(azure, [named(complete, 'complete check', check_mode=True), complete, named(complete, 'complete again'),
                                     plan_step('commit'), plan_step('reprotect')]), diff=True)
     assert run.rc == 0, run.stdout
@@ -197,7 +197,8 @@ def test_a_plan_resynchronizes_the_vms_that_need_it_and_completes_a_failback_min
     assert done['changed'] is True and done['job']['state'] == 'Succeeded'
     assert [(vm['active_location'], vm['failback_waiting']) for vm in done['protected_vms']] == [('Primary', False), ('Primary', False)]
     assert only(run, 'complete again')['changed'] is False
+    resumes = [r['body'] for r in azure.control.requests() if r['method'] == 'POST' and r['path'].endswith('/resume')]
+    assert resumes == [{'properties': {'comments': ' '}}], 'one resume, with the comment Az sends when none is given'
     assert [vm['protection_state'] for vm in only(run, 'reprotect')['protected_vms']] == ['Protected', 'Protected']
     assert {name: entry['versions'] for name, entry in data(azure).items()} == {
         'app01': {'Primary': 3, 'Recovery': 3}, 'db01': {'Primary': 2, 'Recovery': 2}}, 'every write in Azure came back'
-

@@ -173,5 +173,3 @@ def test_predicted_state_of_the_two_halves_of_a_failback_for_downtime():
     assert (started['active_location'], started['failback_waiting']) == ('Recovery', True)
     completed = predicted('complete_failback', started, 'PrimaryToRecovery')
     assert (completed['active_location'], completed['protection_state'], completed['failback_waiting']) == ('Primary', 'FailbackCompleted', False)
-
-
