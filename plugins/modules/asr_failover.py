@@ -27,6 +27,11 @@ description:
     Site Recovery's C(repairReplication) operation), instead of waiting for the automatic resynchronization outside office hours. Idempotent -
     the module decides from the VM's C(allowedOperations) - when Site Recovery does not list C(RepairReplication) there, the VM needs no
     resynchronization and the task is C(ok). M(hyperv.mobility.asr_protected_vm_info) shows it as C(resynchronization_required).
+  - For a recovery plan (O(recovery_plan)), V(resynchronize) resynchronizes each VM of the plan that needs it, one after the other (Site
+    Recovery's REST reference has no plan-level resynchronization); the others are left alone. A plan's failback from Azure with
+    O(data_sync=minimize_downtime) is one plan job for every VM (Site Recovery's C(RecoveryPlanHyperVReplicaAzureFailbackInput)) -
+    V(planned_failover) with O(direction=recovery_to_primary) waits until it is suspended, V(complete_failback) resumes it and waits until
+    every VM of the plan is active on the primary site.
   - VMM to a secondary site - with O(site) a VMM server and O(cloud) the VM's cloud, the same steps run between the two VMM sites
     (Hyper-V Replica, provider C(HyperVReplica2012R2)) as Microsoft documents them - V(test_failover) starts a test VM on the
     secondary site attached to the VM network O(test_network_id) of that site (none without it), then V(test_failover_cleanup);
@@ -194,9 +199,9 @@ protected_vm:
       elements: str
 job:
   description:
-    - The Site Recovery job of a failback from Azure with O(data_sync=minimize_downtime) - suspended after V(planned_failover) until
-      V(complete_failback), then done.
-  returned: when the VM has such a job (O(name))
+    - The Site Recovery job of a failback from Azure with O(data_sync=minimize_downtime) (of the VM, or of the recovery plan) - suspended
+      after V(planned_failover) until V(complete_failback), then done.
+  returned: when the VM (O(name)) or the plan (O(recovery_plan)) has such a job
   type: dict
   contains:
     name:
@@ -224,11 +229,11 @@ operation_done:
 
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.azure_module import AsrResource, Operation, run_asr_module
 from ansible_collections.hyperv.mobility.plugins.module_utils._azure.arm import (
-    HYPERV_REPLICA, HYPERV_TO_AZURE, HYPERV_TO_AZURE_FAILBACK, arm_property, id_segment, provider_of, resource_name)
+    HYPERV_REPLICA, HYPERV_TO_AZURE, arm_property, id_segment, provider_of, resource_name)
 from ansible_collections.hyperv.mobility.plugins.module_utils._azure.client import AzureClientError
 from ansible_collections.hyperv.mobility.plugins.module_utils._azure.views import RESYNCHRONIZE
 from ansible_collections.hyperv.mobility.plugins.module_utils._azure.recovery import (
-    LATEST, PLAN_OPERATIONS, PLAN_POINT_TYPES, boot_groups, choose_point, describe_points, plan_action_body, plan_view, point_view)
+    LATEST, PLAN_OPERATIONS, PLAN_POINT_TYPES, boot_groups, choose_point, describe_points, failback_input, plan_action_body, plan_view, point_view)
 
 # Options of a failover to or a failback from Azure, and their defaults; a failover between VMM sites refuses them.
 AZURE_ONLY = {'data_sync': 'minimize_downtime', 'create_vm_if_not_found': False}
@@ -271,9 +276,9 @@ def waits_for_completion(params, direction):
     return params['action'] == 'planned_failover' and direction == 'RecoveryToPrimary' and params['data_sync'] == 'minimize_downtime'
 
 
-def named_state_view(item):
-    """A plan's VM: its state and the name of its protected item."""
-    return dict(state_view(item), name=item['name'])
+def named_state_view(item, plan_job=None):
+    """A plan's VM: its state and the name of its protected item; plan_job: the plan's current job, when one was read."""
+    return dict(state_view(item, plan_job), name=item['name'])
 
 
 def already_done(action, view, direction):
@@ -332,8 +337,6 @@ def option_problem(params):
     """What is wrong with the options together (None when nothing), checked before any call."""
     if params['name'] and not params['site']:
         return 'site is required with name (the Hyper-V site or VMM server of the protected VM).'
-    if params['action'] in ('resynchronize', 'complete_failback') and params['recovery_plan']:
-        return 'action=%s applies to one protected VM (name), not to a recovery plan.' % params['action']
     point = params['recovery_point']
     if point and params['recovery_plan']:
         return ('recovery_point picks a point of one VM (name); a recovery plan starts each VM from the point recovery_point_type says '
@@ -378,10 +381,10 @@ class Failover(AsrResource):
         return self.plan_operation(before) if self.params['recovery_plan'] else self.vm_operations(before)
 
     def also_returned(self):
-        if self.plan is not None:
-            return {'recovery_plan': plan_view(self.plan)}
         returned = {}
-        if self.point is not None and self.params['action'] == 'commit':
+        if self.plan is not None:
+            returned['recovery_plan'] = plan_view(self.plan)
+        elif self.point is not None and self.params['action'] == 'commit':
             returned['recovery_point'] = point_view(self.point)
         if self.job is not None:
             returned['job'] = job_view(self.job)
@@ -410,7 +413,7 @@ class Failover(AsrResource):
         return state_view(self.item, self.job)
 
     def current_job(self, item):
-        """The Site Recovery job of the VM's current scenario (currentScenario.jobId), None when it has none."""
+        """The Site Recovery job of the current scenario (currentScenario.jobId) of a VM or a plan, None when it has none."""
         job_id = (arm_property(item, 'currentScenario') or {}).get('jobId')
         if not job_id:
             return None
@@ -418,7 +421,8 @@ class Failover(AsrResource):
         return client.get_or_none('job %s' % resource_name(job_id), client.asr.replication_jobs.get, resource_name(job_id))
 
     def watch_job(self, name, what, finished):
-        """Read the job every poll_interval (or its Retry-After) until finished(state), within timeout; then the VM as it is now."""
+        """Read the job every poll_interval (or its Retry-After) until finished(state), within timeout; fails when it ended otherwise than
+        suspended or succeeded. Then the VM, or the plan, as it is now."""
         client = self.client
 
         def read():
@@ -427,20 +431,35 @@ class Failover(AsrResource):
         if arm_property(self.job, 'state') not in (SUSPENDED, 'Succeeded', 'CompletedWithInformation'):
             errors = '; '.join('%s (%s)' % (error['message'], error['code']) for error in job_view(self.job)['errors']) or describe_tasks(self.job)
             raise AzureClientError('%s: Site Recovery job %s ended %s: %s' % (what, name, arm_property(self.job, 'state'), errors), kind='failed')
+        return self.read_subject()
+
+    def read_subject(self):
+        """The protected VM, or the recovery plan, as Azure has it now."""
+        client = self.client
+        if self.params['recovery_plan']:
+            return client.get_or_none(self.subject, client.asr.replication_recovery_plans.get, self.params['recovery_plan'])
         return client.get_or_none(self.subject, client.asr.replication_protected_items.get, self.fabric_name, self.container['name'], self.params['name'])
 
     def failback_synchronized(self):
-        """After the start of a failback optimized for downtime: its job once the data is synchronized and it waits (Suspended)."""
-        client, name = self.client, self.params['name']
-        item = client.get_or_none(self.subject, client.asr.replication_protected_items.get, self.fabric_name, self.container['name'], name)
-        job_id = (arm_property(item, 'currentScenario') or {}).get('jobId')
+        """After the start of a failback optimized for downtime (of the VM or of the plan): once its job has synchronized the data and waits
+        (Suspended)."""
+        subject = self.read_subject()
+        job_id = (arm_property(subject, 'currentScenario') or {}).get('jobId')
         if not job_id:  # the job is over already
-            return item
-        return self.watch_job(resource_name(job_id), 'synchronization of the failback of %s' % name, lambda state: state == SUSPENDED or state in JOB_ENDED)
+            return subject
+        return self.watch_job(resource_name(job_id), 'synchronization of the failback of %s' % self.subject,
+                              lambda state: state == SUSPENDED or state in JOB_ENDED)
 
     def failback_completed(self):
-        """After resuming the failback's job: the VM once the job has succeeded (the Azure VM stopped, the VM active on the primary site)."""
-        return self.watch_job(self.job['name'], 'completion of the failback of %s' % self.params['name'], lambda state: state in JOB_ENDED)
+        """After resuming the failback's job: once the job has succeeded (the Azure VMs stopped, active on the primary site)."""
+        return self.watch_job(self.job['name'], 'completion of the failback of %s' % self.subject, lambda state: state in JOB_ENDED)
+
+    def complete_failback_operation(self, view):
+        """Resume the suspended job of a failback optimized for downtime; view: what the VM or the plan then is."""
+        # Without comments, Az's Resume-AzRecoveryServicesAsrJob sends one space: the value known to be accepted.
+        resume = {'properties': {'comments': self.params['comments'] or ' '}}
+        return Operation('complete the failback of %s' % self.subject, self.client.asr.replication_jobs.begin_resume, (self.job['name'], resume),
+                         view=view, watch=self.failback_completed)
 
     def view_with_job(self, item):
         return state_view(item, self.job)
@@ -495,9 +514,7 @@ class Failover(AsrResource):
             operations.append(Operation('apply recovery point %s to %s' % (self.point['name'], name),
                                         self.client.asr.replication_protected_items.begin_apply_recovery_point, where + (body,)))
         if action == 'complete_failback':
-            resume = {'properties': {'comments': self.params['comments'] or ''}}
-            return [Operation('complete the failback of %s' % name, self.client.asr.replication_jobs.begin_resume, (self.job['name'], resume),
-                              view=self.view_with_job, watch=self.failback_completed)]
+            return [self.complete_failback_operation(self.view_with_job)]
         begin, body = self._vmm_request(action, before) if self.between_vmm_sites() else self._request(action)
         watch = self.failback_synchronized if self.failback_waits() else None
         operations.append(Operation('%s of %s' % (action, name), begin, where + ((body,) if body is not None else ()),
@@ -517,9 +534,7 @@ class Failover(AsrResource):
             return operations.begin_test_failover_cleanup, {'properties': {'comments': params['comments'] or ''}}
         if action == 'planned_failover':
             if direction == 'RecoveryToPrimary':
-                provider = {'instanceType': HYPERV_TO_AZURE_FAILBACK,
-                            'dataSyncOption': 'ForDownTime' if params['data_sync'] == 'minimize_downtime' else 'ForSynchronization',
-                            'recoveryVmCreationOption': 'CreateVmIfNotFound' if params['create_vm_if_not_found'] else 'NoAction'}
+                provider = failback_input(params['data_sync'], params['create_vm_if_not_found'])
             return operations.begin_planned_failover, {'properties': {'failoverDirection': direction, 'providerSpecificDetails': provider}}
         if action == 'unplanned_failover':
             return operations.begin_unplanned_failover, {'properties': {'failoverDirection': direction, 'providerSpecificDetails': provider,
@@ -564,6 +579,9 @@ class Failover(AsrResource):
         return network['id']
 
     # ---- a recovery plan ------------------------------------------------------------------------------------------
+    def plan_to_azure(self):
+        return (arm_property(self.plan, 'replicationProviders') or []) == [HYPERV_TO_AZURE]
+
     def read_plan(self):
         client, name = self.client, self.params['recovery_plan']
         self.subject = 'recovery plan %s' % name
@@ -579,40 +597,78 @@ class Failover(AsrResource):
             self.fail("recovery plan '%s' lists VMs that are no longer protected: %s; change its groups (hyperv.mobility.asr_recovery_plan)" % (
                 name, ', '.join(missing)))
         providers = arm_property(self.plan, 'replicationProviders') or []
-        if self.params['recovery_point_type'] and providers != [HYPERV_TO_AZURE]:
+        if self.params['recovery_point_type'] and not self.plan_to_azure():
             self.fail("recovery_point_type applies to a plan that fails over to Azure; recovery plan '%s' replicates with %s (Hyper-V Replica "
                       'between VMM sites fails over to the latest recovery point: choose another one per VM with action=commit and '
                       'recovery_point)' % (name, ', '.join(providers) or 'no provider'))
-        return [named_state_view(item) for item in self.items]
+        if not self.plan_to_azure():
+            given = sorted(option for option, default in AZURE_ONLY.items() if self.params[option] != default)
+            if self.params['action'] == 'complete_failback':
+                given.append('action=complete_failback')
+            if given:
+                self.fail("%s apply to failover to or failback from Azure only; recovery plan '%s' replicates with %s" % (
+                    ', '.join(given), name, ', '.join(providers) or 'no provider'))
+        self.job = self.current_job(self.plan)
+        return [named_state_view(item, self.job) for item in self.items]
 
     def desired_plan(self, before):
         action, name = self.params['action'], self.params['recovery_plan']
         done = [view['name'] for view in before if already_done(action, view, self.direction)]
         if len(done) == len(before):
             return before
+        if action == 'resynchronize':  # each VM on its own: only those Site Recovery marked for resynchronization
+            return [view if view['name'] in done else dict(predicted(action, view, self.direction), name=view['name']) for view in before]
+        if action == 'complete_failback':
+            if not all(view['failback_waiting'] for view in before):
+                self.fail("complete_failback: no failback of recovery plan '%s' waits to be completed (%s); start one with action=planned_failover, "
+                          'direction=recovery_to_primary and data_sync=minimize_downtime' % (
+                              name, 'job %s' % describe_tasks(self.job) if self.job else 'no job running'))
+            return [dict(predicted(action, view, self.direction), name=view['name']) for view in before]
         if done:
             self.fail("%s of recovery plan '%s' is done for %s but not for %s; Site Recovery runs a plan's step on all its VMs: finish the others "
                       'one by one (name=...)' % (action, name, ', '.join(done), ', '.join(view['name'] for view in before if view['name'] not in done)))
         allowed = plan_view(self.plan)['allowed_operations']
         if PLAN_OPERATIONS[action][0] not in allowed:
             self.fail("%s is not allowed for recovery plan '%s' now; Site Recovery allows: %s" % (action, name, ', '.join(allowed) or 'nothing'))
-        return [dict(predicted(action, view, self.direction), name=view['name']) for view in before]
+        waits = waits_for_completion(self.params, self.direction) and self.plan_to_azure()
+        return [dict(predicted(action, view, self.direction, waits=waits), name=view['name']) for view in before]
 
     def plan_operation(self, before):
-        """The plan action; a test failover starts where the VMs are active, like a single VM's."""
+        """The plan action; a test failover starts where the VMs are active, like a single VM's. Resynchronization: each VM that needs
+        it; completing a failback: the plan's suspended job resumed."""
         params, name, action = self.params, self.params['recovery_plan'], self.params['action']
+        if action == 'resynchronize':
+            return self.resynchronize_plan(before)
+        if action == 'complete_failback':
+            return self.complete_failback_operation(self.plan_after)
         direction = from_active_side(before[0]) if action == 'test_failover' else self.direction
         network = params['test_network_id']
         if action == 'test_failover' and network and all(self.between_vmm_sites(item) for item in self.items):
             network = self._test_network(self.items[0], direction)
-        body = plan_action_body(action, direction, network, params['shut_down_source'], params['recovery_point_type'], params['comments'])
+        waits = waits_for_completion(params, direction) and self.plan_to_azure()
+        failback = failback_input(params['data_sync'], params['create_vm_if_not_found']) \
+            if action == 'planned_failover' and direction == 'RecoveryToPrimary' and self.plan_to_azure() else None
+        body = plan_action_body(action, direction, network, params['shut_down_source'], params['recovery_point_type'], params['comments'], failback)
         begin = getattr(self.client.asr.replication_recovery_plans, PLAN_OPERATIONS[action][1])
-        return Operation('%s of recovery plan %s' % (action, name), begin, (name,) + ((body,) if body is not None else ()), view=self.plan_after)
+        return Operation('%s of recovery plan %s' % (action, name), begin, (name,) + ((body,) if body is not None else ()), view=self.plan_after,
+                         watch=self.failback_synchronized if waits else None)
+
+    def resynchronize_plan(self, before):
+        """repairReplication of each VM of the plan that needs it, one after the other; the plan's VMs read again after the last."""
+        marked = [item for item, view in zip(self.items, before, strict=True) if not already_done('resynchronize', view, self.direction)]
+        operations = []
+        for item in marked:
+            where = (id_segment(item['id'], 'replicationFabrics'), id_segment(item['id'], 'replicationProtectionContainers'), item['name'])
+            operations.append(Operation('resynchronize %s of recovery plan %s' % (item['name'], self.params['recovery_plan']),
+                                        self.client.asr.replication_protected_items.begin_repair_replication, where,
+                                        view=(lambda _item: self.plan_after(self.plan)) if item is marked[-1] else None))
+        return operations
 
     def plan_after(self, plan):
-        """The plan's VMs as Azure left them, read again (the plan action returns the plan)."""
-        self.plan = plan
-        return [named_state_view(self.protected_item_by_id(item['id'])) for item in self.items]
+        """The plan's VMs as Azure left them, read again (the plan action returns the plan, a resumed job the job)."""
+        if arm_property(plan, 'groups') is not None:
+            self.plan = plan
+        return [named_state_view(self.protected_item_by_id(item['id']), self.job) for item in self.items]
 
 
 def main():

@@ -14,7 +14,9 @@ description:
     fails over (C(Set-VMNetworkAdapterFailoverConfiguration)), and the virtual switch the adapter of a test failover VM is
     connected to (C(Set-VMNetworkAdapter -TestReplicaSwitchName)).
   - Run it against the B(Replica server) for the Replica VM (the settings apply when it fails over there), and against the
-    primary server for the primary VM when the VM should also change address on failback.
+    primary server for the primary VM with the VM's own production address. Hyper-V applies failover TCP/IP settings inside
+    the guest, which keeps them and replicates them back with its disks; a failback (a planned failover to the primary VM)
+    gives the guest its production address again only from the primary VM's own failover TCP/IP settings.
   - Only the options given are managed; running the task again changes nothing.
 author:
   - hyperv.mobility contributors (@hyperv-mobility)

@@ -6,7 +6,7 @@ against the fake Azure: Hyper-V to Azure (a Hyper-V site) and VMM to a secondary
 from __future__ import annotations
 
 from asr_lab import (POLICY, RESOURCE_GROUP, SITE, VAULT, VMM_PRIMARY, VMM_RECOVERY, azure, fake_azure, named,  # noqa: F401  pylint: disable=unused-import
-                     only, play, register_hosts_task, register_vmm, vault_state)
+                     only, play, register_hosts_task, register_vmm, replication_error_task, vault_state)
 
 TARGET_RG = '/subscriptions/0000/resourceGroups/rg-dr-vms'
 AZURE_SETUP = [
@@ -128,7 +128,9 @@ def test_between_vmm_sites_a_plan_runs_every_step_and_a_point_is_applied_before_
     older = next(point['name'] for point in data(azure)['app01']['recovery_points'] if point['data_version'] == 1)
     commit_app = {'name': 'commit app01', 'hyperv.mobility.asr_failover': {'site': primary, 'cloud': 'Gold', 'name': 'app01', 'action': 'commit',
                                                                            'recovery_point': older}}
-    steps = [plan_step('test_failover', test_network_id='Corp-DR'), plan_step('test_failover_cleanup'),
+    steps = [failing(plan_step('complete_failback'), 'complete between vmm sites'),
+             failing(plan_step('planned_failover', direction='recovery_to_primary', data_sync='full_download'), 'data_sync between vmm sites'),
+             plan_step('test_failover', test_network_id='Corp-DR'), plan_step('test_failover_cleanup'),
              failing(plan_step('unplanned_failover', recovery_point_type='latest'), 'azure point type'),
              plan_step('unplanned_failover'), named(commit_app, 'commit app01 checked', check_mode=True), commit_app, named(commit_app, 'commit app01 again'),
              failing(plan_step('commit'), 'plan partly committed'),
@@ -141,6 +143,9 @@ def test_between_vmm_sites_a_plan_runs_every_step_and_a_point_is_applied_before_
     assert only(run, 'commit app01 again')['changed'] is False and only(run, 'plan commit done')['changed'] is False
     assert 'is done for app01 but not for db01' in only(run, 'plan partly committed')['msg']
     assert 'recovery_point_type applies to a plan that fails over to Azure' in only(run, 'azure point type')['msg']
+    assert "action=complete_failback apply to failover to or failback from Azure only; recovery plan 'rp-lob' replicates with HyperVReplica2012R2" \
+        in only(run, 'complete between vmm sites')['msg']
+    assert 'data_sync apply to failover to or failback from Azure only' in only(run, 'data_sync between vmm sites')['msg']
     states = {vm['name']: (vm['active_location'], vm['protection_state']) for vm in only(run, 'reprotect to the secondary site')['protected_vms']}
     assert states == {'app01': ('Primary', 'Protected'), 'db01': ('Primary', 'Protected')}
     applied = [r for r in azure.control.requests() if r['method'] == 'POST' and r['path'].endswith('/applyRecoveryPoint')]
@@ -151,3 +156,49 @@ def test_between_vmm_sites_a_plan_runs_every_step_and_a_point_is_applied_before_
 
 def vault_network_id(azure_handle, friendly_name: str) -> str:
     return next(n['name'] for n in vault_state(azure_handle)['networks'] if n['properties']['friendlyName'] == friendly_name)
+
+
+def test_a_plan_resynchronizes_the_vms_that_need_it_and_completes_a_failback_minimizing_downtime(azure, run_playbook):
+    run = run_playbook(play(azure, AZURE_SETUP + [register_hosts_task(azure), ASSOCIATE] + PROTECT + [PLAN]))
+    assert run.rc == 0, run.stdout
+    # Resynchronization: only db01 is marked; app01 is left alone. Check mode says so, a rerun is ok.
+    marked = replication_error_task(azure, 'resynchronization', ['db01'], code='33010', message='Resynchronization required')
+    resync = plan_step('resynchronize')
+    run = run_playbook(play(azure, [marked, named(resync, 'resync check', check_mode=True), resync, named(resync, 'resync again')]), diff=True)
+    assert run.rc == 0, run.stdout
+    assert only(run, 'resync check')['changed'] is True and only(run, 'resynchronize')['changed'] is True
+    assert only(run, 'resync again')['changed'] is False
+    assert [event['vm_name'] for event in vault_state(azure)['events'] if event['scenario'] == 'RepairReplication'] == ['db01']
+
+    # Failover to Azure, commit; the Azure VMs work; the plan's failback minimizing downtime synchronizes, waits, then completes.
+    run = run_playbook(play(azure, [plan_step('planned_failover'), plan_step('commit')]))
+    assert run.rc == 0, run.stdout
+    azure.control.workload(RESOURCE_GROUP, VAULT, writes=2)
+    back = plan_step('planned_failover', 'failback', direction='recovery_to_primary')
+    run = run_playbook(play(azure, [failing(plan_step('complete_failback'), 'nothing to complete'), back, named(back, 'failback again')]))
+    assert "no failback of recovery plan 'rp-lob' waits to be completed" in only(run, 'nothing to complete')['msg']
+    started = only(run, 'failback')
+    assert started['changed'] is True and started['job']['state'] == 'Suspended', started
+    assert [(vm['name'], vm['active_location'], vm['failback_waiting']) for vm in started['protected_vms']] == [
+        (vm['name'], 'Recovery', True) for vm in started['protected_vms']] and len(started['protected_vms']) == 2
+    assert only(run, 'failback again')['changed'] is False
+    body = [r['body']['properties'] for r in azure.control.requests() if r['method'] == 'POST' and r['path'].endswith('/plannedFailover')][-1]
+    assert body == {'failoverDirection': 'RecoveryToPrimary', 'providerSpecificDetails': [
+        {'instanceType': 'HyperVReplicaAzureFailback', 'dataSyncOption': 'ForDownTime', 'recoveryVmCreationOption': 'NoAction'}]}
+    assert {name: entry['active_location'] for name, entry in data(azure).items()} == {'app01': 'Recovery', 'db01': 'Recovery'}
+
+    azure.control.workload(RESOURCE_GROUP, VAULT, writes=1, vms=['app01'])  # the Azure VMs run until the failback completes
+    complete = plan_step('complete_failback')
+    run = run_playbook(play(azure, [named(complete, 'complete check', check_mode=True), complete, named(complete, 'complete again'),
+                                    plan_step('commit'), plan_step('reprotect')]), diff=True)
+    assert run.rc == 0, run.stdout
+    assert only(run, 'complete check')['changed'] is True and only(run, 'complete check')['job']['state'] == 'Suspended'
+    done = only(run, 'complete_failback')
+    assert done['changed'] is True and done['job']['state'] == 'Succeeded'
+    assert [(vm['active_location'], vm['failback_waiting']) for vm in done['protected_vms']] == [('Primary', False), ('Primary', False)]
+    assert only(run, 'complete again')['changed'] is False
+    resumes = [r['body'] for r in azure.control.requests() if r['method'] == 'POST' and r['path'].endswith('/resume')]
+    assert resumes == [{'properties': {'comments': ' '}}], 'one resume, with the comment Az sends when none is given'
+    assert [vm['protection_state'] for vm in only(run, 'reprotect')['protected_vms']] == ['Protected', 'Protected']
+    assert {name: entry['versions'] for name, entry in data(azure).items()} == {
+        'app01': {'Primary': 3, 'Recovery': 3}, 'db01': {'Primary': 2, 'Recovery': 2}}, 'every write in Azure came back'

@@ -376,3 +376,40 @@ def test_bad_failover_network_input_changes_nothing(lab, run_playbook, options, 
     result = network(run_playbook, lab, RECOVERY, **options)
     assert result['failed'] and words in result['msg'], result
     assert writes(lab, RECOVERY) == {}
+
+
+def give_the_guest(lab, host, addresses):
+    """The guest OS's own addresses on the VM's adapter (what it has configured itself)."""
+    adapter = dict(vm(lab, host, VM)['network_adapters'][0], guest_addresses=addresses)
+    lab.control.patch_host(host, vms={VM: {'network_adapters': [adapter]}})
+
+
+@pytest.mark.parametrize('primary_failover_settings', [True, False], ids=['primary-has-failover-tcpip', 'primary-has-none'])
+def test_a_planned_failover_and_failback_keep_the_data_and_the_network_identity(lab, run_playbook, tmp_path, primary_failover_settings):
+    pairs = {'replication_pairs': [{'primary': PRIMARY, 'replica': RECOVERY, 'vms': [VM]}], 'failover_report_dir': str(tmp_path)}
+    give_the_guest(lab, PRIMARY, ['10.1.0.15'])
+    lab.control.replication(write={'host': PRIMARY, 'vm': VM, 'count': 1}, advance_seconds=300)
+    before = vm(lab, PRIMARY, VM)
+    assert before['data_version'] == 6 and before['network_adapters'][0]['guest_addresses'] == ['10.1.0.15']
+    assert network(run_playbook, lab, RECOVERY, failover_ipv4={'address': '10.2.0.15', 'subnet_mask': '255.255.255.0'})['changed']
+    if primary_failover_settings:      # the primary VM's own address as its failover TCP/IP: what a failback injects
+        assert network(run_playbook, lab, PRIMARY, failover_ipv4={'address': '10.1.0.15', 'subnet_mask': '255.255.255.0'})['changed']
+
+    planned = run_playbook('playbooks/failover_planned.yml', inventory=lab.inventory_path, extra_vars=pairs)
+    assert planned.rc == 0, planned.stdout
+    assert vm(lab, RECOVERY, VM)['data_version'] == 6
+    assert 'Network Adapter on LAN: 10.2.0.15' in drill_report(tmp_path, 'planned_failover')[0]['rows'][1]['detail']
+
+    lab.control.replication(write={'host': RECOVERY, 'vm': VM, 'count': 2}, advance_seconds=300)
+    lab.control.patch_host(RECOVERY, vms={VM: {'state': 'Off'}})
+    back = run_playbook('playbooks/failback.yml', inventory=lab.inventory_path, extra_vars=pairs)
+    assert back.rc == 0, back.stdout
+    after = vm(lab, PRIMARY, VM)
+    assert after['data_version'] == 8 and after['state'] == 'Running'
+    detail = drill_report(tmp_path, 'failback')[0]['rows'][1]['detail']
+    if primary_failover_settings:
+        assert 'Network Adapter on LAN: 10.1.0.15' in detail and after['network_adapters'][0]['guest_addresses'] == ['10.1.0.15'], detail
+    else:
+        # Hyper-V applies failover TCP/IP inside the guest, which keeps it: without its own settings the primary VM comes back
+        # with the recovery site's address (the reason to give the primary VM its own address as failover TCP/IP).
+        assert 'Network Adapter on LAN: 10.2.0.15' in detail, detail

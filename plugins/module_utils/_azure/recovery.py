@@ -10,7 +10,7 @@ group and then its Boot groups (Azure PowerShell's "Group 1", "Group 2", ...): t
 start one after the other.
 """
 
-from ansible_collections.hyperv.mobility.plugins.module_utils._azure.arm import HYPERV_TO_AZURE, arm_property, resource_name
+from ansible_collections.hyperv.mobility.plugins.module_utils._azure.arm import HYPERV_TO_AZURE, HYPERV_TO_AZURE_FAILBACK, arm_property, resource_name
 
 # Step (asr_failover's action) -> the recovery plan's operation in allowedOperations and the SDK's begin_* method.
 PLAN_OPERATIONS = {
@@ -66,8 +66,16 @@ def plan_view(plan):
                 last_test_failover_time=arm_property(plan, 'lastTestFailoverTime'))
 
 
-def plan_action_body(action, direction, test_network_id=None, shut_down_source=False, point_type=None, comments=None):
-    """The input of a plan action (None for commit and reprotect, which take none)."""
+def failback_input(data_sync, create_vm_if_not_found):
+    """A failback from Azure's provider input: HyperVReplicaAzureFailbackProviderInput of a VM, RecoveryPlanHyperVReplicaAzureFailbackInput
+    of a plan (the same fields; the plan's model requires both)."""
+    return dict(instanceType=HYPERV_TO_AZURE_FAILBACK, dataSyncOption='ForDownTime' if data_sync == 'minimize_downtime' else 'ForSynchronization',
+                recoveryVmCreationOption='CreateVmIfNotFound' if create_vm_if_not_found else 'NoAction')
+
+
+def plan_action_body(action, direction, test_network_id=None, shut_down_source=False, point_type=None, comments=None,  # pylint: disable=too-many-arguments
+                     failback=None):
+    """The input of a plan action (None for commit and reprotect, which take none); failback: a plan's failback from Azure's failback_input."""
     if action in ('commit', 'reprotect'):
         return None
     if action == 'test_failover_cleanup':
@@ -75,6 +83,8 @@ def plan_action_body(action, direction, test_network_id=None, shut_down_source=F
     properties = dict(failoverDirection=direction)
     if point_type:
         properties['providerSpecificDetails'] = [dict(instanceType=HYPERV_TO_AZURE, recoveryPointType=PLAN_POINT_TYPES[point_type])]
+    if failback:
+        properties['providerSpecificDetails'] = [failback]
     if action == 'test_failover':
         properties.update(dict(networkType='VmNetworkAsInput', networkId=test_network_id) if test_network_id else dict(networkType='NoNetworkAttachAsInput'))
     if action == 'unplanned_failover':

@@ -177,3 +177,61 @@ def test_only_a_suspended_job_is_resumed_and_a_failback_for_synchronization_does
     with pytest.raises(AzureError) as refused:
         vault.resume_job(operation.name, {})
     assert refused.value.code == 'JobNotSuspended'
+
+
+def make_plan(vault):
+    from hvlab.azure import plans  # pylint: disable=import-outside-toplevel
+    groups = [{'groupType': 'Shutdown'}, {'groupType': 'Failover'},
+              {'groupType': 'Boot', 'replicationProtectedItems': [{'id': item(vault, 'db01')['id']}]},
+              {'groupType': 'Boot', 'replicationProtectedItems': [{'id': item(vault, 'app01')['id']}]}]
+    plans.create_plan(vault, 'rp', {'properties': {'primaryFabricId': vault.fabric('site-hq')['id'], 'recoveryFabricId': 'Microsoft Azure',
+                                                   'failoverDeploymentModel': 'ResourceManager', 'groups': groups}})
+    vault.settle()
+    return plans
+
+
+def plan_failback(plans, vault, data_sync='ForDownTime', creation='NoAction'):
+    operation = plans.act(vault, 'rp', 'plannedFailover', {'properties': {'failoverDirection': 'RecoveryToPrimary', 'providerSpecificDetails': [
+        {'instanceType': 'HyperVReplicaAzureFailback', 'dataSyncOption': data_sync, 'recoveryVmCreationOption': creation}]}})
+    vault.settle()
+    return operation
+
+
+def test_a_plans_failback_for_downtime_synchronizes_every_vm_then_waits_suspended_until_its_job_is_resumed(vault):
+    plans = make_plan(vault)
+    for name in ('app01', 'db01'):
+        failed_over(vault, name)
+    vault.workload({'writes': 2})  # the Azure VMs write
+    with pytest.raises(AzureError) as refused:
+        plan_failback(plans, vault, data_sync='Fast')
+    assert refused.value.code == 'InvalidParameterValue' and 'dataSyncOption' in refused.value.message
+    operation = plan_failback(plans, vault)
+    assert (operation.job['properties']['state'], operation.status) == ('Suspended', 'InProgress')
+    plan = plans.plan(vault, 'rp')['properties']
+    assert plan['currentScenario']['jobId'] == operation.job['id'] and plan['allowedOperations'] == []
+    for name in ('app01', 'db01'):
+        properties = item(vault, name)['properties']
+        assert properties['activeLocation'] == 'Recovery' and properties['allowedOperations'] == []
+        assert recovery_points.summary(item(vault, name))['versions'] == {'Primary': 2, 'Recovery': 2}  # synchronized, still running in Azure
+    vault.workload({'vms': ['app01'], 'writes': 1})
+    vault.resume_job(operation.name, {'properties': {'comments': 'window open'}})
+    vault.settle()
+    assert operation.status == 'Succeeded' and plans.plan(vault, 'rp')['properties']['currentScenario'] == {'scenarioName': 'None'}
+    for name, version in (('app01', 3), ('db01', 2)):
+        properties = item(vault, name)['properties']
+        assert (properties['activeLocation'], properties['protectionState']) == ('Primary', 'FailbackCompleted')
+        assert recovery_points.summary(item(vault, name))['versions'] == {'Primary': version, 'Recovery': version}
+    steps = [(event['scenario'], event['vm_name']) for event in vault.events if event.get('plan') == 'rp' and event['scenario'] != 'Shutdown']
+    assert steps == [('PlannedFailover', 'db01'), ('PlannedFailover', 'app01'), ('Boot', 'db01'), ('Boot', 'app01')]
+
+
+def test_a_plans_failback_input_applies_to_a_failback_only(vault):
+    plans = make_plan(vault)
+    with pytest.raises(AzureError) as refused:
+        plans.act(vault, 'rp', 'plannedFailover', {'properties': {'failoverDirection': 'PrimaryToRecovery', 'providerSpecificDetails': [
+            {'instanceType': 'HyperVReplicaAzureFailback', 'dataSyncOption': 'ForDownTime', 'recoveryVmCreationOption': 'NoAction'}]}})
+    assert refused.value.code == 'InvalidProviderInput'
+    for name in ('app01', 'db01'):
+        failed_over(vault, name)
+    operation = plan_failback(plans, vault, data_sync='ForSynchronization')
+    assert operation.status == 'Succeeded' and {item(vault, name)['properties']['activeLocation'] for name in ('app01', 'db01')} == {'Primary'}

@@ -815,3 +815,55 @@ def test_failover_network_settings_and_the_test_replica_switch(world, hosts):
     # Clearing the IPv4 settings: the Replica VM keeps the primary's address after a failover.
     ok(run(replica, 'Set-VMNetworkAdapterFailoverConfiguration', VM, ('ClearFailoverIPv4Settings', None)))
     assert adapter_of(replica).failover == {}
+
+
+def reported_addresses(host, name=VM):
+    """Get-VMNetworkAdapter's IPAddresses of the VM's adapter, the VM running (what Hyper-V reads from the guest)."""
+    host.patch({'vms': {name: {'state': 'Running'}}})
+    adapter, = ok(run(host, 'Get-VMNetworkAdapter', name))
+    return adapter['IPAddresses']
+
+
+def fail_over_planned(world, source, target):
+    """Prepare on ``source`` (the VM off), fail over on ``target``, reverse replication from ``target``."""
+    source.patch({'vms': {VM: {'state': 'Off'}}})
+    ok(run(source, 'Start-VMFailover', VM, ('Prepare', None), CONFIRMED))
+    ok(run(target, 'Start-VMFailover', VM, CONFIRMED))
+    ok(run(target, 'Set-VMReplication', VM, ('Reverse', None)))
+
+
+@pytest.mark.parametrize('primary_failover_settings', [True, False], ids=['primary-has-failover-tcpip', 'primary-has-none'])
+def test_the_guest_network_identity_over_a_planned_failover_and_failback(world, hosts, primary_failover_settings):
+    primary, replica = hosts
+    adapter_of(primary).guest_addresses = ['10.1.0.15', 'fd00:1::15']      # the guest's own configuration on the primary site
+    replicating(world, primary, replica)
+    make_replica_server(primary)
+    assert adapter_of(replica).guest_addresses == ['10.1.0.15', 'fd00:1::15'], 'the guest configuration replicates with its disks'
+    ok(run(replica, 'Set-VMNetworkAdapterFailoverConfiguration', VM, ('IPv4Address', '10.2.0.15'), ('IPv4SubnetMask', '255.255.255.0')))
+    if primary_failover_settings:
+        ok(run(primary, 'Set-VMNetworkAdapterFailoverConfiguration', VM, ('IPv4Address', '10.1.0.15'), ('IPv4SubnetMask', '255.255.255.0')))
+    # Failover: the Replica VM's failover IPv4 settings replace the guest's IPv4 address; IPv6 (none set) stays the guest's.
+    fail_over_planned(world, primary, replica)
+    assert reported_addresses(replica) == ['10.2.0.15', 'fd00:1::15']
+    world.replication_control({'write': {'host': 'hv02', 'vm': VM, 'count': 2}, 'advance_seconds': 300})
+    assert adapter_of(primary).guest_addresses == ['10.2.0.15', 'fd00:1::15'], 'the injected address is the guest configuration now'
+    # Failback: the primary VM applies its own failover settings; without them the guest keeps the recovery site's address.
+    fail_over_planned(world, replica, primary)
+    assert vm_of(primary).data_version == 2
+    assert reported_addresses(primary) == (['10.1.0.15', 'fd00:1::15'] if primary_failover_settings else ['10.2.0.15', 'fd00:1::15'])
+
+
+def test_an_older_recovery_point_brings_its_guest_network_back_and_cancelling_restores_the_replica(world, hosts):
+    primary, replica = hosts
+    adapter_of(primary).guest_addresses = ['10.1.0.15']
+    points = hourly_points(world, primary, replica)
+    assert points and all(point.guest_network == [['10.1.0.15']] for point in points)
+    second = next(point for point in points if point.data_version == 2)
+    adapter_of(primary).guest_addresses = ['10.1.0.99']        # the guest's administrator changed it: replicated next cycle
+    vm_of(primary).data_version = 4
+    world.advance_replication(3600)
+    assert adapter_of(replica).guest_addresses == ['10.1.0.99']
+    ok(replica.execute([[Command('Get-VMSnapshot', [('VMName', VM), ('Name', second.name)]), Command('Start-VMFailover', [CONFIRMED])]], IDENTITY))
+    assert vm_of(replica).data_version == 2 and adapter_of(replica).guest_addresses == ['10.1.0.15']
+    ok(run(replica, 'Stop-VMFailover', VM))
+    assert vm_of(replica).data_version == 4 and adapter_of(replica).guest_addresses == ['10.1.0.99']

@@ -18,6 +18,13 @@ CreateRecoveryPlanInput, UpdateRecoveryPlanInput, RecoveryPlan, RecoveryPlanGrou
   failover" step), then starts the Boot groups one after the other; each of these steps is recorded (Vault.record) so tests
   can read the order. ``recoveryPointType`` of a RecoveryPlanHyperVReplicaAzureFailoverInput picks the recovery point of
   items replicating to Azure (Latest, LatestApplicationConsistent, LatestProcessed).
+- A plan's failback from Azure (plannedFailover RecoveryToPrimary) takes RecoveryPlanHyperVReplicaAzureFailbackInput
+  (instanceType HyperVReplicaAzureFailback, dataSyncOption, recoveryVmCreationOption: both required in the SDK's model), the
+  plan-level form of each item's HyperVReplicaAzureFailbackProviderInput, handed to every item. With ``ForDownTime`` the plan's
+  one job synchronizes every item while the Azure VMs run, then is suspended until it is resumed (replicationJobs/{name}/resume),
+  as an item's failback is (hvlab.azure.asr.Pause); meanwhile the plan's ``currentScenario`` names the job (CurrentScenarioDetails:
+  scenarioName, jobId, startTime) and its items allow nothing.
+- The REST reference documents no plan-level resynchronization (repairReplication is an operation of a protected item only).
 - ``allowedOperations`` of a plan are the operations every one of its items allows.
 Not modelled: group actions run (scripts, manual actions, runbooks are stored as given), failoverCancel.
 """
@@ -26,7 +33,7 @@ import copy
 import datetime
 import typing
 
-from hvlab.azure.asr import AZURE_CONTAINER, PROVIDER, Operation, Vault, failover_actions
+from hvlab.azure.asr import AZURE_CONTAINER, PROVIDER, Operation, Pause, Vault, failover_actions
 from hvlab.azure.errors import AzureError, bad_request, not_found
 
 PLAN_TYPE = '%s/vaults/replicationRecoveryPlans' % PROVIDER
@@ -43,6 +50,9 @@ ACTIONS = {
     'reProtect': ('reProtect', 'RecoveryPlanReprotect', 'Reverse replicate', None),
 }
 FAILING_OVER = ('plannedFailover', 'unplannedFailover', 'testFailover')
+FAILBACK_INPUT = 'HyperVReplicaAzureFailback'
+DATA_SYNC_OPTIONS = ('ForDownTime', 'ForSynchronization')
+VM_CREATION_OPTIONS = ('CreateVmIfNotFound', 'NoAction')
 
 
 def _now() -> str:
@@ -192,12 +202,25 @@ def _input(action: str, properties: dict) -> typing.Tuple[dict, typing.Optional[
     if action == 'testFailover' and not properties.get('networkType'):
         raise bad_request('InvalidParameterValue', 'networkType is required for a test failover.')
     point_type = None
+    item_input = {key: properties[key] for key in ('failoverDirection', 'sourceSiteOperations', 'networkType', 'networkId', 'comments')
+                  if key in properties}
     for provider in properties.get('providerSpecificDetails') or []:
         if provider.get('instanceType') == 'HyperVReplicaAzure':
             point_type = provider.get('recoveryPointType')
-    item_input = {key: properties[key] for key in ('failoverDirection', 'sourceSiteOperations', 'networkType', 'networkId', 'comments')
-                  if key in properties}
+        elif provider.get('instanceType') == FAILBACK_INPUT:
+            item_input['providerSpecificDetails'] = _failback_input(action, direction, provider)
     return item_input, point_type
+
+
+def _failback_input(action: str, direction: typing.Optional[str], provider: dict) -> dict:
+    """RecoveryPlanHyperVReplicaAzureFailbackInput, checked, as each item's HyperVReplicaAzureFailbackProviderInput."""
+    if action != 'plannedFailover' or direction != 'RecoveryToPrimary':
+        raise bad_request('InvalidProviderInput', '%s input applies to a planned failover from Azure (RecoveryToPrimary).' % FAILBACK_INPUT)
+    for key, choices in (('dataSyncOption', DATA_SYNC_OPTIONS), ('recoveryVmCreationOption', VM_CREATION_OPTIONS)):
+        if provider.get(key) not in choices:
+            raise bad_request('InvalidParameterValue', '%s is required: %s; got %r.' % (key, ' or '.join(choices), provider.get(key)))
+    return {'instanceType': FAILBACK_INPUT, 'dataSyncOption': provider['dataSyncOption'],
+            'recoveryVmCreationOption': provider['recoveryVmCreationOption']}
 
 
 def act(vault: Vault, name: str, action: str, body: dict) -> Operation:
@@ -210,17 +233,24 @@ def act(vault: Vault, name: str, action: str, body: dict) -> Operation:
     item_input, point_type = _input(action, ((body or {}).get('properties') or {}))
     steps = []
     refused = []
+    handlers = []
     for number, item in items_of(vault, found):
         properties = dict(item_input)
         if action == 'reProtect':  # the plan's reProtect takes no input: each item replicates from the site it is active on
             properties['failoverDirection'] = 'PrimaryToRecovery' if item['properties']['activeLocation'] == 'Primary' else 'RecoveryToPrimary'
         try:
-            steps.append((number, item, failover_actions(item, properties, vault, point_type).validate(item_action)))
+            handler = failover_actions(item, properties, vault, point_type)
+            steps.append((number, item, handler.validate(item_action)))
+            handlers.append(handler)
         except AzureError as error:
             refused.append('%s: %s' % (item['properties']['friendlyName'], error.message))
     if refused:
         raise bad_request('RecoveryPlanOperationNotAllowed', "Recovery plan '%s' cannot run %s: %s" % (name, action, ' '.join(refused)))
-    item_scenario = failover_actions(steps[0][1], {}, vault).SCENARIOS[item_action]
+    item_scenario = handlers[0].SCENARIOS[item_action]
+    pauses = [handler.pause for handler in handlers if handler.pause is not None]
+    # A failback optimized for downtime: the plan's job synchronizes every item, then waits to be resumed.
+    pause = Pause(lambda: [each.first() for each in pauses], 'Synchronize data while the Azure VMs run',
+                  'Shut down the Azure VMs, synchronize the last changes and fail back') if pauses else None
 
     def apply() -> dict:
         direction = item_input.get('failoverDirection')
@@ -235,8 +265,15 @@ def act(vault: Vault, name: str, action: str, body: dict) -> Operation:
                 vault.record('Boot', item, plan=name, group=number, direction=direction)
         if stamp:
             found['properties'][stamp] = _now()
+        found['properties']['currentScenario'] = {'scenarioName': 'None'}
         return document(vault, found)
-    return vault.start(scenario, '%s of recovery plan %s' % (friendly, name), found, apply)
+    operation = vault.start(scenario, '%s of recovery plan %s' % (friendly, name), found, apply, pause)
+    if operation.status == 'InProgress':
+        found['properties']['currentScenario'] = {'scenarioName': scenario, 'jobId': operation.job['id'], 'startTime': _now()}
+        if pause is not None:  # nothing else is allowed while the failback waits to be completed
+            for _number, item, _change in steps:
+                item['properties']['allowedOperations'] = []
+    return operation
 
 
 def route(vault: Vault, method: str, parts: list, body: dict) -> typing.Any:  # pylint: disable=too-many-return-statements

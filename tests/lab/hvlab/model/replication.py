@@ -262,9 +262,11 @@ class RecoveryPoint:
     name: str
     created: datetime.datetime
     data_version: int
+    guest_network: list = field(default_factory=list)      # the guest OS's addresses at that point (VirtualMachine.guest_network)
 
     def to_state(self) -> dict:
-        return {'name': self.name, 'created': self.created.isoformat(), 'data_version': self.data_version}
+        return {'name': self.name, 'created': self.created.isoformat(), 'data_version': self.data_version,
+                'guest_network': [list(addresses) for addresses in self.guest_network]}
 
 
 @dataclass
@@ -419,8 +421,8 @@ def record_failure(vm: VirtualMachine, relationship: Relationship, kind: FaultKi
         relationship.fault = None        # the condition is now the state; resynchronizing clears it
 
 
-def new_recovery_point(vm_name: str, when: datetime.datetime, version: int) -> RecoveryPoint:
-    return RecoveryPoint(f"{vm_name} - Standard Replica - ({when.strftime('%m/%d/%Y - %H:%M:%S')})", when, version)
+def new_recovery_point(vm_name: str, when: datetime.datetime, version: int, guest_network: list) -> RecoveryPoint:
+    return RecoveryPoint(f"{vm_name} - Standard Replica - ({when.strftime('%m/%d/%Y - %H:%M:%S')})", when, version, guest_network)
 
 
 def keep_recovery_points(relationship: Relationship) -> None:
@@ -505,15 +507,18 @@ class ReplicationClockwork:
         if replica_side is None:
             return
         replica_vm.data_version = version
+        # The guest's network configuration is on its disks: it replicates with the data.
+        network = vm.guest_network()
+        replica_vm.restore_guest_network(network)
         if replica_side.state not in FAILOVER_STATES:
             replica_side.state = 'Replicating'
         replica_side.health, replica_side.health_messages = 'Normal', []
         replica_side.last_replication_time = when
         points = replica_side.recovery_points
         if not points or (when - points[-1].created).total_seconds() >= RECOVERY_POINT_INTERVAL:
-            points.append(new_recovery_point(replica_vm.name, when, version))
+            points.append(new_recovery_point(replica_vm.name, when, version, network))
         else:
-            points[-1] = RecoveryPoint(points[-1].name, points[-1].created, version)   # the latest point moves forward
+            points[-1] = RecoveryPoint(points[-1].name, points[-1].created, version, network)   # the latest point moves forward
         keep_recovery_points(replica_side)
 
     # ---- one replication cycle ------------------------------------------------------------------------------

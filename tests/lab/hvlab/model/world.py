@@ -52,7 +52,9 @@ class NetworkAdapter:
     switch_name: str | None = 'LAN'
     test_replica_switch_name: str | None = None
     failover: dict = field(default_factory=dict)
-    guest_addresses: list = field(default_factory=list)     # what the guest was given at failover (reported while it runs)
+    # The addresses the guest OS has configured on this adapter: the guest's own, on the VM's disks (so replicated with its
+    # data), changed by a failover that injects failover TCP/IP settings; reported by Hyper-V while the guest runs.
+    guest_addresses: list = field(default_factory=list)
 
     def to_state(self) -> dict:
         return {'name': self.name, 'id': self.adapter_id, 'switch_name': self.switch_name,
@@ -64,6 +66,11 @@ class NetworkAdapter:
                       failover=dict(self.failover))
         fields.update(changes)
         return NetworkAdapter(**fields)
+
+
+def _addresses(values) -> list[str]:
+    """A guest's addresses as the tests give them (a value that is no IP address is refused)."""
+    return [str(ipaddress.ip_address(address)) for address in values or []]
 
 
 @dataclass
@@ -87,6 +94,17 @@ class VirtualMachine:
     boot_seconds: float = 0.0
     started_at: float | None = None
     network_adapters: list[NetworkAdapter] = field(default_factory=lambda: [NetworkAdapter()])
+
+    def guest_network(self) -> list[list[str]]:
+        """The guest OS's addresses, adapter by adapter in the VM's order (what replication copies with the data)."""
+        return [list(adapter.guest_addresses) for adapter in self.network_adapters]
+
+    def restore_guest_network(self, network: list[list[str]]) -> None:
+        """The guest OS's addresses as ``guest_network`` read them on the VM whose data this VM now holds."""
+        # Not strict: a point recorded before the lab kept guest addresses has none, and the lab does not model adapters
+        # added or removed while a VM replicates.
+        for adapter, addresses in zip(self.network_adapters, network, strict=False):
+            adapter.guest_addresses = list(addresses)
 
     def heartbeat(self) -> str:
         """VMHeartbeatStatus of a running VM."""
@@ -125,7 +143,8 @@ class VirtualMachine:
                                                         switch_name=item.get('switch_name'),
                                                         test_replica_switch_name=item.get('test_replica_switch_name'),
                                                         failover=dict(item.get('failover') or {}),
-                                                        guest_addresses=list(item.get('guest_addresses') or [])) for item in value]
+                                                        guest_addresses=_addresses(item.get('guest_addresses')))
+                                         for item in value]
             elif key in ('generation', 'processor_count', 'memory_startup', 'data_version'):
                 setattr(self, key, int(value))
             elif key in ('processor_compatibility', 'guest_responding'):

@@ -150,11 +150,14 @@ def test_resynchronize_is_done_unless_site_recovery_allows_repair_replication():
     assert not already_done('resynchronize', view(allowed=('RepairReplication', 'TestFailover')), 'PrimaryToRecovery')
 
 
-def test_resynchronize_of_a_recovery_plan_is_refused_naming_the_option():
+def test_resynchronize_and_complete_failback_take_a_recovery_plan_or_a_vm():
+    # Replaces the tests of the old refusal (a plan could not be resynchronized nor complete a failback): both now run on plans.
     params = dict(name=None, site=None, recovery_plan='rp1', action='resynchronize', recovery_point=None, recovery_point_type=None,
                   direction='primary_to_recovery')
-    assert 'action=resynchronize applies to one protected VM (name), not to a recovery plan' in option_problem(params)
+    assert option_problem(params) is None and option_problem(dict(params, action='complete_failback')) is None
     assert option_problem(dict(params, recovery_plan=None, name='app01', site='site-hq')) is None
+    assert 'recovery_point applies to' in option_problem(dict(params, recovery_plan=None, name='app01', site='site-hq', recovery_point='p1'))
+    assert 'recovery_point_type applies to' in option_problem(dict(params, recovery_point_type='latest'))
 
 
 def test_a_failback_that_waits_for_completion_is_done_for_its_start_and_not_for_its_completion():
@@ -170,9 +173,3 @@ def test_predicted_state_of_the_two_halves_of_a_failback_for_downtime():
     assert (started['active_location'], started['failback_waiting']) == ('Recovery', True)
     completed = predicted('complete_failback', started, 'PrimaryToRecovery')
     assert (completed['active_location'], completed['protection_state'], completed['failback_waiting']) == ('Primary', 'FailbackCompleted', False)
-
-
-def test_complete_failback_of_a_recovery_plan_is_refused():
-    params = dict(name=None, site=None, recovery_plan='rp1', action='complete_failback', recovery_point=None, recovery_point_type=None,
-                  direction='primary_to_recovery')
-    assert 'action=complete_failback applies to one protected VM (name), not to a recovery plan' in option_problem(params)

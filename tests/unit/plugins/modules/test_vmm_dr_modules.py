@@ -6,7 +6,7 @@ import pytest
 
 from ansible_collections.hyperv.mobility.plugins.module_utils._azure.arm import id_segment
 from ansible_collections.hyperv.mobility.plugins.module_utils._azure.recovery import (
-    boot_groups, choose_point, describe_points, plan_action_body, plan_groups, plan_view, same_groups)
+    boot_groups, choose_point, describe_points, failback_input, plan_action_body, plan_groups, plan_view, same_groups)
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.provider_setup import program_option_problem, same_machine
 from ansible_collections.hyperv.mobility.plugins.modules.asr_failover import option_problem
 from ansible_collections.hyperv.mobility.plugins.modules.asr_recovery_plan import group_problem
@@ -58,6 +58,11 @@ def test_plan_action_bodies_follow_the_sdk_inputs():
     to_azure = plan_action_body('planned_failover', 'PrimaryToRecovery', point_type='latest_application_consistent')
     assert to_azure['properties']['providerSpecificDetails'] == [{'instanceType': 'HyperVReplicaAzure', 'recoveryPointType': 'LatestApplicationConsistent'}]
     assert plan_action_body('test_failover_cleanup', 'PrimaryToRecovery', comments='ok') == {'properties': {'comments': 'ok'}}
+    failback = plan_action_body('planned_failover', 'RecoveryToPrimary', failback=failback_input('minimize_downtime', False))
+    assert failback == {'properties': {'failoverDirection': 'RecoveryToPrimary', 'providerSpecificDetails': [
+        {'instanceType': 'HyperVReplicaAzureFailback', 'dataSyncOption': 'ForDownTime', 'recoveryVmCreationOption': 'NoAction'}]}}
+    assert failback_input('full_download', True) == {'instanceType': 'HyperVReplicaAzureFailback', 'dataSyncOption': 'ForSynchronization',
+                                                     'recoveryVmCreationOption': 'CreateVmIfNotFound'}
 
 
 def test_arm_id_segments():

@@ -104,8 +104,9 @@ def _failover(ctx: CmdletContext, vm, rel: model.Relationship, point_name: str |
     point = _recovery_point(ctx, vm, rel, point_name)
     if point is None or not ctx.should_process(vm.name, 'Fail over'):
         return None
-    rel.failover_undo = {'state': rel.state, 'data_version': vm.data_version}
+    rel.failover_undo = {'state': rel.state, 'data_version': vm.data_version, 'guest_network': vm.guest_network()}
     vm.data_version = point.data_version
+    vm.restore_guest_network(point.guest_network)
     inject_failover_addresses(vm)
     rel.state = 'FailedOverWaitingCompletion'
     return vm
@@ -130,6 +131,7 @@ def _test_failover(ctx: CmdletContext, host, vm, rel: model.Relationship, point_
                              # Its adapters on the test replica switch (none set: not connected), with the failover TCP/IP settings.
                              network_adapters=[adapter.copy(switch_name=adapter.test_replica_switch_name, test_replica_switch_name=None)
                                                for adapter in vm.network_adapters])
+    test_vm.restore_guest_network(point.guest_network)
     inject_failover_addresses(test_vm)
     host.vms.append(test_vm)
     host.replication.relationships[test_vm.vm_id] = model.Relationship(
@@ -177,6 +179,7 @@ def _stop_one(ctx: CmdletContext, host, vm, rel: model.Relationship) -> bool:
             return False
         vm.state = 'Off'                 # a running failed-over VM is turned off, not shut down
         vm.data_version = rel.failover_undo['data_version']
+        vm.restore_guest_network(rel.failover_undo.get('guest_network', []))
         rel.state, rel.failover_undo = rel.failover_undo['state'], None
         return True
     test_owner = rel if rel.mode == 'Replica' else next(

@@ -40,7 +40,7 @@ def adapter_object(host, vm, adapter):
 
 
 def guest_addresses(vm, adapter) -> list:
-    """What the running guest reports on the adapter: the failover addresses injected at failover, once the guest answers."""
+    """What the running guest reports on the adapter (its own configuration, or what a failover injected), once it answers."""
     if vm.state != 'Running' or not vm.heartbeat().startswith('Ok') or not adapter.guest_addresses:
         return []
     return list(adapter.guest_addresses)
@@ -52,9 +52,19 @@ def failover_setting_object(adapter):
 
 
 def inject_failover_addresses(vm) -> None:
-    """A failover (test or real) gives the guest the failover TCP/IP settings of each adapter that has them."""
+    """A failover (test or real) applies the failed-over VM's failover TCP/IP settings inside its guest.
+
+    Msvm_FailoverNetworkAdapterSettingData: the settings of an adapter within the guest OS, applied at failover; the guest keeps
+    them (they are its configuration now, and replicate with its disks). A family without failover settings keeps the guest's
+    own address (-ClearFailoverIPv4Settings: the Replica VM uses the primary's address).
+    """
     for adapter in vm.network_adapters:
-        adapter.guest_addresses = [adapter.failover[name] for name in ('IPv4Address', 'IPv6Address') if adapter.failover.get(name)]
+        addresses = list(adapter.guest_addresses)
+        for name, version in (('IPv4Address', 4), ('IPv6Address', 6)):
+            if adapter.failover.get(name):
+                addresses = [address for address in addresses if ipaddress.ip_address(address).version != version]
+                addresses.append(adapter.failover[name])
+        adapter.guest_addresses = sorted(addresses, key=lambda address: ipaddress.ip_address(address).version)
 
 
 def _adapters(ctx: CmdletContext, vm, name: str | None) -> list:

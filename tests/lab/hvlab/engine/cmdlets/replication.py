@@ -343,7 +343,7 @@ def _reverse(ctx: CmdletContext, host, vm, rel: model.Relationship) -> None:
         rel.state, rel.last_replication_time = 'Replicating', now
         rel.next_cycle_at = now + datetime.timedelta(seconds=rel.frequency_sec)
         side.state, side.last_replication_time = 'Replicating', now
-        side.recovery_points = [model.new_recovery_point(old_vm.name, now, old_vm.data_version)]
+        side.recovery_points = [model.new_recovery_point(old_vm.name, now, old_vm.data_version, old_vm.guest_network())]
     else:
         rel.state, rel.next_cycle_at = 'ReadyForInitialReplication', None
     old_host.replication.relationships[vm.vm_id] = side
