@@ -81,6 +81,17 @@ options:
       - Setting O(networks) together with O(use_any_network=true) is a contradiction and an error (unless
         O(networks_mode=remove)).
     type: bool
+  mesh_facts:
+    description:
+      - Also return the host's mesh facts as C(ansible_facts.hyperv_mobility_mesh), the facts
+        M(hyperv.mobility.live_migration_mesh_facts) returns, as the host is once this task is done, so the mesh's phase 1
+        (role P(hyperv.mobility.live_migration_mesh#role)) reads each host once.
+      - The read pipeline then also runs the other reads of M(hyperv.mobility.migration_preflight) (C(Get-WindowsFeature),
+        C(Get-VMHostSupportedVersion), C(Get-VM)); their error records go into the facts instead of failing the task.
+      - In check mode the facts are the host as it is (nothing was written); RV(after) holds what would change.
+    type: bool
+    default: false
+    version_added: 0.1.0
 extends_documentation_fragment:
   - hyperv.mobility.connection
   - hyperv.mobility.attributes
@@ -183,6 +194,14 @@ applied_by_another_run:
   type: list
   elements: str
   sample: ["Add-VMMigrationNetwork 192.168.10.0/24 (priority 1)"]
+ansible_facts:
+  description: The host's mesh facts, with O(mesh_facts=true).
+  returned: when O(mesh_facts=true) and the task succeeded
+  type: dict
+  contains:
+    hyperv_mobility_mesh:
+      description: What the preflight checks of this host need, as M(hyperv.mobility.live_migration_mesh_facts) returns it.
+      type: dict
 not_applied:
   description:
     - When the change pipeline failed part way, the settings that still differ from what was asked, read back from
@@ -195,10 +214,11 @@ not_applied:
 
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility import reads
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import (
-    ChangeRefused, Command, HostResource, HypervModule, OptionError, describe)
+    ChangeRefused, Command, HostCommandError, HostResource, HypervModule, OptionError, describe)
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.host_identity import host_identity
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.migration_networks import (
     apply_plan, canonical_subnet, current_networks, parse_networks, plan_networks)
+from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.preflight import HostFacts, mesh_facts
 
 VMHOST_TYPE = 'Microsoft.HyperV.PowerShell.VMHost'
 NETWORK_TYPE = 'Microsoft.HyperV.PowerShell.VMMigrationNetwork'
@@ -230,9 +250,32 @@ class LiveMigrationSettings(HostResource):
         self.desired_networks = parse_networks(params['networks']) if params['networks'] is not None else None
         self.host_subnet_text = {}
         self.identity = None
+        self.last_read = None
 
     def read_commands(self):
-        return list(reads.LIVE_MIGRATION)
+        return list(reads.PREFLIGHT if self.params['mesh_facts'] else reads.LIVE_MIGRATION)
+
+    def read(self, session):
+        """With mesh_facts, error records of the preflight's own reads belong to the facts (the preflight judges them); those of
+        this module's reads fail the task as without it."""
+        if not self.params['mesh_facts']:
+            return super().read(session)
+        result = session.run(self.read_commands(), check=False)
+        own = set(command.name.lower() for command in reads.LIVE_MIGRATION)
+        errors = [error for error in result.errors if (error.command or '').lower() in own]
+        if errors:
+            raise HostCommandError(session.options.host, errors)
+        self.last_read = result
+        return result
+
+    def run(self, module):
+        result = super().run(module)
+        if self.params['mesh_facts']:
+            facts = HostFacts.from_result('host', self.params['hyperv_host'], self.last_read)
+            if result['changed'] and not module.check_mode:
+                facts = facts.with_settings(result['after'])
+            result['ansible_facts'] = mesh_facts(facts, self.params['hyperv_auth'])
+        return result
 
     def current_state(self, result):
         hosts = result.of_type(VMHOST_TYPE)
@@ -361,6 +404,7 @@ ARGUMENT_SPEC = dict(
     )),
     networks_mode=dict(type='str', choices=['exclusive', 'add', 'remove'], default='exclusive'),
     use_any_network=dict(type='bool'),
+    mesh_facts=dict(type='bool', default=False),
 )
 
 

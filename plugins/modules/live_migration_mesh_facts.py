@@ -10,10 +10,12 @@ module: live_migration_mesh_facts
 short_description: Read what the live-migration preflight needs of a Hyper-V host, as facts for the mesh's evaluation
 version_added: 0.1.0
 description:
-  - Phase 1 of the mesh (role P(hyperv.mobility.live_migration_mesh#role)), once per host - reads in one pipeline every fact
-    the checks of M(hyperv.mobility.migration_preflight) use and returns them as C(ansible_facts) under the one key
-    C(hyperv_mobility_mesh). Phase 2 (M(hyperv.mobility.live_migration_mesh_preflight), once on the controller) evaluates
-    every direction of the mesh from those facts, with no further host round trip.
+  - Reads in one pipeline every fact the checks of M(hyperv.mobility.migration_preflight) use and returns them as
+    C(ansible_facts) under the one key C(hyperv_mobility_mesh). Phase 2 of the mesh (M(hyperv.mobility.live_migration_mesh_preflight),
+    once on the controller) evaluates every direction from those facts, with no further host round trip.
+  - The mesh's phase 1 (role P(hyperv.mobility.live_migration_mesh#role)) gets the same facts from its settings task
+    (M(hyperv.mobility.live_migration) with O(hyperv.mobility.live_migration#module:mesh_facts=true)), in the same read; this
+    module is for the checks alone (the role's C(tasks_from: preflight.yml)), which change nothing.
   - Facts land in Ansible's fact cache when one is configured, so phase 1 can run sliced (an AWX job slice, or C(--limit) per
     slice) and phase 2 once, later, from the cache.
   - Never changes anything.
@@ -62,9 +64,7 @@ ansible_facts:
 '''
 
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import HypervModule, Resource
-from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.preflight import READ_COMMANDS, HostFacts
-
-FACTS_KEY = 'hyperv_mobility_mesh'
+from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.preflight import READ_COMMANDS, HostFacts, mesh_facts
 
 
 class MeshFacts(Resource):
@@ -72,7 +72,7 @@ class MeshFacts(Resource):
 
     def run(self, module):
         facts = HostFacts.from_result('host', self.params['hyperv_host'], module.read(READ_COMMANDS))
-        return dict(changed=False, ansible_facts={FACTS_KEY: dict(facts.to_facts(), connection_auth=self.params['hyperv_auth'])})
+        return dict(changed=False, ansible_facts=mesh_facts(facts, self.params['hyperv_auth']))
 
 
 def main():

@@ -307,9 +307,13 @@ class HostResource(Resource):
         read shows the desired state. By default no error does."""
         return False
 
+    def read(self, session: HostSession) -> PipelineResult:
+        """The one read pipeline; any error record fails it (HostCommandError)."""
+        return session.run(self.read_commands())
+
     def run(self, module: 'HypervModule') -> Params:
         """Read -> diff -> check -> apply (unless check mode) -> changed, diff and before/after."""
-        before = self.current_state(module.read(self.read_commands(), check=True))
+        before = self.current_state(self.read(module.session))
         after = self.desired_state(before)
         try:
             warnings = self.check_change(before, after)
@@ -362,7 +366,7 @@ class HostResource(Resource):
         error said another run had made that change).
         """
         try:
-            now = self.current_state(module.session.run(self.read_commands()))
+            now = self.current_state(self.read(module.session))
         except HostError:
             module.fail_from_error(exc, before=before)
         not_applied = state_diff(now, after)

@@ -29,7 +29,7 @@ MISSING = 'hyperv-mobility-probe-missing'
 READ_BUILDERS = (
     ('host identity (every host module)', lambda vm, destination: [IDENTITY_COMMAND]),
     ('host_info', lambda vm, destination: list(reads.HOST_FACTS)),
-    ('migration_preflight, live_migration_mesh_facts', lambda vm, destination: list(reads.PREFLIGHT)),
+    ('migration_preflight, live_migration_mesh_facts, live_migration mesh_facts', lambda vm, destination: list(reads.PREFLIGHT)),
     ('live_migration', lambda vm, destination: list(reads.LIVE_MIGRATION)),
     ('replica_server', lambda vm, destination: list(reads.REPLICA_SERVER)),
     ('vm_failover, vm_replication', lambda vm, destination: list(reads.VM_REPLICATION_STATE)),

@@ -172,6 +172,16 @@ class HostFacts:
         return planned
 
 
+# The one ansible_facts key of the mesh's phase 1 (live_migration with mesh_facts=true, live_migration_mesh_facts).
+MESH_FACTS_KEY = 'hyperv_mobility_mesh'
+
+
+def mesh_facts(facts, connection_auth):
+    """The ansible_facts of phase 1: a host's HostFacts as plain values, with how the modules reach the host (hyperv_auth),
+    which decides whether its delegation needs "use any authentication protocol"."""
+    return {MESH_FACTS_KEY: dict(facts.to_facts(), connection_auth=connection_auth)}
+
+
 # hyperv.mobility.live_migration's state values -> the enum names Get-VMHost reports.
 AUTHENTICATION_TYPES = {'kerberos': 'Kerberos', 'credssp': 'CredSSP'}
 PERFORMANCE_OPTIONS = {'tcpip': 'TCPIP', 'compression': 'Compression', 'smb': 'SMB'}

@@ -10,7 +10,8 @@ from ansible_collections.hyperv.mobility.plugins.module_utils._host.commands imp
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.host_identity import IDENTITY_COMMAND
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.replica_relationship import DISK_STATEMENTS
 
-# migration_preflight (each host of a pair) and live_migration_mesh_facts (phase 1 of the mesh): everything the checks need.
+# migration_preflight (each host of a pair), live_migration_mesh_facts and live_migration with mesh_facts (phase 1 of the
+# mesh): everything the checks need.
 PREFLIGHT = (
     IDENTITY_COMMAND,
     Command('Get-WindowsFeature', {'Name': 'Hyper-V'}),

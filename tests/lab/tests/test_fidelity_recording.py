@@ -78,7 +78,8 @@ def test_the_reads_are_the_modules_read_statements_each_once(engine_recording):
                      'Get-VMHardDiskDrive', 'Get-VMReplication', 'Measure-VMReplication', 'Get-VM', 'Get-VMReplication',
                      'Measure-VMReplication', 'Get-VM', 'Get-VMSnapshot', 'Get-VMNetworkAdapter', 'Get-VMNetworkAdapterFailoverConfiguration',
                      'Get-VMNetworkAdapter', 'Get-Service', 'Get-Service', 'Get-CimInstance', 'Get-VMProcessor', 'Compare-VM']
-    assert reads[0]['used_by'] == ['host identity (every host module)', 'host_info', 'migration_preflight, live_migration_mesh_facts', 'live_migration',
+    assert reads[0]['used_by'] == ['host identity (every host module)', 'host_info',
+                                   'migration_preflight, live_migration_mesh_facts, live_migration mesh_facts', 'live_migration',
                                    'vm_failover, vm_replication', 'host_drain (source)', 'host_drain (destination)']
     assert reads[11]['statements'] == [[{'name': 'Get-VMReplication', 'parameters': {}},
                                         {'name': 'Select-Object', 'parameters': {'ExpandProperty': 'ExcludedDisks'}}]]
