@@ -1,29 +1,37 @@
 # Copyright (c) hyperv.mobility contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Figure 2 of `make bench`: playbooks/live_migration.yml on meshes of N lab hosts, for each fork count and lab latency.
+"""Figure 2 of `make bench`: playbooks/live_migration.yml (the two-phase mesh) on meshes of N lab hosts, per fork count and lab latency.
 
-Every run starts from the lab's first state (no delegation in the DC, the hosts' original live migration settings) and is
-measured on the controller (wall, CPU of ansible-playbook and everything it reaped, peak RSS), in the lab (WSMan requests
-and pipelines per host) and in the DC (committed LDAP writes). A run predicted to take longer than the per-run limit is
-not started: its estimate is printed and written instead. At each size the same playbook also runs on a ring (each host
-checks one direction, live_migration_mesh_pairs), which costs N directions instead of N·(N−1): it separates what each host
-costs (delegation, settings) from what each direction costs, at sizes where the full mesh is out of reach.
+Every cell runs from the lab's first state (no delegation in the DC, the hosts' original live migration settings), then
+once more as it left it (the rerun, which changes nothing). Each run is measured on the controller (wall, CPU of
+ansible-playbook and everything it reaped, peak RSS, task runs per host, the phase-2 evaluation's wall from the task
+timeline), in the lab (WSMan requests and pipelines per host) and in the DC (committed LDAP writes). A run predicted to
+take longer than the per-run limit is not started: its estimate is printed and written instead. Optionally (--ring) the
+same playbook also runs on a ring (each host checks one direction, live_migration_mesh_pairs).
+
+The one-phase role's figures (results.json's mesh_one_phase, recorded on 2026-12-04) are shown beside the new ones; and
+what one task run costs the controller (a worker fork alone, and a module process) is measured on its own
+(measure_task_run_costs), since that is what bounds the two-phase mesh.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import re
+import statistics
 import tempfile
 import time
 from pathlib import Path
+
+import yaml
 
 from benchlab import REPO_ROOT, Ansible, Directory, Lab, Ports, load_average, table
 
 PLAYBOOK = REPO_ROOT / 'playbooks' / 'live_migration.yml'
 # The role checks every direction of the mesh in one task of its phase 2 (run once): a stopped run has checked every
 # direction when that task printed its result, none otherwise.
-PREFLIGHT_TASK = re.compile(r"^TASK \[[^\]]*: Check every direction of the mesh from the hosts' facts\]", re.MULTILINE)
+EVALUATION_TASK = "Check every direction of the mesh from the hosts' facts"
+PREFLIGHT_TASK = re.compile(r"^TASK \[[^\]]*: %s\]" % re.escape(EVALUATION_TASK), re.MULTILINE)
 HOST_RESULT = re.compile(r'^(?:ok|changed|failed|fatal): \[([^\]]+)\]', re.MULTILINE)
 
 
@@ -47,14 +55,16 @@ class MeshPlan:
     latencies: list
     max_run_seconds: float
     budget_seconds: float
-    ring: bool = True
+    ring: bool = False
+    rerun: bool = True
 
 
-# What a host's own work costs, in directions: since migration_preflight checks all the directions of a source in one task
-# (one module process per host), a direction is one read pipeline on its destination and a host's own work (about ten task
-# runs, three of them module processes) costs as much as about 36 directions (2026-12-04, forks 1: 1.7 s per host and
-# 0.046 s per direction).
-HOST_WORK_IN_DIRECTIONS = 36
+# What a host's own work costs, in directions. In the two-phase mesh a direction is only its share of the one phase-2
+# evaluation on the controller (no host round trip), and a host's own work is its five task runs, two of them module
+# processes (live_migration with the mesh facts, kerberos_delegation): fitted on the 2026-12-06 runs (forks 25, from
+# scratch): about 0.5 s of wall per host and 0.5 ms per direction of the evaluation - a host costs as much as 1,000
+# directions. (The one-phase role, where each direction was a read pipeline on its destination: 36.)
+HOST_WORK_IN_DIRECTIONS = 1000
 
 
 def mesh_work(hosts: int, directions: int | None = None) -> int:
@@ -167,8 +177,14 @@ class MeshBenchmark:  # pylint: disable=too-many-instance-attributes
             done[latency].append(forks)
             self._measure(lab, forks, latency, ring=False)
 
-    def _measure(self, lab: Lab, forks: int, latency: int, ring: bool) -> None:  # pylint: disable=too-many-locals
+    def _measure(self, lab: Lab, forks: int, latency: int, ring: bool) -> None:
+        """The cell from the lab's first state, then (mesh, plan.rerun) once more from the state it left: the rerun."""
         self._restore(lab)
+        if self._measure_run(lab, forks, latency, ring, 'scratch') and self.plan.rerun and not ring:
+            self._measure_run(lab, forks, latency, ring, 'rerun')
+
+    def _measure_run(self, lab: Lab, forks: int, latency: int, ring: bool, run: str) -> bool:  # pylint: disable=R0913,R0917,R0914
+        """One measured run of the playbook; False when it was stopped (the per-run limit)."""
         lab.control.set_latency('*', latency)
         lab.control.reset_counters()
         directory = self._directory
@@ -181,7 +197,7 @@ class MeshBenchmark:  # pylint: disable=too-many-instance-attributes
         counters = lab.control.counters()
         lab.control.set_latency('*', 0)
         topology = 'ring' if ring else 'mesh'
-        if not ring:
+        if not ring and run == 'scratch':
             # A stopped run still tells how slow this parallelism is (a lower bound), which skips its larger sizes.
             self._seconds_per_work[(min(forks, lab.host_count), latency)] = cost.wall_seconds / mesh_work(lab.host_count)
         if cost.timed_out:
@@ -189,23 +205,27 @@ class MeshBenchmark:  # pylint: disable=too-many-instance-attributes
             per_host = {name: 1 for name in lab.names} if ring else {name: lab.host_count - 1 for name in lab.names}
             checked = directions_checked(cost.output, per_host)
             reason = 'stopped after %.0f s (per-run limit) with %d of %d directions checked' % (cost.wall_seconds, checked, directions)
-            self._skip(lab.host_count, forks, latency, ('ring: ' if ring else '') + reason,
+            self._skip(lab.host_count, forks, latency, ('ring: ' if ring else '') + ('rerun: ' if run == 'rerun' else '') + reason,
                        cost.wall_seconds * directions / max(checked, 1) if checked else None)
-            return
+            return False
         pipelines = {name: counters.get(name, {}).get('pipelines', 0) for name in lab.names}
-        row = {'topology': topology, 'hosts': lab.host_count, 'forks': forks, 'latency_ms': latency, 'directions': directions,
+        task_runs = [counts['ok'] + counts['failed'] + counts['skipped'] + counts['unreachable'] for counts in cost.recap.values()]
+        row = {'topology': topology, 'run': run, 'hosts': lab.host_count, 'forks': forks, 'latency_ms': latency, 'directions': directions,
                'ldap_writes': writes, 'delegation_entries': directory.delegation_entries(),
                'wsman_requests': sum(c['requests'] for c in counters.values()), 'pipelines': sum(pipelines.values()),
                'pipelines_per_host_min': min(pipelines.values()), 'pipelines_per_host_max': max(pipelines.values()),
+               'task_runs_per_host': statistics.median(task_runs) if task_runs else 0, 'evaluation_s': task_seconds(cost.timeline, EVALUATION_TASK),
                'load': load_before + ' → ' + load_average(), 'lab_startup_s': lab.startup_seconds, **cost.summary()}
         self.rows.append(row)
-        print('  %(topology)s N=%(hosts)d forks=%(forks)d latency=%(latency_ms)d ms: %(wall_s).1f s wall, %(cpu_s).1f s CPU, '
-              '%(peak_rss_mib).0f MiB, rc=%(rc)d, %(ldap_writes)d LDAP writes for %(directions)d directions, %(wsman_requests)d WSMan '
-              'requests, %(pipelines_per_host_min)d-%(pipelines_per_host_max)d pipelines per host (load %(load)s)' % row, flush=True)
+        print('  %(topology)s %(run)s N=%(hosts)d forks=%(forks)d latency=%(latency_ms)d ms: %(wall_s).1f s wall, %(cpu_s).1f s CPU, '
+              '%(peak_rss_mib).0f MiB, rc=%(rc)d, changed=%(changed)d, %(ldap_writes)d LDAP writes for %(directions)d directions, '
+              '%(wsman_requests)d WSMan requests, %(pipelines_per_host_min)d-%(pipelines_per_host_max)d pipelines per host, '
+              '%(task_runs_per_host)g task runs per host, evaluation %(evaluation_s).1f s (load %(load)s)' % row, flush=True)
         if cost.returncode != 0:
-            name = 'mesh-failure-%s-%d-%d-%d.log' % (topology, lab.host_count, forks, latency)
+            name = 'mesh-failure-%s-%s-%d-%d-%d.log' % (topology, run, lab.host_count, forks, latency)
             (self.ansible.workdir / name).write_text(cost.output, encoding='utf-8')
             print('  (rc=%d: output in %s)\n%s' % (cost.returncode, name, cost.output[-1500:]), flush=True)
+        return True
 
     @staticmethod
     def _settle(lab: Lab, longest: float = 60) -> None:
@@ -226,11 +246,68 @@ class MeshBenchmark:  # pylint: disable=too-many-instance-attributes
             lab.control.patch_host(name, migration=state['migration'], migration_networks=state['migration_networks'])
 
 
+def task_seconds(timeline: list, name: str) -> float | None:
+    """Wall time of the task whose name ends with `name`, from its start to the next task's (the linear strategy runs one task
+    at a time; for a run_once task that is the task itself)."""
+    for index, event in enumerate(timeline[:-1]):
+        if (event.get('task') or '').endswith(name):
+            return timeline[index + 1]['time'] - event['time']
+    return None
+
+
+# ---- what one task run costs the controller -------------------------------------------------------------------------
+
+# The task runs compared, each as the only task of a play on N hosts (connection local: nothing is contacted).
+TASK_RUN_CASES = (
+    ('empty play (baseline)', []),
+    ('ansible.builtin.assert (action plugin in the worker, no module process)', [{'ansible.builtin.assert': {'that': [True], 'quiet': True}}]),
+    # A module process that stops at its option check, before any connection: the module's start (AnsiballZ, Python,
+    # ansible-core's module wrapper, the collection's imports, argument parsing) and nothing else.
+    ('hyperv.mobility.live_migration, refused at its option check (module process start)',
+     [{'hyperv.mobility.live_migration': {'max_migrations': 0}, 'ignore_errors': True}]),
+)
+
+
+def measure_task_run_costs(ansible: Ansible, hosts: int, forks: int) -> list:
+    """Controller CPU and wall of one task run per host, for each case, from plays on `hosts` local hosts (less the empty play)."""
+    inventory = ansible.workdir / ('task-run-inventory-%d.yml' % hosts)
+    inventory.write_text(yaml.safe_dump({'all': {'hosts': {'bench%03d' % index: {} for index in range(hosts)}, 'vars': {
+        'ansible_connection': 'local', 'hyperv_host': '{{ inventory_hostname }}', 'hyperv_password': 'unused', 'hyperv_username': 'unused'}}}),
+        encoding='utf-8')
+    rows = []
+    for label, tasks in TASK_RUN_CASES:
+        playbook = ansible.write_playbook([{'name': label, 'hosts': 'all', 'gather_facts': False, 'tasks': tasks}])
+        load_before = load_average()
+        cost = ansible.run(playbook, inventory, forks=forks)
+        rows.append({'case': label, 'hosts': hosts, 'forks': forks, 'tasks': len(tasks), 'wall_s': cost.wall_seconds, 'cpu_s': cost.cpu_seconds,
+                     'peak_rss_mib': cost.peak_rss_mib, 'rc': cost.returncode, 'load': load_before + ' → ' + load_average()})
+        print('  task runs: %s on %d hosts, forks %d: %.1f s wall, %.1f CPU-s' % (label, hosts, forks, cost.wall_seconds, cost.cpu_seconds), flush=True)
+    return rows
+
+
+def task_run_cost_table(rows: list) -> str:
+    """Per case: the play's wall and CPU, and per task run (less the empty play, over the hosts)."""
+    baseline = next((row for row in rows if not row['tasks']), None)
+    lines = []
+    for row in rows:
+        per_run = ''
+        if baseline is not None and row['tasks']:
+            per_run = '%.0f ms CPU, %.0f ms wall' % (1000 * (row['cpu_s'] - baseline['cpu_s']) / (row['hosts'] * row['tasks']),
+                                                     1000 * (row['wall_s'] - baseline['wall_s']) / (row['hosts'] * row['tasks']))
+        lines.append([row['case'], row['hosts'], row['forks'], '%.1f' % row['wall_s'], '%.1f' % row['cpu_s'], '%.0f' % row['peak_rss_mib'],
+                      per_run or '—', row['load']])
+    return table(['task', 'hosts', 'forks', 'wall s', 'controller CPU s', 'peak RSS MiB', 'per task run (less the empty play)', 'load avg'], lines)
+
+
 # ---- report -----------------------------------------------------------------------------------------------------
 
 
-def plot(rows: list, skipped: list, plot_dir: Path) -> Path | None:
-    """Wall time against N per forks and latency (log scale), estimates dotted, the ring in grey."""
+def _label(row: dict) -> str:
+    return '%s, %s' % (row.get('topology', 'mesh'), row.get('run', 'scratch'))
+
+
+def plot(rows: list, skipped: list, plot_dir: Path, one_phase: list | None = None) -> Path | None:  # pylint: disable=too-many-locals
+    """Wall time against N: the two-phase mesh from scratch and rerun per forks (estimates dotted), the recorded one-phase role in grey."""
     mesh_rows = [row for row in rows if row.get('topology', 'mesh') == 'mesh']
     if not mesh_rows:
         return None
@@ -240,21 +317,21 @@ def plot(rows: list, skipped: list, plot_dir: Path) -> Path | None:
 
     plot_dir.mkdir(parents=True, exist_ok=True)
     figure, axes = pyplot.subplots(figsize=(8, 5))
-    for forks, latency in sorted({(row['forks'], row['latency_ms']) for row in mesh_rows}):
-        # A run with forks >= N stands for every fork count >= N (ansible runs at most N hosts at once).
-        series = sorted({(row['hosts'], row['wall_s']) for row in mesh_rows if row['latency_ms'] == latency
+    for run, forks, latency in sorted({(row.get('run', 'scratch'), row['forks'], row['latency_ms']) for row in mesh_rows}):
+        series = sorted({(row['hosts'], row['wall_s']) for row in mesh_rows if row['latency_ms'] == latency and row.get('run', 'scratch') == run
                          and (row['forks'] == forks or min(row['forks'], forks) >= row['hosts'])})
-        line = axes.plot([point[0] for point in series], [point[1] for point in series], marker='o', linestyle='-' if latency == 0 else '--',
-                         label='forks %d, %d ms' % (forks, latency))[0]
+        line = axes.plot([point[0] for point in series], [point[1] for point in series], marker='o' if run == 'scratch' else '^',
+                         linestyle='-' if run == 'scratch' else '--', label='two phases, %s, forks %d, %d ms' % (run, forks, latency))[0]
         estimates = sorted((item['hosts'], item['predicted_s']) for item in skipped_items(skipped) if item.get('predicted_s') and item['forks'] == forks
-                           and item['latency_ms'] == latency and not item['reason'].startswith('same as'))
+                           and item['latency_ms'] == latency and run == 'scratch' and not item['reason'].startswith(('same as', 'rerun')))
         if estimates and series:
             estimated = [series[-1]] + estimates
             axes.plot([point[0] for point in estimated], [point[1] for point in estimated], marker='x', linestyle=':', color=line.get_color())
-    for latency in sorted({row['latency_ms'] for row in rows if row.get('topology') == 'ring'}):
-        series = sorted((row['hosts'], row['wall_s']) for row in rows if row.get('topology') == 'ring' and row['latency_ms'] == latency)
-        axes.plot([point[0] for point in series], [point[1] for point in series], marker='s', linestyle='-.', color='grey',
-                  label='ring (N directions), %d ms' % latency)
+    for forks in sorted({row['forks'] for row in one_phase or [] if row.get('topology', 'mesh') == 'mesh' and row['latency_ms'] == 0 and row['forks'] > 1}):
+        series = sorted((row['hosts'], row['wall_s']) for row in one_phase if row.get('topology', 'mesh') == 'mesh' and row['latency_ms'] == 0
+                        and row['forks'] == forks)
+        axes.plot([point[0] for point in series], [point[1] for point in series], marker='s', linestyle='-.', color='grey' if forks >= 25 else 'silver',
+                  label='one phase (recorded 2026-12-04), forks %d, 0 ms' % forks)
     axes.set_xlabel('hosts (N)')
     axes.set_ylabel('wall time of playbooks/live_migration.yml (s)')
     axes.set_yscale('log')
@@ -268,13 +345,34 @@ def plot(rows: list, skipped: list, plot_dir: Path) -> Path | None:
 
 
 def mesh_table(rows: list) -> str:
-    """Every measured run, mesh and ring."""
-    return table(['topology', 'hosts', 'forks', 'latency', 'wall s', 'controller CPU s', 'peak RSS MiB', 'rc', 'directions', 'LDAP writes',
-                  'delegation entries', 'WSMan requests', 'pipelines', 'pipelines per host', 'load avg (before → after)'],
-                 [[row.get('topology', 'mesh'), row['hosts'], row['forks'], '%d ms' % row['latency_ms'], '%.1f' % row['wall_s'], '%.1f' % row['cpu_s'],
-                   '%.0f' % row['peak_rss_mib'], row['rc'], row['directions'], row['ldap_writes'], row['delegation_entries'], row['wsman_requests'],
-                   row['pipelines'], _per_host(row), row['load']]
+    """Every measured run."""
+    return table(['run', 'hosts', 'forks', 'latency', 'wall s', 'controller CPU s', 'CPU s / host', 'peak RSS MiB', 'rc', 'changed', 'directions',
+                  'LDAP writes', 'delegation entries', 'WSMan requests', 'pipelines', 'pipelines per host', 'task runs per host',
+                  'phase 2 (evaluation) s', 'load avg (before → after)'],
+                 [[_label(row), row['hosts'], row['forks'], '%d ms' % row['latency_ms'], '%.1f' % row['wall_s'], '%.1f' % row['cpu_s'],
+                   '%.2f' % (row['cpu_s'] / row['hosts']), '%.0f' % row['peak_rss_mib'], row['rc'], row.get('changed', '—'), row['directions'],
+                   row['ldap_writes'], row['delegation_entries'], row['wsman_requests'], row['pipelines'], _per_host(row),
+                   '%g' % row['task_runs_per_host'] if 'task_runs_per_host' in row else '—',
+                   '%.1f' % row['evaluation_s'] if row.get('evaluation_s') is not None else '—', row['load']]
                   for row in rows])
+
+
+def comparison_table(rows: list, one_phase: list) -> str:
+    """Per N and forks (latency 0): the one-phase role as recorded, the two-phase role from scratch and on a rerun."""
+    lines = []
+    keys = sorted({(row['hosts'], row['forks']) for row in rows + one_phase if row.get('topology', 'mesh') == 'mesh' and row['latency_ms'] == 0
+                   and row['forks'] > 1})
+    for hosts, forks in keys:
+        for label, source, run in (('one phase (recorded 2026-12-04)', one_phase, None), ('two phases, from scratch', rows, 'scratch'),
+                                   ('two phases, rerun', rows, 'rerun')):
+            row = next((item for item in source if item.get('topology', 'mesh') == 'mesh' and item['hosts'] == hosts and item['forks'] == forks
+                        and item['latency_ms'] == 0 and (run is None or item.get('run', 'scratch') == run)), None)
+            if row is None:
+                continue
+            lines.append([hosts, forks, label, '%.1f' % row['wall_s'], '%.1f' % row['cpu_s'], '%.2f' % (row['cpu_s'] / hosts), _per_host(row),
+                          row['wsman_requests'], '%.0f' % row['peak_rss_mib'], row['load']])
+    return table(['N', 'forks', 'role', 'wall s', 'controller CPU s', 'CPU s / host', 'pipelines per host', 'WSMan requests', 'peak RSS MiB',
+                  'load avg (before → after)'], lines)
 
 
 def _per_host(row: dict) -> str:
@@ -299,66 +397,45 @@ def skipped_text(skipped: list) -> str:
 
 
 def growth_table(rows: list) -> str:
-    """Per topology, size and latency: the run with the most forks, normalised per host and per direction."""
+    """Per run kind, size and latency: the run with the most forks, normalised per host and per direction."""
     chosen: dict = {}
     for row in sorted(rows, key=lambda item: -item['forks']):
-        chosen.setdefault((row['latency_ms'], row['hosts'], row.get('topology', 'mesh')), row)
+        chosen.setdefault((row['latency_ms'], row['hosts'], _label(row)), row)
     lines = []
-    for (latency, n, topology), row in sorted(chosen.items()):
-        lines.append([topology, n, latency, row['forks'], row['directions'], row['ldap_writes'], '%.1f' % (row['ldap_writes'] / n),
-                      row['wsman_requests'], '%.1f' % (row['wsman_requests'] / row['directions']), row['pipelines'], '%.1f' % (row['pipelines'] / n),
-                      '%.1f' % row['cpu_s'], '%.2f' % (row['cpu_s'] / n), '%.1f' % row['wall_s']])
-    return table(['topology', 'N', 'latency ms', 'forks', 'directions', 'LDAP writes', 'LDAP writes / N', 'WSMan requests', 'requests / direction',
-                  'pipelines', 'pipelines / N', 'controller CPU s', 'CPU s / N', 'wall s'], lines)
-
-
-def cpu_split(rows: list) -> str:
-    """Controller CPU per host (the largest ring: each host's own work and one direction) and per further direction (largest mesh)."""
-    rings = [row for row in rows if row.get('topology') == 'ring']
-    meshes = [row for row in rows if row.get('topology', 'mesh') == 'mesh' and row['hosts'] > 2]
-    if not rings or not meshes:
-        return ''
-    ring = max(rings, key=lambda row: row['hosts'])
-    mesh = max(meshes, key=lambda row: (row['hosts'], row['forks']))
-    per_host = ring['cpu_s'] / ring['hosts']
-    per_direction = (mesh['cpu_s'] - per_host * mesh['hosts']) / (mesh['directions'] - mesh['hosts'])
-    return ('From the N=%d ring, each host\'s own work with one direction costs about %.1f CPU-s; from the N=%d mesh, each further '
-            'direction about %.3f CPU-s.' % (ring['hosts'], per_host, mesh['hosts'], per_direction))
+    for (latency, n, label), row in sorted(chosen.items()):
+        evaluation = row.get('evaluation_s')
+        lines.append([label, n, latency, row['forks'], row['directions'], row['ldap_writes'], '%.1f' % (row['ldap_writes'] / n),
+                      row['wsman_requests'], '%.1f' % (row['wsman_requests'] / n), row['pipelines'], '%.1f' % (row['pipelines'] / n),
+                      '%.1f' % row['cpu_s'], '%.2f' % (row['cpu_s'] / n), '—' if evaluation is None else '%.2f' % (1000 * evaluation / row['directions']),
+                      '%.1f' % row['wall_s']])
+    return table(['run', 'N', 'latency ms', 'forks', 'directions', 'LDAP writes', 'LDAP writes / N', 'WSMan requests', 'requests / N',
+                  'pipelines', 'pipelines / N', 'controller CPU s', 'CPU s / N', 'evaluation ms / direction', 'wall s'], lines)
 
 
 def growth_text(rows: list) -> str:
-    """How directions, LDAP writes, WSMan requests and CPU grow with N, from the measured rows."""
-    if not rows:
-        return '(the mesh was not run)'
+    """How the two-phase mesh's cost grows with N, from the measured rows."""
     mesh_rows = [row for row in rows if row.get('topology', 'mesh') == 'mesh']
-    spns = sorted({'%g' % (row['delegation_entries'] / row['directions']) for row in mesh_rows if row['directions']})
-    writes_per_host = sorted({'%g' % (row['ldap_writes'] / row['hosts']) for row in rows})
-    ring_rows = sorted((row for row in rows if row.get('topology') == 'ring'), key=lambda row: row['hosts'])
-    ring_text = ', '.join('%s at N=%d' % (_per_host(row), row['hosts']) for row in ring_rows) or 'no ring run'
+    if not mesh_rows:
+        return '(the mesh was not run)'
+    writes_per_host = sorted({'%g' % (row['ldap_writes'] / row['hosts']) for row in mesh_rows if row.get('run', 'scratch') == 'scratch'})
+    rerun_writes = sorted({row['ldap_writes'] for row in mesh_rows if row.get('run') == 'rerun'})
+    per_host = sorted({_per_host(row) + ' (%s)' % row.get('run', 'scratch') for row in mesh_rows})
+    task_runs = sorted({'%g' % row['task_runs_per_host'] for row in mesh_rows if 'task_runs_per_host' in row})
     lines = [growth_table(rows), '']
     lines.append(
-        '- **Directions grow as N·(N−1), LDAP writes as N.** `kerberos_delegation` writes each computer account once, in one '
-        'LDAP modify that carries all of its destinations\' SPNs and the protocol-transition flag, so the DC sees one write per '
-        'host whatever the mesh size (LDAP writes / N over all the runs, ring or mesh: %s); the delegation entries it stores grow '
-        'with the directions (%s SPNs per direction).' % (', '.join(writes_per_host), ', '.join(spns or ['?'])))
+        '- **LDAP writes grow as N, and none on a rerun.** `kerberos_delegation` writes each computer account once, in one LDAP '
+        'modify that carries all of its destinations\' SPNs and the protocol-transition flag (LDAP writes / N from scratch: %s; '
+        'on a rerun: %s).' % (', '.join(writes_per_host) or '?', ', '.join(str(count) for count in rerun_writes) or 'not run'))
     lines.append(
-        '- **Pipelines per host grow as N + 2 in the full mesh.** In the ring (one direction per host) every host runs the same '
-        'few pipelines at every N (%s): the live migration settings (read, write), one preflight read as source and one as '
-        'destination. In the full mesh a host is read once as the source of all its N−1 directions (`migration_preflight` with '
-        '`destinations`: one module process, one read pipeline on the source) and once by each of the N−1 other hosts\' '
-        'preflights as their destination: N + 2 pipelines per host, N·(N + 2) in all.' % ring_text)
+        '- **Pipelines per host do not grow with N**: %s. Phase 1 reads each host once (`live_migration` with `mesh_facts`: the '
+        'settings and the mesh facts in one pipeline) and writes its settings when they differ; phase 2 reads no host.'
+        % ', '.join(per_host))
     lines.append(
-        '- **Controller CPU grows as N plus a small N·(N−1) term.** Each host costs about ten task runs whatever the mesh size, '
-        'each a worker process that ansible-core forks: three of them start a module process (`kerberos_delegation`, '
-        '`live_migration`, `migration_preflight`: Python start, ansible-core\'s module wrapper, ldap3 or pypsrp/pywinrm, '
-        'TLS/NTLM), the others are ansible-core\'s own actions (set_fact, assert, include_role, debug); a direction adds only a read pipeline on '
-        'its destination inside the source\'s one preflight process. %s It does not shrink with forks; forks only spread it. On '
-        'this 2-core machine wall time cannot fall below about CPU time / 2, which is why forks beyond a handful stop helping.'
-        % cpu_split(rows))
+        '- **Task runs per host do not grow with N** (median over the hosts: %s; the first host also runs the run-once tasks). '
+        'Controller CPU therefore grows as N, plus the one evaluation of phase 2, which grows as N·(N−1) but costs well under '
+        'a millisecond per direction (the "evaluation ms / direction" column: the run_once task\'s wall time, which on a quiet '
+        'machine is its module process\'s CPU and one LDAP search).' % (', '.join(task_runs) or '?'))
     lines.append(
-        '- **Latency** adds 20 ms to every WSMan request: per task that is requests × 20 ms (0.1 s for a psrp read, 0.2–0.4 s for '
-        'winrm), paid serially with forks 1 and overlapped with more forks.')
-    lines.append(
-        '- **Peak memory** is that of the largest single controller process (the ansible-playbook parent holding the '
-        'inventory, the hostvars and every registered loop result, or one module process); it grows slowly with N.')
+        '- **Peak memory** is that of the largest single controller process (the ansible-playbook parent holding the inventory, '
+        'the hostvars with every host\'s mesh facts, and the evaluation\'s result of N·(N−1) directions registered on every host).')
     return '\n'.join(lines)

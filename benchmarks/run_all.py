@@ -7,9 +7,10 @@ time: the machine running the benchmark is shared, so every figure carries the l
 
 1. WSMan requests and pipelines per task of every host module, unchanged and changed, over psrp and winrm, next to
    the protocol minimum (open a pool or shell, run one command, close) taken with bare pypsrp and pywinrm.
-2. playbooks/live_migration.yml on meshes of 2, 10, 25 and 50 hosts, forks 1, 10, 25, lab latency 0 and 20 ms: wall
-   time, controller CPU time, peak memory and the LDAP writes the Samba DC committed (mesh_bench.py); runs over the
-   per-run limit or the budget are estimated and said so, and a ring at each size measures the per-host cost.
+2. playbooks/live_migration.yml (the two-phase mesh) on meshes of 10, 25, 50 and 100 hosts, forks 10 and 25, from scratch
+   and rerun: wall time, controller CPU time, peak memory, pipelines and task runs per host, the phase-2 evaluation's time
+   and the LDAP writes the Samba DC committed (mesh_bench.py), beside the one-phase role's recorded figures; runs over the
+   per-run limit or the budget are estimated and said so; and what one task run (a worker fork, a module process) costs.
 3. A PNG plot of wall time against hosts.
 4. What ansible-core's own psrp/winrm connection sends to run one PowerShell module (the win_ping body in
    benchmarks/library) against what one of our tasks sends in full.
@@ -35,7 +36,8 @@ from pathlib import Path
 
 from benchlab import COUNTER_FIELDS, REPO_ROOT, Ansible, Lab, Ports, load_average, table
 from drain_bench import drain_table, measure as measure_drain
-from mesh_bench import MeshBenchmark, MeshPlan, growth_text, mesh_table, plot, skipped_items, skipped_text
+from mesh_bench import (MeshBenchmark, MeshPlan, comparison_table, growth_text, measure_task_run_costs, mesh_table, plot, skipped_items,
+                        skipped_text, task_run_cost_table)
 from roles_bench import (AZURE_SETTINGS, REPLICATION_SPEED, measure_replica, measure_site_recovery, replica_table, site_recovery_module_table,
                          site_recovery_table)
 
@@ -255,6 +257,8 @@ def render(results: dict, plot_path: Path | None) -> str:
         date=results['date'], machine=results['machine'], total_seconds='%.0f' % results['total_seconds'], options=results.get('options', '—'),
         task_costs=task_cost_table(results.get('task_costs') or [], results.get('protocol_minimum') or []),
         mesh=_or_not_run(results.get('mesh'), mesh_table, 'mesh'), skipped=skipped_text(results.get('mesh_skipped') or []),
+        mesh_comparison=comparison_table(results.get('mesh') or [], results.get('mesh_one_phase') or []),
+        task_run_costs=_or_not_run(results.get('task_run_costs'), task_run_cost_table, 'task-run costs'),
         plot='![wall time against hosts](performance/%s)' % plot_path.name if plot_path else '(no plot: the mesh was not run)',
         core_path=_or_not_run(core_path, core_path_table, 'ansible-core path'), growth=growth_text(results.get('mesh') or []),
         wrapper_kib=_kib(core_path, 'bench_win_ping', 'psrp'), ours_kib=_kib(core_path, 'host_info', 'psrp'),
@@ -287,21 +291,24 @@ def parts(text: str) -> list:
     return chosen
 
 
-QUICK = {'sizes': [2, 10], 'forks': [1, 10], 'latencies': [0, 20], 'max_run_seconds': 120, 'budget_seconds': 900, 'replica_sizes': [3],
-         'asr_vms': [2]}
+QUICK = {'sizes': [3, 10], 'forks': [10], 'latencies': [0], 'max_run_seconds': 120, 'budget_seconds': 900, 'replica_sizes': [3],
+         'asr_vms': [2], 'task_run_hosts': 10}
 
 
 def parse_arguments(argv: list | None) -> argparse.Namespace:
     """The options; --quick replaces the sizes, limits and counts by QUICK."""
     parser = argparse.ArgumentParser(description=__doc__.split('\n', maxsplit=1)[0])
-    parser.add_argument('--sizes', type=integers, default=[2, 10, 25, 50], help='mesh sizes (default 2,10,25,50)')
-    parser.add_argument('--forks', type=integers, default=[1, 10, 25], help='fork counts (default 1,10,25)')
-    parser.add_argument('--latencies', type=integers, default=[0, 20], help='lab latency per request in ms (default 0,20)')
+    parser.add_argument('--sizes', type=integers, default=[10, 25, 50, 100], help='mesh sizes (default 10,25,50,100)')
+    parser.add_argument('--forks', type=integers, default=[10, 25], help='fork counts (default 10,25)')
+    parser.add_argument('--latencies', type=integers, default=[0], help='lab latency per request in ms (default 0)')
     parser.add_argument('--max-run-seconds', type=float, default=900,
                         help='do not start a mesh run estimated to take longer, stop one that does (default 900)')
     parser.add_argument('--budget-seconds', type=float, default=3600,
                         help='the whole benchmark\'s time: mesh runs that would end past it are estimated instead (default 3600)')
-    parser.add_argument('--no-ring', action='store_true', help='skip the ring runs (N directions) at each mesh size')
+    parser.add_argument('--ring', action='store_true', help='also run a ring (N directions) at each mesh size')
+    parser.add_argument('--no-rerun', action='store_true', help='measure each mesh cell from scratch only, without its rerun')
+    parser.add_argument('--task-run-hosts', type=int, default=50,
+                        help='hosts of the plays that measure what one task run costs (default 50; 0 skips them)')
     parser.add_argument('--replica-sizes', type=integers, default=[3, 10], help='replica role: lab sizes, the last host replicates the others (default 3,10)')
     parser.add_argument('--drain-move-seconds', type=float, default=None,
                         help='drain: how long each move transfers in the lab (default the lab\'s, 0.2); a longer time makes the '
@@ -332,7 +339,7 @@ def main(argv: list | None = None) -> int:
     results_path = PLOT_DIR / 'results.json'
     if arguments.render_only:
         results = json.loads(results_path.read_text(encoding='utf-8'))
-        DOC_PATH.write_text(render(results, plot(results.get('mesh') or [], results.get('mesh_skipped') or [], PLOT_DIR)), encoding='utf-8')
+        DOC_PATH.write_text(render(results, _plot(results)), encoding='utf-8')
         print('wrote %s from %s' % (DOC_PATH.relative_to(REPO_ROOT), results_path.relative_to(REPO_ROOT)))
         return 0
     started = time.monotonic()
@@ -359,10 +366,14 @@ def main(argv: list | None = None) -> int:
     results['total_seconds'] = results.get('total_seconds', 0.0) + time.monotonic() - started
     if not arguments.no_write:
         write_results(results)  # first: the document can be made again from it (--render-only)
-        DOC_PATH.write_text(render(results, plot(results.get('mesh') or [], results.get('mesh_skipped') or [], PLOT_DIR)), encoding='utf-8')
+        DOC_PATH.write_text(render(results, _plot(results)), encoding='utf-8')
         print('wrote %s' % DOC_PATH.relative_to(REPO_ROOT), flush=True)
     print('benchmark took %.0f s' % (time.monotonic() - started), flush=True)
     return 0
+
+
+def _plot(results: dict) -> Path | None:
+    return plot(results.get('mesh') or [], results.get('mesh_skipped') or [], PLOT_DIR, results.get('mesh_one_phase') or [])
 
 
 def _measure(arguments: argparse.Namespace, results: dict, ansible: Ansible, ports: Ports, started: float) -> None:
@@ -385,12 +396,16 @@ def _measure(arguments: argparse.Namespace, results: dict, ansible: Ansible, por
     if 'mesh' in arguments.parts:
         print('== playbooks/live_migration.yml mesh', flush=True)
         plan = MeshPlan(arguments.sizes, arguments.forks, arguments.latencies, arguments.max_run_seconds, arguments.budget_seconds,
-                        ring=not arguments.no_ring)
+                        ring=arguments.ring, rerun=not arguments.no_rerun)
         mesh = MeshBenchmark(plan, ansible, ports, started)
         results['mesh'], results['mesh_skipped'] = mesh.rows, mesh.skipped  # the same lists: what is measured before an interrupt is kept
         mesh.run()
         print(mesh_table(results['mesh']), '\n', flush=True)
         print(skipped_text(results['mesh_skipped']), flush=True)
+        if arguments.task_run_hosts:
+            print('== what one task run costs the controller (%d local hosts, forks %d)' % (arguments.task_run_hosts, max(arguments.forks)), flush=True)
+            results['task_run_costs'] = measure_task_run_costs(ansible, arguments.task_run_hosts, max(arguments.forks))
+            print(task_run_cost_table(results['task_run_costs']), '\n', flush=True)
 
 
 def measure_small_lab(results: dict, ansible: Ansible, ports: Ports) -> None:
