@@ -57,6 +57,7 @@ class MeshPlan:
     budget_seconds: float
     ring: bool = False
     rerun: bool = True
+    all_forks_up_to: int | None = None  # larger sizes run only the largest fork count
 
 
 # What a host's own work costs, in directions. In the two-phase mesh a direction is only its share of the one phase-2
@@ -171,6 +172,9 @@ class MeshBenchmark:  # pylint: disable=too-many-instance-attributes
         done: dict = {}
         for latency, forks in combinations:
             reason, predicted = self._reason_to_skip(lab.host_count, forks, latency, done.setdefault(latency, []))
+            if reason is None and self.plan.all_forks_up_to is not None and lab.host_count > self.plan.all_forks_up_to \
+                    and forks < max(self.plan.forks):
+                reason = 'forks %d only up to N=%d (--all-forks-up-to)' % (forks, self.plan.all_forks_up_to)
             if reason:
                 self._skip(lab.host_count, forks, latency, reason, predicted)
                 continue
@@ -323,7 +327,7 @@ def plot(rows: list, skipped: list, plot_dir: Path, one_phase: list | None = Non
         line = axes.plot([point[0] for point in series], [point[1] for point in series], marker='o' if run == 'scratch' else '^',
                          linestyle='-' if run == 'scratch' else '--', label='two phases, %s, forks %d, %d ms' % (run, forks, latency))[0]
         estimates = sorted((item['hosts'], item['predicted_s']) for item in skipped_items(skipped) if item.get('predicted_s') and item['forks'] == forks
-                           and item['latency_ms'] == latency and run == 'scratch' and not item['reason'].startswith(('same as', 'rerun')))
+                           and item['latency_ms'] == latency and run == 'scratch' and not item['reason'].startswith(('same as', 'rerun', 'forks ')))
         if estimates and series:
             estimated = [series[-1]] + estimates
             axes.plot([point[0] for point in estimated], [point[1] for point in estimated], marker='x', linestyle=':', color=line.get_color())

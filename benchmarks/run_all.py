@@ -307,6 +307,8 @@ def parse_arguments(argv: list | None) -> argparse.Namespace:
                         help='the whole benchmark\'s time: mesh runs that would end past it are estimated instead (default 3600)')
     parser.add_argument('--ring', action='store_true', help='also run a ring (N directions) at each mesh size')
     parser.add_argument('--no-rerun', action='store_true', help='measure each mesh cell from scratch only, without its rerun')
+    parser.add_argument('--all-forks-up-to', type=int, default=25,
+                        help='mesh sizes above this run only the largest fork count (default 25)')
     parser.add_argument('--task-run-hosts', type=int, default=50,
                         help='hosts of the plays that measure what one task run costs (default 50; 0 skips them)')
     parser.add_argument('--replica-sizes', type=integers, default=[3, 10], help='replica role: lab sizes, the last host replicates the others (default 3,10)')
@@ -396,7 +398,7 @@ def _measure(arguments: argparse.Namespace, results: dict, ansible: Ansible, por
     if 'mesh' in arguments.parts:
         print('== playbooks/live_migration.yml mesh', flush=True)
         plan = MeshPlan(arguments.sizes, arguments.forks, arguments.latencies, arguments.max_run_seconds, arguments.budget_seconds,
-                        ring=arguments.ring, rerun=not arguments.no_rerun)
+                        ring=arguments.ring, rerun=not arguments.no_rerun, all_forks_up_to=arguments.all_forks_up_to)
         mesh = MeshBenchmark(plan, ansible, ports, started)
         results['mesh'], results['mesh_skipped'] = mesh.rows, mesh.skipped  # the same lists: what is measured before an interrupt is kept
         mesh.run()
