@@ -15,7 +15,7 @@ description:
     once on the controller) evaluates every direction from those facts, with no further host round trip.
   - The mesh's phase 1 (role P(hyperv.mobility.live_migration_mesh#role)) gets the same facts from its settings task
     (M(hyperv.mobility.live_migration) with O(hyperv.mobility.live_migration#module:mesh_facts=true)), in the same read; this
-    module is for the checks alone (the role's C(tasks_from: preflight.yml)), which change nothing.
+    module is for the checks alone (the role's entry point C(preflight.yml)), which change nothing.
   - Facts land in Ansible's fact cache when one is configured, so phase 1 can run sliced (an AWX job slice, or C(--limit) per
     slice) and phase 2 once, later, from the cache.
   - Never changes anything.
