@@ -60,12 +60,12 @@ class MeshPlan:
     all_forks_up_to: int | None = None  # larger sizes run only the largest fork count
 
 
-# What a host's own work costs, in directions. In the two-phase mesh a direction is only its share of the one phase-2
-# evaluation on the controller (no host round trip), and a host's own work is its five task runs, two of them module
-# processes (live_migration with the mesh facts, kerberos_delegation): fitted on the 2026-12-06 runs (forks 25, from
-# scratch): about 0.5 s of wall per host and 0.5 ms per direction of the evaluation - a host costs as much as 1,000
-# directions. (The one-phase role, where each direction was a read pipeline on its destination: 36.)
-HOST_WORK_IN_DIRECTIONS = 1000
+# What a host's own work costs, in directions. In the two-phase mesh a direction is its share of the one phase-2 evaluation
+# and of the delegation's peer lookups (no host round trip), and a host's own work is its five task runs, two of them
+# module processes (live_migration with the mesh facts, kerberos_delegation): fitted on the 2026-12-06 runs (forks 25, from
+# scratch, N = 50 and 100, load 6-14): about 2.4 s of wall per host and 7 ms per direction - a host costs as much as about
+# 340 directions. (The one-phase role, where each direction was a read pipeline on its destination: 36.)
+HOST_WORK_IN_DIRECTIONS = 340
 
 
 def mesh_work(hosts: int, directions: int | None = None) -> int:
