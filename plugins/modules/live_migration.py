@@ -359,13 +359,7 @@ class LiveMigrationSettings(HostResource):
                 and "'%s'" % command.parameters['Subnet'] in (error.message or ''))
 
     def result_extras(self, before, after):
-        if before == after:
-            return {'changes': []}
-        elsewhere = [change_line(command) for command in self.applied_elsewhere]
-        extras = {'changes': [line for line in map(change_line, self.apply_commands(before, after)) if line not in elsewhere]}
-        if elsewhere:
-            extras['applied_by_another_run'] = elsewhere
-        return extras
+        return self.change_report(before, after, change_line)
 
     def validate(self):
         """Option checks the argument spec cannot express; every message names the option and what it accepts."""
