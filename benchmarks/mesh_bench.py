@@ -339,7 +339,9 @@ def plot(rows: list, skipped: list, plot_dir: Path, one_phase: list | None = Non
     axes.set_xlabel('hosts (N)')
     axes.set_ylabel('wall time of playbooks/live_migration.yml (s)')
     axes.set_yscale('log')
-    axes.set_title('Live migration mesh: time against hosts (x, dotted: estimated, not run)', fontsize='medium')
+    loads = [float(part.split('/')[0]) for row in mesh_rows for part in row['load'].split(' → ')]
+    axes.set_title('Live migration mesh: time against hosts (x, dotted: estimated, not run)\nthe measured runs at load average %.1f-%.1f '
+                   '(1 min, 2 cores)' % (min(loads), max(loads)), fontsize='medium')
     axes.grid(True, alpha=0.3, which='both')
     axes.legend(fontsize='small')
     path = plot_dir / 'live_migration_mesh.png'
