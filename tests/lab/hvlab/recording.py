@@ -3,7 +3,7 @@
 A user runs the collection's read-only probe (playbooks/fidelity_probe.yml, module hyperv.mobility.fidelity_recording) on
 their hosts; it writes one recording per host: the reads the collection's modules make and the shape of what came back
 (plugins/module_utils/_host/shapes.py). Here the lab runs the same reads on an estate of its own (a VM replicating to a
-Replica server, live migration set up on both hosts), records itself with the same code and compares the two:
+Replica server, live migration set up on both hosts, the Recovery Services agent installed), records itself with the same code and compares the two:
 
 - a type the host returned that the lab never returns, or whose type names differ;
 - properties (and type-data members) the host has and the lab lacks, or the lab has and the host lacks;
@@ -22,7 +22,7 @@ from pathlib import Path
 
 from hvlab.engine import Command, Identity
 from hvlab.engine.objects import enum_members
-from hvlab.model import replication as model
+from hvlab.model import programs, replication as model
 from hvlab.model.world import World
 from hvlab.transport.values import to_clixml
 
@@ -46,7 +46,7 @@ def load_shapes():
 
 def recording_estate() -> World:
     """Two hosts: hv01-web on hv01 replicating to hv02 (initial copy done), hv01 a Replica server authorizing hv02, live migration
-    enabled on both."""
+    enabled on both, the Recovery Services agent installed on hv01."""
     world = World.create(2)
     primary, replica = world.hosts
     steps = [
@@ -68,6 +68,10 @@ def recording_estate() -> World:
         if execution.errors:
             raise RuntimeError(f'the lab could not build its estate: {name}: {execution.errors[0].message}')
     world.advance_replication(model.INITIAL_REPLICATION_SECONDS)
+    # The Recovery Services agent installed (as Site Recovery's setup leaves a host): its service is what the agent and VMM
+    # service reads return (System.ServiceProcess.ServiceController); without it the lab's recording would never hold that
+    # type while a host that has it installed would.
+    primary.patch({'site_recovery': {'products': {programs.AGENT_PRODUCT: programs.AGENT_VERSION}}})
     return world
 
 

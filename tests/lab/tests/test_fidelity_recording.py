@@ -14,6 +14,8 @@ import pytest
 
 from hvlab import cli
 from hvlab.engine import Command as LabCommand, Identity
+from hvlab.model.programs import AGENT_PRODUCT, AGENT_VERSION
+from hvlab.model.world import World
 from hvlab.recording import compare, record_lab, recording_estate
 from hvlab.transport.values import to_clixml
 from transport_helpers import lab, runner_path, transport_lab  # noqa: F401  pylint: disable=unused-import,wrong-import-order
@@ -58,6 +60,20 @@ def test_the_lab_recorded_by_the_probe_matches_the_lab(engine_recording):
     # The expansions of the string properties brought the enums back as objects: their members and numbers.
     assert engine_recording['enums'][HV + 'VMState']['Running'] == 2
     assert engine_recording['enums'][HV + 'MigrationAuthenticationType']
+
+
+def test_a_host_with_or_without_the_recovery_services_agent_matches_the_lab(engine_recording):
+    # The agent's service read returns a ServiceController only where the agent is installed: the lab's own estate has it, so
+    # a host that has it (or a lab host a Site Recovery run installed it on) compares clean, and so does a host without it.
+    assert 'System.ServiceProcess.ServiceController' in engine_recording['types']
+    bare = World.create(2).hosts[0]
+    without = fidelity.record(EngineSession(bare), 'engine', vm='hv01-web', destination='hv02.hvlab.test')
+    assert 'System.ServiceProcess.ServiceController' not in without['types']
+    assert compare(without, record_lab(without)) == []
+    bare.patch({'site_recovery': {'products': {AGENT_PRODUCT: AGENT_VERSION}}})
+    installed = fidelity.record(EngineSession(bare), 'engine', vm='hv01-web', destination='hv02.hvlab.test')
+    assert 'System.ServiceProcess.ServiceController' in installed['types']
+    assert compare(installed, record_lab(installed)) == []
 
 
 def test_the_failing_reads_record_the_error_shapes_only(engine_recording):
