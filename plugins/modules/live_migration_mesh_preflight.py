@@ -187,8 +187,10 @@ class MeshPreflight(Resource):
 
     def run(self, module):
         params, planned = self.params, self.params['planned'] or {}
-        pairs = [(host_of(d['source'], 'source', params['host_facts'][d['source']], planned),
-                  host_of(d['destination'], 'destination', params['host_facts'][d['destination']], planned)) for d in self.directions()]
+        # Each host's facts parsed once per role, not once per direction (a host is in 2·(N−1) directions of the mesh).
+        ends = dict(((name, role), host_of(name, role, facts, planned)) for name, facts in params['host_facts'].items()
+                    for role in ('source', 'destination'))
+        pairs = [(ends[(d['source'], 'source')], ends[(d['destination'], 'destination')]) for d in self.directions()]
         results, messages = [], []
         for (source, destination), directory in zip(pairs, read_directories(params, pairs), strict=True):
             request = PreflightRequest(include_storage=params['include_storage'],

@@ -16,10 +16,8 @@ from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.prefligh
 def read_directories(params, pairs):
     """DirectoryFacts for each (source, destination) HostFacts pair, in order: the accounts of every host whose delegation
     check reads AD, found by one search over one connection (the AD options in params)."""
-    hosts = []
-    for source, destination in pairs:
-        if needs_directory(source, destination):
-            hosts += [host for host in (source, destination) if host not in hosts]
+    hosts = list({id(host): host for source, destination in pairs if needs_directory(source, destination)
+                  for host in (source, destination)}.values())   # each host once, in order, without a list scan per direction
     if not hosts:
         return directories(pairs)
     if not params['ad_server']:
