@@ -25,6 +25,7 @@ from migration_lab import BASELINE_MIGRATION, MIGRATION_SERVICE, start_migration
 HOSTS = 20
 FORKS = 20
 SAMPLE_SECONDS = 0.005
+MOVE_SECONDS = 3.0
 
 
 class MigrationSampler(threading.Thread):
@@ -64,6 +65,9 @@ def ring_lab_fixture(samba_dc, tmp_path):
             lab.set_delegation(source, [f'{service}/{name}' for service in ('cifs', MIGRATION_SERVICE) for name in (destination, f'{destination}.hvlab.test')])
             lab.control.patch_host(source, migration=dict(BASELINE_MIGRATION, maximum_vm_migrations=1),
                                    migration_networks=[{'subnet': '192.168.10.0/24', 'priority': 1}])
+        # Each move lasts long enough that neighbours' moves overlap on a loaded machine too (20 module processes start over
+        # several seconds on 2 CPUs): without it the moves could run one after another and never load the limit.
+        lab.world.migration_seconds = MOVE_SECONDS
         lab.control.reset_counters()
         yield lab
     finally:
