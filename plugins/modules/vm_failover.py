@@ -36,6 +36,10 @@ description:
   - V(failback) - planned failover back from the recovery site to the primary site, with replication reversed again
     (primary site -> recovery site), the same three steps as V(planned) in the other direction. Replication from
     the recovery site must be C(Replicating), and the VM turned off on the recovery site.
+  - Before a failback the task warns, per network adapter, when the VM on the recovery site has failover TCP/IP settings and the
+    primary VM has none of that family - the guest keeps the failover address it took, so it would come back with the recovery
+    site's address. The fix is the primary VM's production address as its own failover TCP/IP (M(hyperv.mobility.vm_failover_network)
+    on the primary site).
   - This module never stops VMs. Turn the VM off before V(planned), V(reverse) and V(failback) (the collection calls
     no C(Stop-VM)).
   - With O(start=true) the VM is started where it now runs once the action is done (the test VM after V(test)) and the task
@@ -137,7 +141,8 @@ options:
     default: network
 notes:
   - Cmdlets run - C(Get-CimInstance -ClassName Win32_ComputerSystem), C(Get-VM), C(Get-VMReplication) on each site the action needs
-    (with V(test) and V(unplanned) also C(Get-VMSnapshot -SnapshotType Replica) on the recovery site), then as needed
+    (with V(test) and V(unplanned) also C(Get-VMSnapshot -SnapshotType Replica) on the recovery site, with V(failback) also
+    C(Get-VMNetworkAdapter) and C(Get-VMNetworkAdapterFailoverConfiguration) on each site, in the same pipeline), then as needed
     C(Start-VMFailover), C(Stop-VMFailover), C(Complete-VMFailover), C(Set-VMReplication -Reverse),
     C(Start-VMInitialReplication); with O(start=true) C(Get-VM -Name), C(Start-VM -Name), C(Get-VM -Name) until the heartbeat is OK,
     then C(Get-VMNetworkAdapter).
@@ -318,6 +323,8 @@ recovery_points:
 import time
 
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility import heartbeat, reads
+from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.failover_identity import (
+    ADAPTER_TYPE, failover_addresses, identity_kept_on_failback)
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import (
     MAX_WAIT_SECONDS, Command, HostError, HypervModule, ModuleFailure, OptionError, Resource, Step, StepFailed, check_range, describe,
     describe_errors, explained)
@@ -346,7 +353,6 @@ LATEST = 'latest'
 # Actions after which no VM is left to start (start: true refused).
 NOTHING_TO_START = ('cleanup_test', 'cancel')
 SNAPSHOT_TYPE = 'Microsoft.HyperV.PowerShell.VMSnapshot'
-ADAPTER_TYPE = 'Microsoft.HyperV.PowerShell.VMNetworkAdapter'
 
 
 def step_line(command):
@@ -402,14 +408,18 @@ class Site:
         self.rel = None
         self.test_vm = None
         self.recovery_points = None
+        self.failover_addresses = None
 
     def failure(self, exc):
         """A host error of this site as the task's failure, named by the site."""
         return ModuleFailure('%s: %s' % (self.label, exc.message), host=exc.host or self.label)
 
-    def read(self, recovery_points=False):
-        """The site's state, with recovery_points also the VM's recovery points (the same pipeline)."""
+    def read(self, recovery_points=False, failover_settings=False):
+        """The site's state, with recovery_points also the VM's recovery points, with failover_settings its adapters' failover
+        TCP/IP addresses (the same pipeline)."""
         extra = [reads.recovery_checkpoints(self.vm_name, self.vm_id)] if recovery_points else []
+        if failover_settings:
+            extra += reads.vm_failover_settings(self.vm_name, self.vm_id)
         try:
             result = self.session.run(list(self.READ) + extra, check=False)
         except HostError as exc:
@@ -417,6 +427,8 @@ class Site:
         self.absorb(result)
         if recovery_points:
             self.recovery_points = recovery_points_of(result, self.vm['id'] if self.vm else None)
+        if failover_settings and self.vm is not None:
+            self.failover_addresses = failover_addresses(result)
         return self
 
     def absorb(self, result):
@@ -632,9 +644,10 @@ class VmFailover(Resource):
         module.check_connection(destination_connection, prefix='destination_connection.')
         self.source = Site(params['hyperv_host'], module.session, params['name'], self.vm_id)
         self.destination = Site(params['destination'], module.peer_session(destination_connection), params['name'], self.vm_id)
-        self.destination.read(recovery_points=params['action'] in POINT_ACTIONS)
+        failback = params['action'] == 'failback'
+        self.destination.read(recovery_points=params['action'] in POINT_ACTIONS, failover_settings=failback)
         if params['action'] not in RECOVERY_SITE_ONLY:
-            self.source.read()
+            self.source.read(failover_settings=failback)
         if self.destination.vm is None and params['action'] in RECOVERY_SITE_ONLY:
             raise ModuleFailure("VM '%s' was not found on %s (the recovery site)" % (task_vm(params), self.destination.label))
         before = self.snapshot()
@@ -642,6 +655,9 @@ class VmFailover(Resource):
         steps = [Step(site.session, commands, ['%s: %s' % (site.name, step_line(command)) for command in commands], site.READ_BACK)
                  for site, commands in plan.steps]
         lines = [label for step in steps for label in step.labels]
+        if failback and self.source.mode == 'Replica' and self.source.state not in FAILOVER_STATES:
+            for warning in self.identity_warnings():
+                module.warn(warning)
         self.started_vm = None
         began = time.monotonic()
         if steps and not module.check_mode:
@@ -718,6 +734,22 @@ class VmFailover(Resource):
             raise site.failure(error)
         report['network_adapters'] = [dict(name=item.get('Name'), switch=item.get('SwitchName'), addresses=list(item.get('IPAddresses') or []))
                                       for item in adapters]
+
+    def identity_warnings(self):
+        """Before a failback: the recovery site's addresses the guest would keep, each named with its adapter and the fix."""
+        recovery, primary = self.destination, self.source
+        what = "failback of VM '%s'" % task_vm(self.params)
+        if recovery.failover_addresses is not None and not any(recovery.failover_addresses.values()):
+            return []       # no recovery-site address: the guest keeps its own
+        if recovery.failover_addresses is None or primary.failover_addresses is None:
+            unpaired = recovery if recovery.failover_addresses is None else primary
+            return ['%s: the failover TCP/IP settings on %s could not be told apart by adapter, so whether the VM comes back with its '
+                    'production address was not checked; give the primary VM its own address as failover TCP/IP '
+                    '(hyperv.mobility.vm_failover_network on %s)' % (what, unpaired.name, primary.name)]
+        return ["%s: adapter '%s' has the failover TCP/IP address %s on %s (the recovery site) and none of its own on %s, so after the "
+                "failback the guest keeps %s. Give the primary VM its production address first: hyperv.mobility.vm_failover_network on %s "
+                "with name, adapter '%s' and %s" % (what, adapter, address, recovery.name, primary.name, address, primary.name, adapter, option)
+                for adapter, option, address in identity_kept_on_failback(recovery.failover_addresses, primary.failover_addresses)]
 
     @staticmethod
     def vm_at(site, name, vm_id, result):

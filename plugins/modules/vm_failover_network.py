@@ -151,13 +151,12 @@ after:
 import ipaddress
 
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility import reads
+from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.failover_identity import ADAPTER_TYPE, SETTING_TYPE
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.heartbeat import VM_TYPE
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import (
     Command, HostResource, HypervModule, ModuleFailure, OptionError)
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.validators import WILDCARD_CHARACTERS, check_vm_name, find_one_vm
 
-ADAPTER_TYPE = 'Microsoft.HyperV.PowerShell.VMNetworkAdapter'
-SETTING_TYPE = 'Microsoft.HyperV.PowerShell.VMNetworkAdapterFailoverSetting'
 # Per family: the option, the cmdlet's parameters for address, subnet, gateway, the two DNS servers, and its clear switch.
 FAMILIES = (
     ('failover_ipv4', 4, ('IPv4Address', 'IPv4SubnetMask', 'IPv4DefaultGateway', 'IPv4PreferredDNSServer', 'IPv4AlternateDNSServer'),

@@ -407,9 +407,16 @@ def test_a_planned_failover_and_failback_keep_the_data_and_the_network_identity(
     after = vm(lab, PRIMARY, VM)
     assert after['data_version'] == 8 and after['state'] == 'Running'
     detail = drill_report(tmp_path, 'failback')[0]['rows'][1]['detail']
+    warnings = back.task('Fail back to the primary and reverse replication again')[PRIMARY].get('warnings', [])   # the loop's, gathered
     if primary_failover_settings:
         assert 'Network Adapter on LAN: 10.1.0.15' in detail and after['network_adapters'][0]['guest_addresses'] == ['10.1.0.15'], detail
+        assert warnings == [], warnings
     else:
         # Hyper-V applies failover TCP/IP inside the guest, which keeps it: without its own settings the primary VM comes back
         # with the recovery site's address (the reason to give the primary VM its own address as failover TCP/IP).
         assert 'Network Adapter on LAN: 10.2.0.15' in detail, detail
+        # The failback said so before it ran, naming the adapter, the address kept and the fix.
+        assert len(warnings) == 1, warnings
+        assert ("adapter 'Network Adapter' has the failover TCP/IP address 10.2.0.15 on hv02.hvlab.test (the recovery site) and none of "
+                'its own on hv01.hvlab.test, so after the failback the guest keeps 10.2.0.15') in warnings[0], warnings
+        assert "hyperv.mobility.vm_failover_network on hv01.hvlab.test with name, adapter 'Network Adapter' and failover_ipv4" in warnings[0], warnings

@@ -39,6 +39,7 @@ READ_BUILDERS = (
     ('vm_failover (recovery points)', lambda vm, destination: [reads.recovery_checkpoints(vm)] if vm else []),
     ('vm_failover_network', lambda vm, destination: reads.failover_network(vm, 'Network Adapter') if vm else []),
     ('vm_failover (start)', lambda vm, destination: [reads.vm_network_adapters(vm)] if vm else []),
+    ('vm_failover (failback)', lambda vm, destination: reads.vm_failover_settings(vm) if vm else []),
     ('asr_prerequisites (VMM server), asr_vmm_registration', lambda vm, destination: list(reads.VMM_SERVICE_READ)),
     ('asr_recovery_services_agent', lambda vm, destination: list(reads.AGENT_SERVICE_READ)),
     ('host_drain (source)', lambda vm, destination: list(reads.DRAIN_SOURCE)),

@@ -50,6 +50,13 @@ def vm_network_adapters(name, vm_id=None):
     return for_vm(Command('Get-VMNetworkAdapter', {} if vm_id else {'VMName': [name]}), vm_id)
 
 
+def vm_failover_settings(name, vm_id=None):
+    """vm_failover (failback): the VM's adapters and their failover TCP/IP settings, on each site. The settings' objects name no
+    adapter: failover_identity.failover_addresses pairs them with the adapters (same order, synthetic ones)."""
+    return [vm_network_adapters(name, vm_id),
+            for_vm(Command('Get-VMNetworkAdapterFailoverConfiguration', {} if vm_id else {'VMName': [name]}), vm_id)]
+
+
 def recovery_checkpoints(name, vm_id=None):
     """vm_failover (test, unplanned): the recovery points of a Replica VM, the checkpoints of type Replica (Get-VMSnapshot,
     oldest first). A VM with none is an ObjectNotFound error record of Get-VMSnapshot (the decompiled GetVMSnapshot)."""

@@ -224,3 +224,20 @@ def test_bad_start_options_are_refused_before_anything_runs(given, words):
     with pytest.raises(OptionError) as raised:
         VmFailover(values).validate()
     assert words in str(raised.value)
+
+
+def test_failback_warns_of_each_recovery_address_the_guest_would_keep_and_when_it_cannot_tell():
+    task = VmFailover(params('failback'))
+    task.source, task.destination = reversed_pair()
+    task.destination.failover_addresses = {'Network Adapter': {'failover_ipv4': '10.2.0.15'}}
+    task.source.failover_addresses = {'Network Adapter': {}}
+    warning, = task.identity_warnings()
+    assert ("adapter 'Network Adapter' has the failover TCP/IP address 10.2.0.15 on hv02.corp.example.com (the recovery site) and none of "
+            'its own on hv01.corp.example.com') in warning and 'vm_failover_network on hv01.corp.example.com' in warning, warning
+    task.source.failover_addresses = {'Network Adapter': {'failover_ipv4': '10.1.0.15'}}
+    assert task.identity_warnings() == []
+    task.source.failover_addresses = None          # the primary's settings could not be paired with its adapters
+    warning, = task.identity_warnings()
+    assert 'could not be told apart by adapter' in warning and 'on hv01.corp.example.com' in warning, warning
+    task.destination.failover_addresses = {'Network Adapter': {}}     # no recovery-site address: nothing the guest could keep
+    assert task.identity_warnings() == []

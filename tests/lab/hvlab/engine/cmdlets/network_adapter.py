@@ -164,7 +164,7 @@ def _address_problem(bound) -> str | None:
     return None
 
 
-OBJECT_INPUT = {'Get-VMNetworkAdapter': {VM_TYPE: 'VM'}}
+OBJECT_INPUT = {'Get-VMNetworkAdapter': {VM_TYPE: 'VM'}, 'Get-VMNetworkAdapterFailoverConfiguration': {VM_TYPE: 'VM'}}
 
 CMDLETS = {
     'Get-VMNetworkAdapter': get_vmnetworkadapter,
