@@ -406,16 +406,22 @@ class KerberosDelegation:
                 self.module.run_write('%s of %s' % (', '.join(sorted(changes)), account.dn), functools.partial(self.client.modify, account, changes),
                                       refused=(ADError,))
                 return result, True, self.client.find_computer(account.dn)
-            except ADConcurrentChange:
+            except ADConcurrentChange as refused:
                 if attempts == CONCURRENT_WRITE_ATTEMPTS:
                     raise
+                refusal = refused
             attempts += 1
             account = self.client.find_computer(account.dn)
-            result, changes, _after = self._plan(account)
-            if not changes:
+            result, planned, _after = self._plan(account)
+            if not planned:
                 self.module.warn('%s was changed by another writer while this task ran (a concurrent run); it already holds what '
                                  'this task asked for, so this task changed nothing' % account.dn)
                 return result, False, account
+            if not refusal.certain and planned == changes:
+                # The account is as it was read: no concurrent writer explains the refusal, it is the server's answer to this change.
+                raise ADError('%s (read again, %s is unchanged since this task read it, so this is not a concurrent change)'
+                              % (refusal, account.dn))
+            changes = planned
 
     def _constrained(self, account, current_sids):
         plan = ConstrainedPlan(account.allowed_to_delegate_to, account.user_account_control, self.wanted_services(),

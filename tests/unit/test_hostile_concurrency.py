@@ -228,3 +228,107 @@ def test_resource_based_changes_delete_the_descriptor_read_and_add_the_new_one_n
     fresh = ResourceBasedPlan([], [second], 'present', False, True).ldap_changes(None)[ATTR_ALLOWED_TO_ACT]
     assert [operation for operation, _values in fresh] == [ldap3.MODIFY_ADD]
     assert ResourceBasedPlan([first], [first], 'present', False, True).ldap_changes(read) == {}
+
+
+# ------------------------------------------------------------------ kerberos_delegation resource_based: a real DC's answer to the first add
+class SingleValuedConnection:
+    """An ldap3 connection to a DC as [MS-ADTS] 3.1.1.5.1.1 describes it for msDS-AllowedToActOnBehalfOfOtherIdentity (single-valued,
+    [MS-ADA2] 2.218): a modify is applied whole or refused whole; deleting a value that is not there is noSuchAttribute (16), a
+    modify that would leave two values is constraintViolation (19) - where Samba answers attributeOrValueExists (20)."""
+
+    def __init__(self):
+        self.value = None                 # the descriptor's bytes, None when the attribute is empty
+        self.before_modify = []           # another run writing between this task's read and its write
+        self.modifies = 0
+        self.result = {}
+
+    def modify(self, _dn, changes):
+        from ansible_collections.hyperv.mobility.plugins.module_utils._ad.client import ATTR_ALLOWED_TO_ACT
+        self.modifies += 1
+        if self.before_modify:
+            self.before_modify.pop(0)()
+        values = [] if self.value is None else [self.value]
+        for operation, given in changes[ATTR_ALLOWED_TO_ACT]:
+            if operation == ldap3.MODIFY_DELETE:
+                if any(value not in values for value in given):
+                    return self.refuse(16, 'noSuchAttribute', '00002083: AtrErr: DSID-03151904, #1:')
+                values = [value for value in values if value not in given]
+            else:
+                values += given
+        if len(values) > 1:
+            return self.refuse(19, 'constraintViolation', '00002081: AtrErr: DSID-03151818, #1:')
+        self.value = values[0] if values else None
+        return True
+
+    def refuse(self, code, description, message):
+        self.result = {'result': code, 'description': description, 'message': message}
+        return False
+
+
+class DirectoryOverConnection(ADClient):
+    """The real client's modify over SingleValuedConnection; the accounts read from it."""
+
+    PEERS = {'hv02': 'S-1-5-21-1-2-3-1102', 'hv03': 'S-1-5-21-1-2-3-1103'}
+
+    def __init__(self):
+        super().__init__(ADConnectionOptions('dc01.corp.test', username='admin@corp.test', password='x'))
+        self.connection = SingleValuedConnection()
+
+    def find_computer(self, identity):
+        from ansible_collections.hyperv.mobility.plugins.module_utils._ad.client import DelegationDescriptor
+        if identity in self.PEERS:
+            return ComputerAccount('CN=%s,CN=Computers,DC=corp,DC=test' % identity.upper(), identity.upper() + '$', identity + '.corp.test',
+                                   self.PEERS[identity], WORKSTATION, [], None)
+        stored = self.connection.value
+        return ComputerAccount(DN, 'HV01$', 'hv01.corp.test', 'S-1-5-21-1-2-3-1001', WORKSTATION, [],
+                               DelegationDescriptor.from_bytes(stored) if stored is not None else None)
+
+    def name_of_sid(self, sid):
+        return sid
+
+    def principals(self):
+        account = self.find_computer(DN)
+        return sorted(account.allowed_to_act.principal_sids) if account.allowed_to_act else []
+
+
+def test_a_constraint_violation_of_the_first_add_is_another_writers_value_so_the_task_reads_again_and_merges():
+    from ansible_collections.hyperv.mobility.plugins.module_utils._ad.client import DelegationDescriptor
+    directory = DirectoryOverConnection()
+
+    def another_run_adds_hv03():
+        directory.connection.value = DelegationDescriptor.for_principals([DirectoryOverConnection.PEERS['hv03']]).to_bytes()
+    directory.connection.before_modify.append(another_run_adds_hv03)
+    result, module = run(directory, mode='resource_based', migration_peers=['hv02'])
+    assert result['changed'] is True and result['principals_added'] == [DirectoryOverConnection.PEERS['hv02']]
+    # Two modifies: the add refused with constraintViolation, then delete-the-value-read + add, which lands; both principals kept.
+    assert directory.connection.modifies == 2 and module.warnings == []
+    assert directory.principals() == sorted(DirectoryOverConnection.PEERS.values())
+
+
+def test_a_constraint_violation_with_the_attribute_unchanged_is_the_servers_answer_not_a_concurrent_change():
+    directory = DirectoryOverConnection()
+    directory.connection.modify = lambda _dn, _changes: directory.connection.refuse(19, 'constraintViolation', '000020EF: rangeUpper')
+    with pytest.raises(ADError) as refused:
+        run(directory, mode='resource_based', migration_peers=['hv02'])
+    assert not isinstance(refused.value, ADConcurrentChange)
+    assert 'constraintViolation' in str(refused.value) and 'not a concurrent change' in str(refused.value), refused.value
+    assert directory.principals() == []
+
+
+@pytest.mark.parametrize('operations, concurrent', [
+    ([(ldap3.MODIFY_ADD, [b'descriptor'])], True),                                          # the first add: none was read
+    ([(ldap3.MODIFY_DELETE, [b'read']), (ldap3.MODIFY_ADD, [b'descriptor'])], False),      # the value read is deleted first
+], ids=['add-only', 'delete-then-add'])
+def test_the_client_takes_a_constraint_violation_as_perhaps_concurrent_only_on_an_add_to_a_single_valued_attribute(operations, concurrent):
+    from ansible_collections.hyperv.mobility.plugins.module_utils._ad.client import ATTR_ALLOWED_TO_ACT
+    client = DirectoryOverConnection()
+    client.connection.modify = lambda _dn, _changes: client.connection.refuse(19, 'constraintViolation', '00002081: AtrErr')
+    with pytest.raises(ADError) as refused:
+        client.modify(FakeDirectory().account(), {ATTR_ALLOWED_TO_ACT: operations})
+    assert isinstance(refused.value, ADConcurrentChange) is concurrent
+    if concurrent:
+        assert refused.value.certain is False and 'constraintViolation' in str(refused.value)
+    # A multi-valued attribute's constraintViolation is never taken for a concurrent change.
+    with pytest.raises(ADError) as multi:
+        client.modify(FakeDirectory().account(), {ATTR_ALLOWED_TO_DELEGATE_TO: [(ldap3.MODIFY_ADD, ['cifs/hv02'])]})
+    assert not isinstance(multi.value, ADConcurrentChange)

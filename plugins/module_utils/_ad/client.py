@@ -48,6 +48,8 @@ DOMAIN_CONTROLLERS_RID = 516                 # primaryGroupID of a writable DC's
 
 ATTR_ALLOWED_TO_DELEGATE_TO = 'msDS-AllowedToDelegateTo'
 ATTR_ALLOWED_TO_ACT = 'msDS-AllowedToActOnBehalfOfOtherIdentity'
+# The single-valued attributes the collection writes: msDS-AllowedToActOnBehalfOfOtherIdentity ([MS-ADA2] 2.218, isSingleValued TRUE).
+SINGLE_VALUED_ATTRIBUTES = frozenset([ATTR_ALLOWED_TO_ACT.lower()])
 COMPUTER_ATTRIBUTES = ['distinguishedName', 'sAMAccountName', 'dNSHostName', 'objectSid', 'userAccountControl', 'primaryGroupID',
                        ATTR_ALLOWED_TO_DELEGATE_TO, ATTR_ALLOWED_TO_ACT]
 
@@ -72,6 +74,11 @@ LDAP_CONSTRAINT_VIOLATION = 19
 # with one of these. Between this task's read and its write, another writer (a concurrent run) changed the attribute.
 LDAP_NO_SUCH_ATTRIBUTE = 16
 LDAP_ATTRIBUTE_OR_VALUE_EXISTS = 20
+# An add to a single-valued attribute that has a value already - another writer's, added since this task read none - leaves two
+# values. [MS-ADTS] 3.1.1.5.1.1 (Enforce Schema Constraints, originating Add and Modify): values not compliant with isSingleValued
+# fail with constraintViolation (RFC 4511 appendix A gives the same example for 19); Samba answers attributeOrValueExists (20)
+# instead. constraintViolation has other causes too (rangeUpper, for one), so on such an add it means only "perhaps concurrent":
+# the caller reads again and decides (ADConcurrentChange.certain is False).
 
 
 class ADError(Exception):
@@ -90,7 +97,20 @@ def _is_server_address(text):
 
 class ADConcurrentChange(ADError):
     """The server refused a modify because the values it adds are there already or those it deletes are gone (nothing changed):
-    the attribute changed since it was read. Read it again and plan again."""
+    the attribute changed since it was read. Read it again and plan again.
+
+    certain is False for a refusal that a concurrent change explains but other causes may too (constraintViolation of an add to a
+    single-valued attribute): when the attribute read again is as it was, the refusal is the server's answer to this change."""
+
+    def __init__(self, message, certain=True):
+        super().__init__(message)
+        self.certain = certain
+
+
+def _adds_to_single_valued(changes):
+    """Whether a modify adds a value to a single-valued attribute without deleting the value read (SINGLE_VALUED_ATTRIBUTES)."""
+    return any(attribute.lower() in SINGLE_VALUED_ATTRIBUTES and operations and all(operation == ldap3.MODIFY_ADD for operation, _values in operations)
+               for attribute, operations in changes.items())
 
 
 # Computer names (Microsoft, "Naming conventions in Active Directory for computers, domains, sites, and OUs"): a NetBIOS
@@ -561,6 +581,10 @@ class ADClient:
             if result.get('result') in (LDAP_ATTRIBUTE_OR_VALUE_EXISTS, LDAP_NO_SUCH_ATTRIBUTE):
                 raise ADConcurrentChange('%s of %s changed on %s since this task read it: %s'
                                          % (', '.join(sorted(changes)), account.dn, self.options.endpoint, detail.strip()))
+            if result.get('result') == LDAP_CONSTRAINT_VIOLATION and _adds_to_single_valued(changes):
+                raise ADConcurrentChange('%s of %s: %s refused to add a value to this single-valued attribute, which another writer\'s value '
+                                         'added since this task read it would explain: %s'
+                                         % (', '.join(sorted(changes)), account.dn, self.options.endpoint, detail.strip()), certain=False)
             if result.get('result') == LDAP_INSUFFICIENT_ACCESS:
                 raise ADError('%s may not change %s on %s (insufficient access rights): %s'
                               % (self.who, ', '.join(sorted(changes)), self.options.endpoint, detail.strip()))
