@@ -18,6 +18,8 @@ description:
     the guest, which keeps them and replicates them back with its disks; a failback (a planned failover to the primary VM)
     gives the guest its production address again only from the primary VM's own failover TCP/IP settings.
   - Only the options given are managed; running the task again changes nothing.
+  - Hyper-V keeps these settings only for a VM enabled for replication (the primary or the Replica VM); for any other VM the task
+    fails, before anything changes, saying to enable replication first (M(hyperv.mobility.vm_replication)).
 author:
   - hyperv.mobility contributors (@hyperv-mobility)
 extends_documentation_fragment:
@@ -270,9 +272,14 @@ class FailoverNetwork(HostResource):
         vm = find_one_vm(result.of_type(VM_TYPE), params['name'], None, self.host)
         adapters = result.of_type(ADAPTER_TYPE)
         settings = result.of_type(SETTING_TYPE)
-        if vm is None or not adapters or not settings:
+        if vm is None or not adapters or (not settings and result.errors):
             said = '; '.join(error.message for error in result.errors) or 'not found'
             raise ModuleFailure("VM '%s' adapter '%s' on %s: %s" % (params['name'], params['adapter'], self.host, said))
+        if not settings:
+            # Hyper-V keeps failover settings only for a Primary, Replica or ExtendedReplica VM (VMNetworkAdapter.FailoverSetting).
+            raise ModuleFailure("VM '%s' on %s has no failover TCP/IP settings to manage: Hyper-V keeps them only for a VM enabled for "
+                                'replication (a primary or Replica VM). Enable its replication first (hyperv.mobility.vm_replication), '
+                                'then run this task again' % (vm.get('Name'), self.host))
         adapter, setting = adapters[0], settings[0]
         state = dict(vm=vm.get('Name'), adapter=adapter.get('Name'), switch=adapter.get('SwitchName'),
                      test_switch=adapter.get('TestReplicaSwitchName') or None)

@@ -805,8 +805,16 @@ def test_failover_network_settings_and_the_test_replica_switch(world, hosts):
     assert only_error(run(replica, 'Set-VMNetworkAdapterFailoverConfiguration', VM, ('IPv6Address', '10.2.0.6'),
                           ('IPv6SubnetPrefixLength', 64))).category == 'InvalidArgument'
     assert adapter_of(replica).failover['IPv4Address'] == '10.2.0.5'
-    # A VM without replication has no test replica switch.
+    # A VM without replication has no test replica switch, and no failover setting (VMNetworkAdapter.FailoverSetting): nothing listed,
+    # and setting one is refused.
     assert only_error(run(primary, 'Set-VMNetworkAdapter', 'hv01-app', ('TestReplicaSwitchName', 'Isolated'))).category == 'InvalidOperation'
+    assert ok(run(primary, 'Get-VMNetworkAdapterFailoverConfiguration', 'hv01-app')) == []
+    refused = only_error(run(primary, 'Set-VMNetworkAdapterFailoverConfiguration', 'hv01-app', ('IPv4Address', '10.1.0.9'),
+                             ('IPv4SubnetMask', '255.255.255.0')))
+    assert 'Replication is not enabled' in refused.message and refused.fully_qualified_error_id.startswith('InvalidState,')
+    assert adapter_of(primary, 'hv01-app').failover == {}
+    # The primary VM has one (the failback's own settings).
+    assert len(ok(run(primary, 'Get-VMNetworkAdapterFailoverConfiguration', VM))) == 1
     # The test VM: its adapter on the test switch, the failover address given to the guest, reported once it runs and answers.
     ok(run(replica, 'Start-VMFailover', VM, ('AsTest', None), CONFIRMED))
     ok(run(replica, 'Start-VM', VM + ' - Test'))

@@ -83,3 +83,12 @@ def test_an_empty_family_clears_it_and_a_changed_one_is_replaced_whole():
     moved = resource(failover_ipv4={'address': '10.2.0.6', 'subnet_mask': '255.255.255.0'})
     assert [command.parameters.get('ClearFailoverIPv4Settings', command.parameters.get('IPv4Address'))
             for command in moved.apply_commands(before, moved.desired_state(before))] == [True, '10.2.0.6']
+
+
+def test_a_vm_without_replication_has_no_failover_settings_and_the_task_says_to_enable_replication():
+    from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import ModuleFailure
+    without = PipelineResult([obj('VirtualMachine', Name='web01', Id='0f8fad5b-d9cb-469f-a165-70867728950e', State='Off'),
+                              obj('VMNetworkAdapter', Name='Network Adapter', VMName='web01', SwitchName='LAN', TestReplicaSwitchName=None)])
+    with pytest.raises(ModuleFailure) as raised:
+        resource(failover_ipv4={'address': '10.2.0.5', 'subnet_mask': '24'}).current_state(without)
+    assert "VM 'web01' on hv02 has no failover TCP/IP settings" in str(raised.value) and 'hyperv.mobility.vm_replication' in str(raised.value)

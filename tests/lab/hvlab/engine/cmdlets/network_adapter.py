@@ -7,6 +7,10 @@ applies to VMs enabled for replication; -IPv4Address needs -IPv4SubnetMask and t
 -IPv6SubnetPrefixLength and the other way round; -ClearFailoverIPv4Settings / -ClearFailoverIPv6Settings make the Replica VM use
 the primary's address. Get-VMNetworkAdapterFailoverConfiguration writes one VMNetworkAdapterFailoverSetting per synthetic adapter,
 a plain object without the VM's or the adapter's name (types.json), so a reader names the adapter (-VMNetworkAdapterName).
+An adapter has a failover setting only while its VM is a Primary, Replica or ExtendedReplica VM (VMNetworkAdapter.FailoverSetting in
+the decompiled module): Get- writes nothing for another VM, Set- refuses a VM without replication (VMReplication_NotEnabled) and
+one in another mode (a TestReplica VM: VMNetworkAdapterFailoverConfiguration_NotSupportedAdapter); the resources' texts are not in
+the decompiled module, the lab words them.
 The lab models the adapters' names, switch, test switch, failover settings and the guest's addresses (IPAddresses, which Hyper-V
 reads from the running guest); any other Set-VMNetworkAdapter parameter is refused as not modelled.
 """
@@ -20,6 +24,8 @@ from hvlab.engine.objects import HV, netbios_name, reference_object, virtualizat
 from hvlab.engine.cmdlets.vm import VM_TYPE, each_selected_vm, parameter_set_not_modelled
 
 FAILOVER_IPV4 = ('IPv4Address', 'IPv4SubnetMask', 'IPv4DefaultGateway', 'IPv4PreferredDNSServer', 'IPv4AlternateDNSServer')
+# The replication modes whose VMs' adapters have a failover setting (VMNetworkAdapter.FailoverSetting, decompiled).
+FAILOVER_SETTING_MODES = ('Primary', 'Replica', 'ExtendedReplica')
 FAILOVER_IPV6 = ('IPv6Address', 'IPv6SubnetPrefixLength', 'IPv6DefaultGateway', 'IPv6PreferredDNSServer', 'IPv6AlternateDNSServer')
 # Set-VMNetworkAdapter parameters the lab models; the common ones and the VM / adapter selectors are always accepted.
 MODELLED_SET_PARAMETERS = {'VMName', 'VM', 'Name', 'VMNetworkAdapter', 'TestReplicaSwitchName', 'Passthru', 'Confirm', 'WhatIf',
@@ -106,11 +112,19 @@ def set_vmnetworkadapter(ctx: CmdletContext) -> None:
                 ctx.write_output(adapter_object(host, vm, adapter))
 
 
+def _replication_mode(host, vm) -> str | None:
+    relationship = host.replication.relationships.get(vm.vm_id)
+    return relationship.mode if relationship is not None else None
+
+
 def get_vmnetworkadapterfailoverconfiguration(ctx: CmdletContext) -> None:
     if parameter_set_not_modelled(ctx):
         return
-    for _host, vm in each_selected_vm(ctx):
-        for adapter in _adapters(ctx, vm, ctx.bound.get('VMNetworkAdapterName')):
+    for host, vm in each_selected_vm(ctx):
+        adapters = _adapters(ctx, vm, ctx.bound.get('VMNetworkAdapterName'))
+        if _replication_mode(host, vm) not in FAILOVER_SETTING_MODES:
+            continue        # no FailoverSetting: nothing written, no error
+        for adapter in adapters:
             ctx.write_output(failover_setting_object(adapter))
 
 
@@ -122,9 +136,19 @@ def set_vmnetworkadapterfailoverconfiguration(ctx: CmdletContext) -> None:
     if problem:
         ctx.write_error('InvalidParameter', problem, 'InvalidArgument')
         return
-    for _host, vm in each_selected_vm(ctx):
+    for host, vm in each_selected_vm(ctx):
         for adapter in _adapters(ctx, vm, bound.get('VMNetworkAdapterName')):
             if not ctx.should_process(adapter.name):
+                continue
+            mode = _replication_mode(host, vm)
+            if mode is None:
+                ctx.write_error('InvalidState', f"Replication is not enabled for virtual machine '{vm.name}'.", 'InvalidOperation',
+                                target=vm.name)
+                continue
+            if mode not in FAILOVER_SETTING_MODES:
+                ctx.write_error('InvalidOperation', f"The network adapter '{adapter.name}' of virtual machine '{vm.name}' ({mode}) does not "
+                                                    'support failover TCP/IP settings.', 'InvalidOperation', target=adapter.name,
+                                exception_type='System.InvalidOperationException')
                 continue
             for family, clear in ((FAILOVER_IPV4, 'ClearFailoverIPv4Settings'), (FAILOVER_IPV6, 'ClearFailoverIPv6Settings')):
                 if bound.switch(clear):
