@@ -22,6 +22,8 @@ description:
     moves). M(hyperv.mobility.kerberos_delegation) with C(migration_peers) writes both the short name and the FQDN.
   - With CredSSP, a move can only start from a session on the source host; started by this module over WinRM it fails with
     0x8009030E, which the module explains.
+  - With O(storage_path) instead of O(destination), the VM stays on its host and only its files move, to one folder of that host
+    (C(Move-VMStorage)); see O(storage_path).
 author:
   - hyperv.mobility contributors (@hyperv-mobility)
 extends_documentation_fragment:
@@ -36,6 +38,30 @@ attributes:
     support: none
     description: The result says where the VM was and is.
 options:
+  destination:
+    description:
+      - The host to move the VM to; the task's own host (O(hyperv_host)) is the source.
+      - An inventory host name, or a host name or address that is not in the inventory. When it is an inventory host, the
+        C(hyperv.mobility.controller_module) action plugin fills O(destination_connection) from that host's connection vars,
+        unless the task sets O(destination_connection) itself.
+      - Required unless O(storage_path) is given (a move of the VM's storage on its own host); the two exclude each other.
+    type: str
+    required: false
+  storage_path:
+    description:
+      - Move only the VM's storage, on its own host, to this folder (C(Move-VMStorage -DestinationStoragePath)), for example
+        to free a volume or to put the VM on faster disks. The configuration, the
+        checkpoint and smart paging folders and every virtual hard disk (by its file name) go to this one folder. A running VM keeps
+        running (storage migration is live); concurrent storage moves are limited by the host's C(MaximumStorageMigrations).
+      - An absolute folder path on the host, a drive letter (C(D:\VMs\web)) or a UNC share (C(\\server\share\web)); relative
+        paths, control characters and the characters C(" < > | ? *) are refused before any connection.
+      - Idempotent - the task reads where the VM's files are (C(Get-VM), C(Get-VMHardDiskDrive)); when every one is in this folder or
+        below it, the task reports V(ok) and sends nothing. In check mode it lists what would move (RV(storage_moves)).
+      - A separate option rather than O(destination) naming the source itself, because a host cannot be its own destination and a
+        storage move needs none of the destination's connection, reads or C(Compare-VM). Excludes O(destination),
+        O(include_storage), O(destination_storage_path) and O(processor_compatibility).
+    type: str
+    version_added: 0.1.0
   name:
     description:
       - Name of the VM on the source host. Hyper-V does not require unique VM names - a name that several VMs share on the
@@ -59,7 +85,7 @@ options:
   destination_storage_path:
     description:
       - Folder on the destination for all the VM's files (C(-DestinationStoragePath)). Needs O(include_storage=true).
-      - Default is the same paths as on the source.
+      - Default is the same paths as on the source. An absolute folder path, as for O(storage_path).
     type: str
   processor_compatibility:
     description:
@@ -74,8 +100,8 @@ options:
     version_added: 0.1.0
   timeout:
     description:
-      - Seconds to wait for C(Move-VM) to finish. When it has not finished by then the task fails and says so; the move
-        itself goes on on the host (Hyper-V does not cancel it), so check the VM's host before trying again.
+      - Seconds to wait for C(Move-VM) (C(Move-VMStorage) with O(storage_path)) to finish. When it has not finished by then the task
+        fails and says so; the move itself goes on on the host (Hyper-V does not cancel it), so check the VM's host before trying again.
     type: int
     default: 1800
 notes:
@@ -83,6 +109,8 @@ notes:
     source the same and C(Compare-VM | Select-Object -ExpandProperty Incompatibilities) (and C(Get-VMProcessor) with
     O(processor_compatibility)), then C(Set-VMProcessor) when the processor setting differs, and C(Move-VM). An unchanged run
     costs one pipeline per host.
+  - With O(storage_path) - on the host only, C(Get-VM) and C(Get-VMHardDiskDrive) (one pipeline), then C(Move-VMStorage) when a file
+    is outside the folder.
   - C(Move-VM) and C(Compare-VM) name the destination by its fully qualified name, C(Win32_ComputerSystem) C(DNSHostName).C(Domain);
     the delegation Kerberos needs is for that name.
   - C(Move-VM) reports no byte count, so the result has the duration of the move only.
@@ -94,6 +122,9 @@ seealso:
   - name: Move-VM
     description: The cmdlet that moves the VM.
     link: https://learn.microsoft.com/powershell/module/hyper-v/move-vm
+  - name: Move-VMStorage
+    description: The cmdlet that moves the VM's storage on its host (O(storage_path)).
+    link: https://learn.microsoft.com/powershell/module/hyper-v/move-vmstorage
   - name: Processor compatibility mode in Hyper-V
     description: When processor compatibility is needed, and that it does not span processor manufacturers.
     link: https://learn.microsoft.com/windows-server/virtualization/hyper-v/manage/processor-compatibility-mode-hyper-v
@@ -114,6 +145,11 @@ EXAMPLES = r'''
     destination: hv03
     include_storage: true
     processor_compatibility: true
+
+- name: Move only web01's files to D:\VMs\web on its own host (it keeps running)
+  hyperv.mobility.vm_migrate:
+    name: web01
+    storage_path: D:\VMs\web
 
 - name: Only report whether db01 could move (Compare-VM)
   hyperv.mobility.vm_migrate:
@@ -161,7 +197,7 @@ source:
   sample: hv01
 destination:
   description: The destination's fully qualified name, as given to C(Move-VM -DestinationHost).
-  returned: always
+  returned: when O(destination) is given
   type: str
   sample: hv02.corp.example.com
 host:
@@ -171,11 +207,11 @@ host:
   sample: hv02.corp.example.com
 compatible:
   description: Whether C(Compare-VM) found no incompatibility (V(null) when it did not run because the VM was already moved).
-  returned: always
+  returned: when O(destination) is given
   type: bool
 incompatibilities:
   description: What C(Compare-VM) found that prevents the move.
-  returned: always
+  returned: when O(destination) is given
   type: list
   elements: dict
   contains:
@@ -191,8 +227,30 @@ processor_compatibility:
   returned: when O(processor_compatibility) is given and the VM was on the source
   type: bool
   sample: true
+storage_path:
+  description: The folder the VM's files were moved to (O(storage_path)).
+  returned: when O(storage_path) is given
+  type: str
+  sample: D:\VMs\web
+storage_moves:
+  description:
+    - The VM's files that were outside O(storage_path), so moved (in check mode, that would move); empty when all were in it.
+  returned: when O(storage_path) is given
+  type: list
+  elements: dict
+  contains:
+    item:
+      description: V(configuration), V(checkpoints), V(smart_paging) (the VM's folders) or V(disk) (a virtual hard disk's file).
+      type: str
+    path:
+      description: Where it was.
+      type: str
+    destination:
+      description: Where C(Move-VMStorage) puts it (a disk keeps its file name).
+      type: str
+  sample: [{item: disk, path: 'C:\ProgramData\Microsoft\Windows\Virtual Hard Disks\web01.vhdx', destination: 'D:\VMs\web\web01.vhdx'}]
 duration_seconds:
-  description: How long C(Move-VM) took.
+  description: How long C(Move-VM) (or C(Move-VMStorage)) took.
   returned: when the VM moved
   type: float
   sample: 12.4
@@ -207,12 +265,13 @@ from ansible_collections.hyperv.mobility.plugins.module_utils._mobility import r
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import (
     Command, HostError, HypervModule, MAX_WAIT_SECONDS, ModuleFailure, OptionError, OutcomeUnknownError, Resource, Step, StepFailed, describe,
     explained)
-from ansible_collections.hyperv.mobility.plugins.module_utils._framework.validators import check_vm_name_or_id, find_one_vm
+from ansible_collections.hyperv.mobility.plugins.module_utils._framework.validators import check_vm_name_or_id, check_windows_folder, find_one_vm
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.peer_connection import (
     DESTINATION_ARGUMENT_SPEC, destination_options, refuse_destination_is_source)
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.host_identity import IDENTITY_COMMAND, host_identity
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.hyperv import HV
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.move_errors import explain, incompatibilities_of
+from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.storage_move import StorageMove
 
 
 def vm_view(vm):
@@ -225,13 +284,30 @@ class VmMigration(Resource):
 
     def validate(self):
         params = self.params
+        if params['storage_path'] is not None:
+            self.validate_storage_only()
+        elif params['destination'] is None:
+            raise OptionError('give destination (the host to move the VM to) or storage_path (a folder of its own host to move only its '
+                              'storage to)')
+        if params['destination_storage_path'] is not None:
+            check_windows_folder('destination_storage_path', params['destination_storage_path'])
         if params['destination_storage_path'] and not params['include_storage']:
             raise OptionError('destination_storage_path needs include_storage=true (Move-VM takes -DestinationStoragePath only with -IncludeStorage)')
         if not 1 <= params['timeout'] <= MAX_WAIT_SECONDS:
             raise OptionError('timeout must be a positive number of seconds, at most %d (7 days), got %d' % (MAX_WAIT_SECONDS, params['timeout']))
         self.vm_id = check_vm_name_or_id(params)
         self.vm_name = params['name'] or self.vm_id     # how messages name the VM until it is found
-        refuse_destination_is_source(params)
+        if params['destination'] is not None:
+            refuse_destination_is_source(params)
+
+    def validate_storage_only(self):
+        params = self.params
+        check_windows_folder('storage_path', params['storage_path'])
+        given = [option for option in ('destination', 'destination_storage_path', 'processor_compatibility') if params[option] is not None]
+        given += ['include_storage'] if params['include_storage'] else []
+        if given:
+            raise OptionError('storage_path moves only the VM\'s storage on its own host and excludes %s; to move the VM to another host '
+                              'with its storage, give destination, include_storage=true and destination_storage_path' % ', '.join(given))
 
     def find_vm(self, result, where):
         return find_one_vm(result.of_type(HV + 'VirtualMachine'), self.params['name'], self.vm_id, where)
@@ -267,6 +343,8 @@ class VmMigration(Resource):
 
     def run(self, module):
         params = self.params
+        if params['storage_path'] is not None:
+            return StorageMove(self, module, vm_view).run()
         self.source_name = params['hyperv_host']     # the source's FQDN once it answered (for messages)
         destination_name, destination_read = self.read_destination(module)
         compare = reads.compare_vm(self.move_parameters(destination_name), self.vm_id)
@@ -385,8 +463,10 @@ ARGUMENT_SPEC = dict(
     include_storage=dict(type='bool', default=False),
     destination_storage_path=dict(type='str'),
     processor_compatibility=dict(type='bool'),
+    storage_path=dict(type='str'),
     timeout=dict(type='int', default=1800),
-    **DESTINATION_ARGUMENT_SPEC
+    # destination is optional here: storage_path moves the storage on the VM's own host instead.
+    **dict(DESTINATION_ARGUMENT_SPEC, destination=dict(type='str'))
 )
 
 

@@ -70,6 +70,25 @@ def refuse_same_host(option, value, other_option, other):
         raise OptionError('%s %r and %s %r are the same host: a host cannot be its own %s' % (option, value, other_option, other, option))
 
 
+# ---- a folder on a Windows host ------------------------------------------------------------------------------------------
+# A host's cmdlets resolve a relative path against the remote session's current location (the Hyper-V module's
+# NormalizeMoveOrCompareVMParameters), which a task cannot see: only an absolute path (drive letter or UNC share) means one
+# folder. '"', '<', '>', '|' and the control characters are never part of a Windows path; '?' and '*' are wildcards.
+_WINDOWS_FOLDER = re.compile(r'^(?:[A-Za-z]:[\\/]|\\\\[^\\/]+[\\/][^\\/]+)')
+_NOT_IN_A_PATH = re.compile(r'[\x00-\x1f\x7f"<>|?*]')
+
+
+def check_windows_folder(option, path):
+    """An absolute folder path on a Windows host (D:\\VMs\\web or \\\\server\\share\\web), else OptionError naming the option."""
+    bad = _NOT_IN_A_PATH.search(path)
+    if bad:
+        raise OptionError('%s %r holds %r, which no Windows path holds (control characters, newlines, " < > | ? *)' % (option, path, bad.group()))
+    if not _WINDOWS_FOLDER.match(path) or ':' in path[2:]:
+        raise OptionError('%s must be an absolute folder path on the host, a drive letter (D:\\VMs\\web) or a UNC share '
+                          '(\\\\server\\share\\web), got %r: a relative path would be resolved against the remote session\'s '
+                          'current folder' % (option, path))
+
+
 # ---- which VM a task means (issue 21 class 2) ------------------------------------------------------------------------------
 # Hyper-V does not require unique VM names, so a name can mean several VMs; the id (Get-VM -Id, a Guid) always means one.
 # Wildcard characters: the cmdlets' pages say the -Name / -VMName of Move-VM, Compare-VM, Start-VM and the replication cmdlets

@@ -28,8 +28,8 @@ CONFIRM_IMPACT_HIGH = frozenset(name.lower() for name in (
 # switch that is on reads '-Name' in a description, one turned off '-Name:$false' as PowerShell writes it (-Confirm:$false),
 # any other parameter 'Name=value' (a bool parameter too).
 SWITCH_PARAMETERS = frozenset((
-    'All', 'AsJob', 'AsReplica', 'AsTest', 'ClearFailoverIPv4Settings', 'ClearFailoverIPv6Settings', 'Confirm', 'Continue', 'Copy', 'Default',
-    'DependentServices', 'DisableVSSSnapshotReplication', 'DynamicMacAddress', 'Force', 'GenerateNewId', 'IncludeStorage', 'KeyOnly',
+    'All', 'AllowUnverifiedPaths', 'AsJob', 'AsReplica', 'AsTest', 'ClearFailoverIPv4Settings', 'ClearFailoverIPv6Settings', 'Confirm', 'Continue',
+    'Copy', 'Default', 'DependentServices', 'DisableVSSSnapshotReplication', 'DynamicMacAddress', 'Force', 'GenerateNewId', 'IncludeStorage', 'KeyOnly',
     'ManagementOS', 'NoWait', 'PassThru', 'Passthru', 'Prepare', 'Register', 'RemoveSourceUnmanagedVhds',
     'RequiredServices', 'Resynchronize', 'RetainVhdCopiesOnSource', 'Reverse', 'Shallow', 'TracePolicyStore', 'Unique', 'UseBackup', 'Wait',
     'WhatIf'))

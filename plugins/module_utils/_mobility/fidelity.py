@@ -45,6 +45,7 @@ READ_BUILDERS = (
     ('host_drain (source)', lambda vm, destination: list(reads.DRAIN_SOURCE)),
     ('host_drain (destination)', lambda vm, destination: list(reads.DRAIN_DESTINATION)),
     ('vm_migrate (processor_compatibility)', lambda vm, destination: [reads.vm_processor(vm)] if vm else []),
+    ('vm_migrate (storage_path)', lambda vm, destination: reads.vm_storage(vm) if vm else []),
     ('vm_migrate', lambda vm, destination: [reads.compare_vm({'Name': vm, 'DestinationHost': destination})] if vm and destination else []),
 )
 

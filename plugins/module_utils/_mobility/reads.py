@@ -88,6 +88,13 @@ def vm_processor(name, vm_id=None):
     return for_vm(Command('Get-VMProcessor', {} if vm_id is not None else {'VMName': [name]}), vm_id)
 
 
+def vm_storage(name, vm_id=None):
+    """vm_migrate (storage_path): where the VM's files are - Get-VM (Path, SnapshotFileLocation, SmartPagingFilePath) and its
+    virtual hard disks (Get-VMHardDiskDrive Path), by name, or with vm_id of the VM object Get-VM -Id writes (bound to -VM)."""
+    return [vm_by_id(vm_id) if vm_id is not None else Command('Get-VM', {'Name': [name]}),
+            for_vm(Command('Get-VMHardDiskDrive', {} if vm_id is not None else {'VMName': [name]}), vm_id)]
+
+
 # host_drain: the source's VMs (state, memory, configuration version, path) and disks; each destination's free memory
 # (Win32_OperatingSystem, kilobytes), migration settings and limit (Get-VMHost), the versions it runs and its VMs.
 FREE_MEMORY_COMMAND = Command('Get-CimInstance', {'ClassName': 'Win32_OperatingSystem'})

@@ -94,7 +94,7 @@ def test_the_reads_are_the_modules_read_statements_each_once(engine_recording):
                      'Get-VMHardDiskDrive', 'Get-VMReplication', 'Measure-VMReplication', 'Get-VM', 'Get-VMReplication',
                      'Measure-VMReplication', 'Get-VM', 'Get-VMSnapshot', 'Get-VMNetworkAdapter', 'Get-VMNetworkAdapterFailoverConfiguration',
                      'Get-VMNetworkAdapter', 'Get-VMNetworkAdapterFailoverConfiguration', 'Get-Service', 'Get-Service', 'Get-CimInstance',
-                     'Get-VMProcessor', 'Compare-VM']
+                     'Get-VMProcessor', 'Get-VMHardDiskDrive', 'Compare-VM']
     assert reads[0]['used_by'] == ['host identity (every host module)', 'host_info',
                                    'migration_preflight, live_migration_mesh_facts, live_migration mesh_facts', 'live_migration',
                                    'vm_failover, vm_replication', 'host_drain (source)', 'host_drain (destination)']
@@ -113,6 +113,8 @@ def test_the_reads_are_the_modules_read_statements_each_once(engine_recording):
     assert reads[24]['used_by'] == ['host_drain (destination)']
     assert reads[25]['statements'] == [[{'name': 'Get-VMProcessor', 'parameters': {'VMName': ['<vm>']}}]]
     assert reads[25]['used_by'] == ['vm_migrate (processor_compatibility)']
+    assert reads[26]['statements'] == [[{'name': 'Get-VMHardDiskDrive', 'parameters': {'VMName': ['<vm>']}}]]
+    assert reads[26]['used_by'] == ['vm_migrate (storage_path)']
     assert reads[-1]['statements'] == [[{'name': 'Compare-VM', 'parameters': {'Name': '<vm>', 'DestinationHost': '<destination>'}},
                                         {'name': 'Select-Object', 'parameters': {'ExpandProperty': 'Incompatibilities'}}]]
 

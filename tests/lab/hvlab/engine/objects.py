@@ -180,6 +180,8 @@ def vm_object(host: SimHost, vm: VirtualMachine) -> LabObject:
         'Version': vm.version,
         'Path': vm.path,
         'ConfigurationLocation': vm.path,
+        'SnapshotFileLocation': vm.checkpoint_folder,
+        'SmartPagingFilePath': vm.smart_paging_folder,
         'ProcessorCount': vm.processor_count,
         'HardDrives': [hard_drive_object(host, vm, disk) for disk in vm.disks],
         'ComputerName': netbios_name(host),

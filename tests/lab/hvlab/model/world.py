@@ -86,6 +86,10 @@ class VirtualMachine:
     processor_compatibility: bool = False
     memory_startup: int = 2 * 1024 ** 3
     path: str = ''
+    # Where checkpoints and the smart paging file go (Get-VM SnapshotFileLocation, SmartPagingFilePath): '' is the VM's folder
+    # (path), as New-VM -Path puts all three there; Move-VMStorage sets each.
+    snapshot_path: str = ''
+    smart_paging_path: str = ''
     disks: list[VirtualDisk] = field(default_factory=list)
     data_version: int = 0          # the VM's data: grows as the workload writes; Hyper-V Replica copies it
     # The guest OS: whether it answers the heartbeat integration service, and how long it takes to boot after Start-VM
@@ -106,6 +110,14 @@ class VirtualMachine:
         for adapter, addresses in zip(self.network_adapters, network, strict=False):
             adapter.guest_addresses = list(addresses)
 
+    @property
+    def checkpoint_folder(self) -> str:
+        return self.snapshot_path or self.path
+
+    @property
+    def smart_paging_folder(self) -> str:
+        return self.smart_paging_path or self.path
+
     def heartbeat(self) -> str:
         """VMHeartbeatStatus of a running VM."""
         booted = self.started_at is None or time.monotonic() - self.started_at >= self.boot_seconds
@@ -115,14 +127,16 @@ class VirtualMachine:
         return {'name': self.name, 'id': self.vm_id, 'state': self.state, 'version': self.version,
                 'generation': self.generation, 'processor_count': self.processor_count,
                 'processor_compatibility': self.processor_compatibility, 'memory_startup': self.memory_startup,
-                'path': self.path, 'disks': [disk.to_state() for disk in self.disks], 'data_version': self.data_version,
+                'path': self.path, 'snapshot_path': self.snapshot_path, 'smart_paging_path': self.smart_paging_path,
+                'disks': [disk.to_state() for disk in self.disks], 'data_version': self.data_version,
                 'guest_responding': self.guest_responding, 'boot_seconds': self.boot_seconds,
                 'network_adapters': [adapter.to_state() for adapter in self.network_adapters]}
 
     @classmethod
     def from_state(cls, data: dict) -> VirtualMachine:
         known = {'name', 'id', 'state', 'version', 'generation', 'processor_count', 'processor_compatibility',
-                 'memory_startup', 'path', 'disks', 'data_version', 'guest_responding', 'boot_seconds', 'network_adapters'}
+                 'memory_startup', 'path', 'snapshot_path', 'smart_paging_path', 'disks', 'data_version', 'guest_responding', 'boot_seconds',
+                 'network_adapters'}
         _reject_unknown('vm', data, known)
         vm = cls(name=data['name'], vm_id=str(uuid.UUID(str(data.get('id') or uuid.uuid4()))))
         vm.apply(data)
@@ -151,7 +165,7 @@ class VirtualMachine:
                 setattr(self, key, bool(value))
             elif key == 'boot_seconds':
                 self.boot_seconds = float(value)
-            elif key in ('name', 'version', 'path'):
+            elif key in ('name', 'version', 'path', 'snapshot_path', 'smart_paging_path'):
                 setattr(self, key, str(value))
             else:
                 raise ValueError(f'unknown vm field {key!r}')

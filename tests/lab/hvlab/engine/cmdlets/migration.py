@@ -118,13 +118,14 @@ class ActiveMigration:
     state: str = 'queued'
     started: float | None = None
     memory_bytes: int = 0           # reserved on the destination while transferring (a running VM's assigned memory)
+    moves_vm: bool = True           # False for a storage-only move (Move-VMStorage): it counts against storage migrations only
     queued: float = field(default_factory=time.monotonic)
     finished: float | None = None
     result: str | None = None
 
     def to_state(self) -> dict:
         return {'vm_id': self.vm_id, 'vm_name': self.vm_name, 'source': self.source, 'destination': self.destination,
-                'with_storage': self.with_storage, 'state': self.state, 'memory_bytes': self.memory_bytes,
+                'with_storage': self.with_storage, 'moves_vm': self.moves_vm, 'state': self.state, 'memory_bytes': self.memory_bytes,
                 'queued': self.queued, 'started': self.started, 'finished': self.finished, 'result': self.result}
 
 
@@ -135,6 +136,8 @@ class StoragePlan:
     moves: bool = False
     folder: str | None = None
     vm_path: str | None = None
+    snapshot_path: str | None = None
+    smart_paging_path: str | None = None
     vhds: dict[str, str] = field(default_factory=dict)
 
 
@@ -200,16 +203,17 @@ def _find_vm(ctx: CmdletContext, host):
     return found
 
 
-def _storage_plan(ctx: CmdletContext, vm) -> StoragePlan:
+def storage_plan(ctx: CmdletContext, vm) -> StoragePlan:
     """The storage part of the request; raises MigrationFailure(InvalidParameter) for malformed -Vhds."""
     vhds = ctx.bound.get('Vhds')
     vm_path = ctx.bound.get('VirtualMachinePath')
+    snapshot_path, smart_paging_path = ctx.bound.get('SnapshotFilePath'), ctx.bound.get('SmartPagingFilePath')
     if ctx.bound.switch('IncludeStorage'):
         return StoragePlan(moves=True, folder=ctx.bound.get('DestinationStoragePath'))
     if ctx.bound.get('DestinationStoragePath') is not None:
         raise MigrationFailure('The DestinationStoragePath parameter can be used only together with the IncludeStorage parameter.',
                                'InvalidParameter', 'InvalidArgument')
-    if not vhds and vm_path is None:
+    if not vhds and vm_path is None and snapshot_path is None and smart_paging_path is None:
         return StoragePlan()
     placement = {}
     disk_paths = {disk.path.lower(): disk.path for disk in vm.disks}
@@ -226,7 +230,7 @@ def _storage_plan(ctx: CmdletContext, vm) -> StoragePlan:
             raise MigrationFailure(f"The file name of the destination path '{destination}' must be the same as the file name of the "
                                    f"source path '{source}'.", 'InvalidParameter', 'InvalidArgument')
         placement[disk_paths[str(source).lower()]] = str(destination)
-    return StoragePlan(moves=True, vm_path=vm_path, vhds=placement)
+    return StoragePlan(moves=True, vm_path=vm_path, snapshot_path=snapshot_path, smart_paging_path=smart_paging_path, vhds=placement)
 
 
 def _find_destination(ctx: CmdletContext, text: str):
@@ -248,7 +252,7 @@ def _resolve(ctx: CmdletContext) -> MoveRequest | None:
     text = ctx.bound.get('DestinationHost')
     destination = _find_destination(ctx, text)
     try:
-        storage = _storage_plan(ctx, vm)
+        storage = storage_plan(ctx, vm)
     except MigrationFailure as failure:
         ctx.write_error(failure.error_id, failure.message, failure.category)
         return None
@@ -484,7 +488,7 @@ class Transfer:
     def _migrating_on(self, host, storage_only: bool) -> int:
         return sum(1 for active in self.world.active_migrations
                    if active.state == 'migrating' and host.name in (active.source, active.destination)
-                   and (active.with_storage or not storage_only))
+                   and (active.with_storage if storage_only else active.moves_vm))
 
     def _slots_free(self) -> bool:
         for host in (self.request.source, self.request.destination):
@@ -512,18 +516,26 @@ class Transfer:
         request = self.request
         if request.vm not in request.source.vms:
             raise request.failed_at_source(f"The virtual machine '{request.vm.name}' was removed during the migration.")
-        _relocate_storage(request.vm, request.storage)
+        relocate_storage(request.vm, request.storage)
         request.source.vms.remove(request.vm)
         request.destination.vms.append(request.vm)
 
 
-def _relocate_storage(vm, storage: StoragePlan) -> None:
+def relocate_storage(vm, storage: StoragePlan) -> None:
+    """The VM's files where the plan puts them: one folder for the configuration, checkpoints, smart paging file and every disk
+    (by its file name), or each item where it is given."""
     if storage.folder is not None:
-        vm.path = storage.folder
+        vm.path = vm.snapshot_path = vm.smart_paging_path = storage.folder
         for disk in vm.disks:
             disk.path = ntpath.join(storage.folder, ntpath.basename(disk.path))
     if storage.vm_path is not None:
+        # The checkpoint and smart paging folders that followed the VM's folder stay where they were.
+        vm.snapshot_path, vm.smart_paging_path = vm.checkpoint_folder, vm.smart_paging_folder
         vm.path = storage.vm_path
+    if storage.snapshot_path is not None:
+        vm.snapshot_path = storage.snapshot_path
+    if storage.smart_paging_path is not None:
+        vm.smart_paging_path = storage.smart_paging_path
     for disk in vm.disks:
         disk.path = storage.vhds.get(disk.path, disk.path)
 

@@ -68,7 +68,8 @@ def get_vm_hard_disk_drive(ctx: CmdletContext) -> None:
         if bound.parameter_set == 'VMName':
             vms = _named_vms(ctx, host, bound.get('VMName'))
         else:
-            vms = vms_of_objects(host, bound.get('VM'))
+            objects = bound.get('VM')
+            vms = vms_of_objects(host, objects if isinstance(objects, list) else [objects])
         for vm in vms:
             for disk in vm.disks:
                 if all(bound.get(name) is None or str(bound.get(name)) == str(getattr(disk, attribute))
@@ -145,7 +146,7 @@ def start_vm(ctx: CmdletContext) -> None:
                 ctx.write_output(vm_object(host, vm))
 
 
-# Get-VM -Id <guid> | Start-VM: the piped VirtualMachine binds to -VM (ValueFromPipeline, cmdlets.json).
-VM_OBJECT_INPUT = ('Start-VM',)
+# Get-VM -Id <guid> | Start-VM / Get-VMHardDiskDrive: the piped VirtualMachine binds to -VM (ValueFromPipeline, cmdlets.json).
+VM_OBJECT_INPUT = ('Start-VM', 'Get-VMHardDiskDrive')
 
 CMDLETS = {'Get-VM': get_vm, 'Get-VMHardDiskDrive': get_vm_hard_disk_drive, 'Start-VM': start_vm}
