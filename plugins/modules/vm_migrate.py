@@ -59,7 +59,7 @@ options:
         below it, the task reports V(ok) and sends nothing. In check mode it lists what would move (RV(storage_moves)).
       - A separate option rather than O(destination) naming the source itself, because a host cannot be its own destination and a
         storage move needs none of the destination's connection, reads or C(Compare-VM). Excludes O(destination),
-        O(include_storage), O(destination_storage_path) and O(processor_compatibility).
+        O(include_storage), O(destination_storage_path), O(processor_compatibility) and O(upgrade_version).
     type: str
     version_added: 0.1.0
   name:
@@ -98,6 +98,22 @@ options:
       - Not given, the setting is left as it is. A VM already on the destination is left as it is.
     type: bool
     version_added: 0.1.0
+  upgrade_version:
+    description:
+      - When the destination does not support the VM's configuration version (C(Get-VMHostSupportedVersion)), upgrade it on the
+        source first with C(Update-VMVersion), then move it - for moves between hosts of different Windows Server releases.
+      - C(Update-VMVersion) upgrades a VM to its host's current version and cannot be undone - the VM can no longer run on or move
+        to hosts that support only its old version. The task upgrades only when the destination supports every version the upgrade
+        can produce (the source's default and highest), and refuses otherwise, naming the versions, before anything changes.
+      - Hyper-V upgrades a VM that is shut down, so when an upgrade is needed and the VM is not V(Off) the task fails naming the
+        option, the VM and its state, before anything changes (a saved VM would lose its saved state).
+      - C(Compare-VM) runs again after the upgrade, and the move goes on only when it reports nothing else. Without this option a
+        version the destination does not support fails with C(Compare-VM)'s report and a fix that says whether this option helps.
+      - In check mode the task says it would upgrade and move (RV(version_upgrade)); RV(compatible) is then V(null), as
+        C(Compare-VM) is asked again only after the upgrade.
+    type: bool
+    default: false
+    version_added: 0.1.0
   timeout:
     description:
       - Seconds to wait for C(Move-VM) (C(Move-VMStorage) with O(storage_path)) to finish. When it has not finished by then the task
@@ -105,10 +121,12 @@ options:
     type: int
     default: 1800
 notes:
-  - Cmdlets run - on the destination C(Get-CimInstance -ClassName Win32_ComputerSystem), C(Get-VMHost), C(Get-VM); on the
-    source the same and C(Compare-VM | Select-Object -ExpandProperty Incompatibilities) (and C(Get-VMProcessor) with
-    O(processor_compatibility)), then C(Set-VMProcessor) when the processor setting differs, and C(Move-VM). An unchanged run
-    costs one pipeline per host.
+  - Cmdlets run - on the destination C(Get-CimInstance -ClassName Win32_ComputerSystem), C(Get-VMHost), C(Get-VM),
+    C(Get-VMHostSupportedVersion); on the source C(Get-CimInstance), C(Get-VMHost), C(Get-VM) and
+    C(Compare-VM | Select-Object -ExpandProperty Incompatibilities) (and C(Get-VMProcessor) with O(processor_compatibility),
+    C(Get-VMHostSupportedVersion) with O(upgrade_version)), then C(Set-VMProcessor) when the processor setting differs,
+    C(Update-VMVersion) and C(Compare-VM) again when the version is upgraded, and C(Move-VM). An unchanged run costs one pipeline
+    per host.
   - With O(storage_path) - on the host only, C(Get-VM) and C(Get-VMHardDiskDrive) (one pipeline), then C(Move-VMStorage) when a file
     is outside the folder.
   - C(Move-VM) and C(Compare-VM) name the destination by its fully qualified name, C(Win32_ComputerSystem) C(DNSHostName).C(Domain);
@@ -125,6 +143,9 @@ seealso:
   - name: Move-VMStorage
     description: The cmdlet that moves the VM's storage on its host (O(storage_path)).
     link: https://learn.microsoft.com/powershell/module/hyper-v/move-vmstorage
+  - name: Upgrade virtual machine version in Hyper-V
+    description: What upgrading a VM's configuration version does, and that it cannot be undone (O(upgrade_version)).
+    link: https://learn.microsoft.com/windows-server/virtualization/hyper-v/deploy/upgrade-virtual-machine-version-in-hyper-v-on-windows-or-windows-server
   - name: Processor compatibility mode in Hyper-V
     description: When processor compatibility is needed, and that it does not span processor manufacturers.
     link: https://learn.microsoft.com/windows-server/virtualization/hyper-v/manage/processor-compatibility-mode-hyper-v
@@ -150,6 +171,13 @@ EXAMPLES = r'''
   hyperv.mobility.vm_migrate:
     name: web01
     storage_path: D:\VMs\web
+
+- name: Move app02, shut down, to a newer host that no longer runs its configuration version, upgrading it first (irreversible)
+  hyperv.mobility.vm_migrate:
+    name: app02
+    destination: hv04
+    include_storage: true
+    upgrade_version: true
 
 - name: Only report whether db01 could move (Compare-VM)
   hyperv.mobility.vm_migrate:
@@ -227,6 +255,22 @@ processor_compatibility:
   returned: when O(processor_compatibility) is given and the VM was on the source
   type: bool
   sample: true
+version_upgrade:
+  description: The VM's configuration version before and after C(Update-VMVersion) (O(upgrade_version); in check mode, what it would be).
+  returned: when the VM was (or in check mode would be) upgraded, also when the move failed after the upgrade
+  type: dict
+  contains:
+    from:
+      description: The version before.
+      type: str
+    to:
+      description: The version after, as the source reports it (in check mode, the source's current version).
+      type: str
+  sample: {from: '5.0', to: '10.0'}
+fix:
+  description: What would make the VM movable, when C(Compare-VM) found a configuration version the destination does not support.
+  returned: on such a failure
+  type: str
 storage_path:
   description: The folder the VM's files were moved to (O(storage_path)).
   returned: when O(storage_path) is given
@@ -272,11 +316,17 @@ from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.host_ide
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.hyperv import HV
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.move_errors import explain, incompatibilities_of
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.storage_move import StorageMove
+from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.version_upgrade import HostVersions, upgrade_refusal
 
 
 def vm_view(vm):
     return dict(name=vm.get('Name'), id=str(vm.get('Id') or '') or None, state=vm.get('State') and str(vm.get('State')),
                 version=vm.get('Version') and str(vm.get('Version')))
+
+
+def compare_errors(result):
+    """The error records of Compare-VM in a read (those without a command come from it too)."""
+    return [error for error in result.errors if (error.command or '').lower() == 'compare-vm' or error.command is None]
 
 
 class VmMigration(Resource):
@@ -304,7 +354,7 @@ class VmMigration(Resource):
         params = self.params
         check_windows_folder('storage_path', params['storage_path'])
         given = [option for option in ('destination', 'destination_storage_path', 'processor_compatibility') if params[option] is not None]
-        given += ['include_storage'] if params['include_storage'] else []
+        given += [option for option in ('include_storage', 'upgrade_version') if params[option]]
         if given:
             raise OptionError('storage_path moves only the VM\'s storage on its own host and excludes %s; to move the VM to another host '
                               'with its storage, give destination, include_storage=true and destination_storage_path' % ', '.join(given))
@@ -321,7 +371,8 @@ class VmMigration(Resource):
         module.check_connection(options, prefix='destination_connection.')
         self.destination_session = module.peer_session(options)
         try:
-            result = module.read([IDENTITY_COMMAND, Command('Get-VMHost'), Command('Get-VM')], session=self.destination_session, check=True)
+            result = module.read([IDENTITY_COMMAND, Command('Get-VMHost'), Command('Get-VM'), Command('Get-VMHostSupportedVersion')],
+                                 session=self.destination_session, check=True)
         except HostError as exc:
             raise ModuleFailure('destination %s: %s' % (self.params['destination'], exc.message), host=exc.host or self.params['destination'])
         names = host_identity(result)
@@ -349,7 +400,8 @@ class VmMigration(Resource):
         destination_name, destination_read = self.read_destination(module)
         compare = reads.compare_vm(self.move_parameters(destination_name), self.vm_id)
         processor_read = [] if params['processor_compatibility'] is None else [reads.vm_processor(params['name'], self.vm_id)]
-        source_read = module.read([IDENTITY_COMMAND, Command('Get-VMHost'), Command('Get-VM'), compare] + processor_read)
+        versions_read = [Command('Get-VMHostSupportedVersion')] if params['upgrade_version'] else []
+        source_read = module.read([IDENTITY_COMMAND, Command('Get-VMHost'), Command('Get-VM'), compare] + processor_read + versions_read)
         vmhosts = source_read.of_type(HV + 'VMHost')
         names = host_identity(source_read)
         if names is not None:
@@ -365,23 +417,81 @@ class VmMigration(Resource):
                         msg="VM '%s' is already on %s" % (self.vm_name, destination_name))
         authentication_type = str(vmhosts[0].get('VirtualMachineMigrationAuthenticationType')) if vmhosts else None
         set_processor = self.processor_change(source_read, on_source, base)
-        compare_errors = [error for error in source_read.errors if (error.command or '').lower() == 'compare-vm' or error.command is None]
-        if compare_errors:
-            raise self.refusal('Compare-VM', compare_errors, authentication_type, base)
+        refused = compare_errors(source_read)
+        if refused:
+            raise self.refusal('Compare-VM', refused, authentication_type, base)
         if params['processor_compatibility'] is not None:
             base['processor_compatibility'] = params['processor_compatibility']
         found = incompatibilities_of(source_read)
-        if found:
-            details = dict(base, compatible=False, vm=vm_view(on_source))
-            details['incompatibilities'] = found
-            listed = '; '.join(entry['message'] for entry in found)
-            raise ModuleFailure("VM '%s' cannot move from %s to %s: %s" % (self.vm_name, self.source_name, destination_name, listed), **details)
+        destination_versions = HostVersions(destination_read)
+        upgrade = self.version_upgrade(source_read, destination_versions, on_source, base)
+        if found and upgrade is None:
+            raise self.incompatible(found, on_source, destination_versions, base)
         if module.check_mode:
+            if upgrade is not None:
+                # Compare-VM's report is the one before the upgrade; the move is compared again once the VM is upgraded.
+                return dict(base, changed=True, compatible=None, incompatibilities=found, vm=vm_view(on_source), host=destination_name,
+                            msg="VM '%s' would be upgraded from configuration version %s to %s (irreversible) "
+                            'and move to %s' % (self.vm_name, upgrade['from'], upgrade['to'], destination_name))
             return dict(base, changed=True, compatible=True, vm=vm_view(on_source), host=destination_name,
                         msg="VM '%s' would move to %s" % (self.vm_name, destination_name))
         if set_processor is not None:
-            self.set_processor(module, set_processor, base)
+            self.run_before_move(module, set_processor, base)
+        if upgrade is not None:
+            on_source = self.upgrade_version(module, upgrade, destination_name, destination_versions, authentication_type, base)
         return self.move(module, destination_name, on_source, authentication_type, base)
+
+    def incompatible(self, found, vm, destination_versions, base):
+        """The failure for Compare-VM's incompatibilities; when the destination does not support the VM's version, the fix says
+        whether upgrade_version would make it movable."""
+        details = dict(base, compatible=False, vm=vm_view(vm), incompatibilities=found)
+        listed = '; '.join(entry['message'] for entry in found)
+        msg = "VM '%s' cannot move from %s to %s: %s" % (self.vm_name, self.source_name, base['destination'], listed)
+        version = vm_view(vm)['version']
+        if version and destination_versions.supported and not destination_versions.supports(version):
+            details['fix'] = ('upgrade_version=true upgrades its configuration version %s on %s first (Update-VMVersion: irreversible, the VM '
+                              'must be off), which works when %s supports the version %s upgrades VMs to; %s supports %s'
+                              % (version, self.source_name, base['destination'], self.source_name, base['destination'],
+                                 ', '.join(destination_versions.supported)))
+            msg = explained(msg, None, details['fix'])
+        return ModuleFailure(msg, **details)
+
+    def version_upgrade(self, source_read, destination_versions, vm, base):
+        """{'from', 'to'} when upgrade_version is on and the destination does not support the VM's version (None otherwise);
+        refused, before anything changes, when an upgrade cannot help or the VM is not off."""
+        version = vm_view(vm)['version']
+        if not self.params['upgrade_version'] or not version or destination_versions.supports(version):
+            return None
+        source_versions = HostVersions(source_read)
+        refusal = upgrade_refusal(version, source_versions, destination_versions)
+        if refusal is not None:
+            raise ModuleFailure("upgrade_version cannot make VM '%s' movable to %s: %s" % (self.vm_name, base['destination'], refusal),
+                                vm=vm_view(vm), **base)
+        state = vm_view(vm)['state']
+        if state != 'Off':
+            raise ModuleFailure("upgrade_version=true needs VM '%s' off: Update-VMVersion upgrades a VM that is shut down, and it is %s on %s "
+                                '(configuration version %s, which %s does not support). Shut the VM down first'
+                                % (self.vm_name, state, self.source_name, version, base['destination']), vm=vm_view(vm), **base)
+        base['version_upgrade'] = {'from': version, 'to': source_versions.upgrade_results[-1]}
+        return base['version_upgrade']
+
+    def upgrade_version(self, module, upgrade, destination_name, destination_versions, authentication_type, base):
+        """Update-VMVersion on the source, then Compare-VM again with the VM read back (its version as upgraded, in the result): the
+        move goes on only when nothing else stands in its way."""
+        self.run_before_move(module, Command('Update-VMVersion', {} if self.vm_id else {'Name': [self.params['name']]}), base)
+        again = module.read([reads.compare_vm(self.move_parameters(destination_name), self.vm_id), Command('Get-VM')])
+        errors = compare_errors(again)
+        if errors:
+            raise self.refusal('Compare-VM', errors, authentication_type, base)
+        upgraded = self.find_vm(again, self.source_name)
+        if upgraded is not None:
+            upgrade['to'] = vm_view(upgraded)['version']
+        found = incompatibilities_of(again)
+        if found:
+            failure = self.incompatible(found, upgraded or {}, destination_versions, base)
+            raise ModuleFailure("VM '%s' was upgraded to configuration version %s (irreversible) but still cannot move: %s"
+                                % (self.vm_name, upgrade['to'], failure.msg), **failure.details)
+        return upgraded or {}
 
     def processor_change(self, source_read, vm, base):
         """The Set-VMProcessor command processor_compatibility needs (None when it is not given or already so); refused unless the VM is
@@ -411,12 +521,13 @@ class VmMigration(Resource):
         parameters['CompatibilityForMigrationEnabled'] = wanted
         return Command('Set-VMProcessor', parameters)
 
-    def set_processor(self, module, command, base):
+    def run_before_move(self, module, command, base):
+        """One change to the VM on the source that the move needs (Set-VMProcessor, Update-VMVersion); its failure ends the task."""
         try:
             module.run_steps([Step(module.session, [self.by_vm(command)], [describe(command)])])
         except StepFailed as failed:
-            raise ModuleFailure("Set-VMProcessor of VM '%s' on %s failed, so it did not move: %s"
-                                % (self.vm_name, self.source_name, ' '.join(error.message for error in failed.result.errors)),
+            raise ModuleFailure("%s of VM '%s' on %s failed, so it did not move: %s"
+                                % (command.name, self.vm_name, self.source_name, ' '.join(error.message for error in failed.result.errors)),
                                 errors=failed.details.get('errors'), **base)
 
     def refusal(self, cmdlet, errors, authentication_type, base):
@@ -463,6 +574,7 @@ ARGUMENT_SPEC = dict(
     include_storage=dict(type='bool', default=False),
     destination_storage_path=dict(type='str'),
     processor_compatibility=dict(type='bool'),
+    upgrade_version=dict(type='bool', default=False),
     storage_path=dict(type='str'),
     timeout=dict(type='int', default=1800),
     # destination is optional here: storage_path moves the storage on the VM's own host instead.

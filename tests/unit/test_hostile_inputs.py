@@ -115,6 +115,7 @@ CASES = [
      "storage_path moves only the VM's storage on its own host and excludes destination"),
     ('vm_migrate', dict(HOST, name='web01', storage_path='D:\\VMs\\web', include_storage=True, processor_compatibility=True),
      'excludes processor_compatibility, include_storage'),
+    ('vm_migrate', dict(HOST, name='web01', storage_path='D:\\VMs\\web', upgrade_version=True), 'excludes upgrade_version'),
     ('vm_migrate', dict(HOST, name='web01', destination='hv02', include_storage=True, destination_storage_path='web'),
      'destination_storage_path must be an absolute folder path on the host'),
     ('vm_start', dict(HOST, name='web[1]'), 'holds the wildcard character(s) ['),

@@ -64,7 +64,7 @@ NOT_ALLOWED_ERROR_ID = 'HyperVMobility.CommandNotAllowed'
 # The allow-list, grouped by noun to keep the encoded command line short: 'Noun:Verb,Verb' -> Verb-Noun.
 # Together these are every cmdlet name in the lab's copy of the documented signatures (tests/unit checks they agree).
 ALLOWED_GROUPS = (
-    'VMHost:Get,Set', 'VMMigration:Enable,Disable', 'VMMigrationNetwork:Get,Add,Set,Remove', 'VM:Get,Move,Compare,Start', 'VMStorage:Move',
+    'VMHost:Get,Set', 'VMMigration:Enable,Disable', 'VMMigrationNetwork:Get,Add,Set,Remove', 'VM:Get,Move,Compare,Start', 'VMStorage:Move', 'VMVersion:Update',
     'VMHostSupportedVersion:Get', 'VMReplicationServer:Get,Set', 'VMReplicationAuthorizationEntry:Get,New,Set,Remove',
     'VMReplication:Get,Enable,Set,Remove,Measure,Suspend,Resume', 'VMInitialReplication:Start,Stop',
     'VMReplicationConnection:Test', 'VMFailover:Start,Complete,Stop', 'VMProcessor:Get,Set', 'NetFirewallRule:Enable,Get',

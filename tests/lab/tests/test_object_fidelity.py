@@ -78,6 +78,7 @@ PASSTHRU_STEPS = [
     (1, [('Set-VMHost', [('VirtualMachineMigrationAuthenticationType', 'CredSSP')])]),
     (0, [('Move-VM', [('Name', 'hv01-db'), ('DestinationHost', 'hv02.hvlab.test'), ('IncludeStorage', None), ('Passthru', None)])]),
     (0, [('Set-VMProcessor', [('VMName', ['hv01-app']), ('CompatibilityForMigrationEnabled', True), ('Passthru', None)])]),
+    (0, [('Update-VMVersion', [('Name', ['hv01-app']), ('Confirm', False), ('Passthru', None)])]),
     (0, [('Add-VMMigrationNetwork', [('Subnet', '10.9.0.0/24')])]),
     (0, [('Remove-VMMigrationNetwork', [('Subnet', '10.9.0.0/24'), ('Passthru', None)])]),
 ]
