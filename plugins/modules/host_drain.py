@@ -93,6 +93,16 @@ options:
       - A move waiting for its retry holds no slot of the limits, so other moves run meanwhile.
     type: float
     default: 5
+  progress_file:
+    description:
+      - A file on the controller that the task rewrites as each move starts and ends, with the counts of the drain so far -
+        JSON C({"total", "moved", "failed", "in_flight", "left", "last"}), C(last) the latest move and its state. Run the task with
+        C(async) and poll it (C(async_status)) to show the progress while it runs; C(playbooks/drain_host.yml) prints one line
+        per poll from it. Not written in check mode or when nothing moves.
+      - Its folder must exist; the file is replaced whole each time (written beside it, then renamed), so a reader never sees
+        half of it.
+    type: path
+    version_added: 0.1.0
   move_timeout:
     description:
       - Seconds to wait for one C(Move-VM) (from when it is sent, so a move Hyper-V queues counts its queueing too). A move not
@@ -226,7 +236,7 @@ from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_mo
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.peer_connection import (
     DESTINATIONS_ARGUMENT_SPEC, destinations_options, destinations_problems)
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility import reads
-from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.drain import MB, Destination, DrainVM, MoveSlots, place
+from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.drain import MB, Destination, DrainVM, MoveSlots, ProgressFile, place
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.host_identity import host_identity
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.hyperv import HV
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.move_errors import explain, incompatibilities_of
@@ -422,6 +432,7 @@ class HostDrain(Resource):
                                         label='%s -> %s' % (describe(Command('Move-VM', {'Name': vm.name})), destination.fqdn)))
                         for vm, destination in moves)
         entries = []
+        watched = ProgressFile(self.params['progress_file'], len(moves))
 
         def new_session():
             with self.lock:
@@ -440,6 +451,7 @@ class HostDrain(Resource):
                         state['started'] = time.monotonic()
                         with self.lock:
                             module.journal.plan([state['label']])
+                        watched.started(state['label'])
                     state['attempts'] += 1
                     outcome, why, fix, found = self.attempt(session, vm, by_name[name])
                     if outcome == 'timed_out':
@@ -453,6 +465,7 @@ class HostDrain(Resource):
                     entry = self.entry(vm, 'failed', destination=by_name[name].fqdn, reason='%s: %s' % (type(exc).__name__, exc),
                                        fix='run the task again; report the error if it repeats', attempts=state['attempts'])
                 slots.done(name)
+                watched.finished(state['label'], entry['result'])
                 with self.lock:
                     entries.append(entry)
 
@@ -525,6 +538,7 @@ ARGUMENT_SPEC = dict(
     retries=dict(type='int', default=2),
     retry_delay=dict(type='float', default=5),
     move_timeout=dict(type='int', default=1800),
+    progress_file=dict(type='path'),
     # The shared spec of several destinations, required here (there is no single destination to give instead).
     destinations=dict(DESTINATIONS_ARGUMENT_SPEC['destinations'], required=True),
     destination_connections=DESTINATIONS_ARGUMENT_SPEC['destination_connections'],

@@ -176,9 +176,21 @@ def delegate_everyone(lab):
 
 def test_drain_host_playbook_writes_the_placement_file_and_the_report(run_playbook, drain_lab, tmp_path):
     drain_lab.control.patch_host('hv01', vms=[vm(f'svc{number}') for number in range(6)] + [vm('huge', memory_gb=512)])
-    extra = {'drain_host': 'hv01', 'drain_report_dir': str(tmp_path), 'drain_include_storage': True}
-    run = run_playbook('playbooks/drain_host.yml', inventory=drain_lab.inventory_path, extra_vars=extra)
+    extra = {'drain_host': 'hv01', 'drain_report_dir': str(tmp_path), 'drain_include_storage': True, 'drain_poll_seconds': 1}
+    saved = drain_lab.world.migration_seconds
+    drain_lab.control.set_migration_time(1.5)        # moves long enough for the drain to be polled while it runs
+    try:
+        # The screen a person watches (the default callback): the drain's progress lines are on it.
+        run = run_playbook('playbooks/drain_host.yml', inventory=drain_lab.inventory_path, extra_vars=extra,
+                           environment={'ANSIBLE_STDOUT_CALLBACK': 'ansible.builtin.default'})
+    finally:
+        drain_lab.control.set_migration_time(saved)
     assert run.rc != 0 and "1 of 7 VMs stay on hv01.hvlab.test: 'huge'" in run.stdout
+    # The drain ran in the background and each poll printed its progress (moves done / in flight / left), from its progress file.
+    progress = [line for line in run.stdout.splitlines() if 'hv01 drain progress:' in line]
+    assert len(progress) >= 2, run.stdout[-4000:]
+    assert '6 moved, 0 failed, 0 in flight, 0 left of 6' in progress[-1], progress
+    assert json.loads((tmp_path / 'hv01.progress.json').read_text())['moved'] == 6
     assert drain_lab.vm_names('hv01') == ['huge']
     placement = json.loads((tmp_path / 'hv01.placement.json').read_text())
     assert placement['source_host'] == 'hv01' and sorted(placement['placements']) == [f'svc{number}' for number in range(6)]
@@ -192,6 +204,7 @@ def test_drain_host_playbook_writes_the_placement_file_and_the_report(run_playbo
     drain_lab.control.patch_host('hv01', vms=[])
     again = run_playbook('playbooks/drain_host.yml', inventory=drain_lab.inventory_path, extra_vars=extra)
     assert again.rc == 0 and again.task('Drain the host (host_drain)')['hv01']['changed'] is False
+    assert json.loads((tmp_path / 'hv01.drain.json').read_text())['changed'] is False     # the drain's own result
     assert sorted(json.loads((tmp_path / 'hv01.placement.json').read_text())['placements']) == [f'svc{number}' for number in range(6)]
 
 

@@ -12,6 +12,8 @@
   move counts on both ends, as Hyper-V counts it); which pending move may start now, largest first.
 """
 
+import json
+import os
 import threading
 
 MB = 1024 ** 2
@@ -157,3 +159,36 @@ class MoveSlots:
             self.peak[host] = max(self.peak[host], self.in_flight[host])
         self.timeline.append(dict(elapsed_seconds=round(self.clock() - self.started, 2), in_flight=self.in_flight[self.source],
                                   pending=len(self.pending)))
+
+
+class ProgressFile:
+    """host_drain progress_file: the drain's counts, rewritten whole (a temporary file renamed over it) as each move starts and ends,
+    so a playbook that polls the running task (async_status) can show moves done / in flight / left while the task waits. None as
+    path writes nothing."""
+
+    def __init__(self, path, total):
+        self.path, self.lock = path, threading.Lock()
+        self.counts = dict(total=total, moved=0, failed=0, in_flight=0, left=total)
+        self.last = None
+        self.write()
+
+    def started(self, label):
+        self._change(label + ': moving', in_flight=1, left=-1)
+
+    def finished(self, label, outcome):
+        self._change('%s: %s' % (label, outcome), in_flight=-1, **{'moved' if outcome == 'moved' else 'failed': 1})
+
+    def _change(self, last, **steps):
+        with self.lock:
+            for key, step in steps.items():
+                self.counts[key] += step
+            self.last = last
+            self.write()
+
+    def write(self):
+        if self.path is None:
+            return
+        temporary = '%s.%d.tmp' % (self.path, os.getpid())
+        with open(temporary, 'w', encoding='utf-8') as handle:
+            json.dump(dict(self.counts, last=self.last), handle)
+        os.replace(temporary, self.path)

@@ -1,12 +1,13 @@
 # -*- coding: utf-8 -*-
 """host_drain's placement and its slots for parallel moves (pure logic)."""
 
+import json
 import threading
 import time
 
 import pytest
 
-from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.drain import MB, Destination, DrainVM, MoveSlots, place
+from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.drain import MB, Destination, DrainVM, MoveSlots, ProgressFile, place
 
 GB = 1024 * MB
 
@@ -123,3 +124,16 @@ def test_take_wakes_up_for_a_retry_that_falls_due_without_any_other_move_ending(
     assert slots.take() is only
     slots.retry_later(only, 0.05)
     assert slots.take() is only and slots.pending == []
+
+
+def test_the_progress_file_holds_the_counts_after_each_start_and_end(tmp_path):
+    path = tmp_path / 'hv01.progress.json'
+    watched = ProgressFile(str(path), 3)
+    assert json.loads(path.read_text()) == dict(total=3, moved=0, failed=0, in_flight=0, left=3, last=None)
+    watched.started('Move-VM Name=web -> hv02')
+    watched.started('Move-VM Name=db -> hv03')
+    watched.finished('Move-VM Name=web -> hv02', 'moved')
+    assert json.loads(path.read_text()) == dict(total=3, moved=1, failed=0, in_flight=1, left=1, last='Move-VM Name=web -> hv02: moved')
+    watched.finished('Move-VM Name=db -> hv03', 'failed')
+    assert json.loads(path.read_text())['failed'] == 1 and [item.name for item in tmp_path.iterdir()] == ['hv01.progress.json']
+    ProgressFile(None, 2).started('nothing is written')          # no progress_file: no file
