@@ -31,8 +31,8 @@ SWITCH_PARAMETERS = frozenset((
     'All', 'AllowUnverifiedPaths', 'AsJob', 'AsReplica', 'AsTest', 'ClearFailoverIPv4Settings', 'ClearFailoverIPv6Settings', 'Confirm', 'Continue',
     'Copy', 'Default', 'DependentServices', 'DisableVSSSnapshotReplication', 'DynamicMacAddress', 'Force', 'GenerateNewId', 'IncludeStorage', 'KeyOnly',
     'ManagementOS', 'NoWait', 'PassThru', 'Passthru', 'Prepare', 'Register', 'RemoveSourceUnmanagedVhds',
-    'RequiredServices', 'Resynchronize', 'RetainVhdCopiesOnSource', 'Reverse', 'Shallow', 'TracePolicyStore', 'Unique', 'UseBackup', 'Wait',
-    'WhatIf'))
+    'RequiredServices', 'Resynchronize', 'RetainVhdCopiesOnSource', 'Reverse', 'Shallow', 'TracePolicyStore', 'Unique', 'UseAutomaticConnection', 'UseBackup',
+    'ValueOnly', 'Wait', 'WhatIf'))
 # -Force only keeps a confirmation prompt away and says nothing about the change, so descriptions leave it out. -Confirm:$false
 # stays: it is part of what is sent to every ConfirmImpact-High cmdlet (CONFIRM_IMPACT_HIGH) and the steps show what is sent.
 QUIET_PARAMETERS = frozenset(('Force',))

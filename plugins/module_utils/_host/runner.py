@@ -69,7 +69,7 @@ ALLOWED_GROUPS = (
     'VMReplication:Get,Enable,Set,Remove,Measure,Suspend,Resume', 'VMInitialReplication:Start,Stop',
     'VMReplicationConnection:Test', 'VMFailover:Start,Complete,Stop', 'VMProcessor:Get,Set', 'NetFirewallRule:Enable,Get',
     'WindowsFeature:Get', 'ADAccountControl:Set', 'ADComputer:Get,Set', 'CimInstance:Get', 'VMHardDiskDrive:Get', 'VMSnapshot:Get',
-    'VMNetworkAdapter:Get,Set', 'VMNetworkAdapterFailoverConfiguration:Get,Set', 'Object:Select', 'Service:Get,Stop',
+    'VMNetworkAdapter:Get,Set,Connect', 'VMSwitch:Get', 'Variable:Get', 'VMNetworkAdapterFailoverConfiguration:Get,Set', 'Object:Select', 'Service:Get,Stop',
 )
 
 

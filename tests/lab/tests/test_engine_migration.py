@@ -615,3 +615,91 @@ def test_kerberos_with_an_unreachable_dc(kerberos_world):
     kerberos_world.directory.timeout = 1
     error = only_error(kerberos_move(kerberos_world, 'hv02', *STORAGE))
     assert '(0x80090311)' in error.message and 'did not answer' in error.message
+
+
+# ---- virtual switches: Compare-VM's 33012, the fix on the report, Move-VM -CompatibilityReport ------------------------------------
+REPORT = 'HyperVMobilityReport'
+
+
+def switch_statements(destination, target_switch, *parameters):
+    """The one pipeline that fixes the report and moves: Compare-VM -OutVariable | ... | Connect-VMNetworkAdapter, then the report
+    from Get-Variable piped into Move-VM."""
+    compare = Command('Compare-VM', [('Name', 'hv01-web'), ('DestinationHost', destination), *parameters, ('OutVariable', REPORT)])
+    return [[compare, Command('Select-Object', [('ExpandProperty', 'Incompatibilities')]),
+             Command('Select-Object', [('ExpandProperty', 'Source')]), Command('Connect-VMNetworkAdapter', [('SwitchName', target_switch)])],
+            [Command('Get-Variable', [('Name', REPORT)]), Command('Select-Object', [('ExpandProperty', 'Value')]), Command('Move-VM', [])]]
+
+
+def adapter_switches(host, vm='hv01-web'):
+    return [adapter.switch_name for adapter in next(item for item in host.vms if item.name == vm).network_adapters]
+
+
+def test_get_vmswitch_lists_the_hosts_switches(world):
+    world.hosts[1].patch({'switches': [{'name': 'Production'}, {'name': 'Backup', 'switch_type': 'Internal'}]})
+    found = run(world.hosts[1], 'Get-VMSwitch').output
+    assert [(item.properties['Name'], item.properties['SwitchType'].name) for item in found] == [('Production', 'External'), ('Backup', 'Internal')]
+    assert [item.properties['Name'] for item in run(world.hosts[0], 'Get-VMSwitch').output] == ['LAN']
+    missing = run(world.hosts[1], 'Get-VMSwitch', ('Name', 'LAN'))
+    assert only_error(missing).fully_qualified_error_id == 'InvalidParameter,Microsoft.HyperV.PowerShell.Commands.GetVMSwitch'
+    assert run(world.hosts[1], 'Get-VMSwitch', ('Name', 'L*')).output == [] and run(world.hosts[1], 'Get-VMSwitch', ('Name', 'L*')).errors == []
+
+
+def test_a_switch_the_destination_lacks_is_incompatibility_33012_with_the_adapter_as_source(world):
+    world.hosts[1].patch({'switches': [{'name': 'Production'}]})
+    found = run(world.hosts[0], 'Compare-VM', ('Name', 'hv01-web'), ('DestinationHost', 'hv02'), *STORAGE).output[0]
+    [error] = found.properties['Incompatibilities']
+    assert (error.properties['Message'], error.properties['MessageId']) == ("Could not find Ethernet switch 'LAN'.", 33012)
+    assert error.properties['Source'].type_names[0] == f'{HV}.VMNetworkAdapter'
+    assert error.properties['Source'].properties['VMName'] == 'hv01-web'
+    refused = move(world.hosts[0], 'hv01-web', 'hv02', *STORAGE)
+    assert "Could not find Ethernet switch 'LAN'." in only_error(refused).message
+    assert_not_moved(world)
+
+
+def test_a_disconnected_adapter_needs_no_switch(world):
+    world.hosts[1].patch({'switches': [{'name': 'Production'}]})
+    world.hosts[0].patch({'vms': {'hv01-web': {'network_adapters': [{'name': 'Network Adapter', 'switch_name': None}]}}})
+    assert move(world.hosts[0], 'hv01-web', 'hv02', *STORAGE).errors == []
+
+
+def test_the_report_fixed_on_the_host_moves_the_vm_onto_the_mapped_switch(world):
+    world.hosts[1].patch({'switches': [{'name': 'Production'}]})
+    result = world.hosts[0].execute(switch_statements('hv02', 'Production', *STORAGE), CREDSSP)
+    assert result.errors == [] and result.output == []
+    assert 'hv01-web' in vm_names(world.hosts[1])
+    assert adapter_switches(world.hosts[1]) == ['Production']
+
+
+def test_connecting_the_report_adapter_changes_only_the_report(world):
+    world.hosts[1].patch({'switches': [{'name': 'Production'}]})
+    statements = switch_statements('hv02', 'Production', *STORAGE)[:1]
+    assert world.hosts[0].execute(statements, CREDSSP).errors == []
+    assert adapter_switches(world.hosts[0]) == ['LAN']     # the VM on the source keeps its switch until it moves
+
+
+def test_the_report_mapped_to_a_switch_the_destination_lacks_is_refused_and_nothing_moves(world):
+    world.hosts[1].patch({'switches': [{'name': 'Production'}]})
+    result = world.hosts[0].execute(switch_statements('hv02', 'Backup', *STORAGE), CREDSSP)
+    assert [error.fully_qualified_error_id for error in result.errors] == [
+        'ObjectNotFound,Microsoft.HyperV.PowerShell.Commands.ConnectVMNetworkAdapter', MOVE_FQID]
+    assert "Could not find Ethernet switch 'LAN'." in result.errors[1].message
+    assert_not_moved(world)
+
+
+def test_move_vm_compatibility_report_rechecks_the_rules(world):
+    world.hosts[1].patch({'switches': [{'name': 'Production'}]})
+    world.hosts[1].migration.enabled = False
+    result = world.hosts[0].execute(switch_statements('hv02', 'Production', *STORAGE), CREDSSP)
+    assert any('0x8007274D' in error.message for error in result.errors)
+    assert_not_moved(world)
+
+
+def test_get_variable_reads_what_out_variable_stored_in_the_same_call(world):
+    result = world.hosts[0].execute([[Command('Get-VMHost', [('OutVariable', 'hostSettings')])],
+                                     [Command('Get-Variable', [('Name', 'hostSettings')])], [Command('Get-Variable', [('Name', 'other')])]],
+                                    CREDSSP)
+    variable = result.output[1]
+    assert variable.type_names[0] == 'System.Management.Automation.PSVariable'
+    assert variable.properties['Name'] == 'hostSettings' and variable.properties['Value'][0].type_names[0] == f'{HV}.VMHost'
+    assert only_error(result).fully_qualified_error_id == 'VariableNotFound,Microsoft.PowerShell.Commands.GetVariableCommand'
+    assert run(world.hosts[0], 'Get-Variable', ('Name', 'hostSettings')).errors != []     # a new call: a new session state

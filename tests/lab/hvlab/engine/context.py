@@ -32,6 +32,8 @@ class CmdletContext:
     errors: list[ErrorInfo] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     stopped: bool = False
+    # The variables of the execute() call (the runspace's session state): -OutVariable sets them, Get-Variable reads them.
+    variables: dict = field(default_factory=dict)
 
     def should_process(self, target: str, action: str | None = None) -> bool:
         """Cmdlet.ShouldProcess(target, action), called where the real cmdlet calls it: after its own checks, before the change.

@@ -23,6 +23,8 @@ class Executor:
         self.identity = identity
         self.confirm_preference = confirm_preference
         self.execution = Execution()
+        # Session-state variables, lower-case name -> PSVariable-like (name, value): what -OutVariable stored.
+        self.variables: dict = {}
 
     def run(self, statements: list[list[Command]]) -> Execution:
         for statement in statements:
@@ -58,13 +60,14 @@ class Executor:
                     contexts.append(self._run_for_object(signature, bound, arguments, item))
             else:
                 ctx = CmdletContext(self.host, self.identity, signature, bound, confirm_preference=self.confirm_preference,
-                                    pipeline_input=piped)
+                                    pipeline_input=piped, variables=self.variables)
                 if piped is None or cmdlets.takes_pipeline_input(signature.name):
                     self._invoke(signature, ctx)
                 else:
                     for item in piped:
                         ctx.errors.append(input_not_bound(signature, item))
                 contexts.append(ctx)
+            self._store_out_variable(bound, contexts)
             piped = []
             for ctx in contexts:
                 if position == len(prepared) - 1:
@@ -72,6 +75,12 @@ class Executor:
                 piped.extend(ctx.output)
                 self._write_warnings(ctx)
                 self._write_errors(ctx)
+
+    def _store_out_variable(self, bound, contexts: list) -> None:
+        """-OutVariable name: what the command wrote, as the ArrayList PowerShell stores (a list here), in the variable of that name."""
+        name = bound.get('OutVariable')
+        if name:
+            self.variables[str(name).lower()] = (str(name), [item for ctx in contexts for item in ctx.output])
 
     @staticmethod
     def _prebind(signature: CmdletSignature, arguments: list, piped: bool):
@@ -97,11 +106,12 @@ class Executor:
         object_input = cmdlets.object_input(signature.name)
         parameter = next((object_input[name] for name in getattr(item, 'type_names', ()) if name in object_input), None)
         if parameter is None:
-            ctx = CmdletContext(self.host, self.identity, signature, prebound, confirm_preference=self.confirm_preference)
+            ctx = CmdletContext(self.host, self.identity, signature, prebound, confirm_preference=self.confirm_preference,
+                                variables=self.variables)
             ctx.errors.append(input_not_bound(signature, item))
             return ctx
         bound = ParameterBinder(signature).bind(arguments + [(parameter, _piped_argument(signature, parameter, item))])
-        ctx = CmdletContext(self.host, self.identity, signature, bound, confirm_preference=self.confirm_preference)
+        ctx = CmdletContext(self.host, self.identity, signature, bound, confirm_preference=self.confirm_preference, variables=self.variables)
         self._invoke(signature, ctx)
         return ctx
 

@@ -41,6 +41,7 @@ _SYSTEM_TYPES = {
     'ADAuthenticationPolicySilo': 'Microsoft.ActiveDirectory.Management.ADAuthenticationPolicySilo',
     'VMDriveController': 'Microsoft.HyperV.PowerShell.VMDriveController', 'Object': 'System.Object', 'Uri': 'System.Uri',
     'ServiceController': 'System.ServiceProcess.ServiceController',
+    'VMNetworkAdapter': 'Microsoft.HyperV.PowerShell.VMNetworkAdapter', 'VMSwitch': 'Microsoft.HyperV.PowerShell.VMSwitch',
 }
 
 

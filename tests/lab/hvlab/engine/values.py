@@ -68,6 +68,10 @@ class LabObject:
     to_string: str
     declared: dict[str, str] = field(default_factory=dict)
     extended: dict[str, object] = field(default_factory=dict)
+    # The lab's own model object this PowerShell object stands for, when a cmdlet given the object changes what it stands for
+    # (a compatibility report's planned VM, which Connect-VMNetworkAdapter changes and Move-VM -CompatibilityReport moves). Never
+    # serialized: it stays on the host, as the .NET object does.
+    backing: object = field(default=None, compare=False, repr=False)
 
     def __getitem__(self, name: str):
         """A member by name; a type-data member shadows the object's own property of that name, as in PowerShell."""

@@ -42,6 +42,23 @@ FAILOVER_FIELDS = ('IPv4Address', 'IPv4SubnetMask', 'IPv4DefaultGateway', 'IPv4P
                    'IPv6Address', 'IPv6SubnetPrefixLength', 'IPv6DefaultGateway', 'IPv6PreferredDNSServer', 'IPv6AlternateDNSServer')
 
 
+# The kinds of virtual switch (VMSwitchType): External has a port on a physical NIC, Internal a port in the management OS.
+SWITCH_TYPES = ('Private', 'Internal', 'External')
+
+
+@dataclass
+class VirtualSwitch:
+    """A host's virtual switch (Get-VMSwitch). A VM's adapter names the switch it is connected to; a move needs a switch of that
+    name on the destination (Compare-VM reports 33012 otherwise, hvlab.engine.cmdlets.migration)."""
+
+    name: str = 'LAN'
+    switch_type: str = 'External'
+    switch_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+    def to_state(self) -> dict:
+        return {'name': self.name, 'switch_type': self.switch_type, 'id': self.switch_id}
+
+
 @dataclass
 class NetworkAdapter:
     """A VM's synthetic network adapter: its switch, the switch a test failover VM connects it to, and the TCP/IP settings the
@@ -246,7 +263,7 @@ def _require_choice(what: str, value, choices) -> None:
 _PATCHABLE = {'files', 'site_recovery', 'failing_commands', 'vmm', 'services',
               'domain', 'os_release', 'supported_vm_versions', 'default_vm_version', 'hyperv_installed', 'features',
               'logical_processors', 'processor_manufacturer', 'processor_model', 'memory_bytes', 'clustered', 'migration', 'migration_networks',
-              'settings', 'vms', 'replica_server', 'network_addresses', 'firewall_rules', 'replication', 'system_tickets'}
+              'settings', 'vms', 'replica_server', 'network_addresses', 'firewall_rules', 'replication', 'system_tickets', 'switches'}
 
 
 def canonical_interface(text: str) -> str:
@@ -286,6 +303,8 @@ class SimHost:
         self.firewall_rules = firewall.default_firewall_rules()
         self.replication = replication.HostReplication(certificates=[replication.lab_certificate_thumbprint(self.fqdn)])
         self.vms: list[VirtualMachine] = []
+        # The host's virtual switches: one external switch 'LAN' by default, the switch every lab VM's adapter is on.
+        self.switches: list[VirtualSwitch] = [VirtualSwitch()]
         # The host's NIC addresses with prefixes: live migration connects only between networks both ends are on.
         self.network_addresses: list[str] = [canonical_interface(f'{address}/24')]
         # Files the lab's programs read and write (hvlab.model.programs): lower-case path -> content. Tests put the downloaded
@@ -442,6 +461,7 @@ class SimHost:
                 'settings': vars(self.settings).copy(),
                 'replica_server': copy.deepcopy(vars(self.replica_server)),
                 'vms': [vm.to_state() for vm in self.vms],
+                'switches': [switch.to_state() for switch in self.switches],
                 'network_addresses': list(self.network_addresses),
                 'firewall_rules': [rule.to_state() for rule in self.firewall_rules],
                 'replication': self.replication.to_state(self),
@@ -552,6 +572,22 @@ class SimHost:
             _reject_unknown('migration network', entry, {'subnet', 'priority'})
             networks.append(MigrationNetwork(canonical_subnet(entry['subnet']), int(entry.get('priority', 0))))
         self.migration_networks = networks
+
+    def _patch_switches(self, value) -> None:
+        """The host's switches, replaced whole: [{name, switch_type?}]; names are unique (case-insensitive), as Hyper-V keeps them."""
+        switches = []
+        for entry in value:
+            _reject_unknown('switch', entry, {'name', 'switch_type', 'id'})
+            name = str(entry['name'])
+            if not name.strip() or any(name.lower() == switch.name.lower() for switch in switches):
+                raise ValueError(f'switch names must be non-empty and unique, not {name!r}')
+            switch_type = entry.get('switch_type', 'External')
+            _require_choice('switch_type', switch_type, SWITCH_TYPES)
+            switches.append(VirtualSwitch(name, switch_type, str(entry.get('id') or uuid.uuid4())))
+        self.switches = switches
+
+    def switch_named(self, name: str | None) -> VirtualSwitch | None:
+        return next((switch for switch in self.switches if name is not None and switch.name.lower() == name.lower()), None)
 
     def _patch_settings(self, value) -> None:
         _reject_unknown('settings', value, set(vars(self.settings)))

@@ -57,7 +57,8 @@ def test_the_switches_a_description_knows_are_the_documented_switch_parameters()
     path = os.path.join(REPO_ROOT, 'tests', 'lab', 'hvlab', 'cmdlets.json')
     with open(path, encoding='utf-8') as handle:
         cmdlets = json.load(handle)
-    documented = set(parameter['name'] for cmdlet in cmdlets.values() for parameter in cmdlet['parameters'] if 'Switch' in parameter['type'])
+    documented = set(parameter['name'] for cmdlet in cmdlets.values() for parameter in cmdlet['parameters']
+                     if parameter['type'] == 'SwitchParameter')
     assert SWITCH_PARAMETERS == documented
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hvlab.engine.cmdlets import (
     cim, failover, features, firewall, host, migration, migration_network, network_adapter, processor, replica_server, replication, services,
-    storage, utility, version, vm,
+    storage, switch, utility, version, vm,
 )
 
 REGISTRY = {}
@@ -12,7 +12,7 @@ PIPELINE_INPUT = set()
 # cmdlet (lower case) -> {type name of a piped object: the ValueFromPipeline parameter it binds to}, in the order binding tries them
 OBJECT_INPUT = {}
 for _module in (host, migration_network, vm, features, migration, replica_server, replication, failover, firewall, cim, utility, services,
-                network_adapter, processor, storage, version):
+                network_adapter, processor, storage, version, switch):
     for _name, _function in _module.CMDLETS.items():
         REGISTRY[_name.lower()] = _function
     PIPELINE_INPUT.update(name.lower() for name in getattr(_module, 'PIPELINE_INPUT', ()))

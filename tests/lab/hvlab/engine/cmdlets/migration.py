@@ -34,7 +34,8 @@ category NotSpecified, VirtualizationException, as Windows writes them):
 6. Compatibility (Compare-VM's Incompatibilities): the destination supports the VM's configuration
    version (Get-VMHostSupportedVersion); a running, paused or saved VM only between hosts of one processor manufacturer,
    and between processor models (SimHost.processor_model) only with CompatibilityForMigrationEnabled (Get-VMProcessor);
-   no VM with the same Id on the destination; without
+   every switch the VM's network adapters are connected to exists on the destination (Get-VMSwitch; 33012 "Could not find Ethernet
+   switch '<name>'." with the adapter as Source, per Compare-VM's page); no VM with the same Id on the destination; without
    -IncludeStorage / -Vhds every VM file must be on shared storage (an SMB path), as Move-VM's page
    assumes. Move-VM writes the messages as an error record and, as its page documents, outputs the
    VMCompatibilityReport.
@@ -54,6 +55,13 @@ category NotSpecified, VirtualizationException, as Windows writes them):
    Every move that reached rule 7 is kept in World.migration_history (queued / started / finished times, result), so tests
    and the benchmark count the moves in flight on each host (control endpoint GET /migrations).
 
+The report's VM is Compare-VM's copy of the VM, planned on the destination (decompiled MoveVM: MoveTo(report) migrates the report's
+planned VM, whose Server is the destination): Connect-VMNetworkAdapter on an incompatibility's Source changes that copy, and
+Move-VM -CompatibilityReport (the report piped or given) moves the VM of this host with the report's Id to the report's destination
+with the report's storage plan, checking rules 1-9 again with the copy's switches; the moved VM's adapters keep the copy's switches.
+Remoting hands the report back at depth 1, so the fix and the move run in one pipeline on the host: Compare-VM -OutVariable, then
+Get-Variable (hvlab.engine.executor keeps the variables of one execute() call).
+
 Compare-VM checks 1-5 the same way (it asks the destination over the same authenticated connection, so
 those failures are error records, not incompatibilities) and returns the report of 6. It never moves.
 The HRESULT texts are Windows' FormatMessage texts; where Windows adds a Hyper-V specific sentence the
@@ -62,6 +70,7 @@ lab's wording is modelled on the VMMS events (20306 and its neighbours) and says
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import ntpath
 import time
@@ -69,6 +78,7 @@ from dataclasses import dataclass, field
 
 from hvlab.model.directory import DirectoryError
 from hvlab.engine.context import CmdletContext
+from hvlab.engine.cmdlets.network_adapter import PlannedAdapter, adapter_object
 from hvlab.engine.objects import HV, enum, netbios_name, reference_object, vm_object
 from hvlab.engine.values import LabObject
 
@@ -92,6 +102,8 @@ MSG_ID_EXISTS = 21016
 MSG_STORAGE_NOT_SHARED = 40010
 MSG_PROCESSOR_FEATURES = 24004
 MSG_PROCESSOR_MANUFACTURER = 24006
+# Compare-VM's page (example 2): a network adapter connected to a switch the host does not have.
+MSG_SWITCH_NOT_FOUND = 33012
 # VM states that keep the processor state a move carries over (Microsoft: running or saved VMs, not VMs that are shut down).
 PROCESSOR_STATE_KEPT = ('Running', 'Paused', 'Saved')
 
@@ -150,6 +162,12 @@ class MoveRequest:
     destination: object
     destination_text: str
     storage: StoragePlan
+    # The switch of each adapter (adapter id -> switch name) after the move: a compatibility report's planned VM's (Move-VM
+    # -CompatibilityReport); None = the VM's own adapters' switches.
+    planned_switches: dict | None = None
+
+    def switch_of(self, adapter) -> str | None:
+        return adapter.switch_name if self.planned_switches is None else self.planned_switches.get(adapter.adapter_id, adapter.switch_name)
 
     def failed_at_destination(self, *details: str) -> MigrationFailure:
         lines = [f"Virtual machine migration operation for '{self.vm.name}' failed at migration destination "
@@ -180,7 +198,7 @@ def _unsupported_shape(ctx: CmdletContext) -> bool:
         ctx.write_error('HvLab.CimSessionNotSupported', 'The lab does not model CIM sessions; use -DestinationHost to name the '
                                                         'destination.', 'NotImplemented', exception_type='System.NotSupportedException')
         return True
-    if ctx.bound.parameter_set in ('CompatibilityReport', 'Register', 'Copy'):
+    if ctx.bound.parameter_set in ('Register', 'Copy') or (ctx.bound.parameter_set == 'CompatibilityReport' and ctx.signature.name != 'Move-VM'):
         _not_modelled(ctx, f'parameter set {ctx.bound.parameter_set}')
         return True
     return False
@@ -242,6 +260,8 @@ def _resolve(ctx: CmdletContext) -> MoveRequest | None:
     """The request, or None after writing the error that ends the command."""
     if _unsupported_shape(ctx):
         return None
+    if ctx.bound.parameter_set == 'CompatibilityReport':
+        return _resolve_report(ctx)
     targets = ctx.local_targets()
     if not targets:
         return None
@@ -266,6 +286,33 @@ def _resolve(ctx: CmdletContext) -> MoveRequest | None:
             'its own host.'))
         return None
     return request
+
+
+@dataclass
+class PlannedVM:
+    """What a compatibility report stands for (its LabObject.backing): the request Compare-VM checked and the planned VM's adapters."""
+
+    request: MoveRequest
+    adapters: list = field(default_factory=list)
+
+
+def _resolve_report(ctx: CmdletContext) -> MoveRequest | None:
+    """Move-VM -CompatibilityReport: the VM of this host with the report VM's Id (decompiled MoveVM), to the report's destination."""
+    report = ctx.bound.get('CompatibilityReport')
+    planned = getattr(report, 'backing', None)
+    if not isinstance(planned, PlannedVM):
+        # A report that crossed remoting is a deserialized property bag: the binder cannot make a VMCompatibilityReport of it.
+        ctx.write_error('CannotConvertArgumentNoMessage', 'Cannot bind parameter \'CompatibilityReport\': the value is not a '
+                                                          'Microsoft.HyperV.PowerShell.VMCompatibilityReport.', 'InvalidArgument')
+        return None
+    vm_id = planned.request.vm.vm_id
+    vm = next((candidate for candidate in ctx.host.vms if candidate.vm_id == vm_id), None)
+    if vm is None:
+        ctx.write_error('InvalidParameter', f'Hyper-V was unable to find a virtual machine with id "{vm_id}".', 'InvalidArgument', target=vm_id)
+        return None
+    origin = planned.request
+    return MoveRequest(ctx.host, vm, origin.destination, origin.destination_text, origin.storage,
+                       planned_switches={adapter.adapter_id: adapter.switch_name for adapter in planned.adapters})
 
 
 def _write_failure(ctx: CmdletContext, failure: MigrationFailure, target: str | None = None) -> None:
@@ -377,10 +424,12 @@ class ConnectionRules:
 # ---- rule 6: compatibility ----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Incompatibility:
-    """One entry of a compatibility report's Incompatibilities (VMCompatibilityError)."""
+    """One entry of a compatibility report's Incompatibilities (VMCompatibilityError); adapter: the network adapter it is about
+    (its Source), else the VM is."""
 
     message: str
     message_id: int
+    adapter: object = None
 
 
 def _is_shared(path: str) -> bool:
@@ -396,6 +445,7 @@ def incompatibilities(request: MoveRequest) -> list[Incompatibility]:
             f"host '{netbios_name(destination)}'. Supported versions: {', '.join(destination.supported_vm_versions)}.",
             MSG_VERSION_UNSUPPORTED))
     found += _processor_incompatibilities(request)
+    found += _switch_incompatibilities(request)
     if any(other.vm_id == vm.vm_id for other in destination.vms):
         found.append(Incompatibility(
             f"A virtual machine with the identifier '{vm.vm_id.upper()}' already exists on host '{netbios_name(destination)}'.",
@@ -430,9 +480,18 @@ def _processor_incompatibilities(request: MoveRequest) -> list[Incompatibility]:
     return []
 
 
+def _switch_incompatibilities(request: MoveRequest) -> list[Incompatibility]:
+    """Each adapter connected to a switch the destination does not have (a disconnected adapter needs none)."""
+    return [Incompatibility(f"Could not find Ethernet switch '{request.switch_of(adapter)}'.", MSG_SWITCH_NOT_FOUND, adapter)
+            for adapter in request.vm.network_adapters
+            if request.switch_of(adapter) is not None and request.destination.switch_named(request.switch_of(adapter)) is None]
+
+
 def compatibility_report(request: MoveRequest, found: list[Incompatibility]) -> LabObject:
     source_vm = vm_object(request.source, request.vm)
-    errors = [reference_object(f'{HV}.VMCompatibilityError', {'Message': item.message, 'MessageId': item.message_id, 'Source': source_vm},
+    planned = PlannedVM(request, [dataclasses.replace(adapter, switch_name=request.switch_of(adapter)) for adapter in request.vm.network_adapters])
+    errors = [reference_object(f'{HV}.VMCompatibilityError', {'Message': item.message, 'MessageId': item.message_id,
+                                                              'Source': _source_of(item, planned, source_vm)},
                                f'{HV}.VMCompatibilityError')
               for item in found]
     operation = 'MoveVirtualMachineAndStorage' if request.storage.moves else 'MoveVirtualMachine'
@@ -444,7 +503,20 @@ def compatibility_report(request: MoveRequest, found: list[Incompatibility]) -> 
         'VhdDestinationPath': request.storage.folder,
         'Incompatibilities': errors,
     }
-    return reference_object(f'{HV}.VMCompatibilityReport', properties, f'{HV}.VMCompatibilityReport')
+    report = reference_object(f'{HV}.VMCompatibilityReport', properties, f'{HV}.VMCompatibilityReport')
+    report.backing = planned
+    return report
+
+
+def _source_of(item: Incompatibility, planned: PlannedVM, source_vm: LabObject) -> LabObject:
+    """An incompatibility's Source: the planned VM's copy of the adapter it is about (changing it changes the report), else the VM.
+    The copy's SwitchName stays the missing switch's name: no source says what Hyper-V shows there (unsettled)."""
+    if item.adapter is None:
+        return source_vm
+    copy = next(adapter for adapter in planned.adapters if adapter.adapter_id == item.adapter.adapter_id)
+    source = adapter_object(planned.request.destination, planned.request.vm, copy)
+    source.backing = PlannedAdapter(planned.request.destination, planned.request.vm, copy)
+    return source
 
 
 # ---- rules 7-8: slots, transfer, commit ------------------------------------------------------------------
@@ -517,6 +589,8 @@ class Transfer:
         if request.vm not in request.source.vms:
             raise request.failed_at_source(f"The virtual machine '{request.vm.name}' was removed during the migration.")
         relocate_storage(request.vm, request.storage)
+        for adapter in request.vm.network_adapters:
+            adapter.switch_name = request.switch_of(adapter)
         request.source.vms.remove(request.vm)
         request.destination.vms.append(request.vm)
 
@@ -578,8 +652,10 @@ def move_vm(ctx: CmdletContext) -> None:
         ctx.write_output(vm_object(request.destination, request.vm))
 
 
-# Get-VM -Id <guid> | Compare-VM / Move-VM: the piped VirtualMachine binds to -VM (ValueFromPipeline, cmdlets.json).
+# Get-VM -Id <guid> | Compare-VM / Move-VM: the piped VirtualMachine binds to -VM (ValueFromPipeline, cmdlets.json); a piped
+# compatibility report binds to Move-VM's -CompatibilityReport.
 VM_OBJECT_INPUT = ('Compare-VM', 'Move-VM')
+OBJECT_INPUT = {'Move-VM': {f'{HV}.VMCompatibilityReport': 'CompatibilityReport'}}
 
 CMDLETS = {
     'Compare-VM': compare_vm,

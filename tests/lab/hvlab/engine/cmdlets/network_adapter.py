@@ -13,11 +13,18 @@ one in another mode (a TestReplica VM: VMNetworkAdapterFailoverConfiguration_Not
 the decompiled module, the lab words them.
 The lab models the adapters' names, switch, test switch, failover settings and the guest's addresses (IPAddresses, which Hyper-V
 reads from the running guest); any other Set-VMNetworkAdapter parameter is refused as not modelled.
+
+Connect-VMNetworkAdapter (decompiled ConnectVMNetworkAdapter): -SwitchName on the adapters of -VMName (-Name filters them) or on the
+adapter objects given (-VMNetworkAdapter, piped). An adapter of a compatibility report's VM (Compare-VM Incompatibilities[n].Source,
+a PlannedAdapter here) changes that report, which Move-VM -CompatibilityReport then uses (Compare-VM's page, example 2); its switch
+must exist on the report's destination. The record for a switch the host does not have comes from the WMI layer, which no source
+shows: the lab writes ObjectNotFound in Get-VMSwitch's words (unsettled). -VMSwitch and -UseAutomaticConnection are not modelled.
 """
 
 from __future__ import annotations
 
 import ipaddress
+from dataclasses import dataclass
 
 from hvlab.engine.context import CmdletContext
 from hvlab.engine.objects import HV, netbios_name, reference_object, virtualization_text
@@ -31,6 +38,16 @@ FAILOVER_IPV6 = ('IPv6Address', 'IPv6SubnetPrefixLength', 'IPv6DefaultGateway', 
 MODELLED_SET_PARAMETERS = {'VMName', 'VM', 'Name', 'VMNetworkAdapter', 'TestReplicaSwitchName', 'Passthru', 'Confirm', 'WhatIf',
                            'ErrorAction', 'WarningAction', 'ErrorVariable', 'WarningVariable', 'Verbose', 'Debug', 'InformationAction',
                            'InformationVariable', 'OutVariable', 'OutBuffer', 'PipelineVariable'}
+
+
+@dataclass
+class PlannedAdapter:
+    """An adapter of the VM a compatibility report holds (Compare-VM's copy of the VM, planned on the destination): what the adapter
+    object handed out as an incompatibility's Source stands for (LabObject.backing)."""
+
+    destination: object
+    vm: object              # the VM on the source the report is of
+    adapter: object         # the planned VM's copy of one of its adapters
 
 
 def adapter_object(host, vm, adapter):
@@ -188,11 +205,56 @@ def _address_problem(bound) -> str | None:
     return None
 
 
-OBJECT_INPUT = {'Get-VMNetworkAdapter': {VM_TYPE: 'VM'}, 'Get-VMNetworkAdapterFailoverConfiguration': {VM_TYPE: 'VM'}}
+def connect_vmnetworkadapter(ctx: CmdletContext) -> None:
+    if parameter_set_not_modelled(ctx, ('Name_SwitchName', 'Object_SwitchName')):
+        return
+    switch_name = ctx.bound.get('SwitchName')
+    for host, vm, adapter in _adapters_to_connect(ctx):
+        if host.switch_named(switch_name) is None:
+            ctx.write_error('ObjectNotFound', f'Hyper-V was unable to find a virtual switch with name "{switch_name}".', 'ObjectNotFound',
+                            target=switch_name)
+            continue
+        if not ctx.should_process(adapter.name):
+            continue
+        adapter.switch_name = host.switch_named(switch_name).name
+        if ctx.passthru:
+            ctx.write_output(adapter_object(host, vm, adapter))
+
+
+def _adapters_to_connect(ctx: CmdletContext):
+    """(host, VM, adapter) for each adapter the command names: by -VMName / -Name, or the adapter objects given (a report's
+    planned adapter, or an adapter of a VM on this host, found by its VMId and Id)."""
+    if ctx.bound.parameter_set == 'Name_SwitchName':
+        for host, vm in each_selected_vm(ctx):
+            for adapter in _adapters(ctx, vm, _single(ctx.bound.get('Name'))):
+                yield host, vm, adapter
+        return
+    for item in ctx.bound.get('VMNetworkAdapter') or []:
+        if isinstance(item.backing, PlannedAdapter):
+            yield item.backing.destination, item.backing.vm, item.backing.adapter
+            continue
+        vm_id = str(item.properties.get('VMId') or '').lower()
+        vm = next((candidate for candidate in ctx.host.vms if candidate.vm_id == vm_id), None)
+        adapter_id = str(item.properties.get('Id') or '').lower().rsplit('\\', 1)[-1]
+        adapter = next((candidate for candidate in (vm.network_adapters if vm else []) if candidate.adapter_id.lower() == adapter_id), None)
+        if adapter is None:
+            ctx.write_error('ObjectNotFound', f"The network adapter '{item.properties.get('Name')}' was not found.", 'ObjectNotFound')
+            continue
+        yield ctx.host, vm, adapter
+
+
+def _single(names):
+    """-Name is String[]: the lab's adapter filter takes one name (the collection gives one)."""
+    return names[0] if isinstance(names, list) and len(names) == 1 else names
+
+
+OBJECT_INPUT = {'Get-VMNetworkAdapter': {VM_TYPE: 'VM'}, 'Get-VMNetworkAdapterFailoverConfiguration': {VM_TYPE: 'VM'},
+                'Connect-VMNetworkAdapter': {f'{HV}.VMNetworkAdapter': 'VMNetworkAdapter'}}
 
 CMDLETS = {
     'Get-VMNetworkAdapter': get_vmnetworkadapter,
     'Set-VMNetworkAdapter': set_vmnetworkadapter,
+    'Connect-VMNetworkAdapter': connect_vmnetworkadapter,
     'Get-VMNetworkAdapterFailoverConfiguration': get_vmnetworkadapterfailoverconfiguration,
     'Set-VMNetworkAdapterFailoverConfiguration': set_vmnetworkadapterfailoverconfiguration,
 }

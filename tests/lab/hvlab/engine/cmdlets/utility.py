@@ -1,4 +1,4 @@
-"""Select-Object (Microsoft.PowerShell.Utility): -ExpandProperty over piped objects.
+"""Select-Object (Microsoft.PowerShell.Utility): -ExpandProperty over piped objects; Get-Variable: the variables -OutVariable set.
 
 The collection uses it to bring nested objects back as top-level objects, which keep their properties through remoting
 (Compare-VM's Incompatibilities, Get-VMReplication's ExcludedDisks). The other ways of selecting (-Property, -First, -Unique,
@@ -7,8 +7,13 @@ The collection uses it to bring nested objects back as top-level objects, which 
 
 from __future__ import annotations
 
+import fnmatch
+
 from hvlab.engine.context import CmdletContext
+from hvlab.engine.objects import reference_object
 from hvlab.engine.values import LabObject
+
+PS_VARIABLE = 'System.Management.Automation.PSVariable'
 
 _NOT_MODELLED = ('Property', 'ExcludeProperty', 'Unique', 'Last', 'First', 'Skip', 'SkipLast', 'Index')
 
@@ -45,5 +50,28 @@ def select_object(ctx: CmdletContext) -> None:
             ctx.write_output(element)
 
 
-CMDLETS = {'Select-Object': select_object}
+def get_variable(ctx: CmdletContext) -> None:
+    """The variables of this execute() call (what -OutVariable stored) by -Name (wildcards allowed), as PSVariable objects, or with
+    -ValueOnly each value as one object, not enumerated (PowerShell's GetVariableCommand). -Include, -Exclude and -Scope are not
+    modelled; the lab's variables live in one scope."""
+    given = [name for name in ('Include', 'Exclude', 'Scope') if name in ctx.bound]
+    if given:
+        ctx.write_error('HvLab.NotImplemented', f'Get-Variable -{", -".join(given)} is documented but not modelled by the lab.', 'NotImplemented',
+                        exception_type='System.NotImplementedException')
+        return
+    patterns = ctx.bound.get('Name') or ['*']
+    for pattern in patterns if isinstance(patterns, list) else [patterns]:
+        found = [entry for key, entry in sorted(ctx.variables.items()) if fnmatch.fnmatchcase(key, str(pattern).lower())]
+        if not found and not any(character in str(pattern) for character in '*?['):
+            ctx.write_error('VariableNotFound', f"Cannot find a variable with the name '{pattern}'.", 'ObjectNotFound', target=str(pattern),
+                            exception_type='System.Management.Automation.ItemNotFoundException')
+        for name, value in found:
+            if ctx.bound.switch('ValueOnly'):
+                ctx.write_output(value)
+            else:
+                ctx.write_output(reference_object(PS_VARIABLE, {'Name': name, 'Value': value, 'Visibility': 'Public', 'Options': 'None'},
+                                                  PS_VARIABLE))
+
+
+CMDLETS = {'Select-Object': select_object, 'Get-Variable': get_variable}
 PIPELINE_INPUT = ('Select-Object',)
