@@ -113,6 +113,21 @@ options:
         C(Compare-VM) is asked again only after the upgrade.
     type: bool
     default: false
+  switch_map:
+    description:
+      - Virtual switches of the destination to connect the VM's network adapters to, by the name of the switch each is connected to on
+        the source (a dictionary, source switch name to destination switch name), for a destination whose switches have other names.
+      - Hyper-V moves a VM only when the destination has a switch of the name each of its adapters is connected to (C(Compare-VM) reports
+        it otherwise, message id 33012). An adapter whose switch the destination lacks is connected to the mapped switch as Microsoft
+        documents it - C(Connect-VMNetworkAdapter) on the adapter of C(Compare-VM)'s report, then C(Move-VM -CompatibilityReport) - in one
+        pipeline on the source, so the VM never leaves the source with its adapter unmapped and the VM on the source keeps its switch
+        until it has moved.
+      - Without a mapping for such a switch (or mapped to a switch the destination does not have either) the task fails before anything
+        moves, naming the adapter, the switch and the destination's switches.
+      - Adapters whose switch exists on the destination stay on it; entries for switches the VM does not use are ignored. The adapters
+        that need a new switch must all go to one destination switch in one move. Names are not case-sensitive.
+      - A VM already on the destination is left as it is.
+    type: dict
     version_added: 0.1.0
   timeout:
     description:
@@ -122,11 +137,13 @@ options:
     default: 1800
 notes:
   - Cmdlets run - on the destination C(Get-CimInstance -ClassName Win32_ComputerSystem), C(Get-VMHost), C(Get-VM),
-    C(Get-VMHostSupportedVersion); on the source C(Get-CimInstance), C(Get-VMHost), C(Get-VM) and
-    C(Compare-VM | Select-Object -ExpandProperty Incompatibilities) (and C(Get-VMProcessor) with O(processor_compatibility),
-    C(Get-VMHostSupportedVersion) with O(upgrade_version)), then C(Set-VMProcessor) when the processor setting differs,
-    C(Update-VMVersion) and C(Compare-VM) again when the version is upgraded, and C(Move-VM). An unchanged run costs one pipeline
-    per host.
+    C(Get-VMHostSupportedVersion), C(Get-VMSwitch); on the source C(Get-CimInstance), C(Get-VMHost), C(Get-VM),
+    C(Compare-VM | Select-Object -ExpandProperty Incompatibilities) and C(Get-VMNetworkAdapter) (and C(Get-VMProcessor) with
+    O(processor_compatibility), C(Get-VMHostSupportedVersion) with O(upgrade_version)), then C(Set-VMProcessor) when the processor
+    setting differs, C(Update-VMVersion) and C(Compare-VM) again when the version is upgraded, and C(Move-VM). With adapters to map
+    (O(switch_map)) the move is C(Compare-VM -OutVariable ... | Select-Object -ExpandProperty Incompatibilities | Select-Object
+    -ExpandProperty Source | Connect-VMNetworkAdapter -SwitchName ...) followed by C(Get-Variable | Select-Object -ExpandProperty Value |
+    Move-VM) in the same pipeline. An unchanged run costs one pipeline per host.
   - With O(storage_path) - on the host only, C(Get-VM) and C(Get-VMHardDiskDrive) (one pipeline), then C(Move-VMStorage) when a file
     is outside the folder.
   - C(Move-VM) and C(Compare-VM) name the destination by its fully qualified name, C(Win32_ComputerSystem) C(DNSHostName).C(Domain);
@@ -166,6 +183,14 @@ EXAMPLES = r'''
     destination: hv03
     include_storage: true
     processor_compatibility: true
+
+- name: Move app02 to a host whose external switch is called Production instead of LAN
+  hyperv.mobility.vm_migrate:
+    name: app02
+    destination: hv04
+    include_storage: true
+    switch_map:
+      LAN: Production
 
 - name: Move only web01's files to D:\VMs\web on its own host (it keeps running)
   hyperv.mobility.vm_migrate:
@@ -250,6 +275,24 @@ incompatibilities:
       description: Hyper-V's message id.
       type: int
   sample: [{message_id: 24002, message: "The virtual machine 'web01' is using configuration version 10.0, which is not supported..."}]
+switches:
+  description:
+    - The VM's network adapters connected to another switch for the move (O(switch_map)), in check mode those it would connect;
+      empty when every switch the VM uses exists on the destination.
+  returned: when the VM was on the source
+  type: list
+  elements: dict
+  contains:
+    adapter:
+      description: The network adapter's name.
+      type: str
+    switch:
+      description: The switch it is connected to on the source.
+      type: str
+    to:
+      description: The destination's switch it is connected to.
+      type: str
+  sample: [{adapter: Network Adapter, switch: LAN, to: Production}]
 processor_compatibility:
   description: The VM's processor compatibility for migration after the task (in check mode, what it would be).
   returned: when O(processor_compatibility) is given and the VM was on the source
@@ -315,6 +358,7 @@ from ansible_collections.hyperv.mobility.plugins.module_utils._framework.peer_co
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.host_identity import IDENTITY_COMMAND, host_identity
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.hyperv import HV
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.move_errors import explain, incompatibilities_of
+from ansible_collections.hyperv.mobility.plugins.module_utils._mobility import switch_map
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.storage_move import StorageMove
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.version_upgrade import HostVersions, upgrade_refusal
 
@@ -345,6 +389,9 @@ class VmMigration(Resource):
             raise OptionError('destination_storage_path needs include_storage=true (Move-VM takes -DestinationStoragePath only with -IncludeStorage)')
         if not 1 <= params['timeout'] <= MAX_WAIT_SECONDS:
             raise OptionError('timeout must be a positive number of seconds, at most %d (7 days), got %d' % (MAX_WAIT_SECONDS, params['timeout']))
+        problem = switch_map.check_switch_map('switch_map', params['switch_map'])
+        if problem:
+            raise OptionError(problem)
         self.vm_id = check_vm_name_or_id(params)
         self.vm_name = params['name'] or self.vm_id     # how messages name the VM until it is found
         if params['destination'] is not None:
@@ -371,8 +418,8 @@ class VmMigration(Resource):
         module.check_connection(options, prefix='destination_connection.')
         self.destination_session = module.peer_session(options)
         try:
-            result = module.read([IDENTITY_COMMAND, Command('Get-VMHost'), Command('Get-VM'), Command('Get-VMHostSupportedVersion')],
-                                 session=self.destination_session, check=True)
+            result = module.read([IDENTITY_COMMAND, Command('Get-VMHost'), Command('Get-VM'), Command('Get-VMHostSupportedVersion'),
+                                  reads.VM_SWITCHES], session=self.destination_session, check=True)
         except HostError as exc:
             raise ModuleFailure('destination %s: %s' % (self.params['destination'], exc.message), host=exc.host or self.params['destination'])
         names = host_identity(result)
@@ -401,7 +448,9 @@ class VmMigration(Resource):
         compare = reads.compare_vm(self.move_parameters(destination_name), self.vm_id)
         processor_read = [] if params['processor_compatibility'] is None else [reads.vm_processor(params['name'], self.vm_id)]
         versions_read = [Command('Get-VMHostSupportedVersion')] if params['upgrade_version'] else []
-        source_read = module.read([IDENTITY_COMMAND, Command('Get-VMHost'), Command('Get-VM'), compare] + processor_read + versions_read)
+        adapters_read = reads.vm_network_adapters(params['name'], self.vm_id)
+        source_read = module.read([IDENTITY_COMMAND, Command('Get-VMHost'), Command('Get-VM'), compare, adapters_read] + processor_read
+                                  + versions_read)
         vmhosts = source_read.of_type(HV + 'VMHost')
         names = host_identity(source_read)
         if names is not None:
@@ -425,6 +474,8 @@ class VmMigration(Resource):
         found = incompatibilities_of(source_read)
         destination_versions = HostVersions(destination_read)
         upgrade = self.version_upgrade(source_read, destination_versions, on_source, base)
+        base['switches'] = self.switch_changes(source_read, destination_read, on_source, destination_name, found, base)
+        found = self.blocking(found, base)
         if found and upgrade is None:
             raise self.incompatible(found, on_source, destination_versions, base)
         if module.check_mode:
@@ -434,7 +485,7 @@ class VmMigration(Resource):
                             msg="VM '%s' would be upgraded from configuration version %s to %s (irreversible) "
                             'and move to %s' % (self.vm_name, upgrade['from'], upgrade['to'], destination_name))
             return dict(base, changed=True, compatible=True, vm=vm_view(on_source), host=destination_name,
-                        msg="VM '%s' would move to %s" % (self.vm_name, destination_name))
+                        msg="VM '%s' would move to %s%s" % (self.vm_name, destination_name, self.connecting(base['switches'])))
         if set_processor is not None:
             self.run_before_move(module, set_processor, base)
         if upgrade is not None:
@@ -486,12 +537,35 @@ class VmMigration(Resource):
         upgraded = self.find_vm(again, self.source_name)
         if upgraded is not None:
             upgrade['to'] = vm_view(upgraded)['version']
-        found = incompatibilities_of(again)
+        found = self.blocking(incompatibilities_of(again), base)
         if found:
             failure = self.incompatible(found, upgraded or {}, destination_versions, base)
             raise ModuleFailure("VM '%s' was upgraded to configuration version %s (irreversible) but still cannot move: %s"
                                 % (self.vm_name, upgrade['to'], failure.msg), **failure.details)
         return upgraded or {}
+
+    @staticmethod
+    def blocking(found, base):
+        """Compare-VM's incompatibilities that stop the move: a missing switch the map connects is fixed on the report by the move."""
+        if not base.get('switches'):
+            return found
+        return [entry for entry in found if entry['message_id'] != switch_map.MISSING_SWITCH_MESSAGE_ID]
+
+    def switch_changes(self, source_read, destination_read, vm, destination_name, found, base):
+        """[{adapter, switch, to}]: the VM's adapters whose switch the destination lacks, mapped by switch_map; a switch that is not mapped
+        (or mapped to a switch the destination lacks too) fails naming the adapter, the switch and the destination's switches."""
+        adapters = switch_map.vm_adapters(source_read, vm.get('Id'))
+        try:
+            return switch_map.plan(self.vm_name, adapters, destination_name, switch_map.switch_names(destination_read), self.params['switch_map'])
+        except switch_map.SwitchMapError as exc:
+            raise ModuleFailure("VM '%s' cannot move from %s to %s: %s" % (self.vm_name, self.source_name, destination_name, exc),
+                                **dict(base, compatible=False, vm=vm_view(vm), incompatibilities=found))
+
+    @staticmethod
+    def connecting(changes):
+        """', connecting network adapter 'A' (switch 'S') to 'T'' for a message, or ''."""
+        return ''.join(", connecting network adapter '%s' (switch '%s') to '%s'" % (change['adapter'], change['switch'], change['to'])
+                       for change in changes)
 
     def processor_change(self, source_read, vm, base):
         """The Set-VMProcessor command processor_compatibility needs (None when it is not given or already so); refused unless the VM is
@@ -536,24 +610,37 @@ class VmMigration(Resource):
         msg = "%s of VM '%s' from %s to %s failed: %s" % (cmdlet, self.vm_name, self.source_name, base['destination'], messages)
         return ModuleFailure(explained(msg, why, fix), errors=[error.to_dict() for error in errors], why=why, fix=fix, **base)
 
+    def move_step(self, module, destination_name, changes):
+        """Move-VM; with adapters to connect, the pipeline that connects them on Compare-VM's report and moves with the report."""
+        parameters = self.move_parameters(destination_name)
+        command = Command('Move-VM', parameters)
+        if not changes:
+            return Step(module.session, [self.by_vm(command)], [describe(command)])
+        statements = switch_map.move_statements(parameters, self.vm_id, changes[0]['to'])
+        adapters = ', '.join("'%s'" % change['adapter'] for change in changes)
+        labels = ['Connect-VMNetworkAdapter SwitchName=%s (network adapter %s, on the compatibility report of %s)'
+                  % (changes[0]['to'], adapters, describe(Command('Compare-VM', parameters))),
+                  'Move-VM -CompatibilityReport (%s)' % describe(command)]
+        return Step(module.session, statements, labels)
+
     def move(self, module, destination_name, vm, authentication_type, base):
-        command = Command('Move-VM', self.move_parameters(destination_name))
-        outcome = module.run_step_within(Step(module.session, [self.by_vm(command)], [describe(command)]), self.params['timeout'])
+        step = self.move_step(module, destination_name, base['switches'])
+        outcome = module.run_step_within(step, self.params['timeout'])
         if not outcome.finished:
             raise ModuleFailure("Move-VM of VM '%s' to %s did not finish within %d seconds; Hyper-V goes on with it on %s. Check where the VM is "
                                 '(hyperv.mobility.host_info) before running the task again'
                                 % (self.vm_name, destination_name, self.params['timeout'], self.source_name), **base)
         if isinstance(outcome.error, OutcomeUnknownError):
-            return self.settle_unknown(module, outcome, describe(command), destination_name, base)
+            return self.settle_unknown(module, outcome, step.labels, destination_name, base)
         if outcome.error is not None:
             message = outcome.error.message if isinstance(outcome.error, HostError) else str(outcome.error)
             raise ModuleFailure("Move-VM of VM '%s' to %s: %s" % (self.vm_name, destination_name, message), **base)
         if outcome.result.errors:
             raise self.refusal('Move-VM', outcome.result.errors, authentication_type, dict(base, incompatibilities=incompatibilities_of(outcome.result)))
         return dict(base, changed=True, compatible=True, vm=dict(vm_view(vm)), host=destination_name, duration_seconds=outcome.seconds,
-                    msg="VM '%s' moved to %s in %.1f s" % (self.vm_name, destination_name, outcome.seconds))
+                    msg="VM '%s' moved to %s in %.1f s%s" % (self.vm_name, destination_name, outcome.seconds, self.connecting(base['switches'])))
 
-    def settle_unknown(self, module, outcome, label, destination_name, base):
+    def settle_unknown(self, module, outcome, labels, destination_name, base):
         """The connection failed while Move-VM ran: ask the destination whether the VM arrived."""
         try:
             now = module.read([Command('Get-VM')], session=self.destination_session, check=True)
@@ -563,7 +650,7 @@ class VmMigration(Resource):
         arrived = self.find_vm(now, destination_name)
         if arrived is None:
             raise ModuleFailure('%s; the VM is not on %s' % (outcome.error.message, destination_name), outcome_unknown=True, **base)
-        module.journal.settle([label])
+        module.journal.settle(labels)
         module.warn('The connection to the source failed during Move-VM; the destination reports the VM, so it moved.')
         return dict(base, changed=True, compatible=True, vm=vm_view(arrived), host=destination_name, duration_seconds=outcome.seconds)
 
@@ -576,6 +663,7 @@ ARGUMENT_SPEC = dict(
     processor_compatibility=dict(type='bool'),
     upgrade_version=dict(type='bool', default=False),
     storage_path=dict(type='str'),
+    switch_map=dict(type='dict'),
     timeout=dict(type='int', default=1800),
     # destination is optional here: storage_path moves the storage on the VM's own host instead.
     **dict(DESTINATION_ARGUMENT_SPEC, destination=dict(type='str'))

@@ -70,10 +70,11 @@ class MigrationLab:
                                     domain='hvlab.test', hyperv_installed=True)
 
     def reset(self) -> None:
-        """Baseline settings, the seeded VMs back where they were, Windows Server 2022, no delegation."""
+        """Baseline settings, the seeded VMs back where they were, Windows Server 2022, one switch 'LAN', no delegation."""
         self.configure_pair()
         for host in self.hosts:
-            self.control.patch_host(host['name'], vms=self.seeded_vms[host['name']], os_release='2022', **self.seeded_processors[host['name']])
+            self.control.patch_host(host['name'], vms=self.seeded_vms[host['name']], os_release='2022', switches=[{'name': 'LAN'}],
+                                    **self.seeded_processors[host['name']])
         self.clear_delegation()
         for host in self.world.hosts:          # the purges of the reset are not the test's
             host.system_tickets.purges.clear()

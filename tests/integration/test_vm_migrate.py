@@ -224,7 +224,7 @@ def test_processor_compatibility_already_set_moves_a_running_vm_without_a_change
     play = {'hosts': 'hv01', 'gather_facts': False, 'tasks': [
         migrate_task('move', 'hv01-web', 'hv02', include_storage=True, processor_compatibility=True)]}
     moved = run_playbook(play, inventory=pair_lab.inventory_path).task('move')['hv01']
-    assert moved.get('failed') is not True and moved['changed'] is True, moved
+    assert moved.get('failed') is not True and moved['changed'] is True, (moved['msg'], moved.get('errors'))
     commands = pair_lab.control.counters()['hv01']['commands']
     assert commands.get('Set-VMProcessor') in (None, 0) and commands.get('Move-VM') == 1, commands
 
@@ -234,5 +234,65 @@ def test_processor_compatibility_must_be_a_boolean(run_playbook, pair_lab):
     play = {'hosts': 'hv01', 'gather_facts': False, 'tasks': [migrate_task('move', 'hv01-web', 'hv02', processor_compatibility='sometimes')]}
     result = run_playbook(play, inventory=pair_lab.inventory_path).task('move')['hv01']
     assert result['failed'] is True and 'processor_compatibility' in result['msg'] and 'bool' in result['msg'], result
+    counters = pair_lab.control.counters()
+    assert all(counters[name]['requests'] == 0 for name in ('hv01', 'hv02')), counters
+
+
+def adapter_switches(pair_lab, host, name):
+    return [adapter['switch_name'] for adapter in vm_state(pair_lab, host, name)['network_adapters']]
+
+
+@pytest.mark.parametrize('source, destination', [('hv01', 'hv02'), ('hv02', 'hv03')], ids=['psrp', 'winrm'])
+def test_a_destination_without_the_vms_switch_needs_switch_map_and_the_move_connects_the_adapter(run_playbook, pair_lab, source, destination):
+    """Issue 16: a destination whose switch has another name. Without switch_map the move is refused before anything changes, naming the
+    adapter, the switch and the destination's switches; with it the adapter is connected to the mapped switch on Compare-VM's report and
+    the VM moves with it (one pipeline on the source: the report cannot travel back over remoting); the rerun changes nothing."""
+    vm = f'{source}-web'
+    pair_lab.set_delegation(source, [f'{MIGRATION_SERVICE}/{destination}.hvlab.test', f'cifs/{destination}.hvlab.test'])
+    pair_lab.control.patch_host(destination, switches=[{'name': 'Production'}, {'name': 'Backup', 'switch_type': 'Internal'}])
+    pair_lab.control.patch_host(source, vms={vm: {'network_adapters': [{'name': 'Front end', 'switch_name': 'LAN'},
+                                                                       {'name': 'Heartbeat', 'switch_name': None}]}})
+    pair_lab.control.reset_counters()
+    mapped = {'lan': 'Production', 'Unused': 'Backup'}
+    play = {'hosts': source, 'gather_facts': False, 'tasks': [
+        migrate_task('unmapped', vm, destination, include_storage=True),
+        migrate_task('mapped elsewhere', vm, destination, include_storage=True, switch_map={'LAN': 'Storage'}),
+        migrate_task('check', vm, destination, include_storage=True, switch_map=mapped) | {'check_mode': True},
+        migrate_task('mapped', vm, destination, include_storage=True, switch_map=mapped),
+        migrate_task('again', vm, destination, include_storage=True, switch_map=mapped)]}
+    run = run_playbook(play, inventory=pair_lab.inventory_path)
+    unmapped = run.task('unmapped')[source]
+    assert unmapped['failed'] is True and not unmapped.get('changed')
+    assert ("network adapter 'Front end' of VM '%s' is connected to switch 'LAN', which %s.hvlab.test does not have (its switches: "
+            "Production, Backup); map it with switch_map" % (vm, destination)) in unmapped['msg'], unmapped['msg']
+    assert [entry['message_id'] for entry in unmapped['incompatibilities']] == [33012]
+    elsewhere = run.task('mapped elsewhere')[source]
+    assert elsewhere['failed'] is True and "to 'Storage', which %s.hvlab.test does not have either" % destination in elsewhere['msg']
+    check = run.task('check')[source]
+    assert check['changed'] is True and check['switches'] == [{'adapter': 'Front end', 'switch': 'LAN', 'to': 'Production'}], check
+    assert "connecting network adapter 'Front end' (switch 'LAN') to 'Production'" in check['msg']
+    moved = run.task('mapped')[source]
+    assert moved.get('failed') is not True and moved['changed'] is True, (moved['msg'], moved.get('errors'))
+    assert moved['switches'] == [{'adapter': 'Front end', 'switch': 'LAN', 'to': 'Production'}]
+    again = run.task('again')[source]
+    assert again.get('failed') is not True and again['changed'] is False and 'already on' in again['msg'], again
+    assert vm not in pair_lab.vm_names(source)
+    assert adapter_switches(pair_lab, destination, vm) == ['Production', None]
+    commands = pair_lab.control.counters()[source]['commands']
+    assert commands.get('Move-VM') == 1 and commands.get('Connect-VMNetworkAdapter') == 1, commands
+
+
+@pytest.mark.parametrize('value, words', [
+    ('LAN', 'switch_map'),
+    ({'LAN': ''}, "switch_map: every destination switch name must be a non-empty string, got ''"),
+    ({' ': 'Production'}, 'switch_map: every source switch name must be a non-empty string'),
+    ({'LAN': 'Prod\x07uction'}, 'holds a control character'),
+    ({'LAN': 'Production', 'lan': 'Backup'}, 'switch_map names a source switch twice'),
+])
+def test_bad_switch_map_is_refused_naming_the_option_before_any_request(run_playbook, pair_lab, value, words):
+    pair_lab.control.reset_counters()
+    play = {'hosts': 'hv01', 'gather_facts': False, 'tasks': [migrate_task('move', 'hv01-web', 'hv02', switch_map=value)]}
+    result = run_playbook(play, inventory=pair_lab.inventory_path).task('move')['hv01']
+    assert result['failed'] is True and words in result['msg'], result
     counters = pair_lab.control.counters()
     assert all(counters[name]['requests'] == 0 for name in ('hv01', 'hv02')), counters

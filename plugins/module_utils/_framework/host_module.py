@@ -518,7 +518,9 @@ class HypervModule:
         if any(not error.command for error in result.errors):
             return [], list(step.labels)
         failed = set(error.command.lower() for error in result.errors)
-        return [label for command, label in zip(step.commands, step.labels, strict=True) if command.name.lower() not in failed], []
+        # A statement of piped commands (Get-VM -Id | Move-VM) failed when any of its commands wrote an error.
+        return [label for command, label in zip(step.commands, step.labels, strict=True)
+                if not failed.intersection(part.name.lower() for part in command.commands)], []
 
     def run_program_step(self, label: str, program: Program, session: Optional[HostSession] = None) -> ProgramResult:
         """Run one program of a plan (never repeated after a transport failure); exit code 0 records it as applied."""

@@ -38,7 +38,7 @@ READ_BUILDERS = (
     ('vm_start', lambda vm, destination: [reads.vm_by_name(vm)] if vm else []),
     ('vm_failover (recovery points)', lambda vm, destination: [reads.recovery_checkpoints(vm)] if vm else []),
     ('vm_failover_network', lambda vm, destination: reads.failover_network(vm, 'Network Adapter') if vm else []),
-    ('vm_failover (start)', lambda vm, destination: [reads.vm_network_adapters(vm)] if vm else []),
+    ('vm_failover (start), vm_migrate (source)', lambda vm, destination: [reads.vm_network_adapters(vm)] if vm else []),
     ('vm_failover (failback)', lambda vm, destination: reads.vm_failover_settings(vm) if vm else []),
     ('asr_prerequisites (VMM server), asr_vmm_registration', lambda vm, destination: list(reads.VMM_SERVICE_READ)),
     ('asr_recovery_services_agent', lambda vm, destination: list(reads.AGENT_SERVICE_READ)),
@@ -46,6 +46,7 @@ READ_BUILDERS = (
     ('host_drain (destination)', lambda vm, destination: list(reads.DRAIN_DESTINATION)),
     ('vm_migrate (processor_compatibility)', lambda vm, destination: [reads.vm_processor(vm)] if vm else []),
     ('vm_migrate (storage_path)', lambda vm, destination: reads.vm_storage(vm) if vm else []),
+    ('vm_migrate (destination)', lambda vm, destination: [reads.VM_SWITCHES]),
     ('vm_migrate', lambda vm, destination: [reads.compare_vm({'Name': vm, 'DestinationHost': destination})] if vm and destination else []),
 )
 

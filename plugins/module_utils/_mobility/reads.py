@@ -46,7 +46,8 @@ def failover_network(name, adapter):
 
 
 def vm_network_adapters(name, vm_id=None):
-    """vm_failover (start): the started VM's adapters - switch and the addresses its guest reports (IPAddresses)."""
+    """vm_failover (start): the started VM's adapters - switch and the addresses its guest reports (IPAddresses); vm_migrate (source):
+    the switch each adapter of the moving VM is connected to."""
     return for_vm(Command('Get-VMNetworkAdapter', {} if vm_id else {'VMName': [name]}), vm_id)
 
 
@@ -95,11 +96,17 @@ def vm_storage(name, vm_id=None):
             for_vm(Command('Get-VMHardDiskDrive', {} if vm_id is not None else {'VMName': [name]}), vm_id)]
 
 
-# host_drain: the source's VMs (state, memory, configuration version, path) and disks; each destination's free memory
-# (Win32_OperatingSystem, kilobytes), migration settings and limit (Get-VMHost), the versions it runs and its VMs.
+# vm_migrate and host_drain (destination): the switches a moving VM's adapters need (a switch of each name, or a switch_map entry).
+VM_SWITCHES = Command('Get-VMSwitch')
+
+# host_drain: the source's VMs (state, memory, configuration version, path), disks and network adapters (their switches); each
+# destination's free memory (Win32_OperatingSystem, kilobytes), migration settings and limit (Get-VMHost), the versions it runs,
+# its VMs and its switches.
 FREE_MEMORY_COMMAND = Command('Get-CimInstance', {'ClassName': 'Win32_OperatingSystem'})
-DRAIN_SOURCE = (IDENTITY_COMMAND, Command('Get-VMHost'), Command('Get-VM'), Command('Get-VMHardDiskDrive', {'VMName': '*'}))
-DRAIN_DESTINATION = (IDENTITY_COMMAND, FREE_MEMORY_COMMAND, Command('Get-VMHost'), Command('Get-VMHostSupportedVersion'), Command('Get-VM'))
+DRAIN_SOURCE = (IDENTITY_COMMAND, Command('Get-VMHost'), Command('Get-VM'), Command('Get-VMHardDiskDrive', {'VMName': '*'}),
+                Command('Get-VMNetworkAdapter', {'VMName': '*'}))
+DRAIN_DESTINATION = (IDENTITY_COMMAND, FREE_MEMORY_COMMAND, Command('Get-VMHost'), Command('Get-VMHostSupportedVersion'), Command('Get-VM'),
+                     VM_SWITCHES)
 
 
 # Site Recovery on a VMM server (asr_prerequisites server_role=vmm_server, asr_vmm_registration) and the Recovery Services

@@ -93,7 +93,8 @@ def test_the_reads_are_the_modules_read_statements_each_once(engine_recording):
                      'Get-VM', 'Get-VMReplicationServer', 'Get-VMReplicationAuthorizationEntry', 'Get-NetFirewallRule', 'Get-VMReplication',
                      'Get-VMHardDiskDrive', 'Get-VMReplication', 'Measure-VMReplication', 'Get-VM', 'Get-VMReplication',
                      'Measure-VMReplication', 'Get-VM', 'Get-VMSnapshot', 'Get-VMNetworkAdapter', 'Get-VMNetworkAdapterFailoverConfiguration',
-                     'Get-VMNetworkAdapter', 'Get-VMNetworkAdapterFailoverConfiguration', 'Get-Service', 'Get-Service', 'Get-CimInstance',
+                     'Get-VMNetworkAdapter', 'Get-VMNetworkAdapterFailoverConfiguration', 'Get-Service', 'Get-Service', 'Get-VMNetworkAdapter',
+                     'Get-CimInstance', 'Get-VMSwitch',
                      'Get-VMProcessor', 'Get-VMHardDiskDrive', 'Compare-VM']
     assert reads[0]['used_by'] == ['host identity (every host module)', 'host_info',
                                    'migration_preflight, live_migration_mesh_facts, live_migration mesh_facts', 'live_migration',
@@ -104,17 +105,21 @@ def test_the_reads_are_the_modules_read_statements_each_once(engine_recording):
     assert reads[17]['statements'] == [[{'name': 'Get-VMSnapshot', 'parameters': {'VMName': ['<vm>'], 'SnapshotType': 'Replica'}}]]
     assert reads[18]['statements'] == [[{'name': 'Get-VMNetworkAdapter', 'parameters': {'VMName': ['<vm>'], 'Name': 'Network Adapter'}}]]
     assert reads[20]['statements'] == [[{'name': 'Get-VMNetworkAdapter', 'parameters': {'VMName': ['<vm>']}}]]
-    assert reads[20]['used_by'] == ['vm_failover (start)', 'vm_failover (failback)']
+    assert reads[20]['used_by'] == ['vm_failover (start), vm_migrate (source)', 'vm_failover (failback)']
     assert reads[21]['statements'] == [[{'name': 'Get-VMNetworkAdapterFailoverConfiguration', 'parameters': {'VMName': ['<vm>']}}]]
     assert reads[21]['used_by'] == ['vm_failover (failback)']
     assert reads[22]['statements'] == [[{'name': 'Get-Service', 'parameters': {'Name': 'SCVMMService'}}]]
     assert reads[23]['statements'] == [[{'name': 'Get-Service', 'parameters': {'Name': 'obengine'}}]]
-    assert reads[24]['statements'] == [[{'name': 'Get-CimInstance', 'parameters': {'ClassName': 'Win32_OperatingSystem'}}]]
-    assert reads[24]['used_by'] == ['host_drain (destination)']
-    assert reads[25]['statements'] == [[{'name': 'Get-VMProcessor', 'parameters': {'VMName': ['<vm>']}}]]
-    assert reads[25]['used_by'] == ['vm_migrate (processor_compatibility)']
-    assert reads[26]['statements'] == [[{'name': 'Get-VMHardDiskDrive', 'parameters': {'VMName': ['<vm>']}}]]
-    assert reads[26]['used_by'] == ['vm_migrate (storage_path)']
+    assert reads[24]['statements'] == [[{'name': 'Get-VMNetworkAdapter', 'parameters': {'VMName': '*'}}]]
+    assert reads[24]['used_by'] == ['host_drain (source)']
+    assert reads[25]['statements'] == [[{'name': 'Get-CimInstance', 'parameters': {'ClassName': 'Win32_OperatingSystem'}}]]
+    assert reads[25]['used_by'] == ['host_drain (destination)']
+    assert reads[26]['statements'] == [[{'name': 'Get-VMSwitch', 'parameters': {}}]]
+    assert reads[26]['used_by'] == ['host_drain (destination)', 'vm_migrate (destination)']
+    assert reads[27]['statements'] == [[{'name': 'Get-VMProcessor', 'parameters': {'VMName': ['<vm>']}}]]
+    assert reads[27]['used_by'] == ['vm_migrate (processor_compatibility)']
+    assert reads[28]['statements'] == [[{'name': 'Get-VMHardDiskDrive', 'parameters': {'VMName': ['<vm>']}}]]
+    assert reads[28]['used_by'] == ['vm_migrate (storage_path)']
     assert reads[-1]['statements'] == [[{'name': 'Compare-VM', 'parameters': {'Name': '<vm>', 'DestinationHost': '<destination>'}},
                                         {'name': 'Select-Object', 'parameters': {'ExpandProperty': 'Incompatibilities'}}]]
 

@@ -18,13 +18,13 @@ class StopExecution(Exception):
 class Executor:
     """Executes the statements of one execute() call, in order, on one host."""
 
-    def __init__(self, host, identity: Identity, confirm_preference: str = DEFAULT_CONFIRM_PREFERENCE):
+    def __init__(self, host, identity: Identity, confirm_preference: str = DEFAULT_CONFIRM_PREFERENCE, variables: dict | None = None):
         self.host = host
         self.identity = identity
         self.confirm_preference = confirm_preference
         self.execution = Execution()
         # Session-state variables, lower-case name -> PSVariable-like (name, value): what -OutVariable stored.
-        self.variables: dict = {}
+        self.variables: dict = {} if variables is None else variables
 
     def run(self, statements: list[list[Command]]) -> Execution:
         for statement in statements:

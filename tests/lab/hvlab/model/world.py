@@ -333,11 +333,12 @@ class SimHost:
         return wanted in own
 
     # ---- commands -------------------------------------------------------------------------------
-    def execute(self, statements, identity):
-        """Run statements (lists of piped Commands) as ``identity``; see hvlab.engine.Execution."""
+    def execute(self, statements, identity, variables=None):
+        """Run statements (lists of piped Commands) as ``identity``; see hvlab.engine.Execution. variables: the session state to run
+        in (what -OutVariable set), shared with other calls; a new one by default."""
         with self.world.lock:
             self.world.sync_replication_clock()
-            return Executor(self, identity).run(statements)
+            return Executor(self, identity, variables=variables).run(statements)
 
     def run_program(self, line: str, skip_cmd_shell: bool) -> programs.ProgramOutcome:
         """A program started through WinRS (hvlab.model.programs); runs outside the world lock (registration calls Azure)."""

@@ -75,11 +75,12 @@ class HostService:
             raise wsman.fault_unknown_shell(shell_id)
         return shell
 
-    def _run_statements(self, identity: typing.Any) -> typing.Callable[[list], typing.Any]:
-        def run(statements: list) -> typing.Any:
-            # Both transports (PSRP pipelines and the WinRM runner) end here: record what the host is asked to run.
+    def _run_statements(self, identity: typing.Any) -> typing.Callable[..., typing.Any]:
+        def run(statements: list, variables: typing.Optional[dict] = None) -> typing.Any:
+            # Both transports (PSRP pipelines and the WinRM runner) end here: record what the host is asked to run. variables: the
+            # session state shared by several calls (the runner's statements run in one powershell.exe scope).
             self.controls.record_commands(statements)
-            return self.host.execute(statements, identity)
+            return self.host.execute(statements, identity, variables)
         return run
 
     def _count_psrp_pipeline(self, run: typing.Callable[[list], typing.Any]) -> typing.Callable[[list], typing.Any]:

@@ -147,7 +147,7 @@ class WinrsShell:
 
     resource_uri = 'http://schemas.microsoft.com/wbem/wsman/1/windows/shell/cmd'
 
-    def __init__(self, shell_id: str, runner: RunnerScript, run_statements: typing.Callable[[list], typing.Any],
+    def __init__(self, shell_id: str, runner: RunnerScript, run_statements: typing.Callable[..., typing.Any],
                  run_command: typing.Callable[[typing.Callable[[], typing.Any]], typing.Any], count_runner: typing.Callable[[list], None],
                  input_streams: str = 'stdin', output_streams: str = 'stdout stderr',
                  run_program: typing.Optional[typing.Callable[[str, bool], typing.Any]] = None) -> None:
@@ -199,9 +199,11 @@ class WinrsShell:
     def _run_runner(self, command: WinrsCommand) -> RunnerOutcome:
         names: typing.List[str] = []
 
+        variables: dict = {}        # one powershell.exe: what -OutVariable stores in one statement, a later one reads
+
         def execute(statements: list) -> typing.Any:
             names.extend(cmd.name for statement in statements for cmd in statement)
-            return self._run_statements(statements)
+            return self._run_statements(statements, variables)
 
         outcome = run_runner(self._runner, bytes(command.stdin), execute)
         self._count_runner(names)
