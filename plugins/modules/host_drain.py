@@ -111,11 +111,23 @@ options:
     type: int
     default: 1800
     version_added: 0.1.0
+  switch_map:
+    description:
+      - Virtual switches of the destinations to connect the VMs' network adapters to, by the name of the switch each is connected to
+        on the source (a dictionary, source switch name to destination switch name), for destinations whose switches have other names.
+        One map for every destination; names are not case-sensitive.
+      - A VM is placed only on a destination that has every switch its adapters are connected to, or the mapped switch; a VM no
+        destination can take that way is reported V(not_placed) with the reason and the fix naming the switch, and the others move.
+      - The move connects the adapters on C(Compare-VM)'s report and moves with it in one pipeline on the source, as
+        M(hyperv.mobility.vm_migrate) O(hyperv.mobility.vm_migrate#module:switch_map) does.
+    type: dict
+    version_added: 0.1.0
 notes:
   - Cmdlets run - on the source C(Get-CimInstance -ClassName Win32_ComputerSystem), C(Get-VMHost), C(Get-VM), C(Get-VMHardDiskDrive),
-    then C(Get-VM -Id | Compare-VM | Select-Object -ExpandProperty Incompatibilities) per placement (one pipeline per destination)
-    and C(Get-VM -Id | Move-VM) per VM; on each destination C(Win32_ComputerSystem), C(Win32_OperatingSystem), C(Get-VMHost),
-    C(Get-VMHostSupportedVersion), C(Get-VM). An idempotent run reads each host once and moves nothing.
+    C(Get-VMNetworkAdapter), then C(Get-VM -Id | Compare-VM | Select-Object -ExpandProperty Incompatibilities) per placement (one
+    pipeline per destination) and C(Get-VM -Id | Move-VM) per VM (with adapters to map, the report pipeline of
+    M(hyperv.mobility.vm_migrate)); on each destination C(Win32_ComputerSystem), C(Win32_OperatingSystem), C(Get-VMHost),
+    C(Get-VMHostSupportedVersion), C(Get-VM), C(Get-VMSwitch). An idempotent run reads each host once and moves nothing.
   - C(Move-VM) names each destination by its fully qualified name (C(Win32_ComputerSystem)); with Kerberos the source's
     delegation must name it (M(hyperv.mobility.kerberos_delegation)).
   - Free memory is read once, when planning. Memory a VM on a destination takes meanwhile is not seen; the move then fails with
@@ -198,6 +210,10 @@ vms:
       description: What Compare-VM reported against each destination it was tried on ({destination, message, message_id}).
       type: list
       elements: dict
+    switches:
+      description: The network adapters connected to another switch of the destination (O(switch_map)) - {adapter, switch, to}.
+      type: list
+      elements: dict
   sample: [{name: web01, id: 0f8fad5b-d9cb-469f-a165-70867728950e, state: Running, memory_mb: 4096, source: hv01.corp.example.com,
             destination: hv02.corp.example.com, result: moved, attempts: 1, duration_seconds: 21.4}]
 summary:
@@ -209,9 +225,10 @@ placements:
   description:
     - VM name -> the source, the destination it went (would go) to, and that destination as O(destinations) names it
       (C(destination_host), an inventory name where it was one); what returns the VMs after maintenance.
+    - C(switches) - the adapters connected to another switch of the destination (RV(vms[].switches)); returning the VM maps them back.
   returned: always
   type: dict
-  sample: {web01: {source: hv01.corp.example.com, destination: hv02.corp.example.com, destination_host: hv02}}
+  sample: {web01: {source: hv01.corp.example.com, destination: hv02.corp.example.com, destination_host: hv02, switches: []}}
 peak_in_flight:
   description: The most moves that ran at once, per host.
   returned: always
@@ -235,7 +252,7 @@ from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_mo
     MAX_WAIT_SECONDS, Command, HostError, HypervModule, ModuleFailure, OptionError, OutcomeUnknownError, Resource, describe, run_within)
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.peer_connection import (
     DESTINATIONS_ARGUMENT_SPEC, destinations_options, destinations_problems)
-from ansible_collections.hyperv.mobility.plugins.module_utils._mobility import reads
+from ansible_collections.hyperv.mobility.plugins.module_utils._mobility import reads, switch_map
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.drain import MB, Destination, DrainVM, MoveSlots, ProgressFile, place
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.host_identity import host_identity
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.hyperv import HV
@@ -277,6 +294,9 @@ class HostDrain(Resource):
         both = sorted(set(name.lower() for name in params['pin']) & set(name.lower() for name in params['exclude']))
         if both:
             raise OptionError('%s both pinned and excluded: a VM is either moved to its pin or left on the source' % ', '.join(both))
+        problem = switch_map.check_switch_map('switch_map', params['switch_map'])
+        if problem:
+            raise OptionError(problem)
         self.pins = dict((str(vm).lower(), str(host)) for vm, host in params['pin'].items())
         self.excluded = set(name.lower() for name in params['exclude'])
         self.lock = threading.Lock()
@@ -292,7 +312,8 @@ class HostDrain(Resource):
         self.source_limit = _number(vmhost.get('MaximumVirtualMachineMigrations'))
         self.authentication_type = str(vmhost.get('VirtualMachineMigrationAuthenticationType') or '') or None
         return [DrainVM(str(vm.get('Name')), str(vm.get('Id')).lower(), str(vm.get('State')), _number(vm.get('MemoryAssigned')),
-                        _number(vm.get('MemoryStartup')), str(vm.get('Version'))) for vm in result.of_type(HV + 'VirtualMachine')]
+                        _number(vm.get('MemoryStartup')), str(vm.get('Version')), switch_map.vm_adapters(result, vm.get('Id')))
+                for vm in result.of_type(HV + 'VirtualMachine')]
 
     def read_destinations(self, module):
         self.sessions, destinations = {}, []
@@ -311,7 +332,7 @@ class HostDrain(Resource):
             self.sessions[name] = session
             destinations.append(Destination(name, names.fqdn, _number(system.get('FreePhysicalMemory')) * 1024, versions,
                                             _number(vmhost.get('MaximumVirtualMachineMigrations')),
-                                            bool(vmhost.get('VirtualMachineMigrationEnabled'))))
+                                            bool(vmhost.get('VirtualMachineMigrationEnabled')), switch_map.switch_names(result)))
         self.given_names = dict((host.fqdn, host.name) for host in destinations)
         return destinations
 
@@ -351,12 +372,16 @@ class HostDrain(Resource):
             for vm in vms:
                 if vm.vm_id in kept:
                     taken[kept[vm.vm_id].name] = taken.get(kept[vm.vm_id].name, 0) + vm.memory_bytes
-            placed, unplaced = place([vm for vm in vms if vm.vm_id not in kept], destinations, self.pins, refused, taken)
+            placed, unplaced = place([vm for vm in vms if vm.vm_id not in kept], destinations, self.pins, refused, taken,
+                                     self.params['switch_map'])
             if not placed:
                 break
             for name in sorted(set(placed.values())):
                 group = [vm for vm in vms if placed.get(vm.vm_id) == name]
                 for vm_id, (found, errors) in self.compare(module, group, by_name[name]).items():
+                    if self.switch_changes(vm_id, group, by_name[name]):
+                        # Mapped switches: the move fixes them on the report (switch_map.move_statements).
+                        found = [item for item in found if item['message_id'] != switch_map.MISSING_SWITCH_MESSAGE_ID]
                     if not found and not errors:
                         kept[vm_id] = by_name[name]
                         continue
@@ -368,6 +393,11 @@ class HostDrain(Resource):
                 continue
             failed[vm.vm_id] = self.unplaced_entry(vm, unplaced.get(vm.vm_id), notes[vm.vm_id])
         return kept, failed
+
+    def switch_changes(self, vm_id, vms, destination):
+        """The adapters of the VM with vm_id to connect to another switch on destination (placement checked that they map)."""
+        vm = next(item for item in vms if item.vm_id == vm_id)
+        return vm.switch_changes(destination, self.params['switch_map'])
 
     def unplaced_entry(self, vm, unplaced, notes):
         incompatibilities = [dict(item, destination=host.fqdn) for host, found, errors in notes for item in found]
@@ -387,7 +417,8 @@ class HostDrain(Resource):
             module.journal.record(applied=[progress['label']] if outcome == 'moved' else [],
                                   unknown=[progress['label']] if outcome == 'timed_out' else [])
         entry = self.entry(vm, 'moved' if outcome == 'moved' else 'failed', destination=destination.fqdn, attempts=progress['attempts'],
-                           duration_seconds=round(time.monotonic() - progress['started'], 3))
+                           duration_seconds=round(time.monotonic() - progress['started'], 3),
+                           switches=vm.switch_changes(destination, self.params['switch_map']))
         if outcome != 'moved':
             entry.update(reason=why, fix=fix, incompatibilities=[dict(item, destination=destination.fqdn) for item in found])
         return entry
@@ -395,8 +426,12 @@ class HostDrain(Resource):
     def attempt(self, session, vm, destination):
         """(outcome: moved | incompatible | failed | timed_out, why, fix, incompatibilities) of one Move-VM, waited for at most
         move_timeout seconds."""
-        command = reads.for_vm(Command('Move-VM', self.move_parameters(destination)), vm.vm_id)
-        waited = run_within(lambda: session.run([command], read_only=False, check=False), self.params['move_timeout'])
+        changes = vm.switch_changes(destination, self.params['switch_map'])
+        if changes:
+            statements = switch_map.move_statements(self.move_parameters(destination), vm.vm_id, changes[0]['to'])
+        else:
+            statements = [reads.for_vm(Command('Move-VM', self.move_parameters(destination)), vm.vm_id)]
+        waited = run_within(lambda: session.run(statements, read_only=False, check=False), self.params['move_timeout'])
         if not waited.finished:
             return ('timed_out', 'Move-VM did not finish within move_timeout (%d seconds); Hyper-V goes on with the move on %s'
                     % (self.params['move_timeout'], self.source),
@@ -500,7 +535,8 @@ class HostDrain(Resource):
         result = dict(source=self.source, peak_in_flight={}, changed=False)
         if module.check_mode or not ordered:
             for vm, destination in ordered:
-                entries[vm.vm_id] = self.entry(vm, 'planned', destination=destination.fqdn)
+                entries[vm.vm_id] = self.entry(vm, 'planned', destination=destination.fqdn,
+                                               switches=vm.switch_changes(destination, self.params['switch_map']))
             result['changed'] = bool(ordered)
         else:
             started = time.monotonic()
@@ -511,7 +547,8 @@ class HostDrain(Resource):
         listed = [entries[vm.vm_id] for vm in vms]
         result.update(vms=listed, summary=self.summary(listed),
                       placements=dict((entry['name'], dict(source=self.source, destination=entry['destination'],
-                                                           destination_host=self.given_names[entry['destination']]))
+                                                           destination_host=self.given_names[entry['destination']],
+                                                           switches=entry.get('switches', [])))
                                       for entry in listed if entry['result'] in ('moved', 'planned')))
         stuck = [entry for entry in listed if entry['result'] in ('failed', 'not_placed')]
         if stuck:
@@ -539,6 +576,7 @@ ARGUMENT_SPEC = dict(
     retry_delay=dict(type='float', default=5),
     move_timeout=dict(type='int', default=1800),
     progress_file=dict(type='path'),
+    switch_map=dict(type='dict'),
     # The shared spec of several destinations, required here (there is no single destination to give instead).
     destinations=dict(DESTINATIONS_ARGUMENT_SPEC['destinations'], required=True),
     destination_connections=DESTINATIONS_ARGUMENT_SPEC['destination_connections'],

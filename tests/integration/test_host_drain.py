@@ -165,6 +165,49 @@ def test_bad_options_fail_before_any_change(run_playbook, drain_lab):
     assert drain_lab.vm_names('hv01') == ['web'] and drain_lab.control.migrations() == []
 
 
+def adapter_switches(lab, host, name):
+    return [adapter['switch_name'] for adapter in next(entry for entry in lab.control.host_state(host)['vms'] if entry['name'] == name)
+            ['network_adapters']]
+
+
+def test_a_vm_is_placed_only_where_its_switch_is_or_is_mapped_and_moves_onto_the_mapped_switch(run_playbook, drain_lab):
+    """Issue 16: hv02 and hv03 call their switch Production, hv04 keeps LAN. Without switch_map the VMs on LAN go to hv04 only and
+    the VM on DMZ (which no destination has) is reported with the switch and the fix; with {'DMZ': 'Production'} it moves to hv02 or
+    hv03 onto Production (hv04 has neither); the rerun changes nothing."""
+    for peer in ('hv02', 'hv03'):
+        drain_lab.control.patch_host(peer, switches=[{'name': 'Production'}])
+    dmz = dict(vm('dmz'), network_adapters=[{'name': 'Public', 'switch_name': 'DMZ'}])
+    drain_lab.control.patch_host('hv01', vms=[vm('web1'), vm('web2'), dmz])
+
+    first = run_playbook(drain_play('unmapped'), inventory=drain_lab.inventory_path).task('unmapped')['hv01']
+    by_name = {entry['name']: entry for entry in first['vms']}
+    assert first['failed'] is True and {name: entry['result'] for name, entry in by_name.items()} == {
+        'web1': 'moved', 'web2': 'moved', 'dmz': 'not_placed'}
+    assert by_name['web1']['destination'] == by_name['web2']['destination'] == 'hv04.hvlab.test'
+    assert by_name['web1']['switches'] == []
+    assert ("network adapter 'Public' of VM 'dmz' is connected to switch 'DMZ', which hv02.hvlab.test does not have (its switches: "
+            "Production)") in by_name['dmz']['reason']
+    assert 'switch_map' in by_name['dmz']['fix'] and drain_lab.vm_names('hv01') == ['dmz']
+    assert sorted(record['vm_name'] for record in drain_lab.control.migrations()) == ['web1', 'web2']
+
+    mapped = run_playbook(drain_play('mapped', switch_map={'DMZ': 'Production'}), inventory=drain_lab.inventory_path).task('mapped')['hv01']
+    assert mapped.get('failed') is not True, mapped.get('msg')
+    [entry] = mapped['vms']
+    assert entry['result'] == 'moved' and entry['destination'] in ('hv02.hvlab.test', 'hv03.hvlab.test')
+    assert entry['switches'] == [{'adapter': 'Public', 'switch': 'DMZ', 'to': 'Production'}]
+    assert mapped['placements']['dmz']['switches'] == entry['switches']
+    assert adapter_switches(drain_lab, entry['destination'].split('.')[0], 'dmz') == ['Production']
+    again = run_playbook(drain_play('again', switch_map={'DMZ': 'Production'}), inventory=drain_lab.inventory_path).task('again')['hv01']
+    assert again.get('failed') is not True and again['changed'] is False and again['vms'] == []
+
+
+def test_a_bad_switch_map_fails_before_any_change(run_playbook, drain_lab):
+    drain_lab.control.patch_host('hv01', vms=[vm('web')])
+    result = run_playbook(drain_play('drain', switch_map={'LAN': ''}), inventory=drain_lab.inventory_path).task('drain')['hv01']
+    assert result.get('failed') is True and 'switch_map: every destination switch name must be a non-empty string' in result['msg']
+    assert drain_lab.vm_names('hv01') == ['web'] and drain_lab.control.migrations() == []
+
+
 # ---- playbooks/drain_host.yml and playbooks/maintenance.yml -------------------------------------------------------------
 def delegate_everyone(lab):
     """Every host may delegate to every other (maintenance moves VMs both ways)."""
@@ -228,3 +271,20 @@ def test_maintenance_drains_each_host_runs_the_tasks_on_an_empty_host_and_return
     assert sorted(checked) == [(name, False) for name in sorted(seeded)]
     assert {host['name']: drain_lab.vm_names(host['name']) for host in drain_lab.hosts} == seeded
     assert not list((tmp_path / 'reports').glob('*.placement.json'))
+
+
+def test_maintenance_with_a_switch_map_returns_each_vm_onto_the_switch_it_had(run_playbook, drain_lab, tmp_path):
+    """The peers call their switch Production: the drain maps LAN to it (drain_switch_map), and the return maps each moved adapter
+    back to LAN from the placement file."""
+    delegate_everyone(drain_lab)
+    for peer in PEERS:
+        drain_lab.control.patch_host(peer, switches=[{'name': 'Production'}])
+    drain_lab.control.patch_host('hv01', vms=[vm('web'), vm('db')])
+    extra = {'drain_report_dir': str(tmp_path / 'reports'), 'drain_include_storage': True, 'drain_switch_map': {'LAN': 'Production'}}
+    run = run_playbook('playbooks/maintenance.yml', inventory=drain_lab.inventory_path, extra_vars=extra, limit='hv01')
+    assert run.rc == 0, run.stdout[-6000:]
+    drained = run.task('Drain the host (host_drain)')['hv01']
+    assert all(entry['switches'] == [{'adapter': 'Network Adapter', 'switch': 'LAN', 'to': 'Production'}] for entry in drained['vms'])
+    assert drain_lab.vm_names('hv01') == ['db', 'web']
+    assert adapter_switches(drain_lab, 'hv01', 'web') == ['LAN'] and adapter_switches(drain_lab, 'hv01', 'db') == ['LAN']
+    assert sorted(record['vm_name'] for record in drain_lab.control.migrations()) == ['db', 'db', 'web', 'web']

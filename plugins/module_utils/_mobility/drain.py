@@ -6,8 +6,8 @@
 
 - placement: the VMs largest first, each onto the destination with the most free memory where it fits (a running VM needs
   its assigned memory free there; a VM that is not running needs none, and is spread by the memory it would start with),
-  that supports its configuration version and that Compare-VM has not already refused for it; a pin names the only
-  destination a VM may take;
+  that supports its configuration version, that has every switch its adapters are connected to or a switch_map entry for it
+  (switch_map.plan), and that Compare-VM has not already refused for it; a pin names the only destination a VM may take;
 - MoveSlots: the moves in flight per host, within MaximumVirtualMachineMigrations of the source and of each destination (a
   move counts on both ends, as Hyper-V counts it); which pending move may start now, largest first.
 """
@@ -16,13 +16,15 @@ import json
 import os
 import threading
 
+from ansible_collections.hyperv.mobility.plugins.module_utils._mobility import switch_map as switches
+
 MB = 1024 ** 2
 
 
 class DrainVM:
     """A VM of the source as the plan sees it."""
 
-    def __init__(self, name, vm_id, state, memory_bytes, startup_bytes, version):
+    def __init__(self, name, vm_id, state, memory_bytes, startup_bytes, version, adapters=()):
         self.name = name
         self.vm_id = vm_id
         self.state = state
@@ -30,6 +32,11 @@ class DrainVM:
         self.memory_bytes = memory_bytes if state in ('Running', 'Paused') else 0
         self.startup_bytes = startup_bytes
         self.version = version
+        self.adapters = list(adapters)      # [(adapter name, switch name or None)]
+
+    def switch_changes(self, destination, switch_map):
+        """The adapters to connect to another switch on destination (switch_map.plan); SwitchMapError when one cannot be mapped."""
+        return switches.plan(self.name, self.adapters, destination.fqdn, destination.switches, switch_map)
 
     @property
     def size(self):
@@ -40,13 +47,14 @@ class DrainVM:
 class Destination:
     """A candidate host: its free memory, the VM versions it runs and its live-migration limit."""
 
-    def __init__(self, name, fqdn, free_bytes, versions, max_moves, migration_enabled=True):
+    def __init__(self, name, fqdn, free_bytes, versions, max_moves, migration_enabled=True, switches=()):
         self.name = name
         self.fqdn = fqdn
         self.free_bytes = free_bytes
         self.versions = list(versions)
         self.max_moves = max(int(max_moves or 1), 1)
         self.migration_enabled = migration_enabled
+        self.switches = list(switches)
 
 
 class Unplaced:
@@ -57,11 +65,12 @@ class Unplaced:
         self.fix = fix
 
 
-def place(vms, destinations, pins=None, refused=None, taken=None):
+def place(vms, destinations, pins=None, refused=None, taken=None, switch_map=None):
     """({vm_id: destination name}, {vm_id: Unplaced}) for vms.
 
     pins: {vm name (lower case): destination name}; refused: {vm_id: {destination names Compare-VM refused}};
-    taken: {destination name: bytes already promised to placements kept from an earlier round}.
+    taken: {destination name: bytes already promised to placements kept from an earlier round}; switch_map: {source switch:
+    destination switch} for destinations that lack a switch a VM uses.
     """
     pins, refused, taken = pins or {}, refused or {}, taken or {}
     free = dict((host.name, host.free_bytes - taken.get(host.name, 0)) for host in destinations)
@@ -71,9 +80,11 @@ def place(vms, destinations, pins=None, refused=None, taken=None):
         pinned = pins.get(vm.name.lower())
         allowed = [host for host in destinations if (pinned is None or host.name == pinned) and host.name not in refused.get(vm.vm_id, ())]
         runs_it = [host for host in allowed if vm.version in host.versions]
-        fits = [host for host in runs_it if free[host.name] >= vm.memory_bytes]
+        switch_problems = dict((host.name, _switch_problem(vm, host, switch_map)) for host in runs_it)
+        connects = [host for host in runs_it if switch_problems[host.name] is None]
+        fits = [host for host in connects if free[host.name] >= vm.memory_bytes]
         if not fits:
-            unplaced[vm.vm_id] = _why_unplaced(vm, pinned, allowed, runs_it, free)
+            unplaced[vm.vm_id] = _why_unplaced(vm, pinned, allowed, runs_it, free, connects, switch_problems)
             continue
         chosen = max(fits, key=lambda host: (projected[host.name], -destinations.index(host)))
         placed[vm.vm_id] = chosen.name
@@ -82,7 +93,15 @@ def place(vms, destinations, pins=None, refused=None, taken=None):
     return placed, unplaced
 
 
-def _why_unplaced(vm, pinned, allowed, runs_it, free):
+def _switch_problem(vm, host, switch_map):
+    try:
+        vm.switch_changes(host, switch_map)
+    except switches.SwitchMapError as exc:
+        return str(exc)
+    return None
+
+
+def _why_unplaced(vm, pinned, allowed, runs_it, free, connects, switch_problems):
     where = 'its pinned destination %s' % pinned if pinned else 'any destination'
     if not allowed:
         return Unplaced('Compare-VM found it incompatible with %s' % where,
@@ -91,7 +110,11 @@ def _why_unplaced(vm, pinned, allowed, runs_it, free):
         return Unplaced('its configuration version %s is not supported by %s' % (vm.version, where),
                         'upgrade it (Update-VMVersion, while it is off) to a version the destinations support, or add a destination '
                         'running a Windows Server release that supports version %s' % vm.version)
-    most = max(free[host.name] for host in runs_it)
+    if not connects:
+        return Unplaced('no destination has the virtual switches it uses: %s' % '; '.join(
+                            '%s: %s' % (host.fqdn, switch_problems[host.name]) for host in runs_it),
+                        "add a switch_map entry {'<its switch>': '<a destination switch>'}, or create a switch of that name on a destination")
+    most = max(free[host.name] for host in connects)
     return Unplaced('it runs with %d MB of memory and %s has %d MB free at most' % (vm.memory_bytes // MB, where, max(most, 0) // MB),
                     'free memory on a destination, add a destination, or shut the VM down and move it off (on_off_vms: move)')
 

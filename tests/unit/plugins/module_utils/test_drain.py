@@ -137,3 +137,18 @@ def test_the_progress_file_holds_the_counts_after_each_start_and_end(tmp_path):
     watched.finished('Move-VM Name=db -> hv03', 'failed')
     assert json.loads(path.read_text())['failed'] == 1 and [item.name for item in tmp_path.iterdir()] == ['hv01.progress.json']
     ProgressFile(None, 2).started('nothing is written')          # no progress_file: no file
+
+
+def test_a_vm_goes_only_where_its_switches_are_or_are_mapped_and_is_reported_naming_the_switch_otherwise():
+    web = DrainVM('web', 'web-id', 'Running', 2 * GB, 2 * GB, '10.0', [('Front end', 'LAN'), ('Spare', None)])
+    dmz = DrainVM('dmz', 'dmz-id', 'Running', 1 * GB, 1 * GB, '10.0', [('Public', 'DMZ')])
+    roomy = Destination('hv02', 'hv02.hvlab.test', 64 * GB, ('10.0',), 2, switches=['Production'])
+    small = Destination('hv03', 'hv03.hvlab.test', 8 * GB, ('10.0',), 2, switches=['LAN'])
+    placed, unplaced = place([web, dmz], [roomy, small])
+    assert placed == {'web-id': 'hv03'}          # hv02 has more memory free, but not the switch
+    assert "connected to switch 'DMZ', which hv02.hvlab.test does not have (its switches: Production)" in unplaced['dmz-id'].reason
+    assert 'hv03.hvlab.test' in unplaced['dmz-id'].reason and 'switch_map' in unplaced['dmz-id'].fix
+    placed, unplaced = place([web, dmz], [roomy, small], switch_map={'dmz': 'Production', 'LAN': 'Production'})
+    assert unplaced == {}
+    assert placed['web-id'] == 'hv02' and placed.get('dmz-id') == 'hv02'
+    assert web.switch_changes(roomy, {'LAN': 'Production'}) == [{'adapter': 'Front end', 'switch': 'LAN', 'to': 'Production'}]
