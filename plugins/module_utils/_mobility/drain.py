@@ -111,8 +111,8 @@ def _why_unplaced(vm, pinned, allowed, runs_it, free, connects, switch_problems)
                         'upgrade it (Update-VMVersion, while it is off) to a version the destinations support, or add a destination '
                         'running a Windows Server release that supports version %s' % vm.version)
     if not connects:
-        return Unplaced('no destination has the virtual switches it uses: %s' % '; '.join(
-                            '%s: %s' % (host.fqdn, switch_problems[host.name]) for host in runs_it),
+        problems = '; '.join('%s: %s' % (host.fqdn, switch_problems[host.name]) for host in runs_it)
+        return Unplaced('no destination has the virtual switches it uses: %s' % problems,
                         "add a switch_map entry {'<its switch>': '<a destination switch>'}, or create a switch of that name on a destination")
     most = max(free[host.name] for host in connects)
     return Unplaced('it runs with %d MB of memory and %s has %d MB free at most' % (vm.memory_bytes // MB, where, max(most, 0) // MB),
