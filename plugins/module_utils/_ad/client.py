@@ -16,6 +16,7 @@ import os
 import re
 import ssl
 import struct
+import sys
 import traceback
 from typing import Optional
 
@@ -31,14 +32,18 @@ else:
     HAS_LDAP3 = True
     LDAP3_IMPORT_ERROR = None
 
-try:
-    import gssapi  # pylint: disable=unused-import  # ldap3 needs it for SASL GSSAPI
-except ImportError:
-    HAS_GSSAPI = False
-else:
-    HAS_GSSAPI = True
-
 from ansible.module_utils.basic import env_fallback
+
+
+def _gssapi():
+    """The gssapi package (ldap3's SASL GSSAPI needs it), None when it does not import. Imported only for ad_auth=kerberos:
+    a module process with simple binds never pays for it."""
+    try:
+        import gssapi  # pylint: disable=import-outside-toplevel
+    except ImportError:
+        return None
+    return gssapi
+
 
 # userAccountControl bits (MS-ADTS 2.2.16)
 UF_TRUSTED_FOR_DELEGATION = 0x80000          # unconstrained: this collection never sets it
@@ -439,7 +444,8 @@ class ADClient:
 
     def _kerberos_credentials(self):
         """sasl_credentials for ldap3: the ticket cache, or a TGT got from ad_username/ad_password (in memory)."""
-        if not HAS_GSSAPI:
+        gssapi = _gssapi()
+        if gssapi is None:
             raise ADError('ad_auth=kerberos needs the Python package gssapi on the controller (pip install gssapi)')
         if self.options.password is None:
             return None
@@ -490,7 +496,8 @@ class ADClient:
         if 'certificate' in text.lower() or isinstance(error, (ssl.SSLError, ldap3_exceptions.LDAPCertificateError)):
             return ADError('the TLS certificate of AD server %s could not be validated (%s). Give the issuing CA in ad_ca_cert, '
                            'or set ad_validate_certs=false in a lab' % (endpoint, _short(text)))
-        if HAS_GSSAPI and isinstance(error, gssapi.exceptions.GSSError):
+        gssapi_exceptions = sys.modules.get('gssapi.exceptions')  # only a process that imported gssapi can have a GSSError
+        if gssapi_exceptions is not None and isinstance(error, gssapi_exceptions.GSSError):
             return ADError('Kerberos authentication to %s as %s failed: %s. Check the ticket (klist, KRB5CCNAME), '
                            'KRB5_CONFIG and that the server name has an ldap/ SPN' % (endpoint, self.who, _short(text)))
         if isinstance(error, ldap3_exceptions.LDAPPackageUnavailableError):
