@@ -372,6 +372,15 @@ class ComputerAccount:
         self.user_account_control = user_account_control
         self.allowed_to_delegate_to = list(allowed_to_delegate_to)
         self.allowed_to_act = allowed_to_act  # DelegationDescriptor or None
+        self._service_keys = (None, frozenset())
+
+    def delegated_service_keys(self):
+        """The services of msDS-AllowedToDelegateTo lower-cased (AD compares them case-insensitively), built once per list:
+        the mesh's preflight checks one account in each of its N − 1 directions, each against N·4 services."""
+        services = self.allowed_to_delegate_to
+        if self._service_keys[0] is not services:
+            self._service_keys = (services, frozenset(service.lower() for service in services))
+        return self._service_keys[1]
 
     @property
     def protocol_transition(self):
