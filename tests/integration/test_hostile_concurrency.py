@@ -29,6 +29,8 @@ def delegation_of_host(run, name):
     """The host's entry of the run's one delegation task."""
     (result,) = run.task(DELEGATION_TASK).values()
     return result['computers'][name]
+
+
 HOST_TASK = 'hyperv.mobility.live_migration_host : Configure live migration on the host'
 NETWORK_LINE = 'Add-VMMigrationNetwork 192.168.10.0/24 (priority 1)'
 

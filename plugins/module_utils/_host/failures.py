@@ -15,7 +15,6 @@ import sys
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.errors import FAILURE_NOT_SENT, FAILURE_PERMANENT, FAILURE_TRANSIENT
 
 
-
 def _imported(name):
     """The library module `name` when this process has imported it, else None.
 
