@@ -39,8 +39,31 @@ options:
       - With O(mode=resource_based) this is the resource (the migration destination) whose allowed principals are managed.
       - A domain controller's account (C(userAccountControl) C(SERVER_TRUST_ACCOUNT), or primary group Domain Controllers)
         is refused with O(state=present), before anything is written.
+      - One of O(computer) and O(computers) is required.
     type: str
-    required: true
+  computers:
+    description:
+      - Several accounts in one task, each with its own O(computers[].migration_peers), instead of O(computer) and
+        O(migration_peers); every other option applies to each of them.
+      - One LDAP connection and one search read every account and peer at once, then each account is planned and written
+        (one modify per account that changes), as a task per account would.
+      - An account that cannot be delegated (not found, ambiguous, a domain controller's, a peer without C(dNSHostName), a
+        write the DC refuses) fails only its own entry in RV(computers); the task fails only when AD cannot be reached
+        or every entry failed. The role P(hyperv.mobility.live_migration_mesh#role) delegates every host of the mesh this way
+        and fails each host whose entry failed.
+      - Each O(computers[].computer) at most once. Not with O(services).
+    type: list
+    elements: dict
+    suboptions:
+      computer:
+        description: The computer account, as O(computer).
+        type: str
+        required: true
+      migration_peers:
+        description: Its live-migration peers, as O(migration_peers).
+        type: list
+        elements: str
+        required: true
   mode:
     description:
       - V(constrained) is classic constrained delegation (C(msDS-AllowedToDelegateTo)), the mode Microsoft's
@@ -196,6 +219,23 @@ caveat:
   description: When changes take effect on the hosts, and how to make that immediate.
   returned: changed
   type: str
+computers:
+  description:
+    - With O(computers), the result of each entry under its O(computers[].computer) as given, with the keys a task with
+      O(computer) returns (RV(delegation), RV(services_added), ... , C(changed), C(diff) when changed), or C(failed) true and
+      C(msg) for an entry that failed.
+    - The task's own C(changed) is whether any entry changed; the top-level RV(delegation) and lists are not returned.
+  returned: success, with O(computers)
+  type: dict
+  sample:
+    hv01: {changed: true, services_added: [cifs/hv02, cifs/hv02.corp.example.com], delegation: {dn: "CN=HV01,CN=Computers,DC=corp,DC=example,DC=com"}}
+    hv09: {failed: true, msg: "computer account 'hv09' not found in AD (ldaps://dc01:636, by sAMAccountName under DC=corp,DC=example,DC=com)"}
+failed_computers:
+  description: With O(computers), the entries that failed, in the order given.
+  returned: success, with O(computers)
+  type: list
+  elements: str
+  sample: [hv09]
 '''
 
 import functools
@@ -222,7 +262,11 @@ CAVEAT = ('Delegation changes take effect once they have replicated to the domai
 
 def argument_spec():
     spec = dict(
-        computer=dict(type='str', required=True),
+        computer=dict(type='str'),
+        computers=dict(type='list', elements='dict', options=dict(
+            computer=dict(type='str', required=True),
+            migration_peers=dict(type='list', elements='str', required=True),
+        )),
         mode=dict(type='str', default='constrained', choices=['constrained', 'resource_based']),
         services=dict(type='list', elements='str'),
         migration_peers=dict(type='list', elements='str'),
@@ -351,10 +395,10 @@ def delegation_view(account, services, uac, principal_names):
 class KerberosDelegation:
     """One task: read the account (and peers), plan, write once, read back."""
 
-    def __init__(self, module, client):
+    def __init__(self, module, client, params=None):
         self.module = module
         self.client = client
-        self.params = module.params
+        self.params = params if params is not None else module.params
 
     def wanted_services(self):
         if self.params['services'] is not None:
@@ -438,6 +482,25 @@ class KerberosDelegation:
         return result, plan.ldap_changes(account.allowed_to_act), after
 
 
+def delegate_each(module, client, entries):
+    """The task with O(computers): every account and peer read in one search, then each entry as a task of its own; an entry
+    that fails (ADError) is reported in its place and the others go on. Fails only when every entry failed."""
+    client.prefetch([entry['computer'] for entry in entries] + [peer for entry in entries for peer in entry['migration_peers']])
+    results, failed = {}, []
+    for entry in entries:
+        params = dict(module.params, computer=entry['computer'], migration_peers=entry['migration_peers'], computers=None)
+        try:
+            results[entry['computer']] = KerberosDelegation(module, client, params).run()
+        except ADError as error:
+            results[entry['computer']] = dict(failed=True, msg=str(error))
+            failed.append(entry['computer'])
+    changed = any(result.get('changed') for result in results.values())
+    if entries and len(failed) == len(entries):
+        raise ModuleFailure('no account could be delegated: %s' % '; '.join(results[name]['msg'] for name in failed),
+                            computers=results, failed_computers=failed)
+    return dict(changed=changed, computers=results, failed_computers=failed, **(dict(caveat=CAVEAT) if changed else {}))
+
+
 class Delegation(Resource):
     """The module's resource: options checked without I/O, then one LDAP connection for the read, the write and the read-back."""
 
@@ -447,13 +510,12 @@ class Delegation(Resource):
             raise ModuleFailure(missing_required_lib('ldap3'), exception=LDAP3_IMPORT_ERROR)
         if params['mode'] == 'resource_based' and params['services'] is not None:
             raise OptionError('mode=resource_based lists accounts, not services: use migration_peers')
-        if params['state'] == 'present' and params['services'] is None and params['migration_peers'] is None:
-            raise OptionError('state=present needs services or migration_peers')
-        problems = ['computer %r %s' % (params['computer'], computer_name_problem(params['computer']))] if computer_name_problem(params['computer']) else []
-        problems += ['migration_peers entry %r %s' % (peer, computer_name_problem(peer)) for peer in params['migration_peers'] or []
-                     if computer_name_problem(peer)]
-        for index, peer in enumerate(params['migration_peers'] or []):
-            refuse_same_host('migration_peers[%d]' % index, peer, 'computer', params['computer'])
+        if params['computers'] is not None:
+            problems = self._entries_problems(params['computers'])
+        else:
+            if params['state'] == 'present' and params['services'] is None and params['migration_peers'] is None:
+                raise OptionError('state=present needs services or migration_peers')
+            problems = self._entry_problems('computer', params['computer'], 'migration_peers', params['migration_peers'])
         problems += ADConnectionOptions.from_params(params).problems()
         if problems:
             raise OptionError('; '.join(problems))
@@ -463,19 +525,48 @@ class Delegation(Resource):
         except ADError as error:
             raise OptionError(str(error))
 
+    @staticmethod
+    def _entry_problems(computer_option, computer, peers_option, peers):
+        """The name problems of one account and its peers; a peer that is the account itself is refused (OptionError)."""
+        problems = ['%s %r %s' % (computer_option, computer, computer_name_problem(computer))] if computer_name_problem(computer) else []
+        problems += ['%s entry %r %s' % (peers_option, peer, computer_name_problem(peer)) for peer in peers or [] if computer_name_problem(peer)]
+        for index, peer in enumerate(peers or []):
+            refuse_same_host('%s[%d]' % (peers_option, index), peer, computer_option, computer)
+        return problems
+
+    def _entries_problems(self, entries):
+        problems = []
+        seen = set()
+        for index, entry in enumerate(entries):
+            where = 'computers[%d]' % index
+            problems += self._entry_problems(where + '.computer', entry['computer'], where + '.migration_peers', entry['migration_peers'])
+            key = (entry['computer'] or '').strip().lower()
+            if key in seen:
+                problems.append('%s.computer %r is given twice: give each account once, with all of its peers' % (where, entry['computer']))
+            seen.add(key)
+        return problems
+
     def run(self, module):
         with ADClient(ADConnectionOptions.from_params(self.params)) as client:
+            if self.params['computers'] is not None:
+                return delegate_each(module, client, self.params['computers'])
             return KerberosDelegation(module, client).run()
 
     def translate_error(self, exc):
         if isinstance(exc, ADError):
             return ModuleFailure(str(exc), computer=self.params['computer'])
-        return ModuleFailure('unexpected error managing delegation of %s: %s' % (self.params['computer'], exc), exception=traceback.format_exc())
+        return ModuleFailure('unexpected error managing delegation of %s: %s' % (self._accounts(), exc), exception=traceback.format_exc())
+
+    def _accounts(self):
+        if self.params['computers'] is not None:
+            return ', '.join(entry['computer'] for entry in self.params['computers'])
+        return self.params['computer']
 
 
 def main():
-    HypervModule(argument_spec=argument_spec(), supports_check_mode=True, mutually_exclusive=[('services', 'migration_peers')],
-                 host_connection=False).execute(Delegation)
+    HypervModule(argument_spec=argument_spec(), supports_check_mode=True,
+                 mutually_exclusive=[('services', 'migration_peers'), ('computer', 'computers'), ('computers', 'services'), ('computers', 'migration_peers')],
+                 required_one_of=[('computer', 'computers')], host_connection=False).execute(Delegation)
 
 
 if __name__ == '__main__':

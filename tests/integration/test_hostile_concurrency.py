@@ -21,7 +21,16 @@ from hvlab.engine import cmdlets as lab_cmdlets
 from migration_lab import configured_mesh, expected_services, pair_lab_fixture  # noqa: F401  pylint: disable=unused-import  # the pair_lab fixture
 
 PLAYBOOK = 'playbooks/live_migration.yml'
-DELEGATION_TASK = "hyperv.mobility.live_migration_mesh : Delegate this host's computer account to the services of its destinations (Kerberos)"
+# One task delegates every host (run once): each host's result is its entry under `computers`.
+DELEGATION_TASK = "hyperv.mobility.live_migration_mesh : Delegate every host's computer account to the services of its destinations (Kerberos)"
+
+
+def delegation_of_host(run, name):
+    """The host's entry of the run's one delegation task."""
+    (result,) = run.task(DELEGATION_TASK).values()
+    return result['computers'][name]
+
+
 HOST_TASK = 'hyperv.mobility.live_migration_host : Configure live migration on the host'
 NETWORK_LINE = 'Add-VMMigrationNetwork 192.168.10.0/24 (priority 1)'
 
@@ -55,7 +64,7 @@ def test_two_live_migration_runs_at_once_both_succeed_and_each_change_is_reporte
 
     assert pair_lab.mesh_state() == configured_mesh(names)
     for name in names:
-        added = [service for done in runs for service in done.task(DELEGATION_TASK)[name]['services_added']]
+        added = [service for done in runs for service in delegation_of_host(done, name)['services_added']]
         assert sorted(added) == expected_services([peer for peer in names if peer != name])   # each service added by one run only
         host_results = [done.task(HOST_TASK)[name] for done in runs]
         assert sum(result['changes'].count(NETWORK_LINE) for result in host_results) == 1

@@ -168,6 +168,44 @@ def test_pair_both_directions_then_idempotent(samba_dc, playbooks, pair):
     assert again['delegation']['allowed_to_delegate_to'] == expected_spns(samba_dc, second)
 
 
+def test_computers_delegate_every_account_in_one_task_and_fail_only_the_broken_entries(samba_dc, playbooks, pair):
+    first, second = pair
+    result = playbooks.run({'computers': [
+        {'computer': first, 'migration_peers': [second]},
+        {'computer': second, 'migration_peers': [first, 'nosuchpeer']},
+        {'computer': 'nosuchhost', 'migration_peers': [first]},
+    ]})
+    assert result['failed'] is False and result['changed'] is True, result
+    assert result['failed_computers'] == [second, 'nosuchhost']
+    assert result['computers'][first]['changed'] is True
+    assert sorted(result['computers'][first]['services_added'], key=str.lower) == expected_spns(samba_dc, second)
+    assert "'nosuchpeer' not found" in result['computers'][second]['msg'] and result['computers'][second]['failed'] is True
+    assert "'nosuchhost' not found" in result['computers']['nosuchhost']['msg']
+    assert 'klist -li 0x3e7 purge' in result['caveat']
+    # The directory itself: the good entry written, the entry with a missing peer left as it was.
+    assert delegation_of(samba_dc, first)['services'] == expected_spns(samba_dc, second)
+    assert delegation_of(samba_dc, first)['any_protocol'] is True
+    assert delegation_of(samba_dc, second)['services'] == []
+
+    again = playbooks.run({'computers': [{'computer': first.upper() + '$', 'migration_peers': [second]},
+                                         {'computer': second, 'migration_peers': [f'{first}.{samba_dc.dns_domain}']}]})
+    assert again['failed'] is False and again['failed_computers'] == [], again
+    assert again['computers'][first.upper() + '$']['changed'] is False
+    assert again['computers'][second]['changed'] is True
+    assert delegation_of(samba_dc, second)['services'] == expected_spns(samba_dc, first)
+
+    # Every entry failed: the task fails, naming each.
+    broken = playbooks.run({'computers': [{'computer': 'nosuchhost', 'migration_peers': [first]}]})
+    assert_failed_with(broken, 'no account could be delegated', "'nosuchhost' not found")
+
+
+def test_computers_check_mode_predicts_each_entry_and_writes_nothing(samba_dc, playbooks, pair):
+    first, second = pair
+    result = playbooks.run({'computers': [{'computer': first, 'migration_peers': [second]}]}, check=True)
+    assert result['changed'] is True and result['computers'][first]['delegation']['allowed_to_delegate_to'] == expected_spns(samba_dc, second)
+    assert delegation_of(samba_dc, first)['services'] == []
+
+
 def test_purge_keeps_exactly_the_listed_services(samba_dc, playbooks, pair):
     source, peer = pair
     playbooks.run({'computer': source, 'services': ['cifs/oldhost', 'HOST/oldhost.hvlab.test']})

@@ -10,9 +10,11 @@ run changes nothing.
 from __future__ import annotations
 
 import pytest
+import yaml
 
 from migration_lab import INSTALLED_MIGRATION, MIGRATION_SERVICE, pair_lab_fixture  # noqa: F401  pylint: disable=unused-import  # the pair_lab fixture
 PLAYBOOK = 'playbooks/live_migration.yml'
+HOST_DELEGATION_TASK = "hyperv.mobility.live_migration_mesh : This host's delegation (changed, or failed with its account's message)"
 
 
 @pytest.fixture(autouse=True)
@@ -95,6 +97,47 @@ def test_explicit_pairs_delegate_only_their_direction(run_playbook, pair_lab):
     assert summary_rows(run)[1:] == ['hv01 | hv02 | ok | ']
 
 
+def test_a_host_whose_account_is_missing_fails_alone_and_its_direction_is_not_checked(run_playbook, pair_lab, tmp_path):
+    # One task delegates every host; hv03's computer account does not exist (its inventory names another account). Of the
+    # hosts only hv03 fails its own part of the delegation, with the account's message; hv01 is delegated. hv03's direction
+    # is listed as not checked, and the verdict (run once) names it alone.
+    inventory = yaml.safe_load(pair_lab.inventory_path.read_text(encoding='utf-8'))
+    host_vars = find_host_vars(inventory, 'hv03')
+    host_vars['hyperv_computer_name'] = 'hv09'
+    broken_inventory = tmp_path / 'inventory.yml'
+    broken_inventory.write_text(yaml.safe_dump(inventory, sort_keys=False), encoding='utf-8')
+    pairs = [{'source': 'hv01', 'destination': 'hv02'}, {'source': 'hv03', 'destination': 'hv01'}]
+    run = run_playbook(PLAYBOOK, inventory=broken_inventory, extra_vars={'live_migration_mesh_pairs': pairs})
+    assert run.rc != 0
+    failed = [(result['task']['name'], host) for result in run.results for host, outcome in result['hosts'].items() if outcome.get('failed')]
+    assert failed == [(HOST_DELEGATION_TASK, 'hv03'),
+                      ('hyperv.mobility.live_migration_mesh : Fail when a direction is not ready', 'hv01')], failed
+    verdict = run.task('hyperv.mobility.live_migration_mesh : Fail when a direction is not ready')['hv01']['msg']
+    assert 'hv03 -> hv01' in verdict and 'hv01 -> hv02' not in verdict, verdict
+    assert "'hv09' not found" in run.task(HOST_DELEGATION_TASK)['hv03']['msg']
+    assert pair_lab.delegation_of('hv01') == expected_services(['hv02'])
+    assert pair_lab.delegation_of('hv03') == []
+    assert run.stats['hv02']['failures'] == 0 and run.stats['hv03']['failures'] == 1, run.stats
+    rows = summary_rows(run)
+    assert 'hv01 | hv02 | ok | ' in rows, rows
+    assert any(row.startswith('hv03 | hv01 | not checked') for row in rows), rows
+
+
+def find_host_vars(inventory, name):
+    """The vars mapping of host NAME anywhere in a YAML inventory."""
+    if isinstance(inventory, dict):
+        hosts = inventory.get('hosts')
+        if isinstance(hosts, dict) and name in hosts:
+            if hosts[name] is None:
+                hosts[name] = {}
+            return hosts[name]
+        for value in inventory.values():
+            found = find_host_vars(value, name)
+            if found is not None:
+                return found
+    return None
+
+
 def test_a_broken_direction_is_named_in_the_summary_and_fails_the_play(run_playbook, pair_lab):
     # hv03 runs an older Hyper-V that cannot host the seeded configuration version 10.0 VMs of hv01 and hv02.
     pair_lab.control.patch_host('hv03', os_release='2016')
@@ -120,10 +163,11 @@ def test_each_host_costs_two_pipelines_from_scratch_and_one_on_a_rerun(run_playb
     counters = pair_lab.control.counters()
     assert {name: counters[name]['pipelines'] for name in counters} == {host['name']: 1 for host in pair_lab.hosts}
     # Task runs (each one worker fork on the controller) per host on the rerun: the two roles' argument checks, the host role's
-    # input check, live_migration with the mesh facts, the delegation. The first host also runs the four run_once tasks (the
-    # inventory check, phase 2's evaluation, its summary and its verdict), once for the whole mesh.
+    # input check, live_migration with the mesh facts, the host's part of the delegation (an assert: no module process). The
+    # first host also runs the five run_once tasks (the inventory check, the delegation of every host, phase 2's evaluation,
+    # its summary and its verdict), once for the whole mesh.
     names = [host['name'] for host in pair_lab.hosts]
-    assert task_runs_per_host(second) == {name: 5 + (4 if name == names[0] else 0) for name in names}, task_runs_per_host(second)
+    assert task_runs_per_host(second) == {name: 5 + (5 if name == names[0] else 0) for name in names}, task_runs_per_host(second)
 
 
 def test_a_host_down_has_its_directions_listed_as_not_checked(run_playbook, pair_lab):

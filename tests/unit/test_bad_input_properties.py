@@ -120,8 +120,18 @@ def check_any_options_validate_or_fail_with_a_message(name, monkeypatch):
     check()  # pylint: disable=no-value-for-parameter
 
 
+# Modules whose account is one of several options (required_one_of), none of them required alone.
+ONE_OF_REQUIRED = {'kerberos_delegation': ('computer', 'computers')}
+
+
 def check_missing_required_options_fail_before_any_connection(name, monkeypatch):
     required = sorted(option for option, spec in documented_options(load(name)).items() if spec.get('required'))
+    if name in ONE_OF_REQUIRED:
+        assert not required, '%s documents a required option: drop it from ONE_OF_REQUIRED' % name
+        result, guard = run_module(load(name), {}, monkeypatch)
+        assert result['failed'] and 'one of the following is required: %s' % ', '.join(ONE_OF_REQUIRED[name]) in result['msg'], result
+        assert guard.attempts == 0
+        return
     assert required, '%s documents no required option: every module needs at least a host, a vault or an account' % name
     result, guard = run_module(load(name), {}, monkeypatch)
     assert result['failed'] and 'missing required arguments' in result['msg'], result

@@ -129,6 +129,10 @@ CASES = [
     ('kerberos_delegation', dict(AD, computer='hv01', services=['KRBTGT/corp']), 'krbtgt'),
     ('kerberos_delegation', dict(AD, computer='HV01$', migration_peers=['hv02', 'hv01.corp.example.com']),
      "migration_peers[1] 'hv01.corp.example.com' and computer 'HV01$' are the same host"),
+    ('kerberos_delegation', dict(AD, computers=[{'computer': 'hv01', 'migration_peers': ['hv02']}, {'computer': 'HV01', 'migration_peers': ['hv03']}]),
+     "computers[1].computer 'HV01' is given twice"),
+    ('kerberos_delegation', dict(AD, computers=[{'computer': 'hv02', 'migration_peers': ['hv01', 'HV02$']}]),
+     "computers[0].migration_peers[1] 'HV02$' and computers[0].computer 'hv02' are the same host"),
     # Found by tests/unit/test_hostile_properties.py: each ended as "unexpected error" (a library's bare exception) before.
     ('host_info', dict(HOST, hyperv_auth='basic', hyperv_password=SECRET), 'hyperv_auth=basic over psrp needs hyperv_user (host hv01)'),
     ('host_info', dict(HOST, hyperv_transport='winrm', hyperv_auth='ntlm', hyperv_user='admin', hyperv_password=None),

@@ -16,6 +16,7 @@ import os
 import re
 import ssl
 import struct
+import sys
 import traceback
 from typing import Optional
 
@@ -31,14 +32,18 @@ else:
     HAS_LDAP3 = True
     LDAP3_IMPORT_ERROR = None
 
-try:
-    import gssapi  # pylint: disable=unused-import  # ldap3 needs it for SASL GSSAPI
-except ImportError:
-    HAS_GSSAPI = False
-else:
-    HAS_GSSAPI = True
-
 from ansible.module_utils.basic import env_fallback
+
+
+def _gssapi():
+    """The gssapi package (ldap3's SASL GSSAPI needs it), None when it does not import. Imported only for ad_auth=kerberos:
+    a module process with simple binds never pays for it."""
+    try:
+        import gssapi  # pylint: disable=import-outside-toplevel
+    except ImportError:
+        return None
+    return gssapi
+
 
 # userAccountControl bits (MS-ADTS 2.2.16)
 UF_TRUSTED_FOR_DELEGATION = 0x80000          # unconstrained: this collection never sets it
@@ -367,6 +372,15 @@ class ComputerAccount:
         self.user_account_control = user_account_control
         self.allowed_to_delegate_to = list(allowed_to_delegate_to)
         self.allowed_to_act = allowed_to_act  # DelegationDescriptor or None
+        self._service_keys = (None, frozenset())
+
+    def delegated_service_keys(self):
+        """The services of msDS-AllowedToDelegateTo lower-cased (AD compares them case-insensitively), built once per list:
+        the mesh's preflight checks one account in each of its N − 1 directions, each against N·4 services."""
+        services = self.allowed_to_delegate_to
+        if self._service_keys[0] is not services:
+            self._service_keys = (services, frozenset(service.lower() for service in services))
+        return self._service_keys[1]
 
     @property
     def protocol_transition(self):
@@ -421,6 +435,7 @@ class ADClient:
         self.options = options.validate()
         self.connection = None
         self.base_dn = None
+        self._prefetched = {}  # lower-cased name -> the search entries prefetch() found for it
 
     def __enter__(self):
         self.connect()
@@ -439,7 +454,8 @@ class ADClient:
 
     def _kerberos_credentials(self):
         """sasl_credentials for ldap3: the ticket cache, or a TGT got from ad_username/ad_password (in memory)."""
-        if not HAS_GSSAPI:
+        gssapi = _gssapi()
+        if gssapi is None:
             raise ADError('ad_auth=kerberos needs the Python package gssapi on the controller (pip install gssapi)')
         if self.options.password is None:
             return None
@@ -490,7 +506,8 @@ class ADClient:
         if 'certificate' in text.lower() or isinstance(error, (ssl.SSLError, ldap3_exceptions.LDAPCertificateError)):
             return ADError('the TLS certificate of AD server %s could not be validated (%s). Give the issuing CA in ad_ca_cert, '
                            'or set ad_validate_certs=false in a lab' % (endpoint, _short(text)))
-        if HAS_GSSAPI and isinstance(error, gssapi.exceptions.GSSError):
+        gssapi_exceptions = sys.modules.get('gssapi.exceptions')  # only a process that imported gssapi can have a GSSError
+        if gssapi_exceptions is not None and isinstance(error, gssapi_exceptions.GSSError):
             return ADError('Kerberos authentication to %s as %s failed: %s. Check the ticket (klist, KRB5CCNAME), '
                            'KRB5_CONFIG and that the server name has an ldap/ SPN' % (endpoint, self.who, _short(text)))
         if isinstance(error, ldap3_exceptions.LDAPPackageUnavailableError):
@@ -525,7 +542,8 @@ class ADClient:
         return [entry for entry in (self.connection.response or []) if entry.get('type') == 'searchResEntry']
 
     def find_computer(self, identity):
-        """The computer account named by sAMAccountName (with or without $), DNS host name or DN."""
+        """The computer account named by sAMAccountName (with or without $), DNS host name or DN (from the one search of
+        prefetch() when it read that name)."""
         identity = (identity or '').strip()
         if not identity:
             raise ADError('an empty computer name was given')
@@ -533,11 +551,14 @@ class ADClient:
             entries = self._search(identity, '(objectClass=computer)', ldap3.BASE)
             what = 'distinguished name'
         elif '.' in identity:
-            entries = self._search(self.base_dn, '(&(objectClass=computer)(dNSHostName=%s))' % escape_filter_chars(identity), ldap3.SUBTREE)
+            entries = self._prefetched.get(identity.lower())
+            if entries is None:
+                entries = self._search(self.base_dn, '(&(objectClass=computer)(dNSHostName=%s))' % escape_filter_chars(identity), ldap3.SUBTREE)
             what = 'DNS host name'
         else:
-            sam = identity if identity.endswith('$') else identity + '$'
-            entries = self._search(self.base_dn, '(&(objectClass=computer)(sAMAccountName=%s))' % escape_filter_chars(sam), ldap3.SUBTREE)
+            entries = self._prefetched.get(identity.lower())
+            if entries is None:
+                entries = self._search(self.base_dn, '(&(objectClass=computer)(sAMAccountName=%s))' % escape_filter_chars(_sam(identity)), ldap3.SUBTREE)
             what = 'sAMAccountName'
         if not entries:
             raise ADError("computer account '%s' not found in AD (%s, by %s under %s)" % (identity, self.options.endpoint, what, self.base_dn))
@@ -546,20 +567,43 @@ class ADClient:
                           % (identity, self.options.endpoint, ', '.join(sorted(e['dn'] for e in entries))))
         return ComputerAccount.from_entry(entries[0])
 
-    def find_computers(self, names):
-        """Every computer account whose dNSHostName (a name with a dot) or sAMAccountName (a short name) is among `names`, in one
-        search (the mesh reads all its hosts' accounts at once); the caller matches accounts to hosts."""
+    def _computer_entries(self, names):
+        """The entries of every computer account whose dNSHostName (a name with a dot) or sAMAccountName (a short name) is
+        among `names`, in one search."""
         clauses = []
         for name in names:
             name = name.strip()
             if '.' in name:
                 clauses.append('(dNSHostName=%s)' % escape_filter_chars(name))
             elif name:
-                clauses.append('(sAMAccountName=%s)' % escape_filter_chars(name if name.endswith('$') else name + '$'))
+                clauses.append('(sAMAccountName=%s)' % escape_filter_chars(_sam(name)))
         if not clauses:
             return []
-        entries = self._search(self.base_dn, '(&(objectClass=computer)(|%s))' % ''.join(clauses), ldap3.SUBTREE)
-        return [ComputerAccount.from_entry(entry) for entry in entries]
+        return self._search(self.base_dn, '(&(objectClass=computer)(|%s))' % ''.join(clauses), ldap3.SUBTREE)
+
+    def find_computers(self, names):
+        """Every computer account whose dNSHostName (a name with a dot) or sAMAccountName (a short name) is among `names`, in one
+        search (the mesh reads all its hosts' accounts at once); the caller matches accounts to hosts."""
+        return [ComputerAccount.from_entry(entry) for entry in self._computer_entries(names)]
+
+    def prefetch(self, names):
+        """Read the accounts of `names` (short names or DNS host names; DNs are read when asked) in one search: find_computer
+        answers those names from it, as its own search would have (no match, one, or several). A task delegating many hosts
+        reads every account and peer once instead of once per host and peer.
+
+        The answers are the accounts as this search found them, also after a write to one of them: what a peer's lookup
+        uses (its names and SID) is not what this collection writes. An account's state after a write is read by its DN,
+        which always searches (kerberos_delegation reads back and re-plans that way)."""
+        entries = self._computer_entries([name for name in names if '=' not in name])
+        for name in names:
+            name = name.strip()
+            if not name or '=' in name:
+                continue
+            if '.' in name:
+                found = [entry for entry in entries if _attribute(entry, 'dNSHostName').lower() == name.lower()]
+            else:
+                found = [entry for entry in entries if _attribute(entry, 'sAMAccountName').lower() == _sam(name).lower()]
+            self._prefetched[name.lower()] = found
 
     def name_of_sid(self, sid):
         """sAMAccountName of the object with SID (or the SID itself when no object has it)."""
@@ -589,6 +633,19 @@ class ADClient:
                 raise ADError('%s may not change %s on %s (insufficient access rights): %s'
                               % (self.who, ', '.join(sorted(changes)), self.options.endpoint, detail.strip()))
             raise ADError('AD server %s refused to change %s of %s: %s' % (self.options.endpoint, ', '.join(sorted(changes)), account.dn, detail.strip()))
+
+
+def _sam(name):
+    """The sAMAccountName of a computer's short name (with its trailing $)."""
+    return name if name.endswith('$') else name + '$'
+
+
+def _attribute(entry, name):
+    """A single-valued attribute of a search entry as text ('' when absent)."""
+    value = entry['attributes'].get(name)
+    if isinstance(value, list):
+        value = value[0] if value else None
+    return value or ''
 
 
 def _short(text, limit=400):

@@ -10,26 +10,19 @@ http, wsman, dropped, access_denied) and a FAILURE_* kind for the retry policy (
 
 
 import re
-import traceback
+import sys
 
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.errors import FAILURE_NOT_SENT, FAILURE_PERMANENT, FAILURE_TRANSIENT
 
-try:
-    from pypsrp import exceptions as pypsrp_exceptions
-except ImportError:  # pragma: no cover - reported to the user by the module (missing_required_lib)
-    pypsrp_exceptions = None  # type: ignore[assignment]
 
-try:
-    from winrm import exceptions as winrm_exceptions
-except ImportError:  # pragma: no cover
-    winrm_exceptions = None  # type: ignore[assignment]
+def _imported(name):
+    """The library module `name` when this process has imported it, else None.
 
-REQUESTS_IMPORT_ERROR = None
-try:
-    import requests.exceptions as requests_exceptions
-except ImportError:  # pragma: no cover
-    REQUESTS_IMPORT_ERROR = traceback.format_exc()
-    requests_exceptions = None  # type: ignore[assignment]
+    Nothing here imports a transport library: a module process imports only the library of the transport its host uses
+    (and an AD module none), and an exception of a library this process never imported cannot have been raised.
+    """
+    return sys.modules.get(name)
+
 
 # WSMan fault codes for access denied: ERROR_ACCESS_DENIED as itself or as its HRESULT 0x80070005 (subcode w:InternalError),
 # both seen from Windows hosts. Retrying cannot help.
@@ -62,6 +55,9 @@ def failure_reason(exc):
     'file_not_found'; None if not one."""
     if isinstance(exc, PipelineNotSent):
         return failure_reason(exc.cause)
+    pypsrp_exceptions = _imported('pypsrp.exceptions')
+    winrm_exceptions = _imported('winrm.exceptions')
+    requests_exceptions = _imported('requests.exceptions')
     auth_errors = tuple(module.AuthenticationError for module in (pypsrp_exceptions, winrm_exceptions) if module is not None)
     if auth_errors and isinstance(exc, auth_errors):
         return 'auth'
@@ -80,7 +76,7 @@ def failure_reason(exc):
                                                           pypsrp_exceptions.InvalidPipelineStateError)):
         return 'dropped'
     if requests_exceptions is not None and isinstance(exc, requests_exceptions.RequestException):
-        return _requests_reason(exc)
+        return _requests_reason(exc, requests_exceptions)
     # requests_ntlm (pywinrm's NTLM) says "Access denied" with a PermissionError when the server answers the
     # credentials with a bare 401 instead of an NTLM challenge.
     if isinstance(exc, PermissionError):
@@ -92,6 +88,7 @@ def failure_reason(exc):
 
 def _wsman_fault_code(exc):
     # pypsrp's WSManFaultError.code is the WSMan fault code; pywinrm's .code is the HTTP status and .wsman_fault_code the fault.
+    winrm_exceptions = _imported('winrm.exceptions')
     if winrm_exceptions is not None and isinstance(exc, winrm_exceptions.WSManFaultError):
         code = exc.wsman_fault_code
     else:
@@ -112,7 +109,7 @@ def _http_code(exc):
 _TLS_EOF = re.compile(r'UNEXPECTED_EOF|EOF occurred in violation of protocol|SSLEOFError|SSLZeroReturnError|Connection reset by peer')
 
 
-def _requests_reason(exc):
+def _requests_reason(exc, requests_exceptions):
     if isinstance(exc, requests_exceptions.SSLError):
         return 'dropped' if _TLS_EOF.search(str(exc)) else 'tls'
     if isinstance(exc, requests_exceptions.ConnectTimeout):

@@ -5,19 +5,12 @@
 """The psrp transport (pypsrp): one WSMan connection and one RunspacePool per session, a PowerShell pipeline per run."""
 
 
-import traceback
-
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.commands import PipelineResult, ProgramResult, program_text
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.failures import PipelineNotSent, before_sending, best_effort, failure_reason
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.values import ErrorRecordData, psrp_error, psrp_output, psrp_raw
 
-PYPSRP_IMPORT_ERROR = None
-try:
-    from pypsrp.powershell import PowerShell, RunspacePool
-    from pypsrp.shell import Process, WinRS
-    from pypsrp.wsman import WSMan
-except ImportError:  # pragma: no cover - reported to the user by the module (missing_required_lib)
-    PYPSRP_IMPORT_ERROR = traceback.format_exc()
+# pypsrp is imported where it is used, not with this file: a module process imports only the library of the transport
+# its host uses (session.missing_library checks that it imports before any connection).
 
 
 class PsrpTransport:
@@ -46,6 +39,8 @@ class PsrpTransport:
     def open(self):
         if self._pool is not None:
             return
+        from pypsrp.powershell import RunspacePool  # pylint: disable=import-outside-toplevel
+        from pypsrp.wsman import WSMan  # pylint: disable=import-outside-toplevel
         try:
             self._wsman = WSMan(**self._wsman_kwargs())
             pool = RunspacePool(self._wsman)
@@ -59,6 +54,7 @@ class PsrpTransport:
 
     def run(self, statements):
         """statements: Commands and Statements, each its own PowerShell statement (the commands of a Statement piped)."""
+        from pypsrp.powershell import PowerShell  # pylint: disable=import-outside-toplevel
         self.open()
         shell = PowerShell(self._pool)
         for index, statement in enumerate(statements):
@@ -80,6 +76,7 @@ class PsrpTransport:
 
     def run_program(self, program):
         """The program in a WinRS cmd shell of the same WSMan connection, without cmd.exe (no_shell)."""
+        from pypsrp.shell import Process, WinRS  # pylint: disable=import-outside-toplevel
         self.open()
         shell = WinRS(self._wsman, codepage=65001)
         before_sending(shell.open)

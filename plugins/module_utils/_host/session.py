@@ -18,6 +18,9 @@ and WinRS returns the program's exit code.
 """
 
 
+import importlib
+import traceback
+
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.commands import PipelineResult
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.errors import (
     FAILURE_PERMANENT,
@@ -30,28 +33,35 @@ from ansible_collections.hyperv.mobility.plugins.module_utils._host.errors impor
     RetryPolicy,
 )
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.failures import (
-    REQUESTS_IMPORT_ERROR,
     PipelineNotSent,
     advice,
     failure_kind,
     failure_reason,
 )
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.options import host_problem
-from ansible_collections.hyperv.mobility.plugins.module_utils._host.psrp import PYPSRP_IMPORT_ERROR, PsrpTransport
-from ansible_collections.hyperv.mobility.plugins.module_utils._host.winrm import PYWINRM_IMPORT_ERROR, WinrmTransport
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.psrp import PsrpTransport
+from ansible_collections.hyperv.mobility.plugins.module_utils._host.winrm import WinrmTransport
 
 
 TRANSPORT_CLASSES = {'psrp': PsrpTransport, 'winrm': WinrmTransport}
 
 
+# The Python packages a transport needs (package, a module of it), in the order to report the first one missing. Imported
+# here, when a module checks its connection options, and never when this file is: importing pypsrp or pywinrm costs a
+# module process about a third of a CPU-second each, so a process imports only its host's transport (an AD module neither).
+TRANSPORT_LIBRARIES = {
+    'psrp': (('requests', 'requests'), ('pypsrp', 'pypsrp.powershell'), ('pypsrp', 'pypsrp.shell'), ('pypsrp', 'pypsrp.wsman')),
+    'winrm': (('requests', 'requests'), ('pywinrm', 'winrm')),
+}
+
+
 def missing_library(transport):
-    """The import traceback of the library a transport needs, or None when it is importable."""
-    if REQUESTS_IMPORT_ERROR:
-        return 'requests', REQUESTS_IMPORT_ERROR
-    if transport == 'psrp' and PYPSRP_IMPORT_ERROR:
-        return 'pypsrp', PYPSRP_IMPORT_ERROR
-    if transport == 'winrm' and PYWINRM_IMPORT_ERROR:
-        return 'pywinrm', PYWINRM_IMPORT_ERROR
+    """(package, import traceback) of the first library the transport needs that does not import, or None."""
+    for package, module in TRANSPORT_LIBRARIES.get(transport, ()):
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            return package, traceback.format_exc()
     return None
 
 

@@ -6,7 +6,6 @@
 
 
 import re
-import traceback
 
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.commands import PipelineResult, ProgramResult, program_text
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.errors import HostError
@@ -14,11 +13,8 @@ from ansible_collections.hyperv.mobility.plugins.module_utils._host.failures imp
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.values import runner_error, runner_output
 from ansible_collections.hyperv.mobility.plugins.module_utils._host import runner as winrm_runner
 
-PYWINRM_IMPORT_ERROR = None
-try:
-    import winrm
-except ImportError:  # pragma: no cover
-    PYWINRM_IMPORT_ERROR = traceback.format_exc()
+# pywinrm is imported where it is used, not with this file: a module process imports only the library of the transport
+# its host uses (session.missing_library checks that it imports before any connection).
 
 
 class WinrmTransport:
@@ -42,6 +38,7 @@ class WinrmTransport:
             kwargs['ca_trust_path'] = options.ca_cert
         if options.auth == 'certificate':
             kwargs.update(cert_pem=options.cert_pem, cert_key_pem=options.cert_key_pem)
+        import winrm  # pylint: disable=import-outside-toplevel
         return winrm.Protocol(**kwargs)
 
     def open(self):

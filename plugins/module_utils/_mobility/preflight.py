@@ -375,7 +375,7 @@ def required_services(source, destination, request):
 
 
 def _constrained_delegation(source, destination, request, account, fix):
-    allowed = set(service.lower() for service in account.allowed_to_delegate_to)
+    allowed = account.delegated_service_keys()
     missing = [service for service in required_services(source, destination, request) if service.lower() not in allowed]
     problems = []
     if missing:
@@ -539,6 +539,18 @@ def directories(pairs, accounts=None, problem=None):
     """DirectoryFacts of each (source, destination) pair from the accounts one search returned, or `problem` (a
     DirectoryFacts saying why AD was not read) for the pairs whose check reads AD."""
     facts = []
+    found = {}   # id(host) -> its account, or the ValueError: each host is in 2·(N−1) directions of a mesh, looked up once
+
+    def account(host):
+        if id(host) not in found:
+            try:
+                found[id(host)] = account_of(host, accounts)
+            except ValueError as error:
+                found[id(host)] = error
+        if isinstance(found[id(host)], ValueError):
+            raise found[id(host)]
+        return found[id(host)]
+
     for source, destination in pairs:
         if not needs_directory(source, destination):
             facts.append(DirectoryFacts.not_read('the source does not use Kerberos'))
@@ -546,7 +558,7 @@ def directories(pairs, accounts=None, problem=None):
             facts.append(problem)
         else:
             try:
-                facts.append(DirectoryFacts(account_of(source, accounts), account_of(destination, accounts)))
+                facts.append(DirectoryFacts(account(source), account(destination)))
             except ValueError as error:
                 facts.append(DirectoryFacts.failed(str(error)))
     return facts

@@ -278,3 +278,19 @@ def test_a_failed_search_leaves_the_delegation_of_every_kerberos_direction_unrea
     found = preflight_directory.read_directories({'ad_server': 'dc'}, kerberos + [(credssp, facts('destination', 'hv02'))])
     assert [entry.error for entry in found] == ['the domain controller went away'] * 2 + [None]
     assert found[2].skipped == 'the source does not use Kerberos'
+
+
+def test_each_host_of_a_mesh_is_matched_to_its_account_once(directory, monkeypatch):
+    # A host is in 2·(N−1) directions of a mesh; matching it to its account (a scan of the N accounts) once per direction made
+    # phase 2 grow as N³. Counted: N matches for the N hosts, whatever the number of directions.
+    from ansible_collections.hyperv.mobility.plugins.module_utils._mobility import preflight  # pylint: disable=import-outside-toplevel
+    matched = []
+    real_account_of = preflight.account_of
+    monkeypatch.setattr(preflight, 'account_of', lambda host, accounts: matched.append(host.name) or real_account_of(host, accounts))
+    names = ['hv01', 'hv02', 'hv03', 'hv04', 'hv09']
+    sources = dict((name, facts('source', name)) for name in names)
+    destinations = dict((name, facts('destination', name)) for name in names)
+    mesh = [(sources[source], destinations[destination]) for source in names for destination in names if source != destination]
+    found = preflight_directory.read_directories({'ad_server': 'dc'}, mesh)
+    assert len(found) == 20 and sorted(matched) == sorted(names * 2)     # each host once as a source, once as a destination
+    assert [entry.destination_account is None for entry in found].count(True) == 4      # AD has no hv09: its 4 incoming directions
