@@ -255,7 +255,7 @@ from ansible_collections.hyperv.mobility.plugins.module_utils._framework.peer_co
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility import reads, switch_map
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.drain import MB, Destination, DrainVM, MoveSlots, ProgressFile, place
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.host_identity import host_identity
-from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.hyperv import HV
+from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.hyperv import HV, HostVersions
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.move_errors import explain, incompatibilities_of
 
 MAX_RETRIES = 10
@@ -328,9 +328,8 @@ class HostDrain(Resource):
             system = (result.of_type(OS_TYPE) or [None])[0]
             if names is None or vmhost is None or system is None:
                 raise ModuleFailure('destination %s: Get-VMHost returned no host (is the Hyper-V role installed?)' % name)
-            versions = [str(entry.get('Version')) for entry in result.of_type(HV + 'VMHostSupportedVersion')]
             self.sessions[name] = session
-            destinations.append(Destination(name, names.fqdn, _number(system.get('FreePhysicalMemory')) * 1024, versions,
+            destinations.append(Destination(name, names.fqdn, _number(system.get('FreePhysicalMemory')) * 1024, HostVersions(result).supported,
                                             _number(vmhost.get('MaximumVirtualMachineMigrations')),
                                             bool(vmhost.get('VirtualMachineMigrationEnabled')), switch_map.switch_names(result)))
         self.given_names = dict((host.fqdn, host.name) for host in destinations)

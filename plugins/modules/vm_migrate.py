@@ -356,11 +356,11 @@ from ansible_collections.hyperv.mobility.plugins.module_utils._framework.validat
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.peer_connection import (
     DESTINATION_ARGUMENT_SPEC, destination_options, refuse_destination_is_source)
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.host_identity import IDENTITY_COMMAND, host_identity
-from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.hyperv import HV
+from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.hyperv import HV, HostVersions
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.move_errors import explain, incompatibilities_of
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility import switch_map
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.storage_move import StorageMove
-from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.version_upgrade import HostVersions, upgrade_refusal
+from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.version_upgrade import upgrade_refusal
 
 
 def vm_view(vm):

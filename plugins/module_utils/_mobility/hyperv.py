@@ -31,3 +31,21 @@ def hyperv_role_installed(result: Any) -> bool:
     """Whether Get-WindowsFeature -Name Hyper-V in a pipeline result says the role is installed."""
     features = [item for item in result.of_type(FEATURE_TYPE) if str(item.get('Name', '')).lower() == 'hyper-v']
     return bool(features and features[0].get('Installed'))
+
+
+class HostVersions:
+    """The configuration versions a host supports (Get-VMHostSupportedVersion) and its default."""
+
+    def __init__(self, result):
+        items = result.of_type(HV + 'VMHostSupportedVersion')
+        self.supported = sorted((str(item.get('Version')) for item in items), key=version_key)
+        defaults = [str(item.get('Version')) for item in items if str(item.get('IsDefault')).lower() == 'true']
+        self.default = defaults[0] if defaults else (self.supported[-1] if self.supported else None)
+
+    def supports(self, version):
+        return any(version_key(version) == version_key(known) for known in self.supported)
+
+    @property
+    def upgrade_results(self):
+        """Every version Update-VMVersion could upgrade a VM to here: the default and the highest (one on common hosts)."""
+        return sorted({self.default, self.supported[-1]} - {None}, key=version_key) if self.supported else []

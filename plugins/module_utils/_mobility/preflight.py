@@ -29,7 +29,7 @@ import ipaddress
 
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility import reads
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.host_identity import host_identity
-from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.hyperv import HV, hyperv_role_installed, is_command_not_found, version_key
+from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.hyperv import HV, HostVersions, hyperv_role_installed, is_command_not_found
 
 MIGRATION_SERVICE = 'Microsoft Virtual System Migration Service'
 
@@ -107,7 +107,7 @@ class HostFacts:
             facts.migration = _migration(hosts[0])
         facts.networks = sorted((dict(subnet=str(item.get('Subnet')), priority=item.get('Priority'))
                                  for item in result.of_type(HV + 'VMMigrationNetwork')), key=lambda entry: entry['subnet'])
-        facts.supported_versions = sorted((str(item.get('Version')) for item in result.of_type(HV + 'VMHostSupportedVersion')), key=version_key)
+        facts.supported_versions = HostVersions(result).supported
         facts.vms = sorted((dict(name=item.get('Name'), version=str(item.get('Version')), id=str(item.get('Id') or ''))
                             for item in result.of_type(HV + 'VirtualMachine')), key=lambda vm: (vm['name'] or '').lower())
         return facts

@@ -10,25 +10,7 @@ settles (docs/dev/fidelity.md), so an upgrade is planned only when the destinati
 highest version; the module runs Compare-VM again after the upgrade in any case.
 """
 
-from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.hyperv import HV, version_key
-
-
-class HostVersions:
-    """The configuration versions a host supports (Get-VMHostSupportedVersion) and its default."""
-
-    def __init__(self, result):
-        items = result.of_type(HV + 'VMHostSupportedVersion')
-        self.supported = sorted((str(item.get('Version')) for item in items), key=version_key)
-        defaults = [str(item.get('Version')) for item in items if str(item.get('IsDefault')).lower() == 'true']
-        self.default = defaults[0] if defaults else (self.supported[-1] if self.supported else None)
-
-    def supports(self, version):
-        return any(version_key(version) == version_key(known) for known in self.supported)
-
-    @property
-    def upgrade_results(self):
-        """Every version Update-VMVersion could upgrade a VM to here: the default and the highest (one on common hosts)."""
-        return sorted({self.default, self.supported[-1]} - {None}, key=version_key) if self.supported else []
+from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.hyperv import version_key
 
 
 def upgrade_refusal(vm_version, source, destination):

@@ -4,7 +4,8 @@
 import pytest
 
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.values import PSObjectData
-from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.version_upgrade import HostVersions, upgrade_refusal
+from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.hyperv import HostVersions
+from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.version_upgrade import upgrade_refusal
 
 HV = 'Microsoft.HyperV.PowerShell.'
 
