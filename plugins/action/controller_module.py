@@ -19,7 +19,9 @@ not be shipped to the Windows host the inventory names. This plugin
   - ``destination_connection`` (pair modules) from the inventory vars of the host named by ``destination``, with the same
     mapping and without the hyperv_ prefix, unless the task sets it or the destination is not an inventory host; and for
     ``destinations`` one ``destination_connections`` entry ({destination: name, <the same keys>}) for each inventory host
-    without an entry in the task.
+    without an entry in the task;
+  - ``connection`` of each ``hosts`` entry (a task for several hosts) that names an inventory host and sets none, from that
+    host's inventory vars in the same way.
 """
 
 import copy
@@ -158,6 +160,21 @@ def fill_destination_connections(destinations, given, connection_of):
     return entries
 
 
+def fill_host_connections(module_args, connection_of):
+    """module_args with each ``hosts`` entry that names an inventory host and sets no ``connection`` given that host's."""
+    entries = module_args.get('hosts')
+    if not isinstance(entries, list):
+        return module_args
+    filled = []
+    for entry in entries:
+        if isinstance(entry, dict) and entry.get('connection') is None and isinstance(entry.get('host'), (bytes, str)):
+            connection = connection_of(to_text(entry['host']))
+            if connection is not None:
+                entry = dict(entry, connection=connection)
+        filled.append(entry)
+    return dict(module_args, hosts=filled)
+
+
 class ActionModule(ActionBase):
     """Runs a hyperv.mobility module on the controller with its options filled from inventory."""
 
@@ -190,6 +207,8 @@ class ActionModule(ActionBase):
             module_args = fill_unset(module_args, self._ad_vars(task_vars))
         if 'destination' in options or 'destinations' in options:
             module_args = self._fill_destination(module_args, task_vars)
+        if 'hosts' in options:
+            module_args = fill_host_connections(module_args, self._connection_of_inventory_host(task_vars))
         return module_args
 
     def _delegated_to_controller(self):
@@ -215,16 +234,20 @@ class ActionModule(ActionBase):
         """The ad_* options from the task host's own inventory vars, templated."""
         return dict((name, self._templar.template(task_vars[name])) for name in AD_OPTIONS if task_vars.get(name) is not None)
 
-    def _fill_destination(self, module_args, task_vars):
-        """module_args with destination_connection (destination_connections) from the inventory vars of the destination
-        (of each of the destinations), where the task did not set it."""
+    def _connection_of_inventory_host(self, task_vars):
+        """connection_of(name): the destination_connection of an inventory host from its vars, None for another name."""
         host_vars = task_vars.get('hostvars') or {}
 
         def connection_of(name):
             if name not in host_vars:
-                return None  # not an inventory host: the module reaches it by name with the source's account
+                return None  # not an inventory host: the module reaches it by name with the task's account
             return destination_connection_from_vars(self._template_connection_vars(host_vars[name], name))
+        return connection_of
 
+    def _fill_destination(self, module_args, task_vars):
+        """module_args with destination_connection (destination_connections) from the inventory vars of the destination
+        (of each of the destinations), where the task did not set it."""
+        connection_of = self._connection_of_inventory_host(task_vars)
         filled = dict(module_args)
         destination = module_args.get('destination')
         if destination and module_args.get('destination_connection') is None:

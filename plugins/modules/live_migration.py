@@ -92,6 +92,80 @@ options:
     type: bool
     default: false
     version_added: 0.1.0
+  hosts:
+    description:
+      - Several hosts in one task (run it once), each with its own settings, instead of the task's own host; every option
+        above applies to each host unless its entry sets it.
+      - One module process configures them all, a thread and a session per host (at most O(parallel) at once), each host
+        read and written as a task on it alone would (one read pipeline, one write pipeline when something changes). A
+        module process costs the controller about a CPU-second before it reaches a host, so this saves that for every host
+        but one. The role P(hyperv.mobility.live_migration_host#role) configures the play's hosts this way.
+      - Every entry's options and connection are checked before any host is contacted; a bad one fails the task and
+        changes nothing anywhere. A host that fails once contacted (unreachable, not in a domain, a write the host refused)
+        fails only its own entry in RV(hosts), with what was and was not applied; the task fails only when every host failed.
+      - The task's own host (O(hyperv_host)) is not configured unless an entry names it; the task's C(hyperv_*) options give
+        each entry's connection the keys of the account it leaves out, as for a destination.
+      - Each O(hosts[].host) at most once.
+    type: list
+    elements: dict
+    version_added: 0.1.0
+    suboptions:
+      host:
+        description:
+          - The host, as its inventory name (the C(hyperv.mobility.controller_module) action plugin fills O(hosts[].connection)
+            from its inventory vars, as for a destination) or as the name to reach it by. Its result is under this name.
+        type: str
+        required: true
+      connection:
+        description:
+          - How to reach the host, with the keys of the C(hyperv_*) options without the prefix (C(host), C(port), C(user),
+            C(password), C(transport), C(auth), ...); filled from the inventory when O(hosts[].host) is an inventory host.
+          - Keys left out that describe the account (user, password, authentication, certificates, timeouts) are taken from
+            the task's C(hyperv_*) options; C(host) defaults to O(hosts[].host).
+        type: dict
+      state:
+        description: O(state) for this host.
+        type: str
+        choices: [enabled, disabled]
+      authentication:
+        description: O(authentication) for this host.
+        type: str
+        choices: [kerberos, credssp]
+      performance:
+        description: O(performance) for this host.
+        type: str
+        choices: [tcpip, compression, smb, smbtransport]
+      max_migrations:
+        description: O(max_migrations) for this host.
+        type: int
+      max_storage_migrations:
+        description: O(max_storage_migrations) for this host.
+        type: int
+      networks:
+        description: O(networks) for this host.
+        type: list
+        elements: dict
+        suboptions:
+          subnet:
+            description: As O(networks[].subnet).
+            type: str
+            required: true
+          priority:
+            description: As O(networks[].priority).
+            type: int
+      networks_mode:
+        description: O(networks_mode) for this host.
+        type: str
+        choices: [exclusive, add, remove]
+      use_any_network:
+        description: O(use_any_network) for this host.
+        type: bool
+  parallel:
+    description:
+      - With O(hosts), how many hosts are configured at the same time (1 to 256), each with its own session.
+    type: int
+    default: 20
+    version_added: 0.1.0
 extends_documentation_fragment:
   - hyperv.mobility.connection
   - hyperv.mobility.attributes
@@ -132,6 +206,23 @@ EXAMPLES = r'''
 - name: Turn live migration off
   hyperv.mobility.live_migration:
     state: disabled
+
+- name: Every host of the play in one task (one module process), each with its own settings
+  hyperv.mobility.live_migration:
+    hosts:
+      - host: hv01
+      - host: hv02
+        max_migrations: 4
+    authentication: kerberos
+    use_any_network: false
+    networks:
+      - subnet: 192.168.10.0/24
+  register: live_migration_all
+  run_once: true
+
+- name: Hosts configured one by one, each as its own task would be
+  ansible.builtin.debug:
+    msg: "{{ live_migration_all.hosts[inventory_hostname].changes | default(live_migration_all.hosts[inventory_hostname].msg) }}"
 '''
 
 RETURN = r'''
@@ -202,6 +293,24 @@ ansible_facts:
     hyperv_mobility_mesh:
       description: What the preflight checks of this host need, as M(hyperv.mobility.live_migration_mesh_facts) returns it.
       type: dict
+hosts:
+  description:
+    - With O(hosts), the result of each host under its O(hosts[].host), with the keys a task on that host alone returns
+      (RV(before), RV(after), RV(changes), C(changed), C(ansible_facts) with O(mesh_facts=true), C(diff) in diff mode), or
+      C(failed) true, C(msg) and the failure's details (RV(not_applied), C(applied), C(errors), ...) for a host that failed.
+    - The task's own C(changed) is whether any host changed; the top-level RV(before), RV(after) and RV(changes) are not
+      returned, and in diff mode the task's diff has one entry per changed host, headed with its name.
+  returned: with O(hosts)
+  type: dict
+  sample:
+    hv01: {changed: true, changes: ["Enable-VMMigration"], before: {migration_enabled: false}, after: {migration_enabled: true}}
+    hv09: {failed: true, changed: false, msg: "hv09.corp.example.com: connection refused"}
+failed_hosts:
+  description: With O(hosts), the hosts that failed, in the order given.
+  returned: with O(hosts)
+  type: list
+  elements: str
+  sample: [hv09]
 not_applied:
   description:
     - When the change pipeline failed part way, the settings that still differ from what was asked, read back from
@@ -213,6 +322,7 @@ not_applied:
 '''
 
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility import reads
+from ansible_collections.hyperv.mobility.plugins.module_utils._framework.each_host import each_host, hosts_argument_spec
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import (
     ChangeRefused, Command, HostCommandError, HostResource, HypervModule, OptionError, describe)
 from ansible_collections.hyperv.mobility.plugins.module_utils._mobility.host_identity import host_identity
@@ -400,10 +510,13 @@ ARGUMENT_SPEC = dict(
     use_any_network=dict(type='bool'),
     mesh_facts=dict(type='bool', default=False),
 )
+# The settings a hosts[] entry may set for its own host.
+HOST_SETTINGS = dict((name, spec) for name, spec in ARGUMENT_SPEC.items() if name != 'mesh_facts')
 
 
 def main():
-    HypervModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True).execute(LiveMigrationSettings)
+    HypervModule(argument_spec=dict(ARGUMENT_SPEC, **hosts_argument_spec(HOST_SETTINGS)),
+                 supports_check_mode=True).execute(each_host(LiveMigrationSettings))
 
 
 if __name__ == '__main__':

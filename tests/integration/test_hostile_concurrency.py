@@ -31,7 +31,14 @@ def delegation_of_host(run, name):
     return result['computers'][name]
 
 
-HOST_TASK = 'hyperv.mobility.live_migration_host : Configure live migration on the host'
+# One task configures every host (run once): each host's result is its entry under `hosts`.
+HOST_TASK = 'hyperv.mobility.live_migration_host : Configure live migration on every host of the play'
+
+
+def settings_of_host(run, name):
+    """The host's entry of the run's one live_migration task."""
+    (result,) = run.task(HOST_TASK).values()
+    return result['hosts'][name]
 NETWORK_LINE = 'Add-VMMigrationNetwork 192.168.10.0/24 (priority 1)'
 
 
@@ -66,7 +73,7 @@ def test_two_live_migration_runs_at_once_both_succeed_and_each_change_is_reporte
     for name in names:
         added = [service for done in runs for service in delegation_of_host(done, name)['services_added']]
         assert sorted(added) == expected_services([peer for peer in names if peer != name])   # each service added by one run only
-        host_results = [done.task(HOST_TASK)[name] for done in runs]
+        host_results = [settings_of_host(done, name) for done in runs]
         assert sum(result['changes'].count(NETWORK_LINE) for result in host_results) == 1
         for result in host_results:
             assert result.get('applied_by_another_run', []) in ([], [NETWORK_LINE])

@@ -38,6 +38,12 @@ def task_runs_per_host(run):
     return runs
 
 
+def module_processes(run):
+    """How many module processes the run started: results that carry a module's invocation (an action plugin such as assert
+    or set_fact runs in the worker and has none)."""
+    return sum(1 for result in run.results for outcome in result['hosts'].values() if 'invocation' in outcome)
+
+
 def summary_rows(run):
     """The summary table, shown once (run_once: by the first host still in the play)."""
     shown = run.task('hyperv.mobility.live_migration_mesh : Summarise the preflight of every direction')
@@ -163,11 +169,13 @@ def test_each_host_costs_two_pipelines_from_scratch_and_one_on_a_rerun(run_playb
     counters = pair_lab.control.counters()
     assert {name: counters[name]['pipelines'] for name in counters} == {host['name']: 1 for host in pair_lab.hosts}
     # Task runs (each one worker fork on the controller) per host on the rerun: the two roles' argument checks, the host role's
-    # input check, live_migration with the mesh facts, the host's part of the delegation (an assert: no module process). The
-    # first host also runs the five run_once tasks (the inventory check, the delegation of every host, phase 2's evaluation,
-    # its summary and its verdict), once for the whole mesh.
+    # input check (which notes the host's settings), the host's part of the settings and its part of the delegation (neither
+    # starts a module process). The first host also runs the seven run_once tasks (the inventory check, live_migration on
+    # every host, their mesh facts, the delegation of every host, phase 2's evaluation, its summary and its verdict), once
+    # for the whole mesh, of which three start a module process: live_migration, kerberos_delegation and the evaluation.
     names = [host['name'] for host in pair_lab.hosts]
-    assert task_runs_per_host(second) == {name: 5 + (5 if name == names[0] else 0) for name in names}, task_runs_per_host(second)
+    assert task_runs_per_host(second) == {name: 5 + (7 if name == names[0] else 0) for name in names}, task_runs_per_host(second)
+    assert module_processes(second) == 3, [result['task']['name'] for result in second.results]
 
 
 def test_a_host_down_has_its_directions_listed_as_not_checked(run_playbook, pair_lab):
@@ -222,7 +230,8 @@ def test_a_host_whose_settings_were_partly_applied_shows_changed_in_the_recap(ru
     finally:
         pair_lab.control.patch_host('hv01', failing_commands={})
     assert run.rc != 0
-    partial = run.task('hyperv.mobility.live_migration_host : Configure live migration on the host')['hv01']
+    (settings,) = run.task('hyperv.mobility.live_migration_host : Configure live migration on every host of the play').values()
+    partial = settings['hosts']['hv01']
     assert partial['failed'] is True and partial['changed'] is True, partial
     assert partial['applied'] and not any('Add-VMMigrationNetwork' in line for line in partial['applied']), partial
     assert pair_lab.control.host_state('hv01')['migration']['enabled'] is True      # what the task said it applied is applied

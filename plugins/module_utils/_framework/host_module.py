@@ -107,6 +107,10 @@ class ModuleFailure(Exception):
         self.details = details
 
 
+class HostRunFailed(ModuleFailure):
+    """One host of a task for several hosts failed (HostRun.fail): its message and details already say what was applied."""
+
+
 class OptionError(ModuleFailure):
     """An option value the documentation does not allow; raised before anything is read or written."""
 
@@ -605,44 +609,68 @@ class HypervModule:
     def fail(self, msg: str, **details: Any) -> None:
         """The one way a module fails: once a write was attempted, changed / applied / not_applied say what happened."""
         self.close()
-        if self.journal.attempted:
-            details = dict(details, **self.journal.report())
-            msg = '%s %s' % (msg, self.journal.text())
+        msg, details = with_journal(self.journal, msg, details)
         self.module.fail_json(msg=msg, **details)
 
     def fail_from_error(self, exc: HostError, msg: Optional[str] = None, **details: Any) -> None:
         """Fail for a host session error with machine-readable details (msg overrides its message)."""
-        details = dict(details, host=exc.host or self.host)
-        if isinstance(exc, HostCommandError):
-            details['errors'] = [error.to_dict() for error in exc.errors]
-        elif isinstance(exc, OutcomeUnknownError):
-            details['outcome_unknown'] = True
-        elif isinstance(exc, HostConnectionError):
-            details['connection_error'] = True
-        self.fail(msg or exc.message, **details)
+        self.fail(msg or exc.message, **dict(details, **error_details(exc, self.host)))
 
     def execute(self, factory: Callable[[Params], Resource]) -> None:
         """Build the resource, validate its options (no I/O), run it, exit with its result; every failure is translated."""
         try:
-            resource = factory(self.params)
-            resource.validate()
+            resource = built(factory, self.params)
         except ModuleFailure as exc:
             self.fail(exc.msg, **exc.details)
-        except ValueError as exc:  # the resource's option parsing (pure) refused a value; its message names the option
-            self.fail(str(exc))
-        try:
-            result = resource.run(self)
-        except ModuleFailure as exc:
-            self.fail(exc.msg, **exc.details)
-        except HostError as exc:
-            self.fail_from_error(exc)
-        except Exception as exc:  # pylint: disable=broad-except  # never a bare traceback: a message that names the host
-            translated = resource.translate_error(exc)
-            if translated is not None:
-                self.fail(translated.msg, **translated.details)
-            where = ' on %s' % self.host if self.host else ''
-            self.fail('unexpected error%s: %s: %s' % (where, type(exc).__name__, exc), exception=traceback.format_exc())
-        self.exit(**result)
+        self.exit(**run_resource(resource, self))
+
+
+def built(factory: Callable[[Params], Resource], params: Params) -> Resource:
+    """The resource for params, its options validated (no I/O); ModuleFailure naming the option when they cannot work."""
+    try:
+        resource = factory(params)
+        resource.validate()
+    except ValueError as exc:  # the resource's option parsing (pure) refused a value; its message names the option
+        raise ModuleFailure(str(exc))
+    return resource
+
+
+def run_resource(resource: Resource, runner: Any) -> Params:
+    """resource.run(runner), every failure through runner.fail (a HypervModule exits; a HostRun raises HostRunFailed)."""
+    try:
+        return resource.run(runner)
+    except HostRunFailed:
+        raise  # already through runner.fail
+    except ModuleFailure as exc:
+        runner.fail(exc.msg, **exc.details)
+    except HostError as exc:
+        runner.fail_from_error(exc)
+    except Exception as exc:  # pylint: disable=broad-except  # never a bare traceback: a message that names the host
+        translated = resource.translate_error(exc)
+        if translated is not None:
+            runner.fail(translated.msg, **translated.details)
+        where = ' on %s' % runner.host if runner.host else ''
+        runner.fail('unexpected error%s: %s: %s' % (where, type(exc).__name__, exc), exception=traceback.format_exc())
+    raise AssertionError('runner.fail returned')  # pragma: no cover  # fail() never returns
+
+
+def with_journal(journal: Journal, msg: str, details: Params) -> Tuple[str, Params]:
+    """A failure's message and details, with what was and was not applied once a write was attempted."""
+    if not journal.attempted:
+        return msg, details
+    return '%s %s' % (msg, journal.text()), dict(details, **journal.report())
+
+
+def error_details(exc: HostError, host: Optional[str]) -> Params:
+    """Machine-readable details of a host session error: the host, and the error records or what the connection did."""
+    details: Params = dict(host=exc.host or host)
+    if isinstance(exc, HostCommandError):
+        details['errors'] = [error.to_dict() for error in exc.errors]
+    elif isinstance(exc, OutcomeUnknownError):
+        details['outcome_unknown'] = True
+    elif isinstance(exc, HostConnectionError):
+        details['connection_error'] = True
+    return details
 
 
 class StepFailed(ModuleFailure):
