@@ -61,11 +61,12 @@ class MeshPlan:
 
 
 # What a host's own work costs, in directions. In the two-phase mesh a direction is its share of the one phase-2 evaluation
-# and of the delegation's peer lookups (no host round trip), and a host's own work is its five task runs, two of them
-# module processes (live_migration with the mesh facts, kerberos_delegation): fitted on the 2026-12-06 runs (forks 25, from
-# scratch, N = 50 and 100, load 6-14): about 2.4 s of wall per host and 7 ms per direction - a host costs as much as about
-# 340 directions. (The one-phase role, where each direction was a read pipeline on its destination: 36.)
-HOST_WORK_IN_DIRECTIONS = 340
+# and of the delegation's peer lookups (no host round trip), and a host's own work is its five task runs (none of them a
+# module process: live_migration and kerberos_delegation each run once for every host) and its share of those two
+# processes: fitted on the 2026-12-06 15:20 runs (forks 25, from scratch, N = 50 and 100, load 1-2): about 0.37 s of wall
+# per host and 3.1 ms per direction - a host costs as much as about 120 directions. (Before, with a module process per
+# host: 340; the one-phase role, where each direction was a read pipeline on its destination: 36.)
+HOST_WORK_IN_DIRECTIONS = 120
 
 
 def mesh_work(hosts: int, directions: int | None = None) -> int:
@@ -433,8 +434,9 @@ def growth_text(rows: list) -> str:
         'modify that carries all of its destinations\' SPNs and the protocol-transition flag (LDAP writes / N from scratch: %s; '
         'on a rerun: %s).' % (', '.join(writes_per_host) or '?', ', '.join(str(count) for count in rerun_writes) or 'not run'))
     lines.append(
-        '- **Pipelines per host do not grow with N**: %s. Phase 1 reads each host once (`live_migration` with `mesh_facts`: the '
-        'settings and the mesh facts in one pipeline) and writes its settings when they differ; phase 2 reads no host.'
+        '- **Pipelines per host do not grow with N**: %s. Phase 1 reads each host once (`live_migration` with `hosts` and '
+        '`mesh_facts`: each host\'s settings and mesh facts in one pipeline) and writes its settings when they differ; phase 2 '
+        'reads no host.'
         % ', '.join(per_host))
     lines.append(
         '- **Task runs per host do not grow with N** (median over the hosts: %s; the first host also runs the run-once tasks). '

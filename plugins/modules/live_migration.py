@@ -123,6 +123,55 @@ options:
           - Keys left out that describe the account (user, password, authentication, certificates, timeouts) are taken from
             the task's C(hyperv_*) options; C(host) defaults to O(hosts[].host).
         type: dict
+        suboptions:
+          host:
+            description: Name or address of the host's WinRM endpoint. Defaults to O(hosts[].host).
+            type: str
+          port:
+            description: WinRM port, as O(hyperv_port).
+            type: int
+          user:
+            description: User, as O(hyperv_user).
+            type: str
+          password:
+            description: Password, as O(hyperv_password).
+            type: str
+          transport:
+            description: V(psrp) or V(winrm), as O(hyperv_transport).
+            type: str
+            choices: [psrp, winrm]
+          auth:
+            description: Authentication method, as O(hyperv_auth).
+            type: str
+            choices: [negotiate, ntlm, kerberos, credssp, certificate, basic]
+          protocol:
+            description: V(https) or V(http), as O(hyperv_protocol).
+            type: str
+            choices: [http, https]
+          validate_certs:
+            description: Whether to validate the host's TLS certificate, as O(hyperv_validate_certs).
+            type: bool
+          ca_cert:
+            description: CA bundle for the host's certificate, as O(hyperv_ca_cert).
+            type: path
+          cert_pem:
+            description: Client certificate, as O(hyperv_cert_pem).
+            type: path
+          cert_key_pem:
+            description: Key of the client certificate, as O(hyperv_cert_key_pem).
+            type: path
+          connection_timeout:
+            description: As O(hyperv_connection_timeout).
+            type: int
+          operation_timeout:
+            description: As O(hyperv_operation_timeout).
+            type: int
+          read_timeout:
+            description: As O(hyperv_read_timeout).
+            type: int
+          retries:
+            description: As O(hyperv_retries).
+            type: int
       state:
         description: O(state) for this host.
         type: str

@@ -180,3 +180,106 @@ def test_partial_failure_says_what_was_applied_and_the_next_run_converges(lab, r
     converged = run_playbook(play(RECOMMENDED, hosts=host), inventory=lab.inventory_path)
     assert converged.task('configure')[host]['changes'] == ['Set-VMHost VirtualMachineMigrationAuthenticationType=Kerberos']
     assert migration_of(lab, host)[0]['authentication_type'] == 'Kerberos'
+
+
+# ------------------------------------------------------------------ several hosts in one task (issue 19)
+
+def play_once(task_options, name='configure all'):
+    """One task for every host of the group, run once (as the role live_migration_host runs it)."""
+    return [{'hosts': 'hyperv_hosts', 'gather_facts': False,
+             'tasks': [{'name': name, 'hyperv.mobility.live_migration': task_options, 'run_once': True, 'ignore_errors': True}]}]
+
+
+def test_hosts_configures_each_host_with_its_own_settings_in_one_task_then_reruns_unchanged(lab, run_playbook):
+    names = [host['name'] for host in lab.hosts]
+    entries = [{'host': names[0]}, {'host': names[1], 'max_migrations': 4}]
+    first = run_playbook(play_once(dict(RECOMMENDED, hosts=entries)), inventory=lab.inventory_path)
+    assert first.rc == 0, first.stdout + first.stderr
+    (result,) = first.task('configure all').values()
+    assert result['changed'] is True and result['failed_hosts'] == [] and sorted(result['hosts']) == names[:2]
+    assert result['hosts'][names[0]]['changes'] == ['Enable-VMMigration', 'Add-VMMigrationNetwork 192.168.10.0/24 (priority 1)',
+                                                   'Set-VMHost VirtualMachineMigrationAuthenticationType=Kerberos']
+    assert 'Set-VMHost MaximumVirtualMachineMigrations=4 VirtualMachineMigrationAuthenticationType=Kerberos' in result['hosts'][names[1]]['changes']
+    # Each host reached over its own inventory connection (psrp and winrm), configured as asked, in one read and one write;
+    # a host the task does not list is not contacted.
+    assert {host['transport'] for host in lab.hosts[:2]} == {'psrp', 'winrm'}
+    counters = lab.control.counters()
+    for name, maximum in ((names[0], 2), (names[1], 4)):
+        migration, networks = migration_of(lab, name)
+        assert migration['enabled'] is True and migration['authentication_type'] == 'Kerberos'
+        assert migration['maximum_vm_migrations'] == maximum and networks == [{'subnet': '192.168.10.0/24', 'priority': 1}]
+        assert counters[name]['pipelines'] == 2, counters[name]
+    assert all(counters[host['name']]['pipelines'] == 0 for host in lab.hosts[2:]), counters
+
+    lab.control.reset_counters()
+    second = run_playbook(play_once(dict(RECOMMENDED, hosts=entries)), inventory=lab.inventory_path)
+    (again,) = second.task('configure all').values()
+    assert again['changed'] is False and all(entry['changed'] is False for entry in again['hosts'].values()), again
+    counters = lab.control.counters()
+    for name in names[:2]:
+        assert counters[name]['pipelines'] == 1 and writes(lab, name) == {}
+
+
+def test_hosts_a_host_that_fails_fails_alone_and_the_others_are_configured(lab, run_playbook):
+    names = [host['name'] for host in lab.hosts]
+    lab.control.patch_host(names[1], domain=None)
+    run = run_playbook(play_once(dict(RECOMMENDED, hosts=[{'host': name} for name in names])), inventory=lab.inventory_path)
+    (result,) = run.task('configure all').values()
+    assert not result.get('failed') and result['failed_hosts'] == [names[1]], result
+    assert result['hosts'][names[1]]['failed'] is True and 'is not in an Active Directory domain' in result['hosts'][names[1]]['msg']
+    for name in names[:1] + names[2:]:
+        assert result['hosts'][name]['changed'] is True and migration_of(lab, name)[0]['enabled'] is True
+    assert migration_of(lab, names[1]) == (FRESH_HOST['migration'], []) and writes(lab, names[1]) == {}
+
+
+def test_hosts_bad_input_for_one_host_fails_naming_it_and_changes_nothing_anywhere(lab, run_playbook):
+    names = [host['name'] for host in lab.hosts]
+    entries = [{'host': names[0]}, {'host': names[1], 'max_migrations': 0}]
+    run = run_playbook(play_once(dict(RECOMMENDED, hosts=entries)), inventory=lab.inventory_path)
+    (result,) = run.task('configure all').values()
+    assert result.get('failed'), result
+    assert 'hosts[1] (%s): max_migrations must be a positive integer (1..4294967295, UInt32), got 0' % names[1] in result['msg']
+    counters = lab.control.counters()
+    for name in names:
+        assert counters[name]['pipelines'] == 0 and migration_of(lab, name) == (FRESH_HOST['migration'], [])
+
+
+def test_hosts_check_and_diff_mode_show_each_host_and_change_nothing(lab, run_playbook):
+    names = [host['name'] for host in lab.hosts]
+    run = run_playbook(play_once(dict(RECOMMENDED, hosts=[{'host': name} for name in names])), inventory=lab.inventory_path,
+                       check=True, diff=True)
+    (result,) = run.task('configure all').values()
+    assert result['changed'] is True
+    assert [diff['before_header'] for diff in result['diff']] == names
+    assert all(diff['before']['migration_enabled'] is False and diff['after']['migration_enabled'] is True for diff in result['diff'])
+    for name in names:
+        assert result['hosts'][name]['changes'][0] == 'Enable-VMMigration'
+        assert writes(lab, name) == {} and migration_of(lab, name) == (FRESH_HOST['migration'], [])
+
+
+def test_the_host_role_configures_all_hosts_in_one_module_process_and_a_refused_host_fails_alone(lab, run_playbook):
+    # Play variables (not in hostvars) reach every host; hv02 overrides them with no network and no use_any_network, which
+    # the role refuses: it fails in its own report with the reason and is not contacted, while the others are configured by
+    # the one live_migration task.
+    names = [host['name'] for host in lab.hosts]
+    playbook = [{'hosts': 'hyperv_hosts', 'gather_facts': False,
+                 'vars': {'live_migration_networks': [{'subnet': '192.168.10.0/24', 'priority': 1}], 'live_migration_max_migrations': 3},
+                 'pre_tasks': [{'name': 'no network on the second host', 'ansible.builtin.set_fact': {'live_migration_networks': []},
+                                'when': 'inventory_hostname == %r' % names[1]}],
+                 'roles': [{'role': 'hyperv.mobility.live_migration_host'}]}]
+    run = run_playbook(playbook, inventory=lab.inventory_path)
+    assert run.rc != 0
+    (configured,) = run.task('hyperv.mobility.live_migration_host : Configure live migration on every host of the play').values()
+    assert sorted(configured['hosts']) == sorted(names[:1] + names[2:])
+    failed = [(result['task']['name'], host) for result in run.results for host, outcome in result['hosts'].items() if outcome.get('failed')]
+    assert failed == [("hyperv.mobility.live_migration_host : The host's live-migration settings (changed, or failed with what was "
+                       "and was not applied)", names[1]), ('hyperv.mobility.live_migration_host : Fail as the task did', names[1])], failed
+    report = run.task('hyperv.mobility.live_migration_host : Fail as the task did')[names[1]]
+    assert 'live_migration_networks is empty and live_migration_use_any_network is false' in report['msg']
+    assert lab.control.counters()[names[1]]['pipelines'] == 0 and migration_of(lab, names[1]) == (FRESH_HOST['migration'], [])
+    for name in names[:1] + names[2:]:
+        migration, networks = migration_of(lab, name)
+        assert migration['enabled'] is True and migration['maximum_vm_migrations'] == 3
+        assert networks == [{'subnet': '192.168.10.0/24', 'priority': 1}]
+    assert sorted(run.changed_hosts()) == sorted(names[:1] + names[2:])
+    assert sum(1 for result in run.results for outcome in result['hosts'].values() if 'invocation' in outcome) == 1

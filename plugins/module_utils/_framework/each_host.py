@@ -142,7 +142,7 @@ def run_each(module: HypervModule, factory: Callable[[Params], Resource], entrie
         outcomes = list(pool.map(one, runs))
     results: Dict[str, Params] = {}
     failed, diffs = [], []
-    for (name, _params, _resource), (result, warnings) in zip(runs, outcomes):
+    for (name, _params, _resource), (result, warnings) in zip(runs, outcomes, strict=True):
         results[name] = result
         for warning in warnings:
             module.warn('%s: %s' % (name, warning))

@@ -22,7 +22,7 @@ from ansible.vars.manager import VariableManager
 import collection_path
 from ansible_collections.hyperv.mobility.plugins.action import controller_module
 from ansible_collections.hyperv.mobility.plugins.action.controller_module import (
-    InventoryConnectionVars, documented_options, fill_connection_args, fill_destination_connections, transport_of,
+    InventoryConnectionVars, documented_options, fill_connection_args, fill_destination_connections, fill_host_connections, transport_of,
 )
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.peer_connection import DESTINATIONS_ARGUMENT_SPEC
 
@@ -227,6 +227,25 @@ def test_fill_destination_connections_adds_only_missing_inventory_hosts():
     entries = fill_destination_connections(['hv02', 'hv03', 'nowhere'], [{'destination': 'hv03', 'port': 1}], known.get)
     assert entries == [{'destination': 'hv03', 'port': 1}, {'destination': 'hv02', 'host': '10.0.0.2'}]
     assert fill_destination_connections([], None, known.get) == []
+
+
+def test_fill_host_connections_fills_only_entries_of_inventory_hosts_without_a_connection():
+    known = {'hv02': {'host': '10.0.0.2'}, 'hv03': {'host': '10.0.0.3'}}
+    args = {'hosts': [{'host': 'hv02', 'max_migrations': 4}, {'host': 'hv03', 'connection': {'port': 1}}, {'host': 'nowhere'}], 'state': 'enabled'}
+    filled = fill_host_connections(args, known.get)
+    assert filled == {'state': 'enabled', 'hosts': [{'host': 'hv02', 'max_migrations': 4, 'connection': {'host': '10.0.0.2'}},
+                                                    {'host': 'hv03', 'connection': {'port': 1}}, {'host': 'nowhere'}]}
+    assert args['hosts'][0] == {'host': 'hv02', 'max_migrations': 4}      # the task's own args are not changed
+    assert fill_host_connections({'state': 'enabled'}, known.get) == {'state': 'enabled'}
+
+
+def test_hosts_entries_get_the_connection_of_their_inventory_host(inventory):
+    loader, manager, variable_manager = inventory
+    task_vars = dict(variable_manager.get_vars(host=manager.get_host('hv01')), hostvars=HostVars(manager, variable_manager, loader))
+    action = action_for(loader, {'hyperv.mobility.live_migration': {'hosts': [{'host': 'hv02'}, {'host': 'elsewhere.example.com'}]}}, task_vars)
+    connection_of = action._connection_of_inventory_host(task_vars)  # pylint: disable=protected-access
+    filled = fill_host_connections(dict(action._task.args), connection_of)
+    assert filled['hosts'] == [{'host': 'hv02', 'connection': HV02_CONNECTION}, {'host': 'elsewhere.example.com'}]
 
 
 def test_the_passwords_of_filled_destination_connections_are_no_log():

@@ -66,6 +66,15 @@ def test_the_destination_suboptions_are_the_connection_options_without_prefix():
                               'operation_timeout', 'read_timeout', 'retries')
 
 
+def test_the_hosts_connection_suboptions_of_live_migration_are_the_connection_options_without_prefix():
+    from ansible_collections.hyperv.mobility.plugins.modules import live_migration
+    suboptions = documented(live_migration.DOCUMENTATION)['hosts']['suboptions']['connection']['suboptions']
+    assert list(suboptions) == list(CONNECTION_KEYS)
+    for key, spec in CONNECTION_SUBOPTIONS.items():
+        assert (suboptions[key]['type'], suboptions[key].get('choices')) == (spec['type'], spec.get('choices')), key
+    assert CONNECTION_SUBOPTIONS['password']['no_log'] is True
+
+
 def test_from_params_takes_the_documented_default_of_an_option_left_out():
     options = ConnectionOptions.from_params({'hyperv_host': 'hv01'})
     assert (options.transport, options.auth, options.validate_certs, options.connection_timeout, options.operation_timeout,
