@@ -39,6 +39,8 @@ def settings_of_host(run, name):
     """The host's entry of the run's one live_migration task."""
     (result,) = run.task(HOST_TASK).values()
     return result['hosts'][name]
+
+
 NETWORK_LINE = 'Add-VMMigrationNetwork 192.168.10.0/24 (priority 1)'
 
 

@@ -197,8 +197,8 @@ def test_hosts_configures_each_host_with_its_own_settings_in_one_task_then_rerun
     assert first.rc == 0, first.stdout + first.stderr
     (result,) = first.task('configure all').values()
     assert result['changed'] is True and result['failed_hosts'] == [] and sorted(result['hosts']) == names[:2]
-    assert result['hosts'][names[0]]['changes'] == ['Enable-VMMigration', 'Add-VMMigrationNetwork 192.168.10.0/24 (priority 1)',
-                                                   'Set-VMHost VirtualMachineMigrationAuthenticationType=Kerberos']
+    assert result['hosts'][names[0]]['changes'] == [
+        'Enable-VMMigration', 'Add-VMMigrationNetwork 192.168.10.0/24 (priority 1)', 'Set-VMHost VirtualMachineMigrationAuthenticationType=Kerberos']
     assert 'Set-VMHost MaximumVirtualMachineMigrations=4 VirtualMachineMigrationAuthenticationType=Kerberos' in result['hosts'][names[1]]['changes']
     # Each host reached over its own inventory connection (psrp and winrm), configured as asked, in one read and one write;
     # a host the task does not list is not contacted.
