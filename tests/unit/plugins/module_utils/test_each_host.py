@@ -4,15 +4,13 @@ a failure reported in its place with what its journal applied, the task failing 
 
 import threading
 
-import pytest
-
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.each_host import (
     MAX_PARALLEL, each_host, entry_params, hosts_argument_spec)
 from ansible_collections.hyperv.mobility.plugins.module_utils._framework.host_module import (
     HypervModule, ModuleFailure, OptionError, Resource)
 from ansible_collections.hyperv.mobility.plugins.module_utils._host.errors import HostConnectionError
 
-from test_hyperv_module import BASE_ARGS, run_module
+from test_hyperv_module import BASE_ARGS, run_module, warned  # noqa: F401  pylint: disable=unused-import  # the warned fixture
 
 SETTINGS = dict(size=dict(type='int', default=1), outcome=dict(type='str', default='ok'))
 SPEC = dict(SETTINGS, **hosts_argument_spec(SETTINGS))
@@ -50,15 +48,7 @@ def run_task(capsys, hosts, **options):
     return run_module(capsys, args, lambda: HypervModule(argument_spec=SPEC).execute(each_host(Recorded)))
 
 
-@pytest.fixture
-def warned(monkeypatch):
-    """The warnings the task gives (ansible-core's own list is process-wide and other tests leave it in any state)."""
-    messages = []
-    monkeypatch.setattr(HypervModule, 'warn', lambda _module, message: messages.append(message))
-    return messages
-
-
-def test_each_host_runs_with_its_own_settings_and_reports_in_its_place(capsys, warned):
+def test_each_host_runs_with_its_own_settings_and_reports_in_its_place(capsys, warned):  # pylint: disable=redefined-outer-name
     result, failed = run_task(capsys, [{'host': 'hv01', 'outcome': 'changed'}, {'host': 'hv02', 'outcome': 'refused'},
                                        {'host': 'hv03', 'size': 5}, {'host': 'hv04', 'outcome': 'half'}], size=2)
     assert not failed
